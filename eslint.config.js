@@ -1,0 +1,44 @@
+// Lint + the import-direction rule of STYLE.md:
+// util <- core <- adapters (protocol, cloud, discovery, qobuz, mpd, mqtt, config) <- app <- main.ts.
+// Adapters never import each other, except cloud -> protocol.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const adapters = ['protocol', 'cloud', 'discovery', 'qobuz', 'mpd', 'mqtt', 'config'];
+
+/** Patterns that forbid importing the named src/ folders from a sibling folder. */
+function forbid(folders, why) {
+  return folders.map((f) => ({ group: [`../${f}/*`, `../${f}`, `../../${f}/*`], message: why }));
+}
+
+function layer(folder, forbidden, why) {
+  return {
+    files: [`src/${folder}/**/*.ts`],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [...forbid(forbidden, why), { group: ['../main*', '../../main*'], message: why }] }],
+    },
+  };
+}
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'src/protocol/generated/**', 'coverage/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-console': ['error', { allow: [] }],
+    },
+  },
+  { files: ['test/**/*.ts', 'bench/**/*.ts', 'scripts/**', 'src/main.ts'], rules: { 'no-console': 'off' } },
+  layer('util', ['core', 'app', ...adapters], 'util knows no domain: it imports nothing from src/ but util'),
+  layer('core', ['app', ...adapters], 'core is pure: it imports only util'),
+  ...adapters.map((a) =>
+    layer(
+      a,
+      ['app', ...adapters.filter((b) => b !== a && !(a === 'cloud' && b === 'protocol'))],
+      `adapters depend on core and util only (cloud may use protocol): ${a} must not import another adapter`,
+    ),
+  ),
+);

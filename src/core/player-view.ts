@@ -1,0 +1,77 @@
+/**
+ * What the bridge tells the outside world (MQTT, /healthz) about one player, and what it
+ * accepts from it. Field names are TypeScript's; the MQTT adapter owns the wire spelling.
+ */
+
+export interface TrackInfo {
+  readonly id: number;
+  readonly title: string;
+  readonly artist: string | null;
+  readonly album: string | null;
+  readonly coverUrl: string | null;
+  readonly durationMs: number | null;
+  readonly sampleRateHz: number | null;
+  readonly bitDepth: number | null;
+}
+
+export type ViewPlaybackState = 'playing' | 'paused' | 'stopped' | 'idle';
+export type QobuzSessionState = 'active' | 'connected' | 'disconnected';
+export type RepeatMode = 'off' | 'one' | 'all';
+
+export interface PlayerView {
+  readonly state: ViewPlaybackState;
+  readonly qobuzSession: QobuzSessionState;
+  readonly volume: number;
+  readonly muted: boolean;
+  readonly positionMs: number;
+  /** Epoch ms at which `positionMs` held. */
+  readonly positionAtMs: number;
+  readonly durationMs: number | null;
+  readonly shuffle: boolean;
+  readonly repeat: RepeatMode;
+  readonly track: TrackInfo | null;
+  readonly queue: { readonly length: number; readonly index: number | null };
+  /** Name of the controller (Qobuz app) that last steered us, when known. */
+  readonly controller: string | null;
+  /** False while the player's backend (MPD) is unreachable. */
+  readonly available: boolean;
+}
+
+/** One Qobuz command or session event, in the order it happened (MQTT `event` topic). */
+export interface SessionEvent {
+  readonly type:
+    | 'set_state'
+    | 'set_volume'
+    | 'set_active'
+    | 'set_loop_mode'
+    | 'set_shuffle_mode'
+    | 'set_max_audio_quality'
+    | 'set_mute'
+    | 'queue_updated'
+    | 'session_connected'
+    | 'session_closed'
+    | 'playback_error'
+    | 'command';
+  readonly atMs: number;
+  readonly fields: Readonly<Record<string, unknown>>;
+}
+
+/** A command from Home Assistant or any automation; several keys may arrive together. */
+export interface PlayerCommand {
+  readonly action?: 'play' | 'pause' | 'toggle' | 'stop' | 'next' | 'previous';
+  readonly seekMs?: number;
+  readonly volume?: number;
+  readonly muted?: boolean;
+  readonly shuffle?: boolean;
+  readonly repeat?: RepeatMode;
+}
+
+/** Carries commands to a player; rejects with a QcbError (e.g. ERR_NO_SESSION) when it cannot. */
+export type CommandSink = (playerId: string, command: PlayerCommand) => Promise<void>;
+
+/** The outward port the MQTT adapter implements. */
+export interface StatePublisher {
+  publishState(playerId: string, view: PlayerView): void;
+  publishEvent(playerId: string, event: SessionEvent): void;
+  publishAvailability(playerId: string, online: boolean): void;
+}

@@ -1,0 +1,90 @@
+import type { TypedEmitter } from '../util/typed-emitter.js';
+
+/**
+ * The `Player` port: what a PlayerSession needs from a speaker backend. MPD implements it
+ * (src/mpd/); tests use an in-memory one. The session never knows which.
+ */
+
+/** One entry of the Qobuz queue, as the player sees it. */
+export interface PlayableItem {
+  /** Qobuz queue item id (0 is valid). */
+  readonly queueItemId: number;
+  /** Qobuz catalogue track id. */
+  readonly trackId: number;
+}
+
+export type PlaybackStatus = 'playing' | 'paused' | 'stopped';
+
+export interface AudioFormat {
+  readonly sampleRateHz: number;
+  readonly bitDepth: number;
+  readonly channels: number;
+}
+
+export interface PlayerSnapshot {
+  readonly status: PlaybackStatus;
+  /** Position in ms at `atMs`; while playing the position now is `positionMs + (now - atMs)`. */
+  readonly positionMs: number;
+  readonly atMs: number;
+  readonly durationMs: number | null;
+  /** The item the player is on (loaded, playing or paused), or null. */
+  readonly current: PlayableItem | null;
+  /** True from load until audio actually flows. */
+  readonly buffering: boolean;
+  /** Qobuz-scale volume 0-100, null when unknown. */
+  readonly volumePercent: number | null;
+  readonly muted: boolean;
+  readonly format: AudioFormat | null;
+  /** False while the backend (MPD) is unreachable. */
+  readonly available: boolean;
+}
+
+export interface PlayerEvents {
+  [event: string]: unknown[];
+  /** The player moved on by itself to the item it had been given as `next` (a gapless change). */
+  trackStarted: [item: PlayableItem];
+  /** The current item ended and no next one was queued: the player has stopped. */
+  queueEnded: [];
+  /** Status, position (seek), duration or buffering changed, from us or from outside (e.g. `mpc pause`). */
+  stateChanged: [snapshot: PlayerSnapshot];
+  /** Volume or mute changed from outside the bridge (e.g. `mpc volume 20`, a hardware knob). */
+  volumeChanged: [volumePercent: number, muted: boolean];
+  /** The real format of what is playing (MPD `audio: 96000:24:2`). */
+  formatChanged: [format: AudioFormat];
+  /** An item could not be played (URL refused, decoder error). The player does not skip by itself. */
+  itemFailed: [item: PlayableItem, reason: string];
+  /** The backend became reachable or unreachable. */
+  availabilityChanged: [available: boolean];
+}
+
+export interface LoadOptions {
+  readonly positionMs: number;
+  readonly play: boolean;
+  /** What follows `item`, queued ahead of time so the change is gapless. */
+  readonly next: PlayableItem | null;
+}
+
+export interface Player {
+  readonly events: TypedEmitter<PlayerEvents>;
+  /** Connects to the backend; never throws for an unreachable backend (it retries and reports availability). */
+  start(): Promise<void>;
+  /** Disconnects and leaves the backend paused, not cleared. */
+  stop(): Promise<void>;
+  /** Replace what plays with `item` at `positionMs`. */
+  load(item: PlayableItem, options: LoadOptions): Promise<void>;
+  /** Change what follows the current item (queue, loop or shuffle changed). */
+  setNext(next: PlayableItem | null): Promise<void>;
+  play(): Promise<void>;
+  pause(): Promise<void>;
+  /** Stop playback and forget the current item. */
+  stopPlayback(): Promise<void>;
+  seek(positionMs: number): Promise<void>;
+  /** Qobuz-scale volume 0-100; the backend maps it onto its own range. */
+  setVolume(volumePercent: number): Promise<void>;
+  /** Mute keeps the volume to restore on unmute. */
+  setMuted(muted: boolean): Promise<void>;
+  snapshot(): PlayerSnapshot;
+}
+
+/** Where the player fetches an item's audio: a stable bridge URL (never a signed Qobuz URL). */
+export type StreamUrlFor = (item: PlayableItem) => string;

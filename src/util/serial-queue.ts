@@ -1,0 +1,27 @@
+/**
+ * Runs async tasks one at a time, in submission order (STYLE.md principle 4: one owner
+ * per player session). A failing task does not stop the queue; its promise rejects.
+ */
+export class SerialQueue {
+  #tail: Promise<unknown> = Promise.resolve();
+  #pending = 0;
+
+  get pending(): number {
+    return this.#pending;
+  }
+
+  run<T>(task: () => Promise<T> | T): Promise<T> {
+    this.#pending++;
+    const result = this.#tail.then(task);
+    this.#tail = result.then(
+      () => this.#pending--,
+      () => this.#pending--,
+    );
+    return result;
+  }
+
+  /** Resolves once everything queued so far has finished. */
+  async idle(): Promise<void> {
+    while (this.#pending > 0) await this.#tail;
+  }
+}
