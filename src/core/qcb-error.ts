@@ -16,7 +16,9 @@ export type QcbErrorCode =
   | 'ERR_NOT_ACTIVE'
   | 'ERR_BAD_COMMAND'
   | 'ERR_TIMEOUT'
-  | 'ERR_ABORTED';
+  | 'ERR_ABORTED'
+  | 'ERR_MDNS'
+  | 'ERR_HTTP_LISTEN';
 
 export class QcbError extends Error {
   readonly code: QcbErrorCode;
