@@ -1,0 +1,98 @@
+import { randomBytes } from 'node:crypto';
+import type { PlayableItem } from './player.js';
+
+/**
+ * Tokens of the stream route `/stream/<player>/<token>.flac` (SPEC.md "HTTP"): the route
+ * serves only items of that player's CURRENT queue, under tokens nobody on the LAN can
+ * guess. One random token (192 bits, base64url) per queue item id, stable while the item
+ * stays in the queue (MPD re-requests the same URL at every seek), dead once it leaves.
+ * Pure: no I/O; players never share tokens.
+ */
+export class StreamTokens {
+  readonly #players = new Map<string, PlayerTokens>();
+
+  /** The token of `item` in `playerId`'s queue, minted on first use. */
+  tokenFor(playerId: string, item: PlayableItem): string {
+    let tokens = this.#players.get(playerId);
+    if (!tokens) {
+      tokens = { byToken: new Map(), byItem: new Map() };
+      this.#players.set(playerId, tokens);
+    }
+    const existing = tokens.byItem.get(item.queueItemId);
+    if (existing !== undefined) {
+      const known = tokens.byToken.get(existing);
+      if (known && known.trackId === item.trackId) return existing;
+      // Same queue item id now names another track: the old token must not play it.
+      tokens.byToken.delete(existing);
+    }
+    const token = newToken();
+    tokens.byToken.set(token, { queueItemId: item.queueItemId, trackId: item.trackId });
+    tokens.byItem.set(item.queueItemId, token);
+    return token;
+  }
+
+  /** The item behind a token of this player, or null (unknown, dead, or another player's). */
+  lookup(playerId: string, token: string): PlayableItem | null {
+    return this.#players.get(playerId)?.byToken.get(token) ?? null;
+  }
+
+  /** The queue changed: kill the tokens of items no longer in it. */
+  retain(playerId: string, queueItemIds: ReadonlySet<number>): void {
+    const tokens = this.#players.get(playerId);
+    if (!tokens) return;
+    for (const [id, token] of tokens.byItem) {
+      if (queueItemIds.has(id)) continue;
+      tokens.byItem.delete(id);
+      tokens.byToken.delete(token);
+    }
+  }
+
+  /** The session ended or the queue was cleared. */
+  clear(playerId: string): void {
+    this.#players.delete(playerId);
+  }
+
+  /** Live tokens of a player (for /metrics and tests). */
+  size(playerId: string): number {
+    return this.#players.get(playerId)?.byToken.size ?? 0;
+  }
+}
+
+interface PlayerTokens {
+  readonly byToken: Map<string, PlayableItem>;
+  readonly byItem: Map<number, string>;
+}
+
+/** 24 random bytes → 32 url-safe characters. */
+const TOKEN_BYTES = 24;
+const TOKEN_PATTERN = '[A-Za-z0-9_-]{22,64}';
+/** Config player ids (SPEC.md "Configuration": `[a-z0-9_]+`). */
+const PLAYER_PATTERN = '[a-z0-9_]{1,64}';
+const STREAM_PATH = new RegExp(`^/stream/(${PLAYER_PATTERN})/(${TOKEN_PATTERN})\\.(flac|mp3)$`);
+
+function newToken(): string {
+  return randomBytes(TOKEN_BYTES).toString('base64url');
+}
+
+export type StreamSuffix = 'flac' | 'mp3';
+
+/**
+ * `/stream/<player>/<token>.flac`: MPD picks its decoder by Content-Type or suffix
+ * (mpd-notes.md), so the stable URL carries one.
+ */
+export function streamPath(playerId: string, token: string, suffix: StreamSuffix = 'flac'): string {
+  return `/stream/${playerId}/${token}.${suffix}`;
+}
+
+/**
+ * Parses a request path (no query, not decoded) of the stream route. Anything else is
+ * null: percent-escapes, `..`, extra or missing segments, characters outside the player id
+ * and token alphabets. The caller still checks the token belongs to that player (lookup).
+ */
+export function parseStreamPath(path: string): { playerId: string; token: string; suffix: StreamSuffix } | null {
+  const match = STREAM_PATH.exec(path);
+  if (!match) return null;
+  const [, playerId, token, suffix] = match;
+  if (playerId === undefined || token === undefined || suffix === undefined) return null;
+  return { playerId, token, suffix: suffix as StreamSuffix };
+}

@@ -1,0 +1,199 @@
+import type { Logger } from 'pino';
+import { QcbError } from '../core/qcb-error.js';
+import {
+  fileUrlAnswer,
+  khzToHz,
+  loggableUrl,
+  refusalReason,
+  toQobuzTrack,
+  trackAnswer,
+  urlExpiryMs,
+  type QobuzTrack,
+} from './api-answers.js';
+import { ApiSession } from './api-session.js';
+import { ApiTransport, BROWSER_USER_AGENT, qobuzMessageSuffix, type ApiResponse } from './api-transport.js';
+import { fallbackChain, mimeTypeForFormat } from './quality-levels.js';
+import { signRequest } from './request-signer.js';
+import type { TokenProvider } from './token-provider.js';
+import { TrackMetadataCache } from './track-metadata-cache.js';
+
+export interface QobuzApiOptions {
+  /** `qobuz.api_base_url`, e.g. https://www.qobuz.com/api.json/0.2 */
+  readonly baseUrl: string;
+  readonly appId: string;
+  readonly appSecret: string;
+  readonly logger: Logger;
+  readonly auth: TokenProvider;
+  /** Per attempt. */
+  readonly timeoutMs?: number;
+  /** Extra attempts after a 5xx or network error (never after a 4xx). */
+  readonly retries?: number;
+  /** First retry delay; doubles per retry. */
+  readonly retryDelayMs?: number;
+  readonly userAgent?: string;
+  /** Send `X-Session-Id` from `session/start` with getFileUrl (default true). */
+  readonly useSession?: boolean;
+  readonly tokenRefreshAheadMs?: number;
+  readonly sessionRenewAheadMs?: number;
+  /** Assumed URL lifetime when the URL has no `etsp` (another implementation assumes ~5 min). */
+  readonly defaultUrlLifetimeMs?: number;
+  /** Share one cache between several QobuzApi instances (one per player). */
+  readonly trackCache?: TrackMetadataCache<QobuzTrack>;
+  readonly now?: () => number;
+}
+
+/** A signed stream URL as getFileUrl served it (qconnect-protocol.md §7). */
+export interface StreamUrl {
+  readonly trackId: number;
+  /** Signed CDN URL: never log it whole (loggableUrl), never hand it to MPD. */
+  readonly url: string;
+  /** The format served, maybe lower than asked. */
+  readonly formatId: number;
+  readonly bitDepth: number | null;
+  readonly samplingRateHz: number | null;
+  readonly channels: number | null;
+  readonly mimeType: string;
+  readonly durationMs: number | null;
+  readonly expiresAtMs: number;
+}
+
+/** Signature errors are ours, not the track's: no point falling back to another format. */
+const OUR_FAULT = /request_sig|request_ts|signature|app_id/i;
+
+/**
+ * The Qobuz REST client (qconnect-protocol.md §7): track metadata (cached) and stream URLs,
+ * signed, authenticated with the app's jwt_api or a user token, within a session.
+ * No background work: every call is made when asked.
+ */
+export class QobuzApi {
+  readonly #log: Logger;
+  readonly #transport: ApiTransport;
+  readonly #session: ApiSession;
+  readonly #cache: TrackMetadataCache<QobuzTrack>;
+  readonly #now: () => number;
+
+  constructor(private readonly options: QobuzApiOptions) {
+    for (const key of ['baseUrl', 'appId', 'appSecret'] as const) {
+      if (!options[key]) throw new QcbError('ERR_CONFIG_INVALID', `QobuzApi: ${key} is required`);
+    }
+    if (!URL.canParse(options.baseUrl)) throw new QcbError('ERR_CONFIG_INVALID', 'QobuzApi: baseUrl is not a URL');
+    this.#log = options.logger.child({ module: 'qobuz-api' });
+    this.#now = options.now ?? Date.now;
+    this.#transport = new ApiTransport({
+      baseUrl: options.baseUrl,
+      appId: options.appId,
+      logger: this.#log,
+      timeoutMs: options.timeoutMs ?? 10_000,
+      retries: options.retries ?? 2,
+      retryDelayMs: options.retryDelayMs ?? 250,
+      userAgent: options.userAgent ?? BROWSER_USER_AGENT,
+    });
+    this.#session = new ApiSession({
+      transport: this.#transport,
+      auth: options.auth,
+      appSecret: options.appSecret,
+      logger: this.#log,
+      now: this.#now,
+      tokenRefreshAheadMs: options.tokenRefreshAheadMs ?? 5 * 60_000,
+      sessionRenewAheadMs: options.sessionRenewAheadMs ?? 60_000,
+    });
+    this.#cache = options.trackCache ?? new TrackMetadataCache<QobuzTrack>({ now: this.#now });
+  }
+
+  /** `track/get`, cached per track id. */
+  getTrack(trackId: number): Promise<QobuzTrack> {
+    return this.#cache.get(trackId, () => this.#fetchTrack(trackId));
+  }
+
+  /**
+   * `track/getFileUrl` for the best format `maxLevel` (QConnect level 1-4) allows, falling
+   * back 27 → 7 → 6 → 5 while a format is refused. ERR_QOBUZ_UNAVAILABLE when none is served.
+   */
+  async getFileUrl(trackId: number, maxLevel: number): Promise<StreamUrl> {
+    const refusals: string[] = [];
+    for (const formatId of fallbackChain(maxLevel)) {
+      const response = await this.#fileUrlCall(trackId, formatId);
+      const parsed = fileUrlAnswer.safeParse(response.body);
+      if (response.status === 400 && OUR_FAULT.test(qobuzMessageSuffix(response.body))) {
+        throw new QcbError('ERR_QOBUZ_API', `qobuz track/getFileUrl rejected our request: HTTP 400${qobuzMessageSuffix(response.body)}`);
+      }
+      const reason =
+        response.status >= 400 ? `HTTP ${response.status}${qobuzMessageSuffix(response.body)}`
+        : !parsed.success ? null
+        : refusalReason(parsed.data);
+      if (response.status === 200 && parsed.success && reason === null && parsed.data.url) {
+        return this.#toStreamUrl(trackId, formatId, parsed.data.url, parsed.data);
+      }
+      if (reason === null) {
+        throw new QcbError('ERR_QOBUZ_API', `qobuz track/getFileUrl gave an unexpected answer (HTTP ${response.status})`);
+      }
+      refusals.push(`${formatId}: ${reason}`);
+      this.#log.info({ trackId, formatId, reason }, 'qobuz refused format, falling back');
+    }
+    throw new QcbError('ERR_QOBUZ_UNAVAILABLE', `track ${trackId} cannot be streamed (${refusals.join('; ')})`);
+  }
+
+  async #fetchTrack(trackId: number): Promise<QobuzTrack> {
+    const path = 'track/get';
+    const response = await this.#transport.call({
+      method: 'GET',
+      path,
+      query: { track_id: String(trackId) },
+      headers: await this.#session.authHeaders(),
+    });
+    if (response.status === 401 || response.status === 403) throw this.#session.authError(path, response);
+    if (response.status === 404) {
+      throw new QcbError('ERR_QOBUZ_UNAVAILABLE', `track ${trackId} not found${qobuzMessageSuffix(response.body)}`);
+    }
+    const parsed = trackAnswer.safeParse(response.body);
+    if (response.status !== 200 || !parsed.success) {
+      throw new QcbError('ERR_QOBUZ_API', `qobuz ${path} failed with HTTP ${response.status}${qobuzMessageSuffix(response.body)}`);
+    }
+    return toQobuzTrack(parsed.data);
+  }
+
+  /** One signed getFileUrl call; a 401 with a session retries once with a new session (it may have ended early). */
+  async #fileUrlCall(trackId: number, formatId: number): Promise<ApiResponse> {
+    const path = 'track/getFileUrl';
+    const useSession = this.options.useSession ?? true;
+    for (let attempt = 1; ; attempt++) {
+      const ts = Math.floor(this.#now() / 1000);
+      const signed = { format_id: String(formatId), intent: 'stream', track_id: String(trackId) };
+      const sig = signRequest('track', 'getFileUrl', signed, ts, this.options.appSecret);
+      const headers = useSession ? await this.#session.sessionHeaders() : await this.#session.authHeaders();
+      const response = await this.#transport.call({
+        method: 'GET',
+        path,
+        query: { ...signed, request_ts: String(ts), request_sig: sig },
+        headers,
+      });
+      if (response.status !== 401 && response.status !== 403) return response;
+      if (useSession && attempt === 1 && response.status === 401) {
+        this.#session.dropSession();
+        continue;
+      }
+      throw this.#session.authError(path, response);
+    }
+  }
+
+  #toStreamUrl(trackId: number, askedFormat: number, url: string, answer: ReturnType<typeof fileUrlAnswer.parse>): StreamUrl {
+    const formatId = answer.format_id ?? askedFormat;
+    const now = this.#now();
+    const result: StreamUrl = {
+      trackId,
+      url,
+      formatId,
+      bitDepth: answer.bit_depth ?? null,
+      samplingRateHz: khzToHz(answer.sampling_rate),
+      channels: answer.n_channels ?? null,
+      mimeType: answer.mime_type ?? mimeTypeForFormat(formatId),
+      durationMs: answer.duration == null ? null : Math.round(answer.duration * 1000),
+      expiresAtMs: urlExpiryMs(url, now, this.options.defaultUrlLifetimeMs ?? 5 * 60_000),
+    };
+    this.#log.debug(
+      { trackId, askedFormat, formatId, cdn: loggableUrl(url), expiresInS: Math.round((result.expiresAtMs - now) / 1000) },
+      'qobuz stream url resolved',
+    );
+    return result;
+  }
+}
