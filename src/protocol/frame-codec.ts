@@ -1,3 +1,4 @@
+import protobuf from 'protobufjs/minimal.js';
 import { qconnect } from './generated/qconnect.js';
 import { MESSAGE_NAMES, type MessageBodies, type MessageType } from './message-types.js';
 import { ProtocolError } from './protocol-error.js';
@@ -90,7 +91,10 @@ function decodeOneFrame(data: Uint8Array, offset: number): { frame: Frame; next:
   const decoder = BODY_DECODERS[type.value as keyof typeof BODY_DECODERS];
   let decoded: unknown;
   try {
-    decoded = decoder.decode(body);
+    // Unknown fields survive decoding (kept in `$unknowns`), per reader so no global is touched.
+    const reader = protobuf.Reader.create(body);
+    reader.discardUnknown = false;
+    decoded = decoder.decode(reader);
   } catch (err) {
     throw new ProtocolError('ERR_BODY_INVALID', `${name} body: ${err instanceof Error ? err.message : String(err)}`, {
       cause: err,

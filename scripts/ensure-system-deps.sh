@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs what the tests need beyond npm (real Mosquitto, real MPD, flac, mDNS tools) on a
+# Debian machine, when missing. As root it installs with apt-get; otherwise it stops with the
+# exact command to run. Runs before `npm test` (the `pretest` script) and from .ci/run.
+set -euo pipefail
+need=()
+command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
+command -v mosquitto_passwd >/dev/null 2>&1 || [ -x /usr/bin/mosquitto_passwd ] || need+=(mosquitto)
+command -v mpd >/dev/null 2>&1 || [ -x /usr/bin/mpd ] || need+=(mpd)
+command -v mpc >/dev/null 2>&1 || need+=(mpc)
+command -v flac >/dev/null 2>&1 || need+=(flac)
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
+if [ ${#need[@]} -eq 0 ]; then exit 0; fi
+mapfile -t need < <(printf '%s\n' "${need[@]}" | sort -u)
+if [ "$(id -u)" -ne 0 ]; then
+  echo "The tests need: ${need[*]}. Install them with:" >&2
+  echo "  sudo apt-get update && sudo apt-get install -y ${need[*]}" >&2
+  exit 1
+fi
+echo "Installing test dependencies: ${need[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
