@@ -1,0 +1,35 @@
+/**
+ * Every configuration default, in one place (STYLE.md principle 10). The schema in
+ * config-schema.ts reads its defaults from here and nowhere else; SPEC.md
+ * "Configuration" is the source of these values.
+ */
+export const DEFAULTS = {
+  qobuz: {
+    max_quality: 'hires_192',
+    join: 'controller',
+    api_base_url: 'https://www.qobuz.com/api.json/0.2',
+    allowed_endpoint_hosts: ['*.qobuz.com'],
+  },
+  http: {
+    port: 8689,
+    bind: '0.0.0.0',
+    advertise_address: 'auto',
+  },
+  mdns: {
+    /** null = advertise on every LAN interface. */
+    interfaces: null,
+  },
+  mqtt: {
+    embedded_port: 1883,
+    embedded_bind: '127.0.0.1',
+    base_topic: 'qobuz-connect',
+    discovery: true,
+    discovery_prefix: 'homeassistant',
+    tls_reject_unauthorized: true,
+  },
+  player: {
+    device_type: 'speaker',
+    mpd: { host: '127.0.0.1', port: 6600 },
+    volume: { min: 0, max: 100 },
+  },
+} as const;

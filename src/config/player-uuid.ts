@@ -1,0 +1,40 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Default device uuids. The Qobuz apps cache devices by uuid, so it must be stable
+ * across restarts (qconnect-protocol.md "Discovery"): we derive it from the player id
+ * the RFC 4122 §4.3 way (version 5: SHA-1 of a fixed namespace + the name), which
+ * needs no state file and differs per id.
+ */
+
+/** Our namespace for player ids; never change it, or every device gets a new uuid. */
+export const PLAYER_UUID_NAMESPACE = '75e625e4-08cd-4905-962d-cfb29a746457';
+
+/** Hyphenated 8-4-4-4-12 hexadecimal, either case on input (we store lowercase). */
+export const UUID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+function uuidBytes(uuid: string): Buffer {
+  return Buffer.from(uuid.replaceAll('-', ''), 'hex');
+}
+
+function formatUuid(bytes: Buffer): string {
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** The version-5 uuid of `id` in our namespace: same id, same uuid, on every machine. */
+export function derivePlayerUuid(id: string): string {
+  const digest = createHash('sha1')
+    .update(uuidBytes(PLAYER_UUID_NAMESPACE))
+    .update(id, 'utf8')
+    .digest()
+    .subarray(0, 16);
+  digest[6] = (digest[6]! & 0x0f) | 0x50; // version 5
+  digest[8] = (digest[8]! & 0x3f) | 0x80; // RFC 4122 variant
+  return formatUuid(digest);
+}
+
+/** The uuid a player is advertised under: its configured one (lowercased), else derived from its id. */
+export function playerUuid(player: { id: string; uuid?: string | null | undefined }): string {
+  return player.uuid ? player.uuid.toLowerCase() : derivePlayerUuid(player.id);
+}

@@ -1,0 +1,90 @@
+import { isatty } from 'node:tty';
+import { pino, type DestinationStream, type Logger, type LoggerOptions as PinoOptions } from 'pino';
+import { prettyFactory } from 'pino-pretty';
+import { CENSOR, defaultRedactor, redactPaths, type Redactor } from './redactor.js';
+
+/**
+ * The one way to make the root logger (SPEC.md "Command line": logs on stderr,
+ * human-readable by default, JSON lines with LOG_FORMAT=json, level by LOG_LEVEL).
+ *
+ * Convention (STYLE.md principle 9): every module takes a `logger` in its options and
+ * logs through ONE child per module and player, made by whoever builds it:
+ *
+ *     const log = root.child({ module: 'mpd', player: 'living_room' });
+ *     log.debug({ host, port }, 'connecting');   // fields over prose
+ *
+ * `module` is the src/ folder (`mpd`, `cloud`, `mqtt`, `discovery`, `qobuz`, `app`),
+ * `player` the configured player id (omitted for bridge-wide modules). Secrets never
+ * need care at the call site: redaction (redactor.ts) applies to the message, every
+ * field, every child's bindings, at every level. Register secret values you receive
+ * at runtime with `registerSecret(value)` from redactor.ts.
+ */
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export const LOG_FORMATS = ['pretty', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+export interface CreateLoggerOptions {
+  level?: LogLevel;
+  format?: LogFormat;
+  /** Where lines go; default stderr (fd 2), written synchronously so nothing is lost on exit. */
+  destination?: DestinationStream;
+  /** Secret registry; default the process-wide one that `registerSecret` feeds. */
+  redactor?: Redactor;
+  /** Colours in pretty output; default: when stderr is a terminal and no destination is given. */
+  colorize?: boolean;
+}
+
+/** pino-pretty in-process and synchronous: each JSON line is formatted and written at once (no worker transport). */
+function prettyDestination(destination: DestinationStream, colorize: boolean): DestinationStream {
+  const pretty = prettyFactory({
+    colorize,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'module,player',
+    // "[mpd/living_room] connecting": the child bindings lead the message.
+    messageFormat: (log, messageKey) => {
+      const where = [log['module'], log['player']].filter((v) => typeof v === 'string').join('/');
+      const msg = typeof log[messageKey] === 'string' ? (log[messageKey] as string) : '';
+      return where ? `[${where}] ${msg}` : msg;
+    },
+  });
+  return { write: (line: string) => destination.write(pretty(line)) };
+}
+
+export function createLogger(options: CreateLoggerOptions = {}): Logger {
+  const { level = 'info', format = 'pretty', redactor = defaultRedactor } = options;
+  const destination = options.destination ?? pino.destination({ dest: 2, sync: true });
+  const colorize = options.colorize ?? (options.destination === undefined && isatty(2));
+  const pinoOptions: PinoOptions = {
+    level,
+    base: null,
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: { paths: redactPaths(), censor: CENSOR },
+    formatters: {
+      // Child bindings ({ module, player, … }) are serialised once, here.
+      bindings: (bindings) => redactor.scrub(bindings) as Record<string, unknown>,
+    },
+    hooks: {
+      // Every call on the root and on every child passes through here, before
+      // pino interpolates and serialises: message, format arguments, fields, errors.
+      logMethod(args, method) {
+        const scrubbed = args.map((arg) => redactor.scrub(arg)) as Parameters<typeof method>;
+        method.apply(this, scrubbed);
+      },
+    },
+  };
+  return pino(pinoOptions, format === 'json' ? destination : prettyDestination(destination, colorize));
+}
+
+/** LOG_LEVEL (default info) and LOG_FORMAT (default pretty) from the environment; unknown values fall back with a warning. */
+export function loggerFromEnv(env: NodeJS.ProcessEnv, options: Omit<CreateLoggerOptions, 'level' | 'format'> = {}): Logger {
+  const rawLevel = env['LOG_LEVEL']?.trim().toLowerCase() || 'info';
+  const rawFormat = env['LOG_FORMAT']?.trim().toLowerCase() || 'pretty';
+  const level = (LOG_LEVELS as readonly string[]).includes(rawLevel) ? (rawLevel as LogLevel) : 'info';
+  const format = (LOG_FORMATS as readonly string[]).includes(rawFormat) ? (rawFormat as LogFormat) : 'pretty';
+  const logger = createLogger({ ...options, level, format });
+  if (level !== rawLevel) logger.warn({ LOG_LEVEL: rawLevel, allowed: LOG_LEVELS }, 'unknown LOG_LEVEL, using info');
+  if (format !== rawFormat) logger.warn({ LOG_FORMAT: rawFormat, allowed: LOG_FORMATS }, 'unknown LOG_FORMAT, using pretty');
+  return logger;
+}
