@@ -148,7 +148,7 @@ export function ensureLoopbackMulticast(): void {
     execFileSync('ip', ['link', 'set', 'lo', 'multicast', 'on'], { stdio: 'pipe' });
   } catch (err) {
     const detail = err instanceof Error ? err.message : String(err);
-    throw new Error(`loopback is not multicast-capable; run as root: ${command} (${detail})`);
+    throw new Error(`loopback is not multicast-capable; run as root: ${command} (${detail})`, { cause: err });
   }
 }
 

@@ -1,0 +1,17 @@
+import type Router from '@koa/router';
+import type { HttpServerOptions } from './http-options.js';
+
+/** SPEC "HTTP": `GET /healthz` (per-player status JSON) and `GET /metrics` (Prometheus text). */
+export function healthRoutes(router: Router, deps: Pick<HttpServerOptions, 'health' | 'metrics'>): void {
+  router.get('/healthz', (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    ctx.type = 'application/json';
+    ctx.body = JSON.stringify(deps.health() ?? {});
+  });
+
+  router.get('/metrics', async (ctx) => {
+    const { contentType, body } = await deps.metrics();
+    ctx.type = contentType;
+    ctx.body = body;
+  });
+}

@@ -1,0 +1,42 @@
+import type { Logger } from 'pino';
+import type { ConnectHandler } from '../core/connect-request.js';
+import type { DeviceTypeName, MaxAudioQualityName } from './device-types.js';
+
+/** One player as the device routes see it (qconnect-protocol.md §2). */
+export interface HttpPlayer {
+  readonly id: string;
+  readonly name: string;
+  /** Hyphenated device uuid: the `{uuid}` of `/devices/{uuid}/…` and `serial_number`. */
+  readonly uuid: string;
+  readonly deviceType: DeviceTypeName;
+  readonly maxAudioQuality: MaxAudioQualityName;
+}
+
+export interface HttpServerOptions {
+  /** 0 picks a free port (see HttpServer.port). */
+  readonly port: number;
+  /** Address to listen on, e.g. `0.0.0.0` or `127.0.0.1`. */
+  readonly bind: string;
+  readonly players: readonly HttpPlayer[];
+  /** get-connect-info `app_id`. */
+  readonly appId: string;
+  /** get-display-info `brand_display_name`; default `qobuz-connect-bridge`. */
+  readonly brand?: string;
+  /** get-display-info `model_display_name`. */
+  readonly model: string;
+  /** Patterns for `jwt_qconnect.endpoint` hosts: `*.qobuz.com` (subdomains) or exact names. */
+  readonly allowedEndpointHosts: readonly string[];
+  /** Hyphenated uuid of the player's current Qobuz session, or `""`. */
+  currentSessionId(playerId: string): string;
+  /** Hands a validated, allowed connect request to the player's session. */
+  readonly onConnect: ConnectHandler;
+  /** A freshly signed stream URL for the queue item token, or null when unknown. */
+  resolveStream(playerId: string, token: string): Promise<string | null>;
+  /** JSON for GET /healthz. */
+  health(): unknown;
+  /** Prometheus text for GET /metrics. */
+  metrics(): Promise<{ contentType: string; body: string }>;
+  readonly logger: Logger;
+  /** SPEC "HTTP": 64 KiB. */
+  readonly maxBodyBytes?: number;
+}

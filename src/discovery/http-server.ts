@@ -1,0 +1,142 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Router from '@koa/router';
+import Koa from 'koa';
+import type { Logger } from 'pino';
+import { QcbError, errorMessage } from '../core/qcb-error.js';
+import { deviceRoutes } from './device-routes.js';
+import { HYPHENATED_UUID } from './device-types.js';
+import { healthRoutes } from './health-routes.js';
+import type { HttpServerOptions } from './http-options.js';
+import { HttpError } from './read-json-body.js';
+import { streamRoute } from './stream-route.js';
+
+export type { HttpPlayer, HttpServerOptions } from './http-options.js';
+
+const DEFAULT_BRAND = 'qobuz-connect-bridge';
+const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+
+/**
+ * The one HTTP server for all players (SPEC "HTTP"): the device routes the Qobuz app
+ * calls (qconnect-protocol.md §2), the stream redirect MPD follows, /healthz, /metrics.
+ * Every failure answers `{"success": false, "error": …}`; request bodies are never logged.
+ */
+export class HttpServer {
+  private readonly opts: HttpServerOptions;
+  private readonly log: Logger;
+  private server: Server | null = null;
+  private boundPort = 0;
+
+  constructor(options: HttpServerOptions) {
+    if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) {
+      throw new QcbError('ERR_CONFIG_INVALID', `http: invalid port ${options.port}`);
+    }
+    const ids = new Set<string>();
+    for (const p of options.players) {
+      if (!HYPHENATED_UUID.test(p.uuid)) throw new QcbError('ERR_CONFIG_INVALID', `player ${p.id}: uuid must be hyphenated`);
+      if (ids.has(p.id)) throw new QcbError('ERR_CONFIG_INVALID', `player ${p.id}: duplicate id`);
+      ids.add(p.id);
+    }
+    this.opts = options;
+    this.log = options.logger.child({ module: 'http' });
+  }
+
+  /** The bound port (after start(); the chosen one when the option was 0). */
+  get port(): number {
+    return this.boundPort;
+  }
+
+  /** Listens on `bind:port`; resolves with the bound port. */
+  async start(): Promise<number> {
+    if (this.server) throw new QcbError('ERR_HTTP_LISTEN', 'http server already started');
+    const server = createServer(this.buildApp().callback());
+    // A slow or stalled client must not hold a request open for minutes.
+    server.requestTimeout = 15_000;
+    server.headersTimeout = 10_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (err) =>
+        reject(new QcbError('ERR_HTTP_LISTEN', `cannot listen on ${this.opts.bind}:${this.opts.port}: ${err.message}`, { cause: err })),
+      );
+      server.listen(this.opts.port, this.opts.bind, () => resolve());
+    });
+    this.server = server;
+    this.boundPort = (server.address() as AddressInfo).port;
+    this.log.info({ bind: this.opts.bind, port: this.boundPort }, 'http server listening');
+    return this.boundPort;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = null;
+    if (!server) return;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  }
+
+  private buildApp(): Koa {
+    const o = this.opts;
+    const app = new Koa();
+    const router = new Router();
+    deviceRoutes(router, {
+      appId: o.appId,
+      model: o.model,
+      brand: o.brand ?? DEFAULT_BRAND,
+      players: o.players,
+      allowedEndpointHosts: o.allowedEndpointHosts,
+      currentSessionId: (id) => o.currentSessionId(id),
+      onConnect: (id, request) => o.onConnect(id, request),
+      maxBodyBytes: o.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+      log: this.log,
+    });
+    streamRoute(router, {
+      playerIds: new Set(o.players.map((p) => p.id)),
+      resolveStream: (id, token) => o.resolveStream(id, token),
+      log: this.log,
+    });
+    healthRoutes(router, { health: () => o.health(), metrics: () => o.metrics() });
+    app.use(async (ctx, next) => this.handleErrorsAndLog(ctx, next));
+    app.use(router.routes());
+    // 405 with an Allow header for a known path under the wrong method (SPEC "HTTP").
+    app.use(router.allowedMethods());
+    app.on('error', (err: unknown) => this.log.debug({ err: errorMessage(err) }, 'http response error'));
+    return app;
+  }
+
+  private async handleErrorsAndLog(ctx: Koa.Context, next: Koa.Next): Promise<void> {
+    const startedMs = performance.now();
+    try {
+      await next();
+      if ((ctx.status === 404 || ctx.status === 405) && ctx.body == null) {
+        const status = ctx.status;
+        ctx.body = { success: false, error: status === 404 ? 'not found' : 'method not allowed' };
+        ctx.status = status;
+      }
+    } catch (err) {
+      if (err instanceof HttpError) {
+        ctx.status = err.status;
+        ctx.body = { success: false, error: err.message };
+        // The rest of an oversized body is not worth reading: close after answering.
+        if (err.status === 413) ctx.set('Connection', 'close');
+      } else {
+        this.log.error({ err: errorMessage(err) }, 'http handler failed');
+        ctx.status = 500;
+        ctx.body = { success: false, error: 'internal error' };
+      }
+    } finally {
+      // The route pattern, never the raw path: stream paths carry tokens (STYLE.md §9).
+      const route = (ctx as { _matchedRoute?: unknown })._matchedRoute;
+      this.log.debug(
+        {
+          method: ctx.method,
+          route: typeof route === 'string' ? route : 'unmatched',
+          player: typeof ctx.state.player === 'string' ? ctx.state.player : undefined,
+          status: ctx.status,
+          ms: Math.round(performance.now() - startedMs),
+        },
+        'http request',
+      );
+    }
+  }
+}

@@ -1,0 +1,37 @@
+import type Router from '@koa/router';
+import type { Logger } from 'pino';
+import { errorMessage } from '../core/qcb-error.js';
+import type { HttpServerOptions } from './http-options.js';
+import { HttpError } from './read-json-body.js';
+
+/** Queue item tokens are opaque url-safe strings; anything else (`..`, `/`, `%`) is 404. */
+const TOKEN = /^[A-Za-z0-9_-]{1,128}$/;
+
+/**
+ * SPEC "HTTP": `GET /stream/{player_id}/{queue_item_token}` → 302 to a freshly signed
+ * stream URL. MPD hits it at every start and every seek. Only tokens of that player's
+ * current queue resolve; everything else is 404. Neither token nor URL is logged.
+ */
+export function streamRoute(
+  router: Router,
+  deps: { readonly playerIds: ReadonlySet<string>; readonly resolveStream: HttpServerOptions['resolveStream']; readonly log: Logger },
+): void {
+  router.get('/stream/:player/:token', async (ctx) => {
+    const playerId = ctx.params.player ?? '';
+    const token = ctx.params.token ?? '';
+    if (!deps.playerIds.has(playerId) || !TOKEN.test(token)) throw new HttpError(404, 'unknown stream');
+    ctx.state.player = playerId;
+    let url: string | null;
+    try {
+      url = await deps.resolveStream(playerId, token);
+    } catch (err) {
+      deps.log.warn({ player: playerId, err: errorMessage(err) }, 'stream URL could not be resolved');
+      throw new HttpError(502, 'stream URL could not be resolved');
+    }
+    if (url === null) throw new HttpError(404, 'unknown stream');
+    ctx.status = 302;
+    ctx.set('Location', url);
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = null;
+  });
+}
