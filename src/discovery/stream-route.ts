@@ -29,9 +29,7 @@ export function streamRoute(
       throw new HttpError(502, 'stream URL could not be resolved');
     }
     if (url === null) throw new HttpError(404, 'unknown stream');
-    ctx.status = 302;
-    ctx.set('Location', url);
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = null;
+    ctx.redirect(url); // 302 by default
   });
 }

@@ -1,0 +1,228 @@
+import { randomUUID } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import pino from 'pino';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { ConnectRequest } from '../src/core/connect-request.js';
+import { HttpServer } from '../src/discovery/http-server.js';
+
+// SPEC "HTTP" bad-input rows and qconnect-protocol.md §2, against a real HttpServer on 127.0.0.1:0.
+
+const uuid = randomUUID();
+const SESSION_BEFORE = randomUUID();
+const JWT_Q = `eyJqwt-qconnect.${randomUUID()}.sig`;
+const JWT_API = `eyJjwt-api.${randomUUID()}.sig`;
+const logLines: string[] = [];
+const sessions = new Map<string, string>();
+const onConnect = vi.fn(async (playerId: string, req: ConnectRequest) => {
+  sessions.set(playerId, req.sessionId);
+});
+let server: HttpServer;
+let base: string;
+
+function goodBody(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    session_id: randomUUID(),
+    jwt_qconnect: { jwt: JWT_Q, exp: Math.floor(Date.now() / 1000) + 3600, endpoint: 'wss://qws-eu-prod.qobuz.com/ws' },
+    jwt_api: { jwt: JWT_API, exp: Math.floor(Date.now() / 1000) + 3600, endpoint: 'https://www.qobuz.com/api.json/0.2' },
+    ...overrides,
+  };
+}
+
+async function connect(body: unknown, init: { path?: string; contentType?: string } = {}): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await fetch(`${base}${init.path ?? `/devices/${uuid}/connect-to-qconnect`}`, {
+    method: 'POST',
+    headers: { 'content-type': init.contentType ?? 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}
+
+async function sessionIdNow(): Promise<unknown> {
+  const res = await fetch(`${base}/devices/${uuid}/get-connect-info`);
+  return ((await res.json()) as { current_session_id: unknown }).current_session_id;
+}
+
+/** Nothing happened: no connect hand-over and the advertised session is the one before. */
+async function expectNoStateChange(): Promise<void> {
+  expect(onConnect).not.toHaveBeenCalled();
+  expect(await sessionIdNow()).toBe(SESSION_BEFORE);
+}
+
+beforeAll(async () => {
+  const logger = pino({ level: 'trace' }, { write: (line: string) => void logLines.push(line) });
+  server = new HttpServer({
+    port: 0,
+    bind: '127.0.0.1',
+    players: [{ id: 'kitchen', name: 'Kitchen', uuid, deviceType: 'SPEAKER', maxAudioQuality: 'HIRES_L2' }],
+    appId: '950096963',
+    model: 'MPD bridge',
+    allowedEndpointHosts: ['*.qobuz.com', '127.0.0.1', 'qws.example.net'],
+    currentSessionId: (id) => sessions.get(id) ?? '',
+    onConnect,
+    resolveStream: async () => null,
+    health: () => ({ ok: true }),
+    metrics: async () => ({ contentType: 'text/plain; version=0.0.4', body: '' }),
+    logger,
+  });
+  const port = await server.start();
+  expect(server.port).toBe(port);
+  base = `http://127.0.0.1:${port}`;
+});
+
+afterAll(async () => {
+  await server.stop();
+});
+
+beforeEach(() => {
+  sessions.set('kitchen', SESSION_BEFORE);
+  onConnect.mockClear();
+});
+
+describe('connect-to-qconnect (qconnect-protocol.md §2, SPEC "HTTP")', () => {
+  it('answers 404 for an unknown device uuid and connects nowhere', async () => {
+    const res = await connect(goodBody(), { path: `/devices/${randomUUID()}/connect-to-qconnect` });
+    expect(res).toEqual({ status: 404, json: { success: false, error: 'unknown device' } });
+    await expectNoStateChange();
+  });
+
+  it('answers 400 for a malformed device uuid', async () => {
+    const res = await connect(goodBody(), { path: '/devices/not-a-uuid/connect-to-qconnect' });
+    expect(res.status).toBe(400);
+    expect(res.json).toEqual({ success: false, error: 'malformed device uuid' });
+    await expectNoStateChange();
+  });
+
+  it('answers 400 for a body that is not JSON', async () => {
+    const res = await connect('{"session_id": ');
+    expect(res).toEqual({ status: 400, json: { success: false, error: 'body is not valid JSON' } });
+    await expectNoStateChange();
+  });
+
+  it('answers 400 naming the missing field', async () => {
+    const body = goodBody();
+    delete (body.jwt_qconnect as Record<string, unknown>).endpoint;
+    const res = await connect(body);
+    expect(res).toEqual({ status: 400, json: { success: false, error: 'jwt_qconnect.endpoint: Required' } });
+    await expectNoStateChange();
+  });
+
+  it('answers 400 naming a field of the wrong type (exp in seconds as a string)', async () => {
+    const body = goodBody({ jwt_api: { jwt: JWT_API, exp: '1700000000' } });
+    const res = await connect(body);
+    expect(res.status).toBe(400);
+    expect(res.json.error).toMatch(/^jwt_api\.exp: /);
+    await expectNoStateChange();
+  });
+
+  it('answers 413 for a body over 64 KiB without buffering it', async () => {
+    const res = await connect(goodBody({ padding: 'x'.repeat(70 * 1024) }));
+    expect(res.status).toBe(413);
+    expect(res.json.success).toBe(false);
+    await expectNoStateChange();
+  });
+
+  it('answers 413 for an oversized body sent in chunks without a Content-Length', async () => {
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest(`${base}/devices/${uuid}/connect-to-qconnect`, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      for (let i = 0; i < 20; i += 1) req.write('x'.repeat(8 * 1024));
+      req.end();
+    });
+    expect(status).toBe(413);
+    await expectNoStateChange();
+  });
+
+  it('answers 405 with an Allow header for a GET on the POST route and a POST on a GET route', async () => {
+    const get = await fetch(`${base}/devices/${uuid}/connect-to-qconnect`);
+    expect(get.status).toBe(405);
+    expect(get.headers.get('allow')).toContain('POST');
+    const post = await connect(goodBody(), { path: `/devices/${uuid}/get-display-info` });
+    expect(post.status).toBe(405);
+    await expectNoStateChange();
+  });
+
+  it('refuses with 403 an endpoint host outside the allow-list', async () => {
+    const body = goodBody();
+    (body.jwt_qconnect as Record<string, unknown>).endpoint = 'wss://qws.evil.example/ws';
+    const res = await connect(body);
+    expect(res.status).toBe(403);
+    expect(res.json).toEqual({ success: false, error: 'endpoint host qws.evil.example is not allowed' });
+    await expectNoStateChange();
+  });
+
+  it('refuses with 403 a look-alike host and the bare domain of a *. pattern', async () => {
+    for (const endpoint of ['wss://qobuz.com.evil.example/ws', 'wss://evilqobuz.com/ws', 'wss://qobuz.com/ws']) {
+      const body = goodBody();
+      (body.jwt_qconnect as Record<string, unknown>).endpoint = endpoint;
+      expect((await connect(body)).status).toBe(403);
+    }
+    await expectNoStateChange();
+  });
+
+  it('refuses with 403 plain ws:// to an allowed host that is not loopback', async () => {
+    const body = goodBody();
+    (body.jwt_qconnect as Record<string, unknown>).endpoint = 'ws://qws.example.net/ws';
+    const res = await connect(body);
+    expect(res.status).toBe(403);
+    expect(res.json.error).toBe('endpoint scheme ws is not allowed for qws.example.net');
+    await expectNoStateChange();
+  });
+
+  it('accepts plain ws:// to an allowed loopback host', async () => {
+    const body = goodBody();
+    (body.jwt_qconnect as Record<string, unknown>).endpoint = 'ws://127.0.0.1:9999/ws';
+    const res = await connect(body);
+    expect(res).toEqual({ status: 200, json: { success: true } });
+    expect(onConnect).toHaveBeenCalledTimes(1);
+  });
+
+  it('accepts unknown extra fields at every level and joins without playback when become_active is false', async () => {
+    const sessionId = randomUUID();
+    const body = goodBody({ session_id: sessionId, become_active: false, future_field: { x: 1 } });
+    (body.jwt_qconnect as Record<string, unknown>).extra = 'ignored';
+    delete (body.jwt_api as Record<string, unknown>).endpoint;
+    const res = await connect(body, { contentType: 'text/plain' });
+    expect(res).toEqual({ status: 200, json: { success: true } });
+    expect(onConnect).toHaveBeenCalledTimes(1);
+    const [playerId, req] = onConnect.mock.calls[0] ?? [];
+    expect(playerId).toBe('kitchen');
+    expect(req).toEqual({
+      sessionId,
+      jwtQconnect: { jwt: JWT_Q, exp: expect.any(Number), endpoint: 'wss://qws-eu-prod.qobuz.com/ws' },
+      jwtApi: { jwt: JWT_API, exp: expect.any(Number), endpoint: null },
+      becomeActive: false,
+    });
+    expect(await sessionIdNow()).toBe(sessionId);
+  });
+
+  it('answers 400 for a form-encoded body and connects nowhere', async () => {
+    const res = await connect('session_id=x&jwt=y', { contentType: 'application/x-www-form-urlencoded' });
+    expect(res.status).toBe(400);
+    await expectNoStateChange();
+  });
+
+  it('answers 500 without secrets when the hand-over fails', async () => {
+    onConnect.mockImplementationOnce(async () => {
+      throw new Error(`join failed for token ${JWT_Q}`);
+    });
+    const res = await connect(goodBody());
+    expect(res).toEqual({ status: 500, json: { success: false, error: 'connect failed (ERR_CONNECT)' } });
+    expect(await sessionIdNow()).toBe(SESSION_BEFORE);
+  });
+
+  it('never writes the JWTs to the log, even at trace level', async () => {
+    await connect(goodBody());
+    await connect(goodBody({ session_id: 'bad' }));
+    onConnect.mockImplementationOnce(async () => {
+      throw new Error(`boom ${JWT_API}`);
+    });
+    await connect(goodBody());
+    const log = logLines.join('\n');
+    expect(log).toContain('connect-to-qconnect');
+    expect(log).not.toContain(JWT_Q);
+    expect(log).not.toContain(JWT_API);
+  });
+});
