@@ -1,0 +1,75 @@
+/**
+ * Parses `B/<player>/set` payloads (SPEC.md "MQTT", commands) into the core's PlayerCommand.
+ * Outside input: validated with zod, every problem turned into one readable error string that
+ * goes back on `B/<player>/set/result`. Home Assistant's discovery templates send these same
+ * JSON forms (ha-discovery.ts), so one parser serves HA and any other automation.
+ */
+import { z } from 'zod';
+import type { PlayerCommand } from '../core/player-view.js';
+
+/** Same cap as the HTTP bodies (SPEC.md "HTTP": bodies over 64 KiB are refused). */
+export const MAX_COMMAND_BYTES = 64 * 1024;
+
+/** Longest seek we accept: 24 h, far beyond any track, well inside int32 ms. */
+const MAX_SEEK_MS = 24 * 60 * 60 * 1000;
+
+const ACTIONS = ['play', 'pause', 'toggle', 'stop', 'next', 'previous'] as const;
+const REPEAT_MODES = ['off', 'one', 'all'] as const;
+
+const CommandSchema = z
+  .strictObject({
+    action: z.enum(ACTIONS, { error: `must be one of ${ACTIONS.join(', ')}` }).optional(),
+    seek_ms: z
+      .number({ error: 'must be a number of milliseconds' })
+      .int({ error: 'must be a whole number of milliseconds' })
+      .min(0, { error: 'must be >= 0' })
+      .max(MAX_SEEK_MS, { error: `must be <= ${MAX_SEEK_MS}` })
+      .optional(),
+    volume: z
+      .number({ error: 'must be a number 0-100' })
+      .min(0, { error: 'must be 0-100' })
+      .max(100, { error: 'must be 0-100' })
+      .optional(),
+    muted: z.boolean({ error: 'must be true or false' }).optional(),
+    shuffle: z.boolean({ error: 'must be true or false' }).optional(),
+    repeat: z.enum(REPEAT_MODES, { error: `must be one of ${REPEAT_MODES.join(', ')}` }).optional(),
+  });
+
+export type CommandParseResult = { ok: true; command: PlayerCommand } | { ok: false; error: string };
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => {
+      if (issue.code === 'unrecognized_keys') return `unknown key${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.join(', ')}`;
+      const path = issue.path.map(String).join('.');
+      return path ? `${path}: ${issue.message}` : issue.message;
+    })
+    .join('; ');
+}
+
+/** Parses one command payload; never throws. */
+export function parseCommand(payload: Buffer | string): CommandParseResult {
+  const bytes = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+  if (bytes > MAX_COMMAND_BYTES) return { ok: false, error: `payload too large: ${bytes} bytes (max ${MAX_COMMAND_BYTES})` };
+  const text = payload.toString();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { ok: false, error: 'payload is not valid JSON' };
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) return { ok: false, error: 'payload must be a JSON object' };
+  if (Object.keys(json).length === 0) return { ok: false, error: 'empty command: give at least one of action, seek_ms, volume, muted, shuffle, repeat' };
+  const parsed = CommandSchema.safeParse(json);
+  if (!parsed.success) return { ok: false, error: describeIssues(parsed.error) };
+  const c = parsed.data;
+  const command: { -readonly [K in keyof PlayerCommand]: PlayerCommand[K] } = {};
+  if (c.action !== undefined) command.action = c.action;
+  if (c.seek_ms !== undefined) command.seekMs = c.seek_ms;
+  // HA's slider may send 40.0; the core works in whole percent.
+  if (c.volume !== undefined) command.volume = Math.round(c.volume);
+  if (c.muted !== undefined) command.muted = c.muted;
+  if (c.shuffle !== undefined) command.shuffle = c.shuffle;
+  if (c.repeat !== undefined) command.repeat = c.repeat;
+  return { ok: true, command };
+}

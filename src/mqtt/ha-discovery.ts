@@ -1,0 +1,211 @@
+/**
+ * Pure builders for Home Assistant MQTT device-based discovery (SPEC.md "Home Assistant"):
+ * one retained `<prefix>/device/<id>/config` per player with `dev`, `o` and `cmps`, plus one
+ * for the bridge itself so that the players' `via_device` points at a real device (as
+ * zigbee2mqtt does). Home Assistant has no MQTT media_player platform, so a player is a set
+ * of plain entities driven by the state JSON and commanding through the SPEC command JSON.
+ * Keys are HA's full option names; only `dev`, `o`, `cmps` and `p` are abbreviated (HA docs,
+ * "Device discovery payload").
+ */
+import type { Topics } from './topics.js';
+
+export const ORIGIN_NAME = 'qobuz-connect-bridge';
+const MANUFACTURER = 'qobuz-connect-bridge';
+
+export interface HaBridgeInfo {
+  readonly version: string;
+  readonly name: string;
+  /** HA shows it as the origin's support link; omitted when unknown. */
+  readonly supportUrl?: string;
+}
+
+export interface HaPlayer {
+  readonly id: string;
+  readonly name: string;
+  readonly uuid: string;
+  /** Shown as the device model, e.g. "MPD"; default "Qobuz Connect <deviceType>". */
+  readonly model?: string;
+  readonly deviceType?: string;
+}
+
+export interface HaDiscoveryOptions {
+  readonly topics: Topics;
+  readonly bridge: HaBridgeInfo;
+}
+
+/** One retained discovery publish; `payload` '' removes the device's entities. */
+export interface DiscoveryMessage {
+  readonly topic: string;
+  readonly payload: string;
+}
+
+type Component = Record<string, unknown>;
+
+const ONLINE = { payload_available: 'online', payload_not_available: 'offline' } as const;
+
+export class HaDiscovery {
+  readonly #topics: Topics;
+  readonly #bridge: HaBridgeInfo;
+
+  constructor(options: HaDiscoveryOptions) {
+    this.#topics = options.topics;
+    this.#bridge = options.bridge;
+  }
+
+  /** Identifier of the bridge device; includes the base topic so two bridges on one broker stay apart. */
+  get bridgeIdentifier(): string {
+    return `qcb_bridge_${this.#topics.base.toLowerCase().replace(/[^a-z0-9_]/g, '_')}`;
+  }
+
+  /** Discovery object id of a player: its uuid (stable, SPEC "players[].uuid"), else its id. */
+  objectId(player: HaPlayer): string {
+    return /^[A-Za-z0-9_-]+$/.test(player.uuid) ? player.uuid : player.id;
+  }
+
+  /** Bridge device first, then one message per player. */
+  all(players: readonly HaPlayer[]): DiscoveryMessage[] {
+    return [this.bridgeConfig(), ...players.map((p) => this.playerConfig(p))];
+  }
+
+  bridgeConfig(): DiscoveryMessage {
+    const t = this.#topics;
+    const uid = this.bridgeIdentifier;
+    const payload = {
+      dev: {
+        name: this.#bridge.name,
+        identifiers: [uid],
+        manufacturer: MANUFACTURER,
+        model: 'Qobuz Connect bridge',
+        sw_version: this.#bridge.version,
+      },
+      o: this.#origin(),
+      cmps: {
+        connection: {
+          p: 'binary_sensor',
+          name: 'Connection state',
+          unique_id: `${uid}_connection`,
+          device_class: 'connectivity',
+          entity_category: 'diagnostic',
+          state_topic: t.bridgeState,
+          value_template: '{{ value_json.state }}',
+          payload_on: 'online',
+          payload_off: 'offline',
+        },
+        version: {
+          p: 'sensor',
+          name: 'Version',
+          unique_id: `${uid}_version`,
+          entity_category: 'diagnostic',
+          icon: 'mdi:information-outline',
+          state_topic: t.bridgeInfo,
+          value_template: '{{ value_json.version }}',
+        },
+      },
+    };
+    return { topic: t.discoveryConfig(uid), payload: JSON.stringify(payload) };
+  }
+
+  playerConfig(player: HaPlayer): DiscoveryMessage {
+    const t = this.#topics;
+    const payload = {
+      dev: {
+        name: player.name,
+        identifiers: [`qcb_${player.uuid}`],
+        manufacturer: MANUFACTURER,
+        model: player.model ?? `Qobuz Connect ${player.deviceType ?? 'speaker'}`,
+        sw_version: this.#bridge.version,
+        via_device: this.bridgeIdentifier,
+      },
+      o: this.#origin(),
+      // Both must hold: the bridge is connected AND the player's MPD answers (SPEC "MQTT").
+      availability: [
+        { topic: t.bridgeState, value_template: '{{ value_json.state }}', ...ONLINE },
+        { topic: t.availability(player.id), ...ONLINE },
+      ],
+      availability_mode: 'all',
+      cmps: this.#playerComponents(player),
+    };
+    return { topic: t.discoveryConfig(this.objectId(player)), payload: JSON.stringify(payload) };
+  }
+
+  /** Empty retained payload: HA removes the device's entities (HA docs, "Removing"). */
+  removal(objectId: string): DiscoveryMessage {
+    return { topic: this.#topics.discoveryConfig(objectId), payload: '' };
+  }
+
+  /**
+   * True for a retained config this bridge published (our origin, attached to our bridge
+   * device), so that a stale player's config can be removed without touching anyone else's.
+   */
+  isOurs(payload: Buffer | string): boolean {
+    let json: unknown;
+    try {
+      json = JSON.parse(payload.toString());
+    } catch {
+      return false;
+    }
+    if (json === null || typeof json !== 'object') return false;
+    const { o, dev } = json as { o?: { name?: unknown }; dev?: { via_device?: unknown; identifiers?: unknown } };
+    if (o?.name !== ORIGIN_NAME || dev === undefined) return false;
+    const ids = Array.isArray(dev.identifiers) ? dev.identifiers : [dev.identifiers];
+    return dev.via_device === this.bridgeIdentifier || ids.includes(this.bridgeIdentifier);
+  }
+
+  #origin(): Record<string, string> {
+    const o: Record<string, string> = { name: ORIGIN_NAME, sw_version: this.#bridge.version };
+    if (this.#bridge.supportUrl) o.support_url = this.#bridge.supportUrl;
+    return o;
+  }
+
+  #playerComponents(player: HaPlayer): Record<string, Component> {
+    const t = this.#topics;
+    const state = t.state(player.id);
+    const command = t.set(player.id);
+    const uid = (entity: string) => `qcb_${player.id}_${entity}`;
+    const sensor = (entity: string, name: string, template: string, extra: Component = {}): Component => ({
+      p: 'sensor', name, unique_id: uid(entity), state_topic: state, value_template: template, ...extra,
+    });
+    // `None` renders to "None", which HA's MQTT sensor shows as unknown when no track is loaded.
+    const trackField = (field: string) => `{{ value_json.track.${field} if value_json.track else None }}`;
+    const onOff = (key: string) => `{{ 'ON' if value_json.${key} else 'OFF' }}`;
+    const toggle = (entity: string, name: string, key: string, icon: string): Component => ({
+      p: 'switch', name, unique_id: uid(entity), icon, state_topic: state, value_template: onOff(key),
+      command_topic: command, command_template: `{"${key}": {{ 'true' if value == 'ON' else 'false' }}}`,
+      payload_on: 'ON', payload_off: 'OFF',
+    });
+    const button = (action: string, name: string, icon: string): Component => ({
+      p: 'button', name, unique_id: uid(action), icon, command_topic: command, payload_press: JSON.stringify({ action }),
+    });
+    return {
+      state: sensor('state', 'State', '{{ value_json.state }}', {
+        device_class: 'enum', options: ['playing', 'paused', 'stopped', 'idle'], icon: 'mdi:music',
+      }),
+      title: sensor('title', 'Title', trackField('title'), { icon: 'mdi:music-note' }),
+      artist: sensor('artist', 'Artist', trackField('artist'), { icon: 'mdi:account-music' }),
+      album: sensor('album', 'Album', trackField('album'), { icon: 'mdi:album' }),
+      cover: { p: 'image', name: 'Cover', unique_id: uid('cover'), url_topic: t.coverUrl(player.id) },
+      volume: {
+        p: 'number', name: 'Volume', unique_id: uid('volume'), icon: 'mdi:volume-high',
+        state_topic: state, value_template: '{{ value_json.volume }}',
+        command_topic: command, command_template: '{"volume": {{ value | int }}}',
+        min: 0, max: 100, step: 1, mode: 'slider', unit_of_measurement: '%',
+      },
+      mute: toggle('mute', 'Mute', 'muted', 'mdi:volume-off'),
+      shuffle: toggle('shuffle', 'Shuffle', 'shuffle', 'mdi:shuffle-variant'),
+      repeat: {
+        p: 'select', name: 'Repeat', unique_id: uid('repeat'), icon: 'mdi:repeat',
+        state_topic: state, value_template: '{{ value_json.repeat }}',
+        command_topic: command, command_template: '{"repeat": "{{ value }}"}', options: ['off', 'one', 'all'],
+      },
+      play: button('play', 'Play', 'mdi:play'),
+      pause: button('pause', 'Pause', 'mdi:pause'),
+      next: button('next', 'Next', 'mdi:skip-next'),
+      previous: button('previous', 'Previous', 'mdi:skip-previous'),
+      stop: button('stop', 'Stop', 'mdi:stop'),
+      qobuz_session: {
+        p: 'binary_sensor', name: 'Qobuz session', unique_id: uid('qobuz_session'), device_class: 'connectivity',
+        state_topic: state, value_template: "{{ 'ON' if value_json.qobuz_session in ['active', 'connected'] else 'OFF' }}",
+      },
+    };
+  }
+}

@@ -1,0 +1,228 @@
+/**
+ * The MQTT side of the bridge (SPEC.md "MQTT", "Home Assistant"): implements the core's
+ * StatePublisher, turns `B/<player>/set` messages into PlayerCommands for the CommandSink and
+ * answers each on `B/<player>/set/result`, and keeps Home Assistant's picture (discovery,
+ * availability, states) whole across HA restarts and broker restarts.
+ */
+import type { Logger } from 'pino';
+import type { CommandSink, PlayerView, SessionEvent, StatePublisher } from '../core/player-view.js';
+import { errorMessage, isQcbError } from '../core/qcb-error.js';
+import { SerialQueue } from '../util/serial-queue.js';
+import { parseCommand } from './command-parser.js';
+import { DiscoveryPublisher } from './discovery-publisher.js';
+import { HaDiscovery, type HaBridgeInfo, type HaPlayer } from './ha-discovery.js';
+import { MqttLink, type MqttConnectionOptions } from './mqtt-link.js';
+import { toEventPayload, toStatePayload } from './state-payload.js';
+import { Topics } from './topics.js';
+
+export interface MqttAdapterOptions {
+  /** Connection options (the adapter builds the link) or a link built with the same base topic. */
+  readonly link: MqttLink | MqttConnectionOptions;
+  readonly baseTopic: string;
+  readonly discovery: { readonly enabled: boolean; readonly prefix: string };
+  readonly bridge: HaBridgeInfo;
+  readonly players: readonly HaPlayer[];
+  readonly onCommand: CommandSink;
+  readonly logger: Logger;
+  /** start() waits this long for the first connection, then goes on (default 10 s). */
+  readonly startTimeoutMs?: number;
+  /** Delay before re-publishing after HA's birth message (default random 0.5–2 s, SPEC "Home Assistant"). */
+  readonly haRepublishDelayMs?: () => number;
+}
+
+const PLAYER_ID = /^[a-z0-9_]+$/;
+
+export class MqttAdapter implements StatePublisher {
+  readonly link: MqttLink;
+  readonly #o: MqttAdapterOptions;
+  readonly #log: Logger;
+  readonly #topics: Topics;
+  readonly #discovery: DiscoveryPublisher;
+  readonly #players: ReadonlySet<string>;
+  readonly #queues = new Map<string, SerialQueue>();
+  /** Latest retained payloads per player, and what went out since the last (re)connect. */
+  readonly #states = new Map<string, string>();
+  readonly #sentStates = new Map<string, string>();
+  readonly #covers = new Map<string, string>();
+  readonly #sentCovers = new Map<string, string>();
+  readonly #availability = new Map<string, 'online' | 'offline'>();
+  #haTimer: NodeJS.Timeout | undefined;
+  #swept = false;
+  #started = false;
+  #resolveFirstSync: (() => void) | undefined;
+
+  constructor(options: MqttAdapterOptions) {
+    for (const p of options.players) {
+      if (!PLAYER_ID.test(p.id)) throw new Error(`MqttAdapter: player id "${p.id}" must match [a-z0-9_]+`);
+    }
+    this.#o = options;
+    this.#log = options.logger;
+    this.#topics = new Topics(options.baseTopic, options.discovery.prefix);
+    this.#players = new Set(options.players.map((p) => p.id));
+    const bridgeInfo = {
+      version: options.bridge.version,
+      name: options.bridge.name,
+      players: options.players.map((p) => ({ id: p.id, name: p.name, uuid: p.uuid })),
+    };
+    this.link =
+      options.link instanceof MqttLink
+        ? options.link
+        : new MqttLink({ ...options.link, baseTopic: options.baseTopic, bridgeInfo, logger: options.logger });
+    this.#discovery = new DiscoveryPublisher({
+      link: this.link,
+      topics: this.#topics,
+      discovery: new HaDiscovery({ topics: this.#topics, bridge: options.bridge }),
+      players: options.players,
+      logger: options.logger,
+    });
+  }
+
+  get connected(): boolean {
+    return this.link.connected;
+  }
+
+  /** Connects and publishes everything; resolves after the first sync or after startTimeoutMs. */
+  async start(): Promise<void> {
+    if (this.#started) return;
+    this.#started = true;
+    this.link.on('connected', this.#onConnected);
+    this.link.on('message', this.#onMessage);
+    let timer: NodeJS.Timeout | undefined;
+    const synced = new Promise<boolean>((resolve) => {
+      this.#resolveFirstSync = () => resolve(true);
+      timer = setTimeout(() => resolve(false), this.#o.startTimeoutMs ?? 10_000);
+    });
+    await this.link.start();
+    const ok = await synced;
+    clearTimeout(timer);
+    if (!ok) this.#log.warn('MQTT broker not reachable yet; publishing once it is');
+  }
+
+  /** Player availability offline, bridge offline (both retained), then a clean disconnect. */
+  async stop(): Promise<void> {
+    if (!this.#started) return;
+    this.#started = false;
+    clearTimeout(this.#haTimer);
+    for (const id of this.#players) {
+      await this.link.publish(this.#topics.availability(id), 'offline', { retain: true, qos: 1 });
+    }
+    await this.link.stop();
+    this.link.off('connected', this.#onConnected);
+    this.link.off('message', this.#onMessage);
+  }
+
+  /** Publishes changed discovery configs; returns how many went out. */
+  publishDiscovery(): Promise<number> {
+    return this.#o.discovery.enabled ? this.#discovery.publish(false) : Promise.resolve(0);
+  }
+
+  publishState(playerId: string, view: PlayerView): void {
+    if (!this.#known(playerId)) return;
+    const json = JSON.stringify(toStatePayload(view));
+    this.#states.set(playerId, json);
+    const cover = view.track?.coverUrl;
+    // No track: the last cover stays; an empty or invalid URL would make HA's image entity log errors.
+    if (cover) this.#covers.set(playerId, cover);
+    this.#flushPlayer(playerId, false);
+  }
+
+  publishEvent(playerId: string, event: SessionEvent): void {
+    if (!this.#known(playerId)) return;
+    void this.link.publish(this.#topics.event(playerId), JSON.stringify(toEventPayload(event)));
+  }
+
+  publishAvailability(playerId: string, online: boolean): void {
+    if (!this.#known(playerId)) return;
+    const value = online ? 'online' : 'offline';
+    this.#availability.set(playerId, value);
+    void this.link.publish(this.#topics.availability(playerId), value, { retain: true });
+  }
+
+  #known(playerId: string): boolean {
+    if (this.#players.has(playerId)) return true;
+    this.#log.warn({ playerId }, 'publish for an unconfigured player dropped');
+    return false;
+  }
+
+  /** Sends the player's state and cover when they differ from what went out (all of it with `force`). */
+  #flushPlayer(playerId: string, force: boolean): void {
+    const state = this.#states.get(playerId);
+    if (state !== undefined && (force || this.#sentStates.get(playerId) !== state)) {
+      this.#sentStates.set(playerId, state);
+      void this.link.publish(this.#topics.state(playerId), state, { retain: true });
+    }
+    const cover = this.#covers.get(playerId);
+    if (cover !== undefined && (force || this.#sentCovers.get(playerId) !== cover)) {
+      this.#sentCovers.set(playerId, cover);
+      void this.link.publish(this.#topics.coverUrl(playerId), cover, { retain: true });
+    }
+  }
+
+  /** Everything retained again: the broker may have restarted without persistence. */
+  #republishAll = async (): Promise<void> => {
+    if (this.#o.discovery.enabled) await this.#discovery.publish(true);
+    for (const [id, value] of this.#availability) {
+      void this.link.publish(this.#topics.availability(id), value, { retain: true });
+    }
+    for (const id of this.#players) this.#flushPlayer(id, true);
+  };
+
+  #onConnected = (): void => {
+    void (async () => {
+      const subs = [this.#topics.setWildcard, ...(this.#o.discovery.enabled ? [this.#topics.haStatus] : [])];
+      await this.link.subscribe(subs);
+      if (this.#o.discovery.enabled && !this.#swept) {
+        this.#swept = true;
+        await this.#discovery.removeStale();
+      }
+      await this.#republishAll();
+      this.#resolveFirstSync?.();
+      this.#resolveFirstSync = undefined;
+    })().catch((err: unknown) => this.#log.error({ err: errorMessage(err) }, 'MQTT sync after connect failed'));
+  };
+
+  /** One handler per incoming topic kind (STYLE.md principle 6). */
+  #onMessage = (topic: string, payload: Buffer, retained: boolean): void => {
+    if (topic === this.#topics.haStatus && this.#o.discovery.enabled) return this.#onHaStatus(payload, retained);
+    const playerId = this.#topics.parseSetTopic(topic);
+    if (playerId !== null) return this.#onCommandMessage(playerId, payload, retained);
+  };
+
+  /** HA's birth message: discovery again after a short random delay, then the states (SPEC "Home Assistant"). */
+  #onHaStatus(payload: Buffer, retained: boolean): void {
+    // A retained `online` is an old birth replayed on our subscribe, not a fresh HA start.
+    if (retained || payload.toString().trim() !== 'online') return;
+    clearTimeout(this.#haTimer);
+    const delayMs = this.#o.haRepublishDelayMs?.() ?? 500 + Math.random() * 1500;
+    this.#log.debug({ delayMs }, 'Home Assistant came online; re-publishing discovery');
+    this.#haTimer = setTimeout(() => {
+      void this.#republishAll().catch((err: unknown) => this.#log.error({ err: errorMessage(err) }, 're-publish failed'));
+    }, delayMs);
+  }
+
+  #onCommandMessage(playerId: string, payload: Buffer, retained: boolean): void {
+    const answer = (result: { ok: true } | { ok: false; error: string }) =>
+      void this.link.publish(this.#topics.setResult(playerId), JSON.stringify(result));
+    // A retained command would replay on every subscribe; it must never act twice.
+    if (retained) return answer({ ok: false, error: 'retained commands are ignored; publish without the retain flag' });
+    if (!this.#players.has(playerId)) return answer({ ok: false, error: `unknown player "${playerId}"` });
+    const parsed = parseCommand(payload);
+    if (!parsed.ok) {
+      this.#log.debug({ playerId, error: parsed.error }, 'rejected MQTT command');
+      return answer(parsed);
+    }
+    let queue = this.#queues.get(playerId);
+    if (!queue) this.#queues.set(playerId, (queue = new SerialQueue()));
+    // Results go out in command order per player; a throwing sink is answered, never fatal.
+    void queue.run(async () => {
+      try {
+        await this.#o.onCommand(playerId, parsed.command);
+        answer({ ok: true });
+      } catch (err) {
+        const error = isQcbError(err, 'ERR_NO_SESSION') ? 'no Qobuz session' : errorMessage(err);
+        this.#log.info({ playerId, command: parsed.command, error }, 'MQTT command failed');
+        answer({ ok: false, error });
+      }
+    });
+  }
+}

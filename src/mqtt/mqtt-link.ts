@@ -1,0 +1,243 @@
+/**
+ * The connection to the MQTT broker (SPEC.md "MQTT"): MQTT 5 through mqtt.js, username /
+ * password, TLS from file paths, the last will `B/bridge/state` = {"state":"offline"} and, on
+ * every (re)connect, the retained `{"state":"online"}` and `B/bridge/info`. mqtt.js reconnects
+ * by itself; while offline nothing is queued (`queueQoSZero: false`, publishes refused while
+ * disconnected): the adapter re-publishes its retained picture on `connected` instead.
+ * The password is never logged; the URL is logged without credentials.
+ */
+import { readFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import { TypedEmitter } from '../util/typed-emitter.js';
+import { Topics } from './topics.js';
+
+export interface MqttTlsFiles {
+  /** File paths, read at start(). */
+  readonly ca?: string;
+  readonly cert?: string;
+  readonly key?: string;
+  /** Default true; false accepts self-signed broker certificates. */
+  readonly rejectUnauthorized?: boolean;
+}
+
+export interface MqttConnectionOptions {
+  readonly url: string;
+  readonly username?: string | null;
+  readonly password?: string | null;
+  readonly tls?: MqttTlsFiles;
+  readonly clientId?: string;
+  /** 5 by default; falls back to 4 by itself when the broker refuses 5 (aedes, old brokers). */
+  readonly protocolVersion?: 4 | 5;
+  readonly reconnectPeriodMs?: number;
+  readonly connectTimeoutMs?: number;
+  readonly keepaliveS?: number;
+}
+
+export interface MqttLinkOptions extends MqttConnectionOptions {
+  readonly baseTopic: string;
+  /** Body of the retained `B/bridge/info` (version, players with ids, names, uuids). */
+  readonly bridgeInfo: Readonly<Record<string, unknown>>;
+  readonly logger: Logger;
+}
+
+export type MqttLinkEvents = {
+  connected: [];
+  disconnected: [reason: string];
+  message: [topic: string, payload: Buffer, retained: boolean];
+};
+
+export interface PublishOptions {
+  readonly retain?: boolean;
+  readonly qos?: 0 | 1;
+}
+
+const ONLINE = JSON.stringify({ state: 'online' });
+const OFFLINE = JSON.stringify({ state: 'offline' });
+
+/** The URL as it may appear in logs: no user, no password. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.toString();
+  } catch {
+    return '<invalid url>';
+  }
+}
+
+export class MqttLink extends TypedEmitter<MqttLinkEvents> {
+  readonly #options: MqttLinkOptions;
+  readonly #topics: Topics;
+  readonly #log: Logger;
+  #client: MqttClient | undefined;
+  #clientOptions: IClientOptions | undefined;
+  #protocolVersion: 4 | 5;
+  #lastError = '';
+  #stopped = false;
+
+  constructor(options: MqttLinkOptions) {
+    super((err, event) => options.logger.error({ err, event }, 'mqtt link listener failed'));
+    if (!options.url) throw new Error('MqttLink: url is required');
+    this.#options = options;
+    this.#topics = new Topics(options.baseTopic);
+    this.#log = options.logger;
+    this.#protocolVersion = options.protocolVersion ?? 5;
+  }
+
+  get connected(): boolean {
+    return this.#client?.connected === true;
+  }
+
+  get protocolVersion(): 4 | 5 {
+    return this.#protocolVersion;
+  }
+
+  /** Reads TLS files and starts connecting; resolves at once (see whenConnected). */
+  async start(): Promise<void> {
+    if (this.#client) return;
+    this.#stopped = false;
+    const o = this.#options;
+    const tls = o.tls ?? {};
+    const [ca, cert, key] = await Promise.all([tls.ca, tls.cert, tls.key].map((p) => (p ? readFile(p) : undefined)));
+    this.#clientOptions = {
+      clientId: o.clientId ?? `qcb_${randomBytes(4).toString('hex')}`,
+      clean: true,
+      resubscribe: false, // the adapter subscribes on every `connected`
+      queueQoSZero: false,
+      reconnectPeriod: o.reconnectPeriodMs ?? 2000,
+      connectTimeout: o.connectTimeoutMs ?? 10_000,
+      keepalive: o.keepaliveS ?? 30,
+      will: { topic: this.#topics.bridgeState, payload: Buffer.from(OFFLINE), retain: true, qos: 1 },
+      ...(o.username ? { username: o.username } : {}),
+      ...(o.password ? { password: o.password } : {}),
+      ...(ca ? { ca } : {}),
+      ...(cert ? { cert } : {}),
+      ...(key ? { key } : {}),
+      rejectUnauthorized: tls.rejectUnauthorized ?? true,
+    };
+    this.#connect();
+  }
+
+  /** True once connected, false if `timeoutMs` passes first. */
+  whenConnected(timeoutMs: number): Promise<boolean> {
+    if (this.connected) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        this.off('connected', onConnected);
+        resolve(ok);
+      };
+      const onConnected = () => done(true);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      this.on('connected', onConnected);
+    });
+  }
+
+  /** Resolves true once handed to the broker; false (never queued) while disconnected. */
+  publish(topic: string, payload: string | Buffer, options: PublishOptions = {}): Promise<boolean> {
+    const client = this.#client;
+    if (!client?.connected) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      client.publish(topic, payload, { qos: options.qos ?? 0, retain: options.retain ?? false }, (err) => {
+        if (err) this.#log.debug({ topic, err: err.message }, 'publish failed');
+        resolve(!err);
+      });
+    });
+  }
+
+  async subscribe(topics: readonly string[]): Promise<boolean> {
+    const client = this.#client;
+    if (!client?.connected) return false;
+    try {
+      await client.subscribeAsync([...topics], { qos: 0 });
+      return true;
+    } catch (err) {
+      this.#log.warn({ topics, err: (err as Error).message }, 'subscribe failed');
+      return false;
+    }
+  }
+
+  async unsubscribe(topics: readonly string[]): Promise<void> {
+    const client = this.#client;
+    if (!client?.connected) return;
+    await client.unsubscribeAsync([...topics]).catch(() => undefined);
+  }
+
+  /** Publishes `{"state":"offline"}` (retained) and disconnects cleanly: no will is sent. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    const client = this.#client;
+    if (!client) return;
+    if (client.connected) await this.publish(this.#topics.bridgeState, OFFLINE, { retain: true, qos: 1 });
+    await this.#end(client, !client.connected);
+    this.#client = undefined;
+  }
+
+  /** Drops the connection without DISCONNECT, as a crash would: the broker publishes the will. */
+  async abort(): Promise<void> {
+    this.#stopped = true;
+    const client = this.#client;
+    if (!client) return;
+    await this.#end(client, true);
+    this.#client = undefined;
+  }
+
+  #connect(): void {
+    const options = { ...this.#clientOptions, protocolVersion: this.#protocolVersion };
+    const client = mqtt.connect(this.#options.url, options);
+    this.#client = client;
+    let wasConnected = false;
+    this.#log.info({ url: redactUrl(this.#options.url), protocolVersion: this.#protocolVersion }, 'connecting to MQTT broker');
+    client.on('connect', () => {
+      wasConnected = true;
+      this.#lastError = '';
+      this.#log.info({ url: redactUrl(this.#options.url) }, 'connected to MQTT broker');
+      void this.#announce().then(() => {
+        if (this.#client === client && client.connected) this.emit('connected');
+      });
+    });
+    client.on('close', () => {
+      if (!wasConnected) return;
+      wasConnected = false;
+      if (!this.#stopped) this.#log.warn('connection to MQTT broker lost; reconnecting');
+      this.emit('disconnected', this.#stopped ? 'stopped' : 'connection lost');
+    });
+    client.on('error', (err) => {
+      const code = (err as { code?: unknown }).code;
+      // 1 = "unacceptable protocol version" (3.1.1 CONNACK), 132 = "unsupported protocol version" (5.0).
+      if (this.#protocolVersion === 5 && (code === 1 || code === 132) && this.#client === client) {
+        this.#log.info('broker refuses MQTT 5; using MQTT 3.1.1');
+        this.#protocolVersion = 4;
+        void this.#end(client, true).then(() => {
+          if (!this.#stopped && this.#client === client) this.#connect();
+        });
+        return;
+      }
+      if (err.message !== this.#lastError) this.#log.warn({ err: err.message }, 'MQTT error');
+      this.#lastError = err.message;
+    });
+    client.on('message', (topic, payload, packet) => this.emit('message', topic, payload, packet.retain === true));
+  }
+
+  /** Retained bridge picture, on every connect (the broker may have restarted without persistence). */
+  async #announce(): Promise<void> {
+    await this.publish(this.#topics.bridgeState, ONLINE, { retain: true, qos: 1 });
+    await this.publish(this.#topics.bridgeInfo, JSON.stringify(this.#options.bridgeInfo), { retain: true, qos: 1 });
+  }
+
+  async #end(client: MqttClient, force: boolean): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 2000);
+      client.end(force, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    client.removeAllListeners();
+    // mqtt.js may still emit 'error' after end on a half-open socket; keep it from crashing the process.
+    client.on('error', () => undefined);
+  }
+}

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { MAX_COMMAND_BYTES, parseCommand } from '../src/mqtt/command-parser.js';
+
+describe('parseCommand (SPEC.md "MQTT", commands on B/<player>/set)', () => {
+  it.each([
+    ['{"action":"play"}', { action: 'play' }],
+    ['{"action":"toggle"}', { action: 'toggle' }],
+    ['{"action":"previous"}', { action: 'previous' }],
+    ['{"seek_ms":60000}', { seekMs: 60000 }],
+    ['{"seek_ms":0}', { seekMs: 0 }],
+    ['{"volume":40}', { volume: 40 }],
+    ['{"volume":0}', { volume: 0 }],
+    ['{"volume":100}', { volume: 100 }],
+    ['{"volume":40.6}', { volume: 41 }],
+    ['{"muted":true}', { muted: true }],
+    ['{"shuffle":false}', { shuffle: false }],
+    ['{"repeat":"all"}', { repeat: 'all' }],
+    ['{"action":"play","volume":25,"repeat":"one","shuffle":true}', { action: 'play', volume: 25, repeat: 'one', shuffle: true }],
+  ])('accepts %s', (payload, command) => {
+    expect(parseCommand(Buffer.from(payload))).toEqual({ ok: true, command });
+  });
+
+  it.each([
+    ['not json', /not valid JSON/],
+    ['', /not valid JSON/],
+    ['[]', /JSON object/],
+    ['42', /JSON object/],
+    ['null', /JSON object/],
+    ['{}', /empty command/],
+    ['{"action":"dance"}', /^action: must be one of play, pause, toggle, stop, next, previous$/],
+    ['{"action":1}', /^action:/],
+    ['{"volume":150}', /^volume: must be 0-100$/],
+    ['{"volume":-1}', /^volume: must be 0-100$/],
+    ['{"volume":"40"}', /^volume: must be a number/],
+    ['{"seek_ms":-1}', /^seek_ms: must be >= 0$/],
+    ['{"seek_ms":1.5}', /^seek_ms: must be a whole number/],
+    ['{"muted":"yes"}', /^muted: must be true or false$/],
+    ['{"shuffle":1}', /^shuffle: must be true or false$/],
+    ['{"repeat":"track"}', /^repeat: must be one of off, one, all$/],
+    ['{"colour":"red"}', /^unknown key: colour$/],
+    ['{"action":"play","bogus":1,"other":2}', /^unknown keys: bogus, other$/],
+  ])('refuses %s with a readable error', (payload, error) => {
+    const result = parseCommand(payload);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.error).toMatch(error);
+  });
+
+  it('refuses a payload over 64 KiB before parsing it', () => {
+    const big = Buffer.from(JSON.stringify({ action: 'play', pad: 'x'.repeat(MAX_COMMAND_BYTES) }));
+    const result = parseCommand(big);
+    expect(result).toEqual({ ok: false, error: `payload too large: ${big.length} bytes (max 65536)` });
+  });
+});

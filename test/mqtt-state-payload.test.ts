@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest';
+import type { PlayerView } from '../src/core/player-view.js';
+import { toEventPayload, toStatePayload } from '../src/mqtt/state-payload.js';
+import { Topics } from '../src/mqtt/topics.js';
+
+const playing: PlayerView = {
+  state: 'playing',
+  qobuzSession: 'active',
+  volume: 40,
+  muted: false,
+  positionMs: 61_234,
+  positionAtMs: Date.UTC(2026, 0, 2, 3, 4, 5, 678),
+  durationMs: 245_000,
+  shuffle: false,
+  repeat: 'all',
+  track: {
+    id: 59954869,
+    title: 'So What',
+    artist: 'Miles Davis',
+    album: 'Kind of Blue',
+    coverUrl: 'https://static.qobuz.com/images/covers/69/48/0886977974869_600.jpg',
+    durationMs: 245_000,
+    sampleRateHz: 96_000,
+    bitDepth: 24,
+  },
+  queue: { length: 5, index: 1 },
+  controller: 'Qobuz iPhone',
+  available: true,
+};
+
+describe('state and event JSON (SPEC.md "MQTT")', () => {
+  it('maps a playing PlayerView to the exact state JSON of the spec', () => {
+    expect(JSON.stringify(toStatePayload(playing))).toBe(
+      JSON.stringify({
+        state: 'playing',
+        qobuz_session: 'active',
+        volume: 40,
+        muted: false,
+        position_ms: 61234,
+        position_at: '2026-01-02T03:04:05.678Z',
+        duration_ms: 245000,
+        shuffle: false,
+        repeat: 'all',
+        track: {
+          id: 59954869,
+          title: 'So What',
+          artist: 'Miles Davis',
+          album: 'Kind of Blue',
+          cover_url: 'https://static.qobuz.com/images/covers/69/48/0886977974869_600.jpg',
+          sample_rate: 96000,
+          bit_depth: 24,
+        },
+        queue: { length: 5, index: 1 },
+        controller: 'Qobuz iPhone',
+      }),
+    );
+  });
+
+  it('gives track null, duration null and index null for an idle player', () => {
+    const idle: PlayerView = { ...playing, state: 'idle', qobuzSession: 'disconnected', track: null, durationMs: null, queue: { length: 0, index: null }, controller: null };
+    expect(toStatePayload(idle)).toMatchObject({ state: 'idle', qobuz_session: 'disconnected', track: null, duration_ms: null, queue: { length: 0, index: null }, controller: null });
+  });
+
+  it('maps a SessionEvent to {type, at, ...fields} in snake_case with 64-bit values made JSON-safe', () => {
+    const payload = toEventPayload({
+      type: 'set_state',
+      atMs: Date.UTC(2026, 0, 2, 3, 4, 5, 0),
+      fields: { playingState: 'PLAYING', currentPositionMs: 1200, queueVersion: { major: 2n, minor: 2n ** 60n }, type: 'spoof', at: 'spoof' },
+    });
+    expect(payload).toEqual({
+      type: 'set_state',
+      at: '2026-01-02T03:04:05.000Z',
+      playing_state: 'PLAYING',
+      current_position_ms: 1200,
+      queue_version: { major: 2, minor: '1152921504606846976' },
+    });
+    expect(Object.keys(payload).slice(0, 2)).toEqual(['type', 'at']);
+  });
+});
+
+describe('Topics', () => {
+  const topics = new Topics('qobuz-connect', 'homeassistant');
+
+  it('names every topic of the spec under the base topic', () => {
+    expect([
+      topics.bridgeState,
+      topics.bridgeInfo,
+      topics.availability('living_room'),
+      topics.state('living_room'),
+      topics.event('living_room'),
+      topics.set('living_room'),
+      topics.setResult('living_room'),
+      topics.coverUrl('living_room'),
+      topics.setWildcard,
+      topics.haStatus,
+      topics.discoveryConfig('abc-123'),
+    ]).toEqual([
+      'qobuz-connect/bridge/state',
+      'qobuz-connect/bridge/info',
+      'qobuz-connect/living_room/availability',
+      'qobuz-connect/living_room/state',
+      'qobuz-connect/living_room/event',
+      'qobuz-connect/living_room/set',
+      'qobuz-connect/living_room/set/result',
+      'qobuz-connect/living_room/cover_url',
+      'qobuz-connect/+/set',
+      'homeassistant/status',
+      'homeassistant/device/abc-123/config',
+    ]);
+  });
+
+  it('reads the player id back from a command topic and nothing else', () => {
+    expect(topics.parseSetTopic('qobuz-connect/kitchen/set')).toBe('kitchen');
+    expect(topics.parseSetTopic('qobuz-connect/kitchen/set/result')).toBeNull();
+    expect(topics.parseSetTopic('other/kitchen/set')).toBeNull();
+    expect(topics.parseDiscoveryTopic('homeassistant/device/x1/config')).toBe('x1');
+  });
+
+  it('refuses wildcards in the base topic and in player ids', () => {
+    expect(() => new Topics('qobuz/+')).toThrow(/base_topic/);
+    expect(() => topics.state('a/b')).toThrow(/player id/);
+  });
+});
