@@ -89,7 +89,9 @@ export function streamPath(playerId: string, token: string, suffix: StreamSuffix
  * null: percent-escapes, `..`, extra or missing segments, characters outside the player id
  * and token alphabets. The caller still checks the token belongs to that player (lookup).
  */
-export function parseStreamPath(path: string): { playerId: string; token: string; suffix: StreamSuffix } | null {
+export function parseStreamPath(
+  path: string,
+): { playerId: string; token: string; suffix: StreamSuffix } | null {
   const match = STREAM_PATH.exec(path);
   if (!match) return null;
   const [, playerId, token, suffix] = match;

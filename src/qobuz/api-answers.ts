@@ -18,7 +18,9 @@ export const trackAnswer = z.object({
   album: z
     .object({
       title: z.string().nullish(),
-      image: z.object({ small: z.string().nullish(), thumbnail: z.string().nullish(), large: z.string().nullish() }).nullish(),
+      image: z
+        .object({ small: z.string().nullish(), thumbnail: z.string().nullish(), large: z.string().nullish() })
+        .nullish(),
       artist: named,
     })
     .nullish(),
@@ -91,7 +93,9 @@ const INFORMATIONAL_RESTRICTIONS = new Set(['FormatRestrictedByFormatAvailabilit
 /** Why this getFileUrl answer is not a playable full track, or null when it is. */
 export function refusalReason(answer: FileUrlAnswer): string | null {
   if (answer.status === 'error') return answer.message ?? 'status error';
-  const blocking = (answer.restrictions ?? []).map((r) => r.code).filter((c) => !INFORMATIONAL_RESTRICTIONS.has(c));
+  const blocking = (answer.restrictions ?? [])
+    .map((r) => r.code)
+    .filter((c) => !INFORMATIONAL_RESTRICTIONS.has(c));
   if (blocking.length > 0) return `restricted: ${blocking.join(', ')}`;
   if (answer.sample) return 'sample only';
   if (!answer.url) return 'no url';

@@ -44,7 +44,10 @@ export class ApiSession {
   /** Auth plus X-Session-Id, starting or renewing the session first when needed. */
   async sessionHeaders(): Promise<Record<string, string>> {
     const auth = await this.authHeaders();
-    if (this.#sessionId === null || this.#sessionExpiresAtMs - this.options.now() <= this.options.sessionRenewAheadMs) {
+    if (
+      this.#sessionId === null ||
+      this.#sessionExpiresAtMs - this.options.now() <= this.options.sessionRenewAheadMs
+    ) {
       this.#starting ??= this.#startSession().finally(() => (this.#starting = null));
       await this.#starting;
     }
@@ -70,7 +73,8 @@ export class ApiSession {
     const { auth } = this.options;
     if (auth.kind !== 'jwt_api') return;
     const { expSeconds } = auth.current();
-    if (expSeconds === null || expSeconds * 1000 - this.options.now() > this.options.tokenRefreshAheadMs) return;
+    if (expSeconds === null || expSeconds * 1000 - this.options.now() > this.options.tokenRefreshAheadMs)
+      return;
     this.#refreshing ??= this.#refreshToken().finally(() => (this.#refreshing = null));
     await this.#refreshing;
   }

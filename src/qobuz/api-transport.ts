@@ -60,7 +60,10 @@ export class ApiTransport {
       } catch (err) {
         if (!(err instanceof RetryableError)) throw err;
         lastError = err;
-        this.#log.warn({ path: request.path, attempt, attempts, reason: err.message }, 'qobuz api call failed');
+        this.#log.warn(
+          { path: request.path, attempt, attempts, reason: err.message },
+          'qobuz api call failed',
+        );
       }
     }
     throw new QcbError(
@@ -110,10 +113,17 @@ export class ApiTransport {
       throw new RetryableError(`body read failed: ${networkReason(err)}`);
     }
     this.#log.debug(
-      { method: request.method, path: request.path, status: response.status, attempt, ms: Date.now() - started },
+      {
+        method: request.method,
+        path: request.path,
+        status: response.status,
+        attempt,
+        ms: Date.now() - started,
+      },
       'qobuz api answered',
     );
-    if (response.status >= 500) throw new RetryableError(`HTTP ${response.status}${qobuzMessageSuffix(parseJson(text))}`);
+    if (response.status >= 500)
+      throw new RetryableError(`HTTP ${response.status}${qobuzMessageSuffix(parseJson(text))}`);
     return { status: response.status, body: parseJson(text) };
   }
 }

@@ -57,7 +57,7 @@ export interface StreamUrl {
   readonly expiresAtMs: number;
 }
 
-/** Signature errors are ours, not the track's: no point falling back to another format. */
+/** Signature errors (and 429 rate limits) are ours, not the track's: no point falling back to another format. */
 const OUR_FAULT = /request_sig|request_ts|signature|app_id/i;
 
 /**
@@ -76,7 +76,8 @@ export class QobuzApi {
     for (const key of ['baseUrl', 'appId', 'appSecret'] as const) {
       if (!options[key]) throw new QcbError('ERR_CONFIG_INVALID', `QobuzApi: ${key} is required`);
     }
-    if (!URL.canParse(options.baseUrl)) throw new QcbError('ERR_CONFIG_INVALID', 'QobuzApi: baseUrl is not a URL');
+    if (!URL.canParse(options.baseUrl))
+      throw new QcbError('ERR_CONFIG_INVALID', 'QobuzApi: baseUrl is not a URL');
     this.#log = options.logger.child({ module: 'qobuz-api' });
     this.#now = options.now ?? Date.now;
     this.#transport = new ApiTransport({
@@ -114,23 +115,35 @@ export class QobuzApi {
     for (const formatId of fallbackChain(maxLevel)) {
       const response = await this.#fileUrlCall(trackId, formatId);
       const parsed = fileUrlAnswer.safeParse(response.body);
-      if (response.status === 400 && OUR_FAULT.test(qobuzMessageSuffix(response.body))) {
-        throw new QcbError('ERR_QOBUZ_API', `qobuz track/getFileUrl rejected our request: HTTP 400${qobuzMessageSuffix(response.body)}`);
+      const ourFault = response.status === 400 && OUR_FAULT.test(qobuzMessageSuffix(response.body));
+      if (ourFault || response.status === 429) {
+        throw new QcbError(
+          'ERR_QOBUZ_API',
+          `qobuz track/getFileUrl rejected our request: HTTP ${response.status}${qobuzMessageSuffix(response.body)}`,
+        );
       }
       const reason =
-        response.status >= 400 ? `HTTP ${response.status}${qobuzMessageSuffix(response.body)}`
-        : !parsed.success ? null
-        : refusalReason(parsed.data);
+        response.status >= 400
+          ? `HTTP ${response.status}${qobuzMessageSuffix(response.body)}`
+          : !parsed.success
+            ? null
+            : refusalReason(parsed.data);
       if (response.status === 200 && parsed.success && reason === null && parsed.data.url) {
         return this.#toStreamUrl(trackId, formatId, parsed.data.url, parsed.data);
       }
       if (reason === null) {
-        throw new QcbError('ERR_QOBUZ_API', `qobuz track/getFileUrl gave an unexpected answer (HTTP ${response.status})`);
+        throw new QcbError(
+          'ERR_QOBUZ_API',
+          `qobuz track/getFileUrl gave an unexpected answer (HTTP ${response.status})`,
+        );
       }
       refusals.push(`${formatId}: ${reason}`);
       this.#log.info({ trackId, formatId, reason }, 'qobuz refused format, falling back');
     }
-    throw new QcbError('ERR_QOBUZ_UNAVAILABLE', `track ${trackId} cannot be streamed (${refusals.join('; ')})`);
+    throw new QcbError(
+      'ERR_QOBUZ_UNAVAILABLE',
+      `track ${trackId} cannot be streamed (${refusals.join('; ')})`,
+    );
   }
 
   async #fetchTrack(trackId: number): Promise<QobuzTrack> {
@@ -143,11 +156,17 @@ export class QobuzApi {
     });
     if (response.status === 401 || response.status === 403) throw this.#session.authError(path, response);
     if (response.status === 404) {
-      throw new QcbError('ERR_QOBUZ_UNAVAILABLE', `track ${trackId} not found${qobuzMessageSuffix(response.body)}`);
+      throw new QcbError(
+        'ERR_QOBUZ_UNAVAILABLE',
+        `track ${trackId} not found${qobuzMessageSuffix(response.body)}`,
+      );
     }
     const parsed = trackAnswer.safeParse(response.body);
     if (response.status !== 200 || !parsed.success) {
-      throw new QcbError('ERR_QOBUZ_API', `qobuz ${path} failed with HTTP ${response.status}${qobuzMessageSuffix(response.body)}`);
+      throw new QcbError(
+        'ERR_QOBUZ_API',
+        `qobuz ${path} failed with HTTP ${response.status}${qobuzMessageSuffix(response.body)}`,
+      );
     }
     return toQobuzTrack(parsed.data);
   }
@@ -176,7 +195,12 @@ export class QobuzApi {
     }
   }
 
-  #toStreamUrl(trackId: number, askedFormat: number, url: string, answer: ReturnType<typeof fileUrlAnswer.parse>): StreamUrl {
+  #toStreamUrl(
+    trackId: number,
+    askedFormat: number,
+    url: string,
+    answer: ReturnType<typeof fileUrlAnswer.parse>,
+  ): StreamUrl {
     const formatId = answer.format_id ?? askedFormat;
     const now = this.#now();
     const result: StreamUrl = {
@@ -191,7 +215,13 @@ export class QobuzApi {
       expiresAtMs: urlExpiryMs(url, now, this.options.defaultUrlLifetimeMs ?? 5 * 60_000),
     };
     this.#log.debug(
-      { trackId, askedFormat, formatId, cdn: loggableUrl(url), expiresInS: Math.round((result.expiresAtMs - now) / 1000) },
+      {
+        trackId,
+        askedFormat,
+        formatId,
+        cdn: loggableUrl(url),
+        expiresInS: Math.round((result.expiresAtMs - now) / 1000),
+      },
       'qobuz stream url resolved',
     );
     return result;

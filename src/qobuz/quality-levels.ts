@@ -12,7 +12,12 @@ export type MaxQuality = 'mp3' | 'cd' | 'hires_96' | 'hires_192';
 export const FORMATS_BEST_FIRST: readonly FormatId[] = [27, 7, 6, 5];
 
 const FORMAT_BY_LEVEL: Readonly<Record<QualityLevel, FormatId>> = { 1: 5, 2: 6, 3: 7, 4: 27 };
-const LEVEL_BY_QUALITY: Readonly<Record<MaxQuality, QualityLevel>> = { mp3: 1, cd: 2, hires_96: 3, hires_192: 4 };
+const LEVEL_BY_QUALITY: Readonly<Record<MaxQuality, QualityLevel>> = {
+  mp3: 1,
+  cd: 2,
+  hires_96: 3,
+  hires_192: 4,
+};
 
 /** Clamps any number (a QConnect message field, maybe 0 or 5) onto a known level. */
 export function clampLevel(level: number): QualityLevel {

@@ -54,7 +54,10 @@ export class StreamUrlResolver {
       return await this.#resolveShared(key, trackId, maxLevel);
     } catch (err) {
       if (cached && cached.expiresAtMs > this.#now()) {
-        this.#log.warn({ trackId, reason: errorMessage(err) }, 'stream url renewal failed, serving the cached one');
+        this.#log.warn(
+          { trackId, reason: errorMessage(err) },
+          'stream url renewal failed, serving the cached one',
+        );
         return cached;
       }
       throw err;
@@ -77,7 +80,10 @@ export class StreamUrlResolver {
       .getFileUrl(trackId, maxLevel)
       .then((resolved) => {
         this.#store(key, resolved);
-        this.#log.debug({ trackId, formatId: resolved.formatId, cdn: loggableUrl(resolved.url) }, 'stream url resolved');
+        this.#log.debug(
+          { trackId, formatId: resolved.formatId, cdn: loggableUrl(resolved.url) },
+          'stream url resolved',
+        );
         return resolved;
       })
       .finally(() => this.#pending.delete(key));

@@ -51,7 +51,10 @@ export class JwtApiToken implements TokenProvider {
 
   current(): { token: string; expSeconds: number } {
     if (this.#jwt === null) {
-      throw new QcbError('ERR_QOBUZ_AUTH', 'no jwt_api yet: the Qobuz app has not handed one over (connect-to-qconnect)');
+      throw new QcbError(
+        'ERR_QOBUZ_AUTH',
+        'no jwt_api yet: the Qobuz app has not handed one over (connect-to-qconnect)',
+      );
     }
     return { token: this.#jwt, expSeconds: this.#exp };
   }

@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { parseStreamPath, streamPath, StreamTokens } from '../src/core/stream-tokens.js';
+
+const item = (queueItemId: number, trackId = 1000 + queueItemId) => ({ queueItemId, trackId });
+
+describe('StreamTokens (SPEC.md "HTTP": only the current queue, unguessable tokens)', () => {
+  it('issues url-safe tokens of at least 128 bits that never repeat', () => {
+    const tokens = new StreamTokens();
+    const seen = new Set<string>();
+    for (let i = 0; i < 2000; i++) seen.add(tokens.tokenFor('kitchen', item(i)));
+    expect(seen.size).toBe(2000);
+    for (const token of seen) {
+      expect(token).toMatch(/^[A-Za-z0-9_-]+$/);
+      expect(Buffer.from(token, 'base64url').length * 8).toBeGreaterThanOrEqual(128);
+    }
+  });
+
+  it('keeps the same token for the same item while it stays in the queue', () => {
+    const tokens = new StreamTokens();
+    const first = tokens.tokenFor('kitchen', item(7));
+    expect(tokens.tokenFor('kitchen', item(7))).toBe(first);
+    tokens.retain('kitchen', new Set([7, 8]));
+    expect(tokens.tokenFor('kitchen', item(7))).toBe(first);
+    expect(tokens.lookup('kitchen', first)).toEqual(item(7));
+  });
+
+  it('kills the tokens of items that left the queue', () => {
+    const tokens = new StreamTokens();
+    const kept = tokens.tokenFor('kitchen', item(1));
+    const gone = tokens.tokenFor('kitchen', item(2));
+    tokens.retain('kitchen', new Set([1]));
+    expect(tokens.lookup('kitchen', gone)).toBeNull();
+    expect(tokens.lookup('kitchen', kept)).toEqual(item(1));
+    expect(tokens.size('kitchen')).toBe(1);
+    // Back in the queue later: a new token, the old one stays dead.
+    expect(tokens.tokenFor('kitchen', item(2))).not.toBe(gone);
+  });
+
+  it('does not let an old token play another track under a reused queue item id', () => {
+    const tokens = new StreamTokens();
+    const old = tokens.tokenFor('kitchen', item(3, 111));
+    const fresh = tokens.tokenFor('kitchen', item(3, 222));
+    expect(fresh).not.toBe(old);
+    expect(tokens.lookup('kitchen', old)).toBeNull();
+    expect(tokens.lookup('kitchen', fresh)).toEqual(item(3, 222));
+  });
+
+  it("refuses another player's token and forgets everything on clear", () => {
+    const tokens = new StreamTokens();
+    const token = tokens.tokenFor('kitchen', item(1));
+    expect(tokens.lookup('living_room', token)).toBeNull();
+    tokens.tokenFor('living_room', item(1));
+    tokens.clear('kitchen');
+    expect(tokens.lookup('kitchen', token)).toBeNull();
+    expect(tokens.size('living_room')).toBe(1);
+  });
+});
+
+describe('stream paths (mpd-notes.md: MPD picks its decoder by suffix)', () => {
+  const token = new StreamTokens().tokenFor('kitchen', item(1));
+
+  it('builds /stream/<player>/<token>.flac and parses it back', () => {
+    const path = streamPath('kitchen', token);
+    expect(path).toBe(`/stream/kitchen/${token}.flac`);
+    expect(parseStreamPath(path)).toEqual({ playerId: 'kitchen', token, suffix: 'flac' });
+    expect(parseStreamPath(streamPath('kitchen', token, 'mp3'))?.suffix).toBe('mp3');
+  });
+
+  it.each([
+    ['parent segments', `/stream/kitchen/../${token}.flac`],
+    ['a traversal token', '/stream/kitchen/..%2f..%2fetc%2fpasswd.flac'],
+    ['percent-encoded dots', `/stream/%2e%2e/${token}.flac`],
+    ['encoded dots in the token', `/stream/kitchen/%2e%2e${token}.flac`],
+    ['an extra segment', `/stream/kitchen/extra/${token}.flac`],
+    ['a missing suffix', `/stream/kitchen/${token}`],
+    ['another suffix', `/stream/kitchen/${token}.wav`],
+    ['a query string', `/stream/kitchen/${token}.flac?x=1`],
+    ['a trailing slash', `/stream/kitchen/${token}.flac/`],
+    ['upper-case player id', `/stream/Kitchen/${token}.flac`],
+    ['a short token', '/stream/kitchen/abc.flac'],
+    ['a token with dots', `/stream/kitchen/${token.slice(0, 20)}.${token.slice(21)}.flac`],
+    ['a double slash', `//stream/kitchen/${token}.flac`],
+    ['another prefix', `/streams/kitchen/${token}.flac`],
+  ])('rejects %s', (_name, path) => {
+    expect(parseStreamPath(path)).toBeNull();
+  });
+});
