@@ -4,6 +4,10 @@ import { QcbError } from '../src/core/qcb-error.js';
 import { QobuzApi, type StreamUrl } from '../src/qobuz/qobuz-api.js';
 import { StreamUrlResolver, type FileUrlSource } from '../src/qobuz/stream-url-resolver.js';
 import { JwtApiToken } from '../src/qobuz/token-provider.js';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AudioHttpServer } from './support/audio-http-server.js';
 import { QobuzApiStub } from './support/qobuz-api-stub.js';
 
 const silent = pino({ level: 'silent' });
@@ -133,5 +137,42 @@ describe('StreamUrlResolver against the simulated Qobuz service', () => {
     expect(second.url).not.toBe(first.url);
     expect(second.expiresAtMs).toBeGreaterThan(first.expiresAtMs);
     expect(stub.requestsTo('track/getFileUrl')).toHaveLength(2);
+  });
+
+  it('plugs into the range-capable CDN: the resolved URL serves byte ranges of the track file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'qcb-cdn-'));
+    const cdn = new AudioHttpServer();
+    try {
+      await cdn.start();
+      const file = join(dir, 'track.flac');
+      await writeFile(file, Buffer.from(Array.from({ length: 4096 }, (_, i) => i % 256)));
+      stub = new QobuzApiStub({ cdn, now });
+      await stub.start();
+      stub.addTrack({
+        id: 12,
+        title: 't',
+        artist: 'a',
+        album: 'b',
+        durationMs: 1000,
+        formats: { 6: { file, bitDepth: 16, samplingRateKhz: 44.1 } },
+      });
+      const auth = new JwtApiToken(stub.issueJwtApi({ ttlSeconds: 86_400 }));
+      const api = new QobuzApi({
+        baseUrl: stub.baseUrl,
+        appId: stub.appId,
+        appSecret: stub.appSecret,
+        logger: silent,
+        auth,
+        now,
+      });
+      const resolved = await new StreamUrlResolver({ api, logger: silent, now }).resolve(12, 4);
+      expect(resolved.formatId).toBe(6);
+      const response = await fetch(resolved.url, { headers: { Range: 'bytes=100-103' } });
+      expect(response.status).toBe(206);
+      expect([...new Uint8Array(await response.arrayBuffer())]).toEqual([100, 101, 102, 103]);
+    } finally {
+      await cdn.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
