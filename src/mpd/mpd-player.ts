@@ -1,0 +1,399 @@
+import type { Logger } from 'pino';
+import type { LoadOptions, PlayableItem, Player, PlayerEvents, PlayerSnapshot, StreamUrlFor } from '../core/player.js';
+import { QcbError, errorMessage, isQcbError } from '../core/qcb-error.js';
+import { SerialQueue } from '../util/serial-queue.js';
+import { TypedEmitter } from '../util/typed-emitter.js';
+import type { MpdClient } from './mpd-client.js';
+import { MPD_RECONNECT_STEPS_MS, MpdConnection } from './mpd-connection.js';
+import { MpdPlayerState, snapshotChanged } from './mpd-player-state.js';
+import { MpdQueueWindow } from './mpd-queue-window.js';
+import { redactUrls } from './mpd-status.js';
+import { MpdWatcher } from './mpd-watcher.js';
+import { VolumeMapping, type VolumeRange } from './volume-mapping.js';
+
+/**
+ * The `Player` port on MPD (issue #5). MPD's queue holds a two-entry window of the Qobuz
+ * queue (mpd-queue-window.ts); unfiltered idle plus a light poll while playing keeps the
+ * snapshot current (mpd-watcher.ts); a lost MPD is reconnected with backoff and the window
+ * restored (mpd-connection.ts). Every MPD call, ours or the watcher's, runs through one
+ * serial queue (STYLE.md principle 4).
+ */
+
+export interface MpdPlayerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly password?: string;
+  /** MPD range the Qobuz 0-100 volume maps onto (SPEC.md `players[].volume`). */
+  readonly volume: VolumeRange;
+  readonly urlFor: StreamUrlFor;
+  readonly logger: Logger;
+  /** Default MPD_RECONNECT_STEPS_MS (250 ms … 5 s). */
+  readonly reconnect?: { readonly stepsMs: readonly number[] };
+  /** Per-command timeout, default 3000 ms. */
+  readonly timeoutMs?: number;
+}
+
+type Resume = 'play' | 'pause' | 'none';
+
+export class MpdPlayer implements Player {
+  readonly events: TypedEmitter<PlayerEvents>;
+  readonly #log: Logger;
+  readonly #queue = new SerialQueue();
+  readonly #connection: MpdConnection;
+  readonly #volume: VolumeMapping;
+  readonly #window: MpdQueueWindow;
+  readonly #state: MpdPlayerState;
+  readonly #watcher: MpdWatcher;
+  #available = false;
+  #lastEmitted: PlayerSnapshot | null = null;
+  /** What to bring back after a reconnect; kept up to date while MPD is away. */
+  #resume: Resume = 'none';
+
+  constructor(options: MpdPlayerOptions) {
+    if (!options.host) throw new QcbError('ERR_CONFIG_INVALID', 'MpdPlayer: host is required');
+    if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535) {
+      throw new QcbError('ERR_CONFIG_INVALID', `MpdPlayer: port must be 1-65535, got ${options.port}`);
+    }
+    if (typeof options.urlFor !== 'function') throw new QcbError('ERR_CONFIG_INVALID', 'MpdPlayer: urlFor is required');
+    this.#log = options.logger.child({ module: 'mpd', mpd: `${options.host}:${options.port}` });
+    this.events = new TypedEmitter<PlayerEvents>((err, event) =>
+      this.#log.error({ err: errorMessage(err), event }, 'player listener threw'),
+    );
+    this.#volume = new VolumeMapping(options.volume);
+    this.#window = new MpdQueueWindow(options.urlFor);
+    this.#state = new MpdPlayerState(this.#volume);
+    this.#connection = new MpdConnection({
+      host: options.host,
+      port: options.port,
+      password: options.password,
+      timeoutMs: options.timeoutMs ?? 3000,
+      stepsMs: options.reconnect?.stepsMs ?? MPD_RECONNECT_STEPS_MS,
+      logger: this.#log,
+    });
+    this.#watcher = new MpdWatcher({
+      queue: this.#queue,
+      logger: this.#log,
+      client: () => (this.#available ? this.#connection.client : null),
+      sync: (client) => this.#sync(client, false),
+      pollDelayMs: () => (this.#state.status !== 'playing' ? null : this.#state.buffering ? 150 : 1000),
+    });
+    this.#connection.events.on('connected', (client) => this.#onConnected(client));
+    this.#connection.events.on('lost', () => this.#onLost());
+  }
+
+  async start(): Promise<void> {
+    this.#watcher.start();
+    await this.#connection.start();
+    await this.#queue.idle();
+  }
+
+  async stop(): Promise<void> {
+    this.#watcher.stop();
+    await this.#queue
+      .run(async () => {
+        const client = this.#connection.client;
+        // Leave the speaker paused with its queue, not cleared (Player.stop contract).
+        if (client && this.#available && (await client.status()).state === 'play') await client.pause(true);
+      })
+      .catch((err: unknown) => this.#log.warn({ err: errorMessage(err) }, 'could not pause MPD on stop'));
+    await this.#connection.stop();
+    this.#available = false;
+  }
+
+  snapshot(): PlayerSnapshot {
+    return this.#state.snapshot(this.#window.current?.item ?? null, this.#available);
+  }
+
+  load(item: PlayableItem, options: LoadOptions): Promise<void> {
+    const model = () => {
+      this.#window.set(item, options.next);
+      this.#state.resetTrack();
+      this.#state.format = null;
+      this.#state.positionMs = Math.max(0, options.positionMs);
+      this.#state.atMs = Date.now();
+    };
+    return this.#command(
+      'load',
+      async (client) => {
+        model();
+        await client.clearError();
+        await client.setPlaybackModesOff();
+        await this.#window.write(client);
+        if (options.play) await this.#startCurrent(client, this.#state.positionMs);
+        else this.#state.pendingStartMs = this.#state.positionMs;
+      },
+      () => {
+        model();
+        this.#offline(options.play ? 'play' : 'pause');
+      },
+    );
+  }
+
+  setNext(next: PlayableItem | null): Promise<void> {
+    return this.#command(
+      'setNext',
+      async (client) => {
+        if (!this.#window.hasNext(next)) await this.#window.writeNext(client, next);
+      },
+      () => this.#window.set(this.#window.current?.item ?? null, next),
+    );
+  }
+
+  play(): Promise<void> {
+    return this.#command(
+      'play',
+      async (client) => {
+        if (!this.#window.current) return;
+        if (this.#state.pendingStartMs !== null) return this.#startCurrent(client, this.#state.pendingStartMs);
+        const st = await client.status();
+        if (st.state === 'pause') await client.pause(false);
+        else if (st.state === 'stop') {
+          this.#state.resetTrack();
+          await this.#startCurrent(client, 0);
+        }
+      },
+      () => this.#window.current && this.#offline('play'),
+    );
+  }
+
+  pause(): Promise<void> {
+    return this.#command(
+      'pause',
+      async (client) => {
+        if (this.#state.pendingStartMs === null && (await client.status()).state === 'play') await client.pause(true);
+      },
+      () => this.#resume === 'play' && this.#offline('pause'),
+    );
+  }
+
+  stopPlayback(): Promise<void> {
+    const model = () => {
+      this.#window.set(null, null);
+      this.#state.resetTrack();
+      this.#state.format = null;
+      this.#state.positionMs = 0;
+    };
+    return this.#command(
+      'stopPlayback',
+      async (client) => {
+        model();
+        await client.stop();
+        await client.clear();
+      },
+      () => {
+        model();
+        this.#offline('none');
+      },
+    );
+  }
+
+  seek(positionMs: number): Promise<void> {
+    const ms = Math.max(0, Math.round(positionMs));
+    return this.#command(
+      'seek',
+      async (client) => {
+        if (!this.#window.current) return;
+        const st = await client.status();
+        if (this.#state.pendingStartMs !== null || st.state === 'stop') {
+          this.#state.pendingStartMs = ms;
+          return;
+        }
+        if (st.state === 'play') this.#state.startBuffering(ms);
+        await client.seekCur(ms / 1000);
+      },
+      () => {
+        this.#state.positionMs = ms;
+      },
+    );
+  }
+
+  setVolume(volumePercent: number): Promise<void> {
+    const model = () => {
+      // Setting a volume also unmutes: the app's slider moves from the muted level.
+      this.#state.mpdVolume = this.#volume.toMpd(volumePercent);
+      this.#state.volumePercent = Math.min(100, Math.max(0, Math.round(volumePercent)));
+      this.#state.muted = false;
+      this.#state.unmuteMpdVolume = null;
+    };
+    return this.#command(
+      'setVolume',
+      async (client) => {
+        model();
+        await client.setVol(this.#state.mpdVolume ?? 0);
+      },
+      model,
+    );
+  }
+
+  setMuted(muted: boolean): Promise<void> {
+    const model = (): boolean => {
+      const s = this.#state;
+      if (s.muted === muted) return false;
+      if (muted) {
+        s.unmuteMpdVolume = s.mpdVolume;
+        s.mpdVolume = this.#volume.mutedMpdVolume;
+      } else {
+        s.mpdVolume = s.unmuteMpdVolume ?? this.#volume.toMpd(s.volumePercent ?? 100);
+        s.unmuteMpdVolume = null;
+      }
+      s.muted = muted;
+      return true;
+    };
+    return this.#command(
+      'setMuted',
+      async (client) => {
+        if (model()) await client.setVol(this.#state.mpdVolume ?? this.#volume.mutedMpdVolume);
+      },
+      () => void model(),
+    );
+  }
+
+  /** Runs a command in the serial queue; while MPD is away it only updates what a reconnect restores. */
+  #command(name: string, online: (client: MpdClient) => Promise<void>, offline: () => unknown): Promise<void> {
+    return this.#queue.run(async () => {
+      const client = this.#connection.client;
+      if (client && this.#available) {
+        try {
+          await online(client);
+          await this.#sync(client, true);
+          return;
+        } catch (err) {
+          if (!isQcbError(err, 'ERR_MPD_UNREACHABLE') && !isQcbError(err, 'ERR_MPD_TIMEOUT')) throw err;
+          this.#log.warn({ command: name, err: errorMessage(err) }, 'mpd lost during a command; kept for the reconnect');
+        }
+      }
+      offline();
+      this.#emitState(true);
+    });
+  }
+
+  /** Offline model of the playback intent: shown as paused (nothing plays), restored as `resume`. */
+  #offline(resume: Resume): void {
+    this.#resume = this.#window.current ? resume : 'none';
+    this.#state.status = this.#resume === 'none' ? 'stopped' : 'paused';
+    this.#state.pendingStartMs = null;
+  }
+
+  async #startCurrent(client: MpdClient, positionMs: number): Promise<void> {
+    const id = this.#window.current?.songId;
+    if (id == null) return;
+    this.#state.startBuffering(positionMs);
+    if (positionMs > 0) await client.seekId(id, positionMs / 1000);
+    else await client.playId(id);
+  }
+
+  /** Reads MPD's status and turns it into events: track changes, failures, queue end, state. */
+  async #sync(client: MpdClient, force: boolean): Promise<void> {
+    const st = await client.status();
+    const s = this.#state;
+    const cur = this.#window.current;
+    const next = this.#window.next;
+    let failed: { item: PlayableItem; reason: string } | null = null;
+    if (st.error !== null) {
+      await client.clearError();
+      const entry = this.#window.byError(st.error);
+      if (entry) failed = { item: entry.item, reason: redactUrls(st.error) };
+      else this.#log.debug({ error: redactUrls(st.error) }, 'mpd error about an entry not in the window');
+    }
+    const onNext = cur !== null && next?.songId != null && st.songId === next.songId;
+    if (onNext && failed?.item !== next.item && !s.currentStarted && !s.currentFailed && st.state !== 'stop') {
+      // MPD skips past a current URL it cannot open (mpd-notes.md); the session decides, so stop here.
+      await client.stop();
+      s.currentFailed = true;
+      s.bufferFromSec = null;
+      this.#emitFailed(cur.item, failed?.item === cur.item ? failed.reason : 'MPD could not open it and skipped past it');
+      failed = null;
+      return this.#sync(client, true);
+    }
+    if (onNext && (st.state !== 'stop' || failed?.item === next.item)) {
+      const finished = this.#window.advance();
+      if (finished?.songId != null) await client.deleteId(finished.songId).catch(() => {});
+      s.resetTrack();
+      s.currentStarted = true;
+      this.#log.info({ queueItemId: next.item.queueItemId }, 'mpd moved on to the next item');
+      this.events.emit('trackStarted', next.item);
+    }
+    if (failed && failed.item === this.#window.current?.item && !s.currentFailed) {
+      s.currentFailed = true;
+      s.bufferFromSec = null;
+      this.#emitFailed(failed.item, failed.reason);
+    }
+    const ended = this.#window.current !== null && st.state === 'stop' && st.songId === null;
+    const queueEnded = ended && s.status === 'playing' && s.pendingStartMs === null && !s.currentFailed;
+    if (queueEnded) {
+      this.#window.set(null, null);
+      s.resetTrack();
+      await client.clear();
+    }
+    const effects = s.apply(st, Date.now());
+    if (effects.format) this.events.emit('formatChanged', effects.format);
+    if (effects.volume) this.events.emit('volumeChanged', effects.volume.percent, effects.volume.muted);
+    if (queueEnded) {
+      this.#log.info('mpd reached the end of the window: queue ended');
+      this.events.emit('queueEnded');
+    }
+    this.#emitState(force || queueEnded);
+    this.#watcher.schedulePoll();
+  }
+
+  #emitFailed(item: PlayableItem, reason: string): void {
+    this.#log.warn({ queueItemId: item.queueItemId, trackId: item.trackId, reason }, 'mpd could not play an item');
+    this.events.emit('itemFailed', item, reason);
+  }
+
+  #emitState(force: boolean): void {
+    const snap = this.snapshot();
+    if (!force && !snapshotChanged(this.#lastEmitted, snap)) return;
+    this.#lastEmitted = snap;
+    this.events.emit('stateChanged', snap);
+  }
+
+  #onConnected(client: MpdClient): void {
+    this.#watcher.attach(client);
+    this.#queue.run(() => this.#restore(client)).catch((err: unknown) => {
+      this.#log.warn({ err: errorMessage(err) }, 'mpd restore failed; reconnecting');
+      void client.close();
+    });
+  }
+
+  /** After (re)connecting: our volume, our window, and playback where it was at the loss. */
+  async #restore(client: MpdClient): Promise<void> {
+    if (client !== this.#connection.client) return;
+    const s = this.#state;
+    await client.setPlaybackModesOff();
+    const st = await client.status();
+    if (st.volume !== null && s.mpdVolume !== null && st.volume !== s.mpdVolume) await client.setVol(s.mpdVolume);
+    if (this.#window.current) {
+      const wantPlay = this.#resume === 'play';
+      const drift = Math.abs((st.elapsedSec ?? 0) * 1000 - s.positionMs);
+      const adopted = (st.state === 'play') === wantPlay && drift < 3000 && (await this.#window.adopt(client, st));
+      if (!adopted) {
+        const positionMs = s.positionMs;
+        s.resetTrack();
+        await client.clearError();
+        await this.#window.write(client);
+        if (wantPlay) await this.#startCurrent(client, positionMs);
+        else if (this.#resume === 'pause') s.pendingStartMs = positionMs;
+      }
+      this.#log.info({ resume: this.#resume, positionMs: s.positionMs, adopted }, 'mpd window restored');
+    }
+    this.#available = true;
+    this.events.emit('availabilityChanged', true);
+    await this.#sync(client, true);
+  }
+
+  #onLost(): void {
+    if (!this.#available) return;
+    const s = this.#state;
+    const paused = s.pendingStartMs !== null || s.status === 'paused';
+    const resume: Resume = !this.#window.current ? 'none' : s.status === 'playing' ? 'play' : paused ? 'pause' : 'none';
+    if (s.pendingStartMs !== null) s.positionMs = s.pendingStartMs;
+    s.freeze(Date.now());
+    this.#available = false;
+    this.#window.forgetSongIds();
+    this.#watcher.cancelPoll();
+    this.#offline(resume);
+    this.events.emit('availabilityChanged', false);
+    this.#emitState(true);
+  }
+}
