@@ -34,7 +34,8 @@ function resolve(schema: z.ZodType, name: string): Resolved {
   for (const segment of segments) {
     const parent = schemaAt(schema, path);
     if (parent !== undefined && isArraySchema(parent)) {
-      if (!/^\d+$/.test(segment)) return { error: `${formatPath(path)} is a list: expected a numeric index, got "${segment}"` };
+      if (!/^\d+$/.test(segment))
+        return { error: `${formatPath(path)} is a list: expected a numeric index, got "${segment}"` };
       path.push(Number(segment));
       continue;
     }
@@ -42,7 +43,12 @@ function resolve(schema: z.ZodType, name: string): Resolved {
     if (schemaAt(schema, [...path, key]) === undefined) {
       const allowed = keysAt(schema, path);
       const guess = closestMatch(key, allowed);
-      const tip = guess === undefined ? (allowed.length ? `allowed here: ${allowed.join(', ')}` : `${formatPath(path)} has no sub-settings`) : `did you mean ${ENV_PREFIX}${[...path, guess].join('__').toUpperCase()}?`;
+      const tip =
+        guess === undefined
+          ? allowed.length
+            ? `allowed here: ${allowed.join(', ')}`
+            : `${formatPath(path)} has no sub-settings`
+          : `did you mean ${ENV_PREFIX}${[...path, guess].join('__').toUpperCase()}?`;
       return { error: `no setting ${formatPath([...path, key])}; ${tip}` };
     }
     path.push(key);
@@ -88,12 +94,18 @@ function setAt(root: Record<string, unknown>, path: readonly PathKey[], value: u
   return undefined;
 }
 
-export function applyEnvOverrides(base: Record<string, unknown>, env: NodeJS.ProcessEnv, schema: z.ZodType): EnvOverrides {
+export function applyEnvOverrides(
+  base: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+  schema: z.ZodType,
+): EnvOverrides {
   const value = structuredClone(base);
   const issues: string[] = [];
   const sources: { path: PathKey[]; name: string }[] = [];
   // Sorted, so that a whole section (QCB_MQTT__TLS) is set before its keys (QCB_MQTT__TLS__CA).
-  const names = Object.keys(env).filter((n) => n.startsWith(ENV_PREFIX)).sort();
+  const names = Object.keys(env)
+    .filter((n) => n.startsWith(ENV_PREFIX))
+    .sort();
   for (const name of names) {
     const text = env[name];
     if (text === undefined) continue;

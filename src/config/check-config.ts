@@ -15,7 +15,10 @@ export function checkConfig(file: string, env: NodeJS.ProcessEnv): CheckConfigRe
   try {
     const config = loadConfig({ file, env });
     const players = config.players.map((p) => `${p.id} (${p.uuid})`).join(', ');
-    const broker = config.mqtt.url === null ? `embedded broker on ${config.mqtt.embedded_bind}:${config.mqtt.embedded_port}` : 'external broker';
+    const broker =
+      config.mqtt.url === null
+        ? `embedded broker on ${config.mqtt.embedded_bind}:${config.mqtt.embedded_port}`
+        : 'external broker';
     return { ok: true, lines: [`${file}: valid; players: ${players}; MQTT: ${broker}`] };
   } catch (err) {
     if (err instanceof ConfigError) return { ok: false, lines: [...err.issues] };

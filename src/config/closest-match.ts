@@ -3,17 +3,25 @@
  * smallest edit distance, when it is close enough to be a plausible typo.
  */
 
-/** Levenshtein distance, case-insensitive; `-` and `_` count as the same character. */
+/**
+ * Edit distance with adjacent transpositions (optimal string alignment: `mdp` is one
+ * edit from `mpd`), case-insensitive; `-` and `_` count as the same character.
+ */
 export function editDistance(a: string, b: string): number {
   const x = a.toLowerCase().replaceAll('-', '_');
   const y = b.toLowerCase().replaceAll('-', '_');
+  let before: number[] = [];
   let prev = Array.from({ length: y.length + 1 }, (_, j) => j);
   for (let i = 1; i <= x.length; i++) {
     const row = [i];
     for (let j = 1; j <= y.length; j++) {
       const cost = x[i - 1] === y[j - 1] ? 0 : 1;
-      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + cost);
+      let d = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + cost);
+      if (i > 1 && j > 1 && x[i - 1] === y[j - 2] && x[i - 2] === y[j - 1])
+        d = Math.min(d, before[j - 2]! + 1);
+      row[j] = d;
     }
+    before = prev;
     prev = row;
   }
   return prev[y.length]!;

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { DEFAULTS } from './defaults.js';
 import { playerUuid, UUID_PATTERN } from './player-uuid.js';
+import { checkUniquePlayers } from './check-unique-players.js';
+import { expected, intRange, ipAddress, ipv4, nonEmpty, oneOf, optionalText, topic } from './schema-parts.js';
 
 /**
  * The one configuration schema (SPEC.md "Configuration", STYLE.md principle 10).
@@ -26,51 +28,54 @@ const DEVICE_TYPE_NAMES = {
 } as const satisfies Record<DeviceType, string>;
 export type DeviceTypeName = (typeof DEVICE_TYPE_NAMES)[DeviceType];
 
-const expected = (text: string) => ({ error: `expected ${text}` });
-const oneOf = (values: readonly string[]) => expected(`one of ${values.join(' | ')}`);
-
-function intRange(min: number, max: number) {
-  const e = expected(`integer ${min}-${max}`);
-  return z.int(e).min(min, e).max(max, e);
-}
-
-const nonEmpty = (what = 'a non-empty string') => z.string(expected(what)).min(1, expected(what));
-
-/** Optional text: absent, `~` and "" all mean "not set" and come out as null. */
-const optionalText = (what = 'a string or null') =>
-  z
-    .string(expected(what))
-    .nullable()
-    .default(null)
-    .transform((v) => (v === '' ? null : v));
-
-const ipv4 = (also = '') => z.ipv4(expected(`${also}an IPv4 address`));
-const ipAddress = () => z.union([ipv4(), z.ipv6(expected('an IPv4 or IPv6 address'))], expected('an IP address'));
-const topic = () => z.string().regex(/^[^/#+\s]+(\/[^/#+\s]+)*$/, expected('an MQTT topic without wildcards or outer slashes'));
-
 const QobuzSchema = z
   .strictObject({
     /** Required for playback (not for check-config or discovery); users supply their own. */
-    app_id: optionalText('a string (the Qobuz application id; quote it in YAML)'),
+    app_id: optionalText('a string (the Qobuz application id)').describe(
+      'Qobuz application id; required for playback. Supply your own: none ships with the bridge.',
+    ),
     /** Required for playback: signs stream-URL requests. */
-    app_secret: optionalText(),
-    max_quality: z.enum(QUALITIES, oneOf(QUALITIES)).default(DEFAULTS.qobuz.max_quality),
-    user_auth_token: optionalText(),
-    join: z.enum(JOIN_MODES, oneOf(JOIN_MODES)).default(DEFAULTS.qobuz.join),
-    api_base_url: z.url({ protocol: /^https?$/, ...expected('an http(s) URL') }).default(DEFAULTS.qobuz.api_base_url),
+    app_secret: optionalText().describe(
+      'Qobuz application secret; required for playback (signs stream-URL requests).',
+    ),
+    max_quality: z
+      .enum(QUALITIES, oneOf(QUALITIES))
+      .default(DEFAULTS.qobuz.max_quality)
+      .describe('Highest streaming quality.'),
+    user_auth_token: optionalText().describe('Qobuz user token; null = the token the Qobuz app hands over.'),
+    join: z
+      .enum(JOIN_MODES, oneOf(JOIN_MODES))
+      .default(DEFAULTS.qobuz.join)
+      .describe('How the bridge joins a session: controller (61 + 63) or renderer (21).'),
+    api_base_url: z
+      .url({ protocol: /^https?$/, ...expected('an http(s) URL') })
+      .default(DEFAULTS.qobuz.api_base_url)
+      .describe('Qobuz REST API base URL; change it for tests only.'),
     allowed_endpoint_hosts: z
-      .array(z.string().regex(/^(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/, expected('a host name, optionally starting with "*."')), expected('a list of host names'))
-      .default(() => [...DEFAULTS.qobuz.allowed_endpoint_hosts]),
+      .array(
+        z
+          .string()
+          .regex(
+            /^(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/,
+            expected('a host name, optionally starting with "*."'),
+          ),
+        expected('a list of host names'),
+      )
+      .default(() => [...DEFAULTS.qobuz.allowed_endpoint_hosts])
+      .describe('WebSocket hosts the Qobuz app may send the bridge to ("*." = any subdomain).'),
   })
   .prefault({});
 
 const HttpSchema = z
   .strictObject({
-    port: intRange(0, 65535).default(DEFAULTS.http.port),
-    bind: ipAddress().default(DEFAULTS.http.bind),
+    port: intRange(0, 65535)
+      .default(DEFAULTS.http.port)
+      .describe('Port of the one HTTP server for all players; 0 = any free port.'),
+    bind: ipAddress().default(DEFAULTS.http.bind).describe('Address the HTTP server listens on.'),
     advertise_address: z
       .union([z.literal('auto'), ipv4('"auto" or ')], expected('"auto" or an IPv4 address'))
-      .default(DEFAULTS.http.advertise_address),
+      .default(DEFAULTS.http.advertise_address)
+      .describe('IPv4 address the Qobuz app and MPD reach the bridge on; auto = detect.'),
   })
   .prefault({});
 
@@ -80,7 +85,8 @@ const MdnsSchema = z
       .array(nonEmpty('an interface name'), expected('a list of interface names or null'))
       .min(1, expected('at least one interface name, or null for all'))
       .nullable()
-      .default(DEFAULTS.mdns.interfaces),
+      .default(DEFAULTS.mdns.interfaces)
+      .describe('Interfaces to advertise on; null = every LAN interface.'),
   })
   .prefault({});
 
@@ -94,7 +100,12 @@ const TlsSchema = z
   .superRefine((tls, ctx) => {
     if ((tls.cert === null) !== (tls.key === null)) {
       const missing = tls.cert === null ? 'cert' : 'key';
-      ctx.addIssue({ code: 'custom', path: [missing], input: null, message: 'expected a file path: a client certificate needs both cert and key' });
+      ctx.addIssue({
+        code: 'custom',
+        path: [missing],
+        input: null,
+        message: 'expected a file path: a client certificate needs both cert and key',
+      });
     }
   });
 
@@ -104,15 +115,25 @@ const MqttSchema = z
     url: z
       .url({ protocol: /^(mqtts?|wss?)$/, ...expected('an mqtt://, mqtts://, ws:// or wss:// URL') })
       .nullable()
-      .default(null),
-    embedded_port: intRange(1, 65535).default(DEFAULTS.mqtt.embedded_port),
-    embedded_bind: ipAddress().default(DEFAULTS.mqtt.embedded_bind),
-    username: optionalText(),
-    password: optionalText(),
-    base_topic: topic().default(DEFAULTS.mqtt.base_topic),
-    discovery: z.boolean(expected('true or false')).default(DEFAULTS.mqtt.discovery),
-    discovery_prefix: topic().default(DEFAULTS.mqtt.discovery_prefix),
-    tls: TlsSchema.nullable().default(null),
+      .default(null)
+      .describe('Broker URL; absent = run the embedded broker.'),
+    embedded_port: intRange(1, 65535)
+      .default(DEFAULTS.mqtt.embedded_port)
+      .describe('Port of the embedded broker (only without url).'),
+    embedded_bind: ipAddress()
+      .default(DEFAULTS.mqtt.embedded_bind)
+      .describe('Address of the embedded broker (only without url).'),
+    username: optionalText().describe('MQTT user name.'),
+    password: optionalText().describe('MQTT password.'),
+    base_topic: topic().default(DEFAULTS.mqtt.base_topic).describe('Prefix of every topic of the bridge.'),
+    discovery: z
+      .boolean(expected('true or false'))
+      .default(DEFAULTS.mqtt.discovery)
+      .describe('Publish Home Assistant MQTT discovery.'),
+    discovery_prefix: topic()
+      .default(DEFAULTS.mqtt.discovery_prefix)
+      .describe('Home Assistant discovery prefix.'),
+    tls: TlsSchema.nullable().default(null).describe('TLS files for an mqtts:// or wss:// broker.'),
   })
   .prefault({});
 
@@ -120,7 +141,7 @@ const MpdSchema = z
   .strictObject({
     host: nonEmpty('a host name or IP address').default(DEFAULTS.player.mpd.host),
     port: intRange(1, 65535).default(DEFAULTS.player.mpd.port),
-    password: optionalText(),
+    password: optionalText().describe('MQTT password.'),
   })
   .prefault({});
 
@@ -131,44 +152,43 @@ const VolumeSchema = z
   })
   .prefault({})
   .superRefine((v, ctx) => {
-    if (v.min >= v.max) ctx.addIssue({ code: 'custom', path: ['max'], input: v.max, message: `expected an integer above volume.min (${v.min})` });
+    if (v.min >= v.max)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['max'],
+        input: v.max,
+        message: `expected an integer above volume.min (${v.min})`,
+      });
   });
 
 const PlayerSchema = z
   .strictObject({
-    id: z.string(expected('an id of a-z, 0-9 and _')).regex(/^[a-z0-9_]+$/, expected('an id of a-z, 0-9 and _')),
-    name: nonEmpty('a display name'),
-    device_type: z.enum(DEVICE_TYPES, oneOf(DEVICE_TYPES)).default(DEFAULTS.player.device_type),
+    id: z
+      .string(expected('an id of a-z, 0-9 and _'))
+      .regex(/^[a-z0-9_]+$/, expected('an id of a-z, 0-9 and _'))
+      .describe('Stable player id, used in topics and Home Assistant unique ids.'),
+    name: nonEmpty('a display name').describe('Name shown in the Qobuz app and Home Assistant.'),
+    device_type: z
+      .enum(DEVICE_TYPES, oneOf(DEVICE_TYPES))
+      .default(DEFAULTS.player.device_type)
+      .describe('Device type shown in the Qobuz app.'),
     uuid: z
       .string(expected('a hyphenated uuid (8-4-4-4-12 hex digits) or null'))
       .regex(UUID_PATTERN, expected('a hyphenated uuid (8-4-4-4-12 hex digits) or null'))
       .nullable()
-      .default(null),
-    mpd: MpdSchema,
-    volume: VolumeSchema,
+      .default(null)
+      .describe('Device uuid; null = derived from the id, stable across restarts.'),
+    mpd: MpdSchema.describe('The MPD that plays for this player.'),
+    volume: VolumeSchema.describe('MPD volume range that Qobuz 0-100 maps onto.'),
   })
   // The uuid is filled in here so that everyone downstream reads one value.
   .transform((p) => ({ ...p, uuid: playerUuid(p) }));
 
-/** Reports the second of two players sharing `key(player)` at players[i].<field>. */
-function unique<T>(players: readonly T[], key: (p: T) => string, field: string, ctx: z.RefinementCtx): void {
-  const seen = new Map<string, number>();
-  players.forEach((p, i) => {
-    const k = key(p);
-    const first = seen.get(k);
-    if (first === undefined) seen.set(k, i);
-    else ctx.addIssue({ code: 'custom', path: [i, field], input: k, message: `expected a unique ${field}, players[${first}] has it too` });
-  });
-}
-
 const PlayersSchema = z
   .array(PlayerSchema, expected('a list of players'))
   .min(1, expected('at least one player'))
-  .superRefine((players, ctx) => {
-    // A player whose own checks failed arrives untransformed: compare raw ids and derived uuids.
-    unique(players, (p) => p.id, 'id', ctx);
-    unique(players, (p) => playerUuid(p), 'uuid', ctx);
-  });
+  // Runs even when some player is broken, so that a repeated id is reported in the same pass.
+  .superRefine(checkUniquePlayers, { when: (payload) => Array.isArray(payload.value) });
 
 export const ConfigSchema = z
   .strictObject({
@@ -180,10 +200,15 @@ export const ConfigSchema = z
   })
   .meta({
     title: 'qobuz-connect-bridge configuration',
-    description: 'Configuration of qobuz-connect-bridge (YAML or JSON). See SPEC.md "Configuration" and config.example.yaml.',
+    description:
+      'Configuration of qobuz-connect-bridge (YAML or JSON). See SPEC.md "Configuration" and config.example.yaml.',
   });
 
-type DeepReadonly<T> = T extends (infer U)[] ? readonly DeepReadonly<U>[] : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
+type DeepReadonly<T> = T extends (infer U)[]
+  ? readonly DeepReadonly<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
 
 /** The validated, fully defaulted, deeply frozen configuration. */
 export type Config = DeepReadonly<z.output<typeof ConfigSchema>>;

@@ -23,7 +23,8 @@ export interface FormatIssuesOptions {
 const MAX_SHOWN = 60;
 
 function show(value: unknown): string {
-  const text = JSON.stringify(typeof value === 'object' && value !== null ? value : String(value)) ?? String(value);
+  const text =
+    JSON.stringify(typeof value === 'object' && value !== null ? value : String(value)) ?? String(value);
   return text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN - 4)}…${text.slice(-3)}` : text;
 }
 
@@ -44,11 +45,21 @@ function received(issue: Issue, path: readonly PathKey[]): string {
   return `got ${show(value)}`;
 }
 
+/** Zod's type names in the words of a YAML user. */
+const TYPE_WORDS: Partial<Record<string, string>> = {
+  object: 'a mapping',
+  array: 'a list',
+  string: 'a string',
+  number: 'a number',
+  int: 'an integer',
+  boolean: 'true or false',
+};
+
 /** Per-parse error map: words the issues the schema did not word itself. */
 export function expectedText(issue: z.core.$ZodRawIssue): string {
   switch (issue.code) {
     case 'invalid_type':
-      return `expected ${issue.expected}`;
+      return `expected ${TYPE_WORDS[issue.expected] ?? issue.expected}`;
     case 'invalid_value':
       return `expected one of ${issue.values.map((v) => String(v)).join(' | ')}`;
     case 'too_small':
@@ -67,7 +78,11 @@ function hint(issue: Issue): string {
     const guess = closestMatch(issue.input, issue.values.map(String));
     if (guess !== undefined) return `; did you mean "${guess}"?`;
   }
-  if (issue.code === 'invalid_type' && issue.expected === 'string' && (typeof issue.input === 'number' || typeof issue.input === 'boolean')) {
+  if (
+    issue.code === 'invalid_type' &&
+    issue.expected === 'string' &&
+    (typeof issue.input === 'number' || typeof issue.input === 'boolean')
+  ) {
     return '; quote it in YAML to make it a string';
   }
   return '';
@@ -92,7 +107,13 @@ export function formatIssues(issues: readonly Issue[], options: FormatIssuesOpti
       }
       continue;
     }
-    lines.push(withSource(`${formatPath(path)}: ${issue.message}, ${received(issue, path)}${hint(issue)}`, path, options));
+    lines.push(
+      withSource(
+        `${formatPath(path)}: ${issue.message}, ${received(issue, path)}${hint(issue)}`,
+        path,
+        options,
+      ),
+    );
   }
   return lines;
 }

@@ -29,7 +29,10 @@ export interface LoadConfigOptions {
  * Parses YAML or JSON text (JSON is YAML: one parser, exact line numbers for both).
  * Returns the settings mapping, or the problems as `file:line:col: message` lines.
  */
-export function parseConfigText(text: string, file: string): { value: Record<string, unknown> } | { issues: string[] } {
+export function parseConfigText(
+  text: string,
+  file: string,
+): { value: Record<string, unknown> } | { issues: string[] } {
   const doc = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     return {
@@ -44,7 +47,11 @@ export function parseConfigText(text: string, file: string): { value: Record<str
   const value: unknown = doc.toJS();
   if (value === null || value === undefined) return { value: {} };
   if (typeof value !== 'object' || Array.isArray(value)) {
-    return { issues: [`${file}: expected a mapping of settings (qobuz, http, mdns, mqtt, players), got ${Array.isArray(value) ? 'a list' : JSON.stringify(value)}`] };
+    return {
+      issues: [
+        `${file}: expected a mapping of settings (qobuz, http, mdns, mqtt, players), got ${Array.isArray(value) ? 'a list' : JSON.stringify(value)}`,
+      ],
+    };
   }
   return { value: value as Record<string, unknown> };
 }
@@ -84,7 +91,9 @@ export function loadConfig(options: LoadConfigOptions): Config {
   const result = ConfigSchema.safeParse(overrides.value, { reportInput: true, error: expectedText });
   const issues = [
     ...overrides.issues,
-    ...(result.success ? [] : formatIssues(result.error.issues, { schema: ConfigSchema, sourceOf: overrides.sourceOf })),
+    ...(result.success
+      ? []
+      : formatIssues(result.error.issues, { schema: ConfigSchema, sourceOf: overrides.sourceOf })),
   ];
   if (issues.length > 0 || !result.success) throw new ConfigError(issues);
   return deepFreeze(result.data) as Config;
