@@ -109,19 +109,28 @@ export class MdnsAdvertiser {
     this.scheduleReannouncements();
   }
 
-  /** Sends goodbyes (TTL 0) for every service and closes the responder's sockets. */
+  /** Sends goodbyes (TTL 0) for every service and releases the responder. */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     const responder = this.responder;
     this.responder = null;
     if (!responder) return;
+    // Goodbyes per service first: ciao shares one Responder between callers with equal
+    // options, and its shutdown() only unpublishes when the last user lets go.
+    const ended = await Promise.allSettled(this.advertised.map((a) => a.service.destroy()));
+    ended.forEach((r, i) => {
+      if (r.status === 'rejected') {
+        this.log.warn({ player: this.advertised[i]?.player.id, err: errorMessage(r.reason) }, 'mDNS goodbye failed');
+      }
+    });
+    this.advertised = [];
     try {
       await responder.shutdown();
     } catch (err) {
       this.log.warn({ err: errorMessage(err) }, 'mDNS shutdown failed');
     }
-    this.advertised = [];
+    this.log.info('mDNS services withdrawn');
   }
 
   private serviceOptions(player: AdvertisedPlayer): ServiceOptions {

@@ -165,6 +165,8 @@ export class MdnsBrowser {
   private readonly txt = new Map<string, Record<string, string>>();
   private readonly a = new Map<string, Set<string>>();
   private readonly claims = new Set<string>();
+  /** Instance FQDNs (lower case) for which a PTR with TTL 0 was heard (RFC 6762 10.1). */
+  private readonly goodbyes = new Set<string>();
 
   private constructor(private readonly socket: Socket) {
     socket.on('message', (msg, rinfo) => {
@@ -250,6 +252,15 @@ export class MdnsBrowser {
     }
   }
 
+  /**
+   * Waits for a goodbye (PTR with TTL 0) for every instance label given. Remembered even
+   * when a later packet re-announces the instance (a response delayed by RFC 6762 6).
+   */
+  waitForGoodbyes(instances: string[], timeoutMs = 5000, serviceType = '_qobuz-connect._tcp.local'): Promise<true> {
+    const fqdns = instances.map((i) => `${i}.${serviceType}`.toLowerCase());
+    return this.waitFor(`goodbyes for ${instances.join(', ')}`, () => fqdns.every((f) => this.goodbyes.has(f)), timeoutMs);
+  }
+
   close(): Promise<void> {
     return new Promise((resolve) => this.socket.close(() => resolve()));
   }
@@ -272,6 +283,7 @@ export class MdnsBrowser {
       if (r.type === TYPE.PTR && r.data.target) {
         const byType = this.ptr.get(key) ?? new Map<string, number>();
         byType.set(r.data.target, r.ttl);
+        if (r.ttl === 0) this.goodbyes.add(r.data.target.toLowerCase());
         this.ptr.set(key, byType);
       } else if (r.type === TYPE.SRV && r.data.target && r.data.port !== undefined) {
         if (r.ttl > 0) this.srv.set(key, { target: r.data.target, port: r.data.port });
