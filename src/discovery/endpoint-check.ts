@@ -33,7 +33,8 @@ function normalizeHost(hostname: string): string {
   return host;
 }
 
-export function hostMatches(host: string, pattern: string): boolean {
+export function hostMatches(hostname: string, pattern: string): boolean {
+  const host = normalizeHost(hostname);
   const p = normalizeHost(pattern.trim());
   if (p.startsWith('*.')) {
     const suffix = p.slice(1); // ".qobuz.com"
