@@ -28,6 +28,8 @@ export interface MqttAdapterOptions {
   readonly startTimeoutMs?: number;
   /** Delay before re-publishing after HA's birth message (default random 0.5–2 s, SPEC "Home Assistant"). */
   readonly haRepublishDelayMs?: () => number;
+  /** Silence that ends the start-up look at retained discovery configs (default 300 ms). */
+  readonly sweepQuietMs?: number;
 }
 
 const PLAYER_ID = /^[a-z0-9_]+$/;
@@ -74,6 +76,7 @@ export class MqttAdapter implements StatePublisher {
       discovery: new HaDiscovery({ topics: this.#topics, bridge: options.bridge }),
       players: options.players,
       logger: options.logger,
+      ...(options.sweepQuietMs !== undefined ? { sweepQuietMs: options.sweepQuietMs } : {}),
     });
   }
 
