@@ -52,6 +52,15 @@ function prettyDestination(destination: DestinationStream, colorize: boolean): D
   return { write: (line: string) => destination.write(pretty(line)) };
 }
 
+/**
+ * The last pass over each serialised JSON line, before formatting: child bindings
+ * are serialised once when the child is made (pino runs no hook on them), and a
+ * token may be registered after that. The patterns stop at quotes, so the JSON stays valid.
+ */
+function scrubbingDestination(destination: DestinationStream, redactor: Redactor): DestinationStream {
+  return { write: (line: string) => destination.write(redactor.scrubString(line)) };
+}
+
 export function createLogger(options: CreateLoggerOptions = {}): Logger {
   const { level = 'info', format = 'pretty', redactor = defaultRedactor } = options;
   const destination = options.destination ?? pino.destination({ dest: 2, sync: true });
@@ -61,10 +70,6 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
     base: null,
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: redactPaths(), censor: CENSOR },
-    formatters: {
-      // Child bindings ({ module, player, … }) are serialised once, here.
-      bindings: (bindings) => redactor.scrub(bindings) as Record<string, unknown>,
-    },
     hooks: {
       // Every call on the root and on every child passes through here, before
       // pino interpolates and serialises: message, format arguments, fields, errors.
@@ -74,17 +79,23 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
       },
     },
   };
-  return pino(pinoOptions, format === 'json' ? destination : prettyDestination(destination, colorize));
+  const output = format === 'json' ? destination : prettyDestination(destination, colorize);
+  return pino(pinoOptions, scrubbingDestination(output, redactor));
 }
 
 /** LOG_LEVEL (default info) and LOG_FORMAT (default pretty) from the environment; unknown values fall back with a warning. */
-export function loggerFromEnv(env: NodeJS.ProcessEnv, options: Omit<CreateLoggerOptions, 'level' | 'format'> = {}): Logger {
+export function loggerFromEnv(
+  env: NodeJS.ProcessEnv,
+  options: Omit<CreateLoggerOptions, 'level' | 'format'> = {},
+): Logger {
   const rawLevel = env['LOG_LEVEL']?.trim().toLowerCase() || 'info';
   const rawFormat = env['LOG_FORMAT']?.trim().toLowerCase() || 'pretty';
   const level = (LOG_LEVELS as readonly string[]).includes(rawLevel) ? (rawLevel as LogLevel) : 'info';
   const format = (LOG_FORMATS as readonly string[]).includes(rawFormat) ? (rawFormat as LogFormat) : 'pretty';
   const logger = createLogger({ ...options, level, format });
-  if (level !== rawLevel) logger.warn({ LOG_LEVEL: rawLevel, allowed: LOG_LEVELS }, 'unknown LOG_LEVEL, using info');
-  if (format !== rawFormat) logger.warn({ LOG_FORMAT: rawFormat, allowed: LOG_FORMATS }, 'unknown LOG_FORMAT, using pretty');
+  if (level !== rawLevel)
+    logger.warn({ LOG_LEVEL: rawLevel, allowed: LOG_LEVELS }, 'unknown LOG_LEVEL, using info');
+  if (format !== rawFormat)
+    logger.warn({ LOG_FORMAT: rawFormat, allowed: LOG_FORMATS }, 'unknown LOG_FORMAT, using pretty');
   return logger;
 }

@@ -30,7 +30,21 @@ export const SECRET_KEYS = [
 ] as const;
 
 /** Query parameters that sign or authenticate a URL (Qobuz API `request_sig`, CDN `hmac`, …). */
-export const SECRET_QUERY_PARAMS = ['request_sig', 'sig', 'signature', 'token', 'jwt', 'access_token', 'user_auth_token', 'app_secret', 'secret', 'password', 'hmac', 'hash', 'auth'] as const;
+export const SECRET_QUERY_PARAMS = [
+  'request_sig',
+  'sig',
+  'signature',
+  'token',
+  'jwt',
+  'access_token',
+  'user_auth_token',
+  'app_secret',
+  'secret',
+  'password',
+  'hmac',
+  'hash',
+  'auth',
+] as const;
 
 const SECRET_KEY_SET = new Set<string>(SECRET_KEYS);
 const JWT = /\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
@@ -100,7 +114,8 @@ export class Redactor {
       const toJSON = (value as { toJSON?: unknown }).toJSON;
       if (typeof toJSON === 'function') return this.#scrub(toJSON.call(value), depth + 1, seen);
       const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value)) out[k] = isSecretKey(k) && v !== undefined ? CENSOR : this.#scrub(v, depth + 1, seen);
+      for (const [k, v] of Object.entries(value))
+        out[k] = isSecretKey(k) && v !== undefined ? CENSOR : this.#scrub(v, depth + 1, seen);
       return out;
     } finally {
       seen.delete(value);
