@@ -31,6 +31,15 @@ export interface MpdServer {
   command(cmd: string): Promise<string>;
   /** `status` as a key -> value record (for assertions). */
   status(): Promise<Record<string, string>>;
+  /** Polls `status` every 20 ms until `predicate` holds; rejects with the last status after `timeoutMs` (default 3000). */
+  waitForStatus(predicate: (status: Record<string, string>) => boolean, timeoutMs?: number): Promise<Record<string, string>>;
+}
+
+export interface StartMpdOptions {
+  /** Use this dir instead of a fresh temp dir (it is then not removed on stop). */
+  readonly dir?: string;
+  /** Require this password for everything (`default_permissions` none); `command()` sends it. */
+  readonly password?: string;
 }
 
 const MPD_BIN = '/usr/bin/mpd';
@@ -54,8 +63,9 @@ function safeKill(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-function config(dir: string, port: number): string {
+function config(dir: string, port: number, password: string | undefined): string {
   return [
+    ...(password ? [`password "${password}@read,add,control,admin"`, 'default_permissions ""'] : []),
     `music_directory "${join(dir, 'music')}"`,
     `playlist_directory "${join(dir, 'playlists')}"`,
     `db_file "${join(dir, 'db')}"`,
@@ -74,7 +84,7 @@ function config(dir: string, port: number): string {
   ].join('\n');
 }
 
-export async function startMpd(options: { dir?: string } = {}): Promise<MpdServer> {
+export async function startMpd(options: StartMpdOptions = {}): Promise<MpdServer> {
   installExitHook();
   const ownDir = options.dir === undefined;
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'qcb-mpd-')));
@@ -82,7 +92,7 @@ export async function startMpd(options: { dir?: string } = {}): Promise<MpdServe
   await mkdir(join(dir, 'playlists'), { recursive: true });
   const port = await freePort();
   const confPath = join(dir, 'mpd.conf');
-  await writeFile(confPath, config(dir, port));
+  await writeFile(confPath, config(dir, port, options.password));
 
   let child: ChildProcess | undefined;
   let stderr = '';
@@ -137,16 +147,27 @@ export async function startMpd(options: { dir?: string } = {}): Promise<MpdServe
       await terminate('SIGTERM');
       await launch();
     },
-    command: (cmd) => rawCommand(port, cmd),
-    async status() {
-      const out: Record<string, string> = {};
-      for (const line of (await rawCommand(port, 'status')).split('\n')) {
-        const i = line.indexOf(': ');
-        if (i > 0) out[line.slice(0, i)] = line.slice(i + 2);
+    command: (cmd) => rawCommand(port, cmd, options.password),
+    status,
+    async waitForStatus(predicate, timeoutMs = 3000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const st = await status();
+        if (predicate(st)) return st;
+        if (Date.now() > deadline) throw new Error(`mpd status never matched within ${timeoutMs} ms; last: ${JSON.stringify(st)}`);
+        await new Promise((r) => setTimeout(r, 20));
       }
-      return out;
     },
   };
+
+  async function status(): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    for (const line of (await rawCommand(port, 'status', options.password)).split('\n')) {
+      const i = line.indexOf(': ');
+      if (i > 0) out[line.slice(0, i)] = line.slice(i + 2);
+    }
+    return out;
+  }
 }
 
 /** True when something on `port` answers with MPD's `OK MPD` greeting. */
@@ -164,7 +185,7 @@ function greets(port: number): Promise<boolean> {
   });
 }
 
-function rawCommand(port: number, cmd: string): Promise<string> {
+function rawCommand(port: number, cmd: string, password: string | undefined): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = connect({ host: HOST, port });
     let buf = '';
@@ -182,7 +203,8 @@ function rawCommand(port: number, cmd: string): Promise<string> {
         if (nl < 0) return;
         greeted = true;
         buf = buf.slice(nl + 1);
-        socket.write(`${cmd}\n`);
+        // With a password, a command list answers once: the password's OK is not seen separately.
+        socket.write(password ? `command_list_begin\npassword "${password}"\n${cmd}\ncommand_list_end\n` : `${cmd}\n`);
       }
       const ack = /^ACK .*$/m.exec(buf);
       if (ack) {

@@ -1,0 +1,197 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { PlayableItem, PlayerEvents } from '../src/core/player.js';
+import { MpdPlayer } from '../src/mpd/mpd-player.js';
+import { makeFlac } from './support/audio-fixtures.js';
+import { AudioHttpServer } from './support/audio-http-server.js';
+import { startMpd, type MpdServer } from './support/mpd-server.js';
+
+// Issue #5: real audio through MPD. Real MPD, real FLAC over HTTP with Range support.
+
+const SHORT_A: PlayableItem = { queueItemId: 10, trackId: 1 }; // 2 s
+const SHORT_B: PlayableItem = { queueItemId: 11, trackId: 2 }; // 2 s
+const SHORT_C: PlayableItem = { queueItemId: 12, trackId: 3 }; // 2 s
+const LONG: PlayableItem = { queueItemId: 20, trackId: 8 }; // 8 s
+
+let mpd: MpdServer;
+let cdn: AudioHttpServer;
+let dir: string;
+let player: MpdPlayer | undefined;
+const path = (item: PlayableItem) => `/stream/${item.trackId}.flac`;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'qcb-mpd-play-'));
+  cdn = new AudioHttpServer();
+  [mpd] = await Promise.all([startMpd(), cdn.start()]);
+  cdn.add(path(SHORT_A), await makeFlac({ dir, name: 'a.flac', seconds: 2 }));
+  cdn.add(path(SHORT_B), await makeFlac({ dir, name: 'b.flac', seconds: 2, frequencyHz: 660 }));
+  cdn.add(path(SHORT_C), await makeFlac({ dir, name: 'c.flac', seconds: 2, frequencyHz: 880 }));
+  cdn.add(path(LONG), await makeFlac({ dir, name: 'long.flac', seconds: 8, sampleRate: 48_000, bitDepth: 24 }));
+});
+
+afterEach(async () => {
+  await player?.stop();
+  player = undefined;
+});
+
+afterAll(async () => {
+  await mpd?.stop();
+  await cdn?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function startPlayer(): Promise<MpdPlayer> {
+  player = new MpdPlayer({
+    host: mpd.host,
+    port: mpd.port,
+    volume: { min: 0, max: 100 },
+    urlFor: (item) => cdn.url(path(item)),
+    logger: pino({ level: 'silent' }),
+  });
+  await player.start();
+  expect(player.snapshot().available).toBe(true);
+  return player;
+}
+
+function nextEvent<K extends keyof PlayerEvents & string>(
+  p: MpdPlayer,
+  event: K,
+  predicate: (...args: PlayerEvents[K]) => boolean = () => true,
+  timeoutMs = 6000,
+): Promise<PlayerEvents[K]> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${event} within ${timeoutMs} ms`)), timeoutMs);
+    const listener = (...args: PlayerEvents[K]) => {
+      if (!predicate(...args)) return;
+      clearTimeout(timer);
+      p.events.off(event, listener);
+      resolve(args);
+    };
+    p.events.on(event, listener);
+  });
+}
+
+const elapsed = (st: Record<string, string>) => Number(st.elapsed ?? 'NaN');
+
+describe('MpdPlayer playback on a real MPD (issue #5)', () => {
+  it('load and play fetches the right URL within 1 s and elapsed advances', async () => {
+    const p = await startPlayer();
+    const started = Date.now();
+    await p.load(LONG, { positionMs: 0, play: true, next: null });
+    const st = await mpd.waitForStatus((s) => s.state === 'play' && elapsed(s) > 0.2, 2000);
+    const first = cdn.requestsFor(path(LONG)).find((r) => r.at >= started);
+    expect(first?.status).toBe(200);
+    expect((first?.at ?? Infinity) - started).toBeLessThan(1000);
+    expect(await mpd.command('currentsong')).toContain(`file: ${cdn.url(path(LONG))}`);
+    expect(st.audio).toBe('48000:24:2');
+    await mpd.waitForStatus((s) => elapsed(s) > elapsed(st) + 0.2);
+    const snap = p.snapshot();
+    expect(snap).toMatchObject({ status: 'playing', current: LONG, buffering: false, durationMs: 8000 });
+    expect(snap.format).toEqual({ sampleRateHz: 48_000, bitDepth: 24, channels: 2 });
+  });
+
+  it('pause, resume and seek land within 250 ms of the requested position', async () => {
+    const p = await startPlayer();
+    await p.load(LONG, { positionMs: 1500, play: true, next: null });
+    let st = await mpd.waitForStatus((s) => s.state === 'play');
+    expect(elapsed(st)).toBeGreaterThanOrEqual(1.5);
+    expect(elapsed(st)).toBeLessThan(1.75);
+    await mpd.waitForStatus((s) => elapsed(s) > 1.8);
+
+    await p.pause();
+    st = await mpd.status();
+    expect(st.state).toBe('pause');
+    expect(Math.abs(p.snapshot().positionMs - elapsed(st) * 1000)).toBeLessThan(250);
+    const pausedAt = elapsed(st);
+
+    await p.play();
+    st = await mpd.status();
+    expect(st.state).toBe('play');
+    expect(Math.abs(elapsed(st) - pausedAt)).toBeLessThan(0.25);
+
+    const seekStarted = Date.now();
+    await p.seek(5000);
+    st = await mpd.status();
+    expect(elapsed(st)).toBeGreaterThanOrEqual(5);
+    expect(elapsed(st)).toBeLessThan(5.25);
+    expect(Math.abs(p.snapshot().positionMs - 5000)).toBeLessThan(250);
+    await mpd.waitForStatus((s) => s.state === 'play' && elapsed(s) > 5.1);
+    // MPD seeks a stream by re-opening it with a Range request (mpd-notes.md).
+    expect(cdn.requestsFor(path(LONG)).some((r) => r.at >= seekStarted && r.status === 206)).toBe(true);
+  });
+
+  it('load without play shows paused at the position and starts there on play', async () => {
+    const p = await startPlayer();
+    await p.load(LONG, { positionMs: 3000, play: false, next: null });
+    expect(p.snapshot()).toMatchObject({ status: 'paused', positionMs: 3000, current: LONG });
+    expect((await mpd.status()).state).toBe('stop');
+    await p.play();
+    const st = await mpd.waitForStatus((s) => s.state === 'play');
+    expect(elapsed(st)).toBeGreaterThanOrEqual(3);
+    expect(elapsed(st)).toBeLessThan(3.25);
+  });
+
+  it('moves on to the next item at the end without MPD ever stopping, then reports the queue end', async () => {
+    const p = await startPlayer();
+    const started = nextEvent(p, 'trackStarted');
+    const ended = nextEvent(p, 'queueEnded', () => true, 9000);
+    await p.load(SHORT_A, { positionMs: 0, play: true, next: SHORT_B });
+    const aId = (await mpd.status()).songid;
+    const states: string[] = [];
+    const bUrl = cdn.url(path(SHORT_B));
+    // Poll MPD quickly across the change: it must never report `stop` in between.
+    const st = await mpd.waitForStatus((s) => {
+      states.push(s.state ?? '?');
+      return s.songid !== undefined && s.songid !== aId;
+    }, 4000);
+    expect(states).not.toContain('stop');
+    expect(st.state).toBe('play');
+    expect(await mpd.command('currentsong')).toContain(`file: ${bUrl}`);
+    expect(await started).toEqual([SHORT_B]);
+    // The finished entry is dropped: nothing stale stays in MPD's queue.
+    await mpd.waitForStatus((s) => s.playlistlength === '1');
+    expect(p.snapshot().current).toEqual(SHORT_B);
+    await ended;
+    expect(p.snapshot()).toMatchObject({ status: 'stopped', current: null });
+  });
+
+  it('setNext swaps only the following entry and MPD moves on to the new one', async () => {
+    const p = await startPlayer();
+    await p.load(SHORT_A, { positionMs: 0, play: true, next: SHORT_B });
+    const before = await mpd.command('playlistinfo');
+    const currentId = /Id: (\d+)/.exec(before)?.[1];
+    await p.setNext(SHORT_C);
+    const after = await mpd.command('playlistinfo');
+    expect(after).not.toContain(cdn.url(path(SHORT_B)));
+    expect(after.match(/^file: .*$/gm)).toEqual([`file: ${cdn.url(path(SHORT_A))}`, `file: ${cdn.url(path(SHORT_C))}`]);
+    expect(/Id: (\d+)/.exec(after)?.[1]).toBe(currentId);
+    expect((await mpd.status()).state).toBe('play');
+    expect(await nextEvent(p, 'trackStarted')).toEqual([SHORT_C]);
+    expect(await mpd.command('currentsong')).toContain(`file: ${cdn.url(path(SHORT_C))}`);
+  });
+
+  it('stop() leaves MPD paused with its queue intact', async () => {
+    const p = await startPlayer();
+    await p.load(LONG, { positionMs: 0, play: true, next: SHORT_B });
+    await mpd.waitForStatus((s) => s.state === 'play' && elapsed(s) > 0.1);
+    await p.stop();
+    player = undefined;
+    const st = await mpd.status();
+    expect(st.state).toBe('pause');
+    expect(st.playlistlength).toBe('2');
+    expect(await mpd.command('playlistinfo')).toContain(cdn.url(path(LONG)));
+  });
+
+  it('stopPlayback stops MPD and forgets the current item', async () => {
+    const p = await startPlayer();
+    await p.load(LONG, { positionMs: 0, play: true, next: null });
+    await p.stopPlayback();
+    const st = await mpd.status();
+    expect(st.state).toBe('stop');
+    expect(st.playlistlength).toBe('0');
+    expect(p.snapshot()).toMatchObject({ status: 'stopped', current: null });
+  });
+});
