@@ -75,9 +75,10 @@ export class MdnsAdvertiser {
     // A copy: ciao's NetworkManager pushes the loopback name into the array it is given.
     this.responder = getResponder({ ...(interfaces ? { interface: [...interfaces] } : {}), disableIpv6: true });
     const responder = this.responder;
+    const restricted = this.restriction();
     this.advertised = this.opts.players.map((player) => ({
       player,
-      service: responder.createService(this.serviceOptions(player)),
+      service: responder.createService(this.serviceOptions(player, restricted)),
       instance: instanceNameFor(player.name),
     }));
     for (const a of this.advertised) {
@@ -133,13 +134,25 @@ export class MdnsAdvertiser {
     this.log.info('mDNS services withdrawn');
   }
 
-  private serviceOptions(player: AdvertisedPlayer): ServiceOptions {
+  /**
+   * ciao can restrict a service to an address only if that address lives on a local
+   * interface; a configured address that does not (NAT, container) falls back to the
+   * interface restriction, and the A record then carries the interface's own address.
+   */
+  private restriction(): string[] | undefined {
     const { advertiseAddress, interfaces } = this.opts;
-    // ciao can restrict to an address only if it lives on a local interface; a configured
-    // address that does not (NAT, container) falls back to the interface restriction.
-    const local = Object.values(networkInterfaces()).some((infos) => infos?.some((i) => i.address === advertiseAddress));
-    if (!local) this.log.warn({ address: advertiseAddress }, 'advertise address is not local: restricting by interface only');
-    const restrictedAddresses = local ? [advertiseAddress] : interfaces ? [...interfaces] : undefined;
+    const owner = Object.entries(networkInterfaces()).find(([, infos]) => infos?.some((i) => i.address === advertiseAddress))?.[0];
+    if (owner === undefined) {
+      this.log.warn({ address: advertiseAddress }, 'advertise address is not local: restricting by interface only');
+      return interfaces ? [...interfaces] : undefined;
+    }
+    if (interfaces && !interfaces.includes(owner)) {
+      this.log.warn({ address: advertiseAddress, interface: owner, interfaces }, 'advertise address is not on an allowed interface: nothing will be announced');
+    }
+    return [advertiseAddress];
+  }
+
+  private serviceOptions(player: AdvertisedPlayer, restrictedAddresses: string[] | undefined): ServiceOptions {
     return {
       name: instanceNameFor(player.name),
       type: SERVICE_TYPE,
