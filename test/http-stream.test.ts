@@ -57,6 +57,13 @@ describe('stream route', () => {
     expect(resolveStream).toHaveBeenLastCalledWith('kitchen', TOKEN);
   });
 
+  it('accepts the .flac suffix MPD picks its decoder by, resolving the bare token', async () => {
+    const res = await rawGet(`/stream/kitchen/${TOKEN}.flac`);
+    expect(res).toEqual({ status: 302, location: SIGNED });
+    expect(resolveStream).toHaveBeenLastCalledWith('kitchen', TOKEN);
+    expect((await rawGet(`/stream/kitchen/${TOKEN}.exe`)).status).toBe(404);
+  });
+
   it('answers 404 for an unknown token and an unknown player', async () => {
     expect((await rawGet('/stream/kitchen/unknownToken')).status).toBe(404);
     resolveStream.mockClear();

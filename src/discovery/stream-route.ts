@@ -4,8 +4,11 @@ import { errorMessage } from '../core/qcb-error.js';
 import type { HttpServerOptions } from './http-options.js';
 import { HttpError } from './read-json-body.js';
 
-/** Queue item tokens are opaque url-safe strings; anything else (`..`, `/`, `%`) is 404. */
-const TOKEN = /^[A-Za-z0-9_-]{1,128}$/;
+/**
+ * Queue item tokens are opaque url-safe strings, optionally with the `.flac`/`.mp3` suffix MPD
+ * picks its decoder by (mpd-notes.md); anything else (`..`, `/`, `%`) is 404.
+ */
+const TOKEN = /^([A-Za-z0-9_-]{1,128})(?:\.(?:flac|mp3))?$/;
 
 /**
  * SPEC "HTTP": `GET /stream/{player_id}/{queue_item_token}` → 302 to a freshly signed
@@ -18,8 +21,8 @@ export function streamRoute(
 ): void {
   router.get('/stream/:player/:token', async (ctx) => {
     const playerId = ctx.params.player ?? '';
-    const token = ctx.params.token ?? '';
-    if (!deps.playerIds.has(playerId) || !TOKEN.test(token)) throw new HttpError(404, 'unknown stream');
+    const token = TOKEN.exec(ctx.params.token ?? '')?.[1];
+    if (!deps.playerIds.has(playerId) || token === undefined) throw new HttpError(404, 'unknown stream');
     ctx.state.player = playerId;
     let url: string | null;
     try {
