@@ -3,8 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/config/config-error.js';
+import { configSecrets } from '../src/config/config-secrets.js';
 import { loadConfig } from '../src/config/load-config.js';
 import { isQcbError } from '../src/core/qcb-error.js';
+import { defaultRedactor } from '../src/util/redactor.js';
 
 const fixture = (name: string) => new URL(`./fixtures/config/${name}`, import.meta.url).pathname;
 
@@ -160,6 +162,41 @@ describe('loadConfig: file and environment (SPEC.md "Configuration")', () => {
     const issues = issuesOf(() => loadConfig({ file: join(dir, 's.yaml'), env: {} }));
     expect(issues).toEqual([
       'qobuz.app_secret: expected a string or null, got a number (not shown: secret); quote it in YAML to make it a string',
+    ]);
+  });
+});
+
+describe('loadConfig and the log redactor', () => {
+  it('registers the config secrets with the process-wide redactor', () => {
+    const config = loadConfig({
+      file: fixture('full.json'),
+      env: {
+        QCB_QOBUZ__USER_AUTH_TOKEN: 'uat-from-env-1',
+        QCB_MQTT__URL: 'mqtt://bridge:url%40pass@broker:1883',
+      },
+    });
+    for (const secret of [
+      '0123456789abcdef',
+      'mqtt-pass',
+      'mpd-pass',
+      'uat-from-env-1',
+      'url@pass',
+      'url%40pass',
+    ]) {
+      expect(defaultRedactor.scrubString(`x ${secret} y`)).toBe('x [redacted] y');
+    }
+    expect(configSecrets(config)).not.toContain(config.qobuz.app_id); // the app id is public
+  });
+
+  it('does not echo a password embedded in a rejected URL', () => {
+    const issues = issuesOf(() =>
+      loadConfig({
+        file: fixture('minimal.yaml'),
+        env: { QCB_MQTT__URL: 'http://bridge:s3cret-url@broker' },
+      }),
+    );
+    expect(issues).toEqual([
+      'mqtt.url: expected an mqtt://, mqtts://, ws:// or wss:// URL, got "http://bridge:[redacted]@broker" (from QCB_MQTT__URL)',
     ]);
   });
 });

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { isSecretKey } from '../util/redactor.js';
+import { isSecretKey, Redactor } from '../util/redactor.js';
 import { closestMatch } from './closest-match.js';
 import { formatPath, keysAt } from './schema-at.js';
 
@@ -21,10 +21,12 @@ export interface FormatIssuesOptions {
 }
 
 const MAX_SHOWN = 60;
+/** Pattern-only scrubbing (URL passwords, JWTs, signatures) of echoed values. */
+const scrubber = new Redactor();
 
 function show(value: unknown): string {
-  const text =
-    JSON.stringify(typeof value === 'object' && value !== null ? value : String(value)) ?? String(value);
+  const json = JSON.stringify(typeof value === 'object' && value !== null ? value : String(value));
+  const text = scrubber.scrubString(json ?? String(value));
   return text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN - 4)}…${text.slice(-3)}` : text;
 }
 

@@ -2,9 +2,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import YAML from 'yaml';
 import { errorMessage } from '../core/qcb-error.js';
+import { registerSecret } from '../util/redactor.js';
 import { applyEnvOverrides } from './apply-env-overrides.js';
 import { ConfigError } from './config-error.js';
 import { ConfigSchema, type Config } from './config-schema.js';
+import { configSecrets } from './config-secrets.js';
 import { expectedText, formatIssues } from './format-issues.js';
 
 /**
@@ -84,7 +86,10 @@ export function configFileToUse(options: LoadConfigOptions): string | undefined 
   return existsSync(fallback) ? fallback : undefined;
 }
 
-/** Loads and validates the configuration; throws ConfigError listing every problem. */
+/**
+ * Loads and validates the configuration; throws ConfigError listing every problem.
+ * Its secrets are registered with the process-wide log redactor before it returns.
+ */
 export function loadConfig(options: LoadConfigOptions): Config {
   const settings = readSettings(configFileToUse(options));
   const overrides = applyEnvOverrides(settings, options.env, ConfigSchema);
@@ -96,5 +101,7 @@ export function loadConfig(options: LoadConfigOptions): Config {
       : formatIssues(result.error.issues, { schema: ConfigSchema, sourceOf: overrides.sourceOf })),
   ];
   if (issues.length > 0 || !result.success) throw new ConfigError(issues);
-  return deepFreeze(result.data) as Config;
+  const config = deepFreeze(result.data) as Config;
+  for (const secret of configSecrets(config)) registerSecret(secret);
+  return config;
 }
