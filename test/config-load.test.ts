@@ -44,6 +44,15 @@ describe('loadConfig: file and environment (SPEC.md "Configuration")', () => {
     expect(c.players[0]?.volume).toEqual({ min: 10, max: 70 });
   });
 
+  it('reads tab-indented JSON as written by editors', () => {
+    writeFileSync(
+      join(dir, 'tabs.json'),
+      '{\n\t"players": [\n\t\t{ "id": "a", "name": "A" }\n\t],\n\t"http": { "port": 0 }\n}\n',
+    );
+    const c = loadConfig({ file: join(dir, 'tabs.json'), env: {} });
+    expect([c.players[0]?.id, c.http.port]).toEqual(['a', 0]);
+  });
+
   it('returns a deeply frozen config', () => {
     const c = loadConfig({ file: fixture('full.json'), env: {} });
     expect(Object.isFrozen(c)).toBe(true);

@@ -1,7 +1,8 @@
 /**
  * Central secret scrubbing for every log line (SPEC.md "Command line": tokens, JWTs,
  * the app secret and the MQTT password never appear in any log line at any level;
- * STYLE.md principle 9). Two layers, both wired in by createLogger (logger.ts):
+ * STYLE.md principle 9). Two layers, both wired in by createLogger (logger.ts), which
+ * also passes each finished line through `scrubString` once more:
  *
  * 1. by key: values under secret-named keys (`jwt`, `password`, …) are censored —
  *    by pino's `redact` paths (`redactPaths()`) and, at any depth, by `scrub()`;
@@ -71,7 +72,11 @@ export class Redactor {
   readonly #secrets = new Set<string>();
   #pattern: RegExp | undefined;
 
-  /** From now on, `value` (and its URL-encoded form) is censored wherever it appears. Empty values are ignored. */
+  /**
+   * From now on, `value` (and its URL-encoded form) is censored wherever it appears.
+   * Empty values are ignored; short ones are honoured too (a 4-digit password also
+   * censors those digits elsewhere: a leak would be worse than a blotted line).
+   */
   registerSecret(value: string | null | undefined): void {
     if (!value) return;
     const before = this.#secrets.size;
