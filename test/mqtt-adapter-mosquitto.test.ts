@@ -279,18 +279,26 @@ describe('MqttAdapter keeps Home Assistant whole (SPEC.md "Home Assistant")', ()
     expect(retainedTopics).not.toContain(stale.topic);
   });
 
-  it('re-publishes everything retained within 5 s after Mosquitto restarts on the same port', async () => {
+  it('re-publishes everything retained within 5 s after Mosquitto restarts on the same port, with what changed while it was down', async () => {
     const own = await startMosquitto();
     cleanups.push(() => own.stop());
     const { base, prefix } = names();
-    const { adapter: a } = await adapter({ base, prefix, link: { url: own.url, reconnectPeriodMs: 500 } });
+    // Production reconnect period (link default), not a test-tuned one.
+    const { adapter: a } = await adapter({ base, prefix, link: { url: own.url } });
+    const linkEvents: string[] = [];
+    a.link.on('disconnected', () => linkEvents.push('disconnected'));
+    a.link.on('connected', () => linkEvents.push('connected'));
     a.publishState('living_room', view);
     a.publishAvailability('living_room', true);
+    a.publishAvailability('kitchen', true);
+    const down = new Promise<void>((resolve) => a.link.once('disconnected', () => resolve()));
+    await own.kill();
+    await down;
+    // While offline nothing is queued: publishes are refused, the adapter keeps only the latest picture.
+    expect(await a.link.publish(`${base}/x`, 'queued?')).toBe(false);
+    a.publishState('living_room', { ...view, volume: 77 });
     a.publishAvailability('kitchen', false);
-    const before = await connectProbe(own.url);
-    await before.subscribe(`${base}/#`);
-    await before.flush();
-    await before.end();
+    a.publishEvent('living_room', { type: 'set_volume', atMs: 0, fields: {} });
     await own.restart();
     const restartedAt = Date.now();
     const p = await connectProbe(own.url);
@@ -306,6 +314,8 @@ describe('MqttAdapter keeps Home Assistant whole (SPEC.md "Home Assistant")', ()
     const latest = (t: string) => p.messages.filter((m) => m.topic === t).at(-1)?.payload;
     expect(latest(`${base}/bridge/state`)).toBe('{"state":"online"}');
     expect(latest(`${base}/kitchen/availability`)).toBe('offline');
-    expect(JSON.parse(latest(`${base}/living_room/state`)!).track.title).toBe('So What');
+    expect(JSON.parse(latest(`${base}/living_room/state`)!)).toMatchObject({ volume: 77, track: { title: 'So What' } });
+    expect(p.messages.some((m) => m.topic === `${base}/x` || m.topic.endsWith('/event'))).toBe(false);
+    expect(linkEvents).toEqual(['disconnected', 'connected']);
   });
 });

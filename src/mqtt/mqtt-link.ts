@@ -45,6 +45,8 @@ export interface MqttLinkOptions extends MqttConnectionOptions {
 export type MqttLinkEvents = {
   connected: [];
   disconnected: [reason: string];
+  /** One failed connection attempt (refused, TLS, auth, unreachable); mqtt.js retries by itself. */
+  connectFailed: [reason: string];
   message: [topic: string, payload: Buffer, retained: boolean];
 };
 
@@ -107,7 +109,8 @@ export class MqttLink extends TypedEmitter<MqttLinkEvents> {
       clean: true,
       resubscribe: false, // the adapter subscribes on every `connected`
       queueQoSZero: false,
-      reconnectPeriod: o.reconnectPeriodMs ?? 2000,
+      // 1 s: after a broker restart everything retained is back well within SPEC's 5 s.
+      reconnectPeriod: o.reconnectPeriodMs ?? 1000,
       connectTimeout: o.connectTimeoutMs ?? 10_000,
       keepalive: o.keepaliveS ?? 30,
       will: { topic: this.#topics.bridgeState, payload: Buffer.from(OFFLINE), retain: true, qos: 1 },
@@ -190,6 +193,7 @@ export class MqttLink extends TypedEmitter<MqttLinkEvents> {
     const client = mqtt.connect(this.#options.url, options);
     this.#client = client;
     let wasConnected = false;
+    let attemptError = '';
     this.#log.info({ url: redactUrl(this.#options.url), protocolVersion: this.#protocolVersion }, 'connecting to MQTT broker');
     client.on('connect', () => {
       wasConnected = true;
@@ -200,7 +204,11 @@ export class MqttLink extends TypedEmitter<MqttLinkEvents> {
       });
     });
     client.on('close', () => {
-      if (!wasConnected) return;
+      if (!wasConnected) {
+        if (this.#client === client && !this.#stopped) this.emit('connectFailed', attemptError || 'connection closed');
+        attemptError = '';
+        return;
+      }
       wasConnected = false;
       if (!this.#stopped) this.#log.warn('connection to MQTT broker lost; reconnecting');
       this.emit('disconnected', this.#stopped ? 'stopped' : 'connection lost');
@@ -216,6 +224,7 @@ export class MqttLink extends TypedEmitter<MqttLinkEvents> {
         });
         return;
       }
+      attemptError = err.message;
       if (err.message !== this.#lastError) this.#log.warn({ err: err.message }, 'MQTT error');
       this.#lastError = err.message;
     });

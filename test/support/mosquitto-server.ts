@@ -18,6 +18,8 @@ const MOSQUITTO_PASSWD = '/usr/bin/mosquitto_passwd';
 export interface MosquittoOptions {
   readonly username?: string;
   readonly password?: string;
+  /** TLS listener (PEM file paths); with `requireCertificate` clients must show a cert signed by `caFile`. */
+  readonly tls?: { readonly caFile: string; readonly certFile: string; readonly keyFile: string; readonly requireCertificate?: boolean };
 }
 
 export interface MosquittoServer {
@@ -79,6 +81,10 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
     'log_type warning',
     `user ${userInfo().username}`,
   ];
+  if (options.tls) {
+    const t = options.tls;
+    lines.push(`cafile ${t.caFile}`, `certfile ${t.certFile}`, `keyfile ${t.keyFile}`, `require_certificate ${t.requireCertificate ? 'true' : 'false'}`);
+  }
   if (options.username !== undefined) {
     if (!existsSync(MOSQUITTO_PASSWD)) throw new Error(`${MOSQUITTO_PASSWD} is missing (Debian package mosquitto)`);
     const passwordFile = join(dir, 'passwd');
@@ -109,7 +115,7 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
   await launch();
 
   return {
-    url: `mqtt://127.0.0.1:${port}`,
+    url: `${options.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`,
     port,
     get pid() {
       return child.pid ?? -1;
