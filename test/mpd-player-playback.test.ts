@@ -79,6 +79,9 @@ const elapsed = (st: Record<string, string>) => Number(st.elapsed ?? 'NaN');
 describe('MpdPlayer playback on a real MPD (issue #5)', () => {
   it('load and play fetches the right URL within 1 s and elapsed advances', async () => {
     const p = await startPlayer();
+    const snaps: boolean[] = [];
+    p.events.on('stateChanged', (snap) => snap.status === 'playing' && snaps.push(snap.buffering));
+    const format = nextEvent(p, 'formatChanged');
     const started = Date.now();
     await p.load(LONG, { positionMs: 0, play: true, next: null });
     const st = await mpd.waitForStatus((s) => s.state === 'play' && elapsed(s) > 0.2, 2000);
@@ -91,6 +94,10 @@ describe('MpdPlayer playback on a real MPD (issue #5)', () => {
     const snap = p.snapshot();
     expect(snap).toMatchObject({ status: 'playing', current: LONG, buffering: false, durationMs: 8000 });
     expect(snap.format).toEqual({ sampleRateHz: 48_000, bitDepth: 24, channels: 2 });
+    expect(await format).toEqual([{ sampleRateHz: 48_000, bitDepth: 24, channels: 2 }]);
+    // Buffering from load until elapsed advanced, then not.
+    expect(snaps[0]).toBe(true);
+    expect(snaps.at(-1)).toBe(false);
   });
 
   it('pause, resume and seek land within 250 ms of the requested position', async () => {

@@ -284,10 +284,12 @@ export class MpdPlayer implements Player {
 
   /** Reads MPD's status and turns it into events: track changes, failures, queue end, state. */
   async #sync(client: MpdClient, force: boolean): Promise<void> {
-    const st = await client.status();
+    let st = await client.status();
     const s = this.#state;
     const cur = this.#window.current;
     const next = this.#window.next;
+    // Facts are emitted after the state is folded in, so listeners see a current snapshot.
+    const facts: Array<() => void> = [];
     let failed: { item: PlayableItem; reason: string } | null = null;
     if (st.error !== null) {
       await client.clearError();
@@ -299,24 +301,22 @@ export class MpdPlayer implements Player {
     if (onNext && failed?.item !== next.item && !s.currentStarted && !s.currentFailed && st.state !== 'stop') {
       // MPD skips past a current URL it cannot open (mpd-notes.md); the session decides, so stop here.
       await client.stop();
-      s.currentFailed = true;
-      s.bufferFromSec = null;
-      this.#emitFailed(cur.item, failed?.item === cur.item ? failed.reason : 'MPD could not open it and skipped past it');
-      failed = null;
-      return this.#sync(client, true);
-    }
-    if (onNext && (st.state !== 'stop' || failed?.item === next.item)) {
+      st = await client.status();
+      failed = { item: cur.item, reason: failed?.item === cur.item ? failed.reason : 'MPD could not open it and skipped past it' };
+    } else if (onNext && (st.state !== 'stop' || failed?.item === next.item)) {
       const finished = this.#window.advance();
       if (finished?.songId != null) await client.deleteId(finished.songId).catch(() => {});
       s.resetTrack();
       s.currentStarted = true;
       this.#log.info({ queueItemId: next.item.queueItemId }, 'mpd moved on to the next item');
-      this.events.emit('trackStarted', next.item);
+      facts.push(() => this.events.emit('trackStarted', next.item));
     }
     if (failed && failed.item === this.#window.current?.item && !s.currentFailed) {
       s.currentFailed = true;
       s.bufferFromSec = null;
-      this.#emitFailed(failed.item, failed.reason);
+      const { item, reason } = failed;
+      this.#log.warn({ queueItemId: item.queueItemId, trackId: item.trackId, reason }, 'mpd could not play an item');
+      facts.push(() => this.events.emit('itemFailed', item, reason));
     }
     const ended = this.#window.current !== null && st.state === 'stop' && st.songId === null;
     const queueEnded = ended && s.status === 'playing' && s.pendingStartMs === null && !s.currentFailed;
@@ -324,21 +324,15 @@ export class MpdPlayer implements Player {
       this.#window.set(null, null);
       s.resetTrack();
       await client.clear();
+      this.#log.info('mpd reached the end of the window: queue ended');
+      facts.push(() => this.events.emit('queueEnded'));
     }
     const effects = s.apply(st, Date.now());
     if (effects.format) this.events.emit('formatChanged', effects.format);
     if (effects.volume) this.events.emit('volumeChanged', effects.volume.percent, effects.volume.muted);
-    if (queueEnded) {
-      this.#log.info('mpd reached the end of the window: queue ended');
-      this.events.emit('queueEnded');
-    }
-    this.#emitState(force || queueEnded);
+    for (const emit of facts) emit();
+    this.#emitState(force || facts.length > 0);
     this.#watcher.schedulePoll();
-  }
-
-  #emitFailed(item: PlayableItem, reason: string): void {
-    this.#log.warn({ queueItemId: item.queueItemId, trackId: item.trackId, reason }, 'mpd could not play an item');
-    this.events.emit('itemFailed', item, reason);
   }
 
   #emitState(force: boolean): void {

@@ -1,0 +1,190 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { PlayableItem, PlayerEvents } from '../src/core/player.js';
+import { MpdPlayer } from '../src/mpd/mpd-player.js';
+import { makeFlac } from './support/audio-fixtures.js';
+import { AudioHttpServer } from './support/audio-http-server.js';
+import { startMpd, type MpdServer } from './support/mpd-server.js';
+
+// Issue #5: changes from other MPD clients, failing URLs and a crashing MPD.
+
+const TRACK: PlayableItem = { queueItemId: 1, trackId: 1 }; // 8 s
+const OTHER: PlayableItem = { queueItemId: 2, trackId: 2 }; // 3 s
+const MISSING: PlayableItem = { queueItemId: 3, trackId: 404 };
+const SIGNED: PlayableItem = { queueItemId: 4, trackId: 403 };
+
+let mpd: MpdServer;
+let cdn: AudioHttpServer;
+let dir: string;
+let player: MpdPlayer | undefined;
+let logLines: string[] = [];
+const path = (item: PlayableItem) => `/stream/${item.trackId}.flac`;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'qcb-mpd-outside-'));
+  cdn = new AudioHttpServer();
+  [mpd] = await Promise.all([startMpd(), cdn.start()]);
+  cdn.add(path(TRACK), await makeFlac({ dir, name: 'track.flac', seconds: 8 }));
+  cdn.add(path(OTHER), await makeFlac({ dir, name: 'other.flac', seconds: 3, frequencyHz: 660 }));
+  cdn.fail(path(MISSING), 404);
+  // Like the stream route: a stable URL that redirects to a signed CDN URL, here refused.
+  cdn.fail('/cdn/x.flac', 403);
+  cdn.redirect(path(SIGNED), cdn.url('/cdn/x.flac?request_sig=SECRET123&etsp=1'));
+});
+
+afterEach(async () => {
+  await player?.stop();
+  player = undefined;
+});
+
+afterAll(async () => {
+  await mpd?.stop();
+  await cdn?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function startPlayer(volume = { min: 0, max: 100 }): Promise<MpdPlayer> {
+  logLines = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      logLines.push(chunk.toString());
+      done();
+    },
+  });
+  player = new MpdPlayer({
+    host: mpd.host,
+    port: mpd.port,
+    volume,
+    urlFor: (item) => cdn.url(path(item)),
+    logger: pino({ level: 'debug' }, sink),
+    reconnect: { stepsMs: [100, 250, 500] },
+  });
+  await player.start();
+  return player;
+}
+
+function nextEvent<K extends keyof PlayerEvents & string>(
+  p: MpdPlayer,
+  event: K,
+  predicate: (...args: PlayerEvents[K]) => boolean = () => true,
+  timeoutMs = 6000,
+): Promise<PlayerEvents[K]> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${event} within ${timeoutMs} ms`)), timeoutMs);
+    const listener = (...args: PlayerEvents[K]) => {
+      if (!predicate(...args)) return;
+      clearTimeout(timer);
+      p.events.off(event, listener);
+      resolve(args);
+    };
+    p.events.on(event, listener);
+  });
+}
+
+const elapsed = (st: Record<string, string>) => Number(st.elapsed ?? 'NaN');
+
+describe('MpdPlayer and other MPD clients (issue #5)', () => {
+  it('maps the Qobuz volume onto 20..80 both ways, including setvol from outside', async () => {
+    const p = await startPlayer({ min: 20, max: 80 });
+    await p.setVolume(50);
+    expect((await mpd.status()).volume).toBe('50');
+    await p.setVolume(100);
+    expect((await mpd.status()).volume).toBe('80');
+    await p.setVolume(0);
+    expect((await mpd.status()).volume).toBe('20');
+    await p.setVolume(37);
+    expect(p.snapshot().volumePercent).toBe(37);
+
+    const fromOutside = nextEvent(p, 'volumeChanged');
+    await mpd.command('setvol 50');
+    expect(await fromOutside).toEqual([50, false]);
+    const knob = nextEvent(p, 'volumeChanged');
+    await mpd.command('setvol 80');
+    expect(await knob).toEqual([100, false]);
+    expect(p.snapshot().volumePercent).toBe(100);
+  });
+
+  it('reports a pause and a resume made by another client as state changes', async () => {
+    const p = await startPlayer();
+    await p.load(TRACK, { positionMs: 0, play: true, next: null });
+    await mpd.waitForStatus((s) => s.state === 'play' && elapsed(s) > 0.1);
+    const paused = nextEvent(p, 'stateChanged', (s) => s.status === 'paused');
+    await mpd.command('pause 1');
+    const [snap] = await paused;
+    expect(snap.current).toEqual(TRACK);
+    expect(p.snapshot().status).toBe('paused');
+    const resumed = nextEvent(p, 'stateChanged', (s) => s.status === 'playing');
+    await mpd.command('pause 0');
+    await resumed;
+    const seeked = nextEvent(p, 'stateChanged', (s) => Math.abs(s.positionMs - 6000) < 250);
+    await mpd.command('seekcur 6');
+    await seeked;
+  });
+
+  it('mutes to the bottom of the range and restores the previous volume on unmute', async () => {
+    const p = await startPlayer({ min: 20, max: 80 });
+    await p.setVolume(70);
+    expect((await mpd.status()).volume).toBe('62');
+    await p.setMuted(true);
+    expect((await mpd.status()).volume).toBe('20');
+    expect(p.snapshot()).toMatchObject({ muted: true, volumePercent: 70 });
+    await p.setMuted(false);
+    expect((await mpd.status()).volume).toBe('62');
+    expect(p.snapshot()).toMatchObject({ muted: false, volumePercent: 70 });
+  });
+
+  it('reports a URL answering 404 as itemFailed and does not skip by itself', async () => {
+    const p = await startPlayer();
+    const failed = nextEvent(p, 'itemFailed');
+    await p.load(MISSING, { positionMs: 0, play: true, next: OTHER });
+    const [item, reason] = await failed;
+    expect(item).toEqual(MISSING);
+    expect(reason.length).toBeGreaterThan(0);
+    const st = await mpd.waitForStatus((s) => s.state === 'stop');
+    expect(st.state).toBe('stop');
+    expect(p.snapshot()).toMatchObject({ status: 'stopped', current: MISSING });
+  });
+
+  it('gives a failure reason without the URL signature, and never logs it', async () => {
+    const p = await startPlayer();
+    const failed = nextEvent(p, 'itemFailed');
+    await p.load(SIGNED, { positionMs: 0, play: true, next: null });
+    const [item, reason] = await failed;
+    expect(item).toEqual(SIGNED);
+    expect(reason).toMatch(/403/);
+    expect(reason).not.toContain('SECRET123');
+    expect(logLines.join('')).toContain('could not play');
+    expect(logLines.join('')).not.toContain('SECRET123');
+  });
+});
+
+describe('MpdPlayer when MPD crashes (issue #5)', () => {
+  it('reports MPD unavailable, then available, and resumes near the position it had', async () => {
+    const p = await startPlayer();
+    await p.setVolume(40);
+    await p.load(TRACK, { positionMs: 2000, play: true, next: OTHER });
+    await mpd.waitForStatus((s) => s.state === 'play' && elapsed(s) > 3);
+    const gone = nextEvent(p, 'availabilityChanged', (a) => !a);
+    await mpd.kill();
+    await gone;
+    const lostAt = p.snapshot().positionMs;
+    expect(lostAt).toBeGreaterThan(2900);
+    expect(p.snapshot().available).toBe(false);
+
+    const back = nextEvent(p, 'availabilityChanged', (a) => a);
+    await mpd.restart();
+    const returned = Date.now();
+    await back;
+    const st = await mpd.waitForStatus((s) => s.state === 'play' && elapsed(s) > lostAt / 1000, 3000);
+    expect(Date.now() - returned).toBeLessThan(3000);
+    expect(Math.abs(elapsed(st) * 1000 - lostAt)).toBeLessThan(1000);
+    expect(st.volume).toBe('40');
+    const queue = await mpd.command('playlistinfo');
+    expect(queue.match(/^file: .*$/gm)).toEqual([`file: ${cdn.url(path(TRACK))}`, `file: ${cdn.url(path(OTHER))}`]);
+    expect(p.snapshot()).toMatchObject({ available: true, current: TRACK, status: 'playing' });
+  });
+});
