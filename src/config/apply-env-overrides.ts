@@ -1,7 +1,7 @@
 import YAML from 'yaml';
 import type { z } from 'zod';
 import { closestMatch } from './closest-match.js';
-import { formatPath, isArraySchema, keysAt, schemaAt } from './schema-at.js';
+import { formatPath, isArraySchema, keysAt, schemaAt, type PathKey } from './schema-at.js';
 
 /**
  * Environment overrides (SPEC.md "Configuration"): `QCB_` + the setting's path in
@@ -14,7 +14,6 @@ import { formatPath, isArraySchema, keysAt, schemaAt } from './schema-at.js';
  */
 
 export const ENV_PREFIX = 'QCB_';
-type PathKey = string | number;
 
 export interface EnvOverrides {
   /** The configuration object with every override applied (a copy; the input is untouched). */

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { isSecretKey, Redactor } from '../util/redactor.js';
 import { closestMatch } from './closest-match.js';
-import { formatPath, keysAt } from './schema-at.js';
+import { formatPath, keysAt, type PathKey } from './schema-at.js';
 
 /**
  * Zod issues → one line per mistake, `path: expected …, got "…"` plus a hint where
@@ -11,7 +11,6 @@ import { formatPath, keysAt } from './schema-at.js';
  */
 
 type Issue = z.core.$ZodIssue;
-type PathKey = string | number;
 
 export interface FormatIssuesOptions {
   /** The schema the issues came from, for "did you mean" among the allowed keys. */

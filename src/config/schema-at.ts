@@ -7,7 +7,7 @@ import { z } from 'zod';
  * unknown keys are errors, and we say which key was probably meant).
  */
 
-type PathKey = string | number;
+export type PathKey = string | number;
 
 /** The schema with its wrappers (default, prefault, optional, nullable, pipe input) peeled off. */
 export function unwrapSchema(schema: z.ZodType): z.ZodType {
