@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { pino } from 'pino';
 import type { PlayerView } from '../src/core/player-view.js';
+import { MqttAdapter } from '../src/mqtt/mqtt-adapter.js';
 import { toEventPayload, toStatePayload } from '../src/mqtt/state-payload.js';
 import { Topics } from '../src/mqtt/topics.js';
 
@@ -119,5 +121,18 @@ describe('Topics', () => {
   it('refuses wildcards in the base topic and in player ids', () => {
     expect(() => new Topics('qobuz/+')).toThrow(/base_topic/);
     expect(() => topics.state('a/b')).toThrow(/player id/);
+  });
+});
+
+describe('MqttAdapter options', () => {
+  it('are checked at construction (STYLE.md principle 2)', () => {
+    const base = {
+      link: { url: 'mqtt://127.0.0.1:1' }, baseTopic: 'qc', discovery: { enabled: true, prefix: 'homeassistant' },
+      bridge: { version: '1', name: 'b' }, onCommand: async () => {}, logger: pino({ level: 'silent' }),
+    };
+    expect(() => new MqttAdapter({ ...base, players: [{ id: 'Living Room', name: 'x', uuid: 'u' }] })).toThrow(/\[a-z0-9_\]\+/);
+    expect(() => new MqttAdapter({ ...base, players: [{ id: 'a', name: 'x', uuid: 'u' }, { id: 'a', name: 'y', uuid: 'v' }] })).toThrow(/unique/);
+    expect(() => new MqttAdapter({ ...base, baseTopic: 'qc/#', players: [] })).toThrow(/base_topic/);
+    expect(() => new MqttAdapter({ ...base, players: [] })).not.toThrow();
   });
 });

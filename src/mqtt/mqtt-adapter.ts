@@ -54,9 +54,11 @@ export class MqttAdapter implements StatePublisher {
   #resolveFirstSync: (() => void) | undefined;
 
   constructor(options: MqttAdapterOptions) {
+    if (typeof options.onCommand !== 'function') throw new Error('MqttAdapter: onCommand is required');
     for (const p of options.players) {
       if (!PLAYER_ID.test(p.id)) throw new Error(`MqttAdapter: player id "${p.id}" must match [a-z0-9_]+`);
     }
+    if (new Set(options.players.map((p) => p.id)).size !== options.players.length) throw new Error('MqttAdapter: player ids must be unique');
     this.#o = options;
     this.#log = options.logger;
     this.#topics = new Topics(options.baseTopic, options.discovery.prefix);
