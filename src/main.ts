@@ -6,13 +6,19 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Bridge } from './app/bridge.js';
+import { checkConfig } from './config/check-config.js';
+import { ConfigError } from './config/config-error.js';
+import { loadConfig } from './config/load-config.js';
+import { errorMessage } from './core/qcb-error.js';
 import { decodeFrameText } from './protocol/decode-text.js';
+import { loggerFromEnv } from './util/logger.js';
 
 const HELP = `qobuz-connect-bridge — a Qobuz Connect receiver for MPD speakers, mirrored into Home Assistant over MQTT
 
 Usage:
   qobuz-connect-bridge [--config FILE]      run the bridge (default ./config.yaml if present, else env only)
-  qobuz-connect-bridge check-config FILE    validate a config file, print every error with its path
+  qobuz-connect-bridge check-config FILE    validate a config file, print every error with its path (exit 2)
   qobuz-connect-bridge decode FRAME...      decode QConnect frames (hex or base64) to JSON on stdout
   qobuz-connect-bridge --version | --help
 
@@ -21,6 +27,11 @@ Environment:
   LOG_FORMAT  json for JSON lines (default: human-readable)
   QCB_…       override any config key: QCB_ + path in upper snake case, e.g. QCB_MQTT__URL
 `;
+
+function argv0IsRun(): boolean {
+  const first = process.argv[2];
+  return first === undefined || first.startsWith('-c') || first.startsWith('--config');
+}
 
 export function packageVersion(): string {
   // dist/src/main.js and src/main.ts both sit two levels below the package root.
@@ -50,6 +61,70 @@ function decodeCommand(frames: string[]): number {
   return failed ? 1 : 0;
 }
 
+function checkConfigCommand(args: string[]): number {
+  const [file] = args;
+  if (!file || args.length > 1) {
+    process.stderr.write('check-config: give exactly one config file\n');
+    return 2;
+  }
+  const result = checkConfig(file, process.env);
+  const out = result.ok ? process.stdout : process.stderr;
+  for (const line of result.lines) out.write(`${line}\n`);
+  // Issue #7: a bad config is exit status 2, here as at start-up.
+  return result.ok ? 0 : 2;
+}
+
+async function runCommand(args: string[]): Promise<number> {
+  let file: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if ((arg === '--config' || arg === '-c') && args[i + 1]) file = args[++i];
+    else if (arg?.startsWith('--config=')) file = arg.slice('--config='.length);
+    else {
+      process.stderr.write(`unknown argument: ${arg ?? ''}\n${HELP}`);
+      return 2;
+    }
+  }
+  const logger = loggerFromEnv(process.env);
+  let config;
+  try {
+    config = loadConfig({ ...(file ? { file } : {}), env: process.env });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    for (const line of err.issues) process.stderr.write(`${line}\n`);
+    return 2;
+  }
+  const bridge = new Bridge({ config, logger, version: packageVersion() });
+  // Nothing but a bad config at start may end the process (README "Bad input").
+  process.on('uncaughtException', (err) => logger.error({ err: errorMessage(err) }, 'uncaught exception (kept running)'));
+  process.on('unhandledRejection', (err) => logger.error({ err: errorMessage(err) }, 'unhandled rejection (kept running)'));
+  try {
+    await bridge.start();
+  } catch (err) {
+    logger.error({ err: errorMessage(err) }, 'start-up failed');
+    await bridge.stop();
+    return 1;
+  }
+  logger.info({ players: config.players.map((p) => p.id), http: bridge.httpPort, mqtt: bridge.mqttUrl }, 'bridge running');
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const shutdown = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'shutting down');
+      // SPEC: exit 0 within 5 s whatever happens.
+      const hard = setTimeout(() => resolve(0), 4500);
+      hard.unref();
+      void bridge.stop().finally(() => {
+        clearTimeout(hard);
+        resolve(0);
+      });
+    };
+    process.once('SIGINT', () => shutdown('SIGINT'));
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+  });
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === '--help' || command === '-h' || command === 'help') {
@@ -61,13 +136,17 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === 'decode') return decodeCommand(rest);
-  process.stderr.write(`unknown command: ${command ?? ''}\n${HELP}`);
+  if (command === 'check-config') return checkConfigCommand(rest);
+  if (command === undefined || command.startsWith('-')) return runCommand(argv);
+  process.stderr.write(`unknown command: ${command}\n${HELP}`);
   return 2;
 }
 
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
+    // The run command resolves only at shutdown: leave no handle (sockets, timers) holding the exit.
+    if (argv0IsRun()) setImmediate(() => process.exit(code));
   },
   (err: unknown) => {
     process.stderr.write(`fatal: ${err instanceof Error ? err.message : String(err)}\n`);

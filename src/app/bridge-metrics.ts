@@ -1,0 +1,51 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/**
+ * `/metrics` in Prometheus text format (issue #7): sessions, Qobuz commands by type and their
+ * handling latency, reconnects, MPD errors, frames in and out. One registry per Bridge, so
+ * several bridges in one process (tests, benches) never share counters.
+ */
+export class BridgeMetrics {
+  readonly registry = new Registry();
+  readonly sessions = new Gauge({
+    name: 'qcb_sessions',
+    help: 'Players by Qobuz session state',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+  });
+  readonly commands = new Counter({
+    name: 'qcb_qobuz_commands_total',
+    help: 'Messages received from the Qobuz service, by message type',
+    labelNames: ['player', 'type'] as const,
+    registers: [this.registry],
+  });
+  readonly commandLatency = new Histogram({
+    name: 'qcb_qobuz_command_duration_seconds',
+    help: 'Time to handle one Qobuz message, including the player command it causes',
+    labelNames: ['type'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  readonly reconnects = new Counter({
+    name: 'qcb_qobuz_reconnects_total',
+    help: 'Qobuz WebSocket reconnections',
+    labelNames: ['player'] as const,
+    registers: [this.registry],
+  });
+  readonly mpdErrors = new Counter({
+    name: 'qcb_mpd_errors_total',
+    help: 'MPD unreachable episodes and items MPD failed to play',
+    labelNames: ['player', 'kind'] as const,
+    registers: [this.registry],
+  });
+  readonly frames = new Counter({
+    name: 'qcb_qobuz_frames_total',
+    help: 'QConnect frames, by direction',
+    labelNames: ['player', 'direction'] as const,
+    registers: [this.registry],
+  });
+
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}

@@ -1,0 +1,151 @@
+import type { Logger } from 'pino';
+import type { Config, PlayerConfig } from '../config/config-schema.js';
+import { deviceTypeName, playerUuid } from '../config/config-schema.js';
+import type { ConnectRequest } from '../core/connect-request.js';
+import type { Player } from '../core/player.js';
+import type { PlayerCommand, StatePublisher, TrackInfo } from '../core/player-view.js';
+import { errorMessage } from '../core/qcb-error.js';
+import type { StreamTokens } from '../core/stream-tokens.js';
+import { qconnect } from '../protocol/generated/qconnect.js';
+import { QobuzApi } from '../qobuz/qobuz-api.js';
+import { levelForQuality } from '../qobuz/quality-levels.js';
+import { StreamUrlResolver } from '../qobuz/stream-url-resolver.js';
+import { JwtApiToken, UserAuthToken } from '../qobuz/token-provider.js';
+import { registerSecret } from '../util/redactor.js';
+import type { BridgeMetrics } from './bridge-metrics.js';
+import { BRAND, MODEL } from './bridge.js';
+import { PlayerSession, uuidBytes } from './player-session.js';
+
+/**
+ * Everything one configured player is made of: its speaker (MPD), its Qobuz REST client and
+ * stream-URL resolver, and its PlayerSession. Failures stay inside it (STYLE.md principle 7).
+ */
+export interface PlayerRuntimeOptions {
+  readonly config: Config;
+  readonly player: PlayerConfig;
+  readonly mpd: Player;
+  readonly tokens: StreamTokens;
+  readonly metrics: BridgeMetrics;
+  /** The MQTT adapter once it exists (it starts before the players). */
+  readonly publisher: () => StatePublisher | null;
+  readonly version: string;
+  readonly logger: Logger;
+  readonly tuning?: { readonly heartbeatMs?: number; readonly backoffStepsMs?: readonly number[] };
+}
+
+export class PlayerRuntime {
+  readonly session: PlayerSession;
+  readonly #o: PlayerRuntimeOptions;
+  readonly #jwtApi = new JwtApiToken();
+  readonly #api: QobuzApi | null;
+  readonly #resolver: StreamUrlResolver | null;
+  #mpdUp = false;
+
+  constructor(options: PlayerRuntimeOptions) {
+    this.#o = options;
+    const { config: c, player: p, logger } = options;
+    this.#api =
+      c.qobuz.app_id && c.qobuz.app_secret
+        ? new QobuzApi({
+            baseUrl: c.qobuz.api_base_url,
+            appId: c.qobuz.app_id,
+            appSecret: c.qobuz.app_secret,
+            auth: c.qobuz.user_auth_token ? new UserAuthToken(c.qobuz.user_auth_token) : this.#jwtApi,
+            logger: logger.child({ module: 'qobuz' }),
+          })
+        : null;
+    if (!this.#api) logger.warn('qobuz.app_id / app_secret not set: the player is advertised but cannot stream');
+    this.#resolver = this.#api ? new StreamUrlResolver({ api: this.#api, logger }) : null;
+    const uuid = playerUuid(p);
+    const publisher: StatePublisher = {
+      publishState: (id, view) => options.publisher()?.publishState(id, view),
+      publishEvent: (id, event) => options.publisher()?.publishEvent(id, event),
+      publishAvailability: (id, online) => {
+        this.#mpdUp = online;
+        if (!online) options.metrics.mpdErrors.inc({ player: p.id, kind: 'unreachable' });
+        options.publisher()?.publishAvailability(id, online);
+      },
+    };
+    this.session = new PlayerSession({
+      playerId: p.id,
+      device: {
+        uuid: uuidBytes(uuid),
+        friendlyName: p.name,
+        brand: BRAND,
+        model: MODEL,
+        serialNumber: uuid,
+        type: qconnect.DeviceType[deviceTypeName(p)],
+        minAudioQuality: 1,
+        maxAudioQuality: levelForQuality(c.qobuz.max_quality),
+        volumeRemoteControl: true,
+        softwareVersion: options.version,
+      },
+      joinMode: c.qobuz.join,
+      maxAudioQuality: levelForQuality(c.qobuz.max_quality),
+      player: options.mpd,
+      publisher,
+      trackInfo: this.#api ? (id) => this.#trackInfo(id) : null,
+      onQueueItems: (items) => options.tokens.retain(p.id, new Set(items.map((i) => i.queueItemId))),
+      logger,
+      ...(options.tuning?.heartbeatMs ? { heartbeatMs: options.tuning.heartbeatMs } : {}),
+      ...(options.tuning?.backoffStepsMs ? { link: { backoffStepsMs: options.tuning.backoffStepsMs } } : {}),
+      onLinkEvent: (event, count) => {
+        if (event === 'reconnect') options.metrics.reconnects.inc({ player: p.id }, count);
+        else options.metrics.frames.inc({ player: p.id, direction: event === 'frames_in' ? 'in' : 'out' }, count);
+      },
+      onMessageHandled: (type, ms) => {
+        options.metrics.commands.inc({ player: p.id, type: String(type) });
+        options.metrics.commandLatency.observe({ type: String(type) }, ms / 1000);
+      },
+    });
+    options.mpd.events.on('itemFailed', () => options.metrics.mpdErrors.inc({ player: p.id, kind: 'item_failed' }));
+  }
+
+  get sessionId(): string {
+    return this.session.sessionId;
+  }
+
+  async start(): Promise<void> {
+    this.session.start();
+    await this.#o.mpd.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.session.stop();
+    await this.#o.mpd.stop();
+  }
+
+  connect(request: ConnectRequest): Promise<void> {
+    // Tokens from the app are secrets from the moment they arrive (issue #7: central redaction).
+    registerSecret(request.jwtQconnect.jwt);
+    registerSecret(request.jwtApi.jwt);
+    this.#jwtApi.set({ jwt: request.jwtApi.jwt, exp: request.jwtApi.exp });
+    return this.session.connect(request);
+  }
+
+  command(cmd: PlayerCommand): Promise<void> {
+    return this.session.command(cmd);
+  }
+
+  /** The stream route: a token of this player's current queue → a freshly signed URL (SPEC.md "HTTP"). */
+  async resolveStream(token: string): Promise<string | null> {
+    const item = this.#o.tokens.lookup(this.#o.player.id, token);
+    if (!item || !this.#resolver) return null;
+    const url = await this.#resolver.resolve(item.trackId, this.session.core.effectiveMaxQuality);
+    return url.url;
+  }
+
+  health(): Record<string, unknown> {
+    const view = this.session.view();
+    return { session: view.qobuzSession, state: view.state, mpd_reachable: this.#mpdUp };
+  }
+
+  async #trackInfo(trackId: number): Promise<TrackInfo | null> {
+    try {
+      return (await this.#api?.getTrack(trackId))?.info ?? null;
+    } catch (err) {
+      this.#o.logger.warn({ err: errorMessage(err), trackId }, 'track metadata unavailable');
+      return null;
+    }
+  }
+}

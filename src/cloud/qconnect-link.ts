@@ -1,0 +1,225 @@
+import type { Logger } from 'pino';
+import WebSocket from 'ws';
+import { QcbError } from '../core/qcb-error.js';
+import { Backoff, WEB_PLAYER_STEPS_MS } from '../util/backoff.js';
+import { TypedEmitter } from '../util/typed-emitter.js';
+import { decodeFrames, messagesOf, type QcMessage } from '../protocol/frame-codec.js';
+import { FrameWriter, type OutgoingMessage } from '../protocol/frame-writer.js';
+import { toHex } from '../protocol/frame-json.js';
+import { ProtocolError } from '../protocol/protocol-error.js';
+
+/**
+ * The WebSocket link to the Qobuz Connect service for one player (STYLE.md principle 5: the
+ * codec is pure, this owns sockets, timers and reconnect). It authenticates and subscribes
+ * (§5.1), hands decoded batches to its owner, keeps the connection alive with pings (§3) and
+ * reconnects with the web player's backoff (§5.12) while the token is valid. It never
+ * replays old frames: a send while down is dropped, the owner re-reports after `connected`.
+ */
+
+export interface QconnectLinkOptions {
+  readonly endpoint: string;
+  readonly jwt: string;
+  /** Token expiry, epoch ms: no reconnect after it (§5.12). */
+  readonly expiresAtMs: number;
+  readonly logger: Logger;
+  readonly userAgent?: string;
+  readonly backoffStepsMs?: readonly number[];
+  /** WebSocket ping period; a link with no frame and no pong for `deadAfterMs` is dropped. */
+  readonly pingIntervalMs?: number;
+  readonly deadAfterMs?: number;
+  readonly connectTimeoutMs?: number;
+  readonly now?: () => number;
+}
+
+export type LinkState = 'connecting' | 'open' | 'waiting' | 'closed';
+
+export interface QconnectLinkEvents {
+  [event: string]: unknown[];
+  /** Authenticated and subscribed; `reconnection` is true after a drop (§5.12: rejoin in the background). */
+  connected: [info: { reconnection: boolean }];
+  /** One batch from the service, in order. */
+  messages: [messages: QcMessage[]];
+  /** The socket went down; a reconnect follows when `willReconnect`. */
+  disconnected: [info: { willReconnect: boolean; reason: string }];
+  /** Given up for good (token expired, Disconnect{reconnect=false}, or close()). */
+  closed: [reason: string];
+  framesIn: [count: number];
+  framesOut: [count: number];
+}
+
+const BROWSER_UA =
+  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36';
+
+export class QconnectLink {
+  readonly events: TypedEmitter<QconnectLinkEvents>;
+  readonly #o: Required<Omit<QconnectLinkOptions, 'userAgent' | 'backoffStepsMs'>> & { userAgent: string };
+  readonly #backoff: Backoff;
+  #ws: WebSocket | null = null;
+  #writer: FrameWriter;
+  #state: LinkState = 'connecting';
+  #everConnected = false;
+  #lastHeardAt = 0;
+  #pingTimer: NodeJS.Timeout | null = null;
+  #retryTimer: NodeJS.Timeout | null = null;
+
+  constructor(options: QconnectLinkOptions) {
+    if (!options.endpoint || !options.jwt) throw new QcbError('ERR_SESSION_CLOSED', 'link needs an endpoint and a jwt');
+    this.#o = {
+      pingIntervalMs: 10_000,
+      deadAfterMs: 30_000,
+      connectTimeoutMs: 10_000,
+      now: Date.now,
+      ...options,
+      userAgent: options.userAgent ?? BROWSER_UA,
+    };
+    this.#backoff = new Backoff(options.backoffStepsMs ?? WEB_PLAYER_STEPS_MS, 40_000, this.#o.now);
+    this.#writer = new FrameWriter(this.#o.now);
+    this.events = new TypedEmitter((err, event) => this.#o.logger.error({ err, event }, 'link listener failed'));
+  }
+
+  get state(): LinkState {
+    return this.#state;
+  }
+
+  start(): void {
+    this.#open();
+  }
+
+  /** Sends one batch now, or drops it when the link is down (never replayed late: §3 "Message too old"). */
+  send(messages: OutgoingMessage[]): boolean {
+    if (this.#state !== 'open' || this.#ws?.readyState !== WebSocket.OPEN || messages.length === 0) return false;
+    this.#ws.send(this.#writer.payload(messages));
+    this.events.emit('framesOut', 1);
+    return true;
+  }
+
+  /** Closes for good; no reconnect. */
+  close(reason = 'closed by the bridge'): void {
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
+    this.#clearTimers();
+    const ws = this.#ws;
+    this.#ws = null;
+    if (ws) {
+      ws.removeAllListeners();
+      ws.on('error', () => {});
+      if (ws.readyState === WebSocket.OPEN) ws.close(1000, 'bye');
+      else ws.terminate();
+    }
+    this.events.emit('closed', reason);
+  }
+
+  #open(): void {
+    if (this.#state === 'closed') return;
+    if (this.#o.now() >= this.#o.expiresAtMs) {
+      this.close('token expired');
+      return;
+    }
+    this.#state = 'connecting';
+    this.#writer = new FrameWriter(this.#o.now); // counters are per connection (§3)
+    const ws = new WebSocket(this.#o.endpoint, 'qws', {
+      headers: { Origin: 'https://play.qobuz.com', 'User-Agent': this.#o.userAgent },
+      handshakeTimeout: this.#o.connectTimeoutMs,
+      maxPayload: 8 * 1024 * 1024,
+    });
+    ws.binaryType = 'nodebuffer';
+    this.#ws = ws;
+    ws.on('open', () => this.#onOpen(ws));
+    ws.on('message', (data: Buffer, isBinary: boolean) => this.#onMessage(data, isBinary));
+    ws.on('pong', () => (this.#lastHeardAt = this.#o.now()));
+    ws.on('error', (err) => this.#o.logger.debug({ err: err.message }, 'websocket error'));
+    ws.on('close', (code, reason) => this.#onClose(ws, `closed ${code} ${reason.toString()}`.trim()));
+  }
+
+  #onOpen(ws: WebSocket): void {
+    if (ws !== this.#ws) return;
+    ws.send(this.#writer.authenticate(this.#o.jwt));
+    ws.send(this.#writer.subscribe());
+    this.events.emit('framesOut', 2);
+    this.#state = 'open';
+    this.#lastHeardAt = this.#o.now();
+    this.#backoff.connected();
+    this.#startPings(ws);
+    const reconnection = this.#everConnected;
+    this.#everConnected = true;
+    this.events.emit('connected', { reconnection });
+  }
+
+  #onMessage(data: Buffer, isBinary: boolean): void {
+    this.#lastHeardAt = this.#o.now();
+    if (!isBinary) {
+      this.#o.logger.debug({ bytes: data.length }, 'text message ignored');
+      return;
+    }
+    let frames;
+    try {
+      frames = decodeFrames(data);
+    } catch (err) {
+      // A malformed frame is dropped; the session lives on (issue #4, STYLE.md principle 8).
+      const code = err instanceof ProtocolError ? err.protocolCode : 'unexpected';
+      this.#o.logger.debug({ code, hex: toHex(data.subarray(0, 512)) }, 'malformed frame dropped');
+      return;
+    }
+    this.events.emit('framesIn', frames.length);
+    for (const frame of frames) {
+      switch (frame.type) {
+        case 'PAYLOAD':
+          this.events.emit('messages', messagesOf(frame.body));
+          break;
+        case 'DISCONNECT':
+          this.#onDisconnectFrame(frame.body.reconnect === true);
+          return;
+        case 'ERROR':
+          this.#o.logger.warn({ code: frame.body.code, descr: frame.body.descr }, 'service error envelope');
+          break;
+        default:
+          this.#o.logger.debug({ type: frame.type }, 'envelope ignored');
+      }
+    }
+  }
+
+  #onDisconnectFrame(reconnect: boolean): void {
+    this.#o.logger.info({ reconnect }, 'service sent Disconnect');
+    if (!reconnect) {
+      this.close('service said not to reconnect');
+      return;
+    }
+    this.#ws?.terminate();
+  }
+
+  #onClose(ws: WebSocket, reason: string): void {
+    if (ws !== this.#ws || this.#state === 'closed') return;
+    this.#ws = null;
+    this.#clearTimers();
+    const willReconnect = this.#o.now() < this.#o.expiresAtMs;
+    this.#state = willReconnect ? 'waiting' : 'closed';
+    this.events.emit('disconnected', { willReconnect, reason });
+    if (!willReconnect) {
+      this.events.emit('closed', 'token expired');
+      return;
+    }
+    const delay = this.#backoff.next();
+    this.#o.logger.info({ delayMs: delay, reason }, 'link down, reconnecting');
+    this.#retryTimer = setTimeout(() => this.#open(), delay);
+  }
+
+  /** §3 keepalive: ping regularly; a half-open socket (no frame, no pong) is dropped within deadAfterMs. */
+  #startPings(ws: WebSocket): void {
+    const period = Math.min(this.#o.pingIntervalMs, Math.floor(this.#o.deadAfterMs / 3));
+    this.#pingTimer = setInterval(() => {
+      if (this.#o.now() - this.#lastHeardAt > this.#o.deadAfterMs) {
+        this.#o.logger.warn('no frame or pong for too long: dropping the link');
+        ws.terminate();
+        return;
+      }
+      if (ws.readyState === WebSocket.OPEN) ws.ping();
+    }, period);
+  }
+
+  #clearTimers(): void {
+    if (this.#pingTimer) clearInterval(this.#pingTimer);
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    this.#pingTimer = null;
+    this.#retryTimer = null;
+  }
+}
