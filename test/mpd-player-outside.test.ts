@@ -16,6 +16,7 @@ const TRACK: PlayableItem = { queueItemId: 1, trackId: 1 }; // 8 s
 const OTHER: PlayableItem = { queueItemId: 2, trackId: 2 }; // 3 s
 const MISSING: PlayableItem = { queueItemId: 3, trackId: 404 };
 const SIGNED: PlayableItem = { queueItemId: 4, trackId: 403 };
+const SEEKY: PlayableItem = { queueItemId: 5, trackId: 7 }; // 8 s, refuses ranges on demand
 
 let mpd: MpdServer;
 let cdn: AudioHttpServer;
@@ -29,6 +30,7 @@ beforeAll(async () => {
   cdn = new AudioHttpServer();
   [mpd] = await Promise.all([startMpd(), cdn.start()]);
   cdn.add(path(TRACK), await makeFlac({ dir, name: 'track.flac', seconds: 8 }));
+  cdn.add(path(SEEKY), await makeFlac({ dir, name: 'seeky.flac', seconds: 8 }));
   cdn.add(path(OTHER), await makeFlac({ dir, name: 'other.flac', seconds: 3, frequencyHz: 660 }));
   cdn.fail(path(MISSING), 404);
   // Like the stream route: a stable URL that redirects to a signed CDN URL, here refused.
@@ -160,6 +162,24 @@ describe('MpdPlayer and other MPD clients (issue #5)', () => {
     expect(logLines.join('')).toContain('could not play');
     expect(logLines.join('')).not.toContain('SECRET123');
   });
+
+  it('reports an item whose seek the server refuses as failed', async () => {
+    const p = await startPlayer();
+    await p.load(SEEKY, { positionMs: 0, play: true, next: null });
+    await mpd.waitForStatus((s) => s.state === 'play' && elapsed(s) > 0.1);
+    cdn.fail(path(SEEKY), 403);
+    try {
+      const failed = nextEvent(p, 'itemFailed');
+      // MPD answers the seek itself with an error, and stops.
+      await expect(p.seek(6000)).rejects.toMatchObject({ code: 'ERR_MPD_COMMAND' });
+      const [item, reason] = await failed;
+      expect(item).toEqual(SEEKY);
+      expect(reason).toMatch(/403/);
+      expect(p.snapshot().status).toBe('stopped');
+    } finally {
+      cdn.fail(path(SEEKY), null);
+    }
+  });
 });
 
 describe('MpdPlayer when MPD crashes (issue #5)', () => {
@@ -186,5 +206,23 @@ describe('MpdPlayer when MPD crashes (issue #5)', () => {
     const queue = await mpd.command('playlistinfo');
     expect(queue.match(/^file: .*$/gm)).toEqual([`file: ${cdn.url(path(TRACK))}`, `file: ${cdn.url(path(OTHER))}`]);
     expect(p.snapshot()).toMatchObject({ available: true, current: TRACK, status: 'playing' });
+  });
+
+  it('starts without throwing while MPD is down and becomes available when it comes up', async () => {
+    await mpd.kill();
+    try {
+      const p = await startPlayer();
+      expect(p.snapshot().available).toBe(false);
+      await p.setVolume(30); // kept for when MPD is back
+      const up = nextEvent(p, 'availabilityChanged', (a) => a);
+      await mpd.restart();
+      await up;
+      expect(p.snapshot().available).toBe(true);
+      expect((await mpd.status()).volume).toBe('30');
+      expect(p.snapshot().volumePercent).toBe(30);
+    } finally {
+      const alive = await mpd.command('ping').then(() => true, () => false);
+      if (!alive) await mpd.restart();
+    }
   });
 });

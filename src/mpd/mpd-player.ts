@@ -7,7 +7,7 @@ import type { MpdClient } from './mpd-client.js';
 import { MPD_RECONNECT_STEPS_MS, MpdConnection } from './mpd-connection.js';
 import { MpdPlayerState, snapshotChanged } from './mpd-player-state.js';
 import { MpdQueueWindow } from './mpd-queue-window.js';
-import { redactUrls } from './mpd-status.js';
+import { reconcile } from './mpd-reconcile.js';
 import { MpdWatcher } from './mpd-watcher.js';
 import { VolumeMapping, type VolumeRange } from './volume-mapping.js';
 
@@ -258,7 +258,11 @@ export class MpdPlayer implements Player {
           await this.#sync(client, true);
           return;
         } catch (err) {
-          if (!isQcbError(err, 'ERR_MPD_UNREACHABLE') && !isQcbError(err, 'ERR_MPD_TIMEOUT')) throw err;
+          if (!isQcbError(err, 'ERR_MPD_UNREACHABLE') && !isQcbError(err, 'ERR_MPD_TIMEOUT')) {
+            // MPD refused (e.g. a seek whose Range request failed): report what it did anyway.
+            await this.#sync(client, true).catch(() => {});
+            throw err;
+          }
           this.#log.warn({ command: name, err: errorMessage(err) }, 'mpd lost during a command; kept for the reconnect');
         }
       }
@@ -282,56 +286,19 @@ export class MpdPlayer implements Player {
     else await client.playId(id);
   }
 
-  /** Reads MPD's status and turns it into events: track changes, failures, queue end, state. */
+  /** Reads MPD's status and emits what changed: track changes, failures, queue end, format, volume, state. */
   async #sync(client: MpdClient, force: boolean): Promise<void> {
-    let st = await client.status();
-    const s = this.#state;
-    const cur = this.#window.current;
-    const next = this.#window.next;
-    // Facts are emitted after the state is folded in, so listeners see a current snapshot.
-    const facts: Array<() => void> = [];
-    let failed: { item: PlayableItem; reason: string } | null = null;
-    if (st.error !== null) {
-      await client.clearError();
-      const entry = this.#window.byError(st.error);
-      if (entry) failed = { item: entry.item, reason: redactUrls(st.error) };
-      else this.#log.debug({ error: redactUrls(st.error) }, 'mpd error about an entry not in the window');
+    const facts = await reconcile({ client, window: this.#window, state: this.#state, logger: this.#log });
+    // Emitted after the state is folded in, so listeners see a current snapshot.
+    for (const fact of facts) {
+      if (fact.type === 'trackStarted') this.events.emit('trackStarted', fact.item);
+      else if (fact.type === 'itemFailed') this.events.emit('itemFailed', fact.item, fact.reason);
+      else if (fact.type === 'queueEnded') this.events.emit('queueEnded');
+      else if (fact.type === 'formatChanged') this.events.emit('formatChanged', fact.format);
+      else this.events.emit('volumeChanged', fact.percent, fact.muted);
     }
-    const onNext = cur !== null && next?.songId != null && st.songId === next.songId;
-    if (onNext && failed?.item !== next.item && !s.currentStarted && !s.currentFailed && st.state !== 'stop') {
-      // MPD skips past a current URL it cannot open (mpd-notes.md); the session decides, so stop here.
-      await client.stop();
-      st = await client.status();
-      failed = { item: cur.item, reason: failed?.item === cur.item ? failed.reason : 'MPD could not open it and skipped past it' };
-    } else if (onNext && (st.state !== 'stop' || failed?.item === next.item)) {
-      const finished = this.#window.advance();
-      if (finished?.songId != null) await client.deleteId(finished.songId).catch(() => {});
-      s.resetTrack();
-      s.currentStarted = true;
-      this.#log.info({ queueItemId: next.item.queueItemId }, 'mpd moved on to the next item');
-      facts.push(() => this.events.emit('trackStarted', next.item));
-    }
-    if (failed && failed.item === this.#window.current?.item && !s.currentFailed) {
-      s.currentFailed = true;
-      s.bufferFromSec = null;
-      const { item, reason } = failed;
-      this.#log.warn({ queueItemId: item.queueItemId, trackId: item.trackId, reason }, 'mpd could not play an item');
-      facts.push(() => this.events.emit('itemFailed', item, reason));
-    }
-    const ended = this.#window.current !== null && st.state === 'stop' && st.songId === null;
-    const queueEnded = ended && s.status === 'playing' && s.pendingStartMs === null && !s.currentFailed;
-    if (queueEnded) {
-      this.#window.set(null, null);
-      s.resetTrack();
-      await client.clear();
-      this.#log.info('mpd reached the end of the window: queue ended');
-      facts.push(() => this.events.emit('queueEnded'));
-    }
-    const effects = s.apply(st, Date.now());
-    if (effects.format) this.events.emit('formatChanged', effects.format);
-    if (effects.volume) this.events.emit('volumeChanged', effects.volume.percent, effects.volume.muted);
-    for (const emit of facts) emit();
-    this.#emitState(force || facts.length > 0);
+    const changedTrack = facts.some((f) => f.type !== 'formatChanged' && f.type !== 'volumeChanged');
+    this.#emitState(force || changedTrack);
     this.#watcher.schedulePoll();
   }
 

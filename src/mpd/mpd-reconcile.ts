@@ -1,0 +1,97 @@
+import type { Logger } from 'pino';
+import type { AudioFormat, PlayableItem } from '../core/player.js';
+import type { MpdClient } from './mpd-client.js';
+import type { MpdPlayerState } from './mpd-player-state.js';
+import type { MpdQueueWindow } from './mpd-queue-window.js';
+import { redactUrls, type MpdStatus } from './mpd-status.js';
+
+/**
+ * Reads MPD's status and turns what MPD did by itself into facts for the player's
+ * events: a gapless move to our `next`, a URL that failed, the end of the window.
+ * MPD's failure modes (mpd-notes.md): a failing URL alone gives `state: stop` with an
+ * `error:` line naming it; with a following song MPD skips to it and the error
+ * vanishes; a next song failing at the change stops on it with the error; a refused
+ * seek stops with an error that names no URL.
+ */
+
+export type PlayerFact =
+  | { readonly type: 'trackStarted'; readonly item: PlayableItem }
+  | { readonly type: 'itemFailed'; readonly item: PlayableItem; readonly reason: string }
+  | { readonly type: 'queueEnded' }
+  | { readonly type: 'formatChanged'; readonly format: AudioFormat }
+  | { readonly type: 'volumeChanged'; readonly percent: number; readonly muted: boolean };
+
+export interface ReconcileContext {
+  readonly client: MpdClient;
+  readonly window: MpdQueueWindow;
+  readonly state: MpdPlayerState;
+  readonly logger: Logger;
+}
+
+/** Folds MPD's status into `state` and `window` and returns the facts to emit, in order. */
+export async function reconcile({ client, window, state: s, logger }: ReconcileContext): Promise<PlayerFact[]> {
+  let st = await client.status();
+  const cur = window.current;
+  const next = window.next;
+  const facts: PlayerFact[] = [];
+  let failed = st.error === null ? null : await readError(client, window, st, st.error, logger);
+
+  const onNext = cur !== null && next?.songId != null && st.songId === next.songId;
+  if (onNext && failed?.item !== next.item && !s.currentStarted && !s.currentFailed && st.state !== 'stop') {
+    // MPD skipped past a current URL it could not open. The session decides what comes
+    // next (Player.itemFailed), so MPD must not play on by itself.
+    await client.stop();
+    st = await client.status();
+    failed = { item: cur.item, reason: failed?.item === cur.item ? failed.reason : 'MPD could not open it and skipped past it' };
+  } else if (onNext && (st.state !== 'stop' || failed?.item === next.item)) {
+    const finished = window.advance();
+    // Drop the finished entry so nothing stale stays in MPD's queue (or its state file).
+    if (finished?.songId != null) await client.deleteId(finished.songId).catch(() => {});
+    s.resetTrack();
+    s.currentStarted = true;
+    logger.info({ queueItemId: next.item.queueItemId }, 'mpd moved on to the next item');
+    facts.push({ type: 'trackStarted', item: next.item });
+  }
+
+  if (failed && failed.item === window.current?.item && !s.currentFailed) {
+    s.currentFailed = true;
+    s.bufferFromSec = null;
+    const { item, reason } = failed;
+    logger.warn({ queueItemId: item.queueItemId, trackId: item.trackId, reason }, 'mpd could not play an item');
+    facts.push({ type: 'itemFailed', item, reason });
+  }
+
+  const ended = window.current !== null && st.state === 'stop' && st.songId === null;
+  if (ended && s.status === 'playing' && s.pendingStartMs === null && !s.currentFailed) {
+    window.set(null, null);
+    s.resetTrack();
+    await client.clear();
+    logger.info('mpd reached the end of the window: queue ended');
+    facts.push({ type: 'queueEnded' });
+  }
+
+  const effects = s.apply(st, Date.now());
+  const changes: PlayerFact[] = [];
+  if (effects.format) changes.push({ type: 'formatChanged', format: effects.format });
+  if (effects.volume) changes.push({ type: 'volumeChanged', ...effects.volume });
+  return [...changes, ...facts];
+}
+
+/** Which window entry an `error:` line is about (cleared once read). */
+async function readError(
+  client: MpdClient,
+  window: MpdQueueWindow,
+  st: MpdStatus,
+  error: string,
+  logger: Logger,
+): Promise<{ item: PlayableItem; reason: string } | null> {
+  await client.clearError();
+  const reason = redactUrls(error);
+  const entry = window.byError(error);
+  if (entry) return { item: entry.item, reason };
+  // No URL in it (e.g. "Decoder failed to seek"): it is about the song MPD stopped on.
+  const cur = window.current;
+  if (cur && st.state === 'stop' && cur.songId !== null && st.songId === cur.songId) return { item: cur.item, reason };
+  logger.debug({ error: reason }, 'mpd error about an entry not in the window');
+  return null;
+}
