@@ -1,0 +1,463 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { decodeFrames, joinEnvelope } from '../src/protocol/frame-codec.js';
+import { FrameWriter } from '../src/protocol/frame-writer.js';
+import type { MessageBodies } from '../src/protocol/message-types.js';
+import * as rm from '../src/protocol/renderer-messages.js';
+import { AUTH_ERRORS, QconnectService, SERVICE_ERRORS } from './support/qconnect-service.js';
+import { uuidBytes } from './support/qconnect-records.js';
+import { SimRenderer, type SimRendererOptions } from './support/sim-renderer.js';
+
+// Issue #4: the simulated Qobuz Connect service, driven by SimRenderer clients only.
+
+let service: QconnectService;
+let sessionId: string;
+const sims: SimRenderer[] = [];
+const uuid = (n: number): string => `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
+
+async function join(n: number, opts: Partial<SimRendererOptions> = {}): Promise<SimRenderer> {
+  const t = service.issueToken({ sessionId });
+  const r = await SimRenderer.connect({ endpoint: t.endpoint, jwt: t.jwt, sessionId, deviceUuid: uuid(n), name: `sim ${n}`, ...opts });
+  sims.push(r);
+  return r;
+}
+
+function bodies<K extends keyof MessageBodies>(r: SimRenderer, type: K, from = 0): MessageBodies[K][] {
+  return r
+    .received()
+    .slice(from)
+    .filter((m) => m.type === type)
+    .map((m) => (m as unknown as { body: MessageBodies[K] }).body);
+}
+const types = (r: SimRenderer, from = 0): Array<number | string> => r.received().slice(from).map((m) => m.type);
+const version = (v: { major?: number | null; minor?: number | null } | null | undefined) => ({ major: v?.major ?? 0, minor: v?.minor ?? 0 });
+
+beforeEach(async () => {
+  service = new QconnectService();
+  await service.start();
+  sessionId = service.issueToken().sessionId;
+});
+
+afterEach(async () => {
+  await Promise.all(sims.splice(0).map((s) => s.close()));
+  await service.stop();
+  expect(service.errors).toEqual([]);
+});
+
+describe('authentication and joins', () => {
+  it('refuses a jwt it did not issue with an Error envelope, then closes', async () => {
+    const opts = { endpoint: service.endpoint, sessionId, deviceUuid: uuid(1), name: 'x' };
+    await expect(SimRenderer.connect({ ...opts, jwt: 'eyJ.foreign.jwt' })).rejects.toThrow(`${AUTH_ERRORS.invalidToken.code} Invalid token`);
+    const conn = service.connections()[0];
+    await service.waitFor(() => conn?.closeCode !== null, { what: 'the close seen by the service' });
+    expect(conn?.closedBy).toBe('unauthorized');
+    expect(conn?.closeCode).toBe(1008);
+    expect(conn?.frames.map((f) => f.type)).toContain('AUTHENTICATE');
+  });
+
+  it('refuses a token that expired by time or by expireToken', async () => {
+    const base = { endpoint: service.endpoint, sessionId, deviceUuid: uuid(1), name: 'x' };
+    const stale = service.issueToken({ sessionId, expiresInSeconds: 0 });
+    await expect(SimRenderer.connect({ ...base, jwt: stale.jwt })).rejects.toThrow('Token expired');
+    const revoked = service.issueToken({ sessionId });
+    service.expireToken(revoked.jwt);
+    await expect(SimRenderer.connect({ ...base, jwt: revoked.jwt })).rejects.toThrow(`${AUTH_ERRORS.expiredToken.code} Token expired`);
+    expect(service.session(sessionId).renderers()).toEqual([]);
+  });
+
+  it('closes a connection whose first frame is not Authenticate', async () => {
+    const ws = new WebSocket(service.endpoint);
+    const got: Uint8Array[] = [];
+    ws.on('message', (d: Buffer) => got.push(Uint8Array.from(d)));
+    await new Promise((resolve) => ws.once('open', resolve));
+    ws.send(new FrameWriter().subscribe());
+    const code = await new Promise<number>((resolve) => ws.once('close', resolve));
+    expect(code).toBe(1008);
+    const frame = decodeFrames(got[0] ?? new Uint8Array([9, 0]))[0];
+    expect(frame?.type === 'ERROR' && frame.body.code).toBe(AUTH_ERRORS.notAuthenticated.code);
+  });
+
+  it('lets two renderers join and see each other (83) and the session state (81), recording the handshake headers', async () => {
+    const a = await join(1);
+    const b = await join(2);
+    expect(a.rendererId).toBeGreaterThan(0);
+    expect(b.rendererId).not.toBe(a.rendererId);
+    expect(types(b)).toEqual([83, 83, 81]);
+    expect(bodies(b, 83).map((m) => m.renderer_id)).toEqual([a.rendererId, b.rendererId]);
+    const state = bodies(b, 81)[0];
+    expect(Buffer.from(state?.session_uuid ?? []).equals(Buffer.from(uuidBytes(sessionId)))).toBe(true);
+    expect(state?.active_renderer_id).toBe(-1);
+    expect(version(state?.queue_version)).toEqual({ major: 0, minor: 0 });
+    await a.waitFor(() => bodies(a, 83).some((m) => m.renderer_id === b.rendererId), { what: "b's 83 at a" });
+    const session = service.session(sessionId);
+    expect(session.renderers().map((r) => [r.rendererId, r.name, r.connected])).toEqual([
+      [a.rendererId, 'sim 1', true],
+      [b.rendererId, 'sim 2', true],
+    ]);
+    expect(session.rendererIdOf(uuid(2).toUpperCase())).toBe(b.rendererId);
+    const conn = service.connections()[0];
+    expect([conn?.origin, conn?.protocol, conn?.userAgent]).toEqual(['https://play.qobuz.com', 'qws', 'Mozilla/5.0 (SimRenderer)']);
+    expect(session.frames(a.rendererId).map((f) => f.type)).toEqual(['AUTHENTICATE', 'SUBSCRIBE', 'PAYLOAD']);
+    expect(session.sent(a.rendererId).map((m) => m.type)).toEqual([61]);
+  });
+
+  it('makes a 21 join with is_active the active renderer, and refuses a 21 for another session', async () => {
+    const a = await join(1, { autoRespond: false });
+    service.session(sessionId).pickRenderer(a.rendererId);
+    const c = await join(3, { join: 'renderer', isActive: true, autoRespond: false });
+    await a.waitForMessage(43, { where: (m) => m.active !== true, after: 2 });
+    expect(service.session(sessionId).activeRendererId).toBe(c.rendererId);
+    await c.waitFor(() => c.active, { what: 'c active' });
+    const other = service.issueToken();
+    await expect(
+      SimRenderer.connect({ endpoint: other.endpoint, jwt: other.jwt, sessionId, deviceUuid: uuid(4), name: 'x', join: 'renderer', timeoutMs: 300 }),
+    ).rejects.toThrow(/timed out/);
+    const conn = service.connections().at(-1);
+    await service.waitFor(() => conn?.phase === 'subscribed' && conn.frames.length === 3, { what: 'the refused join recorded' });
+  });
+});
+
+describe('active renderer and reports', () => {
+  it('picks a renderer in two phases: 43 {} to the previous, 43 {active: true} to the new, then 86 to all', async () => {
+    const a = await join(1, { autoRespond: false });
+    const b = await join(2, { autoRespond: false });
+    const session = service.session(sessionId);
+    session.pickRenderer(a.rendererId);
+    await a.waitForMessage(86);
+    await b.waitForMessage(86);
+    const fromA = a.received().length;
+    const fromB = b.received().length;
+    session.pickRenderer(b.rendererId);
+    await a.waitForMessage(86, { after: fromA });
+    await b.waitForMessage(86, { after: fromB });
+    expect(types(a, fromA)).toEqual([43, 86]);
+    expect(bodies(a, 43, fromA)[0]?.active).toBeNull();
+    expect(types(b, fromB)).toEqual([43, 86]);
+    expect(bodies(b, 43, fromB)[0]?.active).toBe(true);
+    expect(bodies(b, 86, fromB)[0]?.active_renderer_id).toBe(b.rendererId);
+    const toA = session.delivered(a.rendererId).at(-2);
+    const toB = session.delivered(b.rendererId).at(-2);
+    expect(toA?.type).toBe(43);
+    expect(toB?.type).toBe(43);
+    expect((toA?.seq ?? 0) < (toB?.seq ?? 0)).toBe(true);
+    expect(session.activeRendererId).toBe(b.rendererId);
+  });
+
+  it('activates on 63 and broadcasts the new active renderer reports (98, 87, 99, 82) to everyone', async () => {
+    const a = await join(1, { volume: 40, maxAudioQuality: 3 });
+    const b = await join(2, { autoRespond: false });
+    a.becomeActive();
+    await b.waitForMessage(82, { where: (m) => m.renderer_id === a.rendererId });
+    expect(types(b, 3).filter((t) => t !== 83)).toEqual([86, 98, 87, 99, 82]);
+    expect(bodies(b, 87)[0]).toMatchObject({ renderer_id: a.rendererId, volume: 40 });
+    const view = service.session(sessionId).renderers().find((r) => r.rendererId === a.rendererId);
+    expect(view).toMatchObject({ active: true, volume: 40, muted: false, maxAudioQuality: 3 });
+    expect(service.session(sessionId).sent(a.rendererId).map((m) => m.type)).toEqual([61, 63, 29, 25, 28, 23]);
+    await a.waitForMessage(82, { where: (m) => m.renderer_id === a.rendererId }); // the echo of its own report (§5.10)
+  });
+
+  it('re-broadcasts a 23 of the active renderer as 82 and answers a 23 of an inactive one with an error', async () => {
+    const a = await join(1, { autoRespond: false });
+    const b = await join(2, { autoRespond: false });
+    const session = service.session(sessionId);
+    session.pickRenderer(a.rendererId);
+    a.reportState({ playing: 'PLAYING', positionMs: 12_000, queueItemId: 1, durationMs: 200_000, nextQueueItemId: 2 });
+    const seen = await b.waitForMessage(82);
+    expect(seen).toMatchObject({ renderer_id: a.rendererId, status: 1 });
+    expect(seen.player_state).toMatchObject({ playing_state: 2, buffer_state: 2, duration: 200_000, current_queue_item_id: 1 });
+    expect(seen.player_state?.current_position?.value).toBe(12_000);
+    await a.waitForMessage(82); // its own report echoed (§5.10)
+    expect(session.renderers()[0]?.lastState).toMatchObject({ playingState: 2, positionMs: 12_000, currentQueueItemId: 1, nextQueueItemId: 2 });
+    const before = a.received().length;
+    b.reportState({ playing: 'PAUSED', positionMs: 1, queueItemId: 0 });
+    const err = await b.waitForMessage(1);
+    expect(err.message).toBe(SERVICE_ERRORS.nonActive.message);
+    await session.waitForMessage(b.rendererId, 23);
+    a.send([rm.askForQueueState(null)]);
+    await a.waitForMessage(90, { after: before });
+    expect(types(a, before)).toEqual([90]);
+  });
+
+  it('answers 77 with a renderer last state, and -1 with the saved session position', async () => {
+    const a = await join(1, { autoRespond: false });
+    const b = await join(2, { autoRespond: false });
+    service.session(sessionId).pickRenderer(a.rendererId);
+    a.reportState({ playing: 'PAUSED', positionMs: 7000, queueItemId: 3 });
+    await b.waitForMessage(82);
+    const from = b.received().length;
+    b.send([rm.askForRendererState(a.rendererId), rm.askForRendererState(-1)]);
+    await b.waitFor(() => bodies(b, 82, from).length === 2, { what: 'two 82 answers' });
+    const [own, saved] = bodies(b, 82, from);
+    expect(own).toMatchObject({ renderer_id: a.rendererId, status: 1, player_state: { playing_state: 3, current_queue_item_id: 3 } });
+    expect(saved).toMatchObject({ renderer_id: -1, player_state: { playing_state: 3, current_queue_item_id: 3 } });
+    expect(saved?.player_state?.current_position?.value).toBe(7000);
+  });
+
+  it('answers a batch older than staleAfterMs with "Message too old" and does not apply it', async () => {
+    const a = await join(1, { autoRespond: false });
+    service.session(sessionId).pickRenderer(a.rendererId);
+    a.clockOffsetMs = -5000;
+    a.reportState({ playing: 'PLAYING', positionMs: 1, queueItemId: 0 });
+    expect((await a.waitForMessage(1)).message).toBe('Message too old');
+    expect(service.session(sessionId).renderers()[0]?.lastState).toBeNull();
+    expect(bodies(a, 82)).toEqual([]);
+  });
+});
+
+describe('queue', () => {
+  it('bumps the version on a load and on each delta (89, 91-95) and broadcasts it to every client', async () => {
+    const a = await join(1, { autoRespond: false });
+    const b = await join(2, { autoRespond: false });
+    const session = service.session(sessionId);
+    const from = b.received().length;
+    session.loadQueue([10, 20, 30]);
+    session.insertTracks([40], 0);
+    session.addTracks([50]);
+    session.removeTracks([1]);
+    session.reorderTracks([2], -1);
+    expect(session.queue().items).toEqual([
+      { queueItemId: 2, trackId: 30 },
+      { queueItemId: 0, trackId: 10 },
+      { queueItemId: 3, trackId: 40 },
+      { queueItemId: 4, trackId: 50 },
+    ]);
+    session.clearQueue();
+    await b.waitForMessage(89);
+    await a.waitForMessage(89);
+    const deltas = b.received().slice(from);
+    expect(deltas.map((m) => m.type)).toEqual([91, 92, 93, 94, 95, 89]);
+    expect(deltas.map((m) => version((m as unknown as { body: MessageBodies[91] }).body.queue_version))).toEqual([
+      { major: 1, minor: 0 },
+      { major: 1, minor: 1 },
+      { major: 1, minor: 2 },
+      { major: 1, minor: 3 },
+      { major: 1, minor: 4 },
+      { major: 2, minor: 0 },
+    ]);
+    for (const m of deltas) expect((m as unknown as { body: MessageBodies[89] }).body.action_uuid?.length).toBe(16);
+    expect(bodies(b, 91)[0]?.tracks?.map((t) => [t.queue_item_id ?? 0, t.track_id])).toEqual([[0, 10], [1, 20], [2, 30]]);
+    expect(bodies(b, 92)[0]).toMatchObject({ tracks: [{ queue_item_id: 3, track_id: 40 }] });
+    expect(bodies(b, 95)[0]).toMatchObject({ queue_item_ids: [2], insert_after: -1 });
+    expect(types(a, from)).toEqual(types(b, from));
+    expect(session.queue()).toMatchObject({ version: { major: 2, minor: 0 }, items: [] });
+  });
+
+  it('answers 76 to the asker only, with tracks, shuffle mode and shuffled indexes', async () => {
+    const a = await join(1, { autoRespond: false });
+    const b = await join(2, { autoRespond: false });
+    const session = service.session(sessionId);
+    session.loadQueue([11, 22, 33, 44, 55, 66], { startIndex: 2, shuffle: true, seed: 7 });
+    const loaded = await a.waitForMessage(91);
+    await b.waitForMessage(91);
+    expect(loaded).toMatchObject({ queue_position: 2, shuffle_mode: true, shuffle_seed: 7, shuffle_pivot_queue_item_id: 2 });
+    const fromB = b.received().length;
+    a.send([rm.askForQueueState({ major: 1, minor: 0 })]);
+    const state = await a.waitForMessage(90);
+    const q = session.queue();
+    expect(state.tracks?.map((t) => t.track_id)).toEqual([11, 22, 33, 44, 55, 66]);
+    expect(state.shuffle_mode).toBe(true);
+    expect(state.shuffled_track_indexes).toEqual(q.shuffledIndexes);
+    expect([...q.shuffledIndexes].sort()).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(q.shuffledIndexes[0]).toBe(2);
+    expect(q.shuffledIndexes).not.toEqual([2, 0, 1, 3, 4, 5]);
+    expect(version(state.queue_version)).toEqual({ major: 1, minor: 0 });
+    await a.send([rm.askForQueueState(null)]);
+    await a.waitFor(() => bodies(a, 90).length === 2, { what: 'second 90' });
+    expect(types(b, fromB)).toEqual([]);
+  });
+
+  it('advances on 24 NEXT along loop OFF, REPEAT_ALL, REPEAT_ONE and the shuffled order', async () => {
+    const a = await join(1, { autoRespond: false });
+    const session = service.session(sessionId);
+    session.loadQueue([10, 20, 30]);
+    session.pickRenderer(a.rendererId);
+    const next = async () => {
+      const from = a.received().length;
+      a.send([rm.rendererAction(2)]);
+      return a.waitForMessage(41, { after: from });
+    };
+    const ref = (t: { queue_item_id?: number | null; track_id?: number | null } | null | undefined) => (t ? [t.queue_item_id ?? 0, t.track_id] : null);
+    session.jump(1);
+    const jumped = await a.waitForMessage(41);
+    expect(jumped).toMatchObject({ playing_state: 2, queue_version: { major: 1 } });
+    expect([ref(jumped.current_track), ref(jumped.next_track)]).toEqual([[1, 20], [2, 30]]);
+    const toLast = await next();
+    expect([ref(toLast.current_track), ref(toLast.next_track)]).toEqual([[2, 30], null]);
+    const end = await next();
+    expect(end).toMatchObject({ playing_state: 1, current_track: { queue_item_id: -1 } });
+
+    session.setLoop('REPEAT_ALL');
+    await a.waitForMessage(45, { where: (m) => m.loop_mode === 3 });
+    session.jump(2);
+    const wrapped = await a.waitForMessage(41, { where: (m) => m.current_track?.queue_item_id === 2 && m.next_track != null });
+    expect(ref(wrapped.next_track)).toEqual([0, 10]);
+    expect(ref((await next()).current_track)).toEqual([0, 10]);
+
+    session.setLoop('REPEAT_ONE');
+    const info = await a.waitForMessage(41, { where: (m) => m.current_track == null && m.playing_state == null });
+    expect(ref(info.next_track)).toEqual([0, 10]); // info-only: what follows item 0 is item 0 again
+    const skipped = await next();
+    expect([ref(skipped.current_track), ref(skipped.next_track)]).toEqual([[1, 20], [1, 20]]);
+
+    session.setLoop('OFF');
+    session.setShuffle(true, { seed: 99 });
+    const shuffled = await a.waitForMessage(46);
+    expect(shuffled.shuffle_mode).toBe(true);
+    const order = session.queue().shuffledIndexes.map((i) => session.queue().items[i]?.queueItemId);
+    expect(order[0]).toBe(1); // the current item is the pivot
+    const s1 = await next();
+    expect(s1.current_track?.queue_item_id ?? 0).toBe(order[1]);
+    expect(s1.next_track?.queue_item_id ?? 0).toBe(order[2]);
+    expect(bodies(a, 97).map((m) => m.loop_mode)).toEqual([3, 2, 1]);
+    expect(bodies(a, 96)[0]).toMatchObject({ shuffle_mode: true, shuffle_seed: 99, shuffle_pivot_queue_item_id: 1 });
+  });
+});
+
+describe('controller actions', () => {
+  it('sends bare SetState deltas for play, pause, stop and seek, and a full one for a jump', async () => {
+    const a = await join(1, { autoRespond: false });
+    const session = service.session(sessionId);
+    session.loadQueue([10, 20]);
+    session.pickRenderer(a.rendererId);
+    session.play();
+    session.pause();
+    session.stop();
+    session.seek(42_000);
+    session.jump(0, { positionMs: 5000, playing: false });
+    session.sendInfoOnlySetState();
+    await a.waitFor(() => bodies(a, 41).length === 6, { what: 'six 41' });
+    const got = bodies(a, 41);
+    expect(got.slice(0, 4)).toEqual([{ playing_state: 2 }, { playing_state: 3 }, { playing_state: 1 }, { current_position: 42_000 }]);
+    expect(got[4]).toEqual({ playing_state: 3, current_position: 5000, queue_version: { major: 1 }, current_track: { track_id: 10 }, next_track: { queue_item_id: 1, track_id: 20 } });
+    expect(got[5]).toEqual({ queue_version: { major: 1 }, next_track: { queue_item_id: 1, track_id: 20 } });
+  });
+
+  it('sends volume, mute and max quality to the active renderer and broadcasts its answers', async () => {
+    const a = await join(1, { volume: 50 });
+    const b = await join(2, { autoRespond: false });
+    const session = service.session(sessionId);
+    session.pickRenderer(a.rendererId);
+    await b.waitForMessage(82);
+    session.setVolume(30);
+    await b.waitForMessage(87, { where: (m) => m.volume === 30 });
+    session.volumeDelta(-5);
+    await b.waitForMessage(87, { where: (m) => m.volume === 25 });
+    expect(bodies(a, 42)).toEqual([expect.objectContaining({ volume: 30 }), expect.objectContaining({ volume_delta: -5 })]);
+    session.mute(true);
+    await b.waitForMessage(98, { where: (m) => m.value === true });
+    session.setMaxAudioQuality(2);
+    await b.waitForMessage(99, { where: (m) => m.max_audio_quality === 2 });
+    expect(session.renderers()[0]).toMatchObject({ volume: 25, muted: true, maxAudioQuality: 2 });
+    const reported = session.sent(a.rendererId).length;
+    session.sendInfoOnlySetState();
+    await a.waitForMessage(41);
+    a.send([rm.askForQueueState(null)]);
+    await a.waitForMessage(90);
+    expect(session.sent(a.rendererId).slice(reported).map((m) => m.type)).toEqual([76]);
+  });
+
+  it('hands over with the previous renderer position when picking with a SetState', async () => {
+    const a = await join(1, { autoRespond: false });
+    const b = await join(2);
+    const session = service.session(sessionId);
+    session.loadQueue([10, 20, 30]);
+    session.pickRenderer(a.rendererId);
+    a.reportState({ playing: 'PLAYING', positionMs: 10_000, queueItemId: 1 });
+    await b.waitForMessage(82);
+    session.pickRenderer(b.rendererId, { withSetState: true });
+    const set = await b.waitForMessage(41);
+    expect(set).toMatchObject({ playing_state: 2, current_position: 10_000, current_track: { queue_item_id: 1, track_id: 20 } });
+    await a.waitForMessage(43, { where: (m) => m.active !== true, after: 3 });
+    await session.waitForMessage(b.rendererId, 23, { where: (m: MessageBodies[23]) => m.state?.current_queue_item_id === 1 });
+    expect(session.savedState).toMatchObject({ currentQueueItemId: 1, positionMs: 10_000 });
+  });
+});
+
+describe('connections and misbehaviour', () => {
+  it('evicts the first connection when a second one authenticates with the same jwt', async () => {
+    const t = service.issueToken({ sessionId });
+    const first = await SimRenderer.connect({ endpoint: t.endpoint, jwt: t.jwt, sessionId, deviceUuid: uuid(1), name: 'one' });
+    const second = await SimRenderer.connect({ endpoint: t.endpoint, jwt: t.jwt, sessionId, deviceUuid: uuid(2), name: 'two' });
+    sims.push(first, second);
+    expect((await first.closed).code).toBe(4001);
+    expect(service.connections()[0]?.closedBy).toBe('evicted');
+    expect(second.isOpen).toBe(true);
+  });
+
+  it('gives a reconnecting device its renderer id back without a duplicate', async () => {
+    const a = await join(1);
+    const b = await join(2, { autoRespond: false });
+    const id = a.rendererId;
+    await a.close();
+    await b.waitForMessage(85);
+    expect(bodies(b, 85)[0]?.renderer_id).toBe(id);
+    const again = await join(1);
+    expect(again.rendererId).toBe(id);
+    const session = service.session(sessionId);
+    expect(session.renderers().filter((r) => r.deviceUuid === uuid(1))).toEqual([expect.objectContaining({ rendererId: id, connected: true, joins: 2 })]);
+    expect(session.sent(id).map((m) => m.type)).toEqual([61, 61]);
+  });
+
+  it('drops a connection without a close frame, sends Disconnect, raw bytes and errors on demand', async () => {
+    const a = await join(1, { autoRespond: false });
+    const session = service.session(sessionId);
+    session.sendDisconnect(a.rendererId, true);
+    session.sendRaw(a.rendererId, joinEnvelope(42, Uint8Array.of(1, 2, 3)));
+    session.sendError(a.rendererId, '500', 'boom');
+    session.sendMessages(a.rendererId, [{ message_type: 250 }]);
+    await a.waitFor(() => a.received().some((m) => m.type === 'unknown'), { what: 'the unknown message' });
+    const frames = a.frames().slice(-4);
+    expect(frames.map((f) => f.type)).toEqual(['DISCONNECT', 'UNKNOWN', 'PAYLOAD', 'PAYLOAD']);
+    expect(frames[0]?.type === 'DISCONNECT' && frames[0].body.reconnect).toBe(true);
+    expect(bodies(a, 1).at(-1)).toMatchObject({ code: '500', message: 'boom' });
+    session.dropConnection(a.rendererId);
+    expect((await a.closed).code).toBe(1006);
+    await session.waitFor(() => session.renderers()[0]?.connected === false, { what: 'disconnect noticed' });
+  });
+
+  it('records a malformed frame from a client and keeps the connection', async () => {
+    const a = await join(1, { autoRespond: false });
+    a.sendBytes(Uint8Array.of(6, 50, 1));
+    a.send([rm.askForQueueState(null)]);
+    await a.waitForMessage(90);
+    const session = service.session(sessionId);
+    expect(session.frames(a.rendererId).map((f) => f.type)).toEqual(['AUTHENTICATE', 'SUBSCRIBE', 'PAYLOAD', 'MALFORMED', 'PAYLOAD']);
+    expect(session.frames(a.rendererId)[3]?.error).toMatch(/ERR_FRAME_TRUNCATED/);
+  });
+
+  it('delays answers by setAnswerDelay and keeps their order', async () => {
+    const a = await join(1, { autoRespond: false });
+    const session = service.session(sessionId);
+    session.setAnswerDelay(150);
+    const started = Date.now();
+    a.send([rm.askForQueueState(null)]);
+    a.send([rm.askForRendererState(-1)]);
+    await a.waitForMessage(82);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+    expect(types(a).slice(-2)).toEqual([90, 82]);
+    session.setAnswerDelay(0);
+  });
+
+  it('answers nothing, not even pings, while unresponsive', async () => {
+    const a = await join(1, { autoRespond: false });
+    const session = service.session(sessionId);
+    session.setUnresponsive(true);
+    a.send([rm.askForQueueState(null)]);
+    expect(await a.ping(200)).toBe(false);
+    await session.waitForMessage(a.rendererId, 76);
+    expect(bodies(a, 90)).toEqual([]);
+    session.setUnresponsive(false);
+    expect(await a.ping(1000)).toBe(true);
+    a.send([rm.askForQueueState(null)]);
+    await a.waitForMessage(90);
+  });
+
+  it('refuses new connections while rejectConnections is on', async () => {
+    const session = service.session(sessionId);
+    session.rejectConnections(true);
+    await expect(join(1)).rejects.toThrow(/503/);
+    expect(service.rejectedUpgrades).toBe(1);
+    session.rejectConnections(false);
+    expect((await join(1)).rendererId).toBeGreaterThan(0);
+  });
+});

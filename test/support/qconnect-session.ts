@@ -1,0 +1,230 @@
+import { message, type OutgoingMessage } from '../../src/protocol/frame-writer.js';
+import { errorMessage } from './qconnect-inbound.js';
+import type { LoopName, QueueItem, QueueVersionView } from './qconnect-queue.js';
+import * as ops from './qconnect-queue-ops.js';
+import { indexed, type FileQualityView, type RecordedFrame, type RecordedMessage, type RendererStateView, type Waiters } from './qconnect-records.js';
+import { PLAYING, SessionCore, type SessionDeps } from './qconnect-session-core.js';
+
+/**
+ * One simulated Qobuz Connect session as a test sees it: the renderers in it, the queue the
+ * service owns, controller actions that send exactly what the real service sends when an app
+ * causes them (qconnect-protocol.md §4-§6, captured traffic), every frame recorded, and
+ * misbehaviour on demand. Built by QconnectService.session(); see qconnect-service.ts for usage.
+ */
+
+export interface RendererView {
+  readonly rendererId: number;
+  readonly deviceUuid: string;
+  readonly name: string;
+  readonly connected: boolean;
+  readonly active: boolean;
+  /** How many connections it joined on so far (a reconnect adds one, never a new renderer). */
+  readonly joins: number;
+  readonly lastState: RendererStateView | null;
+  readonly volume: number | null;
+  readonly muted: boolean | null;
+  readonly maxAudioQuality: number | null;
+  readonly fileQuality: FileQualityView | null;
+}
+
+export interface QueueView {
+  readonly version: QueueVersionView;
+  readonly items: QueueItem[];
+  readonly shuffle: boolean;
+  readonly shuffledIndexes: number[];
+  readonly loop: LoopName;
+  /** The session's cursor (-1 none). */
+  readonly currentQueueItemId: number;
+}
+
+/** Service-wide switches (they affect every session of the service). */
+export interface Switches {
+  delayMs: number;
+  unresponsive: boolean;
+  rejecting: boolean;
+}
+
+export class SimSession {
+  readonly core: SessionCore;
+
+  constructor(
+    readonly sessionId: string,
+    deps: SessionDeps,
+    private readonly waiters: Waiters,
+    private readonly switches: Switches,
+  ) {
+    this.core = new SessionCore(sessionId, deps);
+  }
+
+  // ---- state ----
+  renderers(): RendererView[] {
+    return [...this.core.renderers.values()].map((r) => ({
+      rendererId: r.rendererId,
+      deviceUuid: r.deviceUuid,
+      name: r.deviceInfo.friendly_name ?? '',
+      connected: r.conn !== null,
+      active: r.rendererId === this.core.activeRendererId,
+      joins: r.connections.length,
+      lastState: r.lastState,
+      volume: r.volume,
+      muted: r.muted,
+      maxAudioQuality: r.maxAudioQuality,
+      fileQuality: r.fileQuality,
+    }));
+  }
+
+  rendererIdOf(deviceUuidHyphenated: string): number | undefined {
+    return this.core.byUuid(deviceUuidHyphenated)?.rendererId;
+  }
+
+  get activeRendererId(): number {
+    return this.core.activeRendererId;
+  }
+
+  /** The session position: the active renderer's last 23 (what 77 with renderer_id -1 answers). */
+  get savedState(): RendererStateView | null {
+    return this.core.savedState;
+  }
+
+  queue(): QueueView {
+    const q = this.core.queue;
+    return { version: q.version(), items: [...q.items], shuffle: q.shuffle, shuffledIndexes: q.shuffledIndexes(), loop: q.loop, currentQueueItemId: q.current };
+  }
+
+  // ---- controller actions ----
+  loadQueue(trackIds: number[], opts?: ops.LoadOptions): void {
+    ops.loadQueue(this.core, trackIds, opts);
+  }
+  insertTracks(trackIds: number[], afterQueueItemId: number): void {
+    ops.insertTracks(this.core, trackIds, afterQueueItemId);
+  }
+  addTracks(trackIds: number[]): void {
+    ops.addTracks(this.core, trackIds);
+  }
+  removeTracks(queueItemIds: number[]): void {
+    ops.removeTracks(this.core, queueItemIds);
+  }
+  reorderTracks(queueItemIds: number[], afterQueueItemId: number): void {
+    ops.reorderTracks(this.core, queueItemIds, afterQueueItemId);
+  }
+  clearQueue(): void {
+    ops.clearQueue(this.core);
+  }
+  setShuffle(on: boolean, opts?: { seed?: number }): void {
+    ops.setShuffle(this.core, on, opts);
+  }
+  setLoop(mode: LoopName): void {
+    ops.setLoop(this.core, mode);
+  }
+
+  /** The app picks a renderer: 43 {} to the previous active, 43 {active: true} to it, 86 to all; `withSetState` adds a 41 playing the session's current item. */
+  pickRenderer(rendererId: number, opts: { withSetState?: boolean } = {}): void {
+    this.core.setActive(rendererId);
+    const current = this.core.queue.current;
+    if (opts.withSetState && this.core.queue.trackOf(current) !== undefined) {
+      const s = this.core.savedState;
+      this.core.sendToActive([this.core.jumpMessage(current, { positionMs: s?.positionMs, playing: s?.playingState !== PLAYING.PAUSED })]);
+    }
+  }
+
+  // Play / pause / stop / seek are bare deltas, as captured (41 {playing_state: PLAYING}); §5.6.
+  play(): void {
+    this.core.sendToActive([message(41, { playing_state: PLAYING.PLAYING })]);
+  }
+  pause(): void {
+    this.core.sendToActive([message(41, { playing_state: PLAYING.PAUSED })]);
+  }
+  stop(): void {
+    this.core.sendToActive([message(41, { playing_state: PLAYING.STOPPED })]);
+  }
+  seek(positionMs: number): void {
+    this.core.sendToActive([message(41, { current_position: positionMs })]);
+  }
+  /** Play a queue item: 41 with playing_state, current_position, queue_version, current_track and next_track. */
+  jump(queueItemId: number, opts?: { positionMs?: number; playing?: boolean }): void {
+    this.core.sendToActive([this.core.jumpMessage(queueItemId, opts)]);
+  }
+  setVolume(volume: number): void {
+    this.core.sendToActive([message(42, { volume })]);
+  }
+  volumeDelta(delta: number): void {
+    this.core.sendToActive([message(42, { volume_delta: delta })]);
+  }
+  mute(on: boolean): void {
+    this.core.sendToActive([message(47, { value: on })]);
+  }
+  setMaxAudioQuality(level: number): void {
+    this.core.sendToActive([message(44, { max_audio_quality: level })]);
+  }
+  sendInfoOnlySetState(): void {
+    this.core.sendToActive([this.core.infoOnlyMessage()]);
+  }
+
+  // ---- recording ----
+  /** Every message the renderer sent (all its connections), decoded, in order. */
+  sent(rendererId: number): RecordedMessage[] {
+    return indexed(this.#connections(rendererId).map((c) => c.messages));
+  }
+  /** Every message the service sent to the renderer, decoded, in order. */
+  delivered(rendererId: number): RecordedMessage[] {
+    return indexed(this.#connections(rendererId).map((c) => c.delivered));
+  }
+  /** Every envelope the renderer sent (AUTHENTICATE, SUBSCRIBE, PAYLOAD, MALFORMED …) with raw bytes. */
+  frames(rendererId: number): RecordedFrame[] {
+    return this.#connections(rendererId)
+      .flatMap((c) => c.frames)
+      .sort((a, b) => a.seq - b.seq);
+  }
+  waitFor<T>(pred: () => T | undefined | false | null, opts?: { timeoutMs?: number; what?: string }): Promise<T> {
+    return this.waiters.waitFor(pred, opts);
+  }
+  waitForMessage(rendererId: number, type: number, opts: { after?: number; where?: (body: never) => boolean; timeoutMs?: number } = {}): Promise<RecordedMessage> {
+    const after = opts.after ?? 0;
+    return this.waitFor(() => this.sent(rendererId).find((m) => m.index >= after && m.type === type && (!opts.where || opts.where(m.body as never))), {
+      timeoutMs: opts.timeoutMs,
+      what: `message ${type} from renderer ${rendererId} at index >= ${after}`,
+    });
+  }
+  /** Resolves with the renderer id once the device has joined (and is connected). */
+  waitForRenderer(deviceUuidHyphenated: string, opts?: { timeoutMs?: number }): Promise<number> {
+    return this.waitFor(() => {
+      const r = this.core.byUuid(deviceUuidHyphenated);
+      return r?.conn ? r.rendererId : undefined;
+    }, { timeoutMs: opts?.timeoutMs, what: `device ${deviceUuidHyphenated} to join session ${this.sessionId}` });
+  }
+
+  // ---- misbehaviour ----
+  dropConnection(rendererId: number): void {
+    this.core.connectionOf(rendererId).terminate('dropped');
+  }
+  sendDisconnect(rendererId: number, reconnect: boolean): void {
+    const conn = this.core.connectionOf(rendererId);
+    conn.sendBytes(conn.writer.disconnect(reconnect), true);
+  }
+  sendRaw(rendererId: number, bytes: Uint8Array): void {
+    this.core.connectionOf(rendererId).sendBytes(bytes, true);
+  }
+  /** Any messages in one batch from the service (unknown types too: `{ message_type: 250 }`). */
+  sendMessages(rendererId: number, messages: OutgoingMessage[]): void {
+    this.core.connectionOf(rendererId).sendMessages(messages, true);
+  }
+  sendError(rendererId: number, code: string, text: string): void {
+    this.sendMessages(rendererId, [errorMessage({ code, message: text })]);
+  }
+  /** Delays every frame the service sends (answers, broadcasts, controller actions), order kept. Service-wide. */
+  setAnswerDelay(ms: number): void {
+    this.switches.delayMs = ms;
+  }
+  /** Frames are accepted and recorded but nothing is processed or answered, pings included. Service-wide. */
+  setUnresponsive(on: boolean): void {
+    this.switches.unresponsive = on;
+  }
+  /** New WebSocket upgrades are refused with HTTP 503. Service-wide. */
+  rejectConnections(on: boolean): void {
+    this.switches.rejecting = on;
+  }
+
+  #connections(rendererId: number) {
+    return this.core.renderers.get(rendererId)?.connections ?? [];
+  }
+}
