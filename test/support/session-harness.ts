@@ -60,6 +60,8 @@ export async function startHarness(
     expiresInSeconds?: number;
     heartbeatMs?: number;
     waitJoined?: boolean;
+    /** The session's clock (the service keeps the real one). */
+    now?: () => number;
   } = {},
 ): Promise<Harness> {
   const ownService = !opts.service;
@@ -79,6 +81,7 @@ export async function startHarness(
     onQueueItems: null,
     logger: silent,
     heartbeatMs: opts.heartbeatMs ?? 10_000,
+    ...(opts.now ? { now: opts.now } : {}),
     link: { backoffStepsMs: [50, 100, 200], pingIntervalMs: 1000, deadAfterMs: 3000 },
   });
   session.start();
