@@ -5,6 +5,7 @@ import { FrameWriter } from '../src/protocol/frame-writer.js';
 import type { MessageBodies } from '../src/protocol/message-types.js';
 import * as rm from '../src/protocol/renderer-messages.js';
 import { AUTH_ERRORS, QconnectService, SERVICE_ERRORS } from './support/qconnect-service.js';
+import { SimQueue } from './support/qconnect-queue.js';
 import { uuidBytes } from './support/qconnect-records.js';
 import { SimRenderer, type SimRendererOptions } from './support/sim-renderer.js';
 
@@ -110,10 +111,30 @@ describe('authentication and joins', () => {
     await c.waitFor(() => c.active, { what: 'c active' });
     const other = service.issueToken();
     await expect(
-      SimRenderer.connect({ endpoint: other.endpoint, jwt: other.jwt, sessionId, deviceUuid: uuid(4), name: 'x', join: 'renderer', timeoutMs: 300 }),
-    ).rejects.toThrow(/timed out/);
-    const conn = service.connections().at(-1);
-    await service.waitFor(() => conn?.phase === 'subscribed' && conn.frames.length === 3, { what: 'the refused join recorded' });
+      SimRenderer.connect({ endpoint: other.endpoint, jwt: other.jwt, sessionId, deviceUuid: uuid(4), name: 'x', join: 'renderer' }),
+    ).rejects.toThrow(SERVICE_ERRORS.join.message);
+    expect(service.session(other.sessionId).renderers()).toEqual([]);
+    expect(service.session(sessionId).renderers()).toHaveLength(2);
+  });
+
+  it('answers a Payload before Subscribe with an Error envelope and keeps the connection', async () => {
+    const t = service.issueToken({ sessionId });
+    const ws = new WebSocket(t.endpoint, ['qws']);
+    const got: Uint8Array[] = [];
+    ws.on('message', (d: Buffer) => got.push(Uint8Array.from(d)));
+    await new Promise((resolve) => ws.once('open', resolve));
+    const w = new FrameWriter();
+    const device = { uuid: uuidBytes(uuid(9)), friendlyName: 'raw', brand: 'b', model: 'm', serialNumber: 's', type: 1, minAudioQuality: 1, maxAudioQuality: 4, volumeRemoteControl: true, softwareVersion: '1' };
+    ws.send(w.authenticate(t.jwt));
+    ws.send(w.payload([rm.ctrlJoinSession(uuidBytes(sessionId), device)]));
+    await service.waitFor(() => got.length === 1, { what: 'the Error envelope' });
+    const refused = decodeFrames(got[0] ?? new Uint8Array())[0];
+    expect(refused?.type === 'ERROR' && refused.body.code).toBe(AUTH_ERRORS.notSubscribed.code);
+    ws.send(w.subscribe());
+    ws.send(w.payload([rm.ctrlJoinSession(uuidBytes(sessionId), device)]));
+    const id = await service.session(sessionId).waitForRenderer(uuid(9));
+    expect(service.session(sessionId).sent(id).map((m) => m.type)).toEqual([61, 61]);
+    ws.close();
   });
 });
 
@@ -313,7 +334,59 @@ describe('queue', () => {
   });
 });
 
+describe('queue model', () => {
+  it('keeps shuffled indexes on the same items across insert, add, remove and reorder', () => {
+    const q = new SimQueue();
+    q.load([10, 20, 30, 40, 50], 1, true, 1234);
+    const items = () => q.shuffledIndexes().map((i) => q.items[i]?.queueItemId);
+    const before = items();
+    expect(before[0]).toBe(1);
+    const [inserted] = q.insert([60], 3);
+    expect(items()).toEqual([1, inserted?.queueItemId, ...before.slice(1)]);
+    const [added] = q.add([70]);
+    expect(items().at(-1)).toBe(added?.queueItemId);
+    q.remove([before[2] as number]);
+    q.reorder([4], -1);
+    expect(q.items[0]?.queueItemId).toBe(4);
+    expect(items()).toEqual([1, inserted?.queueItemId, ...before.slice(1).filter((id) => id !== before[2]), added?.queueItemId]);
+    expect(q.version()).toEqual({ major: 1, minor: 4 });
+  });
+});
+
 describe('controller actions', () => {
+  it('broadcasts 96 / 97 to everyone and sends 46 / 45 only to the active renderer', async () => {
+    const a = await join(1, { autoRespond: false });
+    const b = await join(2, { autoRespond: false });
+    const session = service.session(sessionId);
+    session.loadQueue([10, 20, 30]);
+    session.pickRenderer(a.rendererId);
+    session.setLoop('REPEAT_ALL');
+    session.setShuffle(true, { seed: 5 });
+    await a.waitForMessage(46);
+    await b.waitForMessage(96);
+    expect(types(b).filter((t) => t === 97 || t === 96 || t === 45 || t === 46)).toEqual([97, 96]);
+    expect(types(a).filter((t) => t === 97 || t === 96 || t === 45 || t === 46)).toEqual([97, 45, 96, 46]);
+    expect(session.queue()).toMatchObject({ loop: 'REPEAT_ALL', shuffle: true, version: { major: 1, minor: 1 } });
+  });
+
+  it('records a PLAYBACK_ERROR and moves on when the renderer then sends NEXT', async () => {
+    const a = await join(1, { autoRespond: false });
+    const b = await join(2, { autoRespond: false });
+    const session = service.session(sessionId);
+    session.loadQueue([10, 20]);
+    session.pickRenderer(a.rendererId);
+    session.jump(0);
+    await a.waitForMessage(41);
+    a.send([rm.playbackError({ major: 1, minor: 0 }, 0, 2), rm.rendererAction(2)]);
+    const moved = await a.waitForMessage(41, { where: (m) => m.current_track?.queue_item_id === 1 });
+    expect(moved.current_track?.track_id).toBe(20);
+    expect(session.sentOfType(a.rendererId, 2)[0]?.body).toMatchObject({ error_type: 2 });
+    a.terminate();
+    const gone = await b.waitForMessage(82, { where: (m) => m.renderer_id === a.rendererId });
+    expect(gone.status).toBe(2); // ACTIVE_DISCONNECTED: the active renderer keeps its place
+    expect(session.activeRendererId).toBe(a.rendererId);
+  });
+
   it('sends bare SetState deltas for play, pause, stop and seek, and a full one for a jump', async () => {
     const a = await join(1, { autoRespond: false });
     const session = service.session(sessionId);
@@ -368,8 +441,10 @@ describe('controller actions', () => {
     const set = await b.waitForMessage(41);
     expect(set).toMatchObject({ playing_state: 2, current_position: 10_000, current_track: { queue_item_id: 1, track_id: 20 } });
     await a.waitForMessage(43, { where: (m) => m.active !== true, after: 3 });
-    await session.waitForMessage(b.rendererId, 23, { where: (m: MessageBodies[23]) => m.state?.current_queue_item_id === 1 });
-    expect(session.savedState).toMatchObject({ currentQueueItemId: 1, positionMs: 10_000 });
+    const report = await session.waitForMessage(b.rendererId, 23, { where: (m) => m.state?.current_queue_item_id === 1 });
+    expect(report.body.state?.current_position?.value).toBeGreaterThanOrEqual(10_000);
+    expect(report.body.state?.current_position?.value).toBeLessThan(11_000);
+    await session.waitFor(() => session.savedState?.currentQueueItemId === 1 && session.renderers()[1]?.lastState, { what: "b's report saved" });
   });
 });
 

@@ -79,7 +79,7 @@ export class SimConnection implements ConnectionView {
 
   /** A batch from the service (src = 0x02, no dests, §3). Dropped while the service is unresponsive unless `explicit`. */
   sendMessages(messages: OutgoingMessage[], explicit = false): void {
-    if (messages.length === 0 || (!explicit && this.ctx.unresponsive())) return;
+    if (messages.length === 0 || !this.open || (!explicit && this.ctx.unresponsive())) return;
     const bytes = this.writer.payload(messages, { src: SERVICE_ADDRESS });
     const frame = decodeFrames(bytes)[0];
     if (frame?.type === 'PAYLOAD') this.delivered.push(...storedMessagesOf(frame.body, this.ctx.now(), () => this.ctx.nextSeq()));

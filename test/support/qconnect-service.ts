@@ -5,21 +5,26 @@
  *
  * Usage:
  * ```ts
- * const service = new QconnectService();            // options: now, staleAfterMs (2000), nextTrackUpdates
- * await service.start();                            // ws://127.0.0.1:<port>/ws
+ * const service = new QconnectService();            // options: now, staleAfterMs (2000), nextTrackUpdates, logger
+ * await service.start();                            // listens on ws://127.0.0.1:<port>/ws
  * const token = service.issueToken();               // { sessionId, jwt, exp (epoch s), endpoint }: the
  *                                                   // connect-to-qconnect `session_id` + `jwt_qconnect`
  * const session = service.session(token.sessionId);
- * // … let the renderer under test connect with token.jwt (or SimRenderer.connect, sim-renderer.ts) …
+ * // … let the renderer under test connect with token.jwt, or SimRenderer.connect({...}) (sim-renderer.ts) …
  * const id = await session.waitForRenderer(deviceUuid);
- * session.loadQueue([111, 222, 333]);               // 91 to all, version 1.0
- * session.pickRenderer(id);                         // 43 {} old, 43 {active: true} new, 86 all
- * const joined = await session.waitForMessage(id, 23, { where: (b: { state?: { buffer_state?: number } }) => b.state?.buffer_state === 2 });
- * session.jump(1, { positionMs: 5000 });            // 41 with queue_version, current_track, next_track
- * expect(session.sent(id).map((m) => m.type)).toEqual([61, 76, 77, 29, 25, 28, 23, 23]);
- * session.dropConnection(id);                       // misbehave: terminate, no close frame
+ * session.loadQueue([111, 222, 333]);               // 91 to all, version 1.0, queue item ids 0, 1, 2
+ * session.pickRenderer(id);                         // 43 {} old active, 43 {active: true} to id, 86 to all
+ * await session.waitForMessage(id, 23, { where: (b) => b.state?.buffer_state === 2 }); // body typed by the type
+ * session.jump(1, { positionMs: 5000 });            // 41 {PLAYING, 5000, queue_version, current_track, next_track}
+ * const types = session.sent(id).map((m) => m.type); // every message it sent, in order, e.g. [61, 77, 76, 29, 25, 28, 23 …]
+ * session.dropConnection(id);                       // misbehave: terminate without a close frame
  * await service.stop();
  * ```
+ * Give the service and the renderer the same clock: batches older than `staleAfterMs` by the
+ * service clock are refused. `setAnswerDelay`, `setUnresponsive` and `rejectConnections` are
+ * service-wide switches (reachable from any session). `service.errors` lists exceptions thrown
+ * while handling client messages (e.g. a controller message with no active renderer): assert
+ * it stays empty.
  *
  * Rules it enforces: the first frame must be Authenticate with a jwt it issued and that has not
  * expired (else an Error envelope from AUTH_ERRORS, then close 1008); Subscribe before any
@@ -28,7 +33,11 @@
  * back; a batch with messages_time older than `staleAfterMs` is answered "Message too old" and
  * not applied; only the active renderer may send 23. Malformed frames are recorded as
  * MALFORMED and the connection is kept. Broadcasts reach every joined client, the sender
- * included, as the captures show. Controller actions, state and recording: qconnect-session.ts;
+ * included, as the captures show. Play / pause / stop / seek are bare 41 deltas as captured
+ * ({playing_state: PLAYING}); a jump or a 24 NEXT carries queue_version, current_track and
+ * next_track. When a renderer's socket closes the others get 85 RemoveRenderer, or 82
+ * ACTIVE_DISCONNECTED when it was the active one (it stays active until another is picked).
+ * Controller actions, state and recording: qconnect-session.ts;
  * queue and versioning rule: qconnect-queue.ts; per-message behaviour: qconnect-inbound.ts.
  */
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
@@ -45,6 +54,7 @@ import { SERVICE_ERRORS } from './qconnect-session-core.js';
 import { SimSession, type Switches } from './qconnect-session.js';
 
 export { SimSession } from './qconnect-session.js';
+export { SimRenderer } from './sim-renderer.js';
 export { SERVICE_ERRORS, PLAYING, RENDERER_STATUS } from './qconnect-session-core.js';
 
 /** Error envelope (type 9) codes; the real ones are unknown, these are stable for tests. */

@@ -1,4 +1,5 @@
 import { message, type OutgoingMessage } from '../../src/protocol/frame-writer.js';
+import type { MessageBodies } from '../../src/protocol/message-types.js';
 import { errorMessage } from './qconnect-inbound.js';
 import type { LoopName, QueueItem, QueueVersionView } from './qconnect-queue.js';
 import * as ops from './qconnect-queue-ops.js';
@@ -36,6 +37,10 @@ export interface QueueView {
   /** The session's cursor (-1 none). */
   readonly currentQueueItemId: number;
 }
+
+/** The decoded body of message type K (unknown for types we have no schema for). */
+export type BodyOf<K extends number> = K extends keyof MessageBodies ? MessageBodies[K] : unknown;
+export type TypedMessage<K extends number> = RecordedMessage & { readonly type: K; readonly body: BodyOf<K> };
 
 /** Service-wide switches (they affect every session of the service). */
 export interface Switches {
@@ -178,12 +183,25 @@ export class SimSession {
   waitFor<T>(pred: () => T | undefined | false | null, opts?: { timeoutMs?: number; what?: string }): Promise<T> {
     return this.waiters.waitFor(pred, opts);
   }
-  waitForMessage(rendererId: number, type: number, opts: { after?: number; where?: (body: never) => boolean; timeoutMs?: number } = {}): Promise<RecordedMessage> {
+  /** The first message of `type` the renderer sent at index >= `after` that matches `where` (body typed by `type`). */
+  waitForMessage<K extends number>(
+    rendererId: number,
+    type: K,
+    opts: { after?: number; where?: (body: BodyOf<K>) => boolean; timeoutMs?: number } = {},
+  ): Promise<TypedMessage<K>> {
     const after = opts.after ?? 0;
-    return this.waitFor(() => this.sent(rendererId).find((m) => m.index >= after && m.type === type && (!opts.where || opts.where(m.body as never))), {
+    return this.waitFor(() => this.sentOfType(rendererId, type).find((m) => m.index >= after && (!opts.where || opts.where(m.body))), {
       timeoutMs: opts.timeoutMs,
       what: `message ${type} from renderer ${rendererId} at index >= ${after}`,
     });
+  }
+  /** sent() narrowed to one type, bodies typed. */
+  sentOfType<K extends number>(rendererId: number, type: K): Array<TypedMessage<K>> {
+    return this.sent(rendererId).filter((m): m is TypedMessage<K> => m.type === type);
+  }
+  /** delivered() narrowed to one type, bodies typed. */
+  deliveredOfType<K extends number>(rendererId: number, type: K): Array<TypedMessage<K>> {
+    return this.delivered(rendererId).filter((m): m is TypedMessage<K> => m.type === type);
   }
   /** Resolves with the renderer id once the device has joined (and is connected). */
   waitForRenderer(deviceUuidHyphenated: string, opts?: { timeoutMs?: number }): Promise<number> {

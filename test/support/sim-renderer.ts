@@ -44,7 +44,9 @@ export interface SimRendererOptions {
 
 export interface SimRendererState {
   playing: Playing;
+  /** Position at `positionAt` (epoch ms); while PLAYING it runs on from there. */
   positionMs: number;
+  positionAt: number;
   queueItemId: number;
   nextQueueItemId: number;
   durationMs: number;
@@ -57,7 +59,7 @@ export class SimRenderer {
   muted = false;
   maxAudioQuality: number;
   queueVersion: { major: number; minor: number } | null = null;
-  readonly state: SimRendererState = { playing: 'STOPPED', positionMs: 0, queueItemId: -1, nextQueueItemId: -1, durationMs: 0 };
+  readonly state: SimRendererState = { playing: 'STOPPED', positionMs: 0, positionAt: 0, queueItemId: -1, nextQueueItemId: -1, durationMs: 0 };
   /** Shifts the clock of outgoing frames (e.g. -5000 to send stale batches). */
   clockOffsetMs = 0;
   readonly #frames: Frame[] = [];
@@ -102,8 +104,21 @@ export class SimRenderer {
       const detail = env?.type === 'ERROR' ? ` after Error envelope ${env.body.code} ${env.body.descr}` : '';
       throw new Error(`closed (${code} ${reason})${detail} before the join completed`);
     });
-    await Promise.race([r.waitFor(() => r.rendererId >= 0 && r.#messages.some((m) => m.type === 81), { timeoutMs: options.timeoutMs, what: 'the join answer (83 + 81)' }), closedEarly]);
     closedEarly.catch(() => undefined);
+    const joined = r.waitFor(
+      () => {
+        const refused = r.#messages.find((m) => m.type === 1);
+        if (refused?.type === 1) throw new Error(`join refused: ${refused.body.code} ${refused.body.message}`);
+        return r.rendererId >= 0 && r.#messages.some((m) => m.type === 81);
+      },
+      { timeoutMs: options.timeoutMs, what: 'the join answer (83 + 81)' },
+    );
+    try {
+      await Promise.race([joined, closedEarly]);
+    } catch (err) {
+      r.#ws.terminate();
+      throw err;
+    }
     return r;
   }
 
@@ -133,7 +148,7 @@ export class SimRenderer {
   }
 
   reportState(state: { playing: Playing; positionMs: number; queueItemId: number; durationMs?: number; nextQueueItemId?: number; buffering?: boolean }): void {
-    Object.assign(this.state, { playing: state.playing, positionMs: state.positionMs, queueItemId: state.queueItemId });
+    Object.assign(this.state, { playing: state.playing, positionMs: state.positionMs, positionAt: this.#clock(), queueItemId: state.queueItemId });
     if (state.durationMs !== undefined) this.state.durationMs = state.durationMs;
     if (state.nextQueueItemId !== undefined) this.state.nextQueueItemId = state.nextQueueItemId;
     this.send([rm.stateUpdated(this.#report(state.buffering ? 1 : 2))]);
@@ -226,14 +241,29 @@ export class SimRenderer {
     if (!isCommand) return;
     if (b.current_track) {
       this.state.queueItemId = b.current_track.queue_item_id ?? 0;
-      this.state.positionMs = b.current_position ?? 0;
+      this.#seek(b.current_position ?? 0);
       this.state.playing = this.state.queueItemId < 0 ? 'STOPPED' : (PLAYING_NAME[b.playing_state ?? 2] ?? 'PLAYING');
     } else {
-      if (b.current_position != null) this.state.positionMs = b.current_position;
+      this.#seek(b.current_position ?? this.positionNow());
       if (b.playing_state != null) this.state.playing = PLAYING_NAME[b.playing_state] ?? this.state.playing;
     }
     if (!b.next_track && b.current_track) this.state.nextQueueItemId = -1;
     this.send([rm.stateUpdated(this.#report(2))]);
+  }
+
+  /** Where playback is now: the position runs on while PLAYING (§4 Position). */
+  positionNow(): number {
+    const s = this.state;
+    return s.playing === 'PLAYING' ? s.positionMs + Math.max(0, this.#clock() - s.positionAt) : s.positionMs;
+  }
+
+  #seek(positionMs: number): void {
+    this.state.positionMs = positionMs;
+    this.state.positionAt = this.#clock();
+  }
+
+  #clock(): number {
+    return (this.options.now ?? Date.now)() + this.clockOffsetMs;
   }
 
   #version(v: { major?: number | null; minor?: number | null } | null | undefined): void {
@@ -244,8 +274,8 @@ export class SimRenderer {
     return {
       playingState: PLAYING_CODE[this.state.playing],
       bufferState,
-      positionMs: this.state.positionMs,
-      positionAtMs: (this.options.now ?? Date.now)() + this.clockOffsetMs,
+      positionMs: this.positionNow(),
+      positionAtMs: this.#clock(),
       durationMs: this.state.durationMs,
       queueVersion: this.queueVersion,
       currentQueueItemId: this.state.queueItemId,
