@@ -1,148 +1,126 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { decodeFrames, joinEnvelope } from '../src/protocol/frame-codec.js';
-import { FrameWriter } from '../src/protocol/frame-writer.js';
+import { describe, expect, it } from 'vitest';
+import { joinEnvelope } from '../src/protocol/frame-codec.js';
 import type { MessageBodies } from '../src/protocol/message-types.js';
 import * as rm from '../src/protocol/renderer-messages.js';
-import { AUTH_ERRORS, QconnectService, SERVICE_ERRORS } from './support/qconnect-service.js';
+import { deviceUuid, useSimService } from './support/qconnect-harness.js';
 import { SimQueue } from './support/qconnect-queue.js';
 import { uuidBytes } from './support/qconnect-records.js';
-import { SimRenderer, type SimRendererOptions } from './support/sim-renderer.js';
+import { AUTH_ERRORS, SERVICE_ERRORS } from './support/qconnect-service.js';
+import { SimRenderer } from './support/sim-renderer.js';
 
 // Issue #4: the simulated Qobuz Connect service, driven by SimRenderer clients only.
 
-let service: QconnectService;
-let sessionId: string;
-const sims: SimRenderer[] = [];
-const uuid = (n: number): string => `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
-
-async function join(n: number, opts: Partial<SimRendererOptions> = {}): Promise<SimRenderer> {
-  const t = service.issueToken({ sessionId });
-  const r = await SimRenderer.connect({ endpoint: t.endpoint, jwt: t.jwt, sessionId, deviceUuid: uuid(n), name: `sim ${n}`, ...opts });
-  sims.push(r);
-  return r;
-}
-
-function bodies<K extends keyof MessageBodies>(r: SimRenderer, type: K, from = 0): MessageBodies[K][] {
-  return r
-    .received()
-    .slice(from)
-    .filter((m) => m.type === type)
-    .map((m) => (m as unknown as { body: MessageBodies[K] }).body);
-}
-const types = (r: SimRenderer, from = 0): Array<number | string> => r.received().slice(from).map((m) => m.type);
-const version = (v: { major?: number | null; minor?: number | null } | null | undefined) => ({ major: v?.major ?? 0, minor: v?.minor ?? 0 });
-
-beforeEach(async () => {
-  service = new QconnectService();
-  await service.start();
-  sessionId = service.issueToken().sessionId;
+const sim = useSimService();
+const device = (n: number): rm.DeviceInfoValue => ({
+  uuid: uuidBytes(deviceUuid(n)),
+  ...{ friendlyName: `raw ${n}`, brand: 'b', model: 'm', serialNumber: 's', type: 1, softwareVersion: '1' },
+  ...{ minAudioQuality: 1, maxAudioQuality: 4, volumeRemoteControl: true },
 });
-
-afterEach(async () => {
-  await Promise.all(sims.splice(0).map((s) => s.close()));
-  await service.stop();
-  expect(service.errors).toEqual([]);
+const version = (v: { major?: number | null; minor?: number | null } | null | undefined) => ({
+  major: v?.major ?? 0,
+  minor: v?.minor ?? 0,
 });
 
 describe('authentication and joins', () => {
   it('refuses a jwt it did not issue with an Error envelope, then closes', async () => {
-    const opts = { endpoint: service.endpoint, sessionId, deviceUuid: uuid(1), name: 'x' };
-    await expect(SimRenderer.connect({ ...opts, jwt: 'eyJ.foreign.jwt' })).rejects.toThrow(`${AUTH_ERRORS.invalidToken.code} Invalid token`);
-    const conn = service.connections()[0];
-    await service.waitFor(() => conn?.closeCode !== null, { what: 'the close seen by the service' });
-    expect(conn?.closedBy).toBe('unauthorized');
-    expect(conn?.closeCode).toBe(1008);
-    expect(conn?.frames.map((f) => f.type)).toContain('AUTHENTICATE');
+    const refused = SimRenderer.connect(sim.options(1, { jwt: 'eyJ.foreign.jwt' }));
+    await expect(refused).rejects.toThrow(`${AUTH_ERRORS.invalidToken.code} Invalid token`);
+    const conn = sim.service.connections()[0];
+    await sim.service.waitFor(() => conn?.closeCode !== null, { what: 'the close seen by the service' });
+    expect([conn?.closedBy, conn?.closeCode, conn?.frames[0]?.type]).toEqual([
+      'unauthorized',
+      1008,
+      'AUTHENTICATE',
+    ]);
   });
 
   it('refuses a token that expired by time or by expireToken', async () => {
-    const base = { endpoint: service.endpoint, sessionId, deviceUuid: uuid(1), name: 'x' };
-    const stale = service.issueToken({ sessionId, expiresInSeconds: 0 });
-    await expect(SimRenderer.connect({ ...base, jwt: stale.jwt })).rejects.toThrow('Token expired');
-    const revoked = service.issueToken({ sessionId });
-    service.expireToken(revoked.jwt);
-    await expect(SimRenderer.connect({ ...base, jwt: revoked.jwt })).rejects.toThrow(`${AUTH_ERRORS.expiredToken.code} Token expired`);
-    expect(service.session(sessionId).renderers()).toEqual([]);
+    const stale = sim.service.issueToken({ sessionId: sim.sessionId, expiresInSeconds: 0 });
+    await expect(SimRenderer.connect(sim.options(1, { jwt: stale.jwt }))).rejects.toThrow('Token expired');
+    const revoked = sim.service.issueToken({ sessionId: sim.sessionId });
+    sim.service.expireToken(revoked.jwt);
+    const refused = SimRenderer.connect(sim.options(1, { jwt: revoked.jwt }));
+    await expect(refused).rejects.toThrow(`${AUTH_ERRORS.expiredToken.code} Token expired`);
+    expect(sim.session.renderers()).toEqual([]);
   });
 
   it('closes a connection whose first frame is not Authenticate', async () => {
-    const ws = new WebSocket(service.endpoint);
-    const got: Uint8Array[] = [];
-    ws.on('message', (d: Buffer) => got.push(Uint8Array.from(d)));
-    await new Promise((resolve) => ws.once('open', resolve));
-    ws.send(new FrameWriter().subscribe());
-    const code = await new Promise<number>((resolve) => ws.once('close', resolve));
-    expect(code).toBe(1008);
-    const frame = decodeFrames(got[0] ?? new Uint8Array([9, 0]))[0];
+    const raw = await sim.rawClient();
+    raw.ws.send(raw.writer.subscribe());
+    expect(await raw.closed).toBe(1008);
+    const frame = raw.frames[0];
     expect(frame?.type === 'ERROR' && frame.body.code).toBe(AUTH_ERRORS.notAuthenticated.code);
   });
 
   it('lets two renderers join and see each other (83) and the session state (81), recording the handshake headers', async () => {
-    const a = await join(1);
-    const b = await join(2);
+    const a = await sim.join(1);
+    const b = await sim.join(2);
     expect(a.rendererId).toBeGreaterThan(0);
     expect(b.rendererId).not.toBe(a.rendererId);
-    expect(types(b)).toEqual([83, 83, 81]);
-    expect(bodies(b, 83).map((m) => m.renderer_id)).toEqual([a.rendererId, b.rendererId]);
-    const state = bodies(b, 81)[0];
-    expect(Buffer.from(state?.session_uuid ?? []).equals(Buffer.from(uuidBytes(sessionId)))).toBe(true);
+    expect(b.types()).toEqual([83, 83, 81]);
+    expect(b.bodies(83).map((m) => m.renderer_id)).toEqual([a.rendererId, b.rendererId]);
+    const state = b.bodies(81)[0];
+    expect(Buffer.from(state?.session_uuid ?? []).equals(Buffer.from(uuidBytes(sim.sessionId)))).toBe(true);
     expect(state?.active_renderer_id).toBe(-1);
     expect(version(state?.queue_version)).toEqual({ major: 0, minor: 0 });
-    await a.waitFor(() => bodies(a, 83).some((m) => m.renderer_id === b.rendererId), { what: "b's 83 at a" });
-    const session = service.session(sessionId);
+    await a.waitFor(() => a.bodies(83).some((m) => m.renderer_id === b.rendererId), { what: "b's 83 at a" });
+    const session = sim.session;
     expect(session.renderers().map((r) => [r.rendererId, r.name, r.connected])).toEqual([
       [a.rendererId, 'sim 1', true],
       [b.rendererId, 'sim 2', true],
     ]);
-    expect(session.rendererIdOf(uuid(2).toUpperCase())).toBe(b.rendererId);
-    const conn = service.connections()[0];
-    expect([conn?.origin, conn?.protocol, conn?.userAgent]).toEqual(['https://play.qobuz.com', 'qws', 'Mozilla/5.0 (SimRenderer)']);
+    expect(session.rendererIdOf(deviceUuid(2).toUpperCase())).toBe(b.rendererId);
+    const conn = sim.service.connections()[0];
+    expect([conn?.origin, conn?.protocol, conn?.userAgent]).toEqual([
+      'https://play.qobuz.com',
+      'qws',
+      'Mozilla/5.0 (SimRenderer)',
+    ]);
     expect(session.frames(a.rendererId).map((f) => f.type)).toEqual(['AUTHENTICATE', 'SUBSCRIBE', 'PAYLOAD']);
     expect(session.sent(a.rendererId).map((m) => m.type)).toEqual([61]);
   });
 
   it('makes a 21 join with is_active the active renderer, and refuses a 21 for another session', async () => {
-    const a = await join(1, { autoRespond: false });
-    service.session(sessionId).pickRenderer(a.rendererId);
-    const c = await join(3, { join: 'renderer', isActive: true, autoRespond: false });
+    const a = await sim.join(1, { autoRespond: false });
+    sim.session.pickRenderer(a.rendererId);
+    const c = await sim.join(3, { join: 'renderer', isActive: true, autoRespond: false });
     await a.waitForMessage(43, { where: (m) => m.active !== true, after: 2 });
-    expect(service.session(sessionId).activeRendererId).toBe(c.rendererId);
+    expect(sim.session.activeRendererId).toBe(c.rendererId);
     await c.waitFor(() => c.active, { what: 'c active' });
-    const other = service.issueToken();
+    const other = sim.service.issueToken();
     await expect(
-      SimRenderer.connect({ endpoint: other.endpoint, jwt: other.jwt, sessionId, deviceUuid: uuid(4), name: 'x', join: 'renderer' }),
+      SimRenderer.connect({
+        endpoint: other.endpoint,
+        jwt: other.jwt,
+        sessionId: sim.sessionId,
+        deviceUuid: deviceUuid(4),
+        name: 'x',
+        join: 'renderer',
+      }),
     ).rejects.toThrow(SERVICE_ERRORS.join.message);
-    expect(service.session(other.sessionId).renderers()).toEqual([]);
-    expect(service.session(sessionId).renderers()).toHaveLength(2);
+    expect(sim.service.session(other.sessionId).renderers()).toEqual([]);
+    expect(sim.session.renderers()).toHaveLength(2);
   });
 
   it('answers a Payload before Subscribe with an Error envelope and keeps the connection', async () => {
-    const t = service.issueToken({ sessionId });
-    const ws = new WebSocket(t.endpoint, ['qws']);
-    const got: Uint8Array[] = [];
-    ws.on('message', (d: Buffer) => got.push(Uint8Array.from(d)));
-    await new Promise((resolve) => ws.once('open', resolve));
-    const w = new FrameWriter();
-    const device = { uuid: uuidBytes(uuid(9)), friendlyName: 'raw', brand: 'b', model: 'm', serialNumber: 's', type: 1, minAudioQuality: 1, maxAudioQuality: 4, volumeRemoteControl: true, softwareVersion: '1' };
-    ws.send(w.authenticate(t.jwt));
-    ws.send(w.payload([rm.ctrlJoinSession(uuidBytes(sessionId), device)]));
-    await service.waitFor(() => got.length === 1, { what: 'the Error envelope' });
-    const refused = decodeFrames(got[0] ?? new Uint8Array())[0];
-    expect(refused?.type === 'ERROR' && refused.body.code).toBe(AUTH_ERRORS.notSubscribed.code);
-    ws.send(w.subscribe());
-    ws.send(w.payload([rm.ctrlJoinSession(uuidBytes(sessionId), device)]));
-    const id = await service.session(sessionId).waitForRenderer(uuid(9));
-    expect(service.session(sessionId).sent(id).map((m) => m.type)).toEqual([61, 61]);
-    ws.close();
+    const raw = await sim.rawClient();
+    const join = () => rm.ctrlJoinSession(uuidBytes(sim.sessionId), device(9));
+    raw.ws.send(raw.writer.authenticate(sim.service.issueToken({ sessionId: sim.sessionId }).jwt));
+    raw.ws.send(raw.writer.payload([join()]));
+    const refused = await sim.service.waitFor(() => raw.frames[0], { what: 'the Error envelope' });
+    expect(refused.type === 'ERROR' && refused.body.code).toBe(AUTH_ERRORS.notSubscribed.code);
+    raw.ws.send(raw.writer.subscribe());
+    raw.ws.send(raw.writer.payload([join()]));
+    const id = await sim.session.waitForRenderer(deviceUuid(9));
+    expect(sim.session.sent(id).map((m) => m.type)).toEqual([61, 61]);
   });
 });
 
 describe('active renderer and reports', () => {
   it('picks a renderer in two phases: 43 {} to the previous, 43 {active: true} to the new, then 86 to all', async () => {
-    const a = await join(1, { autoRespond: false });
-    const b = await join(2, { autoRespond: false });
-    const session = service.session(sessionId);
+    const a = await sim.join(1, { autoRespond: false });
+    const b = await sim.join(2, { autoRespond: false });
+    const session = sim.session;
     session.pickRenderer(a.rendererId);
     await a.waitForMessage(86);
     await b.waitForMessage(86);
@@ -151,11 +129,11 @@ describe('active renderer and reports', () => {
     session.pickRenderer(b.rendererId);
     await a.waitForMessage(86, { after: fromA });
     await b.waitForMessage(86, { after: fromB });
-    expect(types(a, fromA)).toEqual([43, 86]);
-    expect(bodies(a, 43, fromA)[0]?.active).toBeNull();
-    expect(types(b, fromB)).toEqual([43, 86]);
-    expect(bodies(b, 43, fromB)[0]?.active).toBe(true);
-    expect(bodies(b, 86, fromB)[0]?.active_renderer_id).toBe(b.rendererId);
+    expect(a.types(fromA)).toEqual([43, 86]);
+    expect(a.bodies(43, fromA)[0]?.active).toBeNull();
+    expect(b.types(fromB)).toEqual([43, 86]);
+    expect(b.bodies(43, fromB)[0]?.active).toBe(true);
+    expect(b.bodies(86, fromB)[0]?.active_renderer_id).toBe(b.rendererId);
     const toA = session.delivered(a.rendererId).at(-2);
     const toB = session.delivered(b.rendererId).at(-2);
     expect(toA?.type).toBe(43);
@@ -165,30 +143,46 @@ describe('active renderer and reports', () => {
   });
 
   it('activates on 63 and broadcasts the new active renderer reports (98, 87, 99, 82) to everyone', async () => {
-    const a = await join(1, { volume: 40, maxAudioQuality: 3 });
-    const b = await join(2, { autoRespond: false });
+    const a = await sim.join(1, { volume: 40, maxAudioQuality: 3 });
+    const b = await sim.join(2, { autoRespond: false });
     a.becomeActive();
     await b.waitForMessage(82, { where: (m) => m.renderer_id === a.rendererId });
-    expect(types(b, 3).filter((t) => t !== 83)).toEqual([86, 98, 87, 99, 82]);
-    expect(bodies(b, 87)[0]).toMatchObject({ renderer_id: a.rendererId, volume: 40 });
-    const view = service.session(sessionId).renderers().find((r) => r.rendererId === a.rendererId);
+    expect(b.types(3).filter((t) => t !== 83)).toEqual([86, 98, 87, 99, 82]);
+    expect(b.bodies(87)[0]).toMatchObject({ renderer_id: a.rendererId, volume: 40 });
+    const view = sim.session.renderers().find((r) => r.rendererId === a.rendererId);
     expect(view).toMatchObject({ active: true, volume: 40, muted: false, maxAudioQuality: 3 });
-    expect(service.session(sessionId).sent(a.rendererId).map((m) => m.type)).toEqual([61, 63, 29, 25, 28, 23]);
+    expect(sim.session.sent(a.rendererId).map((m) => m.type)).toEqual([61, 63, 29, 25, 28, 23]);
     await a.waitForMessage(82, { where: (m) => m.renderer_id === a.rendererId }); // the echo of its own report (§5.10)
   });
 
   it('re-broadcasts a 23 of the active renderer as 82 and answers a 23 of an inactive one with an error', async () => {
-    const a = await join(1, { autoRespond: false });
-    const b = await join(2, { autoRespond: false });
-    const session = service.session(sessionId);
+    const a = await sim.join(1, { autoRespond: false });
+    const b = await sim.join(2, { autoRespond: false });
+    const session = sim.session;
     session.pickRenderer(a.rendererId);
-    a.reportState({ playing: 'PLAYING', positionMs: 12_000, queueItemId: 1, durationMs: 200_000, nextQueueItemId: 2 });
+    a.reportState({
+      playing: 'PLAYING',
+      positionMs: 12_000,
+      queueItemId: 1,
+      durationMs: 200_000,
+      nextQueueItemId: 2,
+    });
     const seen = await b.waitForMessage(82);
     expect(seen).toMatchObject({ renderer_id: a.rendererId, status: 1 });
-    expect(seen.player_state).toMatchObject({ playing_state: 2, buffer_state: 2, duration: 200_000, current_queue_item_id: 1 });
+    expect(seen.player_state).toMatchObject({
+      playing_state: 2,
+      buffer_state: 2,
+      duration: 200_000,
+      current_queue_item_id: 1,
+    });
     expect(seen.player_state?.current_position?.value).toBe(12_000);
     await a.waitForMessage(82); // its own report echoed (§5.10)
-    expect(session.renderers()[0]?.lastState).toMatchObject({ playingState: 2, positionMs: 12_000, currentQueueItemId: 1, nextQueueItemId: 2 });
+    expect(session.renderers()[0]?.lastState).toMatchObject({
+      playingState: 2,
+      positionMs: 12_000,
+      currentQueueItemId: 1,
+      nextQueueItemId: 2,
+    });
     const before = a.received().length;
     b.reportState({ playing: 'PAUSED', positionMs: 1, queueItemId: 0 });
     const err = await b.waitForMessage(1);
@@ -196,40 +190,47 @@ describe('active renderer and reports', () => {
     await session.waitForMessage(b.rendererId, 23);
     a.send([rm.askForQueueState(null)]);
     await a.waitForMessage(90, { after: before });
-    expect(types(a, before)).toEqual([90]);
+    expect(a.types(before)).toEqual([90]);
   });
 
   it('answers 77 with a renderer last state, and -1 with the saved session position', async () => {
-    const a = await join(1, { autoRespond: false });
-    const b = await join(2, { autoRespond: false });
-    service.session(sessionId).pickRenderer(a.rendererId);
+    const a = await sim.join(1, { autoRespond: false });
+    const b = await sim.join(2, { autoRespond: false });
+    sim.session.pickRenderer(a.rendererId);
     a.reportState({ playing: 'PAUSED', positionMs: 7000, queueItemId: 3 });
     await b.waitForMessage(82);
     const from = b.received().length;
     b.send([rm.askForRendererState(a.rendererId), rm.askForRendererState(-1)]);
-    await b.waitFor(() => bodies(b, 82, from).length === 2, { what: 'two 82 answers' });
-    const [own, saved] = bodies(b, 82, from);
-    expect(own).toMatchObject({ renderer_id: a.rendererId, status: 1, player_state: { playing_state: 3, current_queue_item_id: 3 } });
-    expect(saved).toMatchObject({ renderer_id: -1, player_state: { playing_state: 3, current_queue_item_id: 3 } });
+    await b.waitFor(() => b.bodies(82, from).length === 2, { what: 'two 82 answers' });
+    const [own, saved] = b.bodies(82, from);
+    expect(own).toMatchObject({
+      renderer_id: a.rendererId,
+      status: 1,
+      player_state: { playing_state: 3, current_queue_item_id: 3 },
+    });
+    expect(saved).toMatchObject({
+      renderer_id: -1,
+      player_state: { playing_state: 3, current_queue_item_id: 3 },
+    });
     expect(saved?.player_state?.current_position?.value).toBe(7000);
   });
 
   it('answers a batch older than staleAfterMs with "Message too old" and does not apply it', async () => {
-    const a = await join(1, { autoRespond: false });
-    service.session(sessionId).pickRenderer(a.rendererId);
+    const a = await sim.join(1, { autoRespond: false });
+    sim.session.pickRenderer(a.rendererId);
     a.clockOffsetMs = -5000;
     a.reportState({ playing: 'PLAYING', positionMs: 1, queueItemId: 0 });
     expect((await a.waitForMessage(1)).message).toBe('Message too old');
-    expect(service.session(sessionId).renderers()[0]?.lastState).toBeNull();
-    expect(bodies(a, 82)).toEqual([]);
+    expect(sim.session.renderers()[0]?.lastState).toBeNull();
+    expect(a.bodies(82)).toEqual([]);
   });
 });
 
 describe('queue', () => {
   it('bumps the version on a load and on each delta (89, 91-95) and broadcasts it to every client', async () => {
-    const a = await join(1, { autoRespond: false });
-    const b = await join(2, { autoRespond: false });
-    const session = service.session(sessionId);
+    const a = await sim.join(1, { autoRespond: false });
+    const b = await sim.join(2, { autoRespond: false });
+    const session = sim.session;
     const from = b.received().length;
     session.loadQueue([10, 20, 30]);
     session.insertTracks([40], 0);
@@ -247,7 +248,9 @@ describe('queue', () => {
     await a.waitForMessage(89);
     const deltas = b.received().slice(from);
     expect(deltas.map((m) => m.type)).toEqual([91, 92, 93, 94, 95, 89]);
-    expect(deltas.map((m) => version((m as unknown as { body: MessageBodies[91] }).body.queue_version))).toEqual([
+    expect(
+      deltas.map((m) => version((m as unknown as { body: MessageBodies[91] }).body.queue_version)),
+    ).toEqual([
       { major: 1, minor: 0 },
       { major: 1, minor: 1 },
       { major: 1, minor: 2 },
@@ -255,22 +258,32 @@ describe('queue', () => {
       { major: 1, minor: 4 },
       { major: 2, minor: 0 },
     ]);
-    for (const m of deltas) expect((m as unknown as { body: MessageBodies[89] }).body.action_uuid?.length).toBe(16);
-    expect(bodies(b, 91)[0]?.tracks?.map((t) => [t.queue_item_id ?? 0, t.track_id])).toEqual([[0, 10], [1, 20], [2, 30]]);
-    expect(bodies(b, 92)[0]).toMatchObject({ tracks: [{ queue_item_id: 3, track_id: 40 }] });
-    expect(bodies(b, 95)[0]).toMatchObject({ queue_item_ids: [2], insert_after: -1 });
-    expect(types(a, from)).toEqual(types(b, from));
+    for (const m of deltas)
+      expect((m as unknown as { body: MessageBodies[89] }).body.action_uuid?.length).toBe(16);
+    expect(b.bodies(91)[0]?.tracks?.map((t) => [t.queue_item_id ?? 0, t.track_id])).toEqual([
+      [0, 10],
+      [1, 20],
+      [2, 30],
+    ]);
+    expect(b.bodies(92)[0]).toMatchObject({ tracks: [{ queue_item_id: 3, track_id: 40 }] });
+    expect(b.bodies(95)[0]).toMatchObject({ queue_item_ids: [2], insert_after: -1 });
+    expect(a.types(from)).toEqual(b.types(from));
     expect(session.queue()).toMatchObject({ version: { major: 2, minor: 0 }, items: [] });
   });
 
   it('answers 76 to the asker only, with tracks, shuffle mode and shuffled indexes', async () => {
-    const a = await join(1, { autoRespond: false });
-    const b = await join(2, { autoRespond: false });
-    const session = service.session(sessionId);
+    const a = await sim.join(1, { autoRespond: false });
+    const b = await sim.join(2, { autoRespond: false });
+    const session = sim.session;
     session.loadQueue([11, 22, 33, 44, 55, 66], { startIndex: 2, shuffle: true, seed: 7 });
     const loaded = await a.waitForMessage(91);
     await b.waitForMessage(91);
-    expect(loaded).toMatchObject({ queue_position: 2, shuffle_mode: true, shuffle_seed: 7, shuffle_pivot_queue_item_id: 2 });
+    expect(loaded).toMatchObject({
+      queue_position: 2,
+      shuffle_mode: true,
+      shuffle_seed: 7,
+      shuffle_pivot_queue_item_id: 2,
+    });
     const fromB = b.received().length;
     a.send([rm.askForQueueState({ major: 1, minor: 0 })]);
     const state = await a.waitForMessage(90);
@@ -282,14 +295,14 @@ describe('queue', () => {
     expect(q.shuffledIndexes[0]).toBe(2);
     expect(q.shuffledIndexes).not.toEqual([2, 0, 1, 3, 4, 5]);
     expect(version(state.queue_version)).toEqual({ major: 1, minor: 0 });
-    await a.send([rm.askForQueueState(null)]);
-    await a.waitFor(() => bodies(a, 90).length === 2, { what: 'second 90' });
-    expect(types(b, fromB)).toEqual([]);
+    a.send([rm.askForQueueState(null)]);
+    await a.waitFor(() => a.bodies(90).length === 2, { what: 'second 90' });
+    expect(b.types(fromB)).toEqual([]);
   });
 
   it('advances on 24 NEXT along loop OFF, REPEAT_ALL, REPEAT_ONE and the shuffled order', async () => {
-    const a = await join(1, { autoRespond: false });
-    const session = service.session(sessionId);
+    const a = await sim.join(1, { autoRespond: false });
+    const session = sim.session;
     session.loadQueue([10, 20, 30]);
     session.pickRenderer(a.rendererId);
     const next = async () => {
@@ -297,11 +310,15 @@ describe('queue', () => {
       a.send([rm.rendererAction(2)]);
       return a.waitForMessage(41, { after: from });
     };
-    const ref = (t: { queue_item_id?: number | null; track_id?: number | null } | null | undefined) => (t ? [t.queue_item_id ?? 0, t.track_id] : null);
+    const ref = (t: { queue_item_id?: number | null; track_id?: number | null } | null | undefined) =>
+      t ? [t.queue_item_id ?? 0, t.track_id] : null;
     session.jump(1);
     const jumped = await a.waitForMessage(41);
     expect(jumped).toMatchObject({ playing_state: 2, queue_version: { major: 1 } });
-    expect([ref(jumped.current_track), ref(jumped.next_track)]).toEqual([[1, 20], [2, 30]]);
+    expect([ref(jumped.current_track), ref(jumped.next_track)]).toEqual([
+      [1, 20],
+      [2, 30],
+    ]);
     const toLast = await next();
     expect([ref(toLast.current_track), ref(toLast.next_track)]).toEqual([[2, 30], null]);
     const end = await next();
@@ -310,15 +327,22 @@ describe('queue', () => {
     session.setLoop('REPEAT_ALL');
     await a.waitForMessage(45, { where: (m) => m.loop_mode === 3 });
     session.jump(2);
-    const wrapped = await a.waitForMessage(41, { where: (m) => m.current_track?.queue_item_id === 2 && m.next_track != null });
+    const wrapped = await a.waitForMessage(41, {
+      where: (m) => m.current_track?.queue_item_id === 2 && m.next_track != null,
+    });
     expect(ref(wrapped.next_track)).toEqual([0, 10]);
     expect(ref((await next()).current_track)).toEqual([0, 10]);
 
     session.setLoop('REPEAT_ONE');
-    const info = await a.waitForMessage(41, { where: (m) => m.current_track == null && m.playing_state == null });
+    const info = await a.waitForMessage(41, {
+      where: (m) => m.current_track == null && m.playing_state == null,
+    });
     expect(ref(info.next_track)).toEqual([0, 10]); // info-only: what follows item 0 is item 0 again
     const skipped = await next();
-    expect([ref(skipped.current_track), ref(skipped.next_track)]).toEqual([[1, 20], [1, 20]]);
+    expect([ref(skipped.current_track), ref(skipped.next_track)]).toEqual([
+      [1, 20],
+      [1, 20],
+    ]);
 
     session.setLoop('OFF');
     session.setShuffle(true, { seed: 99 });
@@ -329,8 +353,12 @@ describe('queue', () => {
     const s1 = await next();
     expect(s1.current_track?.queue_item_id ?? 0).toBe(order[1]);
     expect(s1.next_track?.queue_item_id ?? 0).toBe(order[2]);
-    expect(bodies(a, 97).map((m) => m.loop_mode)).toEqual([3, 2, 1]);
-    expect(bodies(a, 96)[0]).toMatchObject({ shuffle_mode: true, shuffle_seed: 99, shuffle_pivot_queue_item_id: 1 });
+    expect(a.bodies(97).map((m) => m.loop_mode)).toEqual([3, 2, 1]);
+    expect(a.bodies(96)[0]).toMatchObject({
+      shuffle_mode: true,
+      shuffle_seed: 99,
+      shuffle_pivot_queue_item_id: 1,
+    });
   });
 });
 
@@ -348,31 +376,40 @@ describe('queue model', () => {
     q.remove([before[2] as number]);
     q.reorder([4], -1);
     expect(q.items[0]?.queueItemId).toBe(4);
-    expect(items()).toEqual([1, inserted?.queueItemId, ...before.slice(1).filter((id) => id !== before[2]), added?.queueItemId]);
+    expect(items()).toEqual([
+      1,
+      inserted?.queueItemId,
+      ...before.slice(1).filter((id) => id !== before[2]),
+      added?.queueItemId,
+    ]);
     expect(q.version()).toEqual({ major: 1, minor: 4 });
   });
 });
 
 describe('controller actions', () => {
   it('broadcasts 96 / 97 to everyone and sends 46 / 45 only to the active renderer', async () => {
-    const a = await join(1, { autoRespond: false });
-    const b = await join(2, { autoRespond: false });
-    const session = service.session(sessionId);
+    const a = await sim.join(1, { autoRespond: false });
+    const b = await sim.join(2, { autoRespond: false });
+    const session = sim.session;
     session.loadQueue([10, 20, 30]);
     session.pickRenderer(a.rendererId);
     session.setLoop('REPEAT_ALL');
     session.setShuffle(true, { seed: 5 });
     await a.waitForMessage(46);
     await b.waitForMessage(96);
-    expect(types(b).filter((t) => t === 97 || t === 96 || t === 45 || t === 46)).toEqual([97, 96]);
-    expect(types(a).filter((t) => t === 97 || t === 96 || t === 45 || t === 46)).toEqual([97, 45, 96, 46]);
-    expect(session.queue()).toMatchObject({ loop: 'REPEAT_ALL', shuffle: true, version: { major: 1, minor: 1 } });
+    expect(b.types().filter((t) => t === 97 || t === 96 || t === 45 || t === 46)).toEqual([97, 96]);
+    expect(a.types().filter((t) => t === 97 || t === 96 || t === 45 || t === 46)).toEqual([97, 45, 96, 46]);
+    expect(session.queue()).toMatchObject({
+      loop: 'REPEAT_ALL',
+      shuffle: true,
+      version: { major: 1, minor: 1 },
+    });
   });
 
   it('records a PLAYBACK_ERROR and moves on when the renderer then sends NEXT', async () => {
-    const a = await join(1, { autoRespond: false });
-    const b = await join(2, { autoRespond: false });
-    const session = service.session(sessionId);
+    const a = await sim.join(1, { autoRespond: false });
+    const b = await sim.join(2, { autoRespond: false });
+    const session = sim.session;
     session.loadQueue([10, 20]);
     session.pickRenderer(a.rendererId);
     session.jump(0);
@@ -388,8 +425,8 @@ describe('controller actions', () => {
   });
 
   it('sends bare SetState deltas for play, pause, stop and seek, and a full one for a jump', async () => {
-    const a = await join(1, { autoRespond: false });
-    const session = service.session(sessionId);
+    const a = await sim.join(1, { autoRespond: false });
+    const session = sim.session;
     session.loadQueue([10, 20]);
     session.pickRenderer(a.rendererId);
     session.play();
@@ -398,24 +435,38 @@ describe('controller actions', () => {
     session.seek(42_000);
     session.jump(0, { positionMs: 5000, playing: false });
     session.sendInfoOnlySetState();
-    await a.waitFor(() => bodies(a, 41).length === 6, { what: 'six 41' });
-    const got = bodies(a, 41);
-    expect(got.slice(0, 4)).toEqual([{ playing_state: 2 }, { playing_state: 3 }, { playing_state: 1 }, { current_position: 42_000 }]);
-    expect(got[4]).toEqual({ playing_state: 3, current_position: 5000, queue_version: { major: 1 }, current_track: { track_id: 10 }, next_track: { queue_item_id: 1, track_id: 20 } });
+    await a.waitFor(() => a.bodies(41).length === 6, { what: 'six 41' });
+    const got = a.bodies(41);
+    expect(got.slice(0, 4)).toEqual([
+      { playing_state: 2 },
+      { playing_state: 3 },
+      { playing_state: 1 },
+      { current_position: 42_000 },
+    ]);
+    expect(got[4]).toEqual({
+      playing_state: 3,
+      current_position: 5000,
+      queue_version: { major: 1 },
+      current_track: { track_id: 10 },
+      next_track: { queue_item_id: 1, track_id: 20 },
+    });
     expect(got[5]).toEqual({ queue_version: { major: 1 }, next_track: { queue_item_id: 1, track_id: 20 } });
   });
 
   it('sends volume, mute and max quality to the active renderer and broadcasts its answers', async () => {
-    const a = await join(1, { volume: 50 });
-    const b = await join(2, { autoRespond: false });
-    const session = service.session(sessionId);
+    const a = await sim.join(1, { volume: 50 });
+    const b = await sim.join(2, { autoRespond: false });
+    const session = sim.session;
     session.pickRenderer(a.rendererId);
     await b.waitForMessage(82);
     session.setVolume(30);
     await b.waitForMessage(87, { where: (m) => m.volume === 30 });
     session.volumeDelta(-5);
     await b.waitForMessage(87, { where: (m) => m.volume === 25 });
-    expect(bodies(a, 42)).toEqual([expect.objectContaining({ volume: 30 }), expect.objectContaining({ volume_delta: -5 })]);
+    expect(a.bodies(42)).toEqual([
+      expect.objectContaining({ volume: 30 }),
+      expect.objectContaining({ volume_delta: -5 }),
+    ]);
     session.mute(true);
     await b.waitForMessage(98, { where: (m) => m.value === true });
     session.setMaxAudioQuality(2);
@@ -426,56 +477,85 @@ describe('controller actions', () => {
     await a.waitForMessage(41);
     a.send([rm.askForQueueState(null)]);
     await a.waitForMessage(90);
-    expect(session.sent(a.rendererId).slice(reported).map((m) => m.type)).toEqual([76]);
+    expect(
+      session
+        .sent(a.rendererId)
+        .slice(reported)
+        .map((m) => m.type),
+    ).toEqual([76]);
   });
 
   it('hands over with the previous renderer position when picking with a SetState', async () => {
-    const a = await join(1, { autoRespond: false });
-    const b = await join(2);
-    const session = service.session(sessionId);
+    const a = await sim.join(1, { autoRespond: false });
+    const b = await sim.join(2);
+    const session = sim.session;
     session.loadQueue([10, 20, 30]);
     session.pickRenderer(a.rendererId);
     a.reportState({ playing: 'PLAYING', positionMs: 10_000, queueItemId: 1 });
     await b.waitForMessage(82);
     session.pickRenderer(b.rendererId, { withSetState: true });
     const set = await b.waitForMessage(41);
-    expect(set).toMatchObject({ playing_state: 2, current_position: 10_000, current_track: { queue_item_id: 1, track_id: 20 } });
+    expect(set).toMatchObject({
+      playing_state: 2,
+      current_position: 10_000,
+      current_track: { queue_item_id: 1, track_id: 20 },
+    });
     await a.waitForMessage(43, { where: (m) => m.active !== true, after: 3 });
-    const report = await session.waitForMessage(b.rendererId, 23, { where: (m) => m.state?.current_queue_item_id === 1 });
+    const report = await session.waitForMessage(b.rendererId, 23, {
+      where: (m) => m.state?.current_queue_item_id === 1,
+    });
     expect(report.body.state?.current_position?.value).toBeGreaterThanOrEqual(10_000);
     expect(report.body.state?.current_position?.value).toBeLessThan(11_000);
-    await session.waitFor(() => session.savedState?.currentQueueItemId === 1 && session.renderers()[1]?.lastState, { what: "b's report saved" });
+    await session.waitFor(
+      () => session.savedState?.currentQueueItemId === 1 && session.renderers()[1]?.lastState,
+      { what: "b's report saved" },
+    );
   });
 });
 
 describe('connections and misbehaviour', () => {
   it('evicts the first connection when a second one authenticates with the same jwt', async () => {
-    const t = service.issueToken({ sessionId });
-    const first = await SimRenderer.connect({ endpoint: t.endpoint, jwt: t.jwt, sessionId, deviceUuid: uuid(1), name: 'one' });
-    const second = await SimRenderer.connect({ endpoint: t.endpoint, jwt: t.jwt, sessionId, deviceUuid: uuid(2), name: 'two' });
-    sims.push(first, second);
+    const t = sim.service.issueToken({ sessionId: sim.sessionId });
+    const first = await SimRenderer.connect({
+      endpoint: t.endpoint,
+      jwt: t.jwt,
+      sessionId: sim.sessionId,
+      deviceUuid: deviceUuid(1),
+      name: 'one',
+    });
+    const second = await SimRenderer.connect({
+      endpoint: t.endpoint,
+      jwt: t.jwt,
+      sessionId: sim.sessionId,
+      deviceUuid: deviceUuid(2),
+      name: 'two',
+    });
+    sim.track(first);
+    sim.track(second);
     expect((await first.closed).code).toBe(4001);
-    expect(service.connections()[0]?.closedBy).toBe('evicted');
+    expect(sim.service.connections()[0]?.closedBy).toBe('evicted');
     expect(second.isOpen).toBe(true);
   });
 
   it('gives a reconnecting device its renderer id back without a duplicate', async () => {
-    const a = await join(1);
-    const b = await join(2, { autoRespond: false });
+    const a = await sim.join(1);
+    const b = await sim.join(2, { autoRespond: false });
     const id = a.rendererId;
     await a.close();
     await b.waitForMessage(85);
-    expect(bodies(b, 85)[0]?.renderer_id).toBe(id);
-    const again = await join(1);
+    expect(b.bodies(85)[0]?.renderer_id).toBe(id);
+    const again = await sim.join(1);
     expect(again.rendererId).toBe(id);
-    const session = service.session(sessionId);
-    expect(session.renderers().filter((r) => r.deviceUuid === uuid(1))).toEqual([expect.objectContaining({ rendererId: id, connected: true, joins: 2 })]);
+    const session = sim.session;
+    expect(session.renderers().filter((r) => r.deviceUuid === deviceUuid(1))).toEqual([
+      expect.objectContaining({ rendererId: id, connected: true, joins: 2 }),
+    ]);
     expect(session.sent(id).map((m) => m.type)).toEqual([61, 61]);
   });
 
   it('drops a connection without a close frame, sends Disconnect, raw bytes and errors on demand', async () => {
-    const a = await join(1, { autoRespond: false });
-    const session = service.session(sessionId);
+    const a = await sim.join(1, { autoRespond: false });
+    const session = sim.session;
     session.sendDisconnect(a.rendererId, true);
     session.sendRaw(a.rendererId, joinEnvelope(42, Uint8Array.of(1, 2, 3)));
     session.sendError(a.rendererId, '500', 'boom');
@@ -484,43 +564,49 @@ describe('connections and misbehaviour', () => {
     const frames = a.frames().slice(-4);
     expect(frames.map((f) => f.type)).toEqual(['DISCONNECT', 'UNKNOWN', 'PAYLOAD', 'PAYLOAD']);
     expect(frames[0]?.type === 'DISCONNECT' && frames[0].body.reconnect).toBe(true);
-    expect(bodies(a, 1).at(-1)).toMatchObject({ code: '500', message: 'boom' });
+    expect(a.bodies(1).at(-1)).toMatchObject({ code: '500', message: 'boom' });
     session.dropConnection(a.rendererId);
     expect((await a.closed).code).toBe(1006);
     await session.waitFor(() => session.renderers()[0]?.connected === false, { what: 'disconnect noticed' });
   });
 
   it('records a malformed frame from a client and keeps the connection', async () => {
-    const a = await join(1, { autoRespond: false });
+    const a = await sim.join(1, { autoRespond: false });
     a.sendBytes(Uint8Array.of(6, 50, 1));
     a.send([rm.askForQueueState(null)]);
     await a.waitForMessage(90);
-    const session = service.session(sessionId);
-    expect(session.frames(a.rendererId).map((f) => f.type)).toEqual(['AUTHENTICATE', 'SUBSCRIBE', 'PAYLOAD', 'MALFORMED', 'PAYLOAD']);
+    const session = sim.session;
+    expect(session.frames(a.rendererId).map((f) => f.type)).toEqual([
+      'AUTHENTICATE',
+      'SUBSCRIBE',
+      'PAYLOAD',
+      'MALFORMED',
+      'PAYLOAD',
+    ]);
     expect(session.frames(a.rendererId)[3]?.error).toMatch(/ERR_FRAME_TRUNCATED/);
   });
 
   it('delays answers by setAnswerDelay and keeps their order', async () => {
-    const a = await join(1, { autoRespond: false });
-    const session = service.session(sessionId);
+    const a = await sim.join(1, { autoRespond: false });
+    const session = sim.session;
     session.setAnswerDelay(150);
     const started = Date.now();
     a.send([rm.askForQueueState(null)]);
     a.send([rm.askForRendererState(-1)]);
     await a.waitForMessage(82);
     expect(Date.now() - started).toBeGreaterThanOrEqual(140);
-    expect(types(a).slice(-2)).toEqual([90, 82]);
+    expect(a.types().slice(-2)).toEqual([90, 82]);
     session.setAnswerDelay(0);
   });
 
   it('answers nothing, not even pings, while unresponsive', async () => {
-    const a = await join(1, { autoRespond: false });
-    const session = service.session(sessionId);
+    const a = await sim.join(1, { autoRespond: false });
+    const session = sim.session;
     session.setUnresponsive(true);
     a.send([rm.askForQueueState(null)]);
     expect(await a.ping(200)).toBe(false);
     await session.waitForMessage(a.rendererId, 76);
-    expect(bodies(a, 90)).toEqual([]);
+    expect(a.bodies(90)).toEqual([]);
     session.setUnresponsive(false);
     expect(await a.ping(1000)).toBe(true);
     a.send([rm.askForQueueState(null)]);
@@ -528,11 +614,11 @@ describe('connections and misbehaviour', () => {
   });
 
   it('refuses new connections while rejectConnections is on', async () => {
-    const session = service.session(sessionId);
+    const session = sim.session;
     session.rejectConnections(true);
-    await expect(join(1)).rejects.toThrow(/503/);
-    expect(service.rejectedUpgrades).toBe(1);
+    await expect(sim.join(1)).rejects.toThrow(/503/);
+    expect(sim.service.rejectedUpgrades).toBe(1);
     session.rejectConnections(false);
-    expect((await join(1)).rendererId).toBeGreaterThan(0);
+    expect((await sim.join(1)).rendererId).toBeGreaterThan(0);
   });
 });

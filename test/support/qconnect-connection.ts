@@ -82,7 +82,8 @@ export class SimConnection implements ConnectionView {
     if (messages.length === 0 || !this.open || (!explicit && this.ctx.unresponsive())) return;
     const bytes = this.writer.payload(messages, { src: SERVICE_ADDRESS });
     const frame = decodeFrames(bytes)[0];
-    if (frame?.type === 'PAYLOAD') this.delivered.push(...storedMessagesOf(frame.body, this.ctx.now(), () => this.ctx.nextSeq()));
+    if (frame?.type === 'PAYLOAD')
+      this.delivered.push(...storedMessagesOf(frame.body, this.ctx.now(), () => this.ctx.nextSeq()));
     this.sendBytes(bytes, explicit);
   }
 

@@ -5,7 +5,13 @@ import type { SimConnection } from './qconnect-connection.js';
 import { loopName } from './qconnect-queue.js';
 import * as ops from './qconnect-queue-ops.js';
 import { rendererStateOf, stateView } from './qconnect-records.js';
-import { PLAYING, RENDERER_STATUS, SERVICE_ERRORS, type RendererRecord, type SessionCore } from './qconnect-session-core.js';
+import {
+  PLAYING,
+  RENDERER_STATUS,
+  SERVICE_ERRORS,
+  type RendererRecord,
+  type SessionCore,
+} from './qconnect-session-core.js';
 
 /**
  * What the simulated service does with each message a client sends (qconnect-protocol.md §4-§5):
@@ -15,7 +21,8 @@ import { PLAYING, RENDERER_STATUS, SERVICE_ERRORS, type RendererRecord, type Ses
  * and records it in `QconnectService.errors`.
  */
 
-export const errorMessage = (e: { code: string; message: string }): OutgoingMessage => message(1, { code: e.code, message: e.message });
+export const errorMessage = (e: { code: string; message: string }): OutgoingMessage =>
+  message(1, { code: e.code, message: e.message });
 
 type Ctx = { core: SessionCore; conn: SimConnection; r: RendererRecord; now: number };
 type Handler<K extends MessageType> = (body: MessageBodies[K], ctx: Ctx) => void;
@@ -31,16 +38,25 @@ export function handleInbound(core: SessionCore, conn: SimConnection, msg: QcMes
   handler?.(msg.body as never, { core, conn, r, now });
 }
 
-function join(core: SessionCore, conn: SimConnection, msg: KnownMessage & { type: 21 | 61 }, now: number): void {
+function join(
+  core: SessionCore,
+  conn: SimConnection,
+  msg: KnownMessage & { type: 21 | 61 },
+  now: number,
+): void {
   const body = msg.body;
   const uuid = body.session_uuid;
   // 21 must name the session; 61 may leave it out (the token already says which session).
   const sameSession = uuid ? Buffer.from(uuid).equals(Buffer.from(core.uuid)) : msg.type === 61;
   const uuidOk = body.device_info?.device_uuid?.length === 16;
-  if (!sameSession || !uuidOk || !body.device_info) return conn.sendMessages([errorMessage(SERVICE_ERRORS.join)]);
+  if (!sameSession || !uuidOk || !body.device_info)
+    return conn.sendMessages([errorMessage(SERVICE_ERRORS.join)]);
   if (msg.type === 21) {
     const initial = msg.body.initial_state;
-    core.join(conn, body.device_info, { initialState: initial ? stateView(initial, now) : undefined, isActive: msg.body.is_active === true });
+    core.join(conn, body.device_info, {
+      initialState: initial ? stateView(initial, now) : undefined,
+      isActive: msg.body.is_active === true,
+    });
   } else {
     core.join(conn, body.device_info, { isActive: false });
   }
@@ -48,7 +64,8 @@ function join(core: SessionCore, conn: SimConnection, msg: KnownMessage & { type
 
 const fromActive = (ctx: Ctx): boolean => ctx.r.rendererId === ctx.core.activeRendererId;
 const toOthers = (ctx: Ctx, target: number, build: () => OutgoingMessage): void => {
-  if (!ctx.core.renderers.get(target)?.conn) return ctx.conn.sendMessages([errorMessage(SERVICE_ERRORS.unknownRenderer)]);
+  if (!ctx.core.renderers.get(target)?.conn)
+    return ctx.conn.sendMessages([errorMessage(SERVICE_ERRORS.unknownRenderer)]);
   ctx.core.sendTo(target, [build()]);
 };
 
@@ -58,9 +75,14 @@ const HANDLERS: HandlerTable = {
     const view = stateView(b.state ?? {}, ctx.now);
     ctx.r.lastState = view;
     ctx.core.savedState = view;
-    if (ctx.core.queue.trackOf(view.currentQueueItemId) !== undefined) ctx.core.queue.current = view.currentQueueItemId;
+    if (ctx.core.queue.trackOf(view.currentQueueItemId) !== undefined)
+      ctx.core.queue.current = view.currentQueueItemId;
     ctx.core.broadcast([
-      message(82, { renderer_id: ctx.r.rendererId, status: RENDERER_STATUS.ACTIVE_CONNECTED, player_state: rendererStateOf(view) }),
+      message(82, {
+        renderer_id: ctx.r.rendererId,
+        status: RENDERER_STATUS.ACTIVE_CONNECTED,
+        player_state: rendererStateOf(view),
+      }),
     ]);
   },
   25: (b, ctx) => {
@@ -74,19 +96,39 @@ const HANDLERS: HandlerTable = {
   28: (b, ctx) => {
     ctx.r.maxAudioQuality = b.max_audio_quality ?? 0;
     ctx.core.broadcast([
-      message(99, { renderer_id: ctx.r.rendererId, max_audio_quality: ctx.r.maxAudioQuality, network_type: b.network_type ?? undefined }),
+      message(99, {
+        renderer_id: ctx.r.rendererId,
+        max_audio_quality: ctx.r.maxAudioQuality,
+        network_type: b.network_type ?? undefined,
+      }),
     ]);
   },
   26: (b, ctx) => {
-    const q = { samplingRate: b.sampling_rate ?? 0, bitDepth: b.bit_depth ?? 0, channels: b.nb_channels ?? 0, audioQuality: b.audio_quality ?? 0 };
+    const q = {
+      samplingRate: b.sampling_rate ?? 0,
+      bitDepth: b.bit_depth ?? 0,
+      channels: b.nb_channels ?? 0,
+      audioQuality: b.audio_quality ?? 0,
+    };
     ctx.r.fileQuality = q;
     ctx.core.broadcast([
-      message(100, { renderer_id: ctx.r.rendererId, sampling_rate: q.samplingRate, bit_depth: q.bitDepth, nb_channels: q.channels, audio_quality: q.audioQuality }),
+      message(100, {
+        renderer_id: ctx.r.rendererId,
+        sampling_rate: q.samplingRate,
+        bit_depth: q.bitDepth,
+        nb_channels: q.channels,
+        audio_quality: q.audioQuality,
+      }),
     ]);
   },
   27: (b, ctx) =>
     ctx.core.broadcast([
-      message(101, { renderer_id: ctx.r.rendererId, sampling_rate: b.sampling_rate, bit_depth: b.bit_depth, nb_channels: b.nb_channels }),
+      message(101, {
+        renderer_id: ctx.r.rendererId,
+        sampling_rate: b.sampling_rate,
+        bit_depth: b.bit_depth,
+        nb_channels: b.nb_channels,
+      }),
     ]),
   22: (b, ctx) => {
     if (b.device_info) ctx.r.deviceInfo = b.device_info;
@@ -94,17 +136,27 @@ const HANDLERS: HandlerTable = {
   },
   24: (b, ctx) => {
     if (!fromActive(ctx)) return;
-    const A = { PREVIOUS: 1, NEXT: 2, REPEAT_OFF: 3, REPEAT_ONE: 4, REPEAT_ALL: 5, SHUFFLE_OFF: 6, SHUFFLE_ON: 7 } as const;
+    const A = {
+      PREVIOUS: 1,
+      NEXT: 2,
+      REPEAT_OFF: 3,
+      REPEAT_ONE: 4,
+      REPEAT_ALL: 5,
+      SHUFFLE_OFF: 6,
+      SHUFFLE_ON: 7,
+    } as const;
     if (b.action === A.NEXT) ctx.core.advance(1);
     else if (b.action === A.PREVIOUS) ctx.core.advance(-1);
     else if (b.action === A.REPEAT_OFF) ops.setLoop(ctx.core, 'OFF');
     else if (b.action === A.REPEAT_ONE) ops.setLoop(ctx.core, 'REPEAT_ONE');
     else if (b.action === A.REPEAT_ALL) ops.setLoop(ctx.core, 'REPEAT_ALL');
-    else if (b.action === A.SHUFFLE_OFF || b.action === A.SHUFFLE_ON) ops.setShuffle(ctx.core, b.action === A.SHUFFLE_ON);
+    else if (b.action === A.SHUFFLE_OFF || b.action === A.SHUFFLE_ON)
+      ops.setShuffle(ctx.core, b.action === A.SHUFFLE_ON);
   },
   63: (b, ctx) => {
     const target = b.renderer_id ?? 0;
-    if (!ctx.core.renderers.get(target)?.conn) return ctx.conn.sendMessages([errorMessage(SERVICE_ERRORS.unknownRenderer)]);
+    if (!ctx.core.renderers.get(target)?.conn)
+      return ctx.conn.sendMessages([errorMessage(SERVICE_ERRORS.unknownRenderer)]);
     ctx.core.setActive(target);
   },
   76: (b, ctx) => ctx.conn.sendMessages([ops.queueStateMessage(ctx.core, b.action_uuid)]),
@@ -113,20 +165,41 @@ const HANDLERS: HandlerTable = {
     const target = id === -1 ? undefined : ctx.core.renderers.get(id);
     const state = id === -1 ? ctx.core.savedState : (target?.lastState ?? null);
     const status = target ? ctx.core.rendererStatusOf(target) : undefined;
-    ctx.conn.sendMessages([message(82, { renderer_id: id, status, player_state: state ? rendererStateOf(state) : undefined })]);
+    ctx.conn.sendMessages([
+      message(82, { renderer_id: id, status, player_state: state ? rendererStateOf(state) : undefined }),
+    ]);
   },
   // Controller messages a client may send (the official apps' renderers use a few, §5).
   62: (b, ctx) => {
     // A present current_queue_item with no id means item 0 (proto3 presence, §4).
     const item = b.current_queue_item ? (b.current_queue_item.id ?? 0) : undefined;
-    if (item !== undefined) ctx.core.sendToActive([ctx.core.jumpMessage(item, { positionMs: b.current_position ?? undefined, playing: b.playing_state !== PLAYING.PAUSED })]);
-    else ctx.core.sendToActive([message(41, { playing_state: b.playing_state ?? undefined, current_position: b.current_position ?? undefined })]);
+    if (item !== undefined)
+      ctx.core.sendToActive([
+        ctx.core.jumpMessage(item, {
+          positionMs: b.current_position ?? undefined,
+          playing: b.playing_state !== PLAYING.PAUSED,
+        }),
+      ]);
+    else
+      ctx.core.sendToActive([
+        message(41, {
+          playing_state: b.playing_state ?? undefined,
+          current_position: b.current_position ?? undefined,
+        }),
+      ]);
   },
-  64: (b, ctx) => toOthers(ctx, b.renderer_id ?? 0, () => message(42, { volume: b.volume ?? undefined, volume_delta: b.volume_delta ?? undefined })),
+  64: (b, ctx) =>
+    toOthers(ctx, b.renderer_id ?? 0, () =>
+      message(42, { volume: b.volume ?? undefined, volume_delta: b.volume_delta ?? undefined }),
+    ),
   73: (b, ctx) => toOthers(ctx, b.renderer_id ?? 0, () => message(47, { value: b.value === true })),
   74: (b, ctx) => ctx.core.sendToActive([message(44, { max_audio_quality: b.max_audio_quality ?? 0 })]),
   72: (b, ctx) => ops.setLoop(ctx.core, loopName(b.loop_mode) ?? 'OFF'),
-  71: (b, ctx) => ops.setShuffle(ctx.core, b.shuffle_mode === true, { seed: b.shuffle_seed ?? undefined, actionUuid: b.action_uuid ?? undefined }),
+  71: (b, ctx) =>
+    ops.setShuffle(ctx.core, b.shuffle_mode === true, {
+      seed: b.shuffle_seed ?? undefined,
+      actionUuid: b.action_uuid ?? undefined,
+    }),
   65: (b, ctx) => ops.clearQueue(ctx.core, b.action_uuid ?? undefined),
   66: (b, ctx) =>
     ops.loadQueue(ctx.core, b.track_ids ?? [], {
@@ -135,8 +208,10 @@ const HANDLERS: HandlerTable = {
       seed: b.shuffle_seed ?? undefined,
       actionUuid: b.action_uuid ?? undefined,
     }),
-  67: (b, ctx) => ops.insertTracks(ctx.core, b.track_ids ?? [], b.insert_after ?? 0, b.action_uuid ?? undefined),
+  67: (b, ctx) =>
+    ops.insertTracks(ctx.core, b.track_ids ?? [], b.insert_after ?? 0, b.action_uuid ?? undefined),
   68: (b, ctx) => ops.addTracks(ctx.core, b.track_ids ?? [], b.action_uuid ?? undefined),
   69: (b, ctx) => ops.removeTracks(ctx.core, b.queue_item_ids ?? [], b.action_uuid ?? undefined),
-  70: (b, ctx) => ops.reorderTracks(ctx.core, b.queue_item_ids ?? [], b.insert_after ?? 0, b.action_uuid ?? undefined),
+  70: (b, ctx) =>
+    ops.reorderTracks(ctx.core, b.queue_item_ids ?? [], b.insert_after ?? 0, b.action_uuid ?? undefined),
 };

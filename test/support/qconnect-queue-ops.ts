@@ -57,31 +57,63 @@ export function loadQueue(core: SessionCore, trackIds: readonly number[], opts: 
         shuffle_pivot_queue_item_id: q.shuffle ? q.shufflePivot : undefined,
       }),
     ]);
-  if (opts.play && core.activeRendererId >= 0 && q.current >= 0) core.sendToActive([core.jumpMessage(q.current)]);
+  if (opts.play && core.activeRendererId >= 0 && q.current >= 0)
+    core.sendToActive([core.jumpMessage(q.current)]);
   else core.nextMayHaveChanged();
 }
 
-export function insertTracks(core: SessionCore, trackIds: readonly number[], afterQueueItemId: number, actionUuid = newActionUuid()): void {
+export function insertTracks(
+  core: SessionCore,
+  trackIds: readonly number[],
+  afterQueueItemId: number,
+  actionUuid = newActionUuid(),
+): void {
   const added = core.queue.insert(trackIds, afterQueueItemId);
   core.broadcast([
-    message(92, { queue_version: core.queue.version(), action_uuid: actionUuid, tracks: tracksOf(added), insert_after: afterQueueItemId }),
+    message(92, {
+      queue_version: core.queue.version(),
+      action_uuid: actionUuid,
+      tracks: tracksOf(added),
+      insert_after: afterQueueItemId,
+    }),
   ]);
   core.nextMayHaveChanged();
 }
 
-export function addTracks(core: SessionCore, trackIds: readonly number[], actionUuid = newActionUuid()): void {
+export function addTracks(
+  core: SessionCore,
+  trackIds: readonly number[],
+  actionUuid = newActionUuid(),
+): void {
   const added = core.queue.add(trackIds);
-  core.broadcast([message(93, { queue_version: core.queue.version(), action_uuid: actionUuid, tracks: tracksOf(added) })]);
+  core.broadcast([
+    message(93, { queue_version: core.queue.version(), action_uuid: actionUuid, tracks: tracksOf(added) }),
+  ]);
   core.nextMayHaveChanged();
 }
 
-export function removeTracks(core: SessionCore, queueItemIds: readonly number[], actionUuid = newActionUuid()): void {
+export function removeTracks(
+  core: SessionCore,
+  queueItemIds: readonly number[],
+  actionUuid = newActionUuid(),
+): void {
   core.queue.remove(queueItemIds);
-  core.broadcast([message(94, { queue_version: core.queue.version(), action_uuid: actionUuid, queue_item_ids: [...queueItemIds] })]);
+  core.broadcast([
+    message(94, {
+      queue_version: core.queue.version(),
+      action_uuid: actionUuid,
+      queue_item_ids: [...queueItemIds],
+    }),
+  ]);
   core.nextMayHaveChanged();
 }
 
-export function reorderTracks(core: SessionCore, queueItemIds: readonly number[], afterQueueItemId: number, actionUuid = newActionUuid()): void {
+export function reorderTracks(
+  core: SessionCore,
+  queueItemIds: readonly number[],
+  afterQueueItemId: number,
+  actionUuid = newActionUuid(),
+): void {
   core.queue.reorder(queueItemIds, afterQueueItemId);
   core.broadcast([
     message(95, {
@@ -99,7 +131,11 @@ export function clearQueue(core: SessionCore, actionUuid = newActionUuid()): voi
   core.broadcast([message(89, { queue_version: core.queue.version(), action_uuid: actionUuid })]);
 }
 
-export function setShuffle(core: SessionCore, on: boolean, opts: { seed?: number; actionUuid?: Uint8Array } = {}): void {
+export function setShuffle(
+  core: SessionCore,
+  on: boolean,
+  opts: { seed?: number; actionUuid?: Uint8Array } = {},
+): void {
   const q = core.queue;
   q.setShuffle(on, opts.seed);
   core.broadcast([

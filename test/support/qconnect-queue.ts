@@ -97,7 +97,9 @@ export class SimQueue {
   /** Moves `ids` (in that order) to just after `afterId` (-1 = the start). */
   reorder(ids: readonly number[], afterId: number): void {
     const moving = new Set(ids);
-    const moved = ids.map((id) => this.items[this.#indexOf(id)]).filter((i): i is QueueItem => i !== undefined);
+    const moved = ids
+      .map((id) => this.items[this.#indexOf(id)])
+      .filter((i): i is QueueItem => i !== undefined);
     const rest = this.items.filter((i) => !moving.has(i.queueItemId));
     const at = afterId < 0 ? 0 : rest.findIndex((i) => i.queueItemId === afterId) + 1;
     rest.splice(at, 0, ...moved);

@@ -29,7 +29,11 @@ export interface RecordedMessage {
 export type StoredMessage = Omit<RecordedMessage, 'index'>;
 
 /** The messages of one Payload, stamped for the record. */
-export function storedMessagesOf(payload: qconnect.Payload, at: number, nextSeq: () => number): StoredMessage[] {
+export function storedMessagesOf(
+  payload: qconnect.Payload,
+  at: number,
+  nextSeq: () => number,
+): StoredMessage[] {
   const frameMsgId = payload.msg_id ?? 0;
   const messagesId = payload.payload?.messages_id ?? 0;
   const messagesTime = toNumber(payload.payload?.messages_time);
@@ -97,7 +101,9 @@ export function stateView(s: qconnect.QueueRendererState.$Properties, receivedAt
     positionMs: s.current_position?.value ?? 0,
     positionAt: toNumber(s.current_position?.timestamp),
     durationMs: s.duration ?? 0,
-    queueVersion: s.queue_version ? { major: s.queue_version.major ?? 0, minor: s.queue_version.minor ?? 0 } : null,
+    queueVersion: s.queue_version
+      ? { major: s.queue_version.major ?? 0, minor: s.queue_version.minor ?? 0 }
+      : null,
     currentQueueItemId: s.current_queue_item_id ?? 0,
     nextQueueItemId: s.next_queue_item_id ?? 0,
     receivedAt,
@@ -138,7 +144,10 @@ export class Waiters {
     for (const run of [...this.#pending]) run();
   }
 
-  waitFor<T>(pred: () => T | undefined | false | null, opts: { timeoutMs?: number; what?: string } = {}): Promise<T> {
+  waitFor<T>(
+    pred: () => T | undefined | false | null,
+    opts: { timeoutMs?: number; what?: string } = {},
+  ): Promise<T> {
     const timeoutMs = opts.timeoutMs ?? 3000;
     return new Promise<T>((resolve, reject) => {
       const done = (): void => {

@@ -114,7 +114,12 @@ export class QconnectService {
     this.#nextRendererId = options.firstRendererId ?? 101;
     this.#logger = options.logger;
     const sw = this.#switches;
-    this.#ctx = { now: this.#now, nextSeq: () => ++this.#seq, delayMs: () => sw.delayMs, unresponsive: () => sw.unresponsive };
+    this.#ctx = {
+      now: this.#now,
+      nextSeq: () => ++this.#seq,
+      delayMs: () => sw.delayMs,
+      unresponsive: () => sw.unresponsive,
+    };
   }
 
   get endpoint(): string {
@@ -124,9 +129,15 @@ export class QconnectService {
 
   async start(): Promise<void> {
     // autoPong off: pongs are ours to withhold while unresponsive.
-    this.#wss = new WebSocketServer({ noServer: true, autoPong: false, handleProtocols: (p) => (p.has('qws') ? 'qws' : false) });
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      autoPong: false,
+      handleProtocols: (p) => (p.has('qws') ? 'qws' : false),
+    });
     this.#http = createServer((_req, res) => res.writeHead(404).end());
-    this.#http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#onUpgrade(req, socket, head));
+    this.#http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+      this.#onUpgrade(req, socket, head),
+    );
     await new Promise<void>((resolve, reject) => {
       this.#http?.once('error', reject);
       this.#http?.listen(0, '127.0.0.1', () => resolve());
@@ -164,7 +175,16 @@ export class QconnectService {
     const id = sessionId.toLowerCase();
     let s = this.#sessions.get(id);
     if (!s) {
-      s = new SimSession(id, { now: this.#now, nextRendererId: () => this.#nextRendererId++, nextTrackUpdates: this.#nextTrackUpdates }, this.#waiters, this.#switches);
+      s = new SimSession(
+        id,
+        {
+          now: this.#now,
+          nextRendererId: () => this.#nextRendererId++,
+          nextTrackUpdates: this.#nextTrackUpdates,
+        },
+        this.#waiters,
+        this.#switches,
+      );
       this.#sessions.set(id, s);
     }
     return s;
@@ -175,13 +195,20 @@ export class QconnectService {
     return [...this.#connections];
   }
 
-  waitFor<T>(pred: () => T | undefined | false | null, opts?: { timeoutMs?: number; what?: string }): Promise<T> {
+  waitFor<T>(
+    pred: () => T | undefined | false | null,
+    opts?: { timeoutMs?: number; what?: string },
+  ): Promise<T> {
     return this.#waiters.waitFor(pred, opts);
   }
 
   #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    const refuse = this.#switches.rejecting ? '503 Service Unavailable' : path !== '/ws' ? '404 Not Found' : null;
+    const refuse = this.#switches.rejecting
+      ? '503 Service Unavailable'
+      : path !== '/ws'
+        ? '404 Not Found'
+        : null;
     if (refuse) {
       if (this.#switches.rejecting) this.rejectedUpgrades += 1;
       socket.once('finish', () => socket.destroy());
@@ -199,7 +226,9 @@ export class QconnectService {
     ws.on('ping', (data: Buffer) => {
       if (!this.#switches.unresponsive) ws.pong(data);
     });
-    ws.on('error', (err) => this.#logger?.debug({ connectionId: conn.id, err: err.message }, 'qconnect sim: socket error'));
+    ws.on('error', (err) =>
+      this.#logger?.debug({ connectionId: conn.id, err: err.message }, 'qconnect sim: socket error'),
+    );
     ws.on('close', (code: number) => {
       conn.closed(code);
       if (conn.sessionId) this.session(conn.sessionId).core.disconnected(conn);
@@ -218,15 +247,27 @@ export class QconnectService {
     } catch (err) {
       // Tolerant like the real service: note it, keep the connection.
       const error = err instanceof Error ? err.message : String(err);
-      this.#logger?.debug({ connectionId: conn.id, bytes: raw.length, error }, 'qconnect sim: malformed frame');
-      conn.frames.push({ seq: ++this.#seq, at, connectionId: conn.id, type: 'MALFORMED', body: undefined, raw, error });
+      this.#logger?.debug(
+        { connectionId: conn.id, bytes: raw.length, error },
+        'qconnect sim: malformed frame',
+      );
+      conn.frames.push({
+        seq: ++this.#seq,
+        at,
+        connectionId: conn.id,
+        type: 'MALFORMED',
+        body: undefined,
+        raw,
+        error,
+      });
       this.#waiters.check();
       return;
     }
     for (const frame of frames) {
       const body = frame.type === 'UNKNOWN' ? undefined : frame.body;
       conn.frames.push({ seq: ++this.#seq, at, connectionId: conn.id, type: frame.type, body, raw });
-      if (frame.type === 'PAYLOAD') conn.messages.push(...storedMessagesOf(frame.body, at, () => ++this.#seq));
+      if (frame.type === 'PAYLOAD')
+        conn.messages.push(...storedMessagesOf(frame.body, at, () => ++this.#seq));
     }
     if (!this.#switches.unresponsive) for (const frame of frames) this.#handleFrame(conn, frame, at);
     this.#waiters.check();
@@ -241,8 +282,12 @@ export class QconnectService {
       return;
     }
     if (frame.type !== 'PAYLOAD') return; // Unsubscribe, Error, Disconnect, unknown envelopes: ignored
-    if (conn.phase === 'authenticated') return conn.sendBytes(conn.writer.error(AUTH_ERRORS.notSubscribed.code, AUTH_ERRORS.notSubscribed.descr));
-    if (toNumber(frame.body.payload?.messages_time) < at - this.#staleAfterMs) return conn.sendMessages([errorMessage(SERVICE_ERRORS.tooOld)]);
+    if (conn.phase === 'authenticated')
+      return conn.sendBytes(
+        conn.writer.error(AUTH_ERRORS.notSubscribed.code, AUTH_ERRORS.notSubscribed.descr),
+      );
+    if (toNumber(frame.body.payload?.messages_time) < at - this.#staleAfterMs)
+      return conn.sendMessages([errorMessage(SERVICE_ERRORS.tooOld)]);
     const core = this.session(conn.sessionId ?? '').core;
     for (const m of messagesOf(frame.body)) {
       try {
@@ -262,7 +307,8 @@ export class QconnectService {
     if (token.expired || token.exp * 1000 <= this.#now()) return this.#refuse(conn, AUTH_ERRORS.expiredToken);
     // One socket per token (§3): the newest wins.
     for (const other of this.#connections) {
-      if (other !== conn && other.jwt === jwt && other.phase !== 'closed') other.closeAfterQueue(4001, 'evicted by a new connection', 'evicted');
+      if (other !== conn && other.jwt === jwt && other.phase !== 'closed')
+        other.closeAfterQueue(4001, 'evicted by a new connection', 'evicted');
     }
     conn.jwt = jwt;
     conn.sessionId = token.sessionId;

@@ -2,7 +2,13 @@ import { message, type OutgoingMessage } from '../../src/protocol/frame-writer.j
 import type { qconnect } from '../../src/protocol/generated/qconnect.js';
 import type { SimConnection } from './qconnect-connection.js';
 import { LOOP_MODE, SimQueue } from './qconnect-queue.js';
-import { rendererStateOf, uuidBytes, uuidString, type FileQualityView, type RendererStateView } from './qconnect-records.js';
+import {
+  rendererStateOf,
+  uuidBytes,
+  uuidString,
+  type FileQualityView,
+  type RendererStateView,
+} from './qconnect-records.js';
 
 /**
  * The state of one simulated Qobuz Connect session and the primitives every path shares:
@@ -65,7 +71,9 @@ export class SessionCore {
   }
 
   connected(): RendererRecord[] {
-    return [...this.renderers.values()].filter((r) => r.conn !== null).sort((a, b) => a.rendererId - b.rendererId);
+    return [...this.renderers.values()]
+      .filter((r) => r.conn !== null)
+      .sort((a, b) => a.rendererId - b.rendererId);
   }
 
   byUuid(deviceUuid: string): RendererRecord | undefined {
@@ -99,12 +107,27 @@ export class SessionCore {
   }
 
   /** §5.2: the joiner gets 83 for every renderer (itself included) and 81 in one batch; the others get its 83. */
-  join(conn: SimConnection, info: qconnect.DeviceInfo.$Properties, opts: { initialState?: RendererStateView; isActive: boolean }): RendererRecord {
+  join(
+    conn: SimConnection,
+    info: qconnect.DeviceInfo.$Properties,
+    opts: { initialState?: RendererStateView; isActive: boolean },
+  ): RendererRecord {
     const deviceUuid = uuidString(info.device_uuid);
     if (!deviceUuid) throw new Error('device_info.device_uuid must be 16 bytes');
     let r = this.byUuid(deviceUuid);
     if (!r) {
-      r = { rendererId: this.deps.nextRendererId(), deviceUuid, deviceInfo: info, conn: null, connections: [], lastState: null, volume: null, muted: null, maxAudioQuality: null, fileQuality: null };
+      r = {
+        rendererId: this.deps.nextRendererId(),
+        deviceUuid,
+        deviceInfo: info,
+        conn: null,
+        connections: [],
+        lastState: null,
+        volume: null,
+        muted: null,
+        maxAudioQuality: null,
+        fileQuality: null,
+      };
       this.renderers.set(r.rendererId, r);
     } else if (r.conn && r.conn !== conn) {
       // The same device on a new socket replaces its old one (a reconnect before the old one timed out).
@@ -116,7 +139,9 @@ export class SessionCore {
     conn.rendererId = r.rendererId;
     conn.phase = 'joined';
     if (opts.initialState) r.lastState = opts.initialState;
-    const added = (x: RendererRecord): OutgoingMessage => message(83, { renderer_id: x.rendererId, device_info: x.deviceInfo });
+    if (opts.initialState && opts.isActive) this.savedState = opts.initialState;
+    const added = (x: RendererRecord): OutgoingMessage =>
+      message(83, { renderer_id: x.rendererId, device_info: x.deviceInfo });
     this.sendTo(r.rendererId, [...this.connected().map(added), this.sessionStateMessage()]);
     this.broadcast([added(r)], r.rendererId);
     if (opts.isActive) this.setActive(r.rendererId);
@@ -130,7 +155,9 @@ export class SessionCore {
     r.conn = null;
     if (r.rendererId === this.activeRendererId) {
       const player = r.lastState ? { player_state: rendererStateOf(r.lastState) } : {};
-      this.broadcast([message(82, { renderer_id: r.rendererId, status: RENDERER_STATUS.ACTIVE_DISCONNECTED, ...player })]);
+      this.broadcast([
+        message(82, { renderer_id: r.rendererId, status: RENDERER_STATUS.ACTIVE_DISCONNECTED, ...player }),
+      ]);
     } else {
       this.broadcast([message(85, { renderer_id: r.rendererId })]);
     }
@@ -189,7 +216,11 @@ export class SessionCore {
   stopMessage(): OutgoingMessage {
     this.queue.current = -1;
     this.#toldNext = undefined;
-    return message(41, { playing_state: PLAYING.STOPPED, queue_version: this.queue.version(), current_track: { queue_item_id: -1 } });
+    return message(41, {
+      playing_state: PLAYING.STOPPED,
+      queue_version: this.queue.version(),
+      current_track: { queue_item_id: -1 },
+    });
   }
 
   /** 41 with only queue_version and next_track: information, the renderer must not answer it (§5.6). */
@@ -201,7 +232,12 @@ export class SessionCore {
 
   /** After a queue / loop / shuffle change: tell the active renderer what follows now, when that changed. */
   nextMayHaveChanged(): void {
-    if (!this.deps.nextTrackUpdates || this.activeRendererId < 0 || this.queue.trackOf(this.queue.current) === undefined) return;
+    if (
+      !this.deps.nextTrackUpdates ||
+      this.activeRendererId < 0 ||
+      this.queue.trackOf(this.queue.current) === undefined
+    )
+      return;
     if (this.queue.nextOf(this.queue.current) === this.#toldNext) return;
     this.sendTo(this.activeRendererId, [this.infoOnlyMessage()]);
   }

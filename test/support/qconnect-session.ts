@@ -3,7 +3,14 @@ import type { MessageBodies } from '../../src/protocol/message-types.js';
 import { errorMessage } from './qconnect-inbound.js';
 import type { LoopName, QueueItem, QueueVersionView } from './qconnect-queue.js';
 import * as ops from './qconnect-queue-ops.js';
-import { indexed, type FileQualityView, type RecordedFrame, type RecordedMessage, type RendererStateView, type Waiters } from './qconnect-records.js';
+import {
+  indexed,
+  type FileQualityView,
+  type RecordedFrame,
+  type RecordedMessage,
+  type RendererStateView,
+  type Waiters,
+} from './qconnect-records.js';
 import { PLAYING, SessionCore, type SessionDeps } from './qconnect-session-core.js';
 
 /**
@@ -93,7 +100,14 @@ export class SimSession {
 
   queue(): QueueView {
     const q = this.core.queue;
-    return { version: q.version(), items: [...q.items], shuffle: q.shuffle, shuffledIndexes: q.shuffledIndexes(), loop: q.loop, currentQueueItemId: q.current };
+    return {
+      version: q.version(),
+      items: [...q.items],
+      shuffle: q.shuffle,
+      shuffledIndexes: q.shuffledIndexes(),
+      loop: q.loop,
+      currentQueueItemId: q.current,
+    };
   }
 
   // ---- controller actions ----
@@ -128,7 +142,12 @@ export class SimSession {
     const current = this.core.queue.current;
     if (opts.withSetState && this.core.queue.trackOf(current) !== undefined) {
       const s = this.core.savedState;
-      this.core.sendToActive([this.core.jumpMessage(current, { positionMs: s?.positionMs, playing: s?.playingState !== PLAYING.PAUSED })]);
+      this.core.sendToActive([
+        this.core.jumpMessage(current, {
+          positionMs: s?.positionMs,
+          playing: s?.playingState !== PLAYING.PAUSED,
+        }),
+      ]);
     }
   }
 
@@ -180,7 +199,10 @@ export class SimSession {
       .flatMap((c) => c.frames)
       .sort((a, b) => a.seq - b.seq);
   }
-  waitFor<T>(pred: () => T | undefined | false | null, opts?: { timeoutMs?: number; what?: string }): Promise<T> {
+  waitFor<T>(
+    pred: () => T | undefined | false | null,
+    opts?: { timeoutMs?: number; what?: string },
+  ): Promise<T> {
     return this.waiters.waitFor(pred, opts);
   }
   /** The first message of `type` the renderer sent at index >= `after` that matches `where` (body typed by `type`). */
@@ -190,10 +212,16 @@ export class SimSession {
     opts: { after?: number; where?: (body: BodyOf<K>) => boolean; timeoutMs?: number } = {},
   ): Promise<TypedMessage<K>> {
     const after = opts.after ?? 0;
-    return this.waitFor(() => this.sentOfType(rendererId, type).find((m) => m.index >= after && (!opts.where || opts.where(m.body))), {
-      timeoutMs: opts.timeoutMs,
-      what: `message ${type} from renderer ${rendererId} at index >= ${after}`,
-    });
+    return this.waitFor(
+      () =>
+        this.sentOfType(rendererId, type).find(
+          (m) => m.index >= after && (!opts.where || opts.where(m.body)),
+        ),
+      {
+        timeoutMs: opts.timeoutMs,
+        what: `message ${type} from renderer ${rendererId} at index >= ${after}`,
+      },
+    );
   }
   /** sent() narrowed to one type, bodies typed. */
   sentOfType<K extends number>(rendererId: number, type: K): Array<TypedMessage<K>> {
@@ -205,10 +233,16 @@ export class SimSession {
   }
   /** Resolves with the renderer id once the device has joined (and is connected). */
   waitForRenderer(deviceUuidHyphenated: string, opts?: { timeoutMs?: number }): Promise<number> {
-    return this.waitFor(() => {
-      const r = this.core.byUuid(deviceUuidHyphenated);
-      return r?.conn ? r.rendererId : undefined;
-    }, { timeoutMs: opts?.timeoutMs, what: `device ${deviceUuidHyphenated} to join session ${this.sessionId}` });
+    return this.waitFor(
+      () => {
+        const r = this.core.byUuid(deviceUuidHyphenated);
+        return r?.conn ? r.rendererId : undefined;
+      },
+      {
+        timeoutMs: opts?.timeoutMs,
+        what: `device ${deviceUuidHyphenated} to join session ${this.sessionId}`,
+      },
+    );
   }
 
   // ---- misbehaviour ----

@@ -59,7 +59,14 @@ export class SimRenderer {
   muted = false;
   maxAudioQuality: number;
   queueVersion: { major: number; minor: number } | null = null;
-  readonly state: SimRendererState = { playing: 'STOPPED', positionMs: 0, positionAt: 0, queueItemId: -1, nextQueueItemId: -1, durationMs: 0 };
+  readonly state: SimRendererState = {
+    playing: 'STOPPED',
+    positionMs: 0,
+    positionAt: 0,
+    queueItemId: -1,
+    nextQueueItemId: -1,
+    durationMs: 0,
+  };
   /** Shifts the clock of outgoing frames (e.g. -5000 to send stale batches). */
   clockOffsetMs = 0;
   readonly #frames: Frame[] = [];
@@ -74,15 +81,21 @@ export class SimRenderer {
     this.#writer = new FrameWriter(() => now() + this.clockOffsetMs);
     this.volume = options.volume ?? 50;
     this.maxAudioQuality = options.maxAudioQuality ?? 4;
-    const headers = { Origin: 'https://play.qobuz.com', 'User-Agent': 'Mozilla/5.0 (SimRenderer)', ...options.headers };
+    const headers = {
+      Origin: 'https://play.qobuz.com',
+      'User-Agent': 'Mozilla/5.0 (SimRenderer)',
+      ...options.headers,
+    };
     this.#ws = new WebSocket(options.endpoint, options.protocols ?? ['qws'], { headers });
     this.#ws.binaryType = 'nodebuffer';
     this.#ws.on('message', (data: Buffer) => this.#onData(Uint8Array.from(data)));
     this.#ws.on('error', () => undefined); // surfaces as close / the connect() rejection
-    this.#closed = new Promise((resolve) => this.#ws.once('close', (code, reason) => {
-      this.#waiters.check();
-      resolve({ code, reason: reason.toString() });
-    }));
+    this.#closed = new Promise((resolve) =>
+      this.#ws.once('close', (code, reason) => {
+        this.#waiters.check();
+        resolve({ code, reason: reason.toString() });
+      }),
+    );
   }
 
   /** Connects, authenticates, subscribes and joins; resolves once its own 83 and the 81 arrived. Rejects naming any Error envelope when the service closes first. */
@@ -96,9 +109,15 @@ export class SimRenderer {
     r.#ws.send(r.#writer.subscribe());
     const device = r.#device();
     const session = uuidBytes(options.sessionId);
-    r.send([options.join === 'renderer'
-      ? rm.rndrJoinSession(session, device, { reconnection: options.reconnection ?? false, isActive: options.isActive ?? false, initialState: null })
-      : rm.ctrlJoinSession(session, device)]);
+    r.send([
+      options.join === 'renderer'
+        ? rm.rndrJoinSession(session, device, {
+            reconnection: options.reconnection ?? false,
+            isActive: options.isActive ?? false,
+            initialState: null,
+          })
+        : rm.ctrlJoinSession(session, device),
+    ]);
     const closedEarly = r.#closed.then(({ code, reason }) => {
       const env = r.#frames.find((f) => f.type === 'ERROR');
       const detail = env?.type === 'ERROR' ? ` after Error envelope ${env.body.code} ${env.body.descr}` : '';
@@ -108,7 +127,8 @@ export class SimRenderer {
     const joined = r.waitFor(
       () => {
         const refused = r.#messages.find((m) => m.type === 1);
-        if (refused?.type === 1) throw new Error(`join refused: ${refused.body.code} ${refused.body.message}`);
+        if (refused?.type === 1)
+          throw new Error(`join refused: ${refused.body.code} ${refused.body.message}`);
         return r.rendererId >= 0 && r.#messages.some((m) => m.type === 81);
       },
       { timeoutMs: options.timeoutMs, what: 'the join answer (83 + 81)' },
@@ -125,6 +145,17 @@ export class SimRenderer {
   received(): QcMessage[] {
     return [...this.#messages];
   }
+  /** Bodies of the received messages of `type`, from index `from` of received(). */
+  bodies<K extends keyof MessageBodies>(type: K, from = 0): Array<MessageBodies[K]> {
+    return this.#messages
+      .slice(from)
+      .filter((m) => m.type === type)
+      .map((m) => (m as unknown as { body: MessageBodies[K] }).body);
+  }
+  /** Types of the received messages from index `from` ('unknown' for types without a schema). */
+  types(from = 0): Array<number | 'unknown'> {
+    return this.#messages.slice(from).map((m) => m.type);
+  }
   /** Every envelope received (PAYLOAD, ERROR, DISCONNECT …). */
   frames(): Frame[] {
     return [...this.#frames];
@@ -136,19 +167,45 @@ export class SimRenderer {
     return this.#ws.readyState === WebSocket.OPEN;
   }
 
-  waitFor<T>(pred: () => T | undefined | false | null, opts?: { timeoutMs?: number; what?: string }): Promise<T> {
+  waitFor<T>(
+    pred: () => T | undefined | false | null,
+    opts?: { timeoutMs?: number; what?: string },
+  ): Promise<T> {
     return this.#waiters.waitFor(pred, opts);
   }
   /** The first received message of `type` at index >= `after` matching `where`. */
-  waitForMessage<K extends keyof MessageBodies>(type: K, opts: { after?: number; where?: (body: MessageBodies[K]) => boolean; timeoutMs?: number } = {}): Promise<MessageBodies[K]> {
-    return this.waitFor(() => {
-      const found = this.#messages.find((m, i) => i >= (opts.after ?? 0) && m.type === type && (!opts.where || opts.where(m.body as MessageBodies[K])));
-      return found ? ((found as unknown as { body: MessageBodies[K] }).body) : undefined;
-    }, { timeoutMs: opts.timeoutMs, what: `message ${type} to renderer ${this.options.name}` });
+  waitForMessage<K extends keyof MessageBodies>(
+    type: K,
+    opts: { after?: number; where?: (body: MessageBodies[K]) => boolean; timeoutMs?: number } = {},
+  ): Promise<MessageBodies[K]> {
+    return this.waitFor(
+      () => {
+        const found = this.#messages.find(
+          (m, i) =>
+            i >= (opts.after ?? 0) &&
+            m.type === type &&
+            (!opts.where || opts.where(m.body as MessageBodies[K])),
+        );
+        return found ? (found as unknown as { body: MessageBodies[K] }).body : undefined;
+      },
+      { timeoutMs: opts.timeoutMs, what: `message ${type} to renderer ${this.options.name}` },
+    );
   }
 
-  reportState(state: { playing: Playing; positionMs: number; queueItemId: number; durationMs?: number; nextQueueItemId?: number; buffering?: boolean }): void {
-    Object.assign(this.state, { playing: state.playing, positionMs: state.positionMs, positionAt: this.#clock(), queueItemId: state.queueItemId });
+  reportState(state: {
+    playing: Playing;
+    positionMs: number;
+    queueItemId: number;
+    durationMs?: number;
+    nextQueueItemId?: number;
+    buffering?: boolean;
+  }): void {
+    Object.assign(this.state, {
+      playing: state.playing,
+      positionMs: state.positionMs,
+      positionAt: this.#clock(),
+      queueItemId: state.queueItemId,
+    });
     if (state.durationMs !== undefined) this.state.durationMs = state.durationMs;
     if (state.nextQueueItemId !== undefined) this.state.nextQueueItemId = state.nextQueueItemId;
     this.send([rm.stateUpdated(this.#report(state.buffering ? 1 : 2))]);
@@ -208,8 +265,15 @@ export class SimRenderer {
 
   #apply(m: QcMessage): void {
     const auto = this.options.autoRespond ?? true;
-    if (m.type === 83 && uuidString(m.body.device_info?.device_uuid) === this.options.deviceUuid.toLowerCase()) this.rendererId = m.body.renderer_id ?? 0;
-    if (m.type !== 'unknown' && VERSIONED.has(m.type)) this.#version((m.body as { queue_version?: { major?: number | null; minor?: number | null } | null }).queue_version);
+    if (
+      m.type === 83 &&
+      uuidString(m.body.device_info?.device_uuid) === this.options.deviceUuid.toLowerCase()
+    )
+      this.rendererId = m.body.renderer_id ?? 0;
+    if (m.type !== 'unknown' && VERSIONED.has(m.type))
+      this.#version(
+        (m.body as { queue_version?: { major?: number | null; minor?: number | null } | null }).queue_version,
+      );
     if (m.type === 43) {
       this.active = m.body.active === true;
       if (this.active && auto) {
@@ -242,7 +306,8 @@ export class SimRenderer {
     if (b.current_track) {
       this.state.queueItemId = b.current_track.queue_item_id ?? 0;
       this.#seek(b.current_position ?? 0);
-      this.state.playing = this.state.queueItemId < 0 ? 'STOPPED' : (PLAYING_NAME[b.playing_state ?? 2] ?? 'PLAYING');
+      this.state.playing =
+        this.state.queueItemId < 0 ? 'STOPPED' : (PLAYING_NAME[b.playing_state ?? 2] ?? 'PLAYING');
     } else {
       this.#seek(b.current_position ?? this.positionNow());
       if (b.playing_state != null) this.state.playing = PLAYING_NAME[b.playing_state] ?? this.state.playing;
