@@ -208,6 +208,22 @@ describe('MpdPlayer when MPD crashes (issue #5)', () => {
     expect(p.snapshot()).toMatchObject({ available: true, current: TRACK, status: 'playing' });
   });
 
+  it('takes over the queue MPD restored itself after a clean restart, without restarting the track', async () => {
+    const p = await startPlayer();
+    await p.load(TRACK, { positionMs: 2000, play: true, next: OTHER });
+    await mpd.waitForStatus((s) => s.state === 'play' && elapsed(s) > 2.5);
+    const gone = nextEvent(p, 'availabilityChanged', (a) => !a);
+    const back = nextEvent(p, 'availabilityChanged', (a) => a, 8000);
+    await mpd.restart(); // SIGTERM: MPD saves its state file and resumes from it
+    await gone;
+    await back;
+    const st = await mpd.waitForStatus((s) => s.state === 'play' && elapsed(s) > 2.6);
+    expect(elapsed(st)).toBeLessThan(5);
+    expect(p.snapshot()).toMatchObject({ available: true, current: TRACK, status: 'playing' });
+    const trackStarted = nextEvent(p, 'trackStarted', () => true, 8000);
+    expect(await trackStarted).toEqual([OTHER]);
+  });
+
   it('starts without throwing while MPD is down and becomes available when it comes up', async () => {
     await mpd.kill();
     try {

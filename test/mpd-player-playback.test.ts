@@ -102,28 +102,35 @@ describe('MpdPlayer playback on a real MPD (issue #5)', () => {
 
   it('pause, resume and seek land within 250 ms of the requested position', async () => {
     const p = await startPlayer();
-    await p.load(LONG, { positionMs: 1500, play: true, next: null });
-    let st = await mpd.waitForStatus((s) => s.state === 'play');
-    expect(elapsed(st)).toBeGreaterThanOrEqual(1.5);
-    expect(elapsed(st)).toBeLessThan(1.75);
+    // MPD's elapsed right after our command resolved; while playing, the time the status
+    // read itself took is allowed on top (a busy CI machine must not fail the bound).
+    const landed = async (run: () => Promise<void>) => {
+      await run();
+      const done = Date.now();
+      const st = await mpd.status();
+      return { st, sec: elapsed(st), slackSec: st.state === 'play' ? (Date.now() - done) / 1000 : 0 };
+    };
+
+    let r = await landed(() => p.load(LONG, { positionMs: 1500, play: true, next: null }));
+    expect(r.st.state).toBe('play');
+    expect(r.sec).toBeGreaterThanOrEqual(1.5);
+    expect(r.sec).toBeLessThan(1.75 + r.slackSec);
     await mpd.waitForStatus((s) => elapsed(s) > 1.8);
 
-    await p.pause();
-    st = await mpd.status();
-    expect(st.state).toBe('pause');
-    expect(Math.abs(p.snapshot().positionMs - elapsed(st) * 1000)).toBeLessThan(250);
-    const pausedAt = elapsed(st);
+    r = await landed(() => p.pause());
+    expect(r.st.state).toBe('pause');
+    expect(Math.abs(p.snapshot().positionMs - r.sec * 1000)).toBeLessThan(250);
+    const pausedAt = r.sec;
 
-    await p.play();
-    st = await mpd.status();
-    expect(st.state).toBe('play');
-    expect(Math.abs(elapsed(st) - pausedAt)).toBeLessThan(0.25);
+    r = await landed(() => p.play());
+    expect(r.st.state).toBe('play');
+    expect(r.sec).toBeGreaterThanOrEqual(pausedAt);
+    expect(r.sec - pausedAt).toBeLessThan(0.25 + r.slackSec);
 
     const seekStarted = Date.now();
-    await p.seek(5000);
-    st = await mpd.status();
-    expect(elapsed(st)).toBeGreaterThanOrEqual(5);
-    expect(elapsed(st)).toBeLessThan(5.25);
+    r = await landed(() => p.seek(5000));
+    expect(r.sec).toBeGreaterThanOrEqual(5);
+    expect(r.sec).toBeLessThan(5.25 + r.slackSec);
     expect(Math.abs(p.snapshot().positionMs - 5000)).toBeLessThan(250);
     await mpd.waitForStatus((s) => s.state === 'play' && elapsed(s) > 5.1);
     // MPD seeks a stream by re-opening it with a Range request (mpd-notes.md).

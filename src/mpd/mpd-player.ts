@@ -287,8 +287,9 @@ export class MpdPlayer implements Player {
   }
 
   /** Reads MPD's status and emits what changed: track changes, failures, queue end, format, volume, state. */
-  async #sync(client: MpdClient, force: boolean): Promise<void> {
+  async #sync(client: MpdClient, force: boolean, announce?: () => void): Promise<void> {
     const facts = await reconcile({ client, window: this.#window, state: this.#state, logger: this.#log });
+    announce?.();
     // Emitted after the state is folded in, so listeners see a current snapshot.
     for (const fact of facts) {
       if (fact.type === 'trackStarted') this.events.emit('trackStarted', fact.item);
@@ -335,12 +336,16 @@ export class MpdPlayer implements Player {
         await this.#window.write(client);
         if (wantPlay) await this.#startCurrent(client, positionMs);
         else if (this.#resume === 'pause') s.pendingStartMs = positionMs;
+      } else if (this.#resume === 'pause' && st.state === 'stop') {
+        s.pendingStartMs = s.positionMs;
       }
       this.#log.info({ resume: this.#resume, positionMs: s.positionMs, adopted }, 'mpd window restored');
     }
-    this.#available = true;
-    this.events.emit('availabilityChanged', true);
-    await this.#sync(client, true);
+    // Announced once MPD's state is folded in, so a listener's snapshot() is already current.
+    await this.#sync(client, true, () => {
+      this.#available = true;
+      this.events.emit('availabilityChanged', true);
+    });
   }
 
   #onLost(): void {
