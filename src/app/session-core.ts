@@ -66,6 +66,7 @@ export class SessionCore {
   sessionMaxQuality: number;
   track: TrackInfo | null = null;
   readonly peers = new Map<number, PeerState>();
+  #infoFor: number | null = null;
 
   constructor(options: SessionCoreOptions) {
     this.o = options;
@@ -128,11 +129,10 @@ export class SessionCore {
 
   /** Makes the player play `item` from `positionMs`, with the following item queued for a gapless change. */
   async load(item: PlayableItem, positionMs: number, play: boolean, next = this.nextAfter(item)): Promise<void> {
-    const changed = this.current?.queueItemId !== item.queueItemId || this.current.trackId !== item.trackId;
     this.current = item;
     this.next = next;
     this.setIntent(play ? 'playing' : 'paused', positionMs, true);
-    if (changed) this.fetchTrackInfo(item);
+    this.fetchTrackInfo(item);
     await this.o.player.load(item, { positionMs, play, next });
   }
 
@@ -149,7 +149,10 @@ export class SessionCore {
     this.publishView();
   }
 
+  /** Looks up title, artist, album and cover once per track change (for MQTT). */
   fetchTrackInfo(item: PlayableItem): void {
+    if (this.#infoFor === item.trackId) return;
+    this.#infoFor = item.trackId;
     this.track = null;
     const lookup = this.o.trackInfo;
     if (!lookup) return;

@@ -1,0 +1,170 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Bridge } from '../../src/app/bridge.js';
+import type { Config } from '../../src/config/config-schema.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import { createLogger } from '../../src/util/logger.js';
+import { makeFlac } from './audio-fixtures.js';
+import { AudioHttpServer } from './audio-http-server.js';
+import { startMosquitto, type MosquittoServer } from './mosquitto-server.js';
+import { startMpd, type MpdServer } from './mpd-server.js';
+import { QconnectService, type SimSession } from './qconnect-service.js';
+import { QobuzApiStub } from './qobuz-api-stub.js';
+
+/**
+ * The whole bridge in this process, built from a config file like the CLI builds it, with real
+ * MPD and real Mosquitto, the simulated Qobuz service (WebSocket), the Qobuz REST stub and its
+ * CDN serving generated FLAC files. Used by the bridge-level scenarios of issues #5 and #6.
+ */
+export interface BridgeHarness {
+  readonly bridge: Bridge;
+  readonly config: Config;
+  readonly mpd: MpdServer;
+  readonly mosquitto: MosquittoServer | null;
+  readonly service: QconnectService;
+  readonly api: QobuzApiStub;
+  readonly cdn: AudioHttpServer;
+  readonly trackIds: number[];
+  readonly logs: string[];
+  readonly playerId: string;
+  readonly playerUuid: string;
+  /** Plays the Qobuz app: POSTs connect-to-qconnect and waits for our renderer to join. */
+  connectApp(opts?: {
+    becomeActive?: boolean;
+  }): Promise<{ sim: SimSession; rendererId: number; jwt: string; jwtApi: string }>;
+  close(): Promise<void>;
+}
+
+export interface BridgeHarnessOptions {
+  /** Length of each generated track, seconds (one Qobuz track each). */
+  readonly trackSeconds?: number[];
+  readonly mqtt?: 'mosquitto' | 'embedded';
+  readonly volume?: { min: number; max: number };
+  readonly heartbeatMs?: number;
+}
+
+/** ciao answers on lo only once loopback is multicast-capable (root here; see test/support/mdns-browser.ts). */
+function loopbackMulticast(): void {
+  try {
+    execFileSync('ip', ['link', 'set', 'lo', 'multicast', 'on'], { stdio: 'ignore' });
+  } catch {
+    // the discovery tests fail loudly on this; the bridge only logs it
+  }
+}
+
+export async function startBridgeHarness(options: BridgeHarnessOptions = {}): Promise<BridgeHarness> {
+  loopbackMulticast();
+  const dir = mkdtempSync(join(tmpdir(), 'qcb-bridge-'));
+  const cdn = new AudioHttpServer();
+  await cdn.start();
+  const api = new QobuzApiStub({ cdn });
+  await api.start();
+  const trackIds: number[] = [];
+  const seconds = options.trackSeconds ?? [4, 4, 4];
+  for (const [i, s] of seconds.entries()) {
+    const id = 5000 + i;
+    const file = await makeFlac({ dir, name: `track-${i}.flac`, seconds: s, frequencyHz: 330 + 110 * i });
+    api.addTrack({
+      id,
+      title: `Track ${i + 1}`,
+      artist: 'Test Artist',
+      album: 'Test Album',
+      durationMs: Math.round(s * 1000),
+      formats: { 6: { file, bitDepth: 16, samplingRateKhz: 44.1 } },
+    });
+    trackIds.push(id);
+  }
+  const service = new QconnectService();
+  await service.start();
+  const mosquitto = options.mqtt === 'embedded' ? null : await startMosquitto();
+  const mpd = await startMpd();
+  const file = join(dir, 'config.json');
+  writeFileSync(
+    file,
+    JSON.stringify({
+      qobuz: {
+        app_id: api.appId,
+        app_secret: api.appSecret,
+        api_base_url: api.baseUrl,
+        allowed_endpoint_hosts: ['127.0.0.1'],
+        max_quality: 'cd',
+      },
+      http: { port: 0, bind: '127.0.0.1', advertise_address: '127.0.0.1' },
+      mdns: { interfaces: ['lo'] },
+      mqtt: mosquitto
+        ? { url: mosquitto.url }
+        : { embedded_port: await (await import('./free-port.js')).freePort() },
+      players: [
+        {
+          id: 'living_room',
+          name: 'Living Room',
+          mpd: { host: mpd.host, port: mpd.port },
+          volume: options.volume ?? { min: 0, max: 100 },
+        },
+      ],
+    }),
+  );
+  const config = loadConfig({ file, env: {} });
+  const logs: string[] = [];
+  const logger = createLogger({
+    level: 'debug',
+    format: 'json',
+    destination: { write: (line: string) => void logs.push(line) },
+  });
+  const bridge = new Bridge({
+    config,
+    logger,
+    version: '0.1.0-test',
+    sessionTuning: {
+      backoffStepsMs: [50, 100, 200],
+      ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
+    },
+  });
+  await bridge.start();
+  const player = config.players[0]!;
+  return {
+    bridge,
+    config,
+    mpd,
+    mosquitto,
+    service,
+    api,
+    cdn,
+    trackIds,
+    logs,
+    playerId: player.id,
+    playerUuid: player.uuid ?? '',
+    async connectApp(o = {}) {
+      const token = service.issueToken();
+      const jwtApi = api.issueJwtApi();
+      const res = await fetch(
+        `http://127.0.0.1:${bridge.httpPort}/devices/${player.uuid}/connect-to-qconnect`,
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            session_id: token.sessionId,
+            jwt_qconnect: { jwt: token.jwt, exp: token.exp, endpoint: token.endpoint },
+            jwt_api: { jwt: jwtApi.jwt, exp: jwtApi.exp, endpoint: api.baseUrl },
+            become_active: o.becomeActive ?? true,
+          }),
+        },
+      );
+      if (res.status !== 200)
+        throw new Error(`connect-to-qconnect answered ${res.status}: ${await res.text()}`);
+      const sim = service.session(token.sessionId);
+      const rendererId = await sim.waitForRenderer(player.uuid ?? '');
+      return { sim, rendererId, jwt: token.jwt, jwtApi: jwtApi.jwt };
+    },
+    async close() {
+      await bridge.stop();
+      await mpd.stop();
+      await mosquitto?.stop();
+      await service.stop();
+      await api.stop();
+      await cdn.stop();
+    },
+  };
+}
