@@ -36,7 +36,12 @@ describe('MpdClient against a real MPD', () => {
       await client.setPlaybackModesOff();
       const st = await mpd.status();
       expect([st.consume, st.random, st.repeat, st.single]).toEqual(['0', '0', '0', '0']);
-      expect(await client.status()).toMatchObject({ consume: false, random: false, repeat: false, single: false });
+      expect(await client.status()).toMatchObject({
+        consume: false,
+        random: false,
+        repeat: false,
+        single: false,
+      });
     } finally {
       await client.close();
     }
@@ -76,7 +81,9 @@ describe('MpdClient against a real MPD', () => {
   it('reports changes made by another client through unfiltered idle', async () => {
     const client = await MpdClient.connect(options());
     try {
-      const seen = new Promise<string>((resolve) => client.events.on('changed', (s) => s === 'mixer' && resolve(s)));
+      const seen = new Promise<string>((resolve) =>
+        client.events.on('changed', (s) => s === 'mixer' && resolve(s)),
+      );
       await mpd.command('setvol 42');
       expect(await seen).toBe('mixer');
     } finally {
@@ -95,7 +102,13 @@ describe('MpdClient with a password', () => {
   });
 
   it('connects twice with the same options although mpd2 deletes the password it is given', async () => {
-    const options: MpdClientOptions = { host: mpd.host, port: mpd.port, password: 'pw secret', timeoutMs: 2000, logger };
+    const options: MpdClientOptions = {
+      host: mpd.host,
+      port: mpd.port,
+      password: 'pw secret',
+      timeoutMs: 2000,
+      logger,
+    };
     for (let i = 0; i < 2; i++) {
       const client = await MpdClient.connect(options);
       expect((await client.status()).state).toBe('stop');
@@ -105,7 +118,9 @@ describe('MpdClient with a password', () => {
   });
 
   it('refuses a wrong password with ERR_MPD_UNREACHABLE', async () => {
-    const err = await rejection(MpdClient.connect({ host: mpd.host, port: mpd.port, password: 'nope', timeoutMs: 2000, logger }));
+    const err = await rejection(
+      MpdClient.connect({ host: mpd.host, port: mpd.port, password: 'nope', timeoutMs: 2000, logger }),
+    );
     expect(isQcbError(err, 'ERR_MPD_UNREACHABLE')).toBe(true);
   });
 });

@@ -32,7 +32,13 @@ describe('FLAC fixtures', () => {
     const bytes = await readFile(file);
     expect(bytes.subarray(0, 4).toString('ascii')).toBe('fLaC');
     await run('/usr/bin/flac', ['--test', '--silent', file]);
-    const { stdout } = await run('/usr/bin/metaflac', ['--show-sample-rate', '--show-bps', '--show-channels', '--show-total-samples', file]);
+    const { stdout } = await run('/usr/bin/metaflac', [
+      '--show-sample-rate',
+      '--show-bps',
+      '--show-channels',
+      '--show-total-samples',
+      file,
+    ]);
     expect(stdout.trim().split('\n')).toEqual(['96000', '24', '2', '96000']);
   });
 

@@ -204,7 +204,10 @@ describe('MpdPlayer when MPD crashes (issue #5)', () => {
     expect(Math.abs(elapsed(st) * 1000 - lostAt)).toBeLessThan(1000);
     expect(st.volume).toBe('40');
     const queue = await mpd.command('playlistinfo');
-    expect(queue.match(/^file: .*$/gm)).toEqual([`file: ${cdn.url(path(TRACK))}`, `file: ${cdn.url(path(OTHER))}`]);
+    expect(queue.match(/^file: .*$/gm)).toEqual([
+      `file: ${cdn.url(path(TRACK))}`,
+      `file: ${cdn.url(path(OTHER))}`,
+    ]);
     expect(p.snapshot()).toMatchObject({ available: true, current: TRACK, status: 'playing' });
   });
 
@@ -237,7 +240,10 @@ describe('MpdPlayer when MPD crashes (issue #5)', () => {
       expect((await mpd.status()).volume).toBe('30');
       expect(p.snapshot().volumePercent).toBe(30);
     } finally {
-      const alive = await mpd.command('ping').then(() => true, () => false);
+      const alive = await mpd.command('ping').then(
+        () => true,
+        () => false,
+      );
       if (!alive) await mpd.restart();
     }
   });

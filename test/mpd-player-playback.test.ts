@@ -29,7 +29,10 @@ beforeAll(async () => {
   cdn.add(path(SHORT_A), await makeFlac({ dir, name: 'a.flac', seconds: 2 }));
   cdn.add(path(SHORT_B), await makeFlac({ dir, name: 'b.flac', seconds: 2, frequencyHz: 660 }));
   cdn.add(path(SHORT_C), await makeFlac({ dir, name: 'c.flac', seconds: 2, frequencyHz: 880 }));
-  cdn.add(path(LONG), await makeFlac({ dir, name: 'long.flac', seconds: 8, sampleRate: 48_000, bitDepth: 24 }));
+  cdn.add(
+    path(LONG),
+    await makeFlac({ dir, name: 'long.flac', seconds: 8, sampleRate: 48_000, bitDepth: 24 }),
+  );
 });
 
 afterEach(async () => {
@@ -180,7 +183,10 @@ describe('MpdPlayer playback on a real MPD (issue #5)', () => {
     await p.setNext(SHORT_C);
     const after = await mpd.command('playlistinfo');
     expect(after).not.toContain(cdn.url(path(SHORT_B)));
-    expect(after.match(/^file: .*$/gm)).toEqual([`file: ${cdn.url(path(SHORT_A))}`, `file: ${cdn.url(path(SHORT_C))}`]);
+    expect(after.match(/^file: .*$/gm)).toEqual([
+      `file: ${cdn.url(path(SHORT_A))}`,
+      `file: ${cdn.url(path(SHORT_C))}`,
+    ]);
     expect(/Id: (\d+)/.exec(after)?.[1]).toBe(currentId);
     expect((await mpd.status()).state).toBe('play');
     expect(await nextEvent(p, 'trackStarted')).toEqual([SHORT_C]);

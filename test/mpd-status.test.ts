@@ -63,7 +63,9 @@ describe('MPD status parsing', () => {
   });
 
   it('splits playlistinfo into songs and reads the addid reply', () => {
-    const songs = parseSongs('file: http://a/1.flac\nPos: 0\nId: 7\nduration: 2.000\nfile: http://a/2.flac\nPos: 1\nId: 8');
+    const songs = parseSongs(
+      'file: http://a/1.flac\nPos: 0\nId: 7\nduration: 2.000\nfile: http://a/2.flac\nPos: 1\nId: 8',
+    );
     expect(songs).toEqual([
       { file: 'http://a/1.flac', id: 7, pos: 0, durationSec: 2 },
       { file: 'http://a/2.flac', id: 8, pos: 1, durationSec: null },

@@ -3,7 +3,14 @@ import type { Logger } from 'pino';
 import { QcbError, errorMessage } from '../core/qcb-error.js';
 import { withTimeout } from '../util/abortable-sleep.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
-import { parseAddId, parseSongs, parseStatus, redactUrls, type MpdSong, type MpdStatus } from './mpd-status.js';
+import {
+  parseAddId,
+  parseSongs,
+  parseStatus,
+  redactUrls,
+  type MpdSong,
+  type MpdStatus,
+} from './mpd-status.js';
 
 /**
  * The one file that touches `mpd-api` (mpd-notes.md): a small typed facade over one
@@ -65,20 +72,28 @@ export class MpdClient {
   /** Connects and authenticates; rejects with ERR_MPD_UNREACHABLE or ERR_MPD_TIMEOUT. */
   static async connect(options: MpdClientOptions): Promise<MpdClient> {
     // mpd2 deletes `password` from the object it is given: a fresh one per connect.
-    const config: { host: string; port: number; password?: string } = { host: options.host, port: options.port };
+    const config: { host: string; port: number; password?: string } = {
+      host: options.host,
+      port: options.port,
+    };
     if (options.password) config.password = options.password;
     const pending = mpdApi.connect(config);
     let timedOut = false;
     try {
       const client = await withTimeout(pending, options.timeoutMs, () => {
         timedOut = true;
-        return new QcbError('ERR_MPD_TIMEOUT', `MPD ${options.host}:${options.port} did not answer within ${options.timeoutMs} ms`);
+        return new QcbError(
+          'ERR_MPD_TIMEOUT',
+          `MPD ${options.host}:${options.port} did not answer within ${options.timeoutMs} ms`,
+        );
       });
       return new MpdClient(client, options);
     } catch (err) {
       if (timedOut) pending.then((late) => late.disconnect()).catch(() => {});
       if (err instanceof QcbError) throw err;
-      throw new QcbError('ERR_MPD_UNREACHABLE', `MPD ${options.host}:${options.port}: ${errorMessage(err)}`, { cause: err });
+      throw new QcbError('ERR_MPD_UNREACHABLE', `MPD ${options.host}:${options.port}: ${errorMessage(err)}`, {
+        cause: err,
+      });
     }
   }
 
@@ -89,7 +104,9 @@ export class MpdClient {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#markClosed();
-    await withTimeout(this.#client.disconnect(), 500, () => new Error('disconnect timeout')).catch(() => this.#client.socket.destroy());
+    await withTimeout(this.#client.disconnect(), 500, () => new Error('disconnect timeout')).catch(() =>
+      this.#client.socket.destroy(),
+    );
   }
 
   status(): Promise<MpdStatus> {
@@ -157,7 +174,10 @@ export class MpdClient {
     try {
       const reply = Promise.race([this.#client.sendCommand(line), this.#whenClosed]);
       return await withTimeout(reply, this.#options.timeoutMs, () => {
-        return new QcbError('ERR_MPD_TIMEOUT', `MPD did not answer ${name} within ${this.#options.timeoutMs} ms`);
+        return new QcbError(
+          'ERR_MPD_TIMEOUT',
+          `MPD did not answer ${name} within ${this.#options.timeoutMs} ms`,
+        );
       });
     } catch (err) {
       if (err instanceof QcbError) {

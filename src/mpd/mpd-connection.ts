@@ -79,7 +79,10 @@ export class MpdConnection {
       this.#adopt(client);
       return true;
     } catch (err) {
-      this.#options.logger.debug({ err: errorMessage(err), attempt: this.#backoff.attempts }, 'mpd connect failed');
+      this.#options.logger.debug(
+        { err: errorMessage(err), attempt: this.#backoff.attempts },
+        'mpd connect failed',
+      );
       return false;
     }
   }

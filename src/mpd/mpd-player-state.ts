@@ -118,10 +118,15 @@ export class MpdPlayerState {
         this.bufferFromSec = null;
         this.currentStarted = true;
       }
-    } else if (this.#lastElapsed && elapsed <= this.#lastElapsed.sec && nowMs - this.#lastElapsed.at >= STALL_AFTER_MS) {
+    } else if (
+      this.#lastElapsed &&
+      elapsed <= this.#lastElapsed.sec &&
+      nowMs - this.#lastElapsed.at >= STALL_AFTER_MS
+    ) {
       this.bufferFromSec = elapsed;
     }
-    if (!this.#lastElapsed || elapsed !== this.#lastElapsed.sec) this.#lastElapsed = { sec: elapsed, at: nowMs };
+    if (!this.#lastElapsed || elapsed !== this.#lastElapsed.sec)
+      this.#lastElapsed = { sec: elapsed, at: nowMs };
   }
 
   #observeFormat(audio: AudioFormat | null): AudioFormat | null {

@@ -1,5 +1,12 @@
 import type { Logger } from 'pino';
-import type { LoadOptions, PlayableItem, Player, PlayerEvents, PlayerSnapshot, StreamUrlFor } from '../core/player.js';
+import type {
+  LoadOptions,
+  PlayableItem,
+  Player,
+  PlayerEvents,
+  PlayerSnapshot,
+  StreamUrlFor,
+} from '../core/player.js';
 import { QcbError, errorMessage, isQcbError } from '../core/qcb-error.js';
 import { SerialQueue } from '../util/serial-queue.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
@@ -54,7 +61,8 @@ export class MpdPlayer implements Player {
     if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535) {
       throw new QcbError('ERR_CONFIG_INVALID', `MpdPlayer: port must be 1-65535, got ${options.port}`);
     }
-    if (typeof options.urlFor !== 'function') throw new QcbError('ERR_CONFIG_INVALID', 'MpdPlayer: urlFor is required');
+    if (typeof options.urlFor !== 'function')
+      throw new QcbError('ERR_CONFIG_INVALID', 'MpdPlayer: urlFor is required');
     this.#log = options.logger.child({ module: 'mpd', mpd: `${options.host}:${options.port}` });
     this.events = new TypedEmitter<PlayerEvents>((err, event) =>
       this.#log.error({ err: errorMessage(err), event }, 'player listener threw'),
@@ -144,7 +152,8 @@ export class MpdPlayer implements Player {
       'play',
       async (client) => {
         if (!this.#window.current) return;
-        if (this.#state.pendingStartMs !== null) return this.#startCurrent(client, this.#state.pendingStartMs);
+        if (this.#state.pendingStartMs !== null)
+          return this.#startCurrent(client, this.#state.pendingStartMs);
         const st = await client.status();
         if (st.state === 'pause') await client.pause(false);
         else if (st.state === 'stop') {
@@ -160,7 +169,8 @@ export class MpdPlayer implements Player {
     return this.#command(
       'pause',
       async (client) => {
-        if (this.#state.pendingStartMs === null && (await client.status()).state === 'play') await client.pause(true);
+        if (this.#state.pendingStartMs === null && (await client.status()).state === 'play')
+          await client.pause(true);
       },
       () => this.#resume === 'play' && this.#offline('pause'),
     );
@@ -249,7 +259,11 @@ export class MpdPlayer implements Player {
   }
 
   /** Runs a command in the serial queue; while MPD is away it only updates what a reconnect restores. */
-  #command(name: string, online: (client: MpdClient) => Promise<void>, offline: () => unknown): Promise<void> {
+  #command(
+    name: string,
+    online: (client: MpdClient) => Promise<void>,
+    offline: () => unknown,
+  ): Promise<void> {
     return this.#queue.run(async () => {
       const client = this.#connection.client;
       if (client && this.#available) {
@@ -263,7 +277,10 @@ export class MpdPlayer implements Player {
             await this.#sync(client, true).catch(() => {});
             throw err;
           }
-          this.#log.warn({ command: name, err: errorMessage(err) }, 'mpd lost during a command; kept for the reconnect');
+          this.#log.warn(
+            { command: name, err: errorMessage(err) },
+            'mpd lost during a command; kept for the reconnect',
+          );
         }
       }
       offline();
@@ -312,10 +329,12 @@ export class MpdPlayer implements Player {
 
   #onConnected(client: MpdClient): void {
     this.#watcher.attach(client);
-    this.#queue.run(() => this.#restore(client)).catch((err: unknown) => {
-      this.#log.warn({ err: errorMessage(err) }, 'mpd restore failed; reconnecting');
-      void client.close();
-    });
+    this.#queue
+      .run(() => this.#restore(client))
+      .catch((err: unknown) => {
+        this.#log.warn({ err: errorMessage(err) }, 'mpd restore failed; reconnecting');
+        void client.close();
+      });
   }
 
   /** After (re)connecting: our volume, our window, and playback where it was at the loss. */
@@ -324,11 +343,13 @@ export class MpdPlayer implements Player {
     const s = this.#state;
     await client.setPlaybackModesOff();
     const st = await client.status();
-    if (st.volume !== null && s.mpdVolume !== null && st.volume !== s.mpdVolume) await client.setVol(s.mpdVolume);
+    if (st.volume !== null && s.mpdVolume !== null && st.volume !== s.mpdVolume)
+      await client.setVol(s.mpdVolume);
     if (this.#window.current) {
       const wantPlay = this.#resume === 'play';
       const drift = Math.abs((st.elapsedSec ?? 0) * 1000 - s.positionMs);
-      const adopted = (st.state === 'play') === wantPlay && drift < 3000 && (await this.#window.adopt(client, st));
+      const adopted =
+        (st.state === 'play') === wantPlay && drift < 3000 && (await this.#window.adopt(client, st));
       if (!adopted) {
         const positionMs = s.positionMs;
         s.resetTrack();
@@ -352,7 +373,13 @@ export class MpdPlayer implements Player {
     if (!this.#available) return;
     const s = this.#state;
     const paused = s.pendingStartMs !== null || s.status === 'paused';
-    const resume: Resume = !this.#window.current ? 'none' : s.status === 'playing' ? 'play' : paused ? 'pause' : 'none';
+    const resume: Resume = !this.#window.current
+      ? 'none'
+      : s.status === 'playing'
+        ? 'play'
+        : paused
+          ? 'pause'
+          : 'none';
     if (s.pendingStartMs !== null) s.positionMs = s.pendingStartMs;
     s.freeze(Date.now());
     this.#available = false;

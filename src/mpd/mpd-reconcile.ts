@@ -29,7 +29,12 @@ export interface ReconcileContext {
 }
 
 /** Folds MPD's status into `state` and `window` and returns the facts to emit, in order. */
-export async function reconcile({ client, window, state: s, logger }: ReconcileContext): Promise<PlayerFact[]> {
+export async function reconcile({
+  client,
+  window,
+  state: s,
+  logger,
+}: ReconcileContext): Promise<PlayerFact[]> {
   let st = await client.status();
   const cur = window.current;
   const next = window.next;
@@ -42,7 +47,10 @@ export async function reconcile({ client, window, state: s, logger }: ReconcileC
     // next (Player.itemFailed), so MPD must not play on by itself.
     await client.stop();
     st = await client.status();
-    failed = { item: cur.item, reason: failed?.item === cur.item ? failed.reason : 'MPD could not open it and skipped past it' };
+    failed = {
+      item: cur.item,
+      reason: failed?.item === cur.item ? failed.reason : 'MPD could not open it and skipped past it',
+    };
   } else if (onNext && (st.state !== 'stop' || failed?.item === next.item)) {
     const finished = window.advance();
     // Drop the finished entry so nothing stale stays in MPD's queue (or its state file).
@@ -57,7 +65,10 @@ export async function reconcile({ client, window, state: s, logger }: ReconcileC
     s.currentFailed = true;
     s.bufferFromSec = null;
     const { item, reason } = failed;
-    logger.warn({ queueItemId: item.queueItemId, trackId: item.trackId, reason }, 'mpd could not play an item');
+    logger.warn(
+      { queueItemId: item.queueItemId, trackId: item.trackId, reason },
+      'mpd could not play an item',
+    );
     facts.push({ type: 'itemFailed', item, reason });
   }
 
@@ -91,7 +102,8 @@ async function readError(
   if (entry) return { item: entry.item, reason };
   // No URL in it (e.g. "Decoder failed to seek"): it is about the song MPD stopped on.
   const cur = window.current;
-  if (cur && st.state === 'stop' && cur.songId !== null && st.songId === cur.songId) return { item: cur.item, reason };
+  if (cur && st.state === 'stop' && cur.songId !== null && st.songId === cur.songId)
+    return { item: cur.item, reason };
   logger.debug({ error: reason }, 'mpd error about an entry not in the window');
   return null;
 }
