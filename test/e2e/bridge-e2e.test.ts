@@ -1,0 +1,228 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeFlac } from '../support/audio-fixtures.js';
+import { AudioHttpServer } from '../support/audio-http-server.js';
+import { MdnsBrowser, type DiscoveredService } from '../support/mdns-browser.js';
+import { connectProbe, startMosquitto, type MosquittoServer, type MqttProbe } from '../support/mosquitto-server.js';
+import { startMpd, type MpdServer } from '../support/mpd-server.js';
+import { QconnectService, type SimSession } from '../support/qconnect-service.js';
+import { QobuzApiStub } from '../support/qobuz-api-stub.js';
+import { SimRenderer } from '../support/sim-renderer.js';
+
+/**
+ * Issue #8: the product as a user meets it. The bridge runs as a child process from its CLI
+ * with a config file; a simulated Qobuz app finds it over mDNS (on loopback), calls its HTTP
+ * endpoints through the advertised path, connects it, and drives a session while MPD, the
+ * Qobuz service and MQTT must tell the same story at every step.
+ */
+const DURATIONS = [5, 6, 7]; // distinct lengths let MPD's `duration` name the item it plays
+const NAME = `E2E Speaker ${randomUUID().slice(0, 6)}`;
+const UUID = randomUUID();
+
+let cdn: AudioHttpServer;
+let api: QobuzApiStub;
+let service: QconnectService;
+let mosquitto: MosquittoServer;
+let mpd: MpdServer;
+let probe: MqttProbe;
+let browser: MdnsBrowser;
+let bridge: ChildProcess;
+let stderr = '';
+let exit: Promise<number | null>;
+let found: DiscoveredService;
+let base: string;
+let sim: SimSession;
+let rid: number;
+const tokens: string[] = [];
+const trackIds: number[] = [];
+const B = 'qobuz-connect/living_room';
+
+beforeAll(async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'qcb-e2e-'));
+  cdn = new AudioHttpServer();
+  await cdn.start();
+  api = new QobuzApiStub({ cdn });
+  await api.start();
+  for (const [i, seconds] of DURATIONS.entries()) {
+    const file = await makeFlac({ dir, name: `t${i}.flac`, seconds, frequencyHz: 440 + 100 * i });
+    api.addTrack({ id: 7000 + i, title: `Song ${i + 1}`, artist: 'E2E', album: 'Proof', durationMs: seconds * 1000, formats: { 6: { file, bitDepth: 16, samplingRateKhz: 44.1 } } });
+    trackIds.push(7000 + i);
+  }
+  service = new QconnectService();
+  await service.start();
+  mosquitto = await startMosquitto();
+  mpd = await startMpd();
+  probe = await connectProbe(mosquitto.url);
+  await probe.subscribe(`${B}/#`, 'qobuz-connect/bridge/#');
+  browser = await MdnsBrowser.open();
+  const config = join(dir, 'config.yaml');
+  writeFileSync(
+    config,
+    [
+      'qobuz:',
+      `  app_id: "${api.appId}"`,
+      `  app_secret: "${api.appSecret}"`,
+      `  api_base_url: ${api.baseUrl}`,
+      '  allowed_endpoint_hosts: ["127.0.0.1"]',
+      '  max_quality: cd',
+      'http: { port: 0, bind: 127.0.0.1, advertise_address: 127.0.0.1 }',
+      'mdns: { interfaces: [lo] }',
+      `mqtt: { url: "${mosquitto.url}" }`,
+      'players:',
+      '  - id: living_room',
+      `    name: ${NAME}`,
+      `    uuid: ${UUID}`,
+      `    mpd: { host: 127.0.0.1, port: ${mpd.port} }`,
+    ].join('\n'),
+  );
+  bridge = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--config', config], {
+    env: { ...process.env, LOG_LEVEL: 'debug', LOG_FORMAT: 'json' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  bridge.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  exit = new Promise((resolve) => bridge.on('exit', (code) => resolve(code)));
+}, 60_000);
+
+afterAll(async () => {
+  if (bridge.exitCode === null) bridge.kill('SIGKILL');
+  await browser?.close();
+  await probe?.end();
+  await mpd?.stop();
+  await mosquitto?.stop();
+  await service?.stop();
+  await api?.stop();
+  await cdn?.stop();
+});
+
+/** MPD's view: its state and which item it plays (named by its duration). */
+async function mpdView(): Promise<{ state: string; item: number | null }> {
+  const s = await mpd.status();
+  const item = s.duration ? DURATIONS.indexOf(Math.round(Number(s.duration))) : -1;
+  return { state: { play: 'playing', pause: 'paused', stop: 'stopped' }[s.state ?? 'stop'] ?? '?', item: item < 0 ? null : item };
+}
+
+function qobuzView(): { state: string; item: number | null } {
+  const r = sim.renderers().find((x) => x.rendererId === rid)?.lastState;
+  if (!r) return { state: '?', item: null };
+  const state = r.playingState === 2 ? 'playing' : r.playingState === 3 ? 'paused' : 'stopped';
+  return { state, item: r.currentQueueItemId < 0 ? null : r.currentQueueItemId };
+}
+
+function mqttView(): { state: string; item: number | null } {
+  const last = probe.messages.filter((m) => m.topic === `${B}/state`).at(-1);
+  if (!last) return { state: '?', item: null };
+  const s = JSON.parse(last.payload) as { state: string; queue: { index: number | null } };
+  return { state: s.state, item: s.queue.index };
+}
+
+/** At every step: MPD reaches the expected picture, then Qobuz and MQTT agree within 500 ms. */
+async function viewsAgree(expected: { state: string; item: number | null }, mpdTimeoutMs = 4000): Promise<void> {
+  const mpdDeadline = Date.now() + mpdTimeoutMs;
+  for (;;) {
+    const v = await mpdView();
+    if (v.state === expected.state && (expected.state === 'stopped' || v.item === expected.item)) break;
+    if (Date.now() > mpdDeadline) throw new Error(`MPD shows ${JSON.stringify(v)}, expected ${JSON.stringify(expected)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const deadline = Date.now() + 500;
+  for (;;) {
+    const q = qobuzView();
+    const m = mqttView();
+    const ok = (v: { state: string; item: number | null }) => v.state === expected.state && (expected.state === 'stopped' || v.item === expected.item);
+    if (ok(q) && ok(m)) return;
+    if (Date.now() > deadline) throw new Error(`within 500 ms of MPD: Qobuz ${JSON.stringify(q)}, MQTT ${JSON.stringify(m)}, expected ${JSON.stringify(expected)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('the bridge end to end (issue #8)', () => {
+  it('is found over mDNS, connected through its advertised endpoints, plays a session with MPD, Qobuz and MQTT agreeing at every step, and shuts down cleanly', async () => {
+    // Step 1: found over mDNS with the TXT records of the protocol.
+    found = await browser.waitFor(
+      'our service',
+      () => browser.services().find((s) => s.txt.Name === NAME && s.port && s.addresses.length > 0),
+      20_000,
+      async () => {
+        await browser.browse();
+        for (const s of browser.services()) if (s.txt.Name === NAME) await browser.resolve(s.fqdn);
+      },
+    );
+    expect(found.txt).toMatchObject({ path: `/devices/${UUID}`, type: 'SPEAKER', device_uuid: UUID });
+    expect(Number(found.txt.sdk_version?.split('.')[1])).toBeGreaterThanOrEqual(9);
+    expect(found.addresses).toContain('127.0.0.1');
+    base = `http://127.0.0.1:${found.port}${found.txt.path}`;
+
+    // Step 2: the app's three calls through the advertised path; the session is joined.
+    const display = (await (await fetch(`${base}/get-display-info`)).json()) as Record<string, unknown>;
+    expect(display).toMatchObject({ friendly_name: NAME, serial_number: UUID, type: 'SPEAKER', max_audio_quality: 'CD' });
+    const info = (await (await fetch(`${base}/get-connect-info`)).json()) as Record<string, unknown>;
+    expect(info).toEqual({ current_session_id: '', app_id: api.appId });
+    const token = service.issueToken();
+    const jwtApi = api.issueJwtApi();
+    tokens.push(token.jwt, jwtApi.jwt);
+    const res = await fetch(`${base}/connect-to-qconnect`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ session_id: token.sessionId, jwt_qconnect: { jwt: token.jwt, exp: token.exp, endpoint: token.endpoint }, jwt_api: { ...jwtApi, endpoint: api.baseUrl } }),
+    });
+    expect(await res.json()).toEqual({ success: true });
+    sim = service.session(token.sessionId);
+    rid = await sim.waitForRenderer(UUID);
+    await sim.waitFor(() => sim.activeRendererId === rid, { what: 'our renderer active' });
+    const after = (await (await fetch(`${base}/get-connect-info`)).json()) as Record<string, unknown>;
+    expect(after.current_session_id).toBe(token.sessionId);
+
+    // Step 3: play, seek, volume, track end, pause from HA, hand-over and back, stop.
+    sim.loadQueue(trackIds);
+    sim.jump(0, { playing: true });
+    await viewsAgree({ state: 'playing', item: 0 });
+
+    sim.seek(2000);
+    await mpd.waitForStatus((s) => Math.abs(Number(s.elapsed) - 2) < 0.25);
+    await viewsAgree({ state: 'playing', item: 0 });
+
+    sim.setVolume(40);
+    await mpd.waitForStatus((s) => s.volume === '40');
+    await probe.waitFor((m) => m.topic === `${B}/state` && JSON.parse(m.payload).volume === 40);
+
+    sim.seek(4200); // 0.8 s before the end of track 1
+    await viewsAgree({ state: 'playing', item: 1 }, 5000);
+
+    await probe.publish(`${B}/set`, JSON.stringify({ action: 'pause' }));
+    await viewsAgree({ state: 'paused', item: 1 });
+
+    const other = await SimRenderer.connect({ endpoint: service.endpoint, jwt: service.issueToken({ sessionId: sim.sessionId }).jwt, sessionId: sim.sessionId, deviceUuid: randomUUID(), name: 'Phone' });
+    sim.pickRenderer(other.rendererId);
+    await sim.waitFor(() => sim.activeRendererId === other.rendererId, { what: 'phone active' });
+    other.reportState({ playing: 'PLAYING', positionMs: 1000, queueItemId: 2, durationMs: 7000 });
+    await mpd.waitForStatus((s) => s.state === 'pause');
+    await probe.waitFor((m) => m.topic === `${B}/state` && JSON.parse(m.payload).qobuz_session === 'connected');
+
+    sim.pickRenderer(rid);
+    await viewsAgree({ state: 'playing', item: 2 });
+    await other.close();
+
+    sim.stop();
+    await viewsAgree({ state: 'stopped', item: null });
+
+    // Step 4: SIGTERM while playing: exit 0 within 5 s, MQTT offline, mDNS goodbyes, MPD paused not cleared.
+    sim.jump(0, { playing: true });
+    await mpd.waitForStatus((s) => s.state === 'play');
+    const t0 = Date.now();
+    bridge.kill('SIGTERM');
+    expect(await exit).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    const status = await mpd.status();
+    expect(status.state).not.toBe('play');
+    expect(Number(status.playlistlength)).toBeGreaterThan(0);
+    await probe.waitFor((m) => m.topic === 'qobuz-connect/bridge/state' && m.payload.includes('offline'));
+    await browser.waitForGoodbyes([found.instance]);
+    expect(sim.renderers().find((r) => r.rendererId === rid)?.lastState?.playingState).not.toBe(2);
+    expect(stderr.length).toBeGreaterThan(1000);
+    for (const secret of [...tokens, api.appSecret]) expect(stderr.includes(secret), 'a secret reached the log').toBe(false);
+  }, 90_000);
+});
