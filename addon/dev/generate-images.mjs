@@ -2,7 +2,10 @@
 // three connect waves, on a dark rounded tile. Home Assistant shows icon.png in the add-on
 // store and logo.png on the add-on page. Run: node addon/dev/generate-images.mjs
 // A tiny PNG encoder (RGBA, 8 bit, filter 0) on node:zlib: no image library needed.
+import { Buffer } from 'node:buffer';
 import { writeFileSync } from 'node:fs';
+import process from 'node:process';
+import { URL } from 'node:url';
 import { deflateSync } from 'node:zlib';
 
 const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {

@@ -1,0 +1,33 @@
+# qobuz-connect-bridge for plain Docker (README "Docker"). Build from the repository root:
+#   docker build -t qobuz-connect-bridge .
+# Run with host networking (mDNS must reach the LAN; see docker-compose.example.yml):
+#   docker run -d --network host -v "$PWD/config:/config" qobuz-connect-bridge
+# The config is read from /config/config.yaml (start from config.example.yaml).
+# The Home Assistant add-on has its own image: addon/Dockerfile.
+
+# --- build: full npm ci (TypeScript is a dev dependency), compile, then drop dev deps ------
+FROM node:20-slim AS build
+WORKDIR /build
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
+# No dependency has an install script; --ignore-scripts keeps it that way.
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY proto/ ./proto/
+COPY scripts/copy-generated.mjs scripts/generate-proto.mjs ./scripts/
+COPY src/ ./src/
+RUN npm run build && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
+
+# --- run --------------------------------------------------------------------------------
+FROM node:20-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build /build/package.json ./
+COPY --from=build /build/node_modules/ ./node_modules/
+COPY --from=build /build/dist/ ./dist/
+COPY config.schema.json config.example.yaml LICENSE ./
+# The node image's unprivileged user; the bridge needs no privileged port (8689, 1883).
+USER node
+# 8689/tcp: Qobuz app calls and MPD stream redirects; 1883/tcp: the embedded MQTT broker
+# (only without mqtt.url); mDNS uses 5353/udp. With --network host these are informative.
+EXPOSE 8689/tcp 1883/tcp
+ENTRYPOINT ["node", "dist/src/main.js"]
+CMD ["--config", "/config/config.yaml"]
