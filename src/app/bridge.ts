@@ -27,7 +27,15 @@ export interface BridgeOptions {
   readonly logger: Logger;
   readonly version: string;
   /** Heartbeat and link tuning for tests and benches. */
-  readonly sessionTuning?: { readonly heartbeatMs?: number; readonly backoffStepsMs?: readonly number[] };
+  readonly sessionTuning?: SessionTuning;
+}
+
+/** Timings of each player's session (defaults: the protocol's own, §3 and §5.7). */
+export interface SessionTuning {
+  readonly heartbeatMs?: number;
+  readonly backoffStepsMs?: readonly number[];
+  readonly pingIntervalMs?: number;
+  readonly deadAfterMs?: number;
 }
 
 export const MODEL = 'MPD';

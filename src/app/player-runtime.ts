@@ -13,7 +13,7 @@ import { StreamUrlResolver } from '../qobuz/stream-url-resolver.js';
 import { JwtApiToken, UserAuthToken } from '../qobuz/token-provider.js';
 import { registerSecret } from '../util/redactor.js';
 import type { BridgeMetrics } from './bridge-metrics.js';
-import { BRAND, MODEL } from './bridge.js';
+import { BRAND, MODEL, type SessionTuning } from './bridge.js';
 import { PlayerSession, uuidBytes } from './player-session.js';
 
 /**
@@ -30,7 +30,7 @@ export interface PlayerRuntimeOptions {
   readonly publisher: () => StatePublisher | null;
   readonly version: string;
   readonly logger: Logger;
-  readonly tuning?: { readonly heartbeatMs?: number; readonly backoffStepsMs?: readonly number[] };
+  readonly tuning?: SessionTuning;
 }
 
 export class PlayerRuntime {
@@ -88,7 +88,11 @@ export class PlayerRuntime {
       onQueueItems: (items) => options.tokens.retain(p.id, new Set(items.map((i) => i.queueItemId))),
       logger,
       ...(options.tuning?.heartbeatMs ? { heartbeatMs: options.tuning.heartbeatMs } : {}),
-      ...(options.tuning?.backoffStepsMs ? { link: { backoffStepsMs: options.tuning.backoffStepsMs } } : {}),
+      link: {
+        ...(options.tuning?.backoffStepsMs ? { backoffStepsMs: options.tuning.backoffStepsMs } : {}),
+        ...(options.tuning?.pingIntervalMs ? { pingIntervalMs: options.tuning.pingIntervalMs } : {}),
+        ...(options.tuning?.deadAfterMs ? { deadAfterMs: options.tuning.deadAfterMs } : {}),
+      },
       onLinkEvent: (event, count) => {
         if (event === 'reconnect') options.metrics.reconnects.inc({ player: p.id }, count);
         else options.metrics.frames.inc({ player: p.id, direction: event === 'frames_in' ? 'in' : 'out' }, count);

@@ -44,6 +44,9 @@ export interface BridgeHarnessOptions {
   readonly mqtt?: 'mosquitto' | 'embedded';
   readonly volume?: { min: number; max: number };
   readonly heartbeatMs?: number;
+  /** Link keepalive (defaults here: ping every 1 s, dead after 3 s, so faults show quickly). */
+  readonly pingIntervalMs?: number;
+  readonly deadAfterMs?: number;
 }
 
 /** ciao answers on lo only once loopback is multicast-capable (root here; see test/support/mdns-browser.ts). */
