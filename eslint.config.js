@@ -32,6 +32,7 @@ export default tseslint.config(
     },
   },
   { files: ['test/**/*.ts', 'bench/**/*.ts', 'scripts/**', 'src/main.ts'], rules: { 'no-console': 'off' } },
+  { files: ['scripts/**/*.mjs', 'eslint.config.js'], languageOptions: { globals: { process: 'readonly', console: 'readonly' } } },
   layer('util', ['core', 'app', ...adapters], 'util knows no domain: it imports nothing from src/ but util'),
   layer('core', ['app', ...adapters], 'core is pure: it imports only util'),
   ...adapters.map((a) =>

@@ -1,3 +1,4 @@
+import Long from 'long';
 import { describe, expect, it } from 'vitest';
 import { decodeFrames, messagesOf } from '../src/protocol/frame-codec.js';
 import { frameToJson } from '../src/protocol/frame-json.js';
@@ -25,7 +26,7 @@ function decodesOrFailsCleanly(bytes: Uint8Array): 'ok' | 'error' {
     }
     return 'ok';
   } catch (err) {
-    if (!(err instanceof ProtocolError)) throw new Error(`non-protocol error for ${Buffer.from(bytes).toString('hex')}: ${String(err)}`);
+    if (!(err instanceof ProtocolError)) throw new Error(`non-protocol error for ${Buffer.from(bytes).toString('hex')}: ${String(err)}`, { cause: err });
     return 'error';
   }
 }
@@ -38,7 +39,7 @@ function validFrames(): Uint8Array[] {
     w.payload([message(41, { playing_state: 2, current_position: 61_000, queue_version: { major: 4 }, current_track: { queue_item_id: 2, track_id: 123456 }, next_track: { queue_item_id: 3, track_id: 654321 } })]),
     w.payload([
       message(90, { queue_version: { major: 9, minor: 1 }, tracks: [{ queue_item_id: 0, track_id: 1 }, { queue_item_id: 1, track_id: 2 }], shuffle_mode: true, shuffled_track_indexes: [1, 0] }),
-      message(82, { renderer_id: 7, status: 1, player_state: { playing_state: 2, buffer_state: 2, current_position: { timestamp: 1_766_125_180_000, value: 3000 }, duration: 200_000, current_queue_item_id: 1 } }),
+      message(82, { renderer_id: 7, status: 1, player_state: { playing_state: 2, buffer_state: 2, current_position: { timestamp: Long.fromNumber(1_766_125_180_000, true), value: 3000 }, duration: 200_000, current_queue_item_id: 1 } }),
     ]),
     w.disconnect(true),
     w.error(5, 'bad'),

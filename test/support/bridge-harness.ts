@@ -100,10 +100,12 @@ export async function startBridgeHarness(options: BridgeHarnessOptions = {}): Pr
       mqtt: mosquitto
         ? { url: mosquitto.url }
         : { embedded_port: await (await import('./free-port.js')).freePort() },
+      // A fresh uuid and name per harness: test files run side by side on the same loopback mDNS.
       players: [
         {
           id: 'living_room',
-          name: 'Living Room',
+          name: `Living Room ${randomUUID().slice(0, 8)}`,
+          uuid: randomUUID(),
           mpd: { host: mpd.host, port: mpd.port },
           volume: options.volume ?? { min: 0, max: 100 },
         },

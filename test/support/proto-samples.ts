@@ -11,7 +11,10 @@ export const PROTO_PATH = fileURLToPath(new URL('../../proto/qconnect.proto', im
 let root: protobuf.Root | undefined;
 export function protoRoot(): protobuf.Root {
   // keepCase: field names as on the wire, like the generated module (pbjs --keep-case).
-  root ??= protobuf.parse(readFileSync(PROTO_PATH, 'utf8'), { keepCase: true }).root.resolveAll();
+  if (!root) {
+    root = protobuf.parse(readFileSync(PROTO_PATH, 'utf8'), { keepCase: true }).root;
+    root.resolveAll();
+  }
   return root;
 }
 
