@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { joinEnvelope } from '../src/protocol/frame-codec.js';
 import type { MessageBodies } from '../src/protocol/message-types.js';
 import * as rm from '../src/protocol/renderer-messages.js';
@@ -611,6 +611,21 @@ describe('connections and misbehaviour', () => {
     expect(await a.ping(1000)).toBe(true);
     a.send([rm.askForQueueState(null)]);
     await a.waitForMessage(90);
+  });
+
+  it('keeps its own timers real when the test fakes them', async () => {
+    const a = await sim.join(1, { autoRespond: false });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'setInterval', 'Date'] });
+    try {
+      sim.session.setAnswerDelay(30);
+      a.send([rm.askForQueueState(null)]);
+      await a.waitForMessage(90, { timeoutMs: 2000 });
+      await expect(sim.session.waitFor(() => false, { timeoutMs: 20, what: 'nothing' })).rejects.toThrow(
+        'waiting for nothing',
+      );
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('refuses new connections while rejectConnections is on', async () => {

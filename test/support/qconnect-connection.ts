@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
 import { decodeFrames } from '../../src/protocol/frame-codec.js';
 import { FrameWriter, SERVICE_ADDRESS, type OutgoingMessage } from '../../src/protocol/frame-writer.js';
-import { storedMessagesOf, type RecordedFrame, type StoredMessage } from './qconnect-records.js';
+import { realTimers, storedMessagesOf, type RecordedFrame, type StoredMessage } from './qconnect-records.js';
 
 /**
  * One client WebSocket of the simulated service: its handshake headers, where it is in the
@@ -121,25 +121,25 @@ export class SimConnection implements ConnectionView {
       run();
       return;
     }
-    this.#outbox.push({ dueAt: Date.now() + Math.max(0, delay), run });
+    this.#outbox.push({ dueAt: realTimers.now() + Math.max(0, delay), run });
     this.#pump();
   }
 
   #pump(): void {
     const head = this.#outbox[0];
     if (this.#timer || !head) return;
-    this.#timer = setTimeout(
+    this.#timer = realTimers.setTimeout(
       () => {
         this.#timer = null;
-        while (this.#outbox[0] && this.#outbox[0].dueAt <= Date.now()) this.#outbox.shift()?.run();
+        while (this.#outbox[0] && this.#outbox[0].dueAt <= realTimers.now()) this.#outbox.shift()?.run();
         this.#pump();
       },
-      Math.max(0, head.dueAt - Date.now()),
+      Math.max(0, head.dueAt - realTimers.now()),
     );
   }
 
   #dropOutbox(): void {
-    if (this.#timer) clearTimeout(this.#timer);
+    if (this.#timer) realTimers.clearTimeout(this.#timer);
     this.#timer = null;
     this.#outbox = [];
   }

@@ -134,6 +134,18 @@ export function uuidString(bytes: Uint8Array | null | undefined): string | undef
 }
 
 /**
+ * Timers captured when this module loads, so the simulator keeps working (waits time out,
+ * answer delays elapse) in tests that install vi.useFakeTimers() for the code under test.
+ */
+export const realTimers = {
+  setTimeout: globalThis.setTimeout.bind(globalThis),
+  clearTimeout: globalThis.clearTimeout.bind(globalThis),
+  setInterval: globalThis.setInterval.bind(globalThis),
+  clearInterval: globalThis.clearInterval.bind(globalThis),
+  now: Date.now.bind(Date),
+};
+
+/**
  * Promises that resolve as soon as a predicate holds: checked whenever `check()` is called
  * (on every frame the service handles) and on a short poll, rejected naming `what` on timeout.
  */
@@ -152,8 +164,8 @@ export class Waiters {
     return new Promise<T>((resolve, reject) => {
       const done = (): void => {
         this.#pending.delete(run);
-        clearInterval(poll);
-        clearTimeout(timer);
+        realTimers.clearInterval(poll);
+        realTimers.clearTimeout(timer);
       };
       const run = (): void => {
         let value: T | undefined | false | null;
@@ -169,8 +181,8 @@ export class Waiters {
           resolve(value);
         }
       };
-      const poll = setInterval(run, 10);
-      const timer = setTimeout(() => {
+      const poll = realTimers.setInterval(run, 10);
+      const timer = realTimers.setTimeout(() => {
         done();
         reject(new Error(`timed out after ${timeoutMs} ms waiting for ${opts.what ?? 'a condition'}`));
       }, timeoutMs);

@@ -108,7 +108,8 @@ export class QconnectService {
   #port = 0;
 
   constructor(options: QconnectServiceOptions = {}) {
-    this.#now = options.now ?? Date.now;
+    // Looked up on every call, so a test's fake Date reaches the service and the renderer alike.
+    this.#now = options.now ?? (() => Date.now());
     this.#staleAfterMs = options.staleAfterMs ?? 2000;
     this.#nextTrackUpdates = options.nextTrackUpdates ?? true;
     this.#nextRendererId = options.firstRendererId ?? 101;

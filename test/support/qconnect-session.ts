@@ -49,6 +49,13 @@ export interface QueueView {
 export type BodyOf<K extends number> = K extends keyof MessageBodies ? MessageBodies[K] : unknown;
 export type TypedMessage<K extends number> = RecordedMessage & { readonly type: K; readonly body: BodyOf<K> };
 
+export interface WaitForMessageOptions<B> {
+  /** Index in sent() to start from (default 0). */
+  readonly after?: number;
+  readonly where?: (body: B) => boolean;
+  readonly timeoutMs?: number;
+}
+
 /** Service-wide switches (they affect every session of the service). */
 export interface Switches {
   delayMs: number;
@@ -205,11 +212,25 @@ export class SimSession {
   ): Promise<T> {
     return this.waiters.waitFor(pred, opts);
   }
-  /** The first message of `type` the renderer sent at index >= `after` that matches `where` (body typed by `type`). */
+  /**
+   * The first message of `type` the renderer sent at index >= `after` that matches `where`.
+   * `where` gets the body typed by `type`; a callback annotated with a narrower shape of its
+   * own is accepted too (second overload).
+   */
   waitForMessage<K extends number>(
     rendererId: number,
     type: K,
-    opts: { after?: number; where?: (body: BodyOf<K>) => boolean; timeoutMs?: number } = {},
+    opts?: WaitForMessageOptions<BodyOf<K>>,
+  ): Promise<TypedMessage<K>>;
+  waitForMessage<K extends number>(
+    rendererId: number,
+    type: K,
+    opts?: WaitForMessageOptions<never>,
+  ): Promise<TypedMessage<K>>;
+  waitForMessage<K extends number>(
+    rendererId: number,
+    type: K,
+    opts: WaitForMessageOptions<BodyOf<K>> = {},
   ): Promise<TypedMessage<K>> {
     const after = opts.after ?? 0;
     return this.waitFor(
@@ -217,10 +238,7 @@ export class SimSession {
         this.sentOfType(rendererId, type).find(
           (m) => m.index >= after && (!opts.where || opts.where(m.body)),
         ),
-      {
-        timeoutMs: opts.timeoutMs,
-        what: `message ${type} from renderer ${rendererId} at index >= ${after}`,
-      },
+      { timeoutMs: opts.timeoutMs, what: `message ${type} from renderer ${rendererId} at index >= ${after}` },
     );
   }
   /** sent() narrowed to one type, bodies typed. */

@@ -3,7 +3,7 @@ import { decodeFrames, messagesOf, type Frame, type QcMessage } from '../../src/
 import { FrameWriter, type OutgoingMessage } from '../../src/protocol/frame-writer.js';
 import type { MessageBodies } from '../../src/protocol/message-types.js';
 import * as rm from '../../src/protocol/renderer-messages.js';
-import { uuidBytes, uuidString, Waiters } from './qconnect-records.js';
+import { realTimers, uuidBytes, uuidString, Waiters } from './qconnect-records.js';
 
 /**
  * Another renderer, a real WebSocket client, for hand-over tests against the simulated service
@@ -77,8 +77,7 @@ export class SimRenderer {
   readonly #closed: Promise<{ code: number; reason: string }>;
 
   private constructor(readonly options: SimRendererOptions) {
-    const now = options.now ?? Date.now;
-    this.#writer = new FrameWriter(() => now() + this.clockOffsetMs);
+    this.#writer = new FrameWriter(() => this.#clock());
     this.volume = options.volume ?? 50;
     this.maxAudioQuality = options.maxAudioQuality ?? 4;
     const headers = {
@@ -223,12 +222,12 @@ export class SimRenderer {
   /** A WebSocket ping: true when the pong came within `timeoutMs`. */
   ping(timeoutMs = 500): Promise<boolean> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
+      const timer = realTimers.setTimeout(() => {
         this.#ws.off('pong', onPong);
         resolve(false);
       }, timeoutMs);
       const onPong = (): void => {
-        clearTimeout(timer);
+        realTimers.clearTimeout(timer);
         resolve(true);
       };
       this.#ws.once('pong', onPong);
@@ -328,7 +327,7 @@ export class SimRenderer {
   }
 
   #clock(): number {
-    return (this.options.now ?? Date.now)() + this.clockOffsetMs;
+    return (this.options.now ? this.options.now() : Date.now()) + this.clockOffsetMs;
   }
 
   #version(v: { major?: number | null; minor?: number | null } | null | undefined): void {
