@@ -7,11 +7,18 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
  */
 export class BridgeMetrics {
   readonly registry = new Registry();
+  /** Session state of each player, read at scrape time (see `sessionStates`). */
+  sessionStates: () => readonly string[] = () => [];
   readonly sessions = new Gauge({
     name: 'qcb_sessions',
-    help: 'Players by Qobuz session state',
+    help: 'Players by Qobuz session state (active, connected, disconnected)',
     labelNames: ['state'] as const,
     registers: [this.registry],
+    collect: () => {
+      const counts: Record<string, number> = { active: 0, connected: 0, disconnected: 0 };
+      for (const state of this.sessionStates()) counts[state] = (counts[state] ?? 0) + 1;
+      for (const [state, n] of Object.entries(counts)) this.sessions.set({ state }, n);
+    },
   });
   readonly commands = new Counter({
     name: 'qcb_qobuz_commands_total',

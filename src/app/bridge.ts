@@ -58,6 +58,7 @@ export class Bridge {
     if (options.config.players.length === 0) throw new QcbError('ERR_CONFIG_INVALID', 'no players configured');
     this.#o = options;
     this.#log = options.logger;
+    this.metrics.sessionStates = () => [...this.#players.values()].map((p) => p.session.view().qobuzSession);
   }
 
   get httpPort(): number {
