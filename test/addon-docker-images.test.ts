@@ -49,8 +49,13 @@ describe('the plain Docker image (Dockerfile)', () => {
 
   it('builds on node:20-slim and runs the compiled CLI with /config/config.yaml', () => {
     const ops = instructions(file);
-    expect(ops.filter((i) => i.op === 'FROM').map((i) => i.args)).toEqual(['node:20-slim AS build', 'node:20-slim']);
-    expect(ops.some((i) => i.op === 'RUN' && i.args.includes('npm ci') && i.args.includes('--ignore-scripts'))).toBe(true);
+    expect(ops.filter((i) => i.op === 'FROM').map((i) => i.args)).toEqual([
+      'node:20-slim AS build',
+      'node:20-slim',
+    ]);
+    expect(
+      ops.some((i) => i.op === 'RUN' && i.args.includes('npm ci') && i.args.includes('--ignore-scripts')),
+    ).toBe(true);
     expect(ops.some((i) => i.op === 'RUN' && i.args.includes('npm run build'))).toBe(true);
     expect(ops.at(-2)).toEqual({ op: 'ENTRYPOINT', args: '["node", "dist/src/main.js"]' });
     expect(ops.at(-1)).toEqual({ op: 'CMD', args: '["--config", "/config/config.yaml"]' });
@@ -66,7 +71,9 @@ describe('the plain Docker image (Dockerfile)', () => {
   });
 
   it('has a compose example on the host network (mDNS) with the config mounted at /config', () => {
-    const compose = YAML.parse(text('docker-compose.example.yml')) as { services: Record<string, Record<string, unknown>> };
+    const compose = YAML.parse(text('docker-compose.example.yml')) as {
+      services: Record<string, Record<string, unknown>>;
+    };
     const service = compose.services['qobuz-connect-bridge']!;
     expect(service.network_mode).toBe('host');
     expect(service.volumes).toEqual(['./config:/config:ro']);
@@ -82,15 +89,22 @@ describe('the add-on image (addon/Dockerfile)', () => {
     const arg = ops.find((i) => i.op === 'ARG')?.args ?? '';
     expect(arg).toMatch(/^BUILD_FROM=ghcr\.io\/home-assistant\/base:\d+\.\d+-\d{4}\.\d+\.\d+$/);
     expect(ops[0]?.op).toBe('ARG');
-    expect(ops.filter((i) => i.op === 'FROM').map((i) => i.args)).toEqual(['${BUILD_FROM} AS build', '${BUILD_FROM}']);
-    expect(ops.find((i) => i.op === 'RUN' && i.args.includes('apk add') && i.args.includes(' mpd'))).toBeDefined();
+    expect(ops.filter((i) => i.op === 'FROM').map((i) => i.args)).toEqual([
+      '${BUILD_FROM} AS build',
+      '${BUILD_FROM}',
+    ]);
+    expect(
+      ops.find((i) => i.op === 'RUN' && i.args.includes('apk add') && i.args.includes(' mpd')),
+    ).toBeDefined();
     expect(ops.at(-2)).toEqual({ op: 'CMD', args: '["/run.sh"]' });
     expect(existsSync(join(ROOT, 'addon', 'build.yaml'))).toBe(false); // no longer read: it would mislead
   });
 
   it('copies only paths that exist from the repository root, its documented build context', () => {
     const sources = copySources(file);
-    expect(sources).toEqual(expect.arrayContaining(['addon/run.sh', 'addon/mpd.conf', 'addon/options-to-config.jq', 'src']));
+    expect(sources).toEqual(
+      expect.arrayContaining(['addon/run.sh', 'addon/mpd.conf', 'addon/options-to-config.jq', 'src']),
+    );
     for (const s of sources) {
       expect(existsSync(join(ROOT, s)), s).toBe(true);
       expect(ignored(s), `${s} is excluded by .dockerignore`).toBe(false);
@@ -113,7 +127,14 @@ describe('the add-on image (addon/Dockerfile)', () => {
       expect(readFileSync(join(folder, 'config.yaml'), 'utf8')).toBe(text('addon/config.yaml'));
       expect(readFileSync(join(folder, 'Dockerfile'), 'utf8')).toBe(file);
       for (const s of copySources(file)) expect(existsSync(join(folder, s)), s).toBe(true);
-      for (const f of ['DOCS.md', 'README.md', 'CHANGELOG.md', 'icon.png', 'logo.png', 'translations/en.yaml'])
+      for (const f of [
+        'DOCS.md',
+        'README.md',
+        'CHANGELOG.md',
+        'icon.png',
+        'logo.png',
+        'translations/en.yaml',
+      ])
         expect(files).toContain(f);
       expect(files.some((f) => f.startsWith('test/') || f.startsWith('node_modules/'))).toBe(false);
     } finally {

@@ -50,14 +50,30 @@ describe('the add-on manifest (addon/config.yaml)', () => {
   });
 
   it('writes every schema type in the Supervisor syntax, with regexes that compile', () => {
-    const types = paths(schema).map((p) => [p, p.split(/\.|\[\]/).reduce<unknown>((n, k) => (k === '' ? (n as unknown[])[0] : (n as Record<string, unknown>)[k]), schema)] as const);
+    const types = paths(schema).map(
+      (p) =>
+        [
+          p,
+          p
+            .split(/\.|\[\]/)
+            .reduce<unknown>(
+              (n, k) => (k === '' ? (n as unknown[])[0] : (n as Record<string, unknown>)[k]),
+              schema,
+            ),
+        ] as const,
+    );
     for (const [path, type] of types.filter(([, t]) => typeof t === 'string')) {
       const m = SCHEMA_ELEMENT.exec(type as string);
       expect(m, `${path}: ${String(type)}`).not.toBeNull();
       if (m?.groups?.match) expect(() => new RegExp(m.groups!.match!)).not.toThrow();
     }
     expect(schema).toMatchObject({
-      qobuz: { app_id: 'str', app_secret: 'password', max_quality: 'list(mp3|cd|hires_96|hires_192)', user_auth_token: 'password?' },
+      qobuz: {
+        app_id: 'str',
+        app_secret: 'password',
+        max_quality: 'list(mp3|cd|hires_96|hires_192)',
+        user_auth_token: 'password?',
+      },
       http: { port: 'port' },
       mdns: { interfaces: ['str?'] },
       mqtt: { url: expect.stringMatching(/\?$/), username: 'str?', password: 'password?', discovery: 'bool' },
@@ -79,7 +95,8 @@ describe('the add-on manifest (addon/config.yaml)', () => {
   });
 
   it('names and describes every option in translations/en.yaml', () => {
-    const tr = (YAML.parse(text('addon/translations/en.yaml')) as { configuration: Record<string, unknown> }).configuration;
+    const tr = (YAML.parse(text('addon/translations/en.yaml')) as { configuration: Record<string, unknown> })
+      .configuration;
     for (const path of leaves(schema).concat(paths(schema).filter((p) => !p.endsWith('[]')))) {
       const entry = path
         .replace(/\[\]/g, '')
@@ -98,7 +115,14 @@ describe('the add-on manifest (addon/config.yaml)', () => {
     const changelogVersions = [...text('addon/CHANGELOG.md').matchAll(/^## (\S+)/gm)].map((m) => m[1]);
     expect(changelogVersions[0]).toBe(pkg.version);
     const docs = text('addon/DOCS.md');
-    for (const needle of ['## Installation', '## Configuration', '## Troubleshooting', 'app_secret', 'ship **none**', 'repository root'])
+    for (const needle of [
+      '## Installation',
+      '## Configuration',
+      '## Troubleshooting',
+      'app_secret',
+      'ship **none**',
+      'repository root',
+    ])
       expect(docs).toContain(needle);
   });
 });
@@ -111,7 +135,8 @@ function pngSize(bytes: Buffer): { width: number; height: number } {
     for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
     return c >>> 0;
   });
-  const crc = (b: Buffer) => (b.reduce((c, x) => table[(c ^ x) & 0xff]! ^ (c >>> 8), 0xffffffff) ^ 0xffffffff) >>> 0;
+  const crc = (b: Buffer) =>
+    (b.reduce((c, x) => table[(c ^ x) & 0xff]! ^ (c >>> 8), 0xffffffff) ^ 0xffffffff) >>> 0;
   let offset = 8;
   const idat: Buffer[] = [];
   let width = 0;
@@ -121,7 +146,8 @@ function pngSize(bytes: Buffer): { width: number; height: number } {
     const typed = bytes.subarray(offset + 4, offset + 8 + length);
     expect(bytes.readUInt32BE(offset + 8 + length)).toBe(crc(typed));
     const type = typed.subarray(0, 4).toString('ascii');
-    if (type === 'IHDR') ({ width, height } = { width: typed.readUInt32BE(4), height: typed.readUInt32BE(8) });
+    if (type === 'IHDR')
+      ({ width, height } = { width: typed.readUInt32BE(4), height: typed.readUInt32BE(8) });
     if (type === 'IDAT') idat.push(typed.subarray(4));
     offset += 12 + length;
   }

@@ -21,21 +21,32 @@ const manifest = YAML.parse(readFileSync(addon('config.yaml'), 'utf8')) as {
   options: Record<string, unknown>;
   schema: { [key: string]: SchemaNode };
 };
-const SERVICE = { host: 'core-mosquitto', port: '1883', ssl: 'false', username: 'addons', password: 's3cret' };
+const SERVICE = {
+  host: 'core-mosquitto',
+  port: '1883',
+  ssl: 'false',
+  username: 'addons',
+  password: 's3cret',
+};
 
 let dir: string;
 beforeAll(() => {
-  if (!existsSync(JQ)) throw new Error('jq is missing; install it with: apt-get update && apt-get install -y jq');
+  if (!existsSync(JQ))
+    throw new Error('jq is missing; install it with: apt-get update && apt-get install -y jq');
   dir = mkdtempSync(join(tmpdir(), 'qcb-addon-options-'));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Add-on options → bridge config text, through run.sh's jq program. */
 function mapOptions(options: unknown, service: unknown = SERVICE): string {
-  return execFileSync(JQ, ['--argjson', 'service', JSON.stringify(service), '-f', addon('options-to-config.jq')], {
-    input: JSON.stringify(options),
-    encoding: 'utf8',
-  });
+  return execFileSync(
+    JQ,
+    ['--argjson', 'service', JSON.stringify(service), '-f', addon('options-to-config.jq')],
+    {
+      input: JSON.stringify(options),
+      encoding: 'utf8',
+    },
+  );
 }
 
 /** The bridge's verdict on the mapped options: [] when accepted, else its issues. */
@@ -73,20 +84,39 @@ describe('add-on options and the bridge schema', () => {
     expect(checked).toMatchObject({ ok: true });
     expect(bridgeIssues(checked.ok ? checked.value : null)).toEqual([]);
     const config = JSON.parse(mapOptions(example())) as { mqtt: Record<string, unknown> };
-    expect(config.mqtt).toMatchObject({ url: 'mqtt://core-mosquitto:1883', username: 'addons', password: 's3cret' });
+    expect(config.mqtt).toMatchObject({
+      url: 'mqtt://core-mosquitto:1883',
+      username: 'addons',
+      password: 's3cret',
+    });
   });
 
   it.each([
-    ['a user broker, a fixed uuid, one interface and an address', {
-      'mqtt.url': 'mqtts://broker.lan:8883', 'mqtt.username': 'me', 'mdns.interfaces': ['eth0'],
-      'http.advertise_address': '192.168.1.20', 'players.0.uuid': '3f1c2a9e-5b7d-4c1e-9a2b-7d8e6f5a4b3c',
-    }],
-    ['a remote MPD with a password and a narrow volume range', {
-      'players.0.mpd': { host: 'kitchen.lan', port: 6601, password: 'pw' }, 'players.0.volume': { min: 10, max: 80 },
-    }],
-    ['a user token, renderer mode and every quality name', {
-      'qobuz.user_auth_token': 'tok', 'qobuz.join': 'renderer', 'qobuz.max_quality': 'mp3',
-    }],
+    [
+      'a user broker, a fixed uuid, one interface and an address',
+      {
+        'mqtt.url': 'mqtts://broker.lan:8883',
+        'mqtt.username': 'me',
+        'mdns.interfaces': ['eth0'],
+        'http.advertise_address': '192.168.1.20',
+        'players.0.uuid': '3f1c2a9e-5b7d-4c1e-9a2b-7d8e6f5a4b3c',
+      },
+    ],
+    [
+      'a remote MPD with a password and a narrow volume range',
+      {
+        'players.0.mpd': { host: 'kitchen.lan', port: 6601, password: 'pw' },
+        'players.0.volume': { min: 10, max: 80 },
+      },
+    ],
+    [
+      'a user token, renderer mode and every quality name',
+      {
+        'qobuz.user_auth_token': 'tok',
+        'qobuz.join': 'renderer',
+        'qobuz.max_quality': 'mp3',
+      },
+    ],
     ['an mpd section with nothing in it (the bridge defaults apply)', { 'players.0.mpd': {} }],
   ])('both accept %s', (_title, changes) => {
     const checked = supervisor(withChanges(changes));
@@ -112,13 +142,18 @@ describe('add-on options and the bridge schema', () => {
     const options = withChange(path, value);
     expect(supervisor(options)).toMatchObject({ ok: false });
     const issues = bridgeIssues(options);
-    expect(issues.some((line) => line.startsWith(`${bridgePath}:`)), issues.join('\n')).toBe(true);
+    expect(
+      issues.some((line) => line.startsWith(`${bridgePath}:`)),
+      issues.join('\n'),
+    ).toBe(true);
   });
 
   it('differ only where documented: the bridge alone checks min < max, unique ids and at least one player', () => {
     const inverted = withChange('players.0.volume', { min: 60, max: 40 });
     expect(supervisor(inverted)).toMatchObject({ ok: true });
-    expect(bridgeIssues(inverted)).toEqual([expect.stringMatching(/^players\[0\]\.volume\.max: expected an integer above/)]);
+    expect(bridgeIssues(inverted)).toEqual([
+      expect.stringMatching(/^players\[0\]\.volume\.max: expected an integer above/),
+    ]);
     const twice = example() as unknown as { players: unknown[] };
     twice.players.push(structuredClone(twice.players[0]));
     expect(supervisor(twice)).toMatchObject({ ok: true });

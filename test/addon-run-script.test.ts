@@ -48,13 +48,18 @@ const options = (changes: Record<string, unknown> = {}) => ({
   ...changes,
 });
 const player = (id: string, mpd: Record<string, unknown>) => ({
-  id, name: id.toUpperCase(), device_type: 'speaker', mpd, volume: { min: 0, max: 100 },
+  id,
+  name: id.toUpperCase(),
+  device_type: 'speaker',
+  mpd,
+  volume: { min: 0, max: 100 },
 });
 
 let dir: string;
 const started: number[] = [];
 beforeAll(() => {
-  if (!existsSync('/usr/bin/jq')) throw new Error('jq is missing; install it with: apt-get update && apt-get install -y jq');
+  if (!existsSync('/usr/bin/jq'))
+    throw new Error('jq is missing; install it with: apt-get update && apt-get install -y jq');
 });
 afterEach(() => {
   for (const pid of started.splice(0)) {
@@ -95,7 +100,11 @@ async function runScript(opts: object, service: object | null, realMpd = false):
   return result.stderr;
 }
 
-const captured = () => JSON.parse(readFileSync(join(dir, 'bridge-config.json'), 'utf8')) as Record<string, Record<string, unknown>>;
+const captured = () =>
+  JSON.parse(readFileSync(join(dir, 'bridge-config.json'), 'utf8')) as Record<
+    string,
+    Record<string, unknown>
+  >;
 
 /** Lines of the fake MPD's call log, once `count` calls arrived (it runs in the background). */
 async function mpdCalls(count: number): Promise<string[]> {
@@ -118,7 +127,8 @@ async function mpdAnswers(port: number, password: string): Promise<string> {
         let text = '';
         socket.on('data', (d) => {
           text += d.toString();
-          if (text.startsWith('OK MPD') && text.split('\n').length === 2) socket.write(`password "${password.replace(/["\\]/g, '\\$&')}"\n`);
+          if (text.startsWith('OK MPD') && text.split('\n').length === 2)
+            socket.write(`password "${password.replace(/["\\]/g, '\\$&')}"\n`);
           if (text.split('\n').length >= 3) socket.end(() => resolve(text));
         });
         socket.on('error', reject);
@@ -138,16 +148,34 @@ describe('add-on run.sh', () => {
     expect(readFileSync(join(dir, 'bridge-log-level'), 'utf8')).toBe('debug');
     expect(statSync(out).mode & 0o077).toBe(0); // it holds secrets
     const config = loadConfig({ file: out, env: {} });
-    expect(config.mqtt).toMatchObject({ url: 'mqtt://core-mosquitto:1883', username: 'addons', password: 'svc-pass' });
-    expect(config.players.map((p) => [p.id, p.mpd.host, p.mpd.port])).toEqual([['living_room', '127.0.0.1', 6600]]);
+    expect(config.mqtt).toMatchObject({
+      url: 'mqtt://core-mosquitto:1883',
+      username: 'addons',
+      password: 'svc-pass',
+    });
+    expect(config.players.map((p) => [p.id, p.mpd.host, p.mpd.port])).toEqual([
+      ['living_room', '127.0.0.1', 6600],
+    ]);
     expect(log).toContain('using the Home Assistant MQTT service at core-mosquitto:1883');
     expect(log).not.toContain('svc-pass');
   });
 
   it('prefers mqtt.url from the options over the MQTT service, with the user name given there', async () => {
-    const mqtt = { url: 'mqtts://broker.lan:8883', username: 'me', base_topic: 'qc', discovery: false, discovery_prefix: 'ha' };
+    const mqtt = {
+      url: 'mqtts://broker.lan:8883',
+      username: 'me',
+      base_topic: 'qc',
+      discovery: false,
+      discovery_prefix: 'ha',
+    };
     await runScript(options({ mqtt }), SERVICE);
-    expect(captured().mqtt).toEqual({ url: 'mqtts://broker.lan:8883', username: 'me', base_topic: 'qc', discovery: false, discovery_prefix: 'ha' });
+    expect(captured().mqtt).toEqual({
+      url: 'mqtts://broker.lan:8883',
+      username: 'me',
+      base_topic: 'qc',
+      discovery: false,
+      discovery_prefix: 'ha',
+    });
     expect(loadConfig({ file: join(dir, 'out', 'bridge.json'), env: {} }).mqtt.discovery).toBe(false);
   });
 
@@ -168,7 +196,10 @@ describe('add-on run.sh', () => {
     await runScript(options({ players, mpd_output: 'alsa' }), SERVICE);
     const calls = await mpdCalls(2);
     const conf = (port: number) => join(dir, 'mpd', String(port), 'mpd.conf');
-    expect(calls.sort()).toEqual([`--no-daemon --stderr ${conf(6600)}`, `--no-daemon --stderr ${conf(6601)}`]);
+    expect(calls.sort()).toEqual([
+      `--no-daemon --stderr ${conf(6600)}`,
+      `--no-daemon --stderr ${conf(6601)}`,
+    ]);
     const text = readFileSync(conf(6601), 'utf8');
     expect(text).toContain('port              "6601"');
     expect(text).toContain(`state_file        "${join(dir, 'mpd', '6601')}/state"`);
@@ -180,7 +211,11 @@ describe('add-on run.sh', () => {
   it('renders an mpd.conf on which a real MPD starts and takes the player password, quotes and all', async () => {
     const port = await freePort();
     const password = 'p"w&x\\y';
-    await runScript(options({ players: [player('a', { host: '127.0.0.1', port, password })], mpd_output: 'silent' }), SERVICE, true);
+    await runScript(
+      options({ players: [player('a', { host: '127.0.0.1', port, password })], mpd_output: 'silent' }),
+      SERVICE,
+      true,
+    );
     started.push(Number(readFileSync(join(dir, 'mpd', String(port), 'mpd.pid'), 'utf8')));
     expect(await mpdAnswers(port, password)).toMatch(/^OK MPD [\d.]+\nOK\n$/);
     expect(readFileSync(join(dir, 'mpd', String(port), 'mpd.conf'), 'utf8')).toMatch(/type\s+"null"/);

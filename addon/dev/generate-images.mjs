@@ -96,7 +96,14 @@ function render(width, height, sample) {
 }
 
 const here = new URL('..', import.meta.url);
-writeFileSync(new URL('icon.png', here), encodePng(128, 128, render(128, 128, (x, y) => glyph(x / 128, y / 128, true))));
+writeFileSync(
+  new URL('icon.png', here),
+  encodePng(
+    128,
+    128,
+    render(128, 128, (x, y) => glyph(x / 128, y / 128, true)),
+  ),
+);
 /** The logo's right part: equalizer bars (a speaker playing), in the accent colour. */
 const BARS = [0.35, 0.6, 0.85, 0.5, 0.75, 0.4, 0.65];
 function bars(x, y) {
@@ -107,6 +114,10 @@ function bars(x, y) {
 }
 writeFileSync(
   new URL('logo.png', here),
-  encodePng(250, 100, render(250, 100, (x, y) => (x < 100 ? glyph(x / 100, y / 100, true) : bars(x, y)))),
+  encodePng(
+    250,
+    100,
+    render(250, 100, (x, y) => (x < 100 ? glyph(x / 100, y / 100, true) : bars(x, y))),
+  ),
 );
 process.stdout.write('wrote addon/icon.png and addon/logo.png\n');
