@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { PlayableItem, PlayerEvents } from '../src/core/player.js';
+import type { PlayableItem } from '../src/core/player.js';
 import { MpdPlayer } from '../src/mpd/mpd-player.js';
 import { makeFlac } from './support/audio-fixtures.js';
 import { AudioHttpServer } from './support/audio-http-server.js';
 import { startMpd, type MpdServer } from './support/mpd-server.js';
+import { nextEvent } from './support/next-event.js';
 
 // Issue #5: real audio through MPD. Real MPD, real FLAC over HTTP with Range support.
 
@@ -57,24 +58,6 @@ async function startPlayer(): Promise<MpdPlayer> {
   await player.start();
   expect(player.snapshot().available).toBe(true);
   return player;
-}
-
-function nextEvent<K extends keyof PlayerEvents & string>(
-  p: MpdPlayer,
-  event: K,
-  predicate: (...args: PlayerEvents[K]) => boolean = () => true,
-  timeoutMs = 6000,
-): Promise<PlayerEvents[K]> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${event} within ${timeoutMs} ms`)), timeoutMs);
-    const listener = (...args: PlayerEvents[K]) => {
-      if (!predicate(...args)) return;
-      clearTimeout(timer);
-      p.events.off(event, listener);
-      resolve(args);
-    };
-    p.events.on(event, listener);
-  });
 }
 
 const elapsed = (st: Record<string, string>) => Number(st.elapsed ?? 'NaN');
