@@ -12,7 +12,7 @@ import {
   volumeChanged,
   volumeMuted,
 } from '../protocol/renderer-messages.js';
-import type { SessionCore } from './session-core.js';
+import type { PeerState, SessionCore } from './session-core.js';
 
 /**
  * One small handler per incoming message type (STYLE.md principle 6, qconnect-protocol.md §5).
@@ -231,11 +231,17 @@ async function onSetActive(core: SessionCore, b: qconnect.SrvrRndrSetActive): Pr
   core.active = true;
   core.wantActive = false;
   const peer = takeoverState(core);
+  const snap = core.o.player.snapshot();
+  // Re-activated after our own link dropped: the speaker is still on our item, leave it be.
+  const stillOurs =
+    !peer && core.current !== null && snap.current?.queueItemId === core.current.queueItemId && snap.status !== 'stopped';
   if (peer?.item) {
     core.current = core.mirror.find(peer.item.queueItemId) ?? peer.item;
     core.next = core.nextAfter(core.current);
     const position = peer.playing ? peer.positionMs + (core.o.now() - peer.atMs) : peer.positionMs;
     core.setIntent(peer.playing || core.playOnActivate ? 'playing' : 'paused', position, true);
+  } else if (stillOurs && core.playOnActivate) {
+    core.setIntent('playing', core.positionNow());
   }
   core.send([
     volumeMuted(core.muted),
@@ -247,16 +253,21 @@ async function onSetActive(core: SessionCore, b: qconnect.SrvrRndrSetActive): Pr
   core.publishView();
   const resume = core.playOnActivate || core.intent.status === 'playing';
   core.playOnActivate = false;
+  if (stillOurs) {
+    if (resume && snap.status === 'paused') await core.o.player.play();
+    return;
+  }
   if (core.current && core.current.trackId !== 0) await core.load(core.current, core.positionNow(), resume);
 }
 
-function takeoverState(core: SessionCore) {
-  const fromActive = core.peers.get(core.activeRendererId);
-  if (fromActive?.item) return fromActive;
+/** Where the renderer we take over from was (§5.5): the active one's last 82, or the saved session position (-1). */
+function takeoverState(core: SessionCore): PeerState | null {
+  if (core.activeRendererId !== core.rendererId) {
+    const fromActive = core.peers.get(core.activeRendererId);
+    if (fromActive?.item) return fromActive;
+  }
   const saved = core.peers.get(-1);
-  if (saved?.item) return saved;
-  // The last renderer that reported anything (the one we are taking over from).
-  return [...core.peers.values()].reverse().find((p) => p.item) ?? null;
+  return saved?.item ? saved : null;
 }
 
 async function resumeFromPeers(core: SessionCore): Promise<void> {
