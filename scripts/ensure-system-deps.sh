@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what the tests need beyond npm (real Mosquitto, real MPD, flac, mDNS tools) on a
+# Installs what the tests need beyond npm (real Mosquitto, real MPD, flac, jq, iproute2) on a
 # Debian machine, when missing. As root it installs with apt-get; otherwise it stops with the
 # exact command to run. Runs before `npm test` (the `pretest` script) and from .ci/run.
 set -euo pipefail
@@ -10,6 +10,7 @@ command -v mpd >/dev/null 2>&1 || [ -x /usr/bin/mpd ] || need+=(mpd)
 command -v mpc >/dev/null 2>&1 || need+=(mpc)
 command -v flac >/dev/null 2>&1 || need+=(flac)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
+command -v jq >/dev/null 2>&1 || need+=(jq)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 mapfile -t need < <(printf '%s\n' "${need[@]}" | sort -u)
 if [ "$(id -u)" -ne 0 ]; then

@@ -139,9 +139,11 @@ const MqttSchema = z
 
 const MpdSchema = z
   .strictObject({
-    host: nonEmpty('a host name or IP address').default(DEFAULTS.player.mpd.host),
-    port: intRange(1, 65535).default(DEFAULTS.player.mpd.port),
-    password: optionalText().describe('MQTT password.'),
+    host: nonEmpty('a host name or IP address')
+      .default(DEFAULTS.player.mpd.host)
+      .describe('MPD host; MPD must reach the bridge on http.advertise_address.'),
+    port: intRange(1, 65535).default(DEFAULTS.player.mpd.port).describe('MPD port.'),
+    password: optionalText().describe('MPD password.'),
   })
   .prefault({});
 
