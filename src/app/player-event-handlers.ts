@@ -85,7 +85,8 @@ export function onItemFailed(core: SessionCore, item: PlayableItem, reason: stri
 
 export function onAvailabilityChanged(core: SessionCore, available: boolean): void {
   core.o.publisher?.publishAvailability(core.o.playerId, available);
-  // Unreachable backend: buffer ERROR and stopped (issue #5); the report's bufferState reads availability.
-  if (!available && core.intent.status === 'playing') core.setIntent('paused', core.positionNow(), false);
+  // Unreachable backend: buffer ERROR and stopped (issue #5), keeping the position for the resume;
+  // the report's bufferState reads availability, and the player's own resume reports PLAYING again.
+  if (!available && core.intent.status !== 'stopped') core.setIntent('stopped', core.positionNow(), false);
   core.reportState();
 }
