@@ -1,0 +1,24 @@
+import { ESLint } from 'eslint';
+import { describe, expect, it } from 'vitest';
+
+/** STYLE.md import direction, enforced by eslint.config.js: util <- core <- adapters <- app <- main. */
+async function violations(filePath: string, code: string): Promise<string[]> {
+  const eslint = new ESLint();
+  const [result] = await eslint.lintText(code, { filePath });
+  return (result?.messages ?? []).filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message);
+}
+
+describe('the import-direction rule (issue #2)', () => {
+  it('refuses an adapter importing another adapter, core importing an adapter, util importing core', async () => {
+    expect(await violations('src/mqtt/x.ts', "import { MpdPlayer } from '../mpd/mpd-player.js';\nexport const x = MpdPlayer;\n")).toHaveLength(1);
+    expect(await violations('src/core/x.ts', "import { Bridge } from '../app/bridge.js';\nexport const x = Bridge;\n")).toHaveLength(1);
+    expect(await violations('src/core/y.ts', "import { QobuzApi } from '../qobuz/qobuz-api.js';\nexport const y = QobuzApi;\n")).toHaveLength(1);
+    expect(await violations('src/util/x.ts', "import { QcbError } from '../core/qcb-error.js';\nexport const x = QcbError;\n")).toHaveLength(1);
+  }, 30_000);
+
+  it('allows adapters on core and util, cloud on protocol, and app on everything', async () => {
+    expect(await violations('src/mqtt/x.ts', "import { QcbError } from '../core/qcb-error.js';\nexport const x = QcbError;\n")).toEqual([]);
+    expect(await violations('src/cloud/x.ts', "import { decodeFrames } from '../protocol/frame-codec.js';\nexport const x = decodeFrames;\n")).toEqual([]);
+    expect(await violations('src/app/x.ts', "import { MpdPlayer } from '../mpd/mpd-player.js';\nexport const x = MpdPlayer;\n")).toEqual([]);
+  }, 30_000);
+});
