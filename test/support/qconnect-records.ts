@@ -56,6 +56,33 @@ export function indexed(lists: ReadonlyArray<readonly StoredMessage[]>): Recorde
     .map((m, index) => ({ ...m, index }));
 }
 
+/**
+ * A renderer's messages across its connections, merged in arrival order and grown
+ * incrementally, so tests that poll sent() on every frame stay linear in long runs.
+ */
+export class MergedLog {
+  #list: RecordedMessage[] = [];
+  readonly #taken = new Map<readonly StoredMessage[], number>();
+
+  /** The merged list itself (no copy): for internal scans; callers must not keep or mutate it. */
+  read(lists: ReadonlyArray<readonly StoredMessage[]>): readonly RecordedMessage[] {
+    const fresh: StoredMessage[] = [];
+    for (const l of lists) {
+      const from = this.#taken.get(l) ?? 0;
+      if (l.length > from) fresh.push(...l.slice(from));
+      this.#taken.set(l, l.length);
+    }
+    if (fresh.length > 0) {
+      fresh.sort((a, b) => a.seq - b.seq);
+      const last = this.#list.at(-1);
+      // Overlapping connections (an eviction in progress) can interleave: then renumber everything.
+      if (last && (fresh[0]?.seq ?? 0) < last.seq) this.#list = indexed([this.#list, fresh]);
+      else for (const m of fresh) this.#list.push({ ...m, index: this.#list.length });
+    }
+    return this.#list;
+  }
+}
+
 /** One envelope as received from a client. `MALFORMED` = bytes our codec refused (kept, connection kept). */
 export interface RecordedFrame {
   readonly seq: number;

@@ -1,14 +1,16 @@
 import { message, type OutgoingMessage } from '../../src/protocol/frame-writer.js';
 import type { MessageBodies } from '../../src/protocol/message-types.js';
+import type { SimConnection } from './qconnect-connection.js';
 import { errorMessage } from './qconnect-inbound.js';
 import type { LoopName, QueueItem, QueueVersionView } from './qconnect-queue.js';
 import * as ops from './qconnect-queue-ops.js';
 import {
-  indexed,
+  MergedLog,
   type FileQualityView,
   type RecordedFrame,
   type RecordedMessage,
   type RendererStateView,
+  type StoredMessage,
   type Waiters,
 } from './qconnect-records.js';
 import { PLAYING, SessionCore, type SessionDeps } from './qconnect-session-core.js';
@@ -65,6 +67,8 @@ export interface Switches {
 
 export class SimSession {
   readonly core: SessionCore;
+  readonly #sentCache = new Map<number, MergedLog>();
+  readonly #deliveredCache = new Map<number, MergedLog>();
 
   constructor(
     readonly sessionId: string,
@@ -194,11 +198,11 @@ export class SimSession {
   // ---- recording ----
   /** Every message the renderer sent (all its connections), decoded, in order. */
   sent(rendererId: number): RecordedMessage[] {
-    return indexed(this.#connections(rendererId).map((c) => c.messages));
+    return this.#merged(this.#sentCache, rendererId, (c) => c.messages).slice();
   }
   /** Every message the service sent to the renderer, decoded, in order. */
   delivered(rendererId: number): RecordedMessage[] {
-    return indexed(this.#connections(rendererId).map((c) => c.delivered));
+    return this.#merged(this.#deliveredCache, rendererId, (c) => c.delivered).slice();
   }
   /** Every envelope the renderer sent (AUTHENTICATE, SUBSCRIBE, PAYLOAD, MALFORMED …) with raw bytes. */
   frames(rendererId: number): RecordedFrame[] {
@@ -233,11 +237,18 @@ export class SimSession {
     opts: WaitForMessageOptions<BodyOf<K>> = {},
   ): Promise<TypedMessage<K>> {
     const after = opts.after ?? 0;
+    // A cursor: each check looks only at messages that arrived since the last one (linear in long runs).
+    let cursor = after;
     return this.waitFor(
-      () =>
-        this.sentOfType(rendererId, type).find(
-          (m) => m.index >= after && (!opts.where || opts.where(m.body)),
-        ),
+      () => {
+        const list = this.#merged(this.#sentCache, rendererId, (c) => c.messages);
+        for (; cursor < list.length; cursor += 1) {
+          const m = list[cursor];
+          if (m?.type === type && (!opts.where || opts.where(m.body as BodyOf<K>)))
+            return m as TypedMessage<K>;
+        }
+        return undefined;
+      },
       { timeoutMs: opts.timeoutMs, what: `message ${type} from renderer ${rendererId} at index >= ${after}` },
     );
   }
@@ -294,7 +305,17 @@ export class SimSession {
     this.switches.rejecting = on;
   }
 
-  #connections(rendererId: number) {
+  #merged(
+    logs: Map<number, MergedLog>,
+    rendererId: number,
+    pick: (c: SimConnection) => readonly StoredMessage[],
+  ): readonly RecordedMessage[] {
+    let log = logs.get(rendererId);
+    if (!log) logs.set(rendererId, (log = new MergedLog()));
+    return log.read(this.#connections(rendererId).map(pick));
+  }
+
+  #connections(rendererId: number): SimConnection[] {
     return this.core.renderers.get(rendererId)?.connections ?? [];
   }
 }

@@ -177,15 +177,14 @@ export class SimRenderer {
     type: K,
     opts: { after?: number; where?: (body: MessageBodies[K]) => boolean; timeoutMs?: number } = {},
   ): Promise<MessageBodies[K]> {
+    let cursor = opts.after ?? 0; // each check looks only at what arrived since the last one
     return this.waitFor(
       () => {
-        const found = this.#messages.find(
-          (m, i) =>
-            i >= (opts.after ?? 0) &&
-            m.type === type &&
-            (!opts.where || opts.where(m.body as MessageBodies[K])),
-        );
-        return found ? (found as unknown as { body: MessageBodies[K] }).body : undefined;
+        for (; cursor < this.#messages.length; cursor += 1) {
+          const m = this.#messages[cursor] as unknown as { type: number | 'unknown'; body: MessageBodies[K] };
+          if (m.type === type && (!opts.where || opts.where(m.body))) return m.body;
+        }
+        return undefined;
       },
       { timeoutMs: opts.timeoutMs, what: `message ${type} to renderer ${this.options.name}` },
     );
