@@ -1,0 +1,54 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { qconnect } from '../../src/protocol/generated/qconnect.js';
+import { startBridgeHarness, type BridgeHarness } from '../support/bridge-harness.js';
+import { PLAYING, reportWhere } from '../support/fault-helpers.js';
+import type { SimSession } from '../support/qconnect-service.js';
+
+/**
+ * Issue #8 "Faults": the stream route's Qobuz answer fails for one track (every format of it
+ * refused by track/getFileUrl). MPD cannot open that item; the bridge reports it as a
+ * playback error and asks for the next (§5.8: 2 PlaybackError, then 24 RendererAction NEXT),
+ * the service moves on, the next track plays, and the process stays up.
+ */
+let h: BridgeHarness;
+let sim: SimSession;
+let rid: number;
+const DURATIONS = [3, 30, 35]; // distinct lengths: MPD's `duration` names the item it plays
+
+beforeAll(async () => {
+  h = await startBridgeHarness({ trackSeconds: DURATIONS });
+  ({ sim, rendererId: rid } = await h.connectApp());
+  await sim.waitFor(() => sim.activeRendererId === rid, { what: 'our renderer active' });
+  sim.loadQueue(h.trackIds);
+}, 60_000);
+afterAll(async () => h?.close());
+
+describe('the Qobuz answer for one track failing at the stream route (issue #8, faults)', () => {
+  it('reports that track as a playback error, asks for the next, plays it, and stays up', async () => {
+    const failing = h.trackIds[1]!;
+    for (const format of [5, 6, 7, 27]) h.api.refuseFormat(failing, format, 'error');
+    const n = sim.sent(rid).length;
+    sim.jump(0, { positionMs: 1500, playing: true });
+    await h.mpd.waitForStatus((s) => s.state === 'play' && Math.round(Number(s.duration)) === DURATIONS[0], 3000);
+
+    // Item 1 cannot be resolved: 2 with its queue item id, then 24 NEXT, in that order.
+    const error = await sim.waitForMessage(rid, 2, { after: n, timeoutMs: 6000 });
+    expect(error.body).toMatchObject({ queue_item_id: 1, error_type: qconnect.ErrorType.TRACK_NOT_STREAMABLE });
+    const next = await sim.waitForMessage(rid, 24, { after: error.index, timeoutMs: 2000 });
+    expect(next.body).toMatchObject({ action: qconnect.RndrSrvrRendererAction.ActionType.NEXT });
+    expect(sim.sentOfType(rid, 2).filter((m) => m.index >= n)).toHaveLength(1); // reported once
+
+    const failedAt = Date.now();
+    await h.mpd.waitForStatus((s) => s.state === 'play' && Math.round(Number(s.duration)) === DURATIONS[2] && Number(s.elapsed) > 0.2, 5000);
+    const nextPlayingMs = Date.now() - failedAt;
+    await reportWhere(sim, rid, (s) => s.playing_state === PLAYING && s.current_queue_item_id === 2, { after: next.index, timeoutMs: 3000 });
+    expect(sim.queue().currentQueueItemId).toBe(2);
+    expect(h.api.requestsTo('track/getFileUrl').some((r) => r.params['track_id'] === String(failing))).toBe(true);
+
+    // The process is up and healthy: the HTTP server answers, the session is active.
+    const health = (await (await fetch(`http://127.0.0.1:${h.bridge.httpPort}/healthz`)).json()) as { players: Record<string, { session: string }> };
+    expect(health.players['living_room']?.session).toBe('active');
+    expect(h.service.errors).toEqual([]);
+    console.info(`[faults] one track unresolvable: next track playing ${nextPlayingMs} ms after the error report`);
+  }, 20_000);
+});
