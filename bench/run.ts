@@ -3,12 +3,17 @@
  * same run. Pass names to run some: `npm run bench -- codec`.
  */
 import { benchCodec } from './codec.js';
+import { benchLatency } from './latency.js';
+import { benchMqtt } from './mqtt.js';
 
 const benches: Record<string, () => Promise<void> | void> = {
   codec: () => benchCodec(),
+  latency: () => benchLatency(),
+  mqtt: () => benchMqtt(),
 };
 
-const wanted = process.argv.slice(2);
+// Flags (`--minutes 1`) are the benches' own: only known names select.
+const wanted = process.argv.slice(2).filter((a) => a in benches);
 for (const [name, run] of Object.entries(benches)) {
   if (wanted.length > 0 && !wanted.includes(name)) continue;
   await run();
