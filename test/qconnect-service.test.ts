@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { joinEnvelope } from '../src/protocol/frame-codec.js';
-import type { MessageBodies } from '../src/protocol/message-types.js';
+import { MESSAGE_NAMES, type MessageBodies } from '../src/protocol/message-types.js';
 import * as rm from '../src/protocol/renderer-messages.js';
 import { deviceUuid, useSimService } from './support/qconnect-harness.js';
 import { SimQueue } from './support/qconnect-queue.js';
@@ -16,10 +16,10 @@ const device = (n: number): rm.DeviceInfoValue => ({
   ...{ friendlyName: `raw ${n}`, brand: 'b', model: 'm', serialNumber: 's', type: 1, softwareVersion: '1' },
   ...{ minAudioQuality: 1, maxAudioQuality: 4, volumeRemoteControl: true },
 });
-const version = (v: { major?: number | null; minor?: number | null } | null | undefined) => ({
-  major: v?.major ?? 0,
-  minor: v?.minor ?? 0,
-});
+type Versioned = { queue_version?: { major?: number | null; minor?: number | null } | null };
+/** `major.minor` of a body's queue_version (absent parts are 0 on the wire). */
+const version = (b: Versioned | undefined) =>
+  `${b?.queue_version?.major ?? 0}.${b?.queue_version?.minor ?? 0}`;
 
 describe('authentication and joins', () => {
   it('refuses a jwt it did not issue with an Error envelope, then closes', async () => {
@@ -62,7 +62,7 @@ describe('authentication and joins', () => {
     const state = b.bodies(81)[0];
     expect(Buffer.from(state?.session_uuid ?? []).equals(Buffer.from(uuidBytes(sim.sessionId)))).toBe(true);
     expect(state?.active_renderer_id).toBe(-1);
-    expect(version(state?.queue_version)).toEqual({ major: 0, minor: 0 });
+    expect(version(state)).toBe('0.0');
     await a.waitFor(() => a.bodies(83).some((m) => m.renderer_id === b.rendererId), { what: "b's 83 at a" });
     const session = sim.session;
     expect(session.renderers().map((r) => [r.rendererId, r.name, r.connected])).toEqual([
@@ -77,7 +77,7 @@ describe('authentication and joins', () => {
       'Mozilla/5.0 (SimRenderer)',
     ]);
     expect(session.frames(a.rendererId).map((f) => f.type)).toEqual(['AUTHENTICATE', 'SUBSCRIBE', 'PAYLOAD']);
-    expect(session.sent(a.rendererId).map((m) => m.type)).toEqual([61]);
+    expect(session.sentTypes(a.rendererId)).toEqual([61]);
   });
 
   it('makes a 21 join with is_active the active renderer, and refuses a 21 for another session', async () => {
@@ -112,7 +112,7 @@ describe('authentication and joins', () => {
     raw.ws.send(raw.writer.subscribe());
     raw.ws.send(raw.writer.payload([join()]));
     const id = await sim.session.waitForRenderer(deviceUuid(9));
-    expect(sim.session.sent(id).map((m) => m.type)).toEqual([61, 61]);
+    expect(sim.session.sentTypes(id)).toEqual([61, 61]);
   });
 });
 
@@ -151,7 +151,7 @@ describe('active renderer and reports', () => {
     expect(b.bodies(87)[0]).toMatchObject({ renderer_id: a.rendererId, volume: 40 });
     const view = sim.session.renderers().find((r) => r.rendererId === a.rendererId);
     expect(view).toMatchObject({ active: true, volume: 40, muted: false, maxAudioQuality: 3 });
-    expect(sim.session.sent(a.rendererId).map((m) => m.type)).toEqual([61, 63, 29, 25, 28, 23]);
+    expect(sim.session.sentTypes(a.rendererId)).toEqual([61, 63, 29, 25, 28, 23]);
     await a.waitForMessage(82, { where: (m) => m.renderer_id === a.rendererId }); // the echo of its own report (§5.10)
   });
 
@@ -237,34 +237,22 @@ describe('queue', () => {
     session.addTracks([50]);
     session.removeTracks([1]);
     session.reorderTracks([2], -1);
-    expect(session.queue().items).toEqual([
-      { queueItemId: 2, trackId: 30 },
-      { queueItemId: 0, trackId: 10 },
-      { queueItemId: 3, trackId: 40 },
-      { queueItemId: 4, trackId: 50 },
+    expect(session.queue().items.map((i) => `${i.queueItemId}:${i.trackId}`)).toEqual([
+      '2:30',
+      '0:10',
+      '3:40',
+      '4:50',
     ]);
     session.clearQueue();
     await b.waitForMessage(89);
     await a.waitForMessage(89);
     const deltas = b.received().slice(from);
     expect(deltas.map((m) => m.type)).toEqual([91, 92, 93, 94, 95, 89]);
-    expect(
-      deltas.map((m) => version((m as unknown as { body: MessageBodies[91] }).body.queue_version)),
-    ).toEqual([
-      { major: 1, minor: 0 },
-      { major: 1, minor: 1 },
-      { major: 1, minor: 2 },
-      { major: 1, minor: 3 },
-      { major: 1, minor: 4 },
-      { major: 2, minor: 0 },
-    ]);
-    for (const m of deltas)
-      expect((m as unknown as { body: MessageBodies[89] }).body.action_uuid?.length).toBe(16);
-    expect(b.bodies(91)[0]?.tracks?.map((t) => [t.queue_item_id ?? 0, t.track_id])).toEqual([
-      [0, 10],
-      [1, 20],
-      [2, 30],
-    ]);
+    const deltaBodies = deltas.map((m) => (m as unknown as { body: MessageBodies[89] }).body);
+    expect(deltaBodies.map(version)).toEqual(['1.0', '1.1', '1.2', '1.3', '1.4', '2.0']);
+    expect(deltaBodies.map((d) => d.action_uuid?.length)).toEqual([16, 16, 16, 16, 16, 16]);
+    const loaded = b.bodies(91)[0]?.tracks?.map((t) => `${t.queue_item_id ?? 0}:${t.track_id}`);
+    expect(loaded).toEqual(['0:10', '1:20', '2:30']);
     expect(b.bodies(92)[0]).toMatchObject({ tracks: [{ queue_item_id: 3, track_id: 40 }] });
     expect(b.bodies(95)[0]).toMatchObject({ queue_item_ids: [2], insert_after: -1 });
     expect(a.types(from)).toEqual(b.types(from));
@@ -294,7 +282,7 @@ describe('queue', () => {
     expect([...q.shuffledIndexes].sort()).toEqual([0, 1, 2, 3, 4, 5]);
     expect(q.shuffledIndexes[0]).toBe(2);
     expect(q.shuffledIndexes).not.toEqual([2, 0, 1, 3, 4, 5]);
-    expect(version(state.queue_version)).toEqual({ major: 1, minor: 0 });
+    expect(version(state)).toBe('1.0');
     a.send([rm.askForQueueState(null)]);
     await a.waitFor(() => a.bodies(90).length === 2, { what: 'second 90' });
     expect(b.types(fromB)).toEqual([]);
@@ -311,16 +299,13 @@ describe('queue', () => {
       return a.waitForMessage(41, { after: from });
     };
     const ref = (t: { queue_item_id?: number | null; track_id?: number | null } | null | undefined) =>
-      t ? [t.queue_item_id ?? 0, t.track_id] : null;
+      t ? `${t.queue_item_id ?? 0}:${t.track_id}` : null;
     session.jump(1);
     const jumped = await a.waitForMessage(41);
     expect(jumped).toMatchObject({ playing_state: 2, queue_version: { major: 1 } });
-    expect([ref(jumped.current_track), ref(jumped.next_track)]).toEqual([
-      [1, 20],
-      [2, 30],
-    ]);
+    expect([ref(jumped.current_track), ref(jumped.next_track)]).toEqual(['1:20', '2:30']);
     const toLast = await next();
-    expect([ref(toLast.current_track), ref(toLast.next_track)]).toEqual([[2, 30], null]);
+    expect([ref(toLast.current_track), ref(toLast.next_track)]).toEqual(['2:30', null]);
     const end = await next();
     expect(end).toMatchObject({ playing_state: 1, current_track: { queue_item_id: -1 } });
 
@@ -330,19 +315,16 @@ describe('queue', () => {
     const wrapped = await a.waitForMessage(41, {
       where: (m) => m.current_track?.queue_item_id === 2 && m.next_track != null,
     });
-    expect(ref(wrapped.next_track)).toEqual([0, 10]);
-    expect(ref((await next()).current_track)).toEqual([0, 10]);
+    expect(ref(wrapped.next_track)).toBe('0:10');
+    expect(ref((await next()).current_track)).toBe('0:10');
 
     session.setLoop('REPEAT_ONE');
     const info = await a.waitForMessage(41, {
       where: (m) => m.current_track == null && m.playing_state == null,
     });
-    expect(ref(info.next_track)).toEqual([0, 10]); // info-only: what follows item 0 is item 0 again
+    expect(ref(info.next_track)).toBe('0:10'); // info-only: what follows item 0 is item 0 again
     const skipped = await next();
-    expect([ref(skipped.current_track), ref(skipped.next_track)]).toEqual([
-      [1, 20],
-      [1, 20],
-    ]);
+    expect([ref(skipped.current_track), ref(skipped.next_track)]).toEqual(['1:20', '1:20']);
 
     session.setLoop('OFF');
     session.setShuffle(true, { seed: 99 });
@@ -376,12 +358,8 @@ describe('queue model', () => {
     q.remove([before[2] as number]);
     q.reorder([4], -1);
     expect(q.items[0]?.queueItemId).toBe(4);
-    expect(items()).toEqual([
-      1,
-      inserted?.queueItemId,
-      ...before.slice(1).filter((id) => id !== before[2]),
-      added?.queueItemId,
-    ]);
+    const kept = before.slice(1).filter((id) => id !== before[2]);
+    expect(items()).toEqual([1, inserted?.queueItemId, ...kept, added?.queueItemId]);
     expect(q.version()).toEqual({ major: 1, minor: 4 });
   });
 });
@@ -397,8 +375,11 @@ describe('controller actions', () => {
     session.setShuffle(true, { seed: 5 });
     await a.waitForMessage(46);
     await b.waitForMessage(96);
-    expect(b.types().filter((t) => t === 97 || t === 96 || t === 45 || t === 46)).toEqual([97, 96]);
-    expect(a.types().filter((t) => t === 97 || t === 96 || t === 45 || t === 46)).toEqual([97, 45, 96, 46]);
+    const modes = (r: SimRenderer) => r.types().filter((t) => t === 97 || t === 96 || t === 45 || t === 46);
+    expect([modes(a), modes(b)]).toEqual([
+      [97, 45, 96, 46],
+      [97, 96],
+    ]);
     expect(session.queue()).toMatchObject({
       loop: 'REPEAT_ALL',
       shuffle: true,
@@ -437,12 +418,13 @@ describe('controller actions', () => {
     session.sendInfoOnlySetState();
     await a.waitFor(() => a.bodies(41).length === 6, { what: 'six 41' });
     const got = a.bodies(41);
-    expect(got.slice(0, 4)).toEqual([
+    const bare = [
       { playing_state: 2 },
       { playing_state: 3 },
       { playing_state: 1 },
       { current_position: 42_000 },
-    ]);
+    ];
+    expect(got.slice(0, 4)).toEqual(bare);
     expect(got[4]).toEqual({
       playing_state: 3,
       current_position: 5000,
@@ -463,9 +445,9 @@ describe('controller actions', () => {
     await b.waitForMessage(87, { where: (m) => m.volume === 30 });
     session.volumeDelta(-5);
     await b.waitForMessage(87, { where: (m) => m.volume === 25 });
-    expect(a.bodies(42)).toEqual([
-      expect.objectContaining({ volume: 30 }),
-      expect.objectContaining({ volume_delta: -5 }),
+    expect(a.bodies(42).map((m) => [m.volume, m.volume_delta])).toEqual([
+      [30, null],
+      [null, -5],
     ]);
     session.mute(true);
     await b.waitForMessage(98, { where: (m) => m.value === true });
@@ -477,12 +459,33 @@ describe('controller actions', () => {
     await a.waitForMessage(41);
     a.send([rm.askForQueueState(null)]);
     await a.waitForMessage(90);
-    expect(
-      session
-        .sent(a.rendererId)
-        .slice(reported)
-        .map((m) => m.type),
-    ).toEqual([76]);
+    expect(session.sentTypes(a.rendererId, reported)).toEqual([76]);
+  });
+
+  it('carries out controller messages a client sends (62, 64, 72) and refuses them without an active renderer', async () => {
+    const a = await sim.join(1, { autoRespond: false });
+    const c = await sim.join(2, { autoRespond: false });
+    const ctrl = (type: 62 | 64 | 72, body: object) =>
+      c.send([{ message_type: type, [MESSAGE_NAMES[type]]: body }]);
+    sim.session.loadQueue([10, 20]);
+    ctrl(62, { playing_state: 2, current_queue_item: { id: 1 } });
+    expect((await c.waitForMessage(1)).message).toBe(SERVICE_ERRORS.noActiveRenderer.message);
+    sim.session.pickRenderer(a.rendererId);
+    ctrl(62, { playing_state: 2, current_queue_item: { id: 7 } });
+    await c.waitFor(() => c.bodies(1).length === 2, { what: 'the second error' });
+    expect(c.bodies(1)[1]?.message).toBe(SERVICE_ERRORS.trackNotFound.message);
+    ctrl(62, { playing_state: 2, current_position: 3000, current_queue_item: { id: 1 } });
+    ctrl(64, { renderer_id: a.rendererId, volume_delta: 4 });
+    ctrl(72, { loop_mode: 2 });
+    const set = await a.waitForMessage(41);
+    expect(set).toMatchObject({
+      playing_state: 2,
+      current_position: 3000,
+      current_track: { queue_item_id: 1, track_id: 20 },
+    });
+    expect((await a.waitForMessage(42)).volume_delta).toBe(4);
+    expect((await a.waitForMessage(45)).loop_mode).toBe(2);
+    expect(sim.session.queue().loop).toBe('REPEAT_ONE');
   });
 
   it('hands over with the previous renderer position when picking with a SetState', async () => {
@@ -550,7 +553,7 @@ describe('connections and misbehaviour', () => {
     expect(session.renderers().filter((r) => r.deviceUuid === deviceUuid(1))).toEqual([
       expect.objectContaining({ rendererId: id, connected: true, joins: 2 }),
     ]);
-    expect(session.sent(id).map((m) => m.type)).toEqual([61, 61]);
+    expect(session.sentTypes(id)).toEqual([61, 61]);
   });
 
   it('drops a connection without a close frame, sends Disconnect, raw bytes and errors on demand', async () => {

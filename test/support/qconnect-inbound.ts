@@ -34,6 +34,15 @@ export function handleInbound(core: SessionCore, conn: SimConnection, msg: QcMes
   if (msg.type === 61 || msg.type === 21) return join(core, conn, msg, now);
   const r = core.recordOf(conn);
   if (!r) return conn.sendMessages([errorMessage(SERVICE_ERRORS.notJoined)]);
+  // Controller commands for the active renderer need one; a jump needs its item in the queue.
+  if ((msg.type === 62 || msg.type === 74) && core.activeRendererId < 0)
+    return conn.sendMessages([errorMessage(SERVICE_ERRORS.noActiveRenderer)]);
+  if (
+    msg.type === 62 &&
+    msg.body.current_queue_item &&
+    core.queue.trackOf(msg.body.current_queue_item.id ?? 0) === undefined
+  )
+    return conn.sendMessages([errorMessage(SERVICE_ERRORS.trackNotFound)]);
   const handler = HANDLERS[msg.type] as Handler<typeof msg.type> | undefined;
   handler?.(msg.body as never, { core, conn, r, now });
 }

@@ -28,6 +28,8 @@ export const SERVICE_ERRORS = {
   join: { code: '400', message: 'Error while processing JoinSessionMessage' },
   notJoined: { code: '400', message: 'Not joined to a session' },
   unknownRenderer: { code: '404', message: 'Renderer not found' },
+  noActiveRenderer: { code: '404', message: 'No active renderer' },
+  trackNotFound: { code: '404', message: 'Current track not found in queue nor autoplay' },
 } as const;
 
 export interface RendererRecord {

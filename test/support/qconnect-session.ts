@@ -200,6 +200,12 @@ export class SimSession {
   sent(rendererId: number): RecordedMessage[] {
     return this.#merged(this.#sentCache, rendererId, (c) => c.messages).slice();
   }
+  /** The types of sent(), from index `from`: the sequence tests most often assert. */
+  sentTypes(rendererId: number, from = 0): number[] {
+    return this.#merged(this.#sentCache, rendererId, (c) => c.messages)
+      .slice(from)
+      .map((m) => m.type);
+  }
   /** Every message the service sent to the renderer, decoded, in order. */
   delivered(rendererId: number): RecordedMessage[] {
     return this.#merged(this.#deliveredCache, rendererId, (c) => c.delivered).slice();
