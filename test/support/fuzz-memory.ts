@@ -10,6 +10,8 @@ import { setFlagsFromString } from 'node:v8';
 export interface MemorySample {
   readonly rssBytes: number;
   readonly heapUsedBytes: number;
+  /** Buffers and other memory outside the JS heap. */
+  readonly externalBytes: number;
   /** Whether a full GC ran first (false: the figures include garbage). */
   readonly collected: boolean;
 }
@@ -38,7 +40,7 @@ export async function sampleMemory(): Promise<MemorySample> {
     await new Promise((r) => setImmediate(r));
   }
   const m = process.memoryUsage();
-  return { rssBytes: m.rss, heapUsedBytes: m.heapUsed, collected: gc !== null };
+  return { rssBytes: m.rss, heapUsedBytes: m.heapUsed, externalBytes: m.external, collected: gc !== null };
 }
 
 /** VmRSS of another process (e.g. the bridge run as a child), bytes; from /proc. */
@@ -53,5 +55,5 @@ export function processRss(pid: number): number {
 export function describeGrowth(label: string, before: MemorySample, after: MemorySample): string {
   const mib = (b: number) => (b / 1024 / 1024).toFixed(1);
   const pct = (((after.rssBytes - before.rssBytes) / before.rssBytes) * 100).toFixed(1);
-  return `${label}: RSS ${mib(before.rssBytes)} → ${mib(after.rssBytes)} MiB (${pct} %), heap ${mib(before.heapUsedBytes)} → ${mib(after.heapUsedBytes)} MiB${after.collected ? ' after full GC' : ' (no GC available)'}`;
+  return `${label}: RSS ${mib(before.rssBytes)} → ${mib(after.rssBytes)} MiB (${pct} %), heap ${mib(before.heapUsedBytes)} → ${mib(after.heapUsedBytes)} MiB, external ${mib(before.externalBytes)} → ${mib(after.externalBytes)} MiB${after.collected ? ' after full GC' : ' (no GC available)'}`;
 }
