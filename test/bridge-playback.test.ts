@@ -23,11 +23,16 @@ afterAll(async () => h?.close());
 async function playing(item = 0, positionMs = 0): Promise<void> {
   const before = sim.sent(rid).length;
   sim.jump(item, { positionMs, playing: true });
-  // The jump is applied once the renderer reports buffer OK for that item after it.
-  await sim.waitForMessage(rid, 23, {
+  // The renderer answers the jump at once (BUFFERING), then reports buffer OK once MPD plays it;
+  // waiting for both in that order ignores a late report of an earlier load.
+  type Report = { state?: qconnect.QueueRendererState.$Properties };
+  const ack = await sim.waitForMessage(rid, 23, {
     after: before - 1,
-    where: (b: { state?: qconnect.QueueRendererState.$Properties }) =>
-      b.state?.buffer_state === qconnect.BufferState.OK && (b.state.current_queue_item_id ?? 0) === item,
+    where: (b: Report) => b.state?.buffer_state === qconnect.BufferState.BUFFERING && (b.state.current_queue_item_id ?? 0) === item,
+  });
+  await sim.waitForMessage(rid, 23, {
+    after: ack.index,
+    where: (b: Report) => b.state?.buffer_state === qconnect.BufferState.OK && (b.state.current_queue_item_id ?? 0) === item,
   });
   await h.mpd.waitForStatus((s) => s.state === 'play' && Number(s.elapsed ?? 0) * 1000 >= positionMs + 100, 3000);
 }
