@@ -6,7 +6,7 @@ import { makeFlac } from '../test/support/audio-fixtures.js';
 import { startBridgeHarness } from '../test/support/bridge-harness.js';
 import { MpdLine, startFloorMpd, WsEcho } from './support-floors.js';
 import { ReportWatch } from './support-report-watch.js';
-import { line, ms, now, pairSums, ratio, summarize, verdict } from './support-stats.js';
+import { hostNote, line, ms, now, pairSums, ratio, summarize, verdict } from './support-stats.js';
 
 /**
  * bench/latency (issue #5): from the simulated Qobuz service sending SetState (41, pause or
@@ -26,6 +26,7 @@ export async function benchLatency(n = 1000): Promise<void> {
   console.log(
     `bench/latency — SetState -> state report through the bridge and a real MPD, ${n} commands (pause/play alternating)`,
   );
+  console.log(`  ${hostNote()}`);
   const dir = await mkdtemp(join(tmpdir(), 'qcb-bench-'));
   const h = await startBridgeHarness({ trackSeconds: [120] });
   const echo = new WsEcho();

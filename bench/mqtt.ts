@@ -7,7 +7,7 @@ import { makeFlac } from '../test/support/audio-fixtures.js';
 import { startBridgeHarness } from '../test/support/bridge-harness.js';
 import { MpdLine, MqttEcho, startFloorMpd } from './support-floors.js';
 import { ReportWatch } from './support-report-watch.js';
-import { line, ms, now, pairSums, ratio, summarize, verdict } from './support-stats.js';
+import { hostNote, line, ms, now, pairSums, ratio, summarize, verdict } from './support-stats.js';
 
 /**
  * bench/mqtt (issue #6): from Home Assistant publishing `{"action":"pause"}` / `play` on
@@ -25,6 +25,7 @@ export async function benchMqtt(n = 500): Promise<void> {
   console.log(
     `bench/mqtt — HA command on ${SET} -> Qobuz state report, ${n} commands (pause/play alternating)`,
   );
+  console.log(`  ${hostNote()}`);
   const dir = await mkdtemp(join(tmpdir(), 'qcb-bench-'));
   const h = await startBridgeHarness({ trackSeconds: [120] });
   const brokerUrl = h.mosquitto?.url ?? '';

@@ -5,11 +5,13 @@
 import { benchCodec } from './codec.js';
 import { benchLatency } from './latency.js';
 import { benchMqtt } from './mqtt.js';
+import { benchScale } from './scale.js';
 
 const benches: Record<string, () => Promise<void> | void> = {
   codec: () => benchCodec(),
   latency: () => benchLatency(),
   mqtt: () => benchMqtt(),
+  scale: () => benchScale(),
 };
 
 // Flags (`--minutes 1`) are the benches' own: only known names select.

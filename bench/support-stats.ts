@@ -1,3 +1,7 @@
+import { cpus, loadavg } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
 /**
  * Figures for the benches: percentiles of latency samples and the "figure beside its floor"
  * lines every bench prints (issues #5, #6, #8: ratios against a floor measured in the same
@@ -67,6 +71,18 @@ export function argValue(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
+/** The host's load when a bench starts: figures from a busy shared machine read differently. */
+export function hostNote(): string {
+  const [one] = loadavg();
+  return `host: ${cpus().length} cores, load average ${(one ?? 0).toFixed(2)}, node ${process.version}`;
+}
+
 export function now(): number {
   return performance.now();
+}
+
+/** A full, synchronous GC (the flag set at run time), so heap figures compare live objects only. */
+export function fullGc(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
 }
