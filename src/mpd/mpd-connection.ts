@@ -36,6 +36,7 @@ export class MpdConnection {
   #client: MpdClient | null = null;
   #abort: AbortController | null = null;
   #loop: Promise<void> | null = null;
+  #warned = false;
 
   constructor(options: MpdConnectionOptions) {
     this.#options = options;
@@ -79,9 +80,12 @@ export class MpdConnection {
       this.#adopt(client);
       return true;
     } catch (err) {
-      this.#options.logger.debug(
-        { err: errorMessage(err), attempt: this.#backoff.attempts },
-        'mpd connect failed',
+      // Once per outage at warn, so a user sees why a player stays silent; retries at debug.
+      const level = this.#warned ? 'debug' : 'warn';
+      this.#warned = true;
+      this.#options.logger[level](
+        { err: errorMessage(err), host: this.#options.host, port: this.#options.port, attempt: this.#backoff.attempts },
+        'mpd unreachable, retrying with backoff',
       );
       return false;
     }
@@ -89,6 +93,7 @@ export class MpdConnection {
 
   #adopt(client: MpdClient): void {
     this.#client = client;
+    this.#warned = false;
     this.#backoff.connected();
     client.events.on('closed', () => {
       if (this.#client !== client) return;
