@@ -6,12 +6,14 @@ import { benchCodec } from './codec.js';
 import { benchLatency } from './latency.js';
 import { benchMqtt } from './mqtt.js';
 import { benchScale } from './scale.js';
+import { benchSoak } from './soak.js';
 
 const benches: Record<string, () => Promise<void> | void> = {
   codec: () => benchCodec(),
   latency: () => benchLatency(),
   mqtt: () => benchMqtt(),
   scale: () => benchScale(),
+  soak: () => benchSoak(),
 };
 
 // Flags (`--minutes 1`) are the benches' own: only known names select.

@@ -1,0 +1,121 @@
+import { readdirSync } from 'node:fs';
+import { startBridgeHarness } from '../test/support/bridge-harness.js';
+import { MpdLine } from './support-floors.js';
+import { argValue, hostNote, mb, now, ratio } from './support-stats.js';
+
+/**
+ * bench/soak (issue #8): one player, real MPD, a 200-track queue of 1-second generated tracks
+ * (about 50x the track-change rate of real music) played through from the Qobuz app. MPD's
+ * status is polled every ~10 ms on a connection of our own: a `state: stop` before the last
+ * item started is a gap. At each track start the process's RSS, heap used, active
+ * resources (process.getActiveResourcesInfo()) and open fds (/proc/self/fd) are sampled; the
+ * first 20 tracks are the floor the last 20 are compared with. `--tracks N`,
+ * `--track-seconds S` override.
+ */
+interface Sample {
+  readonly rss: number;
+  readonly heap: number;
+  readonly resources: number;
+  readonly fds: number;
+}
+
+/** No forced GC here: it would stall the bridge in this same process at every track change. */
+function sample(): Sample {
+  return {
+    rss: process.memoryUsage.rss(),
+    heap: process.memoryUsage().heapUsed,
+    resources: process.getActiveResourcesInfo().length,
+    fds: readdirSync('/proc/self/fd').length,
+  };
+}
+
+function mean(samples: readonly Sample[], key: keyof Sample): number {
+  return samples.reduce((n, s) => n + s[key], 0) / Math.max(1, samples.length);
+}
+
+function parse(reply: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const row of reply.split('\n')) {
+    const i = row.indexOf(': ');
+    if (i > 0) out[row.slice(0, i)] = row.slice(i + 2);
+  }
+  return out;
+}
+
+export async function benchSoak(): Promise<void> {
+  const tracks = Number(argValue('tracks') ?? 200);
+  const seconds = Number(argValue('track-seconds') ?? 1);
+  console.log(
+    `bench/soak — one player, real MPD, ${tracks} tracks of ${seconds} s through the bridge from the Qobuz app`,
+  );
+  console.log(`  ${hostNote()}`);
+  const h = await startBridgeHarness({ trackSeconds: Array.from({ length: tracks }, () => seconds) });
+  const line = await MpdLine.open(h.mpd.host, h.mpd.port);
+  try {
+    const { sim, rendererId } = await h.connectApp();
+    await sim.waitFor(() => sim.activeRendererId === rendererId, { what: 'our renderer active' });
+    const session = h.bridge.player(h.playerId)?.session;
+    if (!session) throw new Error('no session');
+    const samples = new Map<number, Sample>();
+    const last = tracks - 1;
+    let polls = 0;
+    let gaps = 0;
+    let playing = false;
+    const songIds = new Set<string>();
+    let pollMax = 0;
+    let lastPoll = now();
+    let spacingMax = 0;
+    const t0 = now();
+    sim.loadQueue(h.trackIds);
+    sim.jump(0, { playing: true });
+    const deadline = t0 + (tracks * seconds * 3 + 30) * 1000;
+    for (;;) {
+      const before = now();
+      spacingMax = Math.max(spacingMax, before - lastPoll);
+      lastPoll = before;
+      const st = parse(await line.send('status'));
+      pollMax = Math.max(pollMax, now() - before);
+      polls += 1;
+      const index = session.core.current?.queueItemId ?? -1;
+      if (st.state === 'play') playing = true;
+      if (st.songid) songIds.add(st.songid);
+      if (index >= 0 && !samples.has(index)) samples.set(index, sample());
+      if (playing && st.state === 'stop') {
+        if (index >= last) break; // the queue ended after its last item: the expected stop
+        gaps += 1;
+      }
+      if (now() > deadline) throw new Error(`soak did not finish: at item ${index}, MPD ${st.state}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const wall = (now() - t0) / 1000;
+    const first = [...samples].filter(([i]) => i < 20).map(([, s]) => s);
+    const tail = [...samples].filter(([i]) => i >= tracks - 20).map(([, s]) => s);
+    const row = (label: string, key: keyof Sample, fmt: (v: number) => string): void => {
+      const a = mean(first, key);
+      const b = mean(tail, key);
+      console.log(
+        `  ${label.padEnd(26)} first 20 ${fmt(a).padStart(10)}   last 20 ${fmt(b).padStart(10)}   last/first ${ratio(b, a)}`,
+      );
+    };
+    console.log(
+      `  played ${samples.size}/${tracks} items (${songIds.size} MPD song ids) in ${wall.toFixed(1)} s (${(tracks * seconds).toFixed(0)} s of audio)`,
+    );
+    console.log(
+      `  MPD 'state: stop' before the last item: ${gaps} in ${polls} status polls (slowest reply ${pollMax.toFixed(1)} ms, longest between polls ${spacingMax.toFixed(1)} ms); aim 0 -> ${gaps === 0 ? 'met' : 'NOT met'}`,
+    );
+    row('RSS', 'rss', mb);
+    row('heap used (no forced GC)', 'heap', mb);
+    row('active resources', 'resources', (v) => v.toFixed(1));
+    row('open fds', 'fds', (v) => v.toFixed(1));
+    const grew =
+      mean(tail, 'resources') > mean(first, 'resources') + 1 || mean(tail, 'fds') > mean(first, 'fds') + 1;
+    console.log(
+      `  aim: no growth in handles or fds (beyond 1) -> ${grew ? 'NOT met' : 'met'}; service errors ${h.service.errors.length}`,
+    );
+  } finally {
+    line.close();
+    await h.close();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await benchSoak();
