@@ -50,6 +50,7 @@ export async function benchLatency(n = 1000): Promise<void> {
       const want = i % 2 === 0 ? qconnect.PlayingState.PAUSED : qconnect.PlayingState.PLAYING;
       const mark = watch.mark();
       const changed = idleLine.send('idle player').then(() => now());
+      changed.catch(() => undefined); // awaited below; a timeout must not surface as unhandled first
       const t0 = now();
       if (want === qconnect.PlayingState.PAUSED) sim.pause();
       else sim.play();

@@ -51,6 +51,7 @@ export async function benchMqtt(n = 500): Promise<void> {
       const want = pause ? qconnect.PlayingState.PAUSED : qconnect.PlayingState.PLAYING;
       const mark = watch.mark();
       const changed = idleLine.send('idle player').then(() => now());
+      changed.catch(() => undefined); // awaited below; a timeout must not surface as unhandled first
       const t0 = now();
       ha.publish(SET, JSON.stringify({ action: pause ? 'pause' : 'play' }), { qos: 0 });
       const at = await watch.next(mark, (s) => s.playing_state === want);

@@ -17,7 +17,7 @@ const benches: Record<string, () => Promise<void> | void> = {
 };
 
 // Flags (`--minutes 1`) are the benches' own: only known names select.
-const wanted = process.argv.slice(2).filter((a) => a in benches);
+const wanted = process.argv.slice(2).filter((a) => Object.hasOwn(benches, a));
 for (const [name, run] of Object.entries(benches)) {
   if (wanted.length > 0 && !wanted.includes(name)) continue;
   await run();

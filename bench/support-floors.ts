@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import WebSocket, { WebSocketServer } from 'ws';
 import { startMpd, type MpdServer } from '../test/support/mpd-server.js';
+import { within } from './support-stats.js';
 
 /**
  * The floors the latency benches print their figures against (issues #5, #6): the raw legs a
@@ -43,11 +44,15 @@ export class MpdLine {
     return new MpdLine(socket);
   }
 
-  send(cmd: string): Promise<string> {
-    return new Promise((resolve, reject) => {
-      this.#waiting = (reply) =>
-        reply.startsWith('ACK') || reply.includes('\nACK') ? reject(new Error(reply)) : resolve(reply);
+  /** The reply to `cmd`; after `timeoutMs` (an `idle` nothing woke) it rejects and the line is closed. */
+  send(cmd: string, timeoutMs = 5000): Promise<string> {
+    const reply = new Promise<string>((resolve, reject) => {
+      this.#waiting = (r) => (r.startsWith('ACK') || r.includes('\nACK') ? reject(new Error(r)) : resolve(r));
       this.#socket.write(`${cmd}\n`);
+    });
+    return within(reply, timeoutMs, `MPD reply to ${cmd}`).catch((err: unknown) => {
+      this.close();
+      throw err;
     });
   }
 
@@ -100,10 +105,11 @@ export class WsEcho {
     const client = this.#client;
     if (!client) throw new Error('WsEcho not started');
     const t0 = performance.now();
-    return new Promise((resolve) => {
+    const echoed = new Promise<number>((resolve) => {
       client.once('message', () => resolve(performance.now() - t0));
       client.send(bytes);
     });
+    return within(echoed, 5000, 'WebSocket echo');
   }
 
   async stop(): Promise<void> {
@@ -126,10 +132,11 @@ export class MqttEcho {
     const client = this.#client;
     if (!client) throw new Error('MqttEcho not started');
     const t0 = performance.now();
-    return new Promise((resolve) => {
+    const received = new Promise<number>((resolve) => {
       client.once('message', () => resolve(performance.now() - t0));
       client.publish(this.#topic, payload, { qos: 0 });
     });
+    return within(received, 5000, 'MQTT echo');
   }
 
   async stop(): Promise<void> {
