@@ -30,8 +30,10 @@ export async function benchLatency(n = 1000): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'qcb-bench-'));
   const h = await startBridgeHarness({ trackSeconds: [120] });
   const echo = new WsEcho();
-  const floorMpd = await startFloorMpd(await makeFlac({ dir, name: 'floor.flac', seconds: 120 }));
+  let floorMpd: Awaited<ReturnType<typeof startFloorMpd>> | undefined;
   try {
+    floorMpd = await startFloorMpd(await makeFlac({ dir, name: 'floor.flac', seconds: 120 }));
+    const floorLine = floorMpd.line;
     await echo.start();
     const { sim, rendererId } = await h.connectApp();
     await sim.waitFor(() => sim.activeRendererId === rendererId, { what: 'our renderer active' });
@@ -65,14 +67,14 @@ export async function benchLatency(n = 1000): Promise<void> {
     const wsRtt: number[] = [];
     for (let i = 0; i < WARMUP; i++) {
       await command(i);
-      await floorMpd.line.rtt(`pause ${i % 2 === 0 ? 1 : 0}`);
+      await floorLine.rtt(`pause ${i % 2 === 0 ? 1 : 0}`);
       await echo.rtt(ECHO_BYTES);
     }
     for (let done = 0; done < n; done += BLOCK) {
       const size = Math.min(BLOCK, n - done);
       for (let i = 0; i < size; i++) bridge.push(await command(done + i));
       for (let i = 0; i < size; i++) {
-        mpdRtt.push(await floorMpd.line.rtt(`pause ${(done + i) % 2 === 0 ? 1 : 0}`));
+        mpdRtt.push(await floorLine.rtt(`pause ${(done + i) % 2 === 0 ? 1 : 0}`));
         wsRtt.push(await echo.rtt(ECHO_BYTES));
       }
     }
@@ -96,8 +98,8 @@ export async function benchLatency(n = 1000): Promise<void> {
     console.log(`  median per command beyond the floor: ${ms(figure.p50 - floor.p50)}`);
   } finally {
     await echo.stop();
-    floorMpd.line.close();
-    await floorMpd.mpd.stop();
+    floorMpd?.line.close();
+    await floorMpd?.mpd.stop();
     await h.close();
     await rm(dir, { recursive: true, force: true });
   }

@@ -29,10 +29,14 @@ export async function benchMqtt(n = 500): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'qcb-bench-'));
   const h = await startBridgeHarness({ trackSeconds: [120] });
   const brokerUrl = h.mosquitto?.url ?? '';
-  const ha = await mqtt.connectAsync(brokerUrl, { protocolVersion: 5, reconnectPeriod: 0 });
   const echo = new MqttEcho();
-  const floorMpd = await startFloorMpd(await makeFlac({ dir, name: 'floor.flac', seconds: 120 }));
+  let ha: mqtt.MqttClient | undefined;
+  let floorMpd: Awaited<ReturnType<typeof startFloorMpd>> | undefined;
   try {
+    const client = await mqtt.connectAsync(brokerUrl, { protocolVersion: 5, reconnectPeriod: 0 });
+    ha = client;
+    floorMpd = await startFloorMpd(await makeFlac({ dir, name: 'floor.flac', seconds: 120 }));
+    const floorLine = floorMpd.line;
     await echo.start(brokerUrl);
     const { sim, rendererId } = await h.connectApp();
     await sim.waitFor(() => sim.activeRendererId === rendererId, { what: 'our renderer active' });
@@ -53,7 +57,7 @@ export async function benchMqtt(n = 500): Promise<void> {
       const changed = idleLine.send('idle player').then(() => now());
       changed.catch(() => undefined); // awaited below; a timeout must not surface as unhandled first
       const t0 = now();
-      ha.publish(SET, JSON.stringify({ action: pause ? 'pause' : 'play' }), { qos: 0 });
+      client.publish(SET, JSON.stringify({ action: pause ? 'pause' : 'play' }), { qos: 0 });
       const at = await watch.next(mark, (s) => s.playing_state === want);
       heardAt.push((await changed) - t0);
       await session.idle(); // the bridge done with this command before the next one
@@ -65,14 +69,14 @@ export async function benchMqtt(n = 500): Promise<void> {
     for (let i = 0; i < WARMUP; i++) {
       await command(i);
       await echo.rtt('{"action":"pause"}');
-      await floorMpd.line.rtt(`pause ${i % 2 === 0 ? 1 : 0}`);
+      await floorLine.rtt(`pause ${i % 2 === 0 ? 1 : 0}`);
     }
     for (let done = 0; done < n; done += BLOCK) {
       const size = Math.min(BLOCK, n - done);
       for (let i = 0; i < size; i++) figures.push(await command(done + i));
       for (let i = 0; i < size; i++) {
         mqttRtt.push(await echo.rtt('{"action":"pause"}'));
-        mpdRtt.push(await floorMpd.line.rtt(`pause ${(done + i) % 2 === 0 ? 1 : 0}`));
+        mpdRtt.push(await floorLine.rtt(`pause ${(done + i) % 2 === 0 ? 1 : 0}`));
       }
     }
     idleLine.close();
@@ -90,10 +94,10 @@ export async function benchMqtt(n = 500): Promise<void> {
     );
     console.log(`  median per command beyond the floor: ${ms(figure.p50 - floor.p50)}`);
   } finally {
-    await ha.endAsync(true);
+    await ha?.endAsync(true);
     await echo.stop();
-    floorMpd.line.close();
-    await floorMpd.mpd.stop();
+    floorMpd?.line.close();
+    await floorMpd?.mpd.stop();
     await h.close();
     await rm(dir, { recursive: true, force: true });
   }
