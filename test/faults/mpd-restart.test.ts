@@ -48,7 +48,7 @@ describe('MPD killed and restarted mid-play (issue #8, faults)', () => {
     const r = sim.sent(rid).length;
     await h.mpd.restart();
     const backAt = Date.now();
-    const resumed = await h.mpd.waitForStatus((s) => s.state === 'play' && Number(s.elapsed) > 0, 3000);
+    const resumed = await h.mpd.waitForStatus((s) => s.state === 'play' && Number(s.elapsed) > 0 && s.duration !== undefined, 3000);
     const resumeMs = Date.now() - backAt;
     expect(resumeMs).toBeLessThan(3000);
     expect(Math.round(Number(resumed.duration))).toBe(DURATIONS[0]);

@@ -1,0 +1,202 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeFlac } from '../support/audio-fixtures.js';
+import { AudioHttpServer } from '../support/audio-http-server.js';
+import { pollUntil, sampleMpd } from '../support/fault-helpers.js';
+import { spawnBridge, type BridgeProcess } from '../support/fault-process.js';
+import { MdnsBrowser } from '../support/mdns-browser.js';
+import { connectProbe, startMosquitto, type MosquittoServer, type MqttProbe } from '../support/mosquitto-server.js';
+import { startMpd, type MpdServer } from '../support/mpd-server.js';
+import { QconnectService } from '../support/qconnect-service.js';
+import { QobuzApiStub } from '../support/qobuz-api-stub.js';
+
+/**
+ * Issue #8 "Faults": the bridge process is killed with SIGKILL mid-play (no goodbyes, no
+ * MQTT offline of its own: the broker sends the last will) and started again from the same
+ * config file. It comes back under the same mDNS name, with the same HA entities once each,
+ * online, leaves MPD alone until the app reconnects, and gets its renderer id back.
+ */
+const DURATIONS = [30, 35];
+const NAME = `Crash Speaker ${randomUUID().slice(0, 6)}`;
+const UUID = randomUUID();
+const B = 'qobuz-connect';
+
+let cdn: AudioHttpServer;
+let api: QobuzApiStub;
+let service: QconnectService;
+let mosquitto: MosquittoServer;
+let mpd: MpdServer;
+let probe: MqttProbe;
+let browser: MdnsBrowser;
+let configFile: string;
+const bridges: BridgeProcess[] = [];
+const trackIds: number[] = [];
+
+beforeAll(async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'qcb-fault-kill-'));
+  cdn = new AudioHttpServer();
+  await cdn.start();
+  api = new QobuzApiStub({ cdn });
+  await api.start();
+  for (const [i, seconds] of DURATIONS.entries()) {
+    const file = await makeFlac({ dir, name: `t${i}.flac`, seconds, frequencyHz: 440 + 110 * i });
+    api.addTrack({ id: 8000 + i, title: `Song ${i + 1}`, artist: 'Crash', album: 'Faults', durationMs: seconds * 1000, formats: { 6: { file, bitDepth: 16, samplingRateKhz: 44.1 } } });
+    trackIds.push(8000 + i);
+  }
+  service = new QconnectService();
+  await service.start();
+  mosquitto = await startMosquitto();
+  mpd = await startMpd();
+  probe = await connectProbe(mosquitto.url);
+  await probe.subscribe(`${B}/#`, 'homeassistant/#');
+  browser = await MdnsBrowser.open();
+  configFile = join(dir, 'config.yaml');
+  writeFileSync(
+    configFile,
+    [
+      'qobuz:',
+      `  app_id: "${api.appId}"`,
+      `  app_secret: "${api.appSecret}"`,
+      `  api_base_url: ${api.baseUrl}`,
+      '  allowed_endpoint_hosts: ["127.0.0.1"]',
+      '  max_quality: cd',
+      'http: { port: 0, bind: 127.0.0.1, advertise_address: 127.0.0.1 }',
+      'mdns: { interfaces: [lo] }',
+      `mqtt: { url: "${mosquitto.url}" }`,
+      'players:',
+      '  - id: living_room',
+      `    name: ${NAME}`,
+      `    uuid: ${UUID}`,
+      `    mpd: { host: 127.0.0.1, port: ${mpd.port} }`,
+    ].join('\n'),
+  );
+}, 60_000);
+
+afterAll(async () => {
+  for (const b of bridges) await b.kill();
+  await browser?.close();
+  await probe?.end();
+  await mpd?.stop();
+  await mosquitto?.stop();
+  await service?.stop();
+  await api?.stop();
+  await cdn?.stop();
+});
+
+function start(): BridgeProcess {
+  const b = spawnBridge(configFile);
+  bridges.push(b);
+  return b;
+}
+
+/** Waits until our instance is announced with `port`; returns every instance label carrying our name. */
+async function advertisedOn(port: number): Promise<string[]> {
+  await browser.waitFor(
+    `our service on port ${port}`,
+    () => browser.services().find((s) => s.txt.Name === NAME && s.port === port),
+    15_000,
+    async () => {
+      await browser.browse();
+      for (const s of browser.services()) if (s.instance.startsWith(NAME)) await browser.resolve(s.fqdn);
+    },
+  );
+  return browser.services().filter((s) => s.instance.startsWith(NAME)).map((s) => s.instance);
+}
+
+/** What the broker holds retained (a fresh subscriber's retained messages). */
+async function retained(): Promise<Map<string, string>> {
+  const p = await connectProbe(mosquitto.url);
+  try {
+    await p.subscribe(`${B}/#`, 'homeassistant/#');
+    await p.flush();
+    return new Map(p.messages.filter((m) => m.retain).map((m) => [m.topic, m.payload]));
+  } finally {
+    await p.end();
+  }
+}
+
+/** unique_id of every HA entity in the retained discovery configs, in order (duplicates kept). */
+function entityIds(picture: Map<string, string>): string[] {
+  return [...picture]
+    .filter(([topic, payload]) => topic.startsWith('homeassistant/device/') && payload !== '')
+    .flatMap(([, payload]) => Object.values((JSON.parse(payload) as { cmps: Record<string, { unique_id: string }> }).cmps).map((c) => c.unique_id))
+    .sort();
+}
+
+async function connectApp(port: number, sessionId?: string): Promise<{ sessionId: string }> {
+  const token = service.issueToken(sessionId ? { sessionId } : {});
+  const jwtApi = api.issueJwtApi();
+  const res = await fetch(`http://127.0.0.1:${port}/devices/${UUID}/connect-to-qconnect`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ session_id: token.sessionId, jwt_qconnect: { jwt: token.jwt, exp: token.exp, endpoint: token.endpoint }, jwt_api: { ...jwtApi, endpoint: api.baseUrl } }),
+  });
+  expect(await res.json()).toEqual({ success: true });
+  return { sessionId: token.sessionId };
+}
+
+describe('the bridge process killed with SIGKILL and started again (issue #8, faults)', () => {
+  it('comes back under the same name and entities, online, leaves MPD alone, and the app reconnects to the same renderer', async () => {
+    // A running bridge, playing for the app.
+    const first = start();
+    const port1 = await first.httpPort();
+    expect(await advertisedOn(port1)).toEqual([NAME]);
+    const { sessionId } = await connectApp(port1);
+    const sim = service.session(sessionId);
+    const rid = await sim.waitForRenderer(UUID);
+    await sim.waitFor(() => sim.activeRendererId === rid, { what: 'our renderer active' });
+    sim.loadQueue(trackIds);
+    sim.jump(0, { playing: true });
+    await mpd.waitForStatus((s) => s.state === 'play' && Number(s.elapsed) > 0.3, 5000);
+    const entitiesBefore = entityIds(await retained());
+    expect(entitiesBefore.length).toBeGreaterThan(5);
+    const queueBefore = await mpd.command('playlistinfo');
+
+    // Crash.
+    const m = probe.messages.length;
+    const sampler = sampleMpd(mpd);
+    await first.kill();
+    const killedAt = Date.now();
+    await probe.waitFor((x) => x.topic === `${B}/bridge/state` && JSON.parse(x.payload).state === 'offline', { from: m });
+    await sim.waitFor(() => sim.renderers().find((r) => r.rendererId === rid)?.connected === false, { what: 'the service saw the socket go' });
+
+    // Restart from the same config file.
+    const second = start();
+    const port2 = await second.httpPort();
+    const up = await pollUntil('bridge online and the player available, retained', async () => {
+      const got = await retained();
+      return got.get(`${B}/bridge/state`) === JSON.stringify({ state: 'online' }) && got.get(`${B}/living_room/availability`) === 'online' ? got : undefined;
+    }, { timeoutMs: 15_000, intervalMs: 200 });
+    const onlineMs = Date.now() - killedAt;
+    expect(entityIds(up)).toEqual(entitiesBefore); // every entity once, the same ones
+    expect(new Set(entitiesBefore).size).toBe(entitiesBefore.length);
+    expect(await advertisedOn(port2)).toEqual([NAME]); // re-advertised, no "(2)" rename
+    const advertisedMs = Date.now() - killedAt;
+
+    // MPD was left alone: same queue, same song, never stopped.
+    const samples = await sampler.stop();
+    expect(samples.filter((s) => s.state !== 'play')).toEqual([]);
+    expect(new Set(samples.map((s) => s.songId)).size).toBe(1);
+    expect(await mpd.command('playlistinfo')).toBe(queueBefore);
+
+    // The app connects again: same renderer id, no second renderer, and it drives MPD again.
+    const n = sim.sent(rid).length;
+    await connectApp(port2, sessionId);
+    await sim.waitFor(() => sim.renderers().find((r) => r.rendererId === rid)?.connected, { what: 'our renderer back', timeoutMs: 5000 });
+    expect(sim.renderers()).toHaveLength(1);
+    expect(sim.renderers()[0]?.joins).toBe(2);
+    // The service kept us as its active renderer; the bridge has taken playback back once it reports (§5.4).
+    await sim.waitForMessage(rid, 63, { after: n, timeoutMs: 5000 });
+    await sim.waitForMessage(rid, 23, { after: n, timeoutMs: 5000 });
+    expect(sim.activeRendererId).toBe(rid);
+    sim.jump(1, { playing: true });
+    await mpd.waitForStatus((s) => s.state === 'play' && Math.round(Number(s.duration)) === DURATIONS[1] && Number(s.elapsed) > 0.2, 5000);
+    expect(await mpd.command('currentsong')).toContain(`http://127.0.0.1:${port2}/stream/living_room/`);
+    expect(second.child.exitCode).toBeNull();
+    expect(service.errors).toEqual([]);
+    console.info(`[faults] SIGKILL + restart: online again ${onlineMs} ms after the kill, re-advertised at ${advertisedMs} ms`);
+  }, 45_000);
+});
