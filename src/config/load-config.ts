@@ -46,7 +46,13 @@ export function parseConfigText(
       }),
     };
   }
-  const value: unknown = doc.toJS();
+  let value: unknown;
+  try {
+    // The yaml library reports alias bombs and unresolved aliases by throwing here, not in doc.errors.
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    return { issues: [`${file}: ${errorMessage(err)}`] };
+  }
   if (value === null || value === undefined) return { value: {} };
   if (typeof value !== 'object' || Array.isArray(value)) {
     return {
@@ -100,7 +106,8 @@ export function loadConfig(options: LoadConfigOptions): Config {
       ? []
       : formatIssues(result.error.issues, { schema: ConfigSchema, sourceOf: overrides.sourceOf })),
   ];
-  if (issues.length > 0 || !result.success) throw new ConfigError(issues);
+  // One mistake can surface through several schema branches: report each line once.
+  if (issues.length > 0 || !result.success) throw new ConfigError([...new Set(issues)]);
   const config = deepFreeze(result.data) as Config;
   for (const secret of configSecrets(config)) registerSecret(secret);
   return config;
