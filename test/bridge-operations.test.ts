@@ -29,16 +29,26 @@ describe('operating the bridge (issue #7)', () => {
   });
 
   it('serves Prometheus metrics: sessions, commands by type with latency, frames in and out', async () => {
-    const res = await fetch(`http://127.0.0.1:${h.bridge.httpPort}/metrics`);
-    expect(res.headers.get('content-type')).toMatch(/text\/plain/);
-    const text = await res.text();
-    expect(text).toMatch(/qcb_qobuz_commands_total\{player="living_room",type="41"\} [1-9]/);
-    expect(text).toMatch(/qcb_qobuz_command_duration_seconds_count\{type="42"\} [1-9]/);
-    expect(text).toMatch(/qcb_qobuz_frames_total\{player="living_room",direction="in"\} [1-9]/);
-    expect(text).toMatch(/qcb_qobuz_frames_total\{player="living_room",direction="out"\} [1-9]/);
-    expect(text).toContain('qcb_mpd_errors_total');
-    expect(text).toContain('qcb_qobuz_reconnects_total');
-    expect(text).toMatch(/qcb_sessions\{state="active"\} 1/);
+    const expected = [
+      /qcb_qobuz_commands_total\{player="living_room",type="41"\} [1-9]/,
+      /qcb_qobuz_command_duration_seconds_count\{type="42"\} [1-9]/,
+      /qcb_qobuz_frames_total\{player="living_room",direction="in"\} [1-9]/,
+      /qcb_qobuz_frames_total\{player="living_room",direction="out"\} [1-9]/,
+      /qcb_sessions\{state="active"\} 1/,
+      /qcb_mpd_errors_total/,
+      /qcb_qobuz_reconnects_total/,
+    ];
+    // A command is counted when its handling has finished, a moment after its effect shows on MPD.
+    const deadline = Date.now() + 3000;
+    let text = '';
+    for (;;) {
+      const res = await fetch(`http://127.0.0.1:${h.bridge.httpPort}/metrics`);
+      expect(res.headers.get('content-type')).toMatch(/text\/plain/);
+      text = await res.text();
+      if (expected.every((re) => re.test(text)) || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    for (const re of expected) expect(text).toMatch(re);
   });
 
   it('logs a whole session at debug level without any token or secret', () => {
