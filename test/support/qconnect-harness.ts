@@ -2,6 +2,8 @@ import { afterEach, beforeEach, expect } from 'vitest';
 import WebSocket from 'ws';
 import { decodeFrames, type Frame } from '../../src/protocol/frame-codec.js';
 import { FrameWriter } from '../../src/protocol/frame-writer.js';
+import type { DeviceInfoValue } from '../../src/protocol/renderer-messages.js';
+import { uuidBytes } from './qconnect-records.js';
 import { QconnectService, type QconnectServiceOptions } from './qconnect-service.js';
 import type { SimSession } from './qconnect-session.js';
 import { SimRenderer, type SimRendererOptions } from './sim-renderer.js';
@@ -110,3 +112,15 @@ export function useSimService(options?: QconnectServiceOptions): SimServiceHarne
   };
   return harness;
 }
+
+/** DeviceInfo of raw test client `n` (for joins built by hand). */
+export const rawDevice = (n: number): DeviceInfoValue => ({
+  uuid: uuidBytes(deviceUuid(n)),
+  ...{ friendlyName: `raw ${n}`, brand: 'b', model: 'm', serialNumber: 's', type: 1, softwareVersion: '1' },
+  ...{ minAudioQuality: 1, maxAudioQuality: 4, volumeRemoteControl: true },
+});
+
+type Versioned = { queue_version?: { major?: number | null; minor?: number | null } | null };
+/** `major.minor` of a body's queue_version (absent parts are 0 on the wire). */
+export const versionOf = (b: Versioned | undefined): string =>
+  `${b?.queue_version?.major ?? 0}.${b?.queue_version?.minor ?? 0}`;
