@@ -4,17 +4,12 @@ import { decodeFrames, messagesOf } from '../src/protocol/frame-codec.js';
 import { frameToJson } from '../src/protocol/frame-json.js';
 import { FrameWriter, message } from '../src/protocol/frame-writer.js';
 import { ProtocolError } from '../src/protocol/protocol-error.js';
+import { FuzzRandom } from './support/fuzz-random.js';
 
-/** Deterministic PRNG (mulberry32) so a failure can be replayed from its seed. */
+/** Seeded (mulberry32), so a failure can be replayed from its seed. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new FuzzRandom(seed);
+  return () => r.next();
 }
 
 /** Decoding must either succeed all the way to JSON or fail with a ProtocolError: nothing else. */

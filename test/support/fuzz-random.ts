@@ -1,5 +1,5 @@
 /**
- * Deterministic randomness for the bad-input suites (issue #8 "Bad input"): a mulberry32
+ * Deterministic randomness for the fuzz suites and the simulated shuffle: a mulberry32
  * generator seeded per test, so a failure is replayed by running the same seed again.
  */
 export class FuzzRandom {

@@ -9,6 +9,8 @@
  * Queue item ids restart at 0 on a load and keep counting up for inserted / added tracks.
  */
 
+import { FuzzRandom } from './fuzz-random.js';
+
 export type LoopName = 'OFF' | 'REPEAT_ONE' | 'REPEAT_ALL';
 export const LOOP_MODE: Readonly<Record<LoopName, number>> = { OFF: 1, REPEAT_ONE: 2, REPEAT_ALL: 3 };
 export const loopName = (mode: number | null | undefined): LoopName | undefined =>
@@ -162,7 +164,8 @@ export class SimQueue {
     this.shuffleSeed = seed >>> 0;
     this.shufflePivot = this.#indexOf(this.current) >= 0 ? this.current : -1;
     const rest = this.items.map((i) => i.queueItemId).filter((id) => id !== this.shufflePivot);
-    const random = mulberry32(this.shuffleSeed);
+    const fuzz = new FuzzRandom(this.shuffleSeed);
+    const random = () => fuzz.next();
     for (let i = rest.length - 1; i > 0; i -= 1) {
       const j = Math.floor(random() * (i + 1));
       [rest[i], rest[j]] = [rest[j] as number, rest[i] as number];
@@ -179,14 +182,3 @@ export class SimQueue {
   }
 }
 
-/** A small seeded PRNG so a seed gives the same order on every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
