@@ -59,8 +59,8 @@ describe('the Qobuz service answering slowly or not at all (issue #8, faults)', 
   }, 20_000);
 
   it('detects a service that answers nothing, keeps playing, and rejoins once it answers again', async () => {
-    // Session level: the link's pingIntervalMs / deadAfterMs (default 10 s / 30 s) are not in
-    // BridgeOptions.sessionTuning; session-harness.ts sets 1 s / 3 s.
+    // Session level (session-harness.ts: ping 1 s, dead after 3 s; the defaults are 10 s / 20 s):
+    // the bridge harness declares pingIntervalMs / deadAfterMs but does not pass them on yet.
     const s: Harness = await startHarness();
     cleanups.push(() => s.close());
     await waitActive(s);
