@@ -29,7 +29,7 @@ describe('the Qobuz answer for one track failing at the stream route (issue #8, 
     for (const format of [5, 6, 7, 27]) h.api.refuseFormat(failing, format, 'error');
     const n = sim.sent(rid).length;
     // The app starts the failing track. (The same track as the *next* one of a gapless change
-    // is not covered here: MPD's prefetch error is cleared before the change today.)
+    // is not covered here: whether MPD retries it at the change is timing-dependent.)
     sim.jump(1, { playing: true });
 
     // Item 1 cannot be resolved: 2 with its queue item id, then 24 NEXT, in that order.
