@@ -102,7 +102,11 @@ export class PlayerRuntime {
         options.metrics.commandLatency.observe({ type: String(type) }, ms / 1000);
       },
     });
-    options.mpd.events.on('itemFailed', () => options.metrics.mpdErrors.inc({ player: p.id, kind: 'item_failed' }));
+    options.mpd.events.on('itemFailed', (item) => {
+      options.metrics.mpdErrors.inc({ player: p.id, kind: 'item_failed' });
+      // A signed URL the CDN refused (expired, 403/410) must not be served again from the cache.
+      this.#resolver?.invalidate(item.trackId);
+    });
   }
 
   get sessionId(): string {

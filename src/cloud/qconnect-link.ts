@@ -59,6 +59,8 @@ export class QconnectLink {
   #state: LinkState = 'connecting';
   #everConnected = false;
   #lastHeardAt = 0;
+  /** Pongs count as life only once the service has sent a real frame on this connection. */
+  #heardFrame = false;
   #pingTimer: NodeJS.Timeout | null = null;
   #retryTimer: NodeJS.Timeout | null = null;
 
@@ -127,7 +129,10 @@ export class QconnectLink {
     this.#ws = ws;
     ws.on('open', () => this.#onOpen(ws));
     ws.on('message', (data: Buffer, isBinary: boolean) => this.#onMessage(data, isBinary));
-    ws.on('pong', () => (this.#lastHeardAt = this.#o.now()));
+    // A socket that answers pings but never our join is no session: only frames prove it (issue #8).
+    ws.on('pong', () => {
+      if (this.#heardFrame) this.#lastHeardAt = this.#o.now();
+    });
     ws.on('error', (err) => this.#o.logger.debug({ err: err.message }, 'websocket error'));
     ws.on('close', (code, reason) => this.#onClose(ws, `closed ${code} ${reason.toString()}`.trim()));
   }
@@ -138,6 +143,7 @@ export class QconnectLink {
     ws.send(this.#writer.subscribe());
     this.events.emit('framesOut', 2);
     this.#state = 'open';
+    this.#heardFrame = false;
     this.#lastHeardAt = this.#o.now();
     this.#backoff.connected();
     this.#startPings(ws);
@@ -148,6 +154,7 @@ export class QconnectLink {
 
   #onMessage(data: Buffer, isBinary: boolean): void {
     this.#lastHeardAt = this.#o.now();
+    this.#heardFrame = true;
     if (!isBinary) {
       this.#o.logger.debug({ bytes: data.length }, 'text message ignored');
       return;

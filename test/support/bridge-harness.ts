@@ -125,6 +125,8 @@ export async function startBridgeHarness(options: BridgeHarnessOptions = {}): Pr
     version: '0.1.0-test',
     sessionTuning: {
       backoffStepsMs: [50, 100, 200],
+      pingIntervalMs: options.pingIntervalMs ?? 1000,
+      deadAfterMs: options.deadAfterMs ?? 3000,
       ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
     },
   });
