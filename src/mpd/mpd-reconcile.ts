@@ -61,6 +61,17 @@ export async function reconcile({
     facts.push({ type: 'trackStarted', item: next.item });
   }
 
+  if (!onNext && cur !== null && next !== null && stoppedAtTheChange(st, s, cur.songId)) {
+    // The next URL failed to open and MPD stopped on the finished song with no error left to
+    // read: it is the next item that failed. Move on to it and report it, or the queue stalls.
+    const finished = window.advance();
+    if (finished?.songId != null) await client.deleteId(finished.songId).catch(() => {});
+    s.resetTrack();
+    s.currentStarted = true;
+    facts.push({ type: 'trackStarted', item: next.item });
+    failed ??= { item: next.item, reason: 'MPD stopped before the next item: it could not be opened' };
+  }
+
   if (failed && failed.item === window.current?.item && !s.currentFailed) {
     s.currentFailed = true;
     s.bufferFromSec = null;
@@ -86,6 +97,17 @@ export async function reconcile({
   if (effects.format) changes.push({ type: 'formatChanged', format: effects.format });
   if (effects.volume) changes.push({ type: 'volumeChanged', ...effects.volume });
   return [...changes, ...facts];
+}
+
+/**
+ * MPD stopped on our current song right at its end while we were playing it, with a next entry
+ * queued: the next one could not be opened. The end-of-song check keeps an `mpc stop` from
+ * another client mid-song from counting as a failure.
+ */
+function stoppedAtTheChange(st: MpdStatus, s: MpdPlayerState, currentSongId: number | null): boolean {
+  if (st.state !== 'stop' || currentSongId === null || st.songId !== currentSongId) return false;
+  if (s.status !== 'playing' || s.pendingStartMs !== null || !s.currentStarted || s.currentFailed) return false;
+  return s.durationMs !== null && s.positionAt(Date.now()) >= s.durationMs - 1500;
 }
 
 /** Which window entry an `error:` line is about (cleared once read). */
