@@ -95,8 +95,8 @@ export async function benchSoak(): Promise<void> {
           gaps += 1;
           stoppedSince = now();
         }
-        if (now() - stoppedSince > 3000) {
-          ending = `MPD stayed stopped 3 s at item ${maxIndex}`;
+        if (now() - stoppedSince > 10_000) {
+          ending = `MPD stayed stopped 10 s at item ${maxIndex}`;
           break;
         }
       }
@@ -108,8 +108,10 @@ export async function benchSoak(): Promise<void> {
       await new Promise((r) => setTimeout(r, 10));
     }
     const wall = (now() - t0) / 1000;
-    const first = [...samples].filter(([i]) => i < 20).map(([, s]) => s);
-    const tail = [...samples].filter(([i]) => i >= tracks - 20).map(([, s]) => s);
+    // The first 20 items played against the last 20 played (all of them on a full run).
+    const played = [...samples.entries()].sort(([a], [b]) => a - b).map(([, v]) => v);
+    const first = played.slice(0, 20);
+    const tail = played.slice(-20);
     const row = (label: string, key: keyof Sample, fmt: (v: number) => string): void => {
       const a = mean(first, key);
       const b = mean(tail, key);
@@ -121,6 +123,12 @@ export async function benchSoak(): Promise<void> {
       `  played ${samples.size}/${tracks} items (${songIds.size} MPD song ids) in ${wall.toFixed(1)} s (${(tracks * seconds).toFixed(0)} s of audio)`,
     );
     console.log(`  ended: ${ending}`);
+    if (maxIndex < last) {
+      // Why it stopped, from the bridge itself: its warnings and errors, and MPD's last word.
+      const loud = h.logs.filter((l) => /"level":(40|50|60)/.test(l)).slice(-12);
+      for (const l of loud) console.log(`    log: ${l.slice(0, 300)}`);
+      console.log(`    MPD now: ${JSON.stringify(await h.mpd.status())}`);
+    }
     console.log(
       `  gaps (MPD 'state: stop' before the last item): ${gaps}, seen in ${stopPolls} of ${polls} status polls (slowest reply ${pollMax.toFixed(1)} ms, longest between polls ${spacingMax.toFixed(1)} ms); aim 0 -> ${gaps === 0 ? 'met' : 'NOT met'}`,
     );
