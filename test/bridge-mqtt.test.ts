@@ -46,9 +46,7 @@ describe('Home Assistant commands over MQTT (issue #6)', () => {
   });
 
   it('publishes state and events as the app plays, and every HA command reaches MPD and Qobuz', async () => {
-    ({ sim, rendererId: rid } = await h.connectApp());
-    await sim.waitFor(() => sim.activeRendererId === rid, { what: 'active' });
-    sim.loadQueue(h.trackIds);
+    ({ sim, rendererId: rid } = await h.connectApp({ loadQueue: true }));
     sim.jump(0, { playing: true });
     await h.mpd.waitForStatus((s) => s.state === 'play' && Number(s.elapsed) > 0.1);
     const playingState = await stateWhere((s) => s.state === 'playing' && s.qobuz_session === 'active');

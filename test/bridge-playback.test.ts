@@ -13,9 +13,7 @@ let rid: number;
 
 beforeAll(async () => {
   h = await startBridgeHarness({ trackSeconds: [6, 3, 3] });
-  ({ sim, rendererId: rid } = await h.connectApp());
-  await sim.waitFor(() => sim.activeRendererId === rid, { what: 'active' });
-  sim.loadQueue(h.trackIds);
+  ({ sim, rendererId: rid } = await h.connectApp({ loadQueue: true }));
 }, 60_000);
 afterAll(async () => h?.close());
 

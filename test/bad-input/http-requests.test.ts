@@ -20,9 +20,7 @@ const B = 'qobuz-connect/living_room';
 
 beforeAll(async () => {
   h = await startBridgeHarness({ trackSeconds: [90, 90] });
-  ({ sim, rendererId: rid } = await h.connectApp());
-  await sim.waitFor(() => sim.activeRendererId === rid, { what: 'active' });
-  sim.loadQueue(h.trackIds);
+  ({ sim, rendererId: rid } = await h.connectApp({ loadQueue: true }));
   sim.jump(0, { playing: true });
   await h.mpd.waitForStatus((s) => s.state === 'play' && Number(s.elapsed) > 0.2);
   agent = new Agent({ keepAlive: true, maxSockets: 8 });

@@ -20,9 +20,7 @@ const PROTOCOL_CODES = ['ERR_FRAME_EMPTY', 'ERR_FRAME_TRUNCATED', 'ERR_FRAME_TOO
 
 beforeAll(async () => {
   h = await startBridgeHarness({ trackSeconds: [90, 90] });
-  ({ sim, rendererId: rid } = await h.connectApp());
-  await sim.waitFor(() => sim.activeRendererId === rid, { what: 'active' });
-  sim.loadQueue(h.trackIds);
+  ({ sim, rendererId: rid } = await h.connectApp({ loadQueue: true }));
   sim.jump(0, { playing: true });
   await h.mpd.waitForStatus((s) => s.state === 'play' && Number(s.elapsed) > 0.2);
   await sim.waitFor(() => sim.renderers().find((r) => r.rendererId === rid)?.lastState?.playingState === qconnect.PlayingState.PLAYING, { what: 'PLAYING report' });

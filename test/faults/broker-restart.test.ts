@@ -17,9 +17,7 @@ const B = 'qobuz-connect';
 
 beforeAll(async () => {
   h = await startBridgeHarness({ trackSeconds: [40, 40], heartbeatMs: 500 });
-  ({ sim, rendererId: rid } = await h.connectApp());
-  await sim.waitFor(() => sim.activeRendererId === rid, { what: 'our renderer active' });
-  sim.loadQueue(h.trackIds);
+  ({ sim, rendererId: rid } = await h.connectApp({ loadQueue: true }));
   sim.jump(0, { playing: true });
   await h.mpd.waitForStatus((s) => s.state === 'play' && Number(s.elapsed) > 0.2, 5000);
 }, 60_000);

@@ -20,9 +20,7 @@ beforeAll(async () => {
   h = await startBridgeHarness({ trackSeconds: DURATIONS });
   probe = await connectProbe(h.mosquitto!.url);
   await probe.subscribe(`${B}/#`);
-  ({ sim, rendererId: rid } = await h.connectApp());
-  await sim.waitFor(() => sim.activeRendererId === rid, { what: 'our renderer active' });
-  sim.loadQueue(h.trackIds);
+  ({ sim, rendererId: rid } = await h.connectApp({ loadQueue: true }));
 }, 60_000);
 afterAll(async () => {
   await probe?.end();

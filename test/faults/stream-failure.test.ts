@@ -17,9 +17,7 @@ const DURATIONS = [30, 32, 35]; // distinct lengths: MPD's `duration` names the 
 
 beforeAll(async () => {
   h = await startBridgeHarness({ trackSeconds: DURATIONS });
-  ({ sim, rendererId: rid } = await h.connectApp());
-  await sim.waitFor(() => sim.activeRendererId === rid, { what: 'our renderer active' });
-  sim.loadQueue(h.trackIds);
+  ({ sim, rendererId: rid } = await h.connectApp({ loadQueue: true }));
 }, 60_000);
 afterAll(async () => h?.close());
 

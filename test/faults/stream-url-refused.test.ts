@@ -9,9 +9,7 @@ const DURATIONS = [30, 35];
 
 beforeAll(async () => {
   h = await startBridgeHarness({ trackSeconds: DURATIONS });
-  ({ sim, rendererId: rid } = await h.connectApp());
-  await sim.waitFor(() => sim.activeRendererId === rid, { what: 'our renderer active' });
-  sim.loadQueue(h.trackIds);
+  ({ sim, rendererId: rid } = await h.connectApp({ loadQueue: true }));
 }, 60_000);
 afterAll(async () => h?.close());
 

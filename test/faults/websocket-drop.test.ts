@@ -15,9 +15,7 @@ let rid: number;
 
 beforeAll(async () => {
   h = await startBridgeHarness({ trackSeconds: [40, 45], heartbeatMs: 500 });
-  ({ sim, rendererId: rid } = await h.connectApp());
-  await sim.waitFor(() => sim.activeRendererId === rid, { what: 'our renderer active' });
-  sim.loadQueue(h.trackIds);
+  ({ sim, rendererId: rid } = await h.connectApp({ loadQueue: true }));
   sim.jump(0, { positionMs: 2000, playing: true });
   await h.mpd.waitForStatus((s) => s.state === 'play' && Number(s.elapsed) > 2.2, 5000);
 }, 60_000);

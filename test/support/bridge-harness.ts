@@ -31,9 +31,13 @@ export interface BridgeHarness {
   readonly logs: string[];
   readonly playerId: string;
   readonly playerUuid: string;
-  /** Plays the Qobuz app: POSTs connect-to-qconnect and waits for our renderer to join. */
+  /**
+   * Plays the Qobuz app: POSTs connect-to-qconnect and waits for our renderer to join and (unless
+   * `becomeActive: false`) to be the active one; `loadQueue` then loads every generated track.
+   */
   connectApp(opts?: {
     becomeActive?: boolean;
+    loadQueue?: boolean;
   }): Promise<{ sim: SimSession; rendererId: number; jwt: string; jwtApi: string }>;
   close(): Promise<void>;
 }
@@ -164,6 +168,8 @@ export async function startBridgeHarness(options: BridgeHarnessOptions = {}): Pr
         throw new Error(`connect-to-qconnect answered ${res.status}: ${await res.text()}`);
       const sim = service.session(token.sessionId);
       const rendererId = await sim.waitForRenderer(player.uuid ?? '');
+      if (o.becomeActive ?? true) await sim.waitFor(() => sim.activeRendererId === rendererId, { what: 'our renderer active' });
+      if (o.loadQueue) sim.loadQueue(trackIds);
       return { sim, rendererId, jwt: token.jwt, jwtApi: jwtApi.jwt };
     },
     async close() {
