@@ -1,16 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeFlac } from '../support/audio-fixtures.js';
-import { AudioHttpServer } from '../support/audio-http-server.js';
-import { MdnsBrowser, type DiscoveredService } from '../support/mdns-browser.js';
-import { connectProbe, startMosquitto, type MosquittoServer, type MqttProbe } from '../support/mosquitto-server.js';
-import { startMpd, type MpdServer } from '../support/mpd-server.js';
-import { QconnectService, type SimSession } from '../support/qconnect-service.js';
-import { QobuzApiStub } from '../support/qobuz-api-stub.js';
+import type { DiscoveredService } from '../support/mdns-browser.js';
+import { startProcessFixture, type ProcessFixture } from '../support/process-fixture.js';
+import type { SimSession } from '../support/qconnect-service.js';
 import { SimRenderer } from '../support/sim-renderer.js';
 
 /**
@@ -20,16 +13,17 @@ import { SimRenderer } from '../support/sim-renderer.js';
  * Qobuz service and MQTT must tell the same story at every step.
  */
 const DURATIONS = [5, 6, 7]; // distinct lengths let MPD's `duration` name the item it plays
-const NAME = `E2E Speaker ${randomUUID().slice(0, 6)}`;
-const UUID = randomUUID();
+const B = 'qobuz-connect/living_room';
 
-let cdn: AudioHttpServer;
-let api: QobuzApiStub;
-let service: QconnectService;
-let mosquitto: MosquittoServer;
-let mpd: MpdServer;
-let probe: MqttProbe;
-let browser: MdnsBrowser;
+let f: ProcessFixture;
+let NAME: string;
+let UUID: string;
+let trackIds: number[];
+let api: ProcessFixture['api'];
+let service: ProcessFixture['service'];
+let mpd: ProcessFixture['mpd'];
+let probe: ProcessFixture['probe'];
+let browser: ProcessFixture['browser'];
 let bridge: ChildProcess;
 let stderr = '';
 let exit: Promise<number | null>;
@@ -38,48 +32,11 @@ let base: string;
 let sim: SimSession;
 let rid: number;
 const tokens: string[] = [];
-const trackIds: number[] = [];
-const B = 'qobuz-connect/living_room';
 
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'qcb-e2e-'));
-  cdn = new AudioHttpServer();
-  await cdn.start();
-  api = new QobuzApiStub({ cdn });
-  await api.start();
-  for (const [i, seconds] of DURATIONS.entries()) {
-    const file = await makeFlac({ dir, name: `t${i}.flac`, seconds, frequencyHz: 440 + 100 * i });
-    api.addTrack({ id: 7000 + i, title: `Song ${i + 1}`, artist: 'E2E', album: 'Proof', durationMs: seconds * 1000, formats: { 6: { file, bitDepth: 16, samplingRateKhz: 44.1 } } });
-    trackIds.push(7000 + i);
-  }
-  service = new QconnectService();
-  await service.start();
-  mosquitto = await startMosquitto();
-  mpd = await startMpd();
-  probe = await connectProbe(mosquitto.url);
-  await probe.subscribe(`${B}/#`, 'qobuz-connect/bridge/#');
-  browser = await MdnsBrowser.open();
-  const config = join(dir, 'config.yaml');
-  writeFileSync(
-    config,
-    [
-      'qobuz:',
-      `  app_id: "${api.appId}"`,
-      `  app_secret: "${api.appSecret}"`,
-      `  api_base_url: ${api.baseUrl}`,
-      '  allowed_endpoint_hosts: ["127.0.0.1"]',
-      '  max_quality: cd',
-      'http: { port: 0, bind: 127.0.0.1, advertise_address: 127.0.0.1 }',
-      'mdns: { interfaces: [lo] }',
-      `mqtt: { url: "${mosquitto.url}" }`,
-      'players:',
-      '  - id: living_room',
-      `    name: ${NAME}`,
-      `    uuid: ${UUID}`,
-      `    mpd: { host: 127.0.0.1, port: ${mpd.port} }`,
-    ].join('\n'),
-  );
-  bridge = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--config', config], {
+  f = await startProcessFixture({ durations: DURATIONS, namePrefix: 'E2E Speaker', subscribe: [`${B}/#`, 'qobuz-connect/bridge/#'] });
+  ({ name: NAME, uuid: UUID, trackIds, api, service, mpd, probe, browser } = f);
+  bridge = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--config', f.configFile], {
     env: { ...process.env, LOG_LEVEL: 'debug', LOG_FORMAT: 'json' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -89,13 +46,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (bridge.exitCode === null) bridge.kill('SIGKILL');
-  await browser?.close();
-  await probe?.end();
-  await mpd?.stop();
-  await mosquitto?.stop();
-  await service?.stop();
-  await api?.stop();
-  await cdn?.stop();
+  await f?.close();
 });
 
 /** MPD's view: its state and which item it plays (named by its duration). */

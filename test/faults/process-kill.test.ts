@@ -1,17 +1,8 @@
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeFlac } from '../support/audio-fixtures.js';
-import { AudioHttpServer } from '../support/audio-http-server.js';
 import { pollUntil, sampleMpd } from '../support/fault-helpers.js';
 import { spawnBridge, type BridgeProcess } from '../support/fault-process.js';
-import { MdnsBrowser } from '../support/mdns-browser.js';
-import { connectProbe, startMosquitto, type MosquittoServer, type MqttProbe } from '../support/mosquitto-server.js';
-import { startMpd, type MpdServer } from '../support/mpd-server.js';
-import { QconnectService } from '../support/qconnect-service.js';
-import { QobuzApiStub } from '../support/qobuz-api-stub.js';
+import { connectProbe } from '../support/mosquitto-server.js';
+import { startProcessFixture, type ProcessFixture } from '../support/process-fixture.js';
 
 /**
  * Issue #8 "Faults": the bridge process is killed with SIGKILL mid-play (no goodbyes, no
@@ -20,70 +11,29 @@ import { QobuzApiStub } from '../support/qobuz-api-stub.js';
  * online, leaves MPD alone until the app reconnects, and gets its renderer id back.
  */
 const DURATIONS = [30, 35];
-const NAME = `Crash Speaker ${randomUUID().slice(0, 6)}`;
-const UUID = randomUUID();
 const B = 'qobuz-connect';
 
-let cdn: AudioHttpServer;
-let api: QobuzApiStub;
-let service: QconnectService;
-let mosquitto: MosquittoServer;
-let mpd: MpdServer;
-let probe: MqttProbe;
-let browser: MdnsBrowser;
+let f: ProcessFixture;
+let NAME: string;
+let UUID: string;
+let trackIds: number[];
+let service: ProcessFixture['service'];
+let mosquitto: ProcessFixture['mosquitto'];
+let mpd: ProcessFixture['mpd'];
+let probe: ProcessFixture['probe'];
+let browser: ProcessFixture['browser'];
+let api: ProcessFixture['api'];
 let configFile: string;
 const bridges: BridgeProcess[] = [];
-const trackIds: number[] = [];
 
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'qcb-fault-kill-'));
-  cdn = new AudioHttpServer();
-  await cdn.start();
-  api = new QobuzApiStub({ cdn });
-  await api.start();
-  for (const [i, seconds] of DURATIONS.entries()) {
-    const file = await makeFlac({ dir, name: `t${i}.flac`, seconds, frequencyHz: 440 + 110 * i });
-    api.addTrack({ id: 8000 + i, title: `Song ${i + 1}`, artist: 'Crash', album: 'Faults', durationMs: seconds * 1000, formats: { 6: { file, bitDepth: 16, samplingRateKhz: 44.1 } } });
-    trackIds.push(8000 + i);
-  }
-  service = new QconnectService();
-  await service.start();
-  mosquitto = await startMosquitto();
-  mpd = await startMpd();
-  probe = await connectProbe(mosquitto.url);
-  await probe.subscribe(`${B}/#`, 'homeassistant/#');
-  browser = await MdnsBrowser.open();
-  configFile = join(dir, 'config.yaml');
-  writeFileSync(
-    configFile,
-    [
-      'qobuz:',
-      `  app_id: "${api.appId}"`,
-      `  app_secret: "${api.appSecret}"`,
-      `  api_base_url: ${api.baseUrl}`,
-      '  allowed_endpoint_hosts: ["127.0.0.1"]',
-      '  max_quality: cd',
-      'http: { port: 0, bind: 127.0.0.1, advertise_address: 127.0.0.1 }',
-      'mdns: { interfaces: [lo] }',
-      `mqtt: { url: "${mosquitto.url}" }`,
-      'players:',
-      '  - id: living_room',
-      `    name: ${NAME}`,
-      `    uuid: ${UUID}`,
-      `    mpd: { host: 127.0.0.1, port: ${mpd.port} }`,
-    ].join('\n'),
-  );
+  f = await startProcessFixture({ durations: DURATIONS, namePrefix: 'Crash Speaker', subscribe: [`${B}/#`, 'homeassistant/#'] });
+  ({ name: NAME, uuid: UUID, trackIds, service, mosquitto, mpd, probe, browser, api, configFile } = f);
 }, 60_000);
 
 afterAll(async () => {
   for (const b of bridges) await b.kill();
-  await browser?.close();
-  await probe?.end();
-  await mpd?.stop();
-  await mosquitto?.stop();
-  await service?.stop();
-  await api?.stop();
-  await cdn?.stop();
+  await f?.close();
 });
 
 function start(): BridgeProcess {
