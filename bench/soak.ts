@@ -127,6 +127,9 @@ export async function benchSoak(): Promise<void> {
       // Why it stopped, from the bridge itself: its warnings and errors, and MPD's last word.
       const loud = h.logs.filter((l) => /"level":(40|50|60)/.test(l)).slice(-12);
       for (const l of loud) console.log(`    log: ${l.slice(0, 300)}`);
+      // And what it was doing just before: its last debug lines, stripped of the usual fields.
+      for (const l of h.logs.slice(-25))
+        console.log(`    debug: ${l.replace(/"(pid|hostname|time|level)":[^,]*,/g, '').slice(0, 240)}`);
       console.log(`    MPD now: ${JSON.stringify(await h.mpd.status())}`);
     }
     console.log(
