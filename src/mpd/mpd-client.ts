@@ -67,6 +67,9 @@ export class MpdClient {
     // so a late socket error can never become an unhandled 'error' event.
     client.socket.on('error', (err: Error) => options.logger.debug({ err: err.message }, 'mpd socket error'));
     client.socket.setKeepAlive(true, 10_000);
+    // mpd2 leaves Nagle on: each short command then waits for a delayed ACK (~40 ms measured
+    // by bench/latency from SetState to MPD's own change). Commands are tiny; send them at once.
+    if (typeof client.socket.setNoDelay === 'function') client.socket.setNoDelay(true);
   }
 
   /** Connects and authenticates; rejects with ERR_MPD_UNREACHABLE or ERR_MPD_TIMEOUT. */
