@@ -4,8 +4,10 @@ import { MpdLine } from './support-floors.js';
 import { argValue, hostNote, mb, now, ratio } from './support-stats.js';
 
 /**
- * bench/soak (issue #8): one player, real MPD, a 200-track queue of 1-second generated tracks
- * (about 50x the track-change rate of real music) played through from the Qobuz app. MPD's
+ * bench/soak (issue #8): one player, real MPD, a 200-track queue of 2-second generated tracks
+ * (50x the track-change rate of 100-second music) played through from the Qobuz app. With
+ * 1-second tracks MPD, which blocks for up to ~1 s while it opens an HTTP stream, can reach
+ * the end of a track before the following one is queued: 2 s is the shortest that holds. MPD's
  * status is polled every ~10 ms on a connection of our own: a `state: stop` before the last
  * item started is a gap. At each track start the process's RSS, heap used, active
  * resources (process.getActiveResourcesInfo()) and open fds (/proc/self/fd) are sampled; the
@@ -44,7 +46,7 @@ function parse(reply: string): Record<string, string> {
 
 export async function benchSoak(): Promise<void> {
   const tracks = Number(argValue('tracks') ?? 200);
-  const seconds = Number(argValue('track-seconds') ?? 1);
+  const seconds = Number(argValue('track-seconds') ?? 2);
   console.log(
     `bench/soak — one player, real MPD, ${tracks} tracks of ${seconds} s through the bridge from the Qobuz app`,
   );
