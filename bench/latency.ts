@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { qconnect } from '../src/protocol/generated/qconnect.js';
 import { makeFlac } from '../test/support/audio-fixtures.js';
 import { startBridgeHarness } from '../test/support/bridge-harness.js';
-import { MpdLine, startFloorMpd, WsEcho } from './support-floors.js';
-import { ReportWatch } from './support-report-watch.js';
+import { startFloorMpd, WsEcho } from './support-floors.js';
+import { startPlaying } from './support-playing.js';
 import { hostNote, line, ms, now, pairSums, ratio, summarize, verdict } from './support-stats.js';
 
 /**
@@ -35,16 +35,7 @@ export async function benchLatency(n = 1000): Promise<void> {
     floorMpd = await startFloorMpd(await makeFlac({ dir, name: 'floor.flac', seconds: 120 }));
     const floorLine = floorMpd.line;
     await echo.start();
-    const { sim, rendererId } = await h.connectApp();
-    await sim.waitFor(() => sim.activeRendererId === rendererId, { what: 'our renderer active' });
-    sim.loadQueue(h.trackIds);
-    sim.jump(0, { playing: true });
-    await h.mpd.waitForStatus((s) => s.state === 'play' && Number(s.elapsed) > 0.1, 10_000);
-    const session = h.bridge.player(h.playerId)?.session;
-    if (!session) throw new Error('no session');
-    await session.idle();
-    const watch = new ReportWatch(h.service, rendererId);
-    const idleLine = await MpdLine.open(h.mpd.host, h.mpd.port);
+    const { sim, session, watch, idleLine } = await startPlaying(h);
     const mpdChanged: number[] = [];
     const settled: number[] = [];
 

@@ -5,8 +5,8 @@ import mqtt from 'mqtt';
 import { qconnect } from '../src/protocol/generated/qconnect.js';
 import { makeFlac } from '../test/support/audio-fixtures.js';
 import { startBridgeHarness } from '../test/support/bridge-harness.js';
-import { MpdLine, MqttEcho, startFloorMpd } from './support-floors.js';
-import { ReportWatch } from './support-report-watch.js';
+import { MqttEcho, startFloorMpd } from './support-floors.js';
+import { startPlaying } from './support-playing.js';
 import { hostNote, line, ms, now, pairSums, ratio, summarize, verdict } from './support-stats.js';
 
 /**
@@ -38,16 +38,7 @@ export async function benchMqtt(n = 500): Promise<void> {
     floorMpd = await startFloorMpd(await makeFlac({ dir, name: 'floor.flac', seconds: 120 }));
     const floorLine = floorMpd.line;
     await echo.start(brokerUrl);
-    const { sim, rendererId } = await h.connectApp();
-    await sim.waitFor(() => sim.activeRendererId === rendererId, { what: 'our renderer active' });
-    sim.loadQueue(h.trackIds);
-    sim.jump(0, { playing: true });
-    await h.mpd.waitForStatus((s) => s.state === 'play' && Number(s.elapsed) > 0.1, 10_000);
-    const session = h.bridge.player(h.playerId)?.session;
-    if (!session) throw new Error('no session');
-    await session.idle();
-    const watch = new ReportWatch(h.service, rendererId);
-    const idleLine = await MpdLine.open(h.mpd.host, h.mpd.port);
+    const { session, watch, idleLine } = await startPlaying(h);
     const heardAt: number[] = [];
 
     const command = async (i: number): Promise<number> => {

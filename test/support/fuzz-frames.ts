@@ -3,6 +3,7 @@ import protobuf from 'protobufjs/minimal.js';
 import { decodeFrames, joinEnvelope, messagesOf } from '../../src/protocol/frame-codec.js';
 import { FrameWriter, message, type OutgoingMessage } from '../../src/protocol/frame-writer.js';
 import type { FuzzRandom } from './fuzz-random.js';
+import { varintBytes } from '../../src/protocol/varint.js';
 
 /**
  * Hostile WebSocket messages from the "service" for issue #8 ("10 000 fuzzed WebSocket frames"):
@@ -113,25 +114,15 @@ function wrongTypedMessage(r: FuzzRandom): Uint8Array {
   return joinEnvelope(6, body);
 }
 
-function varint(value: number): number[] {
-  const out: number[] = [];
-  let v = value;
-  while (v >= 0x80) {
-    out.push((v % 0x80) | 0x80);
-    v = Math.floor(v / 0x80);
-  }
-  out.push(v);
-  return out;
-}
 
 function absurdLength(r: FuzzRandom): Uint8Array {
   const type = r.pick([1, 2, 6, 9, 10, 77]);
   const shape = r.int(4);
-  if (shape === 0) return Uint8Array.from([...varint(type), ...varint(2 ** 32 - 1), ...r.bytes(r.int(16))]);
-  if (shape === 1) return Uint8Array.from([...varint(type), ...varint(4 * 1024 * 1024 + 1 + r.int(1e6)), 0x08, 0x01]);
+  if (shape === 0) return Uint8Array.from([...varintBytes(type), ...varintBytes(2 ** 32 - 1), ...r.bytes(r.int(16))]);
+  if (shape === 1) return Uint8Array.from([...varintBytes(type), ...varintBytes(4 * 1024 * 1024 + 1 + r.int(1e6)), 0x08, 0x01]);
   // A varint that never ends, or runs past 32 bits.
   if (shape === 2) return Uint8Array.from([type, ...new Array<number>(6 + r.int(6)).fill(0xff)]);
-  return Uint8Array.from([...varint(type), ...varint(200 + r.int(10_000)), ...r.bytes(r.int(100))]);
+  return Uint8Array.from([...varintBytes(type), ...varintBytes(200 + r.int(10_000)), ...r.bytes(r.int(100))]);
 }
 
 function unknownMessage(r: FuzzRandom, w: FrameWriter): Uint8Array {
