@@ -53,7 +53,7 @@ export const HANDLERS: HandlerTable = {
     core.event('set_max_audio_quality', { max_audio_quality: core.sessionMaxQuality });
     // The new format applies from the next stream request: reload where we are (§5.9).
     if (core.current && core.intent.status !== 'stopped') {
-      await core.load(core.current, core.positionNow(), core.intent.status === 'playing', core.next);
+      await core.load(core.current, core.positionNow(), core.intent.status === 'playing', core.next, false);
     }
   },
   45: async (core, b) => {
@@ -184,12 +184,7 @@ async function onSetState(core: SessionCore, b: qconnect.SrvrRndrSetState): Prom
     if (state === qconnect.PlayingState.STOPPED) return stopPlayback(core);
     const item = core.mirror.find(target.queueItemId) ?? target;
     const play = state !== qconnect.PlayingState.PAUSED;
-    const next = hint ?? core.nextAfter(item);
-    core.current = item;
-    core.next = next;
-    core.setIntent(play ? 'playing' : 'paused', b.current_position ?? 0, true);
-    core.reportState();
-    await core.load(item, b.current_position ?? 0, play, next);
+    await core.load(item, b.current_position ?? 0, play, hint ?? core.nextAfter(item));
     return;
   }
   if (hasPosition) {
@@ -257,7 +252,10 @@ async function onSetActive(core: SessionCore, b: qconnect.SrvrRndrSetActive): Pr
     if (resume && snap.status === 'paused') await core.o.player.play();
     return;
   }
-  if (core.current && core.current.trackId !== 0) await core.load(core.current, core.positionNow(), resume);
+  // The activation batch above already carried the state report.
+  if (core.current && core.current.trackId !== 0) {
+    await core.load(core.current, core.positionNow(), resume, core.nextAfter(core.current), false);
+  }
 }
 
 /** Where the renderer we take over from was (§5.5): the active one's last 82, or the saved session position (-1). */
@@ -273,11 +271,7 @@ function takeoverState(core: SessionCore): PeerState | null {
 async function resumeFromPeers(core: SessionCore): Promise<void> {
   const peer = takeoverState(core);
   if (!peer?.item) return;
-  const item = core.mirror.find(peer.item.queueItemId) ?? peer.item;
-  core.setIntent('playing', peer.positionMs, true);
-  core.current = item;
-  core.reportState();
-  await core.load(item, peer.positionMs, true);
+  await core.load(core.mirror.find(peer.item.queueItemId) ?? peer.item, peer.positionMs, true);
 }
 
 /** §5.11: stop or pause, report nothing more, keep the link so the app can pick us again. */

@@ -77,7 +77,6 @@ async function play(core: SessionCore): Promise<void> {
   if (!core.current) {
     const first = core.mirror.playOrder()[0];
     if (!first) throw new QcbError('ERR_BAD_COMMAND', 'the Qobuz queue is empty');
-    core.reportState();
     return core.load(first, 0, true);
   }
   if (core.intent.status === 'stopped') return core.load(core.current, 0, true, core.next);
@@ -95,12 +94,7 @@ async function skip(core: SessionCore, step: 1 | -1): Promise<void> {
   const repeat = core.mirror.repeat === 'all' ? 'all' : 'off';
   const target = step === 1 ? core.mirror.next(current.queueItemId, repeat) : core.mirror.previous(current.queueItemId, repeat);
   if (!target) throw new QcbError('ERR_BAD_COMMAND', step === 1 ? 'already at the end of the queue' : 'already at the start');
-  const play = core.intent.status !== 'paused';
-  core.current = target;
-  core.next = core.nextAfter(target);
-  core.setIntent(play ? 'playing' : 'paused', 0, true);
-  core.reportState();
-  await core.load(target, 0, play);
+  await core.load(target, 0, core.intent.status !== 'paused');
 }
 
 /** No active session: take playback back if we are still joined (the app sees us become active). */

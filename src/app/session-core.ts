@@ -127,11 +127,22 @@ export class SessionCore {
     return item ? this.mirror.next(item.queueItemId) : null;
   }
 
-  /** Makes the player play `item` from `positionMs`, with the following item queued for a gapless change. */
-  async load(item: PlayableItem, positionMs: number, play: boolean, next = this.nextAfter(item)): Promise<void> {
+  /**
+   * Makes the player play `item` from `positionMs`, with the following item queued for a gapless
+   * change. The new state is reported first, before the slow work (§5.6), unless `report` is off
+   * because the caller has just sent it itself.
+   */
+  async load(
+    item: PlayableItem,
+    positionMs: number,
+    play: boolean,
+    next = this.nextAfter(item),
+    report = true,
+  ): Promise<void> {
     this.current = item;
     this.next = next;
     this.setIntent(play ? 'playing' : 'paused', positionMs, true);
+    if (report) this.reportState();
     this.fetchTrackInfo(item);
     await this.o.player.load(item, { positionMs, play, next });
   }
