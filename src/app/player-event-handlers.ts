@@ -37,12 +37,8 @@ export function onStateChanged(core: SessionCore, snap: PlayerSnapshot): void {
   const status = snap.status === 'stopped' && core.current && before.buffering ? before.status : snap.status;
   const elapsed = snap.positionMs + (snap.status === 'playing' && !snap.buffering ? core.o.now() - snap.atMs : 0);
   core.intent = { status, positionMs: elapsed, atMs: core.o.now(), buffering: snap.buffering };
-  const positionJump = Math.abs(core.positionNow() - extrapolate(core, before)) > 1500;
+  const positionJump = Math.abs(core.positionNow() - core.positionNow(before)) > 1500;
   if (before.status !== status || before.buffering !== snap.buffering || positionJump) core.reportState();
-}
-
-function extrapolate(core: SessionCore, i: SessionCore['intent']): number {
-  return i.status === 'playing' && !i.buffering ? i.positionMs + (core.o.now() - i.atMs) : i.positionMs;
 }
 
 export function onVolumeChanged(core: SessionCore, volumePercent: number, muted: boolean): void {

@@ -81,8 +81,8 @@ export class SessionCore {
     return Math.min(this.sessionMaxQuality, this.o.maxAudioQuality);
   }
 
-  positionNow(): number {
-    const i = this.intent;
+  /** Position now under `i` (default: the current intent), extrapolated while audio flows. */
+  positionNow(i: Intent = this.intent): number {
     return i.status === 'playing' && !i.buffering ? i.positionMs + (this.o.now() - i.atMs) : i.positionMs;
   }
 
