@@ -83,8 +83,8 @@ export async function benchSoak(): Promise<void> {
       const st = parse(await line.send('status'));
       pollMax = Math.max(pollMax, now() - before);
       polls += 1;
-      // After the queue ends the bridge has no current item (-1): the highest index seen counts.
-      const index = session.core.current?.queueItemId ?? -1;
+      // The index in play order (the queue is not shuffled here); after the queue ends there is none (-1): the highest seen counts.
+      const index = session.view().queue.index ?? -1;
       maxIndex = Math.max(maxIndex, index);
       if (st.state === 'play') playing = true;
       if (st.songid) songIds.add(st.songid);

@@ -144,10 +144,10 @@ describe('Player state rules', () => {
   it('reports a position jump (a seek from outside) but not the clock running on', () => {
     const s = new MpdPlayerState(new VolumeMapping({ min: 0, max: 100 }));
     s.apply(status({ elapsedSec: 1 }), 1000);
-    const a = s.snapshot(null, true);
+    const a = s.snapshot(null, true, true);
     s.apply(status({ elapsedSec: 2 }), 2000);
-    expect(snapshotChanged(a, s.snapshot(null, true))).toBe(false);
+    expect(snapshotChanged(a, s.snapshot(null, true, true))).toBe(false);
     s.apply(status({ elapsedSec: 30 }), 2000);
-    expect(snapshotChanged(a, s.snapshot(null, true))).toBe(true);
+    expect(snapshotChanged(a, s.snapshot(null, true, true))).toBe(true);
   });
 });

@@ -10,7 +10,7 @@ afterEach(async () => {
 
 function mirrorMatches(h: Harness): boolean {
   const sim = h.sim.queue();
-  const mirror = h.session.core.mirror;
+  const mirror = h.session.queue;
   const same =
     JSON.stringify(mirror.items.map((i) => [i.queueItemId, i.trackId])) ===
     JSON.stringify(sim.items.map((i) => [i.queueItemId, i.trackId]));

@@ -139,7 +139,7 @@ export class PlayerRuntime {
   async resolveStream(token: string): Promise<string | null> {
     const item = this.#o.tokens.lookup(this.#o.player.id, token);
     if (!item || !this.#resolver) return null;
-    const url = await this.#resolver.resolve(item.trackId, this.session.core.effectiveMaxQuality);
+    const url = await this.#resolver.resolve(item.trackId, this.session.effectiveMaxQuality);
     return url.url;
   }
 

@@ -1,34 +1,29 @@
 import type { Logger } from 'pino';
 import { QconnectLink, type QconnectLinkOptions } from '../cloud/qconnect-link.js';
 import type { ConnectRequest } from '../core/connect-request.js';
+import type { PlayerEvents } from '../core/player.js';
 import type { PlayerCommand, PlayerView } from '../core/player-view.js';
 import { errorMessage } from '../core/qcb-error.js';
 import type { QcMessage } from '../protocol/frame-codec.js';
+import { MESSAGE_NAMES } from '../protocol/message-types.js';
 import { ctrlJoinSession, rndrJoinSession } from '../protocol/renderer-messages.js';
 import { SerialQueue } from '../util/serial-queue.js';
-import {
-  onAvailabilityChanged,
-  onFormatChanged,
-  onItemFailed,
-  onQueueEnded,
-  onStateChanged,
-  onTrackStarted,
-  onVolumeChanged,
-} from './player-event-handlers.js';
+import { SPEAKER_HANDLERS } from './player-event-handlers.js';
 import { HANDLERS } from './qconnect-handlers.js';
 import { applyCommand } from './session-commands.js';
-import { SessionCore, type SessionCoreOptions } from './session-core.js';
+import { SessionCore, type Effect, type QueueView, type SessionCoreOptions } from './session-core.js';
 
 /**
- * One player's Qobuz Connect life (qconnect-protocol.md §5): it joins the session the app
- * hands over, answers the service, drives the Player and reports back. Qobuz messages, player
- * events, MQTT commands and timers all go through ONE serial queue (STYLE.md principle 4), so
- * the state in SessionCore has a single owner. A failure here never reaches another player.
+ * One player's Qobuz Connect life (docs/protocol.md §5) as ONE loop (docs/architecture.md "One
+ * owner per player"): Qobuz messages, speaker events, MQTT commands, timers and link changes are
+ * each queued as an input and handled one at a time, to the end, by code that never waits for
+ * the speaker. The state lives in SessionCore, which only this loop touches. A failure here never
+ * reaches another player.
  */
 
 export interface PlayerSessionOptions extends Omit<SessionCoreOptions, 'now'> {
   readonly now?: () => number;
-  /** §5.7: report every 10 s while active and playing. */
+  /** docs/protocol.md §5.7: report every 10 s while active and playing. */
   readonly heartbeatMs?: number;
   /** Tuning for tests (backoff steps, ping period). */
   readonly link?: Partial<Pick<QconnectLinkOptions, 'backoffStepsMs' | 'pingIntervalMs' | 'deadAfterMs' | 'connectTimeoutMs'>>;
@@ -38,8 +33,8 @@ export interface PlayerSessionOptions extends Omit<SessionCoreOptions, 'now'> {
 }
 
 export class PlayerSession {
-  readonly core: SessionCore;
-  readonly #queue = new SerialQueue();
+  readonly #core: SessionCore;
+  readonly #loop = new SerialQueue();
   readonly #o: PlayerSessionOptions;
   readonly #log: Logger;
   #link: QconnectLink | null = null;
@@ -50,7 +45,7 @@ export class PlayerSession {
   constructor(options: PlayerSessionOptions) {
     this.#o = options;
     this.#log = options.logger;
-    this.core = new SessionCore({ ...options, now: options.now ?? Date.now });
+    this.#core = new SessionCore({ ...options, now: options.now ?? Date.now });
   }
 
   get sessionId(): string {
@@ -58,158 +53,158 @@ export class PlayerSession {
   }
 
   get connected(): boolean {
-    return this.core.linkState === 'joined';
+    return this.#core.linkState === 'joined';
+  }
+
+  /** The queue as the session mirrors it (read-only). */
+  get queue(): QueueView {
+    return this.#core.queue;
+  }
+
+  /** The AudioQuality level streams are asked for: the configured one, lowered by the app's (44). */
+  get effectiveMaxQuality(): number {
+    return this.#core.effectiveMaxQuality;
   }
 
   view(): PlayerView {
-    return this.core.view();
+    return this.#core.view();
   }
 
   start(): void {
-    const p = this.#o.player.events;
-    p.on('trackStarted', (item) => this.#run('trackStarted', () => onTrackStarted(this.core, item)));
-    p.on('queueEnded', () => this.#run('queueEnded', () => onQueueEnded(this.core)));
-    p.on('stateChanged', (snap) => this.#run('stateChanged', () => onStateChanged(this.core, snap)));
-    p.on('volumeChanged', (v, m) => this.#run('volumeChanged', () => onVolumeChanged(this.core, v, m)));
-    p.on('formatChanged', (f) => this.#run('formatChanged', () => onFormatChanged(this.core, f)));
-    p.on('itemFailed', (item, why) => this.#run('itemFailed', () => onItemFailed(this.core, item, why)));
-    p.on('availabilityChanged', (a) => this.#run('availability', () => onAvailabilityChanged(this.core, a)));
-    this.#heartbeat = setInterval(() => this.#run('heartbeat', () => this.#beat()), this.#o.heartbeatMs ?? 10_000);
-    this.core.publishView();
+    const events = this.#o.player.events;
+    for (const name of Object.keys(SPEAKER_HANDLERS) as Array<keyof typeof SPEAKER_HANDLERS>) {
+      const handler = SPEAKER_HANDLERS[name] as (core: SessionCore, ...args: unknown[]) => Effect;
+      events.on(name, (...args: PlayerEvents[typeof name]) => this.#input(name, () => handler(this.#core, ...args)));
+    }
+    this.#heartbeat = setInterval(() => this.#input('heartbeat', () => this.#core.heartbeat()), this.#o.heartbeatMs ?? 10_000);
+    this.#core.publishView();
   }
 
   /** The app picked us (POST connect-to-qconnect): join that session, replacing any previous one cleanly. */
   connect(request: ConnectRequest): Promise<void> {
-    return this.#queue.run(() => {
+    return this.#loop.run(() => {
       this.#closeLink('replaced by a new connect');
       this.#request = request;
-      this.core.wantActive = request.becomeActive;
-      this.core.linkState = 'connecting';
       const link = new QconnectLink({
         endpoint: request.jwtQconnect.endpoint,
         jwt: request.jwtQconnect.jwt,
         expiresAtMs: request.jwtQconnect.exp * 1000,
         logger: this.#log.child({ module: 'cloud' }),
-        now: this.core.o.now,
+        now: () => this.#core.now(),
         ...this.#o.link,
       });
       this.#link = link;
-      this.core.send = (messages) => link.send(messages);
-      link.events.on('connected', ({ reconnection }) => this.#run('connected', () => this.#join(link, reconnection)));
-      link.events.on('messages', (messages) => this.#run('messages', () => this.#dispatch(link, messages)));
-      link.events.on('disconnected', (info) => this.#run('disconnected', () => this.#onDown(link, info.reason)));
-      link.events.on('closed', (reason) => this.#run('closed', () => this.#onClosed(link, reason)));
+      this.#core.linkOpened((messages) => link.send(messages), request.becomeActive);
+      link.events.on('connected', ({ reconnection }) => this.#input('connected', () => this.#join(link, reconnection)));
+      link.events.on('messages', (messages) => this.#input('messages', () => this.#dispatch(link, messages)));
+      link.events.on('disconnected', (info) => this.#input('disconnected', () => this.#onDown(link, info.reason)));
+      link.events.on('closed', (reason) => this.#input('closed', () => this.#onClosed(link, reason)));
       link.events.on('framesIn', (n) => this.#o.onLinkEvent?.('frames_in', n));
       link.events.on('framesOut', (n) => this.#o.onLinkEvent?.('frames_out', n));
       link.start();
-      this.core.publishView();
     });
   }
 
-  /** A command from MQTT; rejects with a QcbError (ERR_NO_SESSION …) the adapter turns into a reply. */
-  command(cmd: PlayerCommand): Promise<void> {
-    return this.#queue.run(() => applyCommand(this.core, cmd));
+  /**
+   * A command from MQTT, applied in the loop like any input; the answer waits (outside the loop)
+   * until the speaker did it. Rejects with a QcbError (ERR_NO_SESSION …) the adapter turns into a reply.
+   */
+  async command(cmd: PlayerCommand): Promise<void> {
+    const effects = await this.#loop.run(() => applyCommand(this.#core, cmd));
+    await Promise.all(effects);
   }
 
-  /** Shutdown: tell Qobuz we stopped, leave the speaker paused (SPEC.md "Command line"). */
+  /** Shutdown: tell Qobuz we stopped, leave the speaker paused (README "Command line"). */
   async stop(): Promise<void> {
-    await this.#queue.run(async () => {
+    await this.#loop.run(() => {
       this.#stopped = true;
       if (this.#heartbeat) clearInterval(this.#heartbeat);
-      if (this.core.active && this.core.intent.status !== 'stopped') {
-        this.core.setIntent('stopped', this.core.positionNow(), false);
-        this.core.reportState();
-      }
+      this.#core.shutdown();
       this.#closeLink('bridge stopping');
-      this.core.active = false;
     });
   }
 
-  /** Resolves once everything queued so far has been handled (tests, shutdown). */
+  /** Resolves once every input queued so far has been handled (tests, shutdown). */
   idle(): Promise<void> {
-    return this.#queue.idle();
+    return this.#loop.idle();
   }
 
-  #run(what: string, task: () => Promise<void> | void): void {
+  /** Queues one input; the speaker work it returns runs on without the loop, its failure logged. */
+  #input(what: string, handle: () => Effect | void): void {
     if (this.#stopped) return;
-    this.#queue.run(task).catch((err: unknown) => this.#log.warn({ err: errorMessage(err), what }, 'session task failed'));
+    this.#loop
+      .run(() => {
+        handle()?.catch((err: unknown) => this.#log.warn({ err: errorMessage(err), what }, 'speaker command failed'));
+      })
+      .catch((err: unknown) => this.#log.warn({ err: errorMessage(err), what }, 'session input failed'));
   }
 
   #join(link: QconnectLink, reconnection: boolean): void {
     if (link !== this.#link || !this.#request) return;
-    const c = this.core;
+    const c = this.#core;
     // §5.12: a background rejoin must not take playback; re-activate only if we were active.
     if (reconnection) this.#o.onLinkEvent?.('reconnect', 1);
-    c.active = false;
-    c.rendererId = null;
+    c.joining();
     const sessionUuid = uuidBytes(this.#request.sessionId);
-    if (this.#o.joinMode === 'renderer') {
+    if (c.joinMode === 'renderer') {
       c.send([
-        rndrJoinSession(sessionUuid, this.#o.device, {
+        rndrJoinSession(sessionUuid, c.device, {
           reconnection,
-          isActive: !reconnection && c.wantActive,
+          isActive: !reconnection && c.wantsActive,
           initialState: c.rendererReport(),
         }),
       ]);
     } else {
-      c.send([ctrlJoinSession(sessionUuid, this.#o.device)]);
+      c.send([ctrlJoinSession(sessionUuid, c.device)]);
     }
   }
 
-  async #dispatch(link: QconnectLink, messages: QcMessage[]): Promise<void> {
-    if (link !== this.#link) return;
+  /** A batch of Qobuz messages, handled in order (docs/protocol.md §3); one failing handler never stops the rest. */
+  #dispatch(link: QconnectLink, messages: QcMessage[]): Effect {
+    if (link !== this.#link) return null;
+    const effects: Promise<void>[] = [];
     for (const m of messages) {
       if (m.type === 'unknown') {
         this.#log.debug({ messageType: m.messageType }, 'unknown message type ignored');
         continue;
       }
-      const handler = HANDLERS[m.type] as ((core: SessionCore, body: unknown) => Promise<void> | void) | undefined;
+      const name = MESSAGE_NAMES[m.type];
+      const handler = HANDLERS[name] as ((core: SessionCore, body: unknown) => Effect) | undefined;
       if (!handler) {
-        this.#log.debug({ messageType: m.type }, 'message type without handler ignored');
+        this.#log.debug({ messageType: m.type, name }, 'message without handler ignored');
         continue;
       }
       const started = performance.now();
       try {
-        await handler(this.core, m.body);
+        const effect = handler(this.#core, m.body);
+        if (effect) effects.push(effect.catch((err: unknown) => this.#log.warn({ err: errorMessage(err), name }, 'speaker command failed')));
         this.#o.onMessageHandled?.(m.type, performance.now() - started);
       } catch (err) {
-        this.#log.warn({ err: errorMessage(err), messageType: m.type }, 'handler failed');
+        this.#log.warn({ err: errorMessage(err), messageType: m.type, name }, 'handler failed');
       }
     }
+    return effects.length > 0 ? Promise.all(effects).then(() => undefined) : null;
   }
 
   #onDown(link: QconnectLink, reason: string): void {
     if (link !== this.#link) return;
     this.#log.info({ reason }, 'Qobuz link down');
-    // Keep playing; stop reporting until rejoined. Remember whether to take playback back.
-    this.core.wantActive = this.core.active || this.core.wantActive;
-    this.core.active = false;
-    this.core.linkState = 'connecting';
-    this.core.publishView();
+    this.#core.linkDown();
   }
 
   #onClosed(link: QconnectLink, reason: string): void {
     if (link !== this.#link) return;
     this.#log.info({ reason }, 'Qobuz session closed: waiting for the app');
     this.#link = null;
-    this.core.send = () => false;
-    this.core.active = false;
-    this.core.linkState = 'none';
-    this.core.event('session_closed', { reason });
-    this.core.publishView();
-  }
-
-  #beat(): void {
-    if (this.core.active && this.core.intent.status === 'playing') this.core.reportState();
+    this.#core.linkClosed(reason);
   }
 
   #closeLink(reason: string): void {
     const link = this.#link;
     if (!link) return;
     this.#link = null;
-    this.core.send = () => false;
+    this.#core.linkClosed(null);
     link.close(reason);
-    this.core.linkState = 'none';
   }
 }
 

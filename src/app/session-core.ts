@@ -1,18 +1,23 @@
 import type { Logger } from 'pino';
-import type { PlayableItem, Player } from '../core/player.js';
-import type { PlayerView, SessionEvent, StatePublisher, TrackInfo } from '../core/player-view.js';
-import { QueueMirror } from '../core/queue-mirror.js';
+import type { AudioFormat, PlayableItem, Player, PlayerSnapshot } from '../core/player.js';
+import type { PlayerView, RepeatMode, SessionEvent, StatePublisher, TrackInfo } from '../core/player-view.js';
+import { clockAt, isFlowing, positionAt, positionJumped, type ClockStatus, type PositionClock } from '../core/position-clock.js';
+import { QueueMirror, type DeltaResult, type QueueDelta, type QueueSnapshot, type QueueVersion } from '../core/queue-mirror.js';
 import type { OutgoingMessage } from '../protocol/frame-writer.js';
-import { qconnect } from '../protocol/generated/qconnect.js';
 import type { DeviceInfoValue, RendererReport } from '../protocol/renderer-messages.js';
-import { stateUpdated } from '../protocol/renderer-messages.js';
-import { buildPlayerView } from './player-view-builder.js';
+import { setActiveRenderer, stateUpdated } from '../protocol/renderer-messages.js';
+import { playerView, rendererReport, type SessionFacts } from './session-report.js';
 
 /**
- * The state of one player's Qobuz Connect session and the primitives every handler uses
- * (report, load, publish). Owned by exactly one PlayerSession; every change to it happens on
- * that session's serial queue (STYLE.md principle 4).
+ * Everything one player's Qobuz Connect session knows, private behind a few intent methods
+ * (docs/architecture.md "One owner per player"). Only PlayerSession's loop calls them, one input
+ * at a time, so no two inputs ever interleave. Each intent changes the state at once, reports it,
+ * and hands the speaker work back as an Effect that the loop does not wait for: a slow MPD can
+ * delay the sound, never the next command (docs/architecture.md "The newest intent wins").
  */
+
+/** What the speaker still has to do for an intent; failures are the caller's to log or answer. */
+export type Effect = Promise<void> | null;
 
 export interface SessionCoreOptions {
   readonly playerId: string;
@@ -23,169 +28,495 @@ export interface SessionCoreOptions {
   readonly player: Player;
   readonly publisher: StatePublisher | null;
   readonly trackInfo: ((trackId: number) => Promise<TrackInfo | null>) | null;
-  /** Items of the current queue (stream tokens of items that left it die: SPEC "HTTP"). */
+  /** Items of the current queue (stream tokens of items that left it die: README "HTTP endpoints"). */
   readonly onQueueItems: ((items: readonly PlayableItem[]) => void) | null;
   readonly logger: Logger;
   readonly now: () => number;
 }
 
-/** What we are doing, as commanded; reports extrapolate from it (§4 Position). */
-export interface Intent {
-  status: 'playing' | 'paused' | 'stopped';
-  positionMs: number;
-  atMs: number;
-  buffering: boolean;
-}
-
-/** The last state another renderer reported (82), to take over from it (§5.5). */
+/** The last state another renderer reported (82), to take over from it (docs/protocol.md §5.5). */
 export interface PeerState {
   readonly item: PlayableItem | null;
-  readonly positionMs: number;
-  readonly atMs: number;
-  readonly playing: boolean;
+  readonly clock: PositionClock;
   readonly durationMs: number | null;
 }
 
+export type LinkState = SessionFacts['linkState'];
+/** The read-only face of the queue mirror: handlers read it, only the core changes it. */
+export type QueueView = Omit<QueueMirror, 'setRepeat' | 'noteVersion' | 'applySnapshot' | 'applyDelta'>;
+
 export class SessionCore {
-  readonly o: SessionCoreOptions;
-  readonly mirror = new QueueMirror();
-  send: (messages: OutgoingMessage[]) => boolean = () => false;
-  linkState: 'none' | 'connecting' | 'joined' = 'none';
-  rendererId: number | null = null;
-  activeRendererId = -1;
-  active = false;
+  readonly #o: SessionCoreOptions;
+  readonly #mirror = new QueueMirror();
+  readonly #peers = new Map<number, PeerState>();
+  #send: (messages: OutgoingMessage[]) => boolean = () => false;
+  #linkState: LinkState = 'none';
+  #rendererId: number | null = null;
+  #activeRendererId = -1;
+  #active = false;
   /** Become active as soon as our renderer id is known (a pick, or a rejoin while we were active). */
-  wantActive = false;
-  playOnActivate = false;
-  current: PlayableItem | null = null;
-  next: PlayableItem | null = null;
-  intent: Intent;
-  volume = 50;
-  muted = false;
+  #wantActive = false;
+  #playOnActivate = false;
+  #current: PlayableItem | null = null;
+  #next: PlayableItem | null = null;
+  /** What we are doing, as commanded; reports extrapolate from it. */
+  #clock: PositionClock;
+  #volume = 50;
+  #muted = false;
   /** AudioQuality level the app allows (44); the stream asks for min(this, configured). */
-  sessionMaxQuality: number;
-  track: TrackInfo | null = null;
-  readonly peers = new Map<number, PeerState>();
+  #sessionMaxQuality: number;
+  #track: TrackInfo | null = null;
   #infoFor: number | null = null;
 
   constructor(options: SessionCoreOptions) {
-    this.o = options;
-    this.sessionMaxQuality = options.maxAudioQuality;
-    this.intent = { status: 'stopped', positionMs: 0, atMs: options.now(), buffering: false };
+    this.#o = options;
+    this.#sessionMaxQuality = options.maxAudioQuality;
+    this.#clock = clockAt('stopped', 0, options.now());
     const snap = options.player.snapshot();
-    if (snap.volumePercent !== null) this.volume = snap.volumePercent;
-    this.muted = snap.muted;
+    if (snap.volumePercent !== null) this.#volume = snap.volumePercent;
+    this.#muted = snap.muted;
   }
 
+  // ---- reads -------------------------------------------------------------------------------
+
+  get log(): Logger {
+    return this.#o.logger;
+  }
+  get device(): DeviceInfoValue {
+    return this.#o.device;
+  }
+  get joinMode(): SessionCoreOptions['joinMode'] {
+    return this.#o.joinMode;
+  }
+  get linkState(): LinkState {
+    return this.#linkState;
+  }
+  get rendererId(): number | null {
+    return this.#rendererId;
+  }
+  get activeRendererId(): number {
+    return this.#activeRendererId;
+  }
+  get active(): boolean {
+    return this.#active;
+  }
+  get wantsActive(): boolean {
+    return this.#wantActive;
+  }
+  get current(): PlayableItem | null {
+    return this.#current;
+  }
+  get next(): PlayableItem | null {
+    return this.#next;
+  }
+  get clock(): PositionClock {
+    return this.#clock;
+  }
+  get status(): ClockStatus {
+    return this.#clock.status;
+  }
+  get volume(): number {
+    return this.#volume;
+  }
+  get muted(): boolean {
+    return this.#muted;
+  }
+  get queue(): QueueView {
+    return this.#mirror;
+  }
+  get sessionMaxQuality(): number {
+    return this.#sessionMaxQuality;
+  }
   get effectiveMaxQuality(): number {
-    return Math.min(this.sessionMaxQuality, this.o.maxAudioQuality);
+    return Math.min(this.#sessionMaxQuality, this.#o.maxAudioQuality);
   }
-
-  /** Position now under `i` (default: the current intent), extrapolated while audio flows. */
-  positionNow(i: Intent = this.intent): number {
-    return i.status === 'playing' && !i.buffering ? i.positionMs + (this.o.now() - i.atMs) : i.positionMs;
+  now(): number {
+    return this.#o.now();
   }
-
-  setIntent(status: Intent['status'], positionMs: number, buffering = this.intent.buffering): void {
-    this.intent = { status, positionMs: Math.max(0, positionMs), atMs: this.o.now(), buffering };
+  positionNow(): number {
+    return positionAt(this.#clock, this.#o.now());
   }
-
-  /** QueueRendererState as of now (§5.7: last queue version, current and next ids, fresh timestamp). */
-  rendererReport(): RendererReport {
-    const snap = this.o.player.snapshot();
-    const playingState =
-      this.intent.status === 'playing'
-        ? qconnect.PlayingState.PLAYING
-        : this.intent.status === 'paused'
-          ? qconnect.PlayingState.PAUSED
-          : qconnect.PlayingState.STOPPED;
-    const bufferState = !snap.available
-      ? qconnect.BufferState.ERROR
-      : this.intent.buffering
-        ? qconnect.BufferState.BUFFERING
-        : qconnect.BufferState.OK;
-    return {
-      playingState,
-      bufferState,
-      positionMs: this.positionNow(),
-      positionAtMs: this.o.now(),
-      durationMs: snap.durationMs ?? this.track?.durationMs ?? null,
-      queueVersion: this.mirror.version,
-      currentQueueItemId: this.current?.queueItemId ?? -1,
-      nextQueueItemId: this.next?.queueItemId ?? -1,
-    };
+  speaker(): PlayerSnapshot {
+    return this.#o.player.snapshot();
   }
-
-  /** Only the active renderer reports (§5.7). */
-  reportState(): void {
-    if (this.active) this.send([stateUpdated(this.rendererReport())]);
-    this.publishView();
-  }
-
-  /** What follows `item` now: the mirror under loop and shuffle (§5.8). */
+  /** What follows `item` now: the mirror under loop and shuffle (docs/protocol.md §5.8). */
   nextAfter(item: PlayableItem | null): PlayableItem | null {
-    return item ? this.mirror.next(item.queueItemId) : null;
+    return item ? this.#mirror.next(item.queueItemId) : null;
+  }
+  /** A queue item as the mirror knows it (with its track id), else as given. */
+  resolve(item: PlayableItem): PlayableItem {
+    return this.#mirror.find(item.queueItemId) ?? item;
   }
 
-  /**
-   * Makes the player play `item` from `positionMs`, with the following item queued for a gapless
-   * change. The new state is reported first, before the slow work (§5.6), unless `report` is off
-   * because the caller has just sent it itself.
-   */
-  async load(
-    item: PlayableItem,
-    positionMs: number,
-    play: boolean,
-    next = this.nextAfter(item),
-    report = true,
-  ): Promise<void> {
-    this.current = item;
-    this.next = next;
-    this.setIntent(play ? 'playing' : 'paused', positionMs, true);
-    if (report) this.reportState();
-    this.fetchTrackInfo(item);
-    await this.o.player.load(item, { positionMs, play, next });
+  // ---- outputs: the report and the view are derived in session-report.ts only ---------------
+
+  send(messages: OutgoingMessage[]): void {
+    this.#send(messages);
   }
 
-  /** Re-computes what follows the current item and tells the player when it changed. */
-  async refreshNext(): Promise<void> {
-    const next = this.nextAfter(this.current);
-    if (next?.queueItemId === this.next?.queueItemId && next?.trackId === this.next?.trackId) return;
-    this.next = next;
-    if (this.current) await this.o.player.setNext(next);
-  }
-
-  queueChanged(): void {
-    this.o.onQueueItems?.(this.mirror.items);
-    this.publishView();
-  }
-
-  /** Looks up title, artist, album and cover once per track change (for MQTT). */
-  fetchTrackInfo(item: PlayableItem): void {
-    if (this.#infoFor === item.trackId) return;
-    this.#infoFor = item.trackId;
-    this.track = null;
-    const lookup = this.o.trackInfo;
-    if (!lookup) return;
-    lookup(item.trackId).then(
-      (info) => {
-        if (this.current?.trackId !== item.trackId) return;
-        this.track = info;
-        this.publishView();
-      },
-      (err: unknown) => this.o.logger.warn({ err, trackId: item.trackId }, 'track metadata lookup failed'),
-    );
+  rendererReport(): RendererReport {
+    return rendererReport(this.#facts(), this.speaker(), this.#o.now());
   }
 
   view(): PlayerView {
-    return buildPlayerView(this);
+    return playerView(this.#facts(), this.speaker(), this.#o.now());
+  }
+
+  /** Only the active renderer reports (docs/protocol.md §5.7); MQTT always hears. */
+  reportState(): void {
+    if (this.#active) this.#send([stateUpdated(this.rendererReport())]);
+    this.publishView();
   }
 
   publishView(): void {
-    this.o.publisher?.publishState(this.o.playerId, this.view());
+    this.#o.publisher?.publishState(this.#o.playerId, this.view());
   }
 
   event(type: SessionEvent['type'], fields: Record<string, unknown> = {}): void {
-    this.o.publisher?.publishEvent(this.o.playerId, { type, atMs: this.o.now(), fields });
+    this.#o.publisher?.publishEvent(this.#o.playerId, { type, atMs: this.#o.now(), fields });
+  }
+
+  // ---- the link ----------------------------------------------------------------------------
+
+  /** A connect from the app: frames go to `send` from now on; `becomeActive` asks to take playback once joined. */
+  linkOpened(send: (messages: OutgoingMessage[]) => boolean, becomeActive: boolean): void {
+    this.#send = send;
+    this.#wantActive = becomeActive;
+    this.#linkState = 'connecting';
+    this.publishView();
+  }
+
+  /** The socket is up and about to join: not active, renderer id unknown until the service names us (83). */
+  joining(): void {
+    this.#active = false;
+    this.#rendererId = null;
+  }
+
+  /** The link dropped and will come back: keep playing, stop reporting, remember whether to take playback back (§5.12). */
+  linkDown(): void {
+    this.#wantActive = this.#active || this.#wantActive;
+    this.#active = false;
+    this.#linkState = 'connecting';
+    this.publishView();
+  }
+
+  /** The link ended for good (or was replaced): no frames leave until the next connect. */
+  linkClosed(reason: string | null): void {
+    this.#send = () => false;
+    this.#active = false;
+    this.#linkState = 'none';
+    if (reason !== null) {
+      this.event('session_closed', { reason });
+      this.publishView();
+    }
+  }
+
+  /** The service named our renderer id (83 with our device uuid): joined. */
+  joinedAs(rendererId: number): void {
+    this.#rendererId = rendererId;
+    this.#linkState = 'joined';
+    this.event('session_connected', { renderer_id: rendererId });
+    this.publishView();
+  }
+
+  /** 81: who is active, the queue version and loop mode. */
+  noteSessionState(activeRendererId: number, version: QueueVersion | null, repeat: RepeatMode | null): void {
+    this.#activeRendererId = activeRendererId;
+    if (version) this.#mirror.noteVersion(version);
+    if (repeat) this.#mirror.setRepeat(repeat);
+  }
+
+  /** 82 of another renderer: where it is, to take over from it. */
+  notePeer(rendererId: number, peer: PeerState): void {
+    if (rendererId === this.#rendererId) return; // our own report echoed (§5.10)
+    this.#peers.set(rendererId, peer);
+  }
+
+  /** 86: another renderer took over. */
+  activeRendererChanged(rendererId: number): Effect {
+    this.#activeRendererId = rendererId;
+    return this.#active && rendererId !== this.#rendererId ? this.deactivate() : null;
+  }
+
+  /** Ask the service to make us active (63) and play once it does; false when the service has not named us yet. */
+  requestActive(): boolean {
+    if (this.#rendererId === null) return false;
+    this.#playOnActivate = true;
+    this.#send([setActiveRenderer(this.#rendererId)]);
+    return true;
+  }
+
+  /** 43 true: active from now on; take over where the previous renderer was (§5.3-§5.5). Returns the speaker work. */
+  activate(): { readonly took: boolean; readonly effect: Effect } {
+    if (this.#active) return { took: false, effect: null };
+    this.#active = true;
+    this.#wantActive = false;
+    const peer = this.#takeoverState();
+    const snap = this.speaker();
+    // Re-activated after our own link dropped: the speaker is still on our item, leave it be.
+    const stillOurs =
+      !peer && this.#current !== null && snap.current?.queueItemId === this.#current.queueItemId && snap.status !== 'stopped';
+    if (peer?.item) {
+      this.#current = this.resolve(peer.item);
+      this.#next = this.nextAfter(this.#current);
+      const status = peer.clock.status === 'playing' || this.#playOnActivate ? 'playing' : 'paused';
+      this.#clock = clockAt(status, positionAt(peer.clock, this.#o.now()), this.#o.now(), true);
+    } else if (stillOurs && this.#playOnActivate) {
+      this.#setClock('playing', this.positionNow());
+    }
+    const resume = this.#playOnActivate || this.#clock.status === 'playing';
+    this.#playOnActivate = false;
+    this.publishView();
+    if (stillOurs) return { took: true, effect: resume && snap.status === 'paused' ? this.#o.player.play() : null };
+    if (this.#current && this.#current.trackId !== 0) {
+      // The activation batch carries the state report itself (§5.4).
+      return { took: true, effect: this.load(this.#current, this.positionNow(), resume, { report: false }) };
+    }
+    return { took: true, effect: null };
+  }
+
+  /** 43 false or another renderer active: pause, report nothing more, keep the link (§5.11). */
+  deactivate(): Effect {
+    if (!this.#active) return null;
+    this.#active = false;
+    if (this.#clock.status === 'playing') this.#setClock('paused', this.positionNow(), false);
+    this.publishView();
+    return this.#o.player.pause();
+  }
+
+  /** Play again where the last renderer was, for a play with no current item (§5.5). */
+  resumeFromPeers(): Effect {
+    const peer = this.#takeoverState();
+    if (!peer?.item) return null;
+    return this.load(this.resolve(peer.item), peer.clock.positionMs, true);
+  }
+
+  // ---- playback intents (each one is the newest, and wins) ------------------------------------
+
+  /**
+   * Play `item` from `positionMs`, the following item queued for a gapless change. The new state
+   * is reported first, before the slow work (§5.6), unless `report` is off because the caller
+   * sends its own report.
+   */
+  load(item: PlayableItem, positionMs: number, play: boolean, o: { next?: PlayableItem | null; report?: boolean } = {}): Effect {
+    const next = o.next === undefined ? this.nextAfter(item) : o.next;
+    this.#current = item;
+    this.#next = next;
+    this.#setClock(play ? 'playing' : 'paused', positionMs, true);
+    if (o.report !== false) this.reportState();
+    this.#fetchTrackInfo(item);
+    return this.#o.player.load(item, { positionMs, play, next });
+  }
+
+  /** A position change on the current item; `status`, when given, also plays or pauses. */
+  seek(positionMs: number, status?: 'playing' | 'paused'): Effect {
+    this.#setClock(status ?? (this.#clock.status === 'playing' ? 'playing' : 'paused'), positionMs);
+    this.reportState();
+    const seek = this.#o.player.seek(positionMs);
+    if (status === undefined) return seek;
+    const toggle = status === 'playing' ? this.#o.player.play() : this.#o.player.pause();
+    return Promise.all([seek, toggle]).then(() => undefined);
+  }
+
+  setPlaying(playing: boolean): Effect {
+    this.#setClock(playing ? 'playing' : 'paused', this.positionNow());
+    this.reportState();
+    return playing ? this.#o.player.play() : this.#o.player.pause();
+  }
+
+  stop(): Effect {
+    this.#setClock('stopped', 0, false);
+    this.reportState();
+    return this.#o.player.stopPlayback();
+  }
+
+  /** Re-computes what follows the current item and tells the speaker when it changed. */
+  refreshNext(): Effect {
+    return this.setNext(this.nextAfter(this.#current));
+  }
+
+  /** What follows the current item, as the service or the mirror says. */
+  setNext(next: PlayableItem | null): Effect {
+    if (next?.queueItemId === this.#next?.queueItemId && next?.trackId === this.#next?.trackId) return null;
+    this.#next = next;
+    return this.#current ? this.#o.player.setNext(next) : null;
+  }
+
+  setVolume(volume: number): Effect {
+    this.#volume = Math.max(0, Math.min(100, Math.round(volume)));
+    this.publishView();
+    return this.#o.player.setVolume(this.#volume);
+  }
+
+  setMuted(muted: boolean): Effect {
+    this.#muted = muted;
+    this.publishView();
+    return this.#o.player.setMuted(muted);
+  }
+
+  /** 44: the app's ceiling; the new format applies from the next stream request, so reload where we are (§5.9). */
+  setSessionMaxQuality(level: number): Effect {
+    this.#sessionMaxQuality = level;
+    if (!this.#current || this.#clock.status === 'stopped') return null;
+    return this.load(this.#current, this.positionNow(), this.#clock.status === 'playing', { next: this.#next, report: false });
+  }
+
+  // ---- the queue ---------------------------------------------------------------------------
+
+  noteQueueVersion(version: QueueVersion): void {
+    this.#mirror.noteVersion(version);
+  }
+
+  applyQueueSnapshot(snapshot: QueueSnapshot): Effect {
+    this.#mirror.applySnapshot(snapshot);
+    if (this.#current) this.#current = this.resolve(this.#current);
+    this.#queueChanged();
+    return this.refreshNext();
+  }
+
+  applyQueueDelta(delta: QueueDelta): { readonly result: DeltaResult; readonly effect: Effect } {
+    const result = this.#mirror.applyDelta(delta);
+    if (result === 'stale') return { result, effect: null };
+    this.#queueChanged();
+    return { result, effect: this.refreshNext() };
+  }
+
+  setRepeat(mode: RepeatMode): Effect {
+    this.#mirror.setRepeat(mode);
+    const effect = this.refreshNext();
+    this.publishView();
+    return effect;
+  }
+
+  // ---- what the speaker did (docs/architecture.md "Speaker events") --------------------------
+
+  /**
+   * The speaker moved on by itself to `item` (a gapless change). Dropped when a newer command is
+   * still on its way to the speaker or the speaker has moved on since: it describes the past.
+   */
+  speakerTrackStarted(item: PlayableItem): Effect {
+    const snap = this.speaker();
+    if (!snap.settled || snap.current?.queueItemId !== item.queueItemId) return null;
+    this.#current = this.resolve(item);
+    this.#next = this.nextAfter(this.#current);
+    this.#setClock('playing', 0, false);
+    this.#fetchTrackInfo(this.#current);
+    this.reportState();
+    return this.#o.player.setNext(this.#next);
+  }
+
+  /** The current item ended with nothing after it: report STOPPED (§5.8). */
+  speakerQueueEnded(): void {
+    const snap = this.speaker();
+    if (!snap.settled || snap.current !== null) return;
+    this.#next = null;
+    this.#setClock('stopped', 0, false);
+    this.reportState();
+  }
+
+  /** Adopt what the speaker does now (a pause at the speaker, audio starting, a seek from elsewhere). */
+  speakerStateChanged(): void {
+    const snap = this.speaker();
+    if (!snap.available || !snap.settled) return;
+    const before = this.#clock;
+    // A load of ours not started yet can show MPD stopped for a moment: keep the intent.
+    const status = snap.status === 'stopped' && this.#current && before.buffering ? before.status : snap.status;
+    const now = this.#o.now();
+    this.#clock = clockAt(status, positionAt(snap, now), now, snap.buffering);
+    if (before.status !== status || before.buffering !== snap.buffering || positionJumped(before, this.#clock)) this.reportState();
+  }
+
+  /** Volume or mute changed at the speaker: tell Qobuz (25 / 29 are built by the caller). */
+  speakerVolume(volumePercent: number, muted: boolean): { readonly volume: boolean; readonly muted: boolean } {
+    const changed = { volume: volumePercent !== this.#volume, muted: muted !== this.#muted };
+    this.#volume = volumePercent;
+    this.#muted = muted;
+    if (changed.volume || changed.muted) this.publishView();
+    return changed;
+  }
+
+  speakerFormat(f: AudioFormat): void {
+    if (this.#track) this.#track = { ...this.#track, sampleRateHz: f.sampleRateHz, bitDepth: f.bitDepth };
+    this.publishView();
+  }
+
+  /** Whether a failure report about `item` is about what we play now (not a command ago). */
+  failureIsCurrent(item: PlayableItem): boolean {
+    const snap = this.speaker();
+    if (!snap.settled) return false;
+    return item.queueItemId === this.#current?.queueItemId || item.queueItemId === this.#next?.queueItemId;
+  }
+
+  /** MPD went away or came back: buffer ERROR and stopped while away, keeping the position for the resume. */
+  speakerAvailability(available: boolean): void {
+    this.#o.publisher?.publishAvailability(this.#o.playerId, available);
+    if (!available && this.#clock.status !== 'stopped') this.#setClock('stopped', this.positionNow(), false);
+    this.reportState();
+  }
+
+  /** Shutdown: tell Qobuz we stopped, then say nothing more. */
+  shutdown(): void {
+    if (this.#active && this.#clock.status !== 'stopped') {
+      this.#setClock('stopped', this.positionNow(), false);
+      this.reportState();
+    }
+    this.#active = false;
+  }
+
+  /** Every 10 s while active and playing (§5.7). */
+  heartbeat(): void {
+    if (this.#active && isFlowing(this.#clock)) this.reportState();
+  }
+
+  // ---- private -----------------------------------------------------------------------------
+
+  #setClock(status: ClockStatus, positionMs: number, buffering = this.#clock.buffering): void {
+    this.#clock = clockAt(status, positionMs, this.#o.now(), buffering);
+  }
+
+  #facts(): SessionFacts {
+    return {
+      clock: this.#clock,
+      current: this.#current,
+      next: this.#next,
+      queue: this.#mirror,
+      track: this.#track,
+      volume: this.#volume,
+      muted: this.#muted,
+      active: this.#active,
+      linkState: this.#linkState,
+    };
+  }
+
+  #queueChanged(): void {
+    this.#o.onQueueItems?.(this.#mirror.items);
+    this.publishView();
+  }
+
+  /** Where the renderer we take over from was (§5.5): the active one's last 82, or the saved session position (-1). */
+  #takeoverState(): PeerState | null {
+    if (this.#activeRendererId !== this.#rendererId) {
+      const fromActive = this.#peers.get(this.#activeRendererId);
+      if (fromActive?.item) return fromActive;
+    }
+    const saved = this.#peers.get(-1);
+    return saved?.item ? saved : null;
+  }
+
+  /** Looks up title, artist, album and cover once per track change (for MQTT); a late answer for another track is dropped. */
+  #fetchTrackInfo(item: PlayableItem): void {
+    if (this.#infoFor === item.trackId) return;
+    this.#infoFor = item.trackId;
+    this.#track = null;
+    const lookup = this.#o.trackInfo;
+    if (!lookup) return;
+    lookup(item.trackId).then(
+      (info) => {
+        if (this.#current?.trackId !== item.trackId) return;
+        this.#track = info;
+        this.publishView();
+      },
+      (err: unknown) => this.#o.logger.warn({ err, trackId: item.trackId }, 'track metadata lookup failed'),
+    );
   }
 }

@@ -1,4 +1,5 @@
 import type { TypedEmitter } from '../util/typed-emitter.js';
+import type { PositionClock } from './position-clock.js';
 
 /**
  * The `Player` port: what a PlayerSession needs from a speaker backend. MPD implements it
@@ -21,16 +22,21 @@ export interface AudioFormat {
   readonly channels: number;
 }
 
-export interface PlayerSnapshot {
+/**
+ * What the speaker is doing. As a PositionClock: the position in ms at `atMs`, moving with wall
+ * time while playing and not buffering; `buffering` is true from a load or seek until audio flows.
+ */
+export interface PlayerSnapshot extends PositionClock {
   readonly status: PlaybackStatus;
-  /** Position in ms at `atMs`; while playing the position now is `positionMs + (now - atMs)`. */
-  readonly positionMs: number;
-  readonly atMs: number;
   readonly durationMs: number | null;
   /** The item the player is on (loaded, playing or paused), or null. */
   readonly current: PlayableItem | null;
-  /** True from load until audio actually flows. */
-  readonly buffering: boolean;
+  /**
+   * False while a transport command (load, play, pause, stop, seek) that was asked for has not
+   * been applied yet: the snapshot then describes the speaker before the newest command, and the
+   * session must not adopt it (docs/architecture.md "The newest intent wins").
+   */
+  readonly settled: boolean;
   /** Qobuz-scale volume 0-100, null when unknown. */
   readonly volumePercent: number | null;
   readonly muted: boolean;
@@ -70,6 +76,11 @@ export interface Player {
   start(): Promise<void>;
   /** Disconnects and leaves the backend paused, not cleared. */
   stop(): Promise<void>;
+  /**
+   * Transport commands. Each is applied in the order asked; one that a newer command makes
+   * pointless before it started (a load or stop after it, a later seek after a seek, a later
+   * play/pause after a play/pause) is skipped, so the speaker ends where the newest command says.
+   */
   /** Replace what plays with `item` at `positionMs`. */
   load(item: PlayableItem, options: LoadOptions): Promise<void>;
   /** Change what follows the current item (queue, loop or shuffle changed). */

@@ -1,4 +1,5 @@
 import type { AudioFormat, PlaybackStatus, PlayableItem, PlayerSnapshot } from '../core/player.js';
+import { positionAt, positionJumped } from '../core/position-clock.js';
 import type { MpdStatus } from './mpd-status.js';
 import type { VolumeMapping } from './volume-mapping.js';
 
@@ -10,8 +11,6 @@ import type { VolumeMapping } from './volume-mapping.js';
 
 /** MPD has no read timeout: `state: play` with `elapsed` stuck means a stalled stream (mpd-notes.md). */
 export const STALL_AFTER_MS = 1500;
-/** A position jump larger than this (vs. the extrapolated clock) is a seek worth reporting. */
-export const POSITION_JUMP_MS = 750;
 
 export interface StatusEffects {
   readonly format: AudioFormat | null;
@@ -61,13 +60,12 @@ export class MpdPlayerState {
     this.#lastElapsed = null;
   }
 
-  /** Position now, extrapolated while audio flows. */
+  /** Position now, extrapolated while audio flows (the one clock rule, src/core/position-clock.ts). */
   positionAt(nowMs: number): number {
-    const flowing = this.status === 'playing' && this.bufferFromSec === null;
-    return flowing ? this.positionMs + Math.max(0, nowMs - this.atMs) : this.positionMs;
+    return positionAt(this, nowMs);
   }
 
-  snapshot(current: PlayableItem | null, available: boolean): PlayerSnapshot {
+  snapshot(current: PlayableItem | null, available: boolean, settled: boolean): PlayerSnapshot {
     return {
       status: this.status,
       positionMs: this.positionMs,
@@ -75,6 +73,7 @@ export class MpdPlayerState {
       durationMs: this.durationMs,
       current,
       buffering: this.buffering,
+      settled,
       volumePercent: this.volumePercent,
       muted: this.muted,
       format: this.format,
@@ -158,12 +157,11 @@ export function snapshotChanged(prev: PlayerSnapshot | null, next: PlayerSnapsho
     prev.status !== next.status ||
     prev.buffering !== next.buffering ||
     prev.available !== next.available ||
+    prev.settled !== next.settled ||
     prev.durationMs !== next.durationMs ||
     prev.current?.queueItemId !== next.current?.queueItemId
   ) {
     return true;
   }
-  const flowing = prev.status === 'playing' && !prev.buffering;
-  const expected = flowing ? prev.positionMs + (next.atMs - prev.atMs) : prev.positionMs;
-  return Math.abs(expected - next.positionMs) > POSITION_JUMP_MS;
+  return positionJumped(prev, next);
 }

@@ -42,6 +42,12 @@ export interface MpdPlayerOptions {
 
 type Resume = 'play' | 'pause' | 'none';
 
+/**
+ * Transport commands by what makes them pointless: a load or stop makes every earlier transport
+ * command pointless; a seek makes an earlier seek pointless; a play or pause an earlier one.
+ */
+type Transport = 'replace' | 'seek' | 'toggle';
+
 export class MpdPlayer implements Player {
   readonly events: TypedEmitter<PlayerEvents>;
   readonly #log: Logger;
@@ -55,6 +61,11 @@ export class MpdPlayer implements Player {
   #lastEmitted: PlayerSnapshot | null = null;
   /** What to bring back after a reconnect; kept up to date while MPD is away. */
   #resume: Resume = 'none';
+  /** Generation of the newest transport command asked for, and of the newest one applied. */
+  #requested = 0;
+  #applied = 0;
+  /** Newest generation of each kind of transport command (see Transport). */
+  readonly #newest: Record<Transport, number> = { replace: 0, seek: 0, toggle: 0 };
 
   constructor(options: MpdPlayerOptions) {
     if (!options.host) throw new QcbError('ERR_CONFIG_INVALID', 'MpdPlayer: host is required');
@@ -109,7 +120,8 @@ export class MpdPlayer implements Player {
   }
 
   snapshot(): PlayerSnapshot {
-    return this.#state.snapshot(this.#window.current?.item ?? null, this.#available);
+    const settled = this.#applied === this.#requested;
+    return this.#state.snapshot(this.#window.current?.item ?? null, this.#available, settled);
   }
 
   load(item: PlayableItem, options: LoadOptions): Promise<void> {
@@ -120,7 +132,8 @@ export class MpdPlayer implements Player {
       this.#state.positionMs = Math.max(0, options.positionMs);
       this.#state.atMs = Date.now();
     };
-    return this.#command(
+    return this.#transport(
+      'replace',
       'load',
       async (client) => {
         model();
@@ -148,7 +161,8 @@ export class MpdPlayer implements Player {
   }
 
   play(): Promise<void> {
-    return this.#command(
+    return this.#transport(
+      'toggle',
       'play',
       async (client) => {
         if (!this.#window.current) return;
@@ -166,7 +180,8 @@ export class MpdPlayer implements Player {
   }
 
   pause(): Promise<void> {
-    return this.#command(
+    return this.#transport(
+      'toggle',
       'pause',
       async (client) => {
         if (this.#state.pendingStartMs === null && (await client.status()).state === 'play')
@@ -183,7 +198,8 @@ export class MpdPlayer implements Player {
       this.#state.format = null;
       this.#state.positionMs = 0;
     };
-    return this.#command(
+    return this.#transport(
+      'replace',
       'stopPlayback',
       async (client) => {
         model();
@@ -199,7 +215,8 @@ export class MpdPlayer implements Player {
 
   seek(positionMs: number): Promise<void> {
     const ms = Math.max(0, Math.round(positionMs));
-    return this.#command(
+    return this.#transport(
+      'seek',
       'seek',
       async (client) => {
         if (!this.#window.current) return;
@@ -258,20 +275,53 @@ export class MpdPlayer implements Player {
     );
   }
 
+  /**
+   * A transport command: it takes the next generation now, and when its turn in the queue comes
+   * it is skipped if a newer command of a kind that covers it was asked for meanwhile
+   * (docs/architecture.md "The newest intent wins"). A burst of seeks thus ends in one MPD seek.
+   */
+  #transport(
+    kind: Transport,
+    name: string,
+    online: (client: MpdClient) => Promise<void>,
+    offline: () => unknown,
+  ): Promise<void> {
+    const generation = ++this.#requested;
+    this.#newest[kind] = generation;
+    if (kind === 'replace') {
+      this.#newest.seek = generation;
+      this.#newest.toggle = generation;
+    }
+    const superseded = () => this.#newest.replace > generation || this.#newest[kind] > generation;
+    return this.#command(name, online, offline, { generation, superseded });
+  }
+
   /** Runs a command in the serial queue; while MPD is away it only updates what a reconnect restores. */
   #command(
     name: string,
     online: (client: MpdClient) => Promise<void>,
     offline: () => unknown,
+    transport?: { readonly generation: number; readonly superseded: () => boolean },
   ): Promise<void> {
     return this.#queue.run(async () => {
+      if (transport?.superseded()) {
+        this.#log.debug({ command: name }, 'skipped: a newer command replaces it');
+        this.#applied = transport.generation;
+        return;
+      }
+      // Applied from here on: the snapshot the sync below emits is settled unless newer commands wait.
+      const applied = () => {
+        if (transport) this.#applied = transport.generation;
+      };
       const client = this.#connection.client;
       if (client && this.#available) {
         try {
           await online(client);
+          applied();
           await this.#sync(client, true);
           return;
         } catch (err) {
+          applied();
           if (!isQcbError(err, 'ERR_MPD_UNREACHABLE') && !isQcbError(err, 'ERR_MPD_TIMEOUT')) {
             // MPD refused (e.g. a seek whose Range request failed): report what it did anyway.
             await this.#sync(client, true).catch(() => {});
@@ -284,6 +334,7 @@ export class MpdPlayer implements Player {
         }
       }
       offline();
+      applied();
       this.#emitState(true);
     });
   }

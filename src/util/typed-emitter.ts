@@ -31,7 +31,8 @@ export class TypedEmitter<E extends EventMap> {
   }
 
   emit<K extends keyof E & string>(event: K, ...args: E[K]): void {
-    for (const listener of this.#emitter.listeners(event)) {
+    // rawListeners: a `once` listener comes wrapped, and calling the wrapper detaches it.
+    for (const listener of this.#emitter.rawListeners(event)) {
       try {
         (listener as (...a: E[K]) => void)(...args);
       } catch (err) {

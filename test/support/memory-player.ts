@@ -83,6 +83,8 @@ export class MemoryPlayer implements Player {
       durationMs: this.#current ? this.durationMs : null,
       current: this.#current,
       buffering: this.#buffering,
+      // Every command is applied as it is called.
+      settled: true,
       volumePercent: this.#volume,
       muted: this.#muted,
       format: this.#current ? this.format : null,
