@@ -123,6 +123,18 @@ export class PlayerRuntime {
     await this.#o.mpd.stop();
   }
 
+  /**
+   * Resolves once the session's loop and the speaker have nothing left to do: every input
+   * handled and every speaker command applied, including those one caused in the other.
+   */
+  async idle(): Promise<void> {
+    for (;;) {
+      const session = await this.session.idle();
+      const speaker = await this.#o.mpd.idle();
+      if (!session && !speaker) return;
+    }
+  }
+
   connect(request: ConnectRequest): Promise<void> {
     // Tokens from the app are secrets from the moment they arrive (issue #7: central redaction).
     registerSecret(request.jwtQconnect.jwt);

@@ -124,8 +124,8 @@ export class PlayerSession {
     });
   }
 
-  /** Resolves once every input queued so far has been handled (tests, shutdown). */
-  idle(): Promise<void> {
+  /** Resolves once every input queued so far has been handled; true when it had to wait (tests, shutdown). */
+  idle(): Promise<boolean> {
     return this.#loop.idle();
   }
 

@@ -95,6 +95,8 @@ export interface Player {
   /** Mute keeps the volume to restore on unmute. */
   setMuted(muted: boolean): Promise<void>;
   snapshot(): PlayerSnapshot;
+  /** Resolves once every command asked so far has been applied; true when it had to wait (tests, shutdown). */
+  idle(): Promise<boolean>;
 }
 
 /** Where the player fetches an item's audio: a stable bridge URL (never a signed Qobuz URL). */

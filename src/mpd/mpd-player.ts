@@ -119,6 +119,10 @@ export class MpdPlayer implements Player {
     this.#available = false;
   }
 
+  idle(): Promise<boolean> {
+    return this.#queue.idle();
+  }
+
   snapshot(): PlayerSnapshot {
     const settled = this.#applied === this.#requested;
     return this.#state.snapshot(this.#window.current?.item ?? null, this.#available, settled);

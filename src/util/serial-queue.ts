@@ -20,8 +20,10 @@ export class SerialQueue {
     return result;
   }
 
-  /** Resolves once everything queued so far has finished. */
-  async idle(): Promise<void> {
+  /** Resolves once everything queued so far (and queued meanwhile) has finished; true when it had to wait. */
+  async idle(): Promise<boolean> {
+    const waited = this.#pending > 0;
     while (this.#pending > 0) await this.#tail;
+    return waited;
   }
 }

@@ -75,6 +75,11 @@ export class MemoryPlayer implements Player {
     this.#muted = muted;
   }
 
+  /** Every command is applied as it is called: nothing to wait for. */
+  async idle(): Promise<boolean> {
+    return false;
+  }
+
   snapshot(): PlayerSnapshot {
     return {
       status: this.#status,

@@ -175,6 +175,10 @@ export class SimSession {
   seek(positionMs: number): void {
     this.core.sendToActive([message(41, { current_position: positionMs })]);
   }
+  /** A scrub: one bare seek per position, all in one batch, as the service groups a burst. */
+  seekBurst(positionsMs: readonly number[]): void {
+    this.core.sendToActive(positionsMs.map((p) => message(41, { current_position: p })));
+  }
   /** Play a queue item: 41 with playing_state, current_position, queue_version, current_track and next_track. */
   jump(queueItemId: number, opts?: { positionMs?: number; playing?: boolean }): void {
     this.core.sendToActive([this.core.jumpMessage(queueItemId, opts)]);

@@ -84,6 +84,7 @@ export class QobuzApiStub {
   readonly #refused = new Map<string, Refusal>();
   #failures: { remaining: number; status: number; path: string | undefined; message: string }[] = [];
   #delayMs = 0;
+  #hold: { readonly arrive: () => void; readonly released: Promise<void> } | null = null;
   readonly #now: () => number;
 
   constructor(private readonly options: QobuzApiStubOptions = {}) {
@@ -168,6 +169,25 @@ export class QobuzApiStub {
     this.#delayMs = ms;
   }
 
+  /**
+   * getFileUrl answers wait until `release()`: a stream URL that is still resolving, for as long
+   * as a test needs (issue #11 races). `arrived` resolves when the first held request comes in.
+   */
+  holdFileUrls(): { readonly arrived: Promise<void>; release(): void } {
+    let arrive = () => {};
+    let release = () => {};
+    const arrived = new Promise<void>((r) => (arrive = r));
+    const released = new Promise<void>((r) => (release = r));
+    this.#hold = { arrive: () => arrive(), released };
+    return {
+      arrived,
+      release: () => {
+        this.#hold = null;
+        release();
+      },
+    };
+  }
+
   requestsTo(path: string): RecordedRequest[] {
     return this.requests.filter((r) => r.path === path);
   }
@@ -199,6 +219,11 @@ export class QobuzApiStub {
     };
     this.requests.push(record);
     if (this.#delayMs > 0) await new Promise((r) => setTimeout(r, this.#delayMs));
+    const hold = path === 'track/getFileUrl' ? this.#hold : null;
+    if (hold) {
+      hold.arrive();
+      await hold.released;
+    }
     let answer: Answer;
     try {
       answer = this.#route(req, path, params);
