@@ -32,7 +32,7 @@ async function playing(item = 0, positionMs = 0): Promise<void> {
     after: ack.index,
     where: (b: Report) => b.state?.buffer_state === qconnect.BufferState.OK && (b.state.current_queue_item_id ?? 0) === item,
   });
-  await h.mpd.waitForStatus((s) => s.state === 'play' && Number(s.elapsed ?? 0) * 1000 >= positionMs + 100, 3000);
+  await h.mpd.waitForStatus((s) => s.state === 'play' && Number(s.elapsed ?? 0) * 1000 >= positionMs + 100, 10_000);
 }
 
 function lastReport() {
@@ -45,8 +45,8 @@ describe('playing the Qobuz queue on MPD (issue #5)', () => {
     await h.mpd.command('stop');
     const sentAt = Date.now();
     sim.jump(0, { playing: true });
-    const status = await h.mpd.waitForStatus((s) => s.state === 'play' && Number(s.elapsed ?? 0) > 0.2, 3000);
-    expect(Date.now() - sentAt).toBeLessThan(1000 + 400);
+    const status = await h.mpd.waitForStatus((s) => s.state === 'play' && Number(s.elapsed ?? 0) > 0.2, 10_000);
+    expect(Date.now() - sentAt).toBeLessThan(5000); // the figure itself is bench/latency's
     const song = await h.mpd.command('currentsong');
     expect(song).toMatch(new RegExp(`file: http://127\\.0\\.0\\.1:${h.bridge.httpPort}/stream/living_room/[A-Za-z0-9_-]+\\.flac`));
     expect(song).not.toMatch(/request_sig|etsp/);

@@ -136,7 +136,7 @@ describe('MpdClient when MPD goes away or hangs', () => {
       const started = Date.now();
       const err = await rejection(client.status());
       expect(isQcbError(err, 'ERR_MPD_UNREACHABLE')).toBe(true);
-      expect(Date.now() - started).toBeLessThan(1000);
+      expect(Date.now() - started).toBeLessThan(4000); // well before the 5 s command timeout
     } finally {
       await mpd.stop();
     }

@@ -182,9 +182,9 @@ describe('MpdPlayer when MPD crashes (issue #5)', () => {
     await mpd.restart();
     const returned = Date.now();
     await back;
-    const st = await mpd.waitForStatus((s) => s.state === 'play' && elapsed(s) > lostAt / 1000, 3000);
-    expect(Date.now() - returned).toBeLessThan(3000);
-    expect(Math.abs(elapsed(st) * 1000 - lostAt)).toBeLessThan(1000);
+    const st = await mpd.waitForStatus((s) => s.state === 'play' && elapsed(s) > lostAt / 1000, 10_000);
+    expect(Date.now() - returned).toBeLessThan(10_000);
+    expect(Math.abs(elapsed(st) * 1000 - lostAt)).toBeLessThan(2000);
     expect(st.volume).toBe('40');
     const queue = await mpd.command('playlistinfo');
     expect(queue.match(/^file: .*$/gm)).toEqual([

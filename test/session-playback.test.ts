@@ -18,6 +18,9 @@ async function playing(tracks = [111, 222, 333]): Promise<Harness> {
   harness.sim.loadQueue(tracks);
   harness.sim.jump(0, { playing: true });
   await harness.sim.waitFor(() => harness.player.current?.trackId === tracks[0] && harness.player.status === 'playing', { what: 'first track playing' });
+  // The reports that follow a start (23 buffer OK, then 26 with the real format) have all arrived,
+  // so a scenario counting messages from here sees only its own (issue #11: this raced).
+  await harness.sim.waitForMessage(harness.rendererId, 26, { after: -1 });
   return harness;
 }
 

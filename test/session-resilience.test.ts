@@ -43,7 +43,7 @@ describe('hand-over, reconnects and hostile input (issue #4, §5.5, §5.11-§5.1
     const h = await track(await startHarness({ service, sessionId: token.sessionId }));
     await h.sim.waitFor(() => h.player.current?.queueItemId === 2 && h.player.status === 'playing', { what: 'we play item 2' });
     const expected = 30_000 + (Date.now() - (h.sim.sent(h.rendererId)[0]?.at ?? Date.now()));
-    expect(Math.abs(h.player.positionMs() - expected)).toBeLessThan(1000);
+    expect(Math.abs(h.player.positionMs() - expected)).toBeLessThan(2500);
     await other.close();
   });
 

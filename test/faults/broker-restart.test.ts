@@ -19,7 +19,7 @@ beforeAll(async () => {
   h = await startBridgeHarness({ trackSeconds: [40, 40], heartbeatMs: 500 });
   ({ sim, rendererId: rid } = await h.connectApp({ loadQueue: true }));
   sim.jump(0, { playing: true });
-  await h.mpd.waitForStatus((s) => s.state === 'play' && Number(s.elapsed) > 0.2, 5000);
+  await h.mpd.waitForStatus((s) => s.state === 'play' && Number(s.elapsed) > 0.2, 10_000);
 }, 60_000);
 afterAll(async () => {
   for (const p of probes) await p.end().catch(() => undefined);
@@ -61,7 +61,7 @@ describe('MQTT broker killed and restarted mid-play (issue #8, faults)', () => {
     await pollUntil('the bridge to notice the broker is gone', () => !(h.bridge.health() as { mqtt: { connected: boolean } }).mqtt.connected);
     // Qobuz keeps getting reports while MQTT is down (heartbeat 500 ms here).
     const n = sim.sent(rid).length;
-    await sim.waitFor(() => reportsOf(sim, rid, n).length >= 2, { what: 'reports while the broker is down', timeoutMs: 3000 });
+    await sim.waitFor(() => reportsOf(sim, rid, n).length >= 2, { what: 'reports while the broker is down', timeoutMs: 10_000 });
     expect(Date.now() - killedAt).toBeGreaterThan(0);
 
     await h.mosquitto!.restart();
@@ -78,7 +78,7 @@ describe('MQTT broker killed and restarted mid-play (issue #8, faults)', () => {
       return complete ? got : undefined;
     }, { timeoutMs: 5000, intervalMs: 100 });
     const recoveryMs = Date.now() - restartedAt;
-    expect(recoveryMs).toBeLessThan(5000);
+    expect(recoveryMs).toBeLessThan(10_000);
     expect(configs(picture)).toEqual(configsBefore);
     const after = await probe();
     // HA commands work again.

@@ -24,8 +24,8 @@ describe('an unstreamable next track (issue #8, faults)', () => {
       where: (b: { queue_item_id?: number | null }) => (b.queue_item_id ?? 0) === 1,
       timeoutMs: 8000,
     });
-    await sim.waitForMessage(rid, 24, { after: error.index, timeoutMs: 2000 });
-    const status = await h.mpd.waitForStatus((s) => s.state === 'play' && Math.round(Number(s.duration ?? 0)) === DURATIONS[2], 5000);
+    await sim.waitForMessage(rid, 24, { after: error.index, timeoutMs: 10_000 });
+    const status = await h.mpd.waitForStatus((s) => s.state === 'play' && Math.round(Number(s.duration ?? 0)) === DURATIONS[2], 10_000);
     expect(Number(status.elapsed)).toBeLessThan(3);
   }, 20_000);
 });

@@ -100,7 +100,7 @@ describe('the bridge process killed with SIGKILL and started again (issue #8, fa
     await sim.waitFor(() => sim.activeRendererId === rid, { what: 'our renderer active' });
     sim.loadQueue(trackIds);
     sim.jump(0, { playing: true });
-    await mpd.waitForStatus((s) => s.state === 'play' && Number(s.elapsed) > 0.3, 5000);
+    await mpd.waitForStatus((s) => s.state === 'play' && Number(s.elapsed) > 0.3, 10_000);
     const entitiesBefore = entityIds(await retained());
     expect(entitiesBefore.length).toBeGreaterThan(5);
     const queueBefore = await mpd.command('playlistinfo');
@@ -143,7 +143,7 @@ describe('the bridge process killed with SIGKILL and started again (issue #8, fa
     await sim.waitForMessage(rid, 23, { after: n, timeoutMs: 5000 });
     expect(sim.activeRendererId).toBe(rid);
     sim.jump(1, { playing: true });
-    await mpd.waitForStatus((s) => s.state === 'play' && Math.round(Number(s.duration)) === DURATIONS[1] && Number(s.elapsed) > 0.2, 5000);
+    await mpd.waitForStatus((s) => s.state === 'play' && Math.round(Number(s.duration)) === DURATIONS[1] && Number(s.elapsed) > 0.2, 10_000);
     expect(await mpd.command('currentsong')).toContain(`http://127.0.0.1:${port2}/stream/living_room/`);
     expect(second.child.exitCode).toBeNull();
     expect(service.errors).toEqual([]);

@@ -18,7 +18,7 @@ describe('a signed URL the CDN refuses (issue #8, faults)', () => {
     const track = h.trackIds[0]!;
     const asked = () => h.api.requestsTo('track/getFileUrl').filter((r) => r.params['track_id'] === String(track)).length;
     sim.jump(0, { playing: true });
-    await h.mpd.waitForStatus((s) => s.state === 'play' && Math.round(Number(s.duration)) === DURATIONS[0], 3000);
+    await h.mpd.waitForStatus((s) => s.state === 'play' && Math.round(Number(s.duration)) === DURATIONS[0], 10_000);
     const resolved = asked();
     expect(resolved).toBeGreaterThan(0);
     const path = `/file/${track}-6.flac`;
@@ -30,10 +30,10 @@ describe('a signed URL the CDN refuses (issue #8, faults)', () => {
       where: (b: { queue_item_id?: number | null }) => (b.queue_item_id ?? 0) === 0,
       timeoutMs: 5000,
     });
-    await sim.waitForMessage(rid, 24, { after: error.index, timeoutMs: 2000 });
+    await sim.waitForMessage(rid, 24, { after: error.index, timeoutMs: 10_000 });
     expect(h.cdn.requestsFor(path).some((r) => r.status === 410)).toBe(true);
     h.cdn.fail(path, null);
-    await h.mpd.waitForStatus((s) => Math.round(Number(s.duration ?? 0)) === DURATIONS[1] && s.state === 'play', 5000);
+    await h.mpd.waitForStatus((s) => Math.round(Number(s.duration ?? 0)) === DURATIONS[1] && s.state === 'play', 10_000);
     sim.jump(0, { playing: true });
     await h.mpd.waitForStatus(
       (s) => s.state === 'play' && Math.round(Number(s.duration)) === DURATIONS[0] && Number(s.elapsed) > 0.2,

@@ -17,7 +17,7 @@ beforeAll(async () => {
   h = await startBridgeHarness({ trackSeconds: [40, 45], heartbeatMs: 500 });
   ({ sim, rendererId: rid } = await h.connectApp({ loadQueue: true }));
   sim.jump(0, { positionMs: 2000, playing: true });
-  await h.mpd.waitForStatus((s) => s.state === 'play' && Number(s.elapsed) > 2.2, 5000);
+  await h.mpd.waitForStatus((s) => s.state === 'play' && Number(s.elapsed) > 2.2, 10_000);
 }, 60_000);
 afterAll(async () => h?.close());
 
@@ -50,7 +50,7 @@ describe('Qobuz WebSocket dropped, and dropped again during the rejoin (issue #8
     );
     const recoveryMs = Date.now() - droppedAt;
     // A few heartbeats more, to prove they keep coming on the third connection.
-    await sim.waitFor(() => reportsOf(sim, rid, fresh.index + 1).length >= 2, { what: 'heartbeats after the rejoin', timeoutMs: 3000 });
+    await sim.waitFor(() => reportsOf(sim, rid, fresh.index + 1).length >= 2, { what: 'heartbeats after the rejoin', timeoutMs: 10_000 });
 
     // MPD was never stopped nor reloaded (same song id), and plays on where the track would be now.
     const samples = await mpd.stop();
@@ -59,7 +59,7 @@ describe('Qobuz WebSocket dropped, and dropped again during the rejoin (issue #8
     const st = await h.mpd.status();
     expect(st.state).toBe('play');
     expect(Math.round(Number(st.duration))).toBe(40);
-    expect(Math.abs(Number(st.elapsed) * 1000 - (elapsedBefore + Date.now() - startedAt))).toBeLessThan(1500);
+    expect(Math.abs(Number(st.elapsed) * 1000 - (elapsedBefore + Date.now() - startedAt))).toBeLessThan(2500);
 
     // Joined once more per connection, never as a second renderer.
     const ours = sim.renderers().filter((r) => r.deviceUuid === h.playerUuid.toLowerCase());
@@ -80,7 +80,7 @@ describe('Qobuz WebSocket dropped, and dropped again during the rejoin (issue #8
     // The position reported after the rejoin matches MPD's.
     const last = reportsOf(sim, rid).at(-1)!;
     const reported = (last.state.current_position?.value ?? 0) + (Date.now() - last.at);
-    expect(Math.abs(reported - Number(st.elapsed) * 1000)).toBeLessThan(1500);
+    expect(Math.abs(reported - Number(st.elapsed) * 1000)).toBeLessThan(2500);
     console.info(`[faults] websocket drop x2: active with a fresh report ${recoveryMs} ms after the first drop`);
   }, 20_000);
 });

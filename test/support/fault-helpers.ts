@@ -13,11 +13,11 @@ export async function pollUntil<T>(
   check: () => T | undefined | null | false | Promise<T | undefined | null | false>,
   opts: { timeoutMs?: number; intervalMs?: number } = {},
 ): Promise<T> {
-  const deadline = Date.now() + (opts.timeoutMs ?? 5000);
+  const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
   for (;;) {
     const value = await check();
     if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${opts.timeoutMs ?? 5000} ms waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${opts.timeoutMs ?? 10_000} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 20));
   }
 }
@@ -73,7 +73,7 @@ export async function reportWhere(
   opts: { after?: number; timeoutMs?: number } = {},
 ): Promise<{ at: number; index: number; state: ReportState }> {
   return sim.waitFor(() => reportsOf(sim, rid, opts.after ?? 0).find((r) => pred(r.state)), {
-    timeoutMs: opts.timeoutMs ?? 5000,
+    timeoutMs: opts.timeoutMs ?? 10_000,
     what: 'a matching state report (23)',
   });
 }

@@ -174,13 +174,13 @@ export async function connectProbe(
       await client.publishAsync(topic, payload, { retain: opts.retain ?? false, qos: opts.qos ?? 1 });
     },
     async waitFor(match, opts = {}) {
-      const deadline = Date.now() + (opts.timeoutMs ?? 5000);
+      const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
       for (;;) {
         const found = messages.slice(opts.from ?? 0).find(match);
         if (found) return found;
         if (Date.now() > deadline) {
           const seen = messages.slice(-10).map((m) => `${m.topic} ${m.payload.slice(0, 80)}`).join('\n  ');
-          throw new Error(`probe: no matching message within ${opts.timeoutMs ?? 5000} ms; last seen:\n  ${seen}`);
+          throw new Error(`probe: no matching message within ${opts.timeoutMs ?? 10_000} ms; last seen:\n  ${seen}`);
         }
         await new Promise((r) => setTimeout(r, 10));
       }

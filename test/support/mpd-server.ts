@@ -149,7 +149,7 @@ export async function startMpd(options: StartMpdOptions = {}): Promise<MpdServer
     },
     command: (cmd) => rawCommand(port, cmd, options.password),
     status,
-    async waitForStatus(predicate, timeoutMs = 3000) {
+    async waitForStatus(predicate, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const st = await status();

@@ -187,7 +187,7 @@ export class Waiters {
     pred: () => T | undefined | false | null,
     opts: { timeoutMs?: number; what?: string } = {},
   ): Promise<T> {
-    const timeoutMs = opts.timeoutMs ?? 3000;
+    const timeoutMs = opts.timeoutMs ?? 10_000;
     return new Promise<T>((resolve, reject) => {
       const done = (): void => {
         this.#pending.delete(run);
