@@ -4,6 +4,7 @@ import { deviceTypeName, playerUuid } from '../config/config-schema.js';
 import type { ConnectRequest } from '../core/connect-request.js';
 import type { PlayableItem } from '../core/player.js';
 import type { PlayerCommand } from '../core/player-view.js';
+import { PRODUCT_MODEL, PRODUCT_NAME } from '../core/product.js';
 import { QcbError, errorMessage } from '../core/qcb-error.js';
 import { StreamTokens, streamPath } from '../core/stream-tokens.js';
 import { HttpServer } from '../discovery/http-server.js';
@@ -15,6 +16,9 @@ import { MqttAdapter } from '../mqtt/mqtt-adapter.js';
 import { withTimeout } from '../util/abortable-sleep.js';
 import { BridgeMetrics } from './bridge-metrics.js';
 import { PlayerRuntime } from './player-runtime.js';
+import type { SessionTuning } from './session-tuning.js';
+
+export type { SessionTuning } from './session-tuning.js';
 
 /**
  * The composition root (STYLE.md principle 1): builds every adapter from the config, wires
@@ -30,16 +34,6 @@ export interface BridgeOptions {
   readonly sessionTuning?: SessionTuning;
 }
 
-/** Timings of each player's session (defaults: the protocol's own, §3 and §5.7). */
-export interface SessionTuning {
-  readonly heartbeatMs?: number;
-  readonly backoffStepsMs?: readonly number[];
-  readonly pingIntervalMs?: number;
-  readonly deadAfterMs?: number;
-}
-
-export const MODEL = 'MPD';
-export const BRAND = 'qobuz-connect-bridge';
 
 export class Bridge {
   readonly metrics = new BridgeMetrics();
@@ -185,7 +179,7 @@ export class Bridge {
       baseTopic: c.mqtt.base_topic,
       discovery: { enabled: c.mqtt.discovery, prefix: c.mqtt.discovery_prefix },
       bridge: { version: this.#o.version, name: 'Qobuz Connect Bridge' },
-      players: c.players.map((p) => ({ id: p.id, name: p.name, uuid: playerUuid(p), model: MODEL, deviceType: p.device_type })),
+      players: c.players.map((p) => ({ id: p.id, name: p.name, uuid: playerUuid(p), model: PRODUCT_MODEL, deviceType: p.device_type })),
       onCommand: (playerId: string, cmd: PlayerCommand) => this.#command(playerId, cmd),
       logger: this.#log.child({ module: 'mqtt' }),
     });
@@ -211,8 +205,8 @@ export class Bridge {
         maxAudioQuality: QUALITY_NAMES[c.qobuz.max_quality],
       })),
       appId: c.qobuz.app_id ?? '',
-      brand: BRAND,
-      model: MODEL,
+      brand: PRODUCT_NAME,
+      model: PRODUCT_MODEL,
       allowedEndpointHosts: c.qobuz.allowed_endpoint_hosts,
       currentSessionId: (id) => this.#players.get(id)?.sessionId ?? '',
       onConnect: (id: string, request: ConnectRequest) => this.#connect(id, request),

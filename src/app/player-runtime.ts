@@ -4,6 +4,7 @@ import { deviceTypeName, playerUuid } from '../config/config-schema.js';
 import type { ConnectRequest } from '../core/connect-request.js';
 import type { Player } from '../core/player.js';
 import type { PlayerCommand, StatePublisher, TrackInfo } from '../core/player-view.js';
+import { PRODUCT_MODEL, PRODUCT_NAME } from '../core/product.js';
 import { errorMessage } from '../core/qcb-error.js';
 import type { StreamTokens } from '../core/stream-tokens.js';
 import { qconnect } from '../protocol/generated/qconnect.js';
@@ -13,7 +14,7 @@ import { StreamUrlResolver } from '../qobuz/stream-url-resolver.js';
 import { JwtApiToken, UserAuthToken } from '../qobuz/token-provider.js';
 import { registerSecret } from '../util/redactor.js';
 import type { BridgeMetrics } from './bridge-metrics.js';
-import { BRAND, MODEL, type SessionTuning } from './bridge.js';
+import type { SessionTuning } from './session-tuning.js';
 import { PlayerSession, uuidBytes } from './player-session.js';
 
 /**
@@ -71,8 +72,8 @@ export class PlayerRuntime {
       device: {
         uuid: uuidBytes(uuid),
         friendlyName: p.name,
-        brand: BRAND,
-        model: MODEL,
+        brand: PRODUCT_NAME,
+        model: PRODUCT_MODEL,
         serialNumber: uuid,
         type: qconnect.DeviceType[deviceTypeName(p)],
         minAudioQuality: 1,
