@@ -50,7 +50,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function startPlayer(volume = { min: 0, max: 100 }): Promise<MpdPlayer> {
+async function startPlayer(volume = { min: 0, max: 100 }, opts: { waitUp?: boolean } = {}): Promise<MpdPlayer> {
   logLines = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -66,7 +66,11 @@ async function startPlayer(volume = { min: 0, max: 100 }): Promise<MpdPlayer> {
     logger: pino({ level: 'debug' }, sink),
     reconnect: { stepsMs: [100, 250, 500] },
   });
+  // start() resolves after the first connection attempt; a loaded machine may need a second one.
+  const up = nextEvent(player, 'availabilityChanged', (available) => available);
+  up.catch(() => undefined); // not awaited when MPD is meant to be down
   await player.start();
+  if (opts.waitUp ?? true) await up;
   return player;
 }
 
@@ -213,7 +217,7 @@ describe('MpdPlayer when MPD crashes (issue #5)', () => {
   it('starts without throwing while MPD is down and becomes available when it comes up', async () => {
     await mpd.kill();
     try {
-      const p = await startPlayer();
+      const p = await startPlayer(undefined, { waitUp: false });
       expect(p.snapshot().available).toBe(false);
       await p.setVolume(30); // kept for when MPD is back
       const up = nextEvent(p, 'availabilityChanged', (a) => a);

@@ -55,7 +55,10 @@ async function startPlayer(): Promise<MpdPlayer> {
     urlFor: (item) => cdn.url(path(item)),
     logger: pino({ level: 'silent' }),
   });
+  // start() resolves after the first connection attempt; a loaded machine may need a second one.
+  const up = nextEvent(player, 'availabilityChanged', (available) => available);
   await player.start();
+  await up;
   expect(player.snapshot().available).toBe(true);
   return player;
 }

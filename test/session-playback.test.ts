@@ -110,6 +110,10 @@ describe('playback commands from the app (issue #4, §5.6)', () => {
     h.sim.volumeDelta(-5);
     await h.sim.waitForMessage(h.rendererId, 25, { where: (b: qconnect.RndrSrvrVolumeChanged) => b.volume === 35 });
     expect(h.player.volume).toBe(35);
+    // Volume 0 arrives as an empty 42: the service leaves zeros off the wire (issue #12).
+    h.sim.setVolume(0);
+    await h.sim.waitForMessage(h.rendererId, 25, { where: (b: qconnect.RndrSrvrVolumeChanged) => (b.volume ?? 0) === 0 });
+    expect(h.player.volume).toBe(0);
     h.sim.mute(true);
     await h.sim.waitForMessage(h.rendererId, 29, { where: (b: qconnect.RndrSrvrVolumeMuted) => b.value === true });
   });

@@ -48,7 +48,8 @@ export const HANDLERS: HandlerTable = {
   },
   SrvrRndrSetState: onSetState,
   SrvrRndrSetVolume: (core, b) => {
-    const target = b.volume ?? core.volume + (b.volume_delta ?? 0);
+    // Zeros are left off the wire (docs/protocol.md §8): a 42 with neither field is volume 0.
+    const target = b.volume ?? (b.volume_delta ? core.volume + b.volume_delta : 0);
     const effect = core.setVolume(target);
     core.send([volumeChanged(core.volume)]);
     core.event('set_volume', { volume: core.volume, delta: b.volume_delta ?? null });

@@ -172,9 +172,10 @@ export class MpdPlayer implements Player {
         if (!this.#window.current) return;
         if (this.#state.pendingStartMs !== null)
           return this.#startCurrent(client, this.#state.pendingStartMs);
-        const st = await client.status();
-        if (st.state === 'pause') await client.pause(false);
-        else if (st.state === 'stop') {
+        // `pause 0` first: a paused MPD plays one round trip after the command. MPD ignores it when
+        // stopped, and the status after it tells whether the song must be started instead.
+        await client.pause(false);
+        if ((await client.status()).state === 'stop') {
           this.#state.resetTrack();
           await this.#startCurrent(client, 0);
         }
@@ -188,8 +189,8 @@ export class MpdPlayer implements Player {
       'toggle',
       'pause',
       async (client) => {
-        if (this.#state.pendingStartMs === null && (await client.status()).state === 'play')
-          await client.pause(true);
+        // `pause 1` is a no-op on a paused or stopped MPD: no status round trip before it.
+        if (this.#state.pendingStartMs === null) await client.pause(true);
       },
       () => this.#resume === 'play' && this.#offline('pause'),
     );

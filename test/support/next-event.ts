@@ -6,7 +6,7 @@ export function nextEvent<K extends keyof PlayerEvents & string>(
   p: { readonly events: TypedEmitter<PlayerEvents> },
   event: K,
   predicate: (...args: PlayerEvents[K]) => boolean = () => true,
-  timeoutMs = 6000,
+  timeoutMs = 10_000,
 ): Promise<PlayerEvents[K]> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
