@@ -20,7 +20,7 @@ function onlyPayload(bytes: Uint8Array): qconnect.Payload {
 }
 
 describe('the QConnect codec (issue #2)', () => {
-  it('names every message type 1-105 of the protocol page, each in the Message field of its number', () => {
+  it('names every message type 1-105 of proto/qconnect.proto, each in the Message field of its number', () => {
     const messageType = protoRoot().lookupType('qconnect.Message');
     for (const type of TYPES) {
       const field = messageType.fields[MESSAGE_NAMES[type]];
