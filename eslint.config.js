@@ -1,4 +1,4 @@
-// Lint + the import-direction rule of STYLE.md:
+// Lint + the import-direction rule of docs/conventions.md "Layers":
 // util <- core <- adapters (protocol, cloud, discovery, qobuz, mpd, mqtt, config) <- app <- main.ts.
 // Adapters never import each other, except cloud -> protocol.
 import js from '@eslint/js';

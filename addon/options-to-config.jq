@@ -1,5 +1,5 @@
 # Add-on options (/data/options.json, already validated by the Supervisor against the schema
-# in config.yaml) -> qobuz-connect-bridge config (SPEC.md "Configuration"). JSON is valid
+# in config.yaml) -> qobuz-connect-bridge config (README.md "Configuration"). JSON is valid
 # config, so the bridge reads the result as is.
 #
 # Arguments:

@@ -1,6 +1,6 @@
 #!/usr/bin/with-contenv bashio
 # shellcheck shell=bash
-# Entry point of the Qobuz Connect Bridge add-on (SPEC.md "Home Assistant add-on"):
+# Entry point of the Qobuz Connect Bridge add-on (README.md "Home Assistant add-on"):
 #   1. reads the add-on options (/data/options.json, validated by the Supervisor),
 #   2. takes the MQTT broker from the Supervisor's MQTT service unless mqtt.url is set,
 #   3. writes a bridge config (JSON is valid config) with options-to-config.jq,

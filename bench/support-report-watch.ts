@@ -4,7 +4,7 @@ import type { QconnectService } from '../test/support/qconnect-service.js';
 
 /**
  * Times the renderer's state reports (23) as the simulated Qobuz service receives them
- * (qconnect-protocol.md §5.6). SimSession.sent() rebuilds the whole record on every check,
+ * (docs/protocol.md §5.6). SimSession.sent() rebuilds the whole record on every check,
  * which grows with the run and would land inside the measured time; this reads only the
  * frames that arrived since the command was sent, and stamps the time before reading.
  */

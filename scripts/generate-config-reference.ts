@@ -1,6 +1,7 @@
 /**
  * Renders the README's configuration reference from config.schema.json (itself generated
- * from the zod schema: SPEC.md "Configuration", STYLE.md "generated, never hand-written").
+ * from the zod schema: README.md "Configuration"; docs/conventions.md principle 10: generated,
+ * never hand-written).
  * The table lives between the markers below in README.md;
  *   npx tsx scripts/generate-config-reference.ts           rewrites it
  *   npx tsx scripts/generate-config-reference.ts --check   exits 1 when it is stale

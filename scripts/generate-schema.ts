@@ -1,6 +1,6 @@
 /**
- * Generates config.schema.json from the zod config schema (SPEC.md "Configuration":
- * editors validate the file with it; STYLE.md: generated, never hand-written).
+ * Generates config.schema.json from the zod config schema (README.md "Configuration":
+ * editors validate the file with it; docs/conventions.md principle 10: generated, never hand-written).
  * Run `npm run schema` after changing src/config/config-schema.ts; the test
  * test/config-schema-file.test.ts fails while the committed file is stale.
  */

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The command line (SPEC.md "Command line"): run the bridge, check a config, decode frames.
+ * The command line (README.md "Command line"): run the bridge, check a config, decode frames.
  * Exit codes: 0 ok, 1 runtime failure (or a frame that did not decode), 2 bad config.
  */
 import { readFileSync } from 'node:fs';
@@ -112,7 +112,7 @@ async function runCommand(args: string[]): Promise<number> {
       if (stopping) return;
       stopping = true;
       logger.info({ signal }, 'shutting down');
-      // SPEC: exit 0 within 5 s whatever happens.
+      // README.md "Command line": exit 0 within 5 s whatever happens.
       const hard = setTimeout(() => resolve(0), 4500);
       hard.unref();
       void bridge.stop().finally(() => {

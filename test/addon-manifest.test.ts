@@ -5,7 +5,7 @@ import YAML from 'yaml';
 import { SCHEMA_ELEMENT, type SchemaNode } from '../addon/dev/supervisor-options.js';
 
 /**
- * Issue #7 / SPEC.md "Home Assistant add-on": the add-on manifest has what the Supervisor
+ * Issue #7 / README.md "Home Assistant add-on": the add-on manifest has what the Supervisor
  * and the builder need, every option is in the schema, named and described in the
  * translations, and the store images are real PNGs of the sizes Home Assistant shows.
  */

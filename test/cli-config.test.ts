@@ -9,7 +9,7 @@ import { brokenConfigs } from './support/fuzz-configs.js';
 import { FuzzRandom } from './support/fuzz-random.js';
 
 /**
- * Issue #7 through the real command line (SPEC.md "Command line", "Configuration"):
+ * Issue #7 through the real command line (README.md "Command line", "Configuration"):
  * `check-config FILE` prints every mistake with its path and exits 2; `--config bad.yaml`
  * lists every error with its path on stderr and exits 2 before starting anything.
  */

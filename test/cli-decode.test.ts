@@ -7,7 +7,7 @@ function cli(args: string[]): { status: number | null; stdout: string; stderr: s
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-describe('qobuz-connect-bridge decode (SPEC.md "Command line")', () => {
+describe('qobuz-connect-bridge decode (README.md "Command line")', () => {
   it('prints one JSON object per frame, from hex and from base64, with enums by name', () => {
     const frame = new FrameWriter(() => 1_766_125_180_776).payload([message(41, { playing_state: 3, current_position: 5000 })]);
     const hex = Buffer.from(frame).toString('hex');

@@ -4,7 +4,7 @@ import { checkConfig } from '../src/config/check-config.js';
 const fixture = (name: string) => new URL(`./fixtures/config/${name}`, import.meta.url).pathname;
 const example = new URL('../config.example.yaml', import.meta.url).pathname;
 
-describe('checkConfig for `check-config FILE` (SPEC.md "Command line")', () => {
+describe('checkConfig for `check-config FILE` (README.md "Command line")', () => {
   it('reports five mistakes as exactly five lines, each starting with its path', () => {
     const result = checkConfig(fixture('five-mistakes.yaml'), {});
     expect(result.ok).toBe(false);

@@ -22,7 +22,7 @@ function issuesOf(fn: () => unknown): readonly string[] {
   throw new Error('expected a ConfigError');
 }
 
-describe('loadConfig: file and environment (SPEC.md "Configuration")', () => {
+describe('loadConfig: file and environment (README.md "Configuration")', () => {
   let dir: string;
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'qcb-config-'));

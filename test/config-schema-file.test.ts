@@ -4,7 +4,7 @@ import YAML from 'yaml';
 import { generateConfigSchema, SCHEMA_FILE } from '../scripts/generate-schema.js';
 
 /**
- * config.schema.json is generated from the zod schema (SPEC.md "Configuration");
+ * config.schema.json is generated from the zod schema (README.md "Configuration");
  * editors validate config files with it, so it must be fresh and must accept what
  * the bridge accepts. The validator below covers exactly the JSON Schema keywords
  * the generator emits, and fails on any keyword it does not know.

@@ -5,7 +5,7 @@ import { derivePlayerUuid } from '../src/config/player-uuid.js';
 
 const minimal: ConfigInput = { players: [{ id: 'living_room', name: 'Living Room' }] };
 
-describe('the config schema (SPEC.md "Configuration")', () => {
+describe('the config schema (README.md "Configuration")', () => {
   it('fills every default from the one defaults object', () => {
     const c = ConfigSchema.parse(minimal);
     expect(c.qobuz).toEqual({

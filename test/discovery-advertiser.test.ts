@@ -6,7 +6,7 @@ import { HttpServer } from '../src/discovery/http-server.js';
 import { MdnsAdvertiser, type AdvertisedPlayer } from '../src/discovery/mdns-advertiser.js';
 import { MdnsBrowser, TYPE, type DiscoveredService } from '../test/support/mdns-browser.js';
 
-// Issue #3, qconnect-protocol.md §1–§2: advertised on loopback ONLY (interface `lo`,
+// Issue #3, docs/protocol.md §1–§2: advertised on loopback ONLY (interface `lo`,
 // address 127.0.0.1), found by an independent raw mDNS browser, endpoints called
 // through the advertised TXT `path`.
 

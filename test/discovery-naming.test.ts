@@ -16,7 +16,7 @@ const table = {
   wlan0: [info('10.0.0.7', false)],
 };
 
-describe('resolveAdvertiseAddress (qconnect-protocol.md §1: an IPv4 the phone can reach)', () => {
+describe('resolveAdvertiseAddress (docs/protocol.md §1: an IPv4 the phone can reach)', () => {
   it('picks the first non-internal IPv4 of all interfaces when none are configured', () => {
     expect(resolveAdvertiseAddress('auto', null, table)).toBe('192.168.1.20');
   });
@@ -46,7 +46,7 @@ describe('resolveAdvertiseAddress (qconnect-protocol.md §1: an IPv4 the phone c
   });
 });
 
-describe('instance names and TXT (qconnect-protocol.md §1)', () => {
+describe('instance names and TXT (docs/protocol.md §1)', () => {
   it('replaces characters DNS-SD dislikes with "-" and keeps the rest', () => {
     expect(instanceNameFor('Living.Room')).toBe('Living-Room');
     expect(instanceNameFor('Küche / Bad')).toBe('Küche - Bad');
@@ -72,7 +72,7 @@ describe('instance names and TXT (qconnect-protocol.md §1)', () => {
   });
 });
 
-describe('connect endpoint allow-list (SPEC "HTTP")', () => {
+describe('connect endpoint allow-list (docs/protocol.md §2)', () => {
   const allowed = ['*.qobuz.com', 'localhost', '127.0.0.1', '::1'];
 
   it('matches *.qobuz.com against subdomains only and exact names exactly', () => {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import type { ConnectRequest } from '../src/core/connect-request.js';
 import { HttpServer } from '../src/discovery/http-server.js';
 
-// SPEC "HTTP" bad-input rows and qconnect-protocol.md §2, against a real HttpServer on 127.0.0.1:0.
+// docs/protocol.md §2 and its "Our answers to bad input", against a real HttpServer on 127.0.0.1:0.
 
 const uuid = randomUUID();
 const SESSION_BEFORE = randomUUID();
@@ -78,7 +78,7 @@ beforeEach(() => {
   onConnect.mockClear();
 });
 
-describe('connect-to-qconnect (qconnect-protocol.md §2, SPEC "HTTP")', () => {
+describe('connect-to-qconnect (docs/protocol.md §2)', () => {
   it('answers 404 for an unknown device uuid and connects nowhere', async () => {
     const res = await connect(goodBody(), { path: `/devices/${randomUUID()}/connect-to-qconnect` });
     expect(res).toEqual({ status: 404, json: { success: false, error: 'unknown device' } });

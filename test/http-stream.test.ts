@@ -4,7 +4,8 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { HttpServer } from '../src/discovery/http-server.js';
 
-// SPEC "HTTP": the stream redirect MPD follows, /healthz and /metrics, on a real server.
+// README.md "HTTP endpoints", docs/protocol.md §2: the stream redirect MPD follows, /healthz and /metrics,
+// on a real server.
 
 const TOKEN = 'q7Hk2_xY-9';
 const SIGNED = 'https://streaming.example.test/file?eid=1&sig=abcdef';

@@ -1,7 +1,7 @@
 import { ESLint } from 'eslint';
 import { describe, expect, it } from 'vitest';
 
-/** STYLE.md import direction, enforced by eslint.config.js: util <- core <- adapters <- app <- main. */
+/** docs/conventions.md "Layers", enforced by eslint.config.js: util <- core <- adapters <- app <- main. */
 async function violations(filePath: string, code: string): Promise<string[]> {
   const eslint = new ESLint();
   const [result] = await eslint.lintText(code, { filePath });

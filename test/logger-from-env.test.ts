@@ -2,7 +2,7 @@ import type { DestinationStream } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { loggerFromEnv } from '../src/util/logger.js';
 
-/** SPEC.md "Command line": human-readable by default, JSON lines with LOG_FORMAT=json, level by LOG_LEVEL. */
+/** README.md "Command line": human-readable by default, JSON lines with LOG_FORMAT=json, level by LOG_LEVEL. */
 
 function capture(): { destination: DestinationStream; lines: () => string[] } {
   let out = '';

@@ -4,7 +4,7 @@ import { createLogger, type LogFormat } from '../src/util/logger.js';
 import { defaultRedactor, Redactor, registerSecret } from '../src/util/redactor.js';
 
 /**
- * SPEC.md "Command line": tokens (JWTs, user auth tokens, app secret, MQTT password)
+ * README.md "Command line": tokens (JWTs, user auth tokens, app secret, MQTT password)
  * never appear in any log line at any level. Every secret below goes through child
  * loggers at debug, in every place a secret can hide; none may reach the output.
  */

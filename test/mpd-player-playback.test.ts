@@ -122,7 +122,7 @@ describe('MpdPlayer playback on a real MPD (issue #5)', () => {
     expect(r.sec).toBeLessThan(5.25 + r.slackSec);
     expect(Math.abs(p.snapshot().positionMs - 5000)).toBeLessThan(1000);
     await mpd.waitForStatus((s) => s.state === 'play' && elapsed(s) > 5.1);
-    // MPD seeks a stream by re-opening it with a Range request (mpd-notes.md).
+    // MPD seeks a stream by re-opening it with a Range request (docs/protocol.md §9.2).
     expect(cdn.requestsFor(path(LONG)).some((r) => r.at >= seekStarted && r.status === 206)).toBe(true);
   });
 

@@ -3,7 +3,7 @@ import { MpdPlayerState, snapshotChanged } from '../src/mpd/mpd-player-state.js'
 import { parseAddId, parseAudioFormat, parseSongs, parseStatus, redactUrls } from '../src/mpd/mpd-status.js';
 import { VolumeMapping } from '../src/mpd/volume-mapping.js';
 
-// Replies captured from MPD 0.23.12 (mpd-notes.md).
+// Replies captured from MPD 0.23.12 (docs/protocol.md §9).
 const PLAYING = [
   'volume: 55',
   'repeat: 0',
@@ -81,7 +81,7 @@ describe('MPD status parsing', () => {
   });
 });
 
-describe('Volume mapping (SPEC.md players[].volume)', () => {
+describe('Volume mapping (README.md "Configuration reference": players[].volume)', () => {
   it('maps Qobuz 0-100 linearly onto 20..80 and back', () => {
     const m = new VolumeMapping({ min: 20, max: 80 });
     expect(m.toMpd(0)).toBe(20);

@@ -45,7 +45,7 @@ async function startAdapter(link: MqttConnectionOptions, base: string, startTime
   return { adapter, lines };
 }
 
-describe('MqttAdapter with a password-protected Mosquitto (SPEC.md "Configuration", mqtt.username/password)', () => {
+describe('MqttAdapter with a password-protected Mosquitto (README.md "Configuration", mqtt.username/password)', () => {
   it('refuses anonymous clients (the broker really checks)', async () => {
     await expect(connectProbe(server.url)).rejects.toThrow(/Not authorized|Bad User Name or Password|not authorized/i);
   });

@@ -69,7 +69,7 @@ async function adapter(overrides: Partial<MqttAdapterOptions> & { base: string; 
   return { adapter: a, onCommand };
 }
 
-describe('MqttAdapter against a real Mosquitto (SPEC.md "MQTT")', () => {
+describe('MqttAdapter against a real Mosquitto (README.md "MQTT topics")', () => {
   it('publishes bridge online and info retained, and the broker publishes the offline will when the link dies without DISCONNECT', async () => {
     const { base, prefix } = names();
     const { adapter: a } = await adapter({ base, prefix });
@@ -199,7 +199,7 @@ describe('MqttAdapter against a real Mosquitto (SPEC.md "MQTT")', () => {
   });
 });
 
-describe('MqttAdapter commands (SPEC.md "MQTT", B/<player>/set)', () => {
+describe('MqttAdapter commands (README.md "MQTT topics", B/<player>/set)', () => {
   async function setup() {
     const { base, prefix } = names();
     const ctx = await adapter({ base, prefix });
@@ -257,7 +257,7 @@ describe('MqttAdapter commands (SPEC.md "MQTT", B/<player>/set)', () => {
   });
 });
 
-describe('MqttAdapter keeps Home Assistant whole (SPEC.md "Home Assistant")', () => {
+describe('MqttAdapter keeps Home Assistant whole (README.md "Home Assistant entities")', () => {
   it('removes at start the retained discovery of a player no longer configured, and only ours', async () => {
     const { base, prefix } = names();
     const topics = new Topics(base, prefix);

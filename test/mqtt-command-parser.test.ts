@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_COMMAND_BYTES, parseCommand } from '../src/mqtt/command-parser.js';
 
-describe('parseCommand (SPEC.md "MQTT", commands on B/<player>/set)', () => {
+describe('parseCommand (README.md "MQTT topics", commands on B/<player>/set)', () => {
   it.each([
     ['{"action":"play"}', { action: 'play' }],
     ['{"action":"toggle"}', { action: 'toggle' }],

@@ -18,7 +18,7 @@ async function startBroker() {
   return broker;
 }
 
-describe('EmbeddedBroker (SPEC.md "Configuration": no mqtt.url runs aedes)', () => {
+describe('EmbeddedBroker (README.md "Configuration": no mqtt.url runs aedes)', () => {
   it('listens on the asked address and serves MQTT 3.1.1 clients', async () => {
     const broker = await startBroker();
     expect(broker.port).toBeGreaterThan(0);

@@ -157,7 +157,7 @@ const players: HaPlayer[] = [
   { id: 'kitchen', name: 'Kitchen', uuid: '9e8d7c6b-5a49-4382-a716-f5e4d3c2b1a0', model: 'MPD 0.23' },
 ];
 
-describe('Home Assistant device discovery (SPEC.md "Home Assistant")', () => {
+describe('Home Assistant device discovery (README.md "Home Assistant entities")', () => {
   it('builds one valid config per player and one for the bridge, with unique ids unique across all of them', () => {
     const messages = discovery.all(players);
     expect(messages.map((m) => m.topic)).toEqual([

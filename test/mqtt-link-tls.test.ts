@@ -51,7 +51,7 @@ async function connectWith(tls: MqttTlsFiles): Promise<string> {
   return outcome;
 }
 
-describe('MqttLink over TLS (SPEC.md "Configuration": mqtt TLS files)', () => {
+describe('MqttLink over TLS (README.md "Configuration": mqtt TLS files)', () => {
   it('connects with the CA, a client certificate and its key, all read from files', async () => {
     expect(server.url).toMatch(/^mqtts:\/\//);
     expect(await connectWith({ ca: join(dir, 'ca.crt'), cert: join(dir, 'client.crt'), key: join(dir, 'client.key') })).toBe('connected');

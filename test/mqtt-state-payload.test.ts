@@ -30,7 +30,7 @@ const playing: PlayerView = {
   available: true,
 };
 
-describe('state and event JSON (SPEC.md "MQTT")', () => {
+describe('state and event JSON (README.md "MQTT topics")', () => {
   it('maps a playing PlayerView to the exact state JSON of the spec', () => {
     expect(JSON.stringify(toStatePayload(playing))).toBe(
       JSON.stringify({
@@ -125,7 +125,7 @@ describe('Topics', () => {
 });
 
 describe('MqttAdapter options', () => {
-  it('are checked at construction (STYLE.md principle 2)', () => {
+  it('are checked at construction (docs/conventions.md principle 2)', () => {
     const base = {
       link: { url: 'mqtt://127.0.0.1:1' }, baseTopic: 'qc', discovery: { enabled: true, prefix: 'homeassistant' },
       bridge: { version: '1', name: 'b' }, onCommand: async () => {}, logger: pino({ level: 'silent' }),

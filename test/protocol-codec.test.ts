@@ -4,7 +4,7 @@ import { decodeFrames, encodeFrame, messagesOf, toQcMessage } from '../src/proto
 import { frameToJson } from '../src/protocol/frame-json.js';
 import { FrameWriter, message } from '../src/protocol/frame-writer.js';
 import { qconnect } from '../src/protocol/generated/qconnect.js';
-import { MESSAGE_NAMES, type MessageType } from '../src/protocol/message-types.js';
+import { MESSAGE_BODY_TYPES, MESSAGE_NAMES, MESSAGE_TYPES, type MessageType } from '../src/protocol/message-types.js';
 import { ProtocolError } from '../src/protocol/protocol-error.js';
 import { rendererAction, stateUpdated, volumeMuted } from '../src/protocol/renderer-messages.js';
 import { fullySet, protoRoot } from './support/proto-samples.js';
@@ -20,7 +20,7 @@ function onlyPayload(bytes: Uint8Array): qconnect.Payload {
 }
 
 describe('the QConnect codec (issue #2)', () => {
-  it('names every message type 1-105 of the protocol page, each in the Message field of its number', () => {
+  it('names every message type 1-105 of proto/qconnect.proto, each in the Message field of its number', () => {
     const messageType = protoRoot().lookupType('qconnect.Message');
     for (const type of TYPES) {
       const field = messageType.fields[MESSAGE_NAMES[type]];
@@ -28,6 +28,13 @@ describe('the QConnect codec (issue #2)', () => {
       expect(field?.id).toBe(type === 1 ? 2 : type === 2 ? 3 : type);
     }
     expect(TYPES).toHaveLength(2 + 9 + 7 + 20 + 25);
+  });
+
+  it('maps message names back to their type numbers (MESSAGE_TYPES is the inverse of MESSAGE_NAMES)', () => {
+    expect(Object.keys(MESSAGE_TYPES)).toHaveLength(TYPES.length);
+    for (const type of TYPES) expect(MESSAGE_TYPES[MESSAGE_NAMES[type]]).toBe(type);
+    expect(MESSAGE_TYPES.SrvrRndrSetState).toBe(41);
+    expect(MESSAGE_BODY_TYPES[1]).toBe('ErrorMessage');
   });
 
   it.each(TYPES)('round-trips message type %i with every field set', (type) => {
@@ -155,7 +162,7 @@ describe('the QConnect codec (issue #2)', () => {
 });
 
 function messageTypeName(type: MessageType): string {
-  return type === 1 ? 'ErrorMessage' : MESSAGE_NAMES[type];
+  return MESSAGE_BODY_TYPES[type];
 }
 
 function catchError(fn: () => unknown): unknown {

@@ -6,7 +6,8 @@ import { StreamUrlResolver } from '../src/qobuz/stream-url-resolver.js';
 import { JwtApiToken, UserAuthToken, type TokenProvider } from '../src/qobuz/token-provider.js';
 import { QobuzApiStub } from './support/qobuz-api-stub.js';
 
-// preamble + STYLE.md principle 9: tokens, JWTs, secrets and URL signatures never reach a log line.
+// README.md "Command line" + docs/conventions.md principle 9: tokens, JWTs, secrets and URL signatures
+// never reach a log line.
 
 let stub: QobuzApiStub;
 let lines: string[];

@@ -67,7 +67,7 @@ beforeEach(async () => {
 });
 afterEach(() => stub.stop());
 
-describe('QobuzApi.getFileUrl (qconnect-protocol.md §7)', () => {
+describe('QobuzApi.getFileUrl (docs/protocol.md §7)', () => {
   it('streams with the handed-over jwt_api as Bearer, inside a session, with the browser headers', async () => {
     const api = makeApi(new JwtApiToken(stub.issueJwtApi()));
     const url = await api.getFileUrl(HIRES.id, 4);
@@ -195,7 +195,7 @@ describe('QobuzApi.getFileUrl (qconnect-protocol.md §7)', () => {
   });
 });
 
-describe('QobuzApi authentication (qconnect-protocol.md §7 "Token")', () => {
+describe('QobuzApi authentication (docs/protocol.md §7 "Token")', () => {
   it('renews jwt_api with qws/refreshToken shortly before its exp', async () => {
     const token = new JwtApiToken(stub.issueJwtApi({ ttlSeconds: 3600 }));
     const handedOver = token.current().token;
@@ -243,7 +243,7 @@ describe('QobuzApi authentication (qconnect-protocol.md §7 "Token")', () => {
   });
 });
 
-describe('QobuzApi session (qconnect-protocol.md §7 "session/start")', () => {
+describe('QobuzApi session (docs/protocol.md §7 "session/start")', () => {
   it('starts one session, sends its X-Session-Id and renews it before expires_at', async () => {
     await stub.stop();
     await startStub({ sessionLifetimeSeconds: 600 });
@@ -273,7 +273,7 @@ describe('QobuzApi session (qconnect-protocol.md §7 "session/start")', () => {
   });
 });
 
-describe('QobuzApi.getTrack (qconnect-protocol.md §7 "track/get")', () => {
+describe('QobuzApi.getTrack (docs/protocol.md §7 "track/get")', () => {
   it('maps track/get onto TrackInfo with the catalogue maximum, asking upstream once per track', async () => {
     const api = makeApi(new JwtApiToken(stub.issueJwtApi()));
     const [a, b] = await Promise.all([api.getTrack(HIRES.id), api.getTrack(HIRES.id)]);

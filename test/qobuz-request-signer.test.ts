@@ -5,7 +5,7 @@ import { fallbackChain, formatForLevel, levelForQuality, clampLevel } from '../s
 // Vectors computed by hand with coreutils, independently of the code under test:
 //   printf '%s' 'trackgetFileUrlformat_id27intentstreamtrack_id123456781700000000s3cr3t' | md5sum
 //   printf '%s' 'sessionstartprofileqbz-11700000000s3cr3t' | md5sum
-describe('signRequest (qconnect-protocol.md §7 "Signing")', () => {
+describe('signRequest (docs/protocol.md §7 "Signing")', () => {
   it('signs getFileUrl as md5 of object+method, sorted key+value pairs, request_ts and the secret', () => {
     const sig = signRequest(
       'track',
@@ -41,7 +41,7 @@ describe('signRequest (qconnect-protocol.md §7 "Signing")', () => {
   });
 });
 
-describe('quality levels (qconnect-protocol.md §7 "format_id")', () => {
+describe('quality levels (docs/protocol.md §7 "format_id")', () => {
   it('maps QConnect levels 1-4 onto formats 5, 6, 7, 27 and clamps the rest', () => {
     expect([1, 2, 3, 4].map(formatForLevel)).toEqual([5, 6, 7, 27]);
     expect(formatForLevel(5)).toBe(27);

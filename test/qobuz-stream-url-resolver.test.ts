@@ -41,7 +41,7 @@ class FakeSource implements FileUrlSource {
   }
 }
 
-describe('StreamUrlResolver (SPEC.md "HTTP": the stream route is hit at every start and seek)', () => {
+describe('StreamUrlResolver (docs/protocol.md §9.2: the stream route is hit at every start and seek)', () => {
   it('answers from the cache while the URL is fresh', async () => {
     const source = new FakeSource(10 * 60_000);
     const resolver = new StreamUrlResolver({ api: source, logger: silent, now });

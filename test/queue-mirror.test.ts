@@ -10,7 +10,7 @@ function mirrorOf(ids: number[], opts: { shuffled?: number[] } = {}): QueueMirro
   return m;
 }
 
-describe('the queue mirror (issue #4, qconnect-protocol.md §6)', () => {
+describe('the queue mirror (issue #4, docs/protocol.md §6)', () => {
   it('answers what follows with loop off, one and all', () => {
     const m = mirrorOf([0, 1, 2]);
     expect(m.next(0)?.queueItemId).toBe(1);

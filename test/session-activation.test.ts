@@ -8,7 +8,7 @@ afterEach(async () => {
   h = undefined;
 });
 
-describe('joining and activation (issue #4, qconnect-protocol.md §5.1-§5.4)', () => {
+describe('joining and activation (issue #4, docs/protocol.md §5.1-§5.4)', () => {
   it('joins with 61, asks for queue and renderer state, takes playback with 63, then reports 29, 25, 28, 23 in that order', async () => {
     h = await startHarness();
     await waitActive(h);

@@ -3,7 +3,7 @@ import { parseStreamPath, streamPath, StreamTokens } from '../src/core/stream-to
 
 const item = (queueItemId: number, trackId = 1000 + queueItemId) => ({ queueItemId, trackId });
 
-describe('StreamTokens (SPEC.md "HTTP": only the current queue, unguessable tokens)', () => {
+describe('StreamTokens (README.md "HTTP endpoints": only the current queue, unguessable tokens)', () => {
   it('issues url-safe tokens of at least 128 bits that never repeat', () => {
     const tokens = new StreamTokens();
     const seen = new Set<string>();
@@ -56,7 +56,7 @@ describe('StreamTokens (SPEC.md "HTTP": only the current queue, unguessable toke
   });
 });
 
-describe('stream paths (mpd-notes.md: MPD picks its decoder by suffix)', () => {
+describe('stream paths (docs/protocol.md §9.2: MPD picks its decoder by suffix)', () => {
   const token = new StreamTokens().tokenFor('kitchen', item(1));
 
   it('builds /stream/<player>/<token>.flac and parses it back', () => {

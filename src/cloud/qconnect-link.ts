@@ -9,11 +9,12 @@ import { toHex } from '../protocol/frame-json.js';
 import { ProtocolError } from '../protocol/protocol-error.js';
 
 /**
- * The WebSocket link to the Qobuz Connect service for one player (STYLE.md principle 5: the
- * codec is pure, this owns sockets, timers and reconnect). It authenticates and subscribes
- * (§5.1), hands decoded batches to its owner, keeps the connection alive with pings (§3) and
- * reconnects with the web player's backoff (§5.12) while the token is valid. It never
- * replays old frames: a send while down is dropped, the owner re-reports after `connected`.
+ * The WebSocket link to the Qobuz Connect service for one player (docs/conventions.md
+ * principle 5: the codec is pure, this owns sockets, timers and reconnect). It authenticates
+ * and subscribes (docs/protocol.md §5.1), hands decoded batches to its owner, keeps the
+ * connection alive with pings (§3) and reconnects with the web player's backoff (§5.12)
+ * while the token is valid. It never replays old frames: a send while down is dropped, the
+ * owner re-reports after `connected`.
  */
 
 export interface QconnectLinkOptions {
@@ -163,7 +164,7 @@ export class QconnectLink {
     try {
       frames = decodeFrames(data);
     } catch (err) {
-      // A malformed frame is dropped; the session lives on (issue #4, STYLE.md principle 8).
+      // A malformed frame is dropped; the session lives on (issue #4, docs/conventions.md principle 8).
       const code = err instanceof ProtocolError ? err.protocolCode : 'unexpected';
       this.#o.logger.debug({ code, hex: toHex(data.subarray(0, 512)) }, 'malformed frame dropped');
       return;

@@ -4,7 +4,7 @@ import { closestMatch } from './closest-match.js';
 import { formatPath, isArraySchema, keysAt, schemaAt, type PathKey } from './schema-at.js';
 
 /**
- * Environment overrides (SPEC.md "Configuration"): `QCB_` + the setting's path in
+ * Environment overrides (README.md "Configuration"): `QCB_` + the setting's path in
  * upper snake case, `__` between levels, list items by index:
  * `QCB_MQTT__URL`, `QCB_QOBUZ__APP_SECRET`, `QCB_PLAYERS__0__NAME`.
  * Values are read as YAML (`9000` is a number, `true` a boolean, `~` null,

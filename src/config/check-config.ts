@@ -2,7 +2,7 @@ import { ConfigError } from './config-error.js';
 import { loadConfig } from './load-config.js';
 
 /**
- * `qobuz-connect-bridge check-config FILE` (SPEC.md "Command line"): every problem
+ * `qobuz-connect-bridge check-config FILE` (README.md "Command line"): every problem
  * on its own line with its path; on success one summary line. The CLI prints the
  * lines and exits 1 when `ok` is false.
  */

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { derivePlayerUuid, playerUuid } from './player-uuid.js';
 
 /**
- * Player ids and uuids must be unique (SPEC.md "Configuration": ids are used in
+ * Player ids and uuids must be unique (README.md "Configuration": ids are used in
  * topics and unique ids; the Qobuz apps tell devices apart by uuid).
  */
 

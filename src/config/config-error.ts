@@ -3,7 +3,7 @@ import { QcbError } from '../core/qcb-error.js';
 /**
  * An invalid configuration: every problem found, one line each with its path
  * (`players[1].mpd.port: expected integer 1-65535, got "66000"`), so the user fixes
- * them all in one go (SPEC.md "Configuration"; the CLI exits 2 on it).
+ * them all in one go (README.md "Configuration"; the CLI exits 2 on it).
  */
 export class ConfigError extends QcbError {
   readonly issues: readonly string[];

@@ -5,7 +5,7 @@ import { checkUniquePlayers } from './check-unique-players.js';
 import { expected, intRange, ipAddress, ipv4, nonEmpty, oneOf, optionalText, topic } from './schema-parts.js';
 
 /**
- * The one configuration schema (SPEC.md "Configuration", STYLE.md principle 10).
+ * The one configuration schema (README.md "Configuration", docs/conventions.md principle 10).
  * Keys keep the file's snake_case spelling: this is the config's wire format.
  * Every object is strict (unknown keys are errors), every default comes from
  * defaults.ts, every "expected …" text below is what `check-config` prints.
@@ -17,7 +17,7 @@ export const JOIN_MODES = ['controller', 'renderer'] as const;
 export const DEVICE_TYPES = ['speaker', 'streamer', 'tv', 'soundbar', 'computer', 'headphones'] as const;
 export type DeviceType = (typeof DEVICE_TYPES)[number];
 
-/** Config spelling → protocol DeviceType name (qconnect-protocol.md §4). */
+/** Config spelling → protocol DeviceType name (docs/protocol.md §4). */
 const DEVICE_TYPE_NAMES = {
   speaker: 'SPEAKER',
   streamer: 'STREAMER',
@@ -203,7 +203,7 @@ export const ConfigSchema = z
   .meta({
     title: 'qobuz-connect-bridge configuration',
     description:
-      'Configuration of qobuz-connect-bridge (YAML or JSON). See SPEC.md "Configuration" and config.example.yaml.',
+      'Configuration of qobuz-connect-bridge (YAML or JSON). See README.md "Configuration" and config.example.yaml.',
   });
 
 type DeepReadonly<T> = T extends (infer U)[]

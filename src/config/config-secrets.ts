@@ -1,7 +1,7 @@
 import type { Config } from './config-schema.js';
 
 /**
- * The secret values of a configuration, for the log redactor (SPEC.md "Command
+ * The secret values of a configuration, for the log redactor (README.md "Command
  * line": the app secret, user auth token and MQTT password never reach a log line).
  * loadConfig registers them as soon as the config is valid. The app id is public
  * (every Qobuz web player sends it) and is not listed.

@@ -1,7 +1,7 @@
 /**
- * Every configuration default, in one place (STYLE.md principle 10). The schema in
- * config-schema.ts reads its defaults from here and nowhere else; SPEC.md
- * "Configuration" is the source of these values.
+ * Every configuration default, in one place (docs/conventions.md principle 10). The schema
+ * in config-schema.ts reads its defaults from here and nowhere else, and the README's
+ * "Configuration reference" is generated from that schema.
  */
 export const DEFAULTS = {
   qobuz: {

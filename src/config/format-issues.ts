@@ -5,7 +5,7 @@ import { formatPath, keysAt, type PathKey } from './schema-at.js';
 
 /**
  * Zod issues → one line per mistake, `path: expected …, got "…"` plus a hint where
- * one helps (SPEC.md "Configuration": `players[1].mpd.port: expected integer 1-65535,
+ * one helps (README.md "Configuration": `players[1].mpd.port: expected integer 1-65535,
  * got "66000"`). The schema words its own "expected …" texts (config-schema.ts);
  * `expectedText` words the rest. Values under secret keys are never echoed.
  */

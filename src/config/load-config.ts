@@ -10,7 +10,7 @@ import { configSecrets } from './config-secrets.js';
 import { expectedText, formatIssues } from './format-issues.js';
 
 /**
- * File + environment → validated, defaulted, deeply frozen Config (SPEC.md
+ * File + environment → validated, defaulted, deeply frozen Config (README.md
  * "Configuration" and "Command line": `--config FILE`, default ./config.yaml, else
  * the environment alone). Every problem is collected and thrown at once as a
  * ConfigError; nothing is half-loaded.

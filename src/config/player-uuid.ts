@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 
 /**
  * Default device uuids. The Qobuz apps cache devices by uuid, so it must be stable
- * across restarts (qconnect-protocol.md "Discovery"): we derive it from the player id
+ * across restarts (docs/protocol.md §1): we derive it from the player id
  * the RFC 4122 §4.3 way (version 5: SHA-1 of a fixed namespace + the name), which
  * needs no state file and differs per id.
  */

@@ -3,7 +3,7 @@ import { z } from 'zod';
 /**
  * Walks the config schema by path, seeing through defaults, nullables and
  * transforms. Used to check environment override names against the schema and to
- * list the allowed keys behind an "unknown key" error (SPEC.md "Configuration":
+ * list the allowed keys behind an "unknown key" error (README.md "Configuration":
  * unknown keys are errors, and we say which key was probably meant).
  */
 

@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * Small schema builders for config-schema.ts. Each carries its own "expected …"
- * text, which is what `check-config` prints after the path (SPEC.md
+ * text, which is what `check-config` prints after the path (README.md
  * "Configuration": `players[1].mpd.port: expected integer 1-65535, got "66000"`).
  */
 

@@ -1,6 +1,6 @@
 /**
  * What the Qobuz app hands a device when the user picks it (POST connect-to-qconnect,
- * qconnect-protocol.md §2), after validation by the HTTP adapter.
+ * docs/protocol.md §2), after validation by the HTTP adapter.
  */
 export interface ConnectRequest {
   /** Hyphenated session uuid. */

@@ -1,5 +1,5 @@
 /**
- * Errors with stable codes (STYLE.md principle 8, after zwave-js ZWaveError):
+ * Errors with stable codes (docs/conventions.md principle 8, after zwave-js ZWaveError):
  * callers switch on `code`, never on message text.
  */
 export type QcbErrorCode =

@@ -2,7 +2,7 @@ import type { PlayableItem } from './player.js';
 import type { RepeatMode } from './player-view.js';
 
 /**
- * The renderer's mirror of the Qobuz queue (qconnect-protocol.md §6). The service owns the
+ * The renderer's mirror of the Qobuz queue (docs/protocol.md §6). The service owns the
  * queue; we apply its full snapshots and deltas, check versions, and answer "what plays
  * next" under loop and shuffle. Pure: no I/O, no protocol types.
  */

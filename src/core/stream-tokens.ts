@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import type { PlayableItem } from './player.js';
 
 /**
- * Tokens of the stream route `/stream/<player>/<token>.flac` (SPEC.md "HTTP"): the route
- * serves only items of that player's CURRENT queue, under tokens nobody on the LAN can
- * guess. One random token (192 bits, base64url) per queue item id, stable while the item
- * stays in the queue (MPD re-requests the same URL at every seek), dead once it leaves.
+ * Tokens of the stream route `/stream/<player>/<token>.flac` (README.md "HTTP endpoints",
+ * docs/protocol.md §2): the route serves only items of that player's CURRENT queue, under
+ * tokens nobody on the LAN can guess. One random token (192 bits, base64url) per queue item
+ * id, stable while the item stays in the queue (MPD re-requests the same URL at every seek),
+ * dead once it leaves.
  * Pure: no I/O; players never share tokens.
  */
 export class StreamTokens {
@@ -66,7 +67,7 @@ interface PlayerTokens {
 /** 24 random bytes → 32 url-safe characters. */
 const TOKEN_BYTES = 24;
 const TOKEN_PATTERN = '[A-Za-z0-9_-]{22,64}';
-/** Config player ids (SPEC.md "Configuration": `[a-z0-9_]+`). */
+/** Config player ids (README.md "Configuration reference": `[a-z0-9_]+`). */
 const PLAYER_PATTERN = '[a-z0-9_]{1,64}';
 const STREAM_PATH = new RegExp(`^/stream/(${PLAYER_PATTERN})/(${TOKEN_PATTERN})\\.(flac|mp3)$`);
 
@@ -78,7 +79,7 @@ export type StreamSuffix = 'flac' | 'mp3';
 
 /**
  * `/stream/<player>/<token>.flac`: MPD picks its decoder by Content-Type or suffix
- * (mpd-notes.md), so the stable URL carries one.
+ * (docs/protocol.md §9.2), so the stable URL carries one.
  */
 export function streamPath(playerId: string, token: string, suffix: StreamSuffix = 'flac'): string {
   return `/stream/${playerId}/${token}.${suffix}`;

@@ -3,7 +3,7 @@ import type { ConnectRequest } from '../core/connect-request.js';
 import { HYPHENATED_UUID } from './device-types.js';
 
 /**
- * The connect-to-qconnect body (qconnect-protocol.md §2). Loose objects at every level:
+ * The connect-to-qconnect body (docs/protocol.md §2). Loose objects at every level:
  * unknown fields are accepted and ignored (a strict device answering 400 to them is a
  * known annoyance); missing or mistyped known fields are refused.
  */
@@ -43,7 +43,7 @@ export function parseConnectBody(body: unknown): ConnectBodyResult {
       sessionId: b.session_id.toLowerCase(),
       jwtQconnect: { jwt: b.jwt_qconnect.jwt, exp: b.jwt_qconnect.exp, endpoint: b.jwt_qconnect.endpoint },
       jwtApi: { jwt: b.jwt_api.jwt, exp: b.jwt_api.exp, endpoint: b.jwt_api.endpoint ?? null },
-      // §2 / SPEC "HTTP": absent means the user picked us; false joins without taking playback.
+      // docs/protocol.md §2: absent means the user picked us; false joins without taking playback.
       becomeActive: b.become_active ?? true,
     },
   };

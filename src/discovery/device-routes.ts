@@ -14,12 +14,12 @@ type Deps = Pick<
 
 /**
  * The three routes the Qobuz app calls under TXT `path` = `/devices/{uuid}`
- * (qconnect-protocol.md §2), in the order it calls them.
+ * (docs/protocol.md §2), in the order it calls them.
  */
 export function deviceRoutes(router: Router, deps: Deps): void {
   const byUuid = new Map(deps.players.map((p) => [p.uuid.toLowerCase(), p]));
 
-  /** SPEC "HTTP": malformed uuid 400, unknown uuid 404. */
+  /** docs/protocol.md §2: malformed uuid 400, unknown uuid 404. */
   const playerFor = (uuid: string | undefined): HttpPlayer => {
     if (!uuid || !HYPHENATED_UUID.test(uuid)) throw new HttpError(400, 'malformed device uuid');
     const player = byUuid.get(uuid.toLowerCase());
@@ -53,7 +53,7 @@ export function deviceRoutes(router: Router, deps: Deps): void {
     if (!parsed.ok) throw new HttpError(400, parsed.error);
     const refusal = endpointRefusal(parsed.request.jwtQconnect.endpoint, deps.allowedEndpointHosts);
     if (refusal) {
-      // SPEC "HTTP": refuse and connect nowhere; only scheme and host are logged.
+      // docs/protocol.md §2: refuse and connect nowhere; only scheme and host are logged.
       deps.log.warn({ player: p.id, reason: refusal }, 'connect-to-qconnect refused');
       throw new HttpError(403, refusal);
     }

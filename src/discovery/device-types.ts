@@ -1,5 +1,5 @@
 /**
- * Names shared by the mDNS TXT record and the device HTTP routes (qconnect-protocol.md
+ * Names shared by the mDNS TXT record and the device HTTP routes (docs/protocol.md
  * §1–§2, §4 DeviceType / AudioQuality). Wire spelling lives only in this adapter.
  */
 

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 
 /**
- * SPEC "HTTP": anyone on the LAN can POST connect-to-qconnect, so the WebSocket endpoint
+ * docs/protocol.md §2: anyone on the LAN can POST connect-to-qconnect, so the WebSocket endpoint
  * we are told to dial must be a Qobuz host (`allowedHosts`) over `wss`; plain `ws` is
  * accepted only for loopback hosts (the simulated service in tests).
  *

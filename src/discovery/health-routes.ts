@@ -1,7 +1,7 @@
 import type Router from '@koa/router';
 import type { HttpServerOptions } from './http-options.js';
 
-/** SPEC "HTTP": `GET /healthz` (per-player status JSON) and `GET /metrics` (Prometheus text). */
+/** README.md "HTTP endpoints": `GET /healthz` (per-player status JSON), `GET /metrics` (Prometheus text). */
 export function healthRoutes(router: Router, deps: Pick<HttpServerOptions, 'health' | 'metrics'>): void {
   router.get('/healthz', (ctx) => {
     ctx.set('Cache-Control', 'no-store');

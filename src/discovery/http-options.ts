@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { ConnectHandler } from '../core/connect-request.js';
 import type { DeviceTypeName, MaxAudioQualityName } from './device-types.js';
 
-/** One player as the device routes see it (qconnect-protocol.md §2). */
+/** One player as the device routes see it (docs/protocol.md §2). */
 export interface HttpPlayer {
   readonly id: string;
   readonly name: string;
@@ -37,6 +37,6 @@ export interface HttpServerOptions {
   /** Prometheus text for GET /metrics. */
   metrics(): Promise<{ contentType: string; body: string }>;
   readonly logger: Logger;
-  /** SPEC "HTTP": 64 KiB. */
+  /** docs/protocol.md §2: 64 KiB. */
   readonly maxBodyBytes?: number;
 }

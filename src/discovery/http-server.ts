@@ -17,8 +17,8 @@ const DEFAULT_BRAND = 'qobuz-connect-bridge';
 const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 
 /**
- * The one HTTP server for all players (SPEC "HTTP"): the device routes the Qobuz app
- * calls (qconnect-protocol.md §2), the stream redirect MPD follows, /healthz, /metrics.
+ * The one HTTP server for all players (README.md "HTTP endpoints"): the device routes the Qobuz app
+ * calls (docs/protocol.md §2), the stream redirect MPD follows, /healthz, /metrics.
  * Every failure answers `{"success": false, "error": …}`; request bodies are never logged.
  */
 export class HttpServer {
@@ -98,7 +98,7 @@ export class HttpServer {
     healthRoutes(router, { health: () => o.health(), metrics: () => o.metrics() });
     app.use(async (ctx, next) => this.handleErrorsAndLog(ctx, next));
     app.use(router.routes());
-    // 405 with an Allow header for a known path under the wrong method (SPEC "HTTP").
+    // 405 with an Allow header for a known path under the wrong method (docs/protocol.md §2).
     app.use(router.allowedMethods());
     app.on('error', (err: unknown) => this.log.debug({ err: errorMessage(err) }, 'http response error'));
     return app;
@@ -125,7 +125,7 @@ export class HttpServer {
         ctx.body = { success: false, error: 'internal error' };
       }
     } finally {
-      // The route pattern, never the raw path: stream paths carry tokens (STYLE.md §9).
+      // The route pattern, never the raw path: stream paths carry tokens (docs/conventions.md principle 9).
       const route = (ctx as { _matchedRoute?: unknown })._matchedRoute;
       this.log.debug(
         {

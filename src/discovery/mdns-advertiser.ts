@@ -35,7 +35,7 @@ interface Advertised {
 }
 
 /**
- * Advertises one `_qobuz-connect._tcp` service per player (qconnect-protocol.md §1)
+ * Advertises one `_qobuz-connect._tcp` service per player (docs/protocol.md §1)
  * with @homebridge/ciao, restricted to the given interfaces and IPv4 address.
  */
 export class MdnsAdvertiser {

@@ -12,11 +12,11 @@ export class HttpError extends Error {
 }
 
 /**
- * Reads a JSON body of at most `limitBytes` (SPEC "HTTP": bodies over 64 KiB → 413),
+ * Reads a JSON body of at most `limitBytes` (docs/protocol.md §2: bodies over 64 KiB → 413),
  * counting while the stream flows so nothing past the limit is buffered. The declared
  * Content-Length is refused up front when it is already too big.
  *
- * Content-Type is not enforced: the protocol notes do not show what the app sends, so
+ * Content-Type is not enforced: docs/protocol.md §2 does not know what the app sends, so
  * any body is parsed as JSON and whatever is not JSON is refused with 400.
  */
 export async function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<unknown> {

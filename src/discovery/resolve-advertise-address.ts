@@ -5,7 +5,7 @@ import { QcbError } from '../core/qcb-error.js';
 type InterfaceTable = NodeJS.Dict<NetworkInterfaceInfo[]>;
 
 /**
- * The IPv4 address put into our mDNS A records (qconnect-protocol.md §1: "an IPv4
+ * The IPv4 address put into our mDNS A records (docs/protocol.md §1: "an IPv4
  * address the phone can reach (never loopback)").
  *
  * - an explicit address is used as is (it must be IPv4);

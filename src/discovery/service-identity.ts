@@ -1,6 +1,6 @@
 import type { DeviceTypeName } from './device-types.js';
 
-/** One player as mDNS sees it (qconnect-protocol.md §1). */
+/** One player as mDNS sees it (docs/protocol.md §1). */
 export interface AdvertisedPlayer {
   /** Our config id of the player (log field only). */
   readonly id: string;

@@ -6,14 +6,15 @@ import { HttpError } from './read-json-body.js';
 
 /**
  * Queue item tokens are opaque url-safe strings, optionally with the `.flac`/`.mp3` suffix MPD
- * picks its decoder by (mpd-notes.md); anything else (`..`, `/`, `%`) is 404.
+ * picks its decoder by (docs/protocol.md §9.2); anything else (`..`, `/`, `%`) is 404.
  */
 const TOKEN = /^([A-Za-z0-9_-]{1,128})(?:\.(?:flac|mp3))?$/;
 
 /**
- * SPEC "HTTP": `GET /stream/{player_id}/{queue_item_token}` → 302 to a freshly signed
- * stream URL. MPD hits it at every start and every seek. Only tokens of that player's
- * current queue resolve; everything else is 404. Neither token nor URL is logged.
+ * README.md "HTTP endpoints", docs/protocol.md §2: `GET /stream/{player_id}/{queue_item_token}`
+ * → 302 to a freshly signed stream URL. MPD hits it at every start and every seek. Only
+ * tokens of that player's current queue resolve; everything else is 404. Neither token nor
+ * URL is logged.
  */
 export function streamRoute(
   router: Router,

@@ -13,7 +13,7 @@ import {
 } from './mpd-status.js';
 
 /**
- * The one file that touches `mpd-api` (mpd-notes.md): a small typed facade over one
+ * The one file that touches `mpd-api` (docs/protocol.md §9.1): a small typed facade over one
  * connection. mpd-api has no reconnect and a command in flight when the socket drops
  * never settles, so every call runs under our own timeout, a timeout tears the
  * connection down (its reply queue is out of step from then on), and the owner builds a

@@ -7,8 +7,8 @@ import { MpdClient } from './mpd-client.js';
 
 /**
  * Keeps one MPD connection up: connects, and after every loss builds a new MpdClient
- * with backoff (mpd-api has no reconnect, mpd-notes.md). A player whose MPD is
- * unreachable keeps retrying and reports itself unavailable (SPEC.md "Configuration").
+ * with backoff (mpd-api has no reconnect, docs/protocol.md §9.1). A player whose MPD is
+ * unreachable keeps retrying and reports itself unavailable (README.md "MPD setup").
  */
 
 /** Steps for a daemon on the LAN or loopback: retry fast, settle at 5 s. */

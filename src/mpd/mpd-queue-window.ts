@@ -4,7 +4,7 @@ import type { MpdStatus } from './mpd-status.js';
 
 /**
  * The window of the Qobuz queue that lives in MPD's queue: the current item and the one
- * after it. MPD opens the next URL ~20 s before the current one ends (mpd-notes.md), so
+ * after it. MPD opens the next URL ~20 s before the current one ends (docs/protocol.md §9.2), so
  * two entries are enough for a gapless change, and nothing else of the Qobuz queue needs
  * to be in MPD. URIs come only from `urlFor` (our stream route, never a signed URL), and
  * song ids are mapped back to items here, never by parsing URIs.

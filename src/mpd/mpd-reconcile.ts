@@ -8,7 +8,7 @@ import { redactUrls, type MpdStatus } from './mpd-status.js';
 /**
  * Reads MPD's status and turns what MPD did by itself into facts for the player's
  * events: a gapless move to our `next`, a URL that failed, the end of the window.
- * MPD's failure modes (mpd-notes.md): a failing URL alone gives `state: stop` with an
+ * MPD's failure modes (docs/protocol.md §9.2): a failing URL alone gives `state: stop` with an
  * `error:` line naming it; with a following song MPD skips to it and the error
  * vanishes; a next song failing at the change stops on it with the error; a refused
  * seek stops with an error that names no URL.

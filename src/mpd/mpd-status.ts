@@ -4,14 +4,14 @@ import type { AudioFormat } from '../core/player.js';
  * Pure parsers for MPD protocol replies (`status`, `currentsong`, `playlistinfo`, `addid`).
  * MPD answers `key: value` lines; we parse them ourselves instead of mpd-api's
  * auto-parsing, so numbers, `audio: 96000:24:2` and a string `bitrate` come out typed
- * (mpd-notes.md, "mpd-api").
+ * (docs/protocol.md §9.1).
  */
 
 export type MpdState = 'play' | 'pause' | 'stop';
 
 export interface MpdStatus {
   readonly state: MpdState;
-  /** Absent when MPD has no mixer (mpd-notes.md): null, not -1. */
+  /** Absent when MPD has no mixer (docs/protocol.md §9.2): null, not -1. */
   readonly volume: number | null;
   readonly repeat: boolean;
   readonly random: boolean;
@@ -136,7 +136,7 @@ export function parseAddId(text: string): number {
 /**
  * An MPD error string with every URL cut down to scheme, host and path: error lines and
  * MPD's log carry the full URL, and a redirect target may be a signed CDN URL whose
- * query string must never reach a log line or an event (SPEC.md "HTTP").
+ * query string must never reach a log line or an event (docs/protocol.md §9.2).
  */
 export function redactUrls(text: string): string {
   return text.replace(/\b(https?:\/\/[^\s?#;]+)[?#][^\s;]*/g, '$1');

@@ -6,7 +6,7 @@ import type { MpdClient } from './mpd-client.js';
 /**
  * Watches MPD for changes made by anyone (`mpc pause`, a knob, MPD moving on by itself)
  * with unfiltered idle (a filtered idle in 0.23 drops other pending events,
- * mpd-notes.md), plus a light poll while playing: idle says nothing while `elapsed`
+ * docs/protocol.md §9.2), plus a light poll while playing: idle says nothing while `elapsed`
  * advances, and buffering and a stalled stream are only visible in `elapsed`.
  * Refreshes are coalesced and run in the player's serial queue.
  */

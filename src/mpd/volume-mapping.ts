@@ -1,6 +1,6 @@
 /**
  * Maps the Qobuz 0-100 volume linearly onto the player's MPD range `volume.min..max`
- * (SPEC.md "Configuration": `volume: { min, max }`) and back.
+ * (README.md "Configuration reference": `players[].volume.min`, `max`) and back.
  *
  * With a range narrower than 100 steps, several Qobuz values share one MPD value, so a
  * plain inverse would turn the 37 the app sent into 36 when MPD echoes it back. The

@@ -1,5 +1,5 @@
 /**
- * Parses `B/<player>/set` payloads (SPEC.md "MQTT", commands) into the core's PlayerCommand.
+ * Parses `B/<player>/set` payloads (README.md "MQTT topics", commands) into the core's PlayerCommand.
  * Outside input: validated with zod, every problem turned into one readable error string that
  * goes back on `B/<player>/set/result`. Home Assistant's discovery templates send these same
  * JSON forms (ha-discovery.ts), so one parser serves HA and any other automation.
@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import type { PlayerCommand } from '../core/player-view.js';
 
-/** Same cap as the HTTP bodies (SPEC.md "HTTP": bodies over 64 KiB are refused). */
+/** Same cap as the HTTP bodies (docs/protocol.md §2: bodies over 64 KiB are refused). */
 export const MAX_COMMAND_BYTES = 64 * 1024;
 
 /** Longest seek we accept: 24 h, far beyond any track, well inside int32 ms. */

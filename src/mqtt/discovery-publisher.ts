@@ -1,6 +1,6 @@
 /**
- * Publishes the Home Assistant discovery configs (SPEC.md "Home Assistant"): retained, only
- * when a payload changed since it was last published in this process (STYLE.md principle 12,
+ * Publishes the Home Assistant discovery configs (README.md "Home Assistant entities"): retained, only
+ * when a payload changed since it was last published in this process (docs/conventions.md principle 12,
  * as zigbee2mqtt does), everything again on demand (HA birth, broker reconnect), and removal
  * of configs this bridge once published for players that are no longer configured.
  */
@@ -51,8 +51,9 @@ export class DiscoveryPublisher {
 
   /**
    * Looks at the retained `<prefix>/device/+/config` messages and clears (empty retained) the ones
-   * this bridge published for players no longer configured (SPEC "Removing a player from the
-   * config removes its entities ... at the next start"). Returns the removed object ids.
+   * this bridge published for players no longer configured (README.md "Home Assistant entities":
+   * a player removed from the config loses its entities at the next start). Returns the removed
+   * object ids.
    */
   async removeStale(): Promise<string[]> {
     const { link, topics, discovery } = this.#o;

@@ -1,5 +1,5 @@
 /**
- * The embedded MQTT broker (aedes) that runs when the config has no `mqtt.url` (SPEC.md
+ * The embedded MQTT broker (aedes) that runs when the config has no `mqtt.url` (README.md
  * "Configuration": `mqtt.embedded_port`, `mqtt.embedded_bind`), so the bridge works on a
  * machine with nothing else installed. aedes 1.x speaks MQTT 3.1.1 only; MqttLink falls back
  * to it by itself, and `EmbeddedBroker.protocolVersion` lets the app ask for it up front.

@@ -1,9 +1,10 @@
 /**
- * Pure builders for Home Assistant MQTT device-based discovery (SPEC.md "Home Assistant"):
+ * Pure builders for Home Assistant MQTT device-based discovery (README.md "Home Assistant entities"):
  * one retained `<prefix>/device/<id>/config` per player with `dev`, `o` and `cmps`, plus one
  * for the bridge itself so that the players' `via_device` points at a real device (as
  * zigbee2mqtt does). Home Assistant has no MQTT media_player platform, so a player is a set
- * of plain entities driven by the state JSON and commanding through the SPEC command JSON.
+ * of plain entities driven by the state JSON and commanding through the command JSON
+ * (README.md "MQTT topics").
  * Keys are HA's full option names; only `dev`, `o`, `cmps` and `p` are abbreviated (HA docs,
  * "Device discovery payload").
  */
@@ -57,7 +58,7 @@ export class HaDiscovery {
     return `qcb_bridge_${this.#topics.base.toLowerCase().replace(/[^a-z0-9_]/g, '_')}`;
   }
 
-  /** Discovery object id of a player: its uuid (stable, SPEC "players[].uuid"), else its id. */
+  /** Discovery object id of a player: its uuid (stable: README.md "Configuration reference"), else its id. */
   objectId(player: HaPlayer): string {
     return /^[A-Za-z0-9_-]+$/.test(player.uuid) ? player.uuid : player.id;
   }
@@ -117,7 +118,8 @@ export class HaDiscovery {
         via_device: this.bridgeIdentifier,
       },
       o: this.#origin(),
-      // Both must hold: the bridge is connected AND the player's MPD answers (SPEC "MQTT").
+      // Both must hold: the bridge is connected AND the player's MPD answers
+      // (README.md "Home Assistant entities").
       availability: [
         { topic: t.bridgeState, value_template: '{{ value_json.state }}', ...ONLINE },
         { topic: t.availability(player.id), ...ONLINE },

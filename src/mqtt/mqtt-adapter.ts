@@ -1,5 +1,5 @@
 /**
- * The MQTT side of the bridge (SPEC.md "MQTT", "Home Assistant"): implements the core's
+ * The MQTT side of the bridge (README.md "MQTT topics", "Home Assistant entities"): implements the core's
  * StatePublisher, turns `B/<player>/set` messages into PlayerCommands for the CommandSink and
  * answers each on `B/<player>/set/result`, and keeps Home Assistant's picture (discovery,
  * availability, states) whole across HA restarts and broker restarts.
@@ -26,7 +26,8 @@ export interface MqttAdapterOptions {
   readonly logger: Logger;
   /** start() waits this long for the first connection, then goes on (default 10 s). */
   readonly startTimeoutMs?: number;
-  /** Delay before re-publishing after HA's birth message (default random 0.5–2 s, SPEC "Home Assistant"). */
+  /** Delay before re-publishing after HA's birth message (default random 0.5–2 s;
+   * README.md "Home Assistant entities"). */
   readonly haRepublishDelayMs?: () => number;
   /** Silence that ends the start-up look at retained discovery configs (default 300 ms). */
   readonly sweepQuietMs?: number;
@@ -186,14 +187,17 @@ export class MqttAdapter implements StatePublisher {
     })().catch((err: unknown) => this.#log.error({ err: errorMessage(err) }, 'MQTT sync after connect failed'));
   };
 
-  /** One handler per incoming topic kind (STYLE.md principle 6). */
+  /** One handler per incoming topic kind (docs/conventions.md principle 6). */
   #onMessage = (topic: string, payload: Buffer, retained: boolean): void => {
     if (topic === this.#topics.haStatus && this.#o.discovery.enabled) return this.#onHaStatus(payload, retained);
     const playerId = this.#topics.parseSetTopic(topic);
     if (playerId !== null) return this.#onCommandMessage(playerId, payload, retained);
   };
 
-  /** HA's birth message: discovery again after a short random delay, then the states (SPEC "Home Assistant"). */
+  /**
+   * HA's birth message: discovery again after a short random delay, then the states
+   * (README.md "Home Assistant entities").
+   */
   #onHaStatus(payload: Buffer, retained: boolean): void {
     // A retained `online` is an old birth replayed on our subscribe, not a fresh HA start.
     if (retained || payload.toString().trim() !== 'online') return;

@@ -1,5 +1,5 @@
 /**
- * The connection to the MQTT broker (SPEC.md "MQTT"): MQTT 5 through mqtt.js, username /
+ * The connection to the MQTT broker (README.md "MQTT topics"): MQTT 5 through mqtt.js, username /
  * password, TLS from file paths, the last will `B/bridge/state` = {"state":"offline"} and, on
  * every (re)connect, the retained `{"state":"online"}` and `B/bridge/info`. mqtt.js reconnects
  * by itself; while offline nothing is queued (`queueQoSZero: false`, publishes refused while
@@ -109,7 +109,8 @@ export class MqttLink extends TypedEmitter<MqttLinkEvents> {
       clean: true,
       resubscribe: false, // the adapter subscribes on every `connected`
       queueQoSZero: false,
-      // 1 s: after a broker restart everything retained is back well within SPEC's 5 s.
+      // 1 s: after a broker restart everything retained is back well within the 5 s that
+      // test/faults/broker-restart.test.ts allows.
       reconnectPeriod: o.reconnectPeriodMs ?? 1000,
       connectTimeout: o.connectTimeoutMs ?? 10_000,
       keepalive: o.keepaliveS ?? 30,

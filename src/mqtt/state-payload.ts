@@ -1,5 +1,5 @@
 /**
- * Pure mapping from the core's PlayerView / SessionEvent to the JSON of SPEC.md "MQTT"
+ * Pure mapping from the core's PlayerView / SessionEvent to the JSON of README.md "MQTT topics"
  * (`B/<player>/state`, `B/<player>/event`). The wire spelling (snake_case) lives here only.
  */
 import type { PlayerView, SessionEvent } from '../core/player-view.js';
@@ -33,7 +33,7 @@ export interface EventPayload {
   [field: string]: unknown;
 }
 
-/** SPEC.md "MQTT" state JSON; key order is fixed so identical views give identical bytes. */
+/** README.md "MQTT topics" state JSON; key order is fixed so identical views give identical bytes. */
 export function toStatePayload(view: PlayerView): StatePayload {
   const t = view.track;
   return {
@@ -84,7 +84,7 @@ function toWire(value: unknown): unknown {
   return value;
 }
 
-/** SPEC.md "MQTT" event JSON: `{type, at, ...fields}`; fields cannot override type or at. */
+/** README.md "MQTT topics" event JSON: `{type, at, ...fields}`; fields cannot override type or at. */
 export function toEventPayload(event: SessionEvent): EventPayload {
   const fields = toWire(event.fields) as Record<string, unknown>;
   const out: EventPayload = { type: event.type, at: new Date(event.atMs).toISOString() };

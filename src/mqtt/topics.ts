@@ -1,5 +1,5 @@
 /**
- * Every MQTT topic the bridge uses, in one place (SPEC.md "MQTT": base topic B =
+ * Every MQTT topic the bridge uses, in one place (README.md "MQTT topics": base topic B =
  * mqtt.base_topic; "Home Assistant": device-based discovery under the discovery prefix).
  */
 

@@ -3,7 +3,7 @@ import { frameToJson, type Json } from './frame-json.js';
 import { ProtocolError } from './protocol-error.js';
 
 /**
- * One argument of `decode` (SPEC.md): a frame as hex (spaces allowed) or base64 (standard
+ * One argument of `decode` (README.md "Command line"): a frame as hex (spaces allowed) or base64 (standard
  * or URL-safe). Hex wins when the text is valid as both, as the reference decoder does.
  * Several frames packed in one WebSocket message come back as an array.
  */

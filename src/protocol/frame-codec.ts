@@ -5,7 +5,7 @@ import { ProtocolError } from './protocol-error.js';
 import { readVarint32, varintBytes } from './varint.js';
 
 /**
- * The pure QConnect codec (qconnect-protocol.md §3; STYLE.md principle 5): a WebSocket
+ * The pure QConnect codec (docs/protocol.md §3; docs/conventions.md principle 5): a WebSocket
  * binary message holds one frame or several back to back; a frame is an envelope type
  * byte, a varint length and a protobuf body. Nothing here touches sockets or clocks.
  */
@@ -26,7 +26,7 @@ export type Frame =
   | { readonly type: 'PAYLOAD'; readonly body: qconnect.Payload }
   | { readonly type: 'ERROR'; readonly body: qconnect.ErrorEnvelope }
   | { readonly type: 'DISCONNECT'; readonly body: qconnect.Disconnect }
-  /** An envelope type we do not know: kept raw, never a failure (§ "unknown … must be skipped"). */
+  /** An envelope type we do not know: kept raw, never a failure (docs/protocol.md §0). */
   | { readonly type: 'UNKNOWN'; readonly envelopeType: number; readonly raw: Uint8Array };
 
 export type FrameType = Frame['type'];

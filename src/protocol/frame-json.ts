@@ -4,7 +4,7 @@ import { qconnect } from './generated/qconnect.js';
 import type { Frame } from './frame-codec.js';
 
 /**
- * The JSON view of a frame printed by `decode` (SPEC.md "Command line"): protocol field
+ * The JSON view of a frame printed by `decode` (README.md "Command line"): protocol field
  * names, enums by name, 64-bit integers as numbers when they fit in 2^53 and as decimal
  * strings otherwise, bytes as lowercase hex, unknown fields under `_unknown` by field number.
  */

@@ -7,12 +7,12 @@ import { MESSAGE_NAMES } from './message-types.js';
 /** A Message ready to be put in a batch. */
 export type OutgoingMessage = qconnect.Message.$Properties;
 
-/** Builds one Message of `type` with `body`, leaving default scalars off the wire as the official clients do (§ intro). */
+/** One Message of `type` with `body`, default scalars off the wire (docs/protocol.md §0). */
 export function message<K extends MessageType>(type: K, body: MessageInputs[K]): OutgoingMessage {
   return { message_type: type, [MESSAGE_NAMES[type]]: compact(body) } as OutgoingMessage;
 }
 
-/** The service's routing address (qconnect-protocol.md §3): frames to it carry `dests = [0x02]`. */
+/** The service's routing address (docs/protocol.md §3): frames to it carry `dests = [0x02]`. */
 export const SERVICE_ADDRESS = Uint8Array.of(0x02);
 
 /**

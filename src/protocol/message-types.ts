@@ -1,209 +1,25 @@
 /**
- * QConnect message types (qconnect-protocol.md §3-§4): number -> the Message field holding its
+ * QConnect message types (docs/protocol.md §3-§4): number -> the Message field holding its
  * body (field number = type, except ERROR in field 2 and PLAYBACK_ERROR in field 3).
- * Written from proto/qconnect.proto; a test checks the two agree.
+ * The tables are generated from proto/qconnect.proto (enum MessageType, message Message) by
+ * `npm run proto` into generated/message-names.ts; this file only derives the types.
  */
 import type { qconnect } from './generated/qconnect.js';
+import type { MESSAGE_BODY_TYPES, MESSAGE_NAMES, MESSAGE_TYPES } from './generated/message-names.js';
 
-export const MESSAGE_NAMES = {
-  1: 'Error',
-  2: 'PlaybackError',
-  21: 'RndrSrvrJoinSession',
-  22: 'RndrSrvrDeviceInfoUpdated',
-  23: 'RndrSrvrStateUpdated',
-  24: 'RndrSrvrRendererAction',
-  25: 'RndrSrvrVolumeChanged',
-  26: 'RndrSrvrFileAudioQualityChanged',
-  27: 'RndrSrvrDeviceAudioQualityChanged',
-  28: 'RndrSrvrMaxAudioQualityChanged',
-  29: 'RndrSrvrVolumeMuted',
-  41: 'SrvrRndrSetState',
-  42: 'SrvrRndrSetVolume',
-  43: 'SrvrRndrSetActive',
-  44: 'SrvrRndrSetMaxAudioQuality',
-  45: 'SrvrRndrSetLoopMode',
-  46: 'SrvrRndrSetShuffleMode',
-  47: 'SrvrRndrMuteVolume',
-  61: 'CtrlSrvrJoinSession',
-  62: 'CtrlSrvrSetPlayerState',
-  63: 'CtrlSrvrSetActiveRenderer',
-  64: 'CtrlSrvrSetVolume',
-  65: 'CtrlSrvrClearQueue',
-  66: 'CtrlSrvrQueueLoadTracks',
-  67: 'CtrlSrvrQueueInsertTracks',
-  68: 'CtrlSrvrQueueAddTracks',
-  69: 'CtrlSrvrQueueRemoveTracks',
-  70: 'CtrlSrvrQueueReorderTracks',
-  71: 'CtrlSrvrSetShuffleMode',
-  72: 'CtrlSrvrSetLoopMode',
-  73: 'CtrlSrvrMuteVolume',
-  74: 'CtrlSrvrSetMaxAudioQuality',
-  75: 'CtrlSrvrSetQueueState',
-  76: 'CtrlSrvrAskForQueueState',
-  77: 'CtrlSrvrAskForRendererState',
-  78: 'CtrlSrvrSetAutoplayMode',
-  79: 'CtrlSrvrAutoplayLoadTracks',
-  80: 'CtrlSrvrAutoplayRemoveTracks',
-  81: 'SrvrCtrlSessionState',
-  82: 'SrvrCtrlRendererStateUpdated',
-  83: 'SrvrCtrlAddRenderer',
-  84: 'SrvrCtrlUpdateRenderer',
-  85: 'SrvrCtrlRemoveRenderer',
-  86: 'SrvrCtrlActiveRendererChanged',
-  87: 'SrvrCtrlVolumeChanged',
-  88: 'SrvrCtrlQueueErrorMessage',
-  89: 'SrvrCtrlQueueCleared',
-  90: 'SrvrCtrlQueueState',
-  91: 'SrvrCtrlQueueTracksLoaded',
-  92: 'SrvrCtrlQueueTracksInserted',
-  93: 'SrvrCtrlQueueTracksAdded',
-  94: 'SrvrCtrlQueueTracksRemoved',
-  95: 'SrvrCtrlQueueTracksReordered',
-  96: 'SrvrCtrlShuffleModeSet',
-  97: 'SrvrCtrlLoopModeSet',
-  98: 'SrvrCtrlVolumeMuted',
-  99: 'SrvrCtrlMaxAudioQualityChanged',
-  100: 'SrvrCtrlFileAudioQualityChanged',
-  101: 'SrvrCtrlDeviceAudioQualityChanged',
-  102: 'SrvrCtrlAutoplayModeSet',
-  103: 'SrvrCtrlAutoplayTracksLoaded',
-  104: 'SrvrCtrlAutoplayTracksRemoved',
-  105: 'SrvrCtrlQueueTracksAddedFromAutoplay',
-} as const;
+export { MESSAGE_BODY_TYPES, MESSAGE_NAMES, MESSAGE_TYPES } from './generated/message-names.js';
 
 export type MessageType = keyof typeof MESSAGE_NAMES;
 export type MessageName = (typeof MESSAGE_NAMES)[MessageType];
 
-/** Decoded body of each message type. */
-export interface MessageBodies {
-  1: qconnect.ErrorMessage;
-  2: qconnect.PlaybackError;
-  21: qconnect.RndrSrvrJoinSession;
-  22: qconnect.RndrSrvrDeviceInfoUpdated;
-  23: qconnect.RndrSrvrStateUpdated;
-  24: qconnect.RndrSrvrRendererAction;
-  25: qconnect.RndrSrvrVolumeChanged;
-  26: qconnect.RndrSrvrFileAudioQualityChanged;
-  27: qconnect.RndrSrvrDeviceAudioQualityChanged;
-  28: qconnect.RndrSrvrMaxAudioQualityChanged;
-  29: qconnect.RndrSrvrVolumeMuted;
-  41: qconnect.SrvrRndrSetState;
-  42: qconnect.SrvrRndrSetVolume;
-  43: qconnect.SrvrRndrSetActive;
-  44: qconnect.SrvrRndrSetMaxAudioQuality;
-  45: qconnect.SrvrRndrSetLoopMode;
-  46: qconnect.SrvrRndrSetShuffleMode;
-  47: qconnect.SrvrRndrMuteVolume;
-  61: qconnect.CtrlSrvrJoinSession;
-  62: qconnect.CtrlSrvrSetPlayerState;
-  63: qconnect.CtrlSrvrSetActiveRenderer;
-  64: qconnect.CtrlSrvrSetVolume;
-  65: qconnect.CtrlSrvrClearQueue;
-  66: qconnect.CtrlSrvrQueueLoadTracks;
-  67: qconnect.CtrlSrvrQueueInsertTracks;
-  68: qconnect.CtrlSrvrQueueAddTracks;
-  69: qconnect.CtrlSrvrQueueRemoveTracks;
-  70: qconnect.CtrlSrvrQueueReorderTracks;
-  71: qconnect.CtrlSrvrSetShuffleMode;
-  72: qconnect.CtrlSrvrSetLoopMode;
-  73: qconnect.CtrlSrvrMuteVolume;
-  74: qconnect.CtrlSrvrSetMaxAudioQuality;
-  75: qconnect.CtrlSrvrSetQueueState;
-  76: qconnect.CtrlSrvrAskForQueueState;
-  77: qconnect.CtrlSrvrAskForRendererState;
-  78: qconnect.CtrlSrvrSetAutoplayMode;
-  79: qconnect.CtrlSrvrAutoplayLoadTracks;
-  80: qconnect.CtrlSrvrAutoplayRemoveTracks;
-  81: qconnect.SrvrCtrlSessionState;
-  82: qconnect.SrvrCtrlRendererStateUpdated;
-  83: qconnect.SrvrCtrlAddRenderer;
-  84: qconnect.SrvrCtrlUpdateRenderer;
-  85: qconnect.SrvrCtrlRemoveRenderer;
-  86: qconnect.SrvrCtrlActiveRendererChanged;
-  87: qconnect.SrvrCtrlVolumeChanged;
-  88: qconnect.SrvrCtrlQueueErrorMessage;
-  89: qconnect.SrvrCtrlQueueCleared;
-  90: qconnect.SrvrCtrlQueueState;
-  91: qconnect.SrvrCtrlQueueTracksLoaded;
-  92: qconnect.SrvrCtrlQueueTracksInserted;
-  93: qconnect.SrvrCtrlQueueTracksAdded;
-  94: qconnect.SrvrCtrlQueueTracksRemoved;
-  95: qconnect.SrvrCtrlQueueTracksReordered;
-  96: qconnect.SrvrCtrlShuffleModeSet;
-  97: qconnect.SrvrCtrlLoopModeSet;
-  98: qconnect.SrvrCtrlVolumeMuted;
-  99: qconnect.SrvrCtrlMaxAudioQualityChanged;
-  100: qconnect.SrvrCtrlFileAudioQualityChanged;
-  101: qconnect.SrvrCtrlDeviceAudioQualityChanged;
-  102: qconnect.SrvrCtrlAutoplayModeSet;
-  103: qconnect.SrvrCtrlAutoplayTracksLoaded;
-  104: qconnect.SrvrCtrlAutoplayTracksRemoved;
-  105: qconnect.SrvrCtrlQueueTracksAddedFromAutoplay;
-}
+/** The generated class of the body of message type K (e.g. 41 -> qconnect.SrvrRndrSetState). */
+type BodyClass<K extends MessageType> = (typeof qconnect)[(typeof MESSAGE_BODY_TYPES)[K]];
 
-/** What may be given to encode each message type. */
-export interface MessageInputs {
-  1: qconnect.ErrorMessage.$Properties;
-  2: qconnect.PlaybackError.$Properties;
-  21: qconnect.RndrSrvrJoinSession.$Properties;
-  22: qconnect.RndrSrvrDeviceInfoUpdated.$Properties;
-  23: qconnect.RndrSrvrStateUpdated.$Properties;
-  24: qconnect.RndrSrvrRendererAction.$Properties;
-  25: qconnect.RndrSrvrVolumeChanged.$Properties;
-  26: qconnect.RndrSrvrFileAudioQualityChanged.$Properties;
-  27: qconnect.RndrSrvrDeviceAudioQualityChanged.$Properties;
-  28: qconnect.RndrSrvrMaxAudioQualityChanged.$Properties;
-  29: qconnect.RndrSrvrVolumeMuted.$Properties;
-  41: qconnect.SrvrRndrSetState.$Properties;
-  42: qconnect.SrvrRndrSetVolume.$Properties;
-  43: qconnect.SrvrRndrSetActive.$Properties;
-  44: qconnect.SrvrRndrSetMaxAudioQuality.$Properties;
-  45: qconnect.SrvrRndrSetLoopMode.$Properties;
-  46: qconnect.SrvrRndrSetShuffleMode.$Properties;
-  47: qconnect.SrvrRndrMuteVolume.$Properties;
-  61: qconnect.CtrlSrvrJoinSession.$Properties;
-  62: qconnect.CtrlSrvrSetPlayerState.$Properties;
-  63: qconnect.CtrlSrvrSetActiveRenderer.$Properties;
-  64: qconnect.CtrlSrvrSetVolume.$Properties;
-  65: qconnect.CtrlSrvrClearQueue.$Properties;
-  66: qconnect.CtrlSrvrQueueLoadTracks.$Properties;
-  67: qconnect.CtrlSrvrQueueInsertTracks.$Properties;
-  68: qconnect.CtrlSrvrQueueAddTracks.$Properties;
-  69: qconnect.CtrlSrvrQueueRemoveTracks.$Properties;
-  70: qconnect.CtrlSrvrQueueReorderTracks.$Properties;
-  71: qconnect.CtrlSrvrSetShuffleMode.$Properties;
-  72: qconnect.CtrlSrvrSetLoopMode.$Properties;
-  73: qconnect.CtrlSrvrMuteVolume.$Properties;
-  74: qconnect.CtrlSrvrSetMaxAudioQuality.$Properties;
-  75: qconnect.CtrlSrvrSetQueueState.$Properties;
-  76: qconnect.CtrlSrvrAskForQueueState.$Properties;
-  77: qconnect.CtrlSrvrAskForRendererState.$Properties;
-  78: qconnect.CtrlSrvrSetAutoplayMode.$Properties;
-  79: qconnect.CtrlSrvrAutoplayLoadTracks.$Properties;
-  80: qconnect.CtrlSrvrAutoplayRemoveTracks.$Properties;
-  81: qconnect.SrvrCtrlSessionState.$Properties;
-  82: qconnect.SrvrCtrlRendererStateUpdated.$Properties;
-  83: qconnect.SrvrCtrlAddRenderer.$Properties;
-  84: qconnect.SrvrCtrlUpdateRenderer.$Properties;
-  85: qconnect.SrvrCtrlRemoveRenderer.$Properties;
-  86: qconnect.SrvrCtrlActiveRendererChanged.$Properties;
-  87: qconnect.SrvrCtrlVolumeChanged.$Properties;
-  88: qconnect.SrvrCtrlQueueErrorMessage.$Properties;
-  89: qconnect.SrvrCtrlQueueCleared.$Properties;
-  90: qconnect.SrvrCtrlQueueState.$Properties;
-  91: qconnect.SrvrCtrlQueueTracksLoaded.$Properties;
-  92: qconnect.SrvrCtrlQueueTracksInserted.$Properties;
-  93: qconnect.SrvrCtrlQueueTracksAdded.$Properties;
-  94: qconnect.SrvrCtrlQueueTracksRemoved.$Properties;
-  95: qconnect.SrvrCtrlQueueTracksReordered.$Properties;
-  96: qconnect.SrvrCtrlShuffleModeSet.$Properties;
-  97: qconnect.SrvrCtrlLoopModeSet.$Properties;
-  98: qconnect.SrvrCtrlVolumeMuted.$Properties;
-  99: qconnect.SrvrCtrlMaxAudioQualityChanged.$Properties;
-  100: qconnect.SrvrCtrlFileAudioQualityChanged.$Properties;
-  101: qconnect.SrvrCtrlDeviceAudioQualityChanged.$Properties;
-  102: qconnect.SrvrCtrlAutoplayModeSet.$Properties;
-  103: qconnect.SrvrCtrlAutoplayTracksLoaded.$Properties;
-  104: qconnect.SrvrCtrlAutoplayTracksRemoved.$Properties;
-  105: qconnect.SrvrCtrlQueueTracksAddedFromAutoplay.$Properties;
-}
+/** Decoded body of each message type. */
+export type MessageBodies = { [K in MessageType]: InstanceType<BodyClass<K>> };
+
+/** What may be given to encode each message type (the body's `$Properties`). */
+export type MessageInputs = { [K in MessageType]: NonNullable<ConstructorParameters<BodyClass<K>>[0]> };
+
+/** Decoded body of each message, keyed by message name (e.g. SrvrRndrSetState), for name-keyed handler tables. */
+export type MessageBodiesByName = { [N in MessageName]: MessageBodies[(typeof MESSAGE_TYPES)[N]] };

@@ -3,7 +3,7 @@ import { message, type OutgoingMessage } from './frame-writer.js';
 import { qconnect } from './generated/qconnect.js';
 
 /**
- * Builders for what a renderer sends (qconnect-protocol.md §4-§5), in domain terms.
+ * Builders for what a renderer sends (docs/protocol.md §4-§5), in domain terms.
  * Each returns one Message; the link batches and frames them.
  */
 

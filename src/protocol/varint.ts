@@ -1,7 +1,7 @@
 import { ProtocolError } from './protocol-error.js';
 
 /**
- * The envelope's own varints (type and length, qconnect-protocol.md §3). Lengths are
+ * The envelope's own varints (type and length, docs/protocol.md §3). Lengths are
  * bounded well below 2^32, so 5 bytes suffice; anything longer is refused.
  */
 export function readVarint32(buf: Uint8Array, offset: number): { value: number; next: number } {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { TrackInfo } from '../core/player-view.js';
 
 /**
- * Parsers for the Qobuz answers we use (qconnect-protocol.md §7), outside input parsed with
+ * Parsers for the Qobuz answers we use (docs/protocol.md §7), outside input parsed with
  * zod. Unknown keys are dropped; only what the bridge needs is required.
  */
 

@@ -24,7 +24,7 @@ const sessionAnswer = z.object({ session_id: z.string().min(1), expires_at: z.nu
 /**
  * The credentials every call carries: the token (renewing jwt_api with `qws/refreshToken`
  * before its exp) and the `X-Session-Id` of `session/start` (renewed before `expires_at`),
- * qconnect-protocol.md §7. Concurrent callers share one refresh and one session start.
+ * docs/protocol.md §7. Concurrent callers share one refresh and one session start.
  */
 export class ApiSession {
   #sessionId: string | null = null;

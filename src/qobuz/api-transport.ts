@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { QcbError, errorMessage } from '../core/qcb-error.js';
 import { sleep } from '../util/abortable-sleep.js';
 
-/** A Chrome on Linux: a cache in front of the API answers 403 to unknown clients (qconnect-protocol.md §7). */
+/** A Chrome on Linux: a cache in front of the API answers 403 to unknown clients (docs/protocol.md §7). */
 export const BROWSER_USER_AGENT =
   'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
 

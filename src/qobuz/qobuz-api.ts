@@ -42,7 +42,7 @@ export interface QobuzApiOptions {
   readonly now?: () => number;
 }
 
-/** A signed stream URL as getFileUrl served it (qconnect-protocol.md §7). */
+/** A signed stream URL as getFileUrl served it (docs/protocol.md §7). */
 export interface StreamUrl {
   readonly trackId: number;
   /** Signed CDN URL: never log it whole (loggableUrl), never hand it to MPD. */
@@ -61,7 +61,7 @@ export interface StreamUrl {
 const OUR_FAULT = /request_sig|request_ts|signature|app_id/i;
 
 /**
- * The Qobuz REST client (qconnect-protocol.md §7): track metadata (cached) and stream URLs,
+ * The Qobuz REST client (docs/protocol.md §7): track metadata (cached) and stream URLs,
  * signed, authenticated with the app's jwt_api or a user token, within a session.
  * No background work: every call is made when asked.
  */

@@ -1,11 +1,11 @@
 /**
- * QConnect audio quality levels and Qobuz format ids (qconnect-protocol.md §7 "format_id"):
+ * QConnect audio quality levels and Qobuz format ids (docs/protocol.md §7 "format_id"):
  * level 1 → 5 (MP3 320), 2 → 6 (FLAC 16/44.1), 3 → 7 (FLAC 24 ≤ 96 kHz), 4 → 27 (FLAC 24 ≤ 192 kHz).
  * Level 5 has no known format and is treated as 4.
  */
 export type QualityLevel = 1 | 2 | 3 | 4;
 export type FormatId = 5 | 6 | 7 | 27;
-/** The `qobuz.max_quality` config values (SPEC.md "Configuration"). */
+/** The `qobuz.max_quality` config values (README.md "Configuration reference"). */
 export type MaxQuality = 'mp3' | 'cd' | 'hires_96' | 'hires_192';
 
 /** Best first: the order in which getFileUrl falls back when a format is refused. */

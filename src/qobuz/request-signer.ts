@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 
 /**
- * Qobuz request signature (qconnect-protocol.md §7 "Signing"): md5 hex of
+ * Qobuz request signature (docs/protocol.md §7 "Signing"): md5 hex of
  * object + method with the slashes removed (`trackgetFileUrl`, `sessionstart`), then every
  * signed parameter as key + value sorted by key, then `request_ts`, then the app secret.
  *

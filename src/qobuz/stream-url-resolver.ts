@@ -20,8 +20,8 @@ export interface StreamUrlResolverOptions {
 }
 
 /**
- * Signed stream URLs resolved just in time (qconnect-protocol.md §7 "URL lifetime",
- * SPEC.md "HTTP" stream route). MPD hits the stream route at every start and every seek,
+ * Signed stream URLs resolved just in time (docs/protocol.md §7 "URL lifetime"
+ * and §9.2, the stream route). MPD hits the stream route at every start and every seek,
  * so a fresh cached URL answers; shortly before its expiry a new one is resolved. When
  * that fails while the old one is still valid, the old one is served (and logged).
  * Concurrent requests for the same track and level share one resolution.

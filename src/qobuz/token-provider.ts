@@ -1,7 +1,7 @@
 import { QcbError } from '../core/qcb-error.js';
 
 /**
- * Which token authenticates our Qobuz REST calls (qconnect-protocol.md §7 "Token"):
+ * Which token authenticates our Qobuz REST calls (docs/protocol.md §7 "Token"):
  * by default the app's handed-over `jwt_api`, sent as `Authorization: Bearer <jwt>` and
  * renewed with `qws/refreshToken`; a configured `user_auth_token` instead when given,
  * sent as `X-User-Auth-Token`. Refusals name the kind, never the token.
@@ -27,7 +27,7 @@ export function describeTokenKind(kind: TokenKind): string {
 }
 
 /**
- * The app's `jwt_api` from connect-to-qconnect (qconnect-protocol.md §2). The session
+ * The app's `jwt_api` from connect-to-qconnect (docs/protocol.md §2). The session
  * calls `set()` at every hand-over; QobuzApi calls `renewed()` after a refresh.
  */
 export class JwtApiToken implements TokenProvider {
@@ -65,7 +65,7 @@ export class JwtApiToken implements TokenProvider {
   }
 }
 
-/** A configured `qobuz.user_auth_token` (SPEC.md "Configuration"): static, never refreshed. */
+/** A configured `qobuz.user_auth_token` (README.md "Configuration reference"): static, never refreshed. */
 export class UserAuthToken implements TokenProvider {
   readonly kind = 'user_auth_token' as const;
 

@@ -1,5 +1,5 @@
 /**
- * Reconnect delays. The default steps are the Qobuz web player's (qconnect-protocol.md §5.12):
+ * Reconnect delays. The default steps are the Qobuz web player's (docs/protocol.md §5.12):
  * 100 ms, 200 ms, 500 ms, 1, 2, 5, 10, 20 s, reset after 40 s of a stable connection.
  */
 export const WEB_PLAYER_STEPS_MS = [100, 200, 500, 1000, 2000, 5000, 10_000, 20_000] as const;

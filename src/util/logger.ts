@@ -4,10 +4,10 @@ import { prettyFactory } from 'pino-pretty';
 import { CENSOR, defaultRedactor, redactPaths, type Redactor } from './redactor.js';
 
 /**
- * The one way to make the root logger (SPEC.md "Command line": logs on stderr,
+ * The one way to make the root logger (README.md "Command line": logs on stderr,
  * human-readable by default, JSON lines with LOG_FORMAT=json, level by LOG_LEVEL).
  *
- * Convention (STYLE.md principle 9): every module takes a `logger` in its options and
+ * Convention (docs/conventions.md principle 9): every module takes a `logger` in its options and
  * logs through ONE child per module and player, made by whoever builds it:
  *
  *     const log = root.child({ module: 'mpd', player: 'living_room' });

@@ -1,7 +1,7 @@
 /**
- * Central secret scrubbing for every log line (SPEC.md "Command line": tokens, JWTs,
+ * Central secret scrubbing for every log line (README.md "Command line": tokens, JWTs,
  * the app secret and the MQTT password never appear in any log line at any level;
- * STYLE.md principle 9). Two layers, both wired in by createLogger (logger.ts), which
+ * docs/conventions.md principle 9). Two layers, both wired in by createLogger (logger.ts), which
  * also passes each finished line through `scrubString` once more:
  *
  * 1. by key: values under secret-named keys (`jwt`, `password`, …) are censored —

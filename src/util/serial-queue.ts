@@ -1,5 +1,5 @@
 /**
- * Runs async tasks one at a time, in submission order (STYLE.md principle 4: one owner
+ * Runs async tasks one at a time, in submission order (docs/conventions.md principle 4: one owner
  * per player session). A failing task does not stop the queue; its promise rejects.
  */
 export class SerialQueue {

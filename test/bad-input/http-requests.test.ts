@@ -9,7 +9,7 @@ import type { SimSession } from '../support/qconnect-service.js';
 
 /**
  * Issue #8 "Bad input": 1 000 malformed HTTP requests against the bridge while it plays. Each
- * gets the status SPEC "HTTP" documents and a JSON `{"success": false, "error": …}`, nothing
+ * gets the status docs/protocol.md §2 documents and a JSON `{"success": false, "error": …}`, nothing
  * connects anywhere, nothing about the player changes, memory stays flat.
  */
 let h: BridgeHarness;

@@ -7,7 +7,7 @@ import type { SimSession } from '../support/qconnect-service.js';
 /**
  * Issue #8 "Faults": the MQTT broker is killed mid-play and started again. Mosquitto runs
  * without persistence, so everything retained after the restart was re-published by the
- * bridge (SPEC.md "MQTT": retained picture back within 5 s of a broker restart).
+ * bridge (issue #8: every retained topic back within 5 s of a broker restart).
  */
 let h: BridgeHarness;
 let sim: SimSession;

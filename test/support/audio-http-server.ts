@@ -7,7 +7,7 @@ import { extname } from 'node:path';
 /**
  * Serves audio files like a CDN, on 127.0.0.1 port 0: `Accept-Ranges: bytes`, 206 for a
  * single `Range`, HEAD, Content-Type by suffix. MPD 0.23 seeks by re-opening the URL with
- * a Range request (mpd-notes.md), so a CDN without ranges would silently restart tracks.
+ * a Range request (docs/protocol.md §9.2), so a CDN without ranges would silently restart tracks.
  *
  * Usage: `const cdn = new AudioHttpServer(); await cdn.start(); cdn.add('/a.flac', file);`
  * then give MPD `cdn.url('/a.flac')`; `cdn.requests` records every answer.

@@ -4,7 +4,7 @@ import type { FuzzRandom } from './fuzz-random.js';
 
 /**
  * Malformed HTTP requests for issue #8 ("1 000 malformed HTTP requests"), each with the status
- * SPEC "HTTP" documents for it: bad JSON, wrong types and missing fields 400, bodies over 64 KiB
+ * docs/protocol.md §2 documents for it: bad JSON, wrong types and missing fields 400, bodies over 64 KiB
  * 413 (declared or chunked), wrong methods 405, unknown uuids 404, malformed uuids 400, endpoints
  * outside `allowed_endpoint_hosts` 403, and anything under `/stream/` that is not a current
  * queue item (traversal, encodings, double slashes, overlong tokens, unknown players) 404.
@@ -58,7 +58,7 @@ function body(edit: (b: Record<string, unknown>) => void): Buffer {
 }
 
 const BAD_JSON = ['{', '}', '{"session_id":', "{'a': 1}", '{"a":1,}', 'nul', 'undefined', '[1,2', '{"a":"\\u12"}', '\u0000\u0001\u0002', '{"a": NaN}', '   ', '', '<xml/>', 'session_id=abc&x=1', '{"a":1}{"b":2}'];
-/** Values each known field must refuse (zod schema of connect-body.ts, SPEC "HTTP": 400). */
+/** Values each known field must refuse (zod schema of connect-body.ts, docs/protocol.md §2: 400). */
 const WRONG_VALUES: Record<string, unknown[]> = {
   '': [5, -1, true, null, 'x', '', [], [1], {}],
   session_id: [5, true, null, 'x', '', [], {}, 'not-a-uuid', '1234567812345678123456781234567g'],

@@ -4,7 +4,7 @@ import type { FuzzRandom } from './fuzz-random.js';
  * Malformed `B/<player>/set` commands for issue #8 ("1 000 malformed MQTT commands"): bad JSON,
  * unknown actions, out-of-range volume and seek, wrong types, unknown keys (alone and next to a
  * valid key, which must then not apply either), empty, binary, 1 MiB, deeply nested and
- * prototype-polluting payloads. Each carries the error SPEC "MQTT" makes us expect on
+ * prototype-polluting payloads. Each carries the error README.md "MQTT topics" makes us expect on
  * `B/<player>/set/result`: `{"ok": false, "error": …}` naming what is wrong.
  */
 export type CommandCategory =

@@ -7,8 +7,8 @@ import { freePort } from './free-port.js';
 
 /**
  * A real MPD (`/usr/bin/mpd`, Debian package) for tests, on a free 127.0.0.1 port with
- * a temp dir, a `null` output (real-time pacing) and a software mixer (mpd-notes.md
- * "MPD in tests"). `mpd --no-daemon` is not killed with its parent, so every instance is
+ * a temp dir, a `null` output (real-time pacing) and a software mixer (docs/protocol.md
+ * §9.3). `mpd --no-daemon` is not killed with its parent, so every instance is
  * stopped by pid, and a process-exit hook SIGKILLs whatever a failed test left behind.
  *
  * Usage: `const mpd = await startMpd(); … await mpd.stop();`

@@ -6,7 +6,7 @@ import { realTimers, storedMessagesOf, type RecordedFrame, type StoredMessage } 
 
 /**
  * One client WebSocket of the simulated service: its handshake headers, where it is in the
- * Authenticate → Subscribe → join sequence (qconnect-protocol.md §3, §5.1), what it sent, and
+ * Authenticate → Subscribe → join sequence (docs/protocol.md §3, §5.1), what it sent, and
  * an ordered outbox so `setAnswerDelay` delays without reordering.
  */
 

@@ -14,8 +14,8 @@ import {
 } from './qconnect-session-core.js';
 
 /**
- * What the simulated service does with each message a client sends (qconnect-protocol.md §4-§5):
- * one small handler per type (STYLE.md principle 6). Unknown and unhandled types (PLAYBACK_ERROR
+ * What the simulated service does with each message a client sends (docs/protocol.md §4-§5):
+ * one small handler per type (docs/conventions.md principle 6). Unknown and unhandled types (PLAYBACK_ERROR
  * 2 among them) are kept in the record and otherwise ignored, as the real service tolerates them.
  * A handler may throw (e.g. a controller command with no active renderer): the service catches
  * and records it in `QconnectService.errors`.

@@ -4,7 +4,7 @@ import { LOOP_MODE, type LoopName } from './qconnect-queue.js';
 import type { SessionCore } from './qconnect-session-core.js';
 
 /**
- * Queue edits as the service carries them out (qconnect-protocol.md §6): change the queue it
+ * Queue edits as the service carries them out (docs/protocol.md §6): change the queue it
  * owns, bump the version (see qconnect-queue.ts for the rule), broadcast the delta (89, 90–95)
  * or mode change (96, 97) with the new version and the action_uuid of the command to every
  * joined client, mirror loop / shuffle to the active renderer (45 / 46), then tell the active

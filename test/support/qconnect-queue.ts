@@ -1,5 +1,5 @@
 /**
- * The queue the simulated Qobuz Connect service owns (qconnect-protocol.md §6): items with
+ * The queue the simulated Qobuz Connect service owns (docs/protocol.md §6): items with
  * service-assigned queue item ids, a version bumped on every edit, a shuffled order made from a
  * seed and a pivot, and the loop mode. Pure: no sockets, no clocks.
  *

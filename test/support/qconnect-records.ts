@@ -5,7 +5,7 @@ import type { qconnect } from '../../src/protocol/generated/qconnect.js';
 /**
  * What the simulated Qobuz Connect service records and exposes to tests: frames and messages
  * as received (decoded, timestamped with the service clock), renderer state views, uuid
- * helpers, and a poll-with-deadline waiter (STYLE.md: no fixed sleeps in tests).
+ * helpers, and a poll-with-deadline waiter (docs/conventions.md principle 11: no fixed sleeps in tests).
  */
 
 /** One message of a Payload's batch, as a renderer sent it (or as the service delivered it). */

@@ -1,6 +1,6 @@
 /**
  * The simulated Qobuz Connect service (issue #4): a WebSocket server on 127.0.0.1 that speaks
- * the real framing and messages (qconnect-protocol.md §3-§6, our codec in src/protocol) and
+ * the real framing and messages (docs/protocol.md §3-§6, our codec in src/protocol) and
  * plays both the Qobuz service and the controller app, so a renderer can be proven against it.
  *
  * Usage:

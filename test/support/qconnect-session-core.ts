@@ -12,7 +12,7 @@ import {
 
 /**
  * The state of one simulated Qobuz Connect session and the primitives every path shares:
- * joins (qconnect-protocol.md §5.1-2), the two-phase active switch (§5.3, captured
+ * joins (docs/protocol.md §5.1-2), the two-phase active switch (§5.3, captured
  * 'renderer-change' traffic), sends and broadcasts, and the SetState (41) builders.
  * Broadcasts reach every joined client including the one whose report caused them: the
  * captures show the service echoing a renderer's own 23 / 25 / 29 / 28 / 26 back (§5.10).

@@ -18,7 +18,7 @@ import { PLAYING, SessionCore, type SessionDeps } from './qconnect-session-core.
 /**
  * One simulated Qobuz Connect session as a test sees it: the renderers in it, the queue the
  * service owns, controller actions that send exactly what the real service sends when an app
- * causes them (qconnect-protocol.md §4-§6, captured traffic), every frame recorded, and
+ * causes them (docs/protocol.md §4-§6, captured traffic), every frame recorded, and
  * misbehaviour on demand. Built by QconnectService.session(); see qconnect-service.ts for usage.
  */
 

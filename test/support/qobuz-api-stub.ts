@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 
 /**
- * The simulated Qobuz REST service (qconnect-protocol.md §7): `track/get`,
+ * The simulated Qobuz REST service (docs/protocol.md §7): `track/get`,
  * `track/getFileUrl`, `session/start`, `qws/refreshToken` on 127.0.0.1, port 0. It checks
  * what the real one checks — X-App-Id, request signatures (computed here independently of
  * src/qobuz), request_ts within a window, the Bearer jwt_api it issued or a user token it

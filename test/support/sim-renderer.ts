@@ -8,7 +8,7 @@ import { realTimers, uuidBytes, uuidString, Waiters } from './qconnect-records.j
 /**
  * Another renderer, a real WebSocket client, for hand-over tests against the simulated service
  * (issue #4). It joins like the official web client (Authenticate, Subscribe, 61 — or 21 with
- * `join: 'renderer'`, qconnect-protocol.md §5.1) and, unless `autoRespond: false`, behaves as
+ * `join: 'renderer'`, docs/protocol.md §5.1) and, unless `autoRespond: false`, behaves as
  * §5.4-§5.11 ask: on 43 true it reports 29, 25, 28, 23; it applies 41 and answers 23 (an
  * info-only 41 gets no answer), 42 → 25, 47 → 29, 44 → 28; it keeps the last queue version.
  */
