@@ -5,14 +5,15 @@ import type { ConnectRequest } from '../core/connect-request.js';
 import type { PlayableItem } from '../core/player.js';
 import type { PlayerCommand } from '../core/player-view.js';
 import { QcbError, errorMessage } from '../core/qcb-error.js';
-import { StreamTokens, streamPath } from '../core/stream-tokens.js';
-import { HttpServer } from '../discovery/http-server.js';
+import { StreamTokens, streamPath, stripStreamTokens } from '../core/stream-tokens.js';
+import { HttpServer, type HttpLimits } from '../discovery/http-server.js';
 import { MdnsAdvertiser } from '../discovery/mdns-advertiser.js';
 import { resolveAdvertiseAddress } from '../discovery/resolve-advertise-address.js';
 import { MpdPlayer } from '../mpd/mpd-player.js';
 import { EmbeddedBroker } from '../mqtt/embedded-broker.js';
 import { MqttAdapter } from '../mqtt/mqtt-adapter.js';
 import { withTimeout } from '../util/abortable-sleep.js';
+import { defaultRedactor, type Redactor } from '../util/redactor.js';
 import { BridgeMetrics } from './bridge-metrics.js';
 import { PlayerRuntime } from './player-runtime.js';
 
@@ -28,6 +29,10 @@ export interface BridgeOptions {
   readonly version: string;
   /** Heartbeat and link tuning for tests and benches. */
   readonly sessionTuning?: SessionTuning;
+  /** Secret registry for logs, MQTT payloads and HTTP answers (default: the process-wide one). */
+  readonly redactor?: Redactor;
+  /** HTTP slow-client limits for tests (defaults: SPEC "HTTP"). */
+  readonly httpLimits?: Partial<HttpLimits>;
 }
 
 /** Timings of each player's session (defaults: the protocol's own, §3 and §5.7). */
@@ -47,6 +52,7 @@ export class Bridge {
   readonly #o: BridgeOptions;
   readonly #log: Logger;
   readonly #players = new Map<string, PlayerRuntime>();
+  readonly #redactor: Redactor;
   #http: HttpServer | null = null;
   #mdns: MdnsAdvertiser | null = null;
   #broker: EmbeddedBroker | null = null;
@@ -58,6 +64,10 @@ export class Bridge {
     if (options.config.players.length === 0) throw new QcbError('ERR_CONFIG_INVALID', 'no players configured');
     this.#o = options;
     this.#log = options.logger;
+    this.#redactor = options.redactor ?? defaultRedactor;
+    // Issue #13: stream tokens never reach a log line, an MQTT payload or an HTTP answer, even
+    // in a text no one thought to strip (MPD error texts are stripped where they enter too).
+    this.#redactor.setRule('stream-tokens', stripStreamTokens);
     this.metrics.sessionStates = () => [...this.#players.values()].map((p) => p.session.view().qobuzSession);
   }
 
@@ -147,6 +157,7 @@ export class Bridge {
       publisher: () => this.#mqtt,
       version: this.#o.version,
       logger: log,
+      redactor: this.#redactor,
       ...(this.#o.sessionTuning ? { tuning: this.#o.sessionTuning } : {}),
     });
   }
@@ -220,6 +231,9 @@ export class Bridge {
       health: () => this.health(),
       metrics: () => this.metrics.render(),
       logger: this.#log.child({ module: 'http' }),
+      advertiseAddress: this.#advertiseAddress,
+      redact: (text) => this.#redactor.scrubString(text),
+      ...(this.#o.httpLimits ? { limits: this.#o.httpLimits } : {}),
     });
   }
 
