@@ -169,6 +169,8 @@ export class Bridge {
       this.#broker = new EmbeddedBroker({
         port: c.mqtt.embedded_port,
         bind: c.mqtt.embedded_bind,
+        username: c.mqtt.username,
+        password: c.mqtt.password,
         logger: this.#log.child({ module: 'broker' }),
       });
       await this.#broker.start();
