@@ -201,6 +201,7 @@ export class Bridge {
       players: c.players.map((p) => ({ id: p.id, name: p.name, uuid: playerUuid(p), model: MODEL, deviceType: p.device_type })),
       onCommand: (playerId: string, cmd: PlayerCommand) => this.#command(playerId, cmd),
       logger: this.#log.child({ module: 'mqtt' }),
+      redactor: this.#redactor,
     });
     await this.#mqtt.start();
   }
