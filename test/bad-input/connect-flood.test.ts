@@ -13,16 +13,19 @@ import { describeGrowth, sampleMemory } from '../support/fuzz-memory.js';
  * `exp` ten years ahead, go to the bridge while it plays: memory stays flat, every answer is
  * quick, and /healthz stays quick throughout. Real sockets on loopback; figures are printed.
  *
- * Latency on a shared 2-core machine: another suite's burst can stall this process for tens of
- * milliseconds at any time, and a slowest-answer figure catches every such stall. So the flood
- * runs up to five times and the latency bounds hold for the best round (each round is a whole
- * flood of 200, every figure printed); a real regression — 0.1.0's cost grew with every connect —
- * fails every round. Memory is measured across all rounds together (up to 1 000 connects).
+ * Latency on a shared 2-core machine: another suite's burst can stall this process for a hundred
+ * milliseconds and more at any time, and a slowest-answer figure catches every such stall. So
+ * each answer is measured twice: by the wall clock, and by the CPU time this process spent
+ * meanwhile (process.cpuUsage: it does not count time other processes held the cores). The CPU
+ * bounds hold for every answer of the first flood; the wall-clock bounds for the best of further
+ * floods within a minute (each a whole flood of 200, every figure printed). A real regression —
+ * 0.1.0's cost grew with every connect — fails both. Memory: RSS over the first flood.
  */
 const CONNECTS = 200;
 const WARM_UP = 20;
 const PARALLEL = 2;
-const ROUNDS = 5;
+/** Further floods for the wall-clock bounds, while none met them, within this budget. */
+const WALL_CLOCK_BUDGET_MS = 60_000;
 const JWT_BYTES = 8 * 1024;
 
 let h: BridgeHarness;
@@ -69,23 +72,35 @@ function body(n: number): string {
   });
 }
 
+interface Timed {
+  readonly status: number;
+  /** Wall clock from sending to the end of the answer. */
+  readonly ms: number;
+  /** CPU time this process used meanwhile (bridge, client and simulators together: an upper bound). */
+  readonly cpuMs: number;
+}
+
 /** One request; resolves with its status and how long the answer took. */
-function timed(agent: Agent, method: string, path: string, payload?: string): Promise<{ status: number; ms: number }> {
+function timed(agent: Agent, method: string, path: string, payload?: string): Promise<Timed> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
+    const cpu = process.cpuUsage();
     const headers: Record<string, string> = payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) };
     const req = request({ host: '127.0.0.1', port: h.bridge.httpPort, method, path, agent, headers }, (res) => {
       res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - started }));
+      res.on('end', () => {
+        const used = process.cpuUsage(cpu);
+        resolve({ status: res.statusCode ?? 0, ms: performance.now() - started, cpuMs: (used.user + used.system) / 1000 });
+      });
     });
     req.on('error', reject);
     req.end(payload);
   });
 }
 
-async function flood(from: number, count: number): Promise<Array<{ status: number; ms: number }>> {
+async function flood(from: number, count: number): Promise<Timed[]> {
   const path = `/devices/${h.playerUuid}/connect-to-qconnect`;
-  const results: Array<{ status: number; ms: number }> = [];
+  const results: Timed[] = [];
   let next = from;
   const worker = async () => {
     while (next < from + count) {
@@ -102,33 +117,38 @@ const percentile = (values: number[], p: number) => [...values].sort((a, b) => a
 interface Round {
   readonly statuses: number[];
   readonly answersMs: number[];
+  readonly answersCpuMs: number[];
   readonly healthMs: number[];
+  readonly healthCpuMs: number[];
   readonly healthStatuses: number[];
 }
 
 /** One flood of CONNECTS with /healthz polled throughout. */
 async function round(from: number): Promise<Round> {
   let flooding = true;
-  const healthMs: number[] = [];
-  const healthStatuses: number[] = [];
+  const health: Timed[] = [];
   const poller = (async () => {
-    while (flooding) {
-      const r = await timed(healthAgent, 'GET', '/healthz');
-      healthMs.push(r.ms);
-      healthStatuses.push(r.status);
-    }
+    while (flooding) health.push(await timed(healthAgent, 'GET', '/healthz'));
   })();
   const results = await flood(from, CONNECTS);
   flooding = false;
   await poller;
-  return { statuses: results.map((r) => r.status), answersMs: results.map((r) => r.ms), healthMs, healthStatuses };
+  return {
+    statuses: results.map((r) => r.status),
+    answersMs: results.map((r) => r.ms),
+    answersCpuMs: results.map((r) => r.cpuMs),
+    healthMs: health.map((r) => r.ms),
+    healthCpuMs: health.map((r) => r.cpuMs),
+    healthStatuses: health.map((r) => r.status),
+  };
 }
 
 function describeRound(i: number, r: Round): string {
   return (
     `connect flood round ${i + 1}: ${r.statuses.length} connects, ${PARALLEL} at a time: answer median ${percentile(r.answersMs, 50).toFixed(1)} ms, ` +
     `p99 ${percentile(r.answersMs, 99).toFixed(1)} ms, slowest ${Math.max(...r.answersMs).toFixed(1)} ms; /healthz ${r.healthMs.length} polls, ` +
-    `median ${percentile(r.healthMs, 50).toFixed(1)} ms, max ${Math.max(...r.healthMs).toFixed(1)} ms`
+    `median ${percentile(r.healthMs, 50).toFixed(1)} ms, max ${Math.max(...r.healthMs).toFixed(1)} ms; ` +
+    `CPU time: slowest answer ${Math.max(...r.answersCpuMs).toFixed(1)} ms, slowest /healthz ${Math.max(...r.healthCpuMs).toFixed(1)} ms`
   );
 }
 
@@ -139,22 +159,25 @@ describe('a flood of connects (issue #13)', () => {
     const secretsAfterWarmUp = defaultRedactor.secretCount;
     const memBefore = await sampleMemory();
 
-    const rounds: Round[] = [];
-    let next = WARM_UP;
+    const first = await round(WARM_UP);
+    const memAfter = await sampleMemory();
+    const growthMiB = (memAfter.rssBytes - memBefore.rssBytes) / 1024 / 1024;
+    console.log(describeRound(0, first));
+    console.log(`connect flood: RSS growth ${growthMiB.toFixed(1)} MiB over ${CONNECTS} connects; redaction secrets ${defaultRedactor.secretCount}`);
+    console.log(describeGrowth(`connect flood (${CONNECTS} connects)`, memBefore, memAfter));
+
+    // Wall clock: further floods only while none met the bounds (a stalled machine), within the budget.
     const fast = (r: Round) => Math.max(...r.answersMs) <= 100 && Math.max(...r.healthMs) <= 50;
-    while (rounds.length < ROUNDS) {
+    const rounds: Round[] = [first];
+    let next = WARM_UP + CONNECTS;
+    const budgetEnds = Date.now() + WALL_CLOCK_BUDGET_MS;
+    while (!rounds.some(fast) && Date.now() < budgetEnds) {
+      await sampleMemory(); // a full collection now rather than mid-flood
       const r = await round(next);
       next += CONNECTS;
       console.log(describeRound(rounds.length, r));
       rounds.push(r);
-      if (fast(r)) break;
     }
-
-    const memAfter = await sampleMemory();
-    const growthMiB = (memAfter.rssBytes - memBefore.rssBytes) / 1024 / 1024;
-    const connects = next - WARM_UP;
-    console.log(`connect flood: RSS growth ${growthMiB.toFixed(1)} MiB over ${connects} connects; redaction secrets ${defaultRedactor.secretCount}`);
-    console.log(describeGrowth(`connect flood (${connects} connects)`, memBefore, memAfter));
 
     for (const r of rounds) {
       expect(r.statuses).toEqual(Array.from({ length: CONNECTS }, () => 200));
@@ -164,7 +187,12 @@ describe('a flood of connects (issue #13)', () => {
     // Redaction holds one player's tokens (this connect's and the last one's), not one pair per connect.
     expect(defaultRedactor.secretCount).toBe(secretsAfterWarmUp);
     expect(growthMiB).toBeLessThanOrEqual(20);
-    const best = rounds.find(fast) ?? rounds.reduce((a, b) => (Math.max(...a.answersMs, ...a.healthMs) <= Math.max(...b.answersMs, ...b.healthMs) ? a : b));
+    // What the bridge costs, whatever else the machine does: every answer of the first flood.
+    expect(Math.max(...first.answersCpuMs)).toBeLessThanOrEqual(100);
+    expect(Math.max(...first.healthCpuMs)).toBeLessThanOrEqual(50);
+    // What a client sees, in the best flood.
+    const worst = (r: Round) => Math.max(...r.answersMs, ...r.healthMs);
+    const best = rounds.find(fast) ?? rounds.reduce((a, b) => (worst(a) <= worst(b) ? a : b));
     expect(Math.max(...best.answersMs)).toBeLessThanOrEqual(100);
     expect(Math.max(...best.healthMs)).toBeLessThanOrEqual(50);
 
@@ -178,5 +206,5 @@ describe('a flood of connects (issue #13)', () => {
     await h.connectApp();
     const info = (await (await fetch(`http://127.0.0.1:${h.bridge.httpPort}/devices/${h.playerUuid}/get-connect-info`)).json()) as { current_session_id: string };
     expect(info.current_session_id).toMatch(/^[0-9a-f-]{36}$/);
-  }, 180_000);
+  }, 150_000);
 });
