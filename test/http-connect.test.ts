@@ -184,7 +184,7 @@ describe('connect-to-qconnect (docs/protocol.md §2)', () => {
     const body = goodBody({ session_id: sessionId, become_active: false, future_field: { x: 1 } });
     (body.jwt_qconnect as Record<string, unknown>).extra = 'ignored';
     delete (body.jwt_api as Record<string, unknown>).endpoint;
-    const res = await connect(body, { contentType: 'text/plain' });
+    const res = await connect(body, { contentType: 'application/json; charset=utf-8' });
     expect(res).toEqual({ status: 200, json: { success: true } });
     expect(onConnect).toHaveBeenCalledTimes(1);
     const [playerId, req] = onConnect.mock.calls[0] ?? [];
@@ -198,9 +198,9 @@ describe('connect-to-qconnect (docs/protocol.md §2)', () => {
     expect(await sessionIdNow()).toBe(sessionId);
   });
 
-  it('answers 400 for a form-encoded body and connects nowhere', async () => {
+  it('answers 415 for a form-encoded body and connects nowhere', async () => {
     const res = await connect('session_id=x&jwt=y', { contentType: 'application/x-www-form-urlencoded' });
-    expect(res.status).toBe(400);
+    expect(res.status).toBe(415);
     await expectNoStateChange();
   });
 
@@ -224,5 +224,83 @@ describe('connect-to-qconnect (docs/protocol.md §2)', () => {
     expect(log).toContain('connect-to-qconnect');
     expect(log).not.toContain(JWT_Q);
     expect(log).not.toContain(JWT_API);
+  });
+});
+
+/** One request with exactly these headers (fetch would add its own and refuses to set Host). */
+function raw(method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; json: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${base}${path}`, { method, headers: { ...headers, ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}) }, setHost: false }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) as Record<string, unknown> }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('a LAN surface a web page cannot drive (issue #13, SPEC "HTTP")', () => {
+  const port = () => new URL(base).port;
+  const connectPath = () => `/devices/${uuid}/connect-to-qconnect`;
+
+  it('refuses a no-CORS text/plain POST (what any web page can send) with 415 and connects nowhere', async () => {
+    const res = await raw('POST', connectPath(), { host: `127.0.0.1:${port()}`, 'content-type': 'text/plain;charset=UTF-8' }, JSON.stringify(goodBody()));
+    expect(res).toEqual({ status: 415, json: { success: false, error: 'Content-Type must be application/json' } });
+    const none = await raw('POST', connectPath(), { host: `127.0.0.1:${port()}` }, JSON.stringify(goodBody()));
+    expect(none.status).toBe(415);
+    await expectNoStateChange();
+  });
+
+  it('refuses any request carrying an Origin header with 403, on every route', async () => {
+    const origin = { host: `127.0.0.1:${port()}`, origin: 'http://evil.example', 'content-type': 'application/json' };
+    expect((await raw('POST', connectPath(), origin, JSON.stringify(goodBody()))).status).toBe(403);
+    expect((await raw('POST', connectPath(), { ...origin, origin: 'null' }, JSON.stringify(goodBody()))).status).toBe(403);
+    expect((await raw('GET', `/devices/${uuid}/get-connect-info`, origin)).status).toBe(403);
+    expect((await raw('GET', '/healthz', origin)).status).toBe(403);
+    await expectNoStateChange();
+  });
+
+  it('refuses with 421 a Host that is not ours (DNS rebinding), on every route, without echoing it', async () => {
+    for (const host of ['evil.example', `evil.example:${port()}`, 'localhost.evil.example', '127.0.0.1.nip.io', `qcb-${uuid.replace(/-/g, '')}.local.evil.example`, '[::1', '127.0.0.1:http']) {
+      const res = await raw('POST', connectPath(), { host, 'content-type': 'application/json' }, JSON.stringify(goodBody()));
+      expect(res.status, host).toBe(421);
+      expect(JSON.stringify(res.json)).not.toContain('evil');
+      expect((await raw('GET', '/healthz', { host })).status, host).toBe(421);
+      expect((await raw('GET', `/devices/${uuid}/get-display-info`, { host })).status, host).toBe(421);
+    }
+    await expectNoStateChange();
+  });
+
+  it('answers under IP literals, localhost and our mDNS host name, as the app and MPD call it', async () => {
+    const mdnsName = `qcb-${uuid.replace(/-/g, '').toUpperCase()}.local.`;
+    for (const host of [`127.0.0.1:${port()}`, '192.168.1.20', `[::1]:${port()}`, '[fe80::1]', `localhost:${port()}`, 'LOCALHOST', `${mdnsName}:${port()}`]) {
+      expect((await raw('GET', `/devices/${uuid}/get-connect-info`, { host })).status, host).toBe(200);
+    }
+    const res = await raw('POST', connectPath(), { host: `${mdnsName}:${port()}`, 'content-type': 'application/json' }, JSON.stringify(goodBody()));
+    expect(res).toEqual({ status: 200, json: { success: true } });
+  });
+
+  it('refuses a JWT over 8 KiB with 400 and accepts one of exactly 8 KiB', async () => {
+    const at = (n: number) => `eyJ${'a'.repeat(n - 3)}`;
+    const tooLong = await connect(goodBody({ jwt_qconnect: { jwt: at(8 * 1024 + 1), exp: Math.floor(Date.now() / 1000) + 3600, endpoint: 'wss://qws-eu-prod.qobuz.com/ws' } }));
+    expect(tooLong).toEqual({ status: 400, json: { success: false, error: 'jwt_qconnect.jwt: longer than 8192 bytes' } });
+    const apiTooLong = await connect(goodBody({ jwt_api: { jwt: at(9000), exp: Math.floor(Date.now() / 1000) + 3600 } }));
+    expect(apiTooLong.status).toBe(400);
+    await expectNoStateChange();
+    const exact = await connect(goodBody({ jwt_api: { jwt: at(8 * 1024), exp: Math.floor(Date.now() / 1000) + 3600 } }));
+    expect(exact.status).toBe(200);
+  });
+
+  it('caps exp at now + 24 h and keeps a nearer one as given', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const body = goodBody();
+    (body.jwt_qconnect as Record<string, unknown>).exp = now + 10 * 365 * 24 * 3600;
+    (body.jwt_api as Record<string, unknown>).exp = now + 1800;
+    expect((await connect(body)).status).toBe(200);
+    const req = onConnect.mock.calls[0]?.[1];
+    expect(req?.jwtQconnect.exp).toBeGreaterThanOrEqual(now + 24 * 3600);
+    expect(req?.jwtQconnect.exp).toBeLessThanOrEqual(now + 24 * 3600 + 60);
+    expect(req?.jwtApi.exp).toBe(now + 1800);
   });
 });

@@ -159,3 +159,63 @@ describe('logger output shape', () => {
     expect(JSON.parse(out.text())).toMatchObject({ loop: { name: 'loop', self: '[Circular]' } });
   });
 });
+
+describe('runtime secrets are bounded (issue #13)', () => {
+  const token = (n: number, len = 8192) => `eyJ${String(n).padStart(6, '0')}`.padEnd(len, 'x');
+
+  it('replaces an owner\'s secrets on each set, so a flood of connects leaves one set behind', () => {
+    const r = new Redactor();
+    r.registerSecret('config-secret-1234');
+    for (let i = 0; i < 500; i++) r.setSecrets('player:living_room', [`sess-a-${i}`, `sess b ${i}`]);
+    // The fixed secret, the last pair and the URL-encoded form of the one with spaces.
+    expect(r.secretCount).toBe(4);
+    expect(r.scrubString('old sess-a-10 new sess-a-499')).toBe('old sess-a-10 new [redacted]');
+    expect(r.scrubString('encoded sess%20b%20499')).toBe('encoded [redacted]');
+    expect(r.scrubString('config-secret-1234')).toBe('[redacted]');
+    r.setSecrets('player:living_room', []);
+    expect(r.secretCount).toBe(1);
+    expect(r.scrubString('sess-a-499')).toBe('sess-a-499');
+  });
+
+  it('keeps owners apart: one player\'s connect does not forget another\'s tokens', () => {
+    const r = new Redactor();
+    r.setSecrets('player:a', ['token-of-a-1111']);
+    r.setSecrets('player:b', ['token-of-b-2222']);
+    r.setSecrets('player:a', ['token-of-a-3333']);
+    expect(r.scrubString('token-of-b-2222 token-of-a-3333')).toBe('[redacted] [redacted]');
+  });
+
+  it('censors a secret containing another whole, and applies named rules', () => {
+    const r = new Redactor();
+    r.setSecrets('p', ['abc-secret', 'abc-secret-longer']);
+    r.setRule('digits', (t) => t.replace(/\d{6}/g, '######'));
+    r.setRule('digits', (t) => t.replace(/\d{6}/g, '######'));
+    expect(r.scrubString('x abc-secret-longer y 123456')).toBe('x [redacted] y ######');
+  });
+
+  it('leaves user text alone in scrubKnown (titles like "Basic Instinct") but still censors registered values', () => {
+    const r = new Redactor();
+    r.setSecrets('p', ['tok-9999-abcd']);
+    expect(r.scrubKnown('{"title":"Basic Instinct","x":"tok-9999-abcd"}')).toBe('{"title":"Basic Instinct","x":"[redacted]"}');
+    expect(r.scrubString('Basic Instinct')).toBe('Basic [redacted]');
+  });
+
+  it('scrubs a line in time linear in its length, whatever number of connects came before', () => {
+    const r = new Redactor();
+    const line = `${'word '.repeat(2000)}${token(1)}`;
+    const time = (n: number) => {
+      const started = performance.now();
+      for (let i = 0; i < n; i++) r.scrubString(line);
+      return (performance.now() - started) / n;
+    };
+    r.setSecrets('player:x', [token(0)]);
+    time(20); // warm-up
+    const before = time(50);
+    for (let i = 2; i < 300; i++) r.setSecrets('player:x', [token(i), token(i + 1000)]);
+    const after = time(50);
+    console.log(`scrubString of a ${line.length}-char line: ${before.toFixed(3)} ms before, ${after.toFixed(3)} ms after 300 connects`);
+    expect(r.secretCount).toBe(2);
+    // Two secrets instead of one: at most a few times the cost, never hundreds (generous for a loaded CI machine).
+    expect(after).toBeLessThan(Math.max(before * 10, 5));
+  });
+});

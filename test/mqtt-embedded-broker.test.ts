@@ -1,3 +1,4 @@
+import mqtt from 'mqtt';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { pino } from 'pino';
 import type { PlayerCommand } from '../src/core/player-view.js';
@@ -71,5 +72,67 @@ describe('EmbeddedBroker (README.md "Configuration": no mqtt.url runs aedes)', (
     const first = await startBroker();
     const second = new EmbeddedBroker({ port: first.port, bind: '127.0.0.1', logger: silent });
     await expect(second.start()).rejects.toThrow(/EADDRINUSE/);
+  });
+});
+
+describe('EmbeddedBroker credentials (issue #13, SPEC "MQTT": the embedded broker honours mqtt.username/password)', () => {
+  const USER = 'bridge';
+  const PASSWORD = 'broker-pass-8f3a';
+
+  async function startLockedBroker(lines: string[]) {
+    const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) });
+    const broker = new EmbeddedBroker({ port: 0, bind: '127.0.0.1', username: USER, password: PASSWORD, logger });
+    await broker.start();
+    cleanups.push(() => broker.stop());
+    return broker;
+  }
+
+  /** A real MQTT client's CONNACK: resolves with the refusal code (0 when accepted). */
+  async function connackCode(url: string, options: { username?: string; password?: string }): Promise<number> {
+    try {
+      const client = await mqtt.connectAsync(url, { ...options, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 10_000 });
+      await client.endAsync();
+      return 0;
+    } catch (err) {
+      return (err as { code?: number }).code ?? -1;
+    }
+  }
+
+  it('refuses a wrong password, a wrong user and no credentials with "bad user name or password", and accepts the right ones', async () => {
+    const lines: string[] = [];
+    const broker = await startLockedBroker(lines);
+    expect(await connackCode(broker.url, { username: USER, password: 'wrong-password' })).toBe(4);
+    expect(await connackCode(broker.url, { username: 'someone', password: PASSWORD })).toBe(4);
+    expect(await connackCode(broker.url, { username: USER, password: `${PASSWORD}x` })).toBe(4);
+    expect(await connackCode(broker.url, {})).toBe(4);
+    expect(await connackCode(broker.url, { username: USER, password: PASSWORD })).toBe(0);
+
+    // The accepted client really is served: it can command through the broker.
+    const p = await connectProbe(broker.url, { username: USER, password: PASSWORD, protocolVersion: 4 });
+    cleanups.push(() => p.end());
+    await p.subscribe('qc/#');
+    await p.publish('qc/den/set', '{"action":"play"}');
+    expect((await p.waitFor((m) => m.topic === 'qc/den/set')).payload).toBe('{"action":"play"}');
+    // The refusal is logged, never with what the client offered.
+    const log = lines.join('\n');
+    expect(log).toContain('refused a client');
+    expect(log).not.toContain('wrong-password');
+    expect(log).not.toContain(PASSWORD);
+  });
+
+  it("lets the bridge's own adapter in with the configured credentials", async () => {
+    const broker = await startLockedBroker([]);
+    const adapter = new MqttAdapter({
+      link: { url: broker.url, username: USER, password: PASSWORD, protocolVersion: EmbeddedBroker.protocolVersion, reconnectPeriodMs: 200 },
+      baseTopic: 'qc',
+      discovery: { enabled: false, prefix: 'homeassistant' },
+      bridge: { version: '0.1.0', name: 'Bridge' },
+      players: [{ id: 'den', name: 'Den', uuid: 'den-uuid' }],
+      onCommand: async () => {},
+      logger: silent,
+    });
+    cleanups.push(() => adapter.stop());
+    await adapter.start();
+    expect(adapter.connected).toBe(true);
   });
 });

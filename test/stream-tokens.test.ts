@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseStreamPath, streamPath, StreamTokens } from '../src/core/stream-tokens.js';
+import { parseStreamPath, streamPath, stripStreamTokens, StreamTokens } from '../src/core/stream-tokens.js';
 
 const item = (queueItemId: number, trackId = 1000 + queueItemId) => ({ queueItemId, trackId });
 
@@ -83,5 +83,27 @@ describe('stream paths (docs/protocol.md §9.2: MPD picks its decoder by suffix)
     ['another prefix', `/streams/kitchen/${token}.flac`],
   ])('rejects %s', (_name, path) => {
     expect(parseStreamPath(path)).toBeNull();
+  });
+});
+
+describe('stream tokens in texts (issue #13: MPD error texts quote the URL)', () => {
+  const tokens = new StreamTokens();
+  const a = tokens.tokenFor('living_room', item(1));
+  const b = tokens.tokenFor('living_room', item(2));
+
+  it('strips every token from an MPD error text and keeps the rest readable', () => {
+    const text = `Failed to decode http://192.168.1.5:8689/stream/living_room/${a}.flac; CURL failed: The requested URL returned error: 404 (next http://h/stream/living_room/${b}.mp3)`;
+    const out = stripStreamTokens(text);
+    expect(out).not.toContain(a);
+    expect(out).not.toContain(b);
+    expect(out).toBe(
+      'Failed to decode http://192.168.1.5:8689/stream/living_room/[token].flac; CURL failed: The requested URL returned error: 404 (next http://h/stream/living_room/[token].mp3)',
+    );
+  });
+
+  it('leaves texts without stream tokens as they are (cover route, other paths)', () => {
+    for (const text of ['Decoder failed to seek', 'http://h/stream/living_room/cover.jpg', '/stream/', 'no /stream/x here']) {
+      expect(stripStreamTokens(text)).toBe(text);
+    }
   });
 });

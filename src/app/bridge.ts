@@ -6,14 +6,15 @@ import type { PlayableItem } from '../core/player.js';
 import type { PlayerCommand } from '../core/player-view.js';
 import { PRODUCT_MODEL, PRODUCT_NAME } from '../core/product.js';
 import { QcbError, errorMessage } from '../core/qcb-error.js';
-import { StreamTokens, streamPath } from '../core/stream-tokens.js';
-import { HttpServer } from '../discovery/http-server.js';
+import { StreamTokens, streamPath, stripStreamTokens } from '../core/stream-tokens.js';
+import { HttpServer, type HttpLimits } from '../discovery/http-server.js';
 import { MdnsAdvertiser } from '../discovery/mdns-advertiser.js';
 import { resolveAdvertiseAddress } from '../discovery/resolve-advertise-address.js';
 import { MpdPlayer } from '../mpd/mpd-player.js';
 import { EmbeddedBroker } from '../mqtt/embedded-broker.js';
 import { MqttAdapter } from '../mqtt/mqtt-adapter.js';
 import { withTimeout } from '../util/abortable-sleep.js';
+import { defaultRedactor, type Redactor } from '../util/redactor.js';
 import { BridgeMetrics } from './bridge-metrics.js';
 import { PlayerRuntime } from './player-runtime.js';
 import type { SessionTuning } from './session-tuning.js';
@@ -32,6 +33,10 @@ export interface BridgeOptions {
   readonly version: string;
   /** Heartbeat and link tuning for tests and benches. */
   readonly sessionTuning?: SessionTuning;
+  /** Secret registry for logs, MQTT payloads and HTTP answers (default: the process-wide one). */
+  readonly redactor?: Redactor;
+  /** HTTP slow-client limits for tests (defaults: SPEC "HTTP"). */
+  readonly httpLimits?: Partial<HttpLimits>;
 }
 
 
@@ -41,6 +46,7 @@ export class Bridge {
   readonly #o: BridgeOptions;
   readonly #log: Logger;
   readonly #players = new Map<string, PlayerRuntime>();
+  readonly #redactor: Redactor;
   #http: HttpServer | null = null;
   #mdns: MdnsAdvertiser | null = null;
   #broker: EmbeddedBroker | null = null;
@@ -52,6 +58,10 @@ export class Bridge {
     if (options.config.players.length === 0) throw new QcbError('ERR_CONFIG_INVALID', 'no players configured');
     this.#o = options;
     this.#log = options.logger;
+    this.#redactor = options.redactor ?? defaultRedactor;
+    // Issue #13: stream tokens never reach a log line, an MQTT payload or an HTTP answer, even
+    // in a text no one thought to strip (MPD error texts are stripped where they enter too).
+    this.#redactor.setRule('stream-tokens', stripStreamTokens);
     this.metrics.sessionStates = () => [...this.#players.values()].map((p) => p.session.view().qobuzSession);
   }
 
@@ -141,6 +151,7 @@ export class Bridge {
       publisher: () => this.#mqtt,
       version: this.#o.version,
       logger: log,
+      redactor: this.#redactor,
       ...(this.#o.sessionTuning ? { tuning: this.#o.sessionTuning } : {}),
     });
   }
@@ -152,6 +163,8 @@ export class Bridge {
       this.#broker = new EmbeddedBroker({
         port: c.mqtt.embedded_port,
         bind: c.mqtt.embedded_bind,
+        username: c.mqtt.username,
+        password: c.mqtt.password,
         logger: this.#log.child({ module: 'broker' }),
       });
       await this.#broker.start();
@@ -182,6 +195,7 @@ export class Bridge {
       players: c.players.map((p) => ({ id: p.id, name: p.name, uuid: playerUuid(p), model: PRODUCT_MODEL, deviceType: p.device_type })),
       onCommand: (playerId: string, cmd: PlayerCommand) => this.#command(playerId, cmd),
       logger: this.#log.child({ module: 'mqtt' }),
+      redactor: this.#redactor,
     });
     await this.#mqtt.start();
   }
@@ -214,6 +228,9 @@ export class Bridge {
       health: () => this.health(),
       metrics: () => this.metrics.render(),
       logger: this.#log.child({ module: 'http' }),
+      advertiseAddress: this.#advertiseAddress,
+      redact: (text) => this.#redactor.scrubString(text),
+      ...(this.#o.httpLimits ? { limits: this.#o.httpLimits } : {}),
     });
   }
 

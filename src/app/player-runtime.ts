@@ -12,7 +12,7 @@ import { QobuzApi } from '../qobuz/qobuz-api.js';
 import { levelForQuality } from '../qobuz/quality-levels.js';
 import { StreamUrlResolver } from '../qobuz/stream-url-resolver.js';
 import { JwtApiToken, UserAuthToken } from '../qobuz/token-provider.js';
-import { registerSecret } from '../util/redactor.js';
+import { defaultRedactor, type Redactor } from '../util/redactor.js';
 import type { BridgeMetrics } from './bridge-metrics.js';
 import type { SessionTuning } from './session-tuning.js';
 import { PlayerSession, uuidBytes } from './player-session.js';
@@ -32,6 +32,8 @@ export interface PlayerRuntimeOptions {
   readonly version: string;
   readonly logger: Logger;
   readonly tuning?: SessionTuning;
+  /** Where this player's session tokens are registered for redaction (default: the process-wide one). */
+  readonly redactor?: Redactor;
 }
 
 export class PlayerRuntime {
@@ -41,6 +43,8 @@ export class PlayerRuntime {
   readonly #api: QobuzApi | null;
   readonly #resolver: StreamUrlResolver | null;
   #mpdUp = false;
+  /** The tokens of the last connect, still censored while the replaced link winds down (issue #13). */
+  #previousSecrets: readonly string[] = [];
 
   constructor(options: PlayerRuntimeOptions) {
     this.#o = options;
@@ -60,7 +64,12 @@ export class PlayerRuntime {
     const uuid = playerUuid(p);
     const publisher: StatePublisher = {
       publishState: (id, view) => options.publisher()?.publishState(id, view),
-      publishEvent: (id, event) => options.publisher()?.publishEvent(id, event),
+      publishEvent: (id, event) => {
+        // The link closed for good: its stream tokens die with it (SPEC "HTTP"). Hooked here, where
+        // the session's events leave it, so the session files need not know about tokens.
+        if (event.type === 'session_closed') options.tokens.clear(p.id);
+        options.publisher()?.publishEvent(id, event);
+      },
       publishAvailability: (id, online) => {
         this.#mpdUp = online;
         if (!online) options.metrics.mpdErrors.inc({ player: p.id, kind: 'unreachable' });
@@ -138,10 +147,15 @@ export class PlayerRuntime {
 
   connect(request: ConnectRequest): Promise<void> {
     // Tokens from the app are secrets from the moment they arrive (issue #7: central redaction).
-    registerSecret(request.jwtQconnect.jwt);
-    registerSecret(request.jwtApi.jwt);
+    // Per player and replaced on each connect, never accumulated (issue #13): this connect's
+    // tokens and the previous one's, whose link is still being closed.
+    const secrets = [request.jwtQconnect.jwt, request.jwtApi.jwt];
+    (this.#o.redactor ?? defaultRedactor).setSecrets(`player:${this.#o.player.id}`, [...secrets, ...this.#previousSecrets]);
+    this.#previousSecrets = secrets;
     this.#jwtApi.set({ jwt: request.jwtApi.jwt, exp: request.jwtApi.exp });
-    return this.session.connect(request);
+    // The session replaced by this connect takes its stream tokens along (SPEC "HTTP"). Cleared once
+    // the old link is closed (the connect task ran) and before the new one can load a queue.
+    return this.session.connect(request).finally(() => this.#o.tokens.clear(this.#o.player.id));
   }
 
   command(cmd: PlayerCommand): Promise<void> {

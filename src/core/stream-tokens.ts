@@ -48,7 +48,10 @@ export class StreamTokens {
     }
   }
 
-  /** The session ended or the queue was cleared. */
+  /**
+   * The session ended (closed for good, or replaced by a new connect) or the queue was
+   * cleared: every token of the player dies (SPEC "HTTP": stream tokens die with their session).
+   */
   clear(playerId: string): void {
     this.#players.delete(playerId);
   }
@@ -76,6 +79,19 @@ function newToken(): string {
 }
 
 export type StreamSuffix = 'flac' | 'mp3';
+
+/** A stream path anywhere in a text (MPD error texts quote the whole URL); group 1 is all but the token. */
+const STREAM_PATH_IN_TEXT = new RegExp(`(/stream/${PLAYER_PATTERN}/)${TOKEN_PATTERN}(?![A-Za-z0-9_-])`, 'g');
+export const TOKEN_PLACEHOLDER = '[token]';
+
+/**
+ * The text with every stream token replaced by `[token]` (`…/stream/living_room/[token].flac`):
+ * MPD's error texts quote the URL it failed to open, and they reach logs and MQTT event
+ * `reason`s (SPEC "HTTP": stream tokens never appear in logs or MQTT). Linear in the text.
+ */
+export function stripStreamTokens(text: string): string {
+  return text.includes('/stream/') ? text.replace(STREAM_PATH_IN_TEXT, `$1${TOKEN_PLACEHOLDER}`) : text;
+}
 
 /**
  * `/stream/<player>/<token>.flac`: MPD picks its decoder by Content-Type or suffix

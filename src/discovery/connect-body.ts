@@ -8,7 +8,14 @@ import { HYPHENATED_UUID } from './device-types.js';
  * known annoyance); missing or mistyped known fields are refused.
  */
 const url = z.string().refine((s) => URL.canParse(s), { message: 'Invalid URL' });
-const jwt = z.string().min(1);
+/** SPEC "HTTP": each JWT at most 8 KiB (the app's are well under 1 KiB); longer is 400. */
+export const MAX_JWT_BYTES = 8 * 1024;
+/** SPEC "HTTP": `exp` is capped at now + 24 h (the app's tokens live one hour). */
+export const MAX_EXP_AHEAD_SECONDS = 24 * 3600;
+const jwt = z
+  .string()
+  .min(1)
+  .refine((s) => Buffer.byteLength(s, 'utf8') <= MAX_JWT_BYTES, { message: `longer than ${MAX_JWT_BYTES} bytes` });
 // Epoch seconds (§2).
 const exp = z.number().finite().positive();
 
@@ -24,9 +31,10 @@ export type ConnectBodyResult = { ok: true; request: ConnectRequest } | { ok: fa
 /**
  * Validates a parsed JSON body. The error names every bad field by path
  * (`jwt_qconnect.endpoint: Required`); zod messages never echo the input, so no
- * token reaches the answer or a log.
+ * token reaches the answer or a log. Expiries beyond now + 24 h become now + 24 h:
+ * anyone on the LAN can POST here, and a far `exp` would keep a token "valid" forever.
  */
-export function parseConnectBody(body: unknown): ConnectBodyResult {
+export function parseConnectBody(body: unknown, nowMs: number = Date.now()): ConnectBodyResult {
   const parsed = ConnectBody.safeParse(body, {
     error: (issue) => (issue.input === undefined ? 'Required' : undefined),
   });
@@ -37,13 +45,15 @@ export function parseConnectBody(body: unknown): ConnectBodyResult {
     return { ok: false, error };
   }
   const b = parsed.data;
+  const latestExp = Math.floor(nowMs / 1000) + MAX_EXP_AHEAD_SECONDS;
+  const capped = (e: number) => Math.min(e, latestExp);
   return {
     ok: true,
     request: {
       sessionId: b.session_id.toLowerCase(),
-      jwtQconnect: { jwt: b.jwt_qconnect.jwt, exp: b.jwt_qconnect.exp, endpoint: b.jwt_qconnect.endpoint },
-      jwtApi: { jwt: b.jwt_api.jwt, exp: b.jwt_api.exp, endpoint: b.jwt_api.endpoint ?? null },
-      // docs/protocol.md §2: absent means the user picked us; false joins without taking playback.
+      jwtQconnect: { jwt: b.jwt_qconnect.jwt, exp: capped(b.jwt_qconnect.exp), endpoint: b.jwt_qconnect.endpoint },
+      jwtApi: { jwt: b.jwt_api.jwt, exp: capped(b.jwt_api.exp), endpoint: b.jwt_api.endpoint ?? null },
+      // docs/protocol.md §2, README "HTTP endpoints": absent means the user picked us; false joins without taking playback.
       becomeActive: b.become_active ?? true,
     },
   };

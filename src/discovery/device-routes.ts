@@ -6,6 +6,7 @@ import { HYPHENATED_UUID } from './device-types.js';
 import { endpointRefusal } from './endpoint-check.js';
 import type { HttpPlayer, HttpServerOptions } from './http-options.js';
 import { HttpError, readJsonBody } from './read-json-body.js';
+import { requireJsonContentType } from './request-guard.js';
 
 type Deps = Pick<
   HttpServerOptions,
@@ -49,6 +50,7 @@ export function deviceRoutes(router: Router, deps: Deps): void {
   router.post('/devices/:uuid/connect-to-qconnect', async (ctx) => {
     const p = playerFor(ctx.params.uuid);
     ctx.state.player = p.id;
+    requireJsonContentType(ctx.get('content-type'));
     const parsed = parseConnectBody(await readJsonBody(ctx.req, deps.maxBodyBytes));
     if (!parsed.ok) throw new HttpError(400, parsed.error);
     const refusal = endpointRefusal(parsed.request.jwtQconnect.endpoint, deps.allowedEndpointHosts);

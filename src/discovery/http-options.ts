@@ -39,4 +39,30 @@ export interface HttpServerOptions {
   readonly logger: Logger;
   /** docs/protocol.md §2: 64 KiB. */
   readonly maxBodyBytes?: number;
+  /** The advertised IPv4, accepted as `Host` (SPEC "HTTP": DNS rebinding); IP literals pass anyway. */
+  readonly advertiseAddress?: string;
+  /** Scrubs the text of every error answer (default: the process-wide redactor). */
+  readonly redact?: (text: string) => string;
+  /** Slow clients and connection count (SPEC "HTTP"); tests shrink them. */
+  readonly limits?: Partial<HttpLimits>;
 }
+
+/** SPEC "HTTP": slow clients are cut off (headers 10 s, whole request 30 s), with a cap on open connections. */
+export interface HttpLimits {
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  /** How often Node looks for connections past those timeouts (its default, 30 s, would let them live 30 s more). */
+  readonly checkIntervalMs: number;
+  /** Idle keep-alive connections are closed after this. */
+  readonly keepAliveTimeoutMs: number;
+  /** Open connections beyond this are closed at once: the app, one or two per MPD and a monitor need a handful. */
+  readonly maxConnections: number;
+}
+
+export const DEFAULT_HTTP_LIMITS: HttpLimits = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  checkIntervalMs: 1_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 128,
+};

@@ -7,11 +7,14 @@ import { QcbError, errorMessage } from '../core/qcb-error.js';
 import { deviceRoutes } from './device-routes.js';
 import { HYPHENATED_UUID } from './device-types.js';
 import { healthRoutes } from './health-routes.js';
-import type { HttpServerOptions } from './http-options.js';
+import { defaultRedactor } from '../util/redactor.js';
+import { DEFAULT_HTTP_LIMITS, type HttpLimits, type HttpServerOptions } from './http-options.js';
 import { HttpError } from './read-json-body.js';
+import { requestGuard } from './request-guard.js';
+import { hostLabelFor } from './service-identity.js';
 import { streamRoute } from './stream-route.js';
 
-export type { HttpPlayer, HttpServerOptions } from './http-options.js';
+export type { HttpLimits, HttpPlayer, HttpServerOptions } from './http-options.js';
 
 const DEFAULT_BRAND = 'qobuz-connect-bridge';
 const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
@@ -24,6 +27,8 @@ const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 export class HttpServer {
   private readonly opts: HttpServerOptions;
   private readonly log: Logger;
+  private readonly limits: HttpLimits;
+  private readonly redact: (text: string) => string;
   private server: Server | null = null;
   private boundPort = 0;
 
@@ -39,6 +44,8 @@ export class HttpServer {
     }
     this.opts = options;
     this.log = options.logger.child({ module: 'http' });
+    this.limits = { ...DEFAULT_HTTP_LIMITS, ...options.limits };
+    this.redact = options.redact ?? ((text) => defaultRedactor.scrubString(text));
   }
 
   /** The bound port (after start(); the chosen one when the option was 0). */
@@ -49,10 +56,21 @@ export class HttpServer {
   /** Listens on `bind:port`; resolves with the bound port. */
   async start(): Promise<number> {
     if (this.server) throw new QcbError('ERR_HTTP_LISTEN', 'http server already started');
-    const server = createServer(this.buildApp().callback());
-    // A slow or stalled client must not hold a request open for minutes.
-    server.requestTimeout = 15_000;
-    server.headersTimeout = 10_000;
+    const l = this.limits;
+    // SPEC "HTTP": a slow or stalled client must not hold a request open (issue #13). Node checks
+    // these timeouts every `connectionsCheckingInterval`, so that is short too.
+    const server = createServer(
+      {
+        headersTimeout: l.headersTimeoutMs,
+        requestTimeout: l.requestTimeoutMs,
+        connectionsCheckingInterval: l.checkIntervalMs,
+        keepAliveTimeout: l.keepAliveTimeoutMs,
+      },
+      this.buildApp().callback(),
+    );
+    server.maxConnections = l.maxConnections;
+    // Node closes connections past the cap by itself; a flood would flood the log too, hence debug.
+    server.on('drop', () => this.log.debug({ maxConnections: l.maxConnections }, 'connection over the cap closed'));
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err) =>
         reject(new QcbError('ERR_HTTP_LISTEN', `cannot listen on ${this.opts.bind}:${this.opts.port}: ${err.message}`, { cause: err })),
@@ -97,6 +115,13 @@ export class HttpServer {
     });
     healthRoutes(router, { health: () => o.health(), metrics: () => o.metrics() });
     app.use(async (ctx, next) => this.handleErrorsAndLog(ctx, next));
+    // Every route, before it runs: Host (421) and Origin (403) checks (SPEC "HTTP").
+    app.use(
+      requestGuard({
+        ...(o.advertiseAddress ? { advertiseAddress: o.advertiseAddress } : {}),
+        hostNames: o.players.map((p) => `${hostLabelFor(p.uuid)}.local`),
+      }),
+    );
     app.use(router.routes());
     // 405 with an Allow header for a known path under the wrong method (docs/protocol.md §2).
     app.use(router.allowedMethods());
@@ -116,9 +141,10 @@ export class HttpServer {
     } catch (err) {
       if (err instanceof HttpError) {
         ctx.status = err.status;
-        ctx.body = { success: false, error: err.message };
-        // The rest of an oversized body is not worth reading: close after answering.
-        if (err.status === 413) ctx.set('Connection', 'close');
+        // Answers pass through the redactor like log lines (issue #13).
+        ctx.body = { success: false, error: this.redact(err.message) };
+        // The rest of an oversized or refused body is not worth reading: close after answering.
+        if (err.status === 413 || !ctx.req.complete) ctx.set('Connection', 'close');
       } else {
         this.log.error({ err: errorMessage(err) }, 'http handler failed');
         ctx.status = 500;

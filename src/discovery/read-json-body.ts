@@ -16,8 +16,8 @@ export class HttpError extends Error {
  * counting while the stream flows so nothing past the limit is buffered. The declared
  * Content-Length is refused up front when it is already too big.
  *
- * Content-Type is not enforced: docs/protocol.md §2 does not know what the app sends, so
- * any body is parsed as JSON and whatever is not JSON is refused with 400.
+ * Content-Type is checked by the route before (request-guard.ts: only application/json, 415
+ * otherwise); whatever is not JSON is refused here with 400.
  */
 export async function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<unknown> {
   const declared = Number(req.headers['content-length']);

@@ -1,6 +1,7 @@
 import mpdApiModule, { type MPDApi } from 'mpd-api';
 import type { Logger } from 'pino';
 import { QcbError, errorMessage } from '../core/qcb-error.js';
+import { stripStreamTokens } from '../core/stream-tokens.js';
 import { withTimeout } from '../util/abortable-sleep.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import {
@@ -193,7 +194,9 @@ export class MpdClient {
         this.#markClosed();
         throw new QcbError('ERR_MPD_UNREACHABLE', `MPD connection lost during ${name}`, { cause: err });
       }
-      throw new QcbError('ERR_MPD_COMMAND', `MPD ${name}: ${redactUrls(errorMessage(err))}`, { cause: err });
+      // MPD quotes the URL it refused (`addid`, a failed seek): neither signature nor stream token may
+      // travel on, so the raw error is not kept as `cause` either.
+      throw new QcbError('ERR_MPD_COMMAND', `MPD ${name}: ${stripStreamTokens(redactUrls(errorMessage(err)))}`);
     }
   }
 

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { AudioFormat, PlayableItem } from '../core/player.js';
+import { stripStreamTokens } from '../core/stream-tokens.js';
 import type { MpdClient } from './mpd-client.js';
 import type { MpdPlayerState } from './mpd-player-state.js';
 import type { MpdQueueWindow } from './mpd-queue-window.js';
@@ -119,7 +120,8 @@ async function readError(
   logger: Logger,
 ): Promise<{ item: PlayableItem; reason: string } | null> {
   await client.clearError();
-  const reason = redactUrls(error);
+  // The reason goes to the log and to MQTT (event `reason`): no signed query, no stream token (SPEC "HTTP").
+  const reason = stripStreamTokens(redactUrls(error));
   const entry = window.byError(error);
   if (entry) return { item: entry.item, reason };
   // No URL in it (e.g. "Decoder failed to seek"): it is about the song MPD stopped on.

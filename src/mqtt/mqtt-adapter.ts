@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import type { CommandSink, PlayerView, SessionEvent, StatePublisher } from '../core/player-view.js';
 import { errorMessage, isQcbError } from '../core/qcb-error.js';
+import { defaultRedactor, type Redactor } from '../util/redactor.js';
 import { SerialQueue } from '../util/serial-queue.js';
 import { parseCommand } from './command-parser.js';
 import { DiscoveryPublisher } from './discovery-publisher.js';
@@ -31,6 +32,12 @@ export interface MqttAdapterOptions {
   readonly haRepublishDelayMs?: () => number;
   /** Silence that ends the start-up look at retained discovery configs (default 300 ms). */
   readonly sweepQuietMs?: number;
+  /**
+   * Everything published about a player passes through it (issue #13: tokens never reach MQTT):
+   * states, covers and events with `scrubKnown` (they carry titles the generic patterns would
+   * blot), command errors with `scrubString`. Default: the process-wide redactor.
+   */
+  readonly redactor?: Redactor;
 }
 
 const PLAYER_ID = /^[a-z0-9_]+$/;
@@ -40,6 +47,7 @@ export class MqttAdapter implements StatePublisher {
   readonly #o: MqttAdapterOptions;
   readonly #log: Logger;
   readonly #topics: Topics;
+  readonly #redactor: Redactor;
   readonly #discovery: DiscoveryPublisher;
   readonly #players: ReadonlySet<string>;
   readonly #queues = new Map<string, SerialQueue>();
@@ -62,6 +70,7 @@ export class MqttAdapter implements StatePublisher {
     if (new Set(options.players.map((p) => p.id)).size !== options.players.length) throw new Error('MqttAdapter: player ids must be unique');
     this.#o = options;
     this.#log = options.logger;
+    this.#redactor = options.redactor ?? defaultRedactor;
     this.#topics = new Topics(options.baseTopic, options.discovery.prefix);
     this.#players = new Set(options.players.map((p) => p.id));
     const bridgeInfo = {
@@ -124,17 +133,17 @@ export class MqttAdapter implements StatePublisher {
 
   publishState(playerId: string, view: PlayerView): void {
     if (!this.#known(playerId)) return;
-    const json = JSON.stringify(toStatePayload(view));
+    const json = this.#redactor.scrubKnown(JSON.stringify(toStatePayload(view)));
     this.#states.set(playerId, json);
     const cover = view.track?.coverUrl;
     // No track: the last cover stays; an empty or invalid URL would make HA's image entity log errors.
-    if (cover) this.#covers.set(playerId, cover);
+    if (cover) this.#covers.set(playerId, this.#redactor.scrubKnown(cover));
     this.#flushPlayer(playerId, false);
   }
 
   publishEvent(playerId: string, event: SessionEvent): void {
     if (!this.#known(playerId)) return;
-    void this.link.publish(this.#topics.event(playerId), JSON.stringify(toEventPayload(event)));
+    void this.link.publish(this.#topics.event(playerId), this.#redactor.scrubKnown(JSON.stringify(toEventPayload(event))));
   }
 
   publishAvailability(playerId: string, online: boolean): void {
@@ -211,7 +220,10 @@ export class MqttAdapter implements StatePublisher {
 
   #onCommandMessage(playerId: string, payload: Buffer, retained: boolean): void {
     const answer = (result: { ok: true } | { ok: false; error: string }) =>
-      void this.link.publish(this.#topics.setResult(playerId), JSON.stringify(result));
+      void this.link.publish(
+        this.#topics.setResult(playerId),
+        JSON.stringify(result.ok ? result : { ...result, error: this.#redactor.scrubString(result.error) }),
+      );
     // A retained command would replay on every subscribe; it must never act twice.
     if (retained) return answer({ ok: false, error: 'retained commands are ignored; publish without the retain flag' });
     if (!this.#players.has(playerId)) return answer({ ok: false, error: `unknown player "${playerId}"` });

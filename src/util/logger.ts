@@ -16,8 +16,9 @@ import { CENSOR, defaultRedactor, redactPaths, type Redactor } from './redactor.
  * `module` is the src/ folder (`mpd`, `cloud`, `mqtt`, `discovery`, `qobuz`, `app`),
  * `player` the configured player id (omitted for bridge-wide modules). Secrets never
  * need care at the call site: redaction (redactor.ts) applies to the message, every
- * field, every child's bindings, at every level. Register secret values you receive
- * at runtime with `registerSecret(value)` from redactor.ts.
+ * field, every child's bindings, at every level. Register config secrets with
+ * `registerSecret(value)` from redactor.ts, and values that change at runtime (a session's
+ * tokens) with `Redactor.setSecrets(owner, values)`, which replaces the owner's previous ones.
  */
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const;

@@ -7,10 +7,11 @@
  * 1. by key: values under secret-named keys (`jwt`, `password`, …) are censored —
  *    by pino's `redact` paths (`redactPaths()`) and, at any depth, by `scrub()`;
  * 2. by value: every string of every line (message, fields, nested objects, errors)
- *    loses registered secret values (`registerSecret`: config secrets, tokens as
- *    the Qobuz app hands them over), anything shaped like a JWT, Bearer/Basic
- *    credentials, URL passwords, and the values of signing query parameters
- *    (`request_sig`, `hmac`, `token`, …; the parameter name stays).
+ *    loses registered secret values (`registerSecret`: config secrets; `setSecrets`:
+ *    the tokens a player's current session was handed, replaced on each connect),
+ *    whatever the adapters' rules strip (`setRule`: stream tokens), anything shaped like
+ *    a JWT, Bearer/Basic credentials, URL passwords, and the values of signing query
+ *    parameters (`request_sig`, `hmac`, `token`, …; the parameter name stays).
  */
 
 export const CENSOR = '[redacted]';
@@ -64,37 +65,81 @@ export function redactPaths(): string[] {
   return SECRET_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]);
 }
 
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
+/** A text rule an adapter adds (e.g. stream tokens in URL paths); it must be linear in the text length. */
+export type RedactionRule = (text: string) => string;
 
+/**
+ * Issue #13: every registered value is censored by a plain substring scan, so the cost of a
+ * line is (number of secrets) × (line length) and registering costs nothing. Secrets that
+ * arrive at runtime (the app's JWTs on every connect) are held per owner and replaced, never
+ * accumulated: a flood of connects leaves exactly one owner's set behind.
+ */
 export class Redactor {
-  readonly #secrets = new Set<string>();
-  #pattern: RegExp | undefined;
+  /** Secrets for the life of the process (config values): a fixed, small set. */
+  readonly #fixed = new Set<string>();
+  /** Secrets per owner (a player's current session tokens), replaced by `setSecrets`. */
+  readonly #owned = new Map<string, readonly string[]>();
+  readonly #rules = new Map<string, RedactionRule>();
+  /** Every value to censor, longest first (so a secret containing another is censored whole). */
+  #values: readonly string[] = [];
 
   /**
-   * From now on, `value` (and its URL-encoded form) is censored wherever it appears.
-   * Empty values are ignored; short ones are honoured too (a 4-digit password also
-   * censors those digits elsewhere: a leak would be worse than a blotted line).
+   * From now on, `value` (and its URL-encoded form) is censored wherever it appears. For
+   * values that live as long as the process (config secrets); values that change at runtime
+   * go through `setSecrets`, or they would pile up. Empty values are ignored; short ones are
+   * honoured too (a 4-digit password also censors those digits elsewhere: a leak would be
+   * worse than a blotted line).
    */
   registerSecret(value: string | null | undefined): void {
     if (!value) return;
-    const before = this.#secrets.size;
-    this.#secrets.add(value);
-    this.#secrets.add(encodeURIComponent(value));
-    if (this.#secrets.size === before) return;
-    // Longest first, so a secret containing another is censored whole.
-    const alternatives = [...this.#secrets].sort((a, b) => b.length - a.length).map(escapeRegExp);
-    this.#pattern = new RegExp(alternatives.join('|'), 'g');
+    const before = this.#fixed.size;
+    for (const form of forms(value)) this.#fixed.add(form);
+    if (this.#fixed.size !== before) this.#rebuild();
+  }
+
+  /** `owner`'s secrets are now exactly `values` (the previous ones are forgotten); none clears them. */
+  setSecrets(owner: string, values: readonly (string | null | undefined)[]): void {
+    const next = [...new Set(values.flatMap((v) => (v ? forms(v) : [])))];
+    if (next.length === 0) this.#owned.delete(owner);
+    else this.#owned.set(owner, next);
+    this.#rebuild();
+  }
+
+  /** Adds or replaces a named text rule applied to every scrubbed string. */
+  setRule(name: string, rule: RedactionRule): void {
+    this.#rules.set(name, rule);
+  }
+
+  /** How many values are censored (the fixed ones plus every owner's); bounded, see issue #13. */
+  get secretCount(): number {
+    return this.#values.length;
+  }
+
+  /**
+   * Registered values, rules and JWT-shaped strings only: for payloads that carry user text
+   * (track titles, player names), where the generic patterns of `scrubString` would blot
+   * innocent words ("Basic Instinct").
+   */
+  scrubKnown(text: string): string {
+    let out = text;
+    for (const value of this.#values) if (out.includes(value)) out = out.split(value).join(CENSOR);
+    for (const rule of this.#rules.values()) out = rule(out);
+    if (out.includes('eyJ')) out = out.replace(JWT, CENSOR);
+    return out;
   }
 
   /** One string with every secret value censored. */
   scrubString(text: string): string {
-    let out = this.#pattern ? text.replace(this.#pattern, CENSOR) : text;
-    if (out.includes('eyJ')) out = out.replace(JWT, CENSOR);
+    let out = this.scrubKnown(text);
     if (out.includes('=')) out = out.replace(QUERY, `$1${CENSOR}`);
     if (out.includes('://')) out = out.replace(URL_PASSWORD, `$1${CENSOR}@`);
     return out.replace(AUTH_SCHEME, `$1 ${CENSOR}`);
+  }
+
+  #rebuild(): void {
+    const all = new Set(this.#fixed);
+    for (const values of this.#owned.values()) for (const v of values) all.add(v);
+    this.#values = [...all].sort((a, b) => b.length - a.length);
   }
 
   /**
@@ -139,6 +184,12 @@ export class Redactor {
     }
     return copy;
   }
+}
+
+/** A value as it appears in text: raw and URL-encoded. */
+function forms(value: string): string[] {
+  const encoded = encodeURIComponent(value);
+  return encoded === value ? [value] : [value, encoded];
 }
 
 /** The process-wide redactor every logger from createLogger uses unless given another. */
