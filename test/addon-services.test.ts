@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import YAML from 'yaml';
 import { loadConfig } from '../src/config/load-config.js';
 import { freePort } from './support/free-port.js';
@@ -37,6 +37,9 @@ const ADDON = fileURLToPath(new URL('../addon/', import.meta.url));
 const S6 = join(ADDON, 'rootfs/etc/s6-overlay');
 const SCRIPTS = join(S6, 'scripts');
 const DEADLINE_MS = 20_000;
+// Each step waits up to DEADLINE_MS for an event; a test is a few such steps (2-7 s on a
+// loaded 2-core machine), so its own limit stays well above one deadline.
+vi.setConfig({ testTimeout: 90_000, hookTimeout: 60_000 });
 
 /** bashio's strict mode, and the few functions the scripts use, answered from files. */
 const BASHIO_SHIM = `
