@@ -37,12 +37,14 @@ fi
 # there would make the bundled MPD fail to listen and the bridge drive that other program.
 qcb::port_answer() {
   local port="$1" line=""
-  # A subshell, so that the descriptor closes with it; connect() on loopback is immediate.
+  # A subshell, so that the descriptor closes with it, and quiet: a refused connect() is the
+  # answer "free", not an error. connect() on loopback is immediate.
   if ! line="$(
+    exec 2>/dev/null
     exec 3<>"/dev/tcp/127.0.0.1/${port}" || exit 1
     IFS= read -r -t 2 line <&3 || true
     printf '%s' "${line%$'\r'}"
-  )" 2>/dev/null; then
+  )"; then
     return 1
   fi
   printf '%s\n' "${line:-(no greeting)}"
