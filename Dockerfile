@@ -26,8 +26,11 @@ COPY --from=build /build/dist/ ./dist/
 COPY config.schema.json config.example.yaml LICENSE ./
 # The node image's unprivileged user; the bridge needs no privileged port (8689, 1883).
 USER node
-# 8689/tcp: Qobuz app calls and MPD stream redirects; 1883/tcp: the embedded MQTT broker
-# (only without mqtt.url); mDNS uses 5353/udp. With --network host these are informative.
-EXPOSE 8689/tcp 1883/tcp
+# 8689/tcp: Qobuz app calls and MPD stream redirects (http.port); mDNS uses 5353/udp. With
+# --network host this is informative. 1883/tcp is deliberately not exposed: the embedded MQTT
+# broker (only without mqtt.url) listens on 127.0.0.1 (mqtt.embedded_bind) and is meant for
+# this host alone; for Home Assistant, use a broker with credentials of its own (mqtt.url,
+# mqtt.username, mqtt.password; README "Docker").
+EXPOSE 8689/tcp
 ENTRYPOINT ["node", "dist/src/main.js"]
 CMD ["--config", "/config/config.yaml"]

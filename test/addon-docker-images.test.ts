@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,10 +7,12 @@ import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 
 /**
- * Issue #7: the two Dockerfiles (plain Docker at the top, the add-on in addon/) cannot be
- * built here (no Docker engine), so their build contexts are checked by reading: every
- * COPY source exists and is not excluded by .dockerignore, the add-on names an explicit
- * base image, and addon/install-local.sh lays out a folder that is such a build context.
+ * Issues #7, #13 and #17: the two Dockerfiles (plain Docker at the top, the add-on in addon/)
+ * cannot be built here (no Docker engine), so their build contexts are checked by reading:
+ * every COPY source exists and is not excluded by .dockerignore, the add-on names an explicit
+ * base image, runs s6-overlay services with a HEALTHCHECK and current labels, its s6-rc
+ * definitions hang together, and addon/install-local.sh lays out a folder that is such a
+ * build context.
  */
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -58,6 +60,8 @@ describe('the plain Docker image (Dockerfile)', () => {
     ).toBe(true);
     expect(ops.some((i) => i.op === 'RUN' && i.args.includes('npm run build'))).toBe(true);
     expect(ops.at(-2)).toEqual({ op: 'ENTRYPOINT', args: '["node", "dist/src/main.js"]' });
+    // #13: the embedded broker (127.0.0.1 by default) is not advertised as a port to publish.
+    expect(ops.filter((i) => i.op === 'EXPOSE').map((i) => i.args)).toEqual(['8689/tcp']);
     expect(ops.at(-1)).toEqual({ op: 'CMD', args: '["--config", "/config/config.yaml"]' });
   });
 
@@ -96,20 +100,68 @@ describe('the add-on image (addon/Dockerfile)', () => {
     expect(
       ops.find((i) => i.op === 'RUN' && i.args.includes('apk add') && i.args.includes(' mpd')),
     ).toBeDefined();
-    expect(ops.at(-2)).toEqual({ op: 'CMD', args: '["/run.sh"]' });
+    // s6-overlay's /init (the base image's entrypoint) runs the services: no CMD of our own.
+    expect(ops.some((i) => i.op === 'CMD' || i.op === 'ENTRYPOINT')).toBe(false);
     expect(existsSync(join(ROOT, 'addon', 'build.yaml'))).toBe(false); // no longer read: it would mislead
+  });
+
+  it('checks its health on /healthz and carries the current labels, version and arch from the build args (#17)', () => {
+    const ops = instructions(file);
+    const health = ops.find((i) => i.op === 'HEALTHCHECK')?.args ?? '';
+    expect(health).toMatch(/--start-period=\d+s/);
+    expect(health).toMatch(/CMD \["\/usr\/local\/bin\/qcb-healthcheck"\]$/);
+    expect(existsSync(join(ROOT, 'addon/rootfs/usr/local/bin/qcb-healthcheck'))).toBe(true);
+    const args = ops.filter((i) => i.op === 'ARG').map((i) => i.args);
+    expect(args).toEqual(expect.arrayContaining(['BUILD_ARCH', 'BUILD_VERSION']));
+    const labels = ops.find((i) => i.op === 'LABEL')?.args ?? '';
+    expect(labels).toContain('io.hass.type="app"');
+    expect(labels).toContain('io.hass.arch="${BUILD_ARCH}"');
+    expect(labels).toContain('io.hass.version="${BUILD_VERSION}"');
+  });
+
+  it('has s6-rc services that hang together: types, dependencies, the user bundle, executable scripts', () => {
+    const rc = join(ROOT, 'addon/rootfs/etc/s6-overlay/s6-rc.d');
+    const services = readdirSync(rc).filter((n) => n !== 'user');
+    expect(services.sort()).toEqual(['init-qobuz-connect-bridge', 'qobuz-connect-bridge']);
+    expect(readdirSync(join(rc, 'user/contents.d')).sort()).toEqual(services.sort());
+    const type = (s: string) => readFileSync(join(rc, s, 'type'), 'utf8').trim();
+    expect(type('init-qobuz-connect-bridge')).toBe('oneshot');
+    expect(type('qobuz-connect-bridge')).toBe('longrun');
+    expect(readdirSync(join(rc, 'qobuz-connect-bridge/dependencies.d'))).toEqual([
+      'init-qobuz-connect-bridge',
+    ]);
+    expect(readdirSync(join(rc, 'init-qobuz-connect-bridge/dependencies.d'))).toEqual(['base']);
+    // The oneshot's `up` is one command line: the image path of a script in rootfs.
+    const up = readFileSync(join(rc, 'init-qobuz-connect-bridge/up'), 'utf8').trim();
+    expect(existsSync(join(ROOT, 'addon/rootfs', up)), up).toBe(true);
+    // What s6 and Docker execute must be executable in git (COPY keeps the mode).
+    const modes = execFileSync('git', ['ls-files', '-s', 'addon/rootfs'], { cwd: ROOT, encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .map((l) => [l.split('\t')[1]!, l.split(' ')[0]!] as const);
+    const executables = modes.filter(([, mode]) => mode === '100755').map(([path]) => path);
+    for (const path of [
+      `addon/rootfs${up}`,
+      'addon/rootfs/etc/s6-overlay/scripts/qcb-mpd-run.sh',
+      'addon/rootfs/etc/s6-overlay/scripts/qcb-mpd-finish.sh',
+      'addon/rootfs/etc/s6-overlay/s6-rc.d/qobuz-connect-bridge/run',
+      'addon/rootfs/etc/s6-overlay/s6-rc.d/qobuz-connect-bridge/finish',
+      'addon/rootfs/usr/local/bin/qcb-healthcheck',
+    ])
+      expect(executables, path).toContain(path);
+    for (const path of executables.filter((p) => p.includes('s6-overlay')))
+      expect(readFileSync(join(ROOT, path), 'utf8'), path).toMatch(/^#!\/command\/with-contenv bashio\n/);
   });
 
   it('copies only paths that exist from the repository root, its documented build context', () => {
     const sources = copySources(file);
-    expect(sources).toEqual(
-      expect.arrayContaining(['addon/run.sh', 'addon/mpd.conf', 'addon/options-to-config.jq', 'src']),
-    );
+    expect(sources).toEqual(expect.arrayContaining(['addon/rootfs', 'src', 'LICENSE']));
     for (const s of sources) {
       expect(existsSync(join(ROOT, s)), s).toBe(true);
       expect(ignored(s), `${s} is excluded by .dockerignore`).toBe(false);
     }
-    expect(statSync(join(ROOT, 'addon', 'run.sh')).mode & 0o111).not.toBe(0);
+    // The bridge's own config files stay out of the add-on: nothing reads them there.
+    expect(sources.filter((p) => /(^|\/)config\./.test(p))).toEqual([]);
   });
 
   it('is laid out by install-local.sh as a local add-on folder that is such a build context', () => {
@@ -122,9 +174,19 @@ describe('the add-on image (addon/Dockerfile)', () => {
           e.isDirectory() ? walk(join(d, e.name)) : [relative(folder, join(d, e.name))],
         );
       })(folder);
-      // The Supervisor finds add-ons by config.yaml: exactly one, at the top.
-      expect(files.filter((f) => /(^|\/)config\.(ya?ml|json)$/.test(f))).toEqual(['config.yaml']);
-      expect(readFileSync(join(folder, 'config.yaml'), 'utf8')).toBe(text('addon/config.yaml'));
+      // #17: the Supervisor reads every config.* ending in .json/.yaml/.yml outside dot-folders
+      // and rootfs/ as an add-on manifest: exactly one, at the top.
+      const seen = files.filter(
+        (f) =>
+          /(^|\/)config\.[^/]*$/.test(f) &&
+          /\.(json|ya?ml)$/.test(f) &&
+          !f.split('/').some((part) => part.startsWith('.') || part === 'rootfs'),
+      );
+      expect(seen).toEqual(['config.yaml']);
+      // Without `image:`, so that the Supervisor builds this checkout instead of pulling.
+      expect(readFileSync(join(folder, 'config.yaml'), 'utf8')).toBe(
+        text('addon/config.yaml').replace(/^image:.*\n/m, ''),
+      );
       expect(readFileSync(join(folder, 'Dockerfile'), 'utf8')).toBe(file);
       for (const s of copySources(file)) expect(existsSync(join(folder, s)), s).toBe(true);
       for (const f of [
@@ -133,6 +195,7 @@ describe('the add-on image (addon/Dockerfile)', () => {
         'CHANGELOG.md',
         'icon.png',
         'logo.png',
+        'apparmor.txt',
         'translations/en.yaml',
       ])
         expect(files).toContain(f);

@@ -1,22 +1,28 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { SCHEMA_ELEMENT, type SchemaNode } from '../addon/dev/supervisor-options.js';
+import { SCHEMA_ELEMENT, type SchemaNode, supervisorOptions } from '../addon/dev/supervisor-options.js';
 
 /**
- * Issue #7 / README.md "Home Assistant add-on": the add-on manifest has what the Supervisor
- * and the builder need, every option is in the schema, named and described in the
- * translations, and the store images are real PNGs of the sizes Home Assistant shows.
+ * Issues #7 and #17 / README.md "Home Assistant add-on": the add-on manifest passes the
+ * Supervisor's own checks (supervisor/apps/validate.py, store/data.py) and the add-on
+ * linter's (frenck/action-addon-linter: no key at its default value), its defaults pass its
+ * schema, every option is named and described in the translations, the AppArmor profile is
+ * one profile the Supervisor can rename, the repository file is valid, and the store images
+ * are real PNGs of the sizes Home Assistant shows.
  */
 
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const read = (path: string) => readFileSync(new URL(`../${path}`, import.meta.url));
 const text = (path: string) => read(path).toString('utf8');
 const manifest = YAML.parse(text('addon/config.yaml')) as Record<string, unknown>;
 const schema = manifest.schema as { [key: string]: SchemaNode };
 const pkg = JSON.parse(text('package.json')) as { version: string };
 
-/** Every path of a schema or options tree: `players[].mpd.port`. */
+/** Every path of a schema or options tree: `players[].mpd_port`. */
 function paths(node: unknown, prefix = ''): string[] {
   if (Array.isArray(node)) return node.length > 0 ? paths(node[0], `${prefix}[]`) : [prefix];
   if (node !== null && typeof node === 'object')
@@ -28,8 +34,52 @@ function paths(node: unknown, prefix = ''): string[] {
 }
 const leaves = (node: unknown) => [...new Set(paths(node))].filter((p) => !p.endsWith('[]'));
 
+/**
+ * The keys whose value, when written, is the Supervisor's default (validate.py
+ * _SCHEMA_APP_CONFIG), which the add-on linter asks to remove.
+ */
+const SUPERVISOR_DEFAULTS: Record<string, unknown> = {
+  startup: 'application',
+  boot: 'auto',
+  init: true,
+  advanced: false,
+  stage: 'stable',
+  ingress: false,
+  ingress_port: 8099,
+  ingress_stream: false,
+  panel_icon: 'mdi:puzzle',
+  panel_admin: true,
+  host_network: false,
+  host_pid: false,
+  host_ipc: false,
+  host_uts: false,
+  host_dbus: false,
+  udev: false,
+  tmpfs: false,
+  apparmor: true,
+  full_access: false,
+  audio: false,
+  video: false,
+  gpio: false,
+  usb: false,
+  uart: false,
+  devicetree: false,
+  kernel_modules: false,
+  realtime: false,
+  hassio_api: false,
+  hassio_role: 'default',
+  homeassistant_api: false,
+  stdin: false,
+  legacy: false,
+  docker_api: false,
+  auth_api: false,
+  backup: 'hot',
+  timeout: 10,
+  journald: false,
+};
+
 describe('the add-on manifest (addon/config.yaml)', () => {
-  it('names the add-on and carries the package version', () => {
+  it('names the add-on, carries the package version and runs under s6-overlay on the host network', () => {
     expect(manifest).toMatchObject({
       name: 'Qobuz Connect Bridge',
       version: pkg.version,
@@ -39,14 +89,37 @@ describe('the add-on manifest (addon/config.yaml)', () => {
       audio: true,
       arch: ['aarch64', 'amd64'],
     });
+    expect(manifest.slug).toMatch(/^[-_.A-Za-z0-9]+$/); // RE_SLUG
     expect(manifest.description).toEqual(expect.stringMatching(/Qobuz Connect/));
     expect(manifest.url).toEqual(expect.stringMatching(/^https:\/\//));
   });
 
-  it('needs the MQTT service and declares the HTTP port with a description', () => {
-    expect(manifest.services).toEqual(['mqtt:need']);
-    expect(manifest.ports).toEqual({ '8689/tcp': 8689 });
-    expect((manifest.ports_description as Record<string, string>)['8689/tcp']).toMatch(/Qobuz/);
+  it('is experimental, wants (not needs) the MQTT service, and maps no port on the host network (#17)', () => {
+    expect(manifest.stage).toBe('experimental');
+    // The embedded broker takes over without the MQTT service, so the add-on must still start.
+    expect(manifest.services).toEqual(['mqtt:want']);
+    for (const s of manifest.services as string[]) expect(s).toMatch(/^(mqtt|mysql):(provide|want|need)$/);
+    expect(manifest).not.toHaveProperty('ports');
+    expect(manifest).not.toHaveProperty('ports_description');
+  });
+
+  it('leaves out every key at its Supervisor default, as the add-on linter asks (#17)', () => {
+    for (const [key, value] of Object.entries(SUPERVISOR_DEFAULTS))
+      expect(manifest[key], `${key} is at its default`).not.toEqual(value);
+    expect(manifest).not.toHaveProperty('watchdog'); // obsolete: the image has a HEALTHCHECK
+    expect(manifest).not.toHaveProperty('codenotary');
+  });
+
+  it('names a prebuilt image per architecture, the one the image workflow publishes (#17)', () => {
+    const image = manifest.image as string;
+    // Supervisor docker_image(): no tag, lower-case path components that may hold {arch}.
+    expect(image).not.toMatch(/:[^/]*$/);
+    for (const part of image.split('/').slice(1)) expect(part).toMatch(/^[a-z0-9{][a-z0-9.\-_{}]*$/);
+    expect(image).toContain('{arch}');
+    const workflow = text('.github/workflows/addon-image.yaml');
+    const name = /IMAGE_NAME: (\S+)/.exec(workflow)?.[1];
+    const owner = /^https:\/\/github\.com\/([^/]+)\//.exec(manifest.url as string)?.[1];
+    expect(image).toBe(`ghcr.io/${owner}/{arch}-${name}`);
   });
 
   it('writes every schema type in the Supervisor syntax, with regexes that compile', () => {
@@ -74,19 +147,32 @@ describe('the add-on manifest (addon/config.yaml)', () => {
         max_quality: 'list(mp3|cd|hires_96|hires_192)',
         user_auth_token: 'password?',
       },
-      http: { port: 'port' },
+      http: { port: 'port', advertise_address: expect.stringMatching(/\?$/) },
       mdns: { interfaces: ['str?'] },
       mqtt: { url: expect.stringMatching(/\?$/), username: 'str?', password: 'password?', discovery: 'bool' },
       log_level: 'list(debug|info|warn|error)',
     });
-    const player = (schema.players as SchemaNode[])[0] as Record<string, Record<string, string> | string>;
-    expect(player).toMatchObject({
+  });
+
+  it('keeps players flat: only id and name are required, so the UI editor can add one (#17)', () => {
+    const player = (schema.players as SchemaNode[])[0] as Record<string, SchemaNode>;
+    expect(player).toEqual({
       id: 'match(^[a-z0-9_]+$)',
-      device_type: 'list(speaker|streamer|tv|soundbar|computer|headphones)',
-      uuid: expect.stringMatching(/\?$/),
-      mpd: { host: 'str?', port: 'port?', password: 'password?' },
-      volume: { min: 'int(0,100)', max: 'int(0,100)' },
+      name: 'match(^.+$)',
+      device_type: 'list(speaker|streamer|tv|soundbar|computer|headphones)?',
+      uuid: expect.stringMatching(/^match\(.*\)\?$/),
+      mpd_host: 'str?',
+      mpd_port: 'port?',
+      mpd_password: 'password?',
+      volume_min: 'int(0,100)?',
+      volume_max: 'int(0,100)?',
     });
+    // A dict is never optional for the Supervisor: nested ones would be required in every entry.
+    for (const [key, type] of Object.entries(player)) expect(typeof type, key).toBe('string');
+  });
+
+  it('has defaults that pass its own schema, as the Supervisor checks them at start', () => {
+    expect(supervisorOptions(manifest as never)).toEqual({ ok: true, value: manifest.options });
   });
 
   it('gives every option a schema entry', () => {
@@ -94,20 +180,34 @@ describe('the add-on manifest (addon/config.yaml)', () => {
     for (const p of leaves(manifest.options)) expect(schemaPaths.has(p), p).toBe(true);
   });
 
-  it('names and describes every option in translations/en.yaml', () => {
-    const tr = (YAML.parse(text('addon/translations/en.yaml')) as { configuration: Record<string, unknown> })
-      .configuration;
-    for (const path of leaves(schema).concat(paths(schema).filter((p) => !p.endsWith('[]')))) {
-      const entry = path
+  it('names and describes every option in translations/en.yaml, and nothing that is gone', () => {
+    const translations = YAML.parse(text('addon/translations/en.yaml')) as Record<string, unknown>;
+    const tr = translations.configuration as Record<string, unknown>;
+    const allPaths = [...new Set(leaves(schema).concat(paths(schema).filter((p) => !p.endsWith('[]'))))];
+    const lookup = (path: string) =>
+      path
         .replace(/\[\]/g, '')
         .split('.')
         .reduce<Record<string, unknown> | undefined>((node, key, i) => {
           const at = i === 0 ? node : (node?.fields as Record<string, unknown> | undefined);
           return at?.[key] as Record<string, unknown> | undefined;
         }, tr);
+    for (const path of allPaths) {
+      const entry = lookup(path);
       expect(entry?.name, `${path}: name`).toEqual(expect.any(String));
       expect(String(entry?.description), `${path}: description`).toMatch(/\w{3}/);
     }
+    /** Paths of the translation tree: its keys, and their `fields` one level down. */
+    const translatedPaths = (node: Record<string, unknown>, prefix = ''): string[] =>
+      Object.entries(node).flatMap(([k, v]) => {
+        const path = `${prefix}${prefix ? '.' : ''}${k}`;
+        const fields = (v as { fields?: Record<string, unknown> }).fields;
+        return [path, ...(fields ? translatedPaths(fields, path) : [])];
+      });
+    const known = allPaths.map((a) => a.replace(/\[\]/g, ''));
+    for (const p of translatedPaths(tr)) expect(known, `translation of ${p}`).toContain(p);
+    // The `network` section describes mapped ports; there are none on the host network.
+    expect(translations).not.toHaveProperty('network');
   });
 
   it('has a changelog whose newest entry is the manifest version, and docs on the app id and secret', () => {
@@ -121,9 +221,83 @@ describe('the add-on manifest (addon/config.yaml)', () => {
       '## Troubleshooting',
       'app_secret',
       'ship **none**',
-      'repository root',
     ])
       expect(docs).toContain(needle);
+  });
+
+  it('names the menus as Home Assistant does since 2026 (Settings > Apps), never the old add-on paths (#17)', () => {
+    for (const file of ['addon/DOCS.md', 'addon/install-local.sh', 'repository.yaml', 'README.md']) {
+      expect(text(file), file).not.toMatch(/Settings\s*(>|→)\s*Add-ons|Add-on store/);
+    }
+    expect(text('addon/DOCS.md')).toMatch(/Settings\s*>\s*Apps/);
+  });
+});
+
+describe('the AppArmor profile (addon/apparmor.txt)', () => {
+  const profile = text('addon/apparmor.txt');
+
+  it('holds exactly one top-level profile, named after the slug, which the Supervisor renames', () => {
+    // supervisor/utils/apparmor.py reads `^profile (\S+)` and wants exactly one.
+    expect([...profile.matchAll(/^profile ([^ ]+).*$/gm)].map((m) => m[1])).toEqual([manifest.slug]);
+    expect(profile).toMatch(/flags=\(attach_disconnected,mediate_deleted\)/);
+  });
+
+  it('allows the network, the Pulse socket and /data, but no blanket file, capability or mount rule', () => {
+    for (const rule of ['network inet stream,', 'network inet dgram,', 'unix,', '/run/** ', '/data/** rwk,'])
+      expect(profile).toContain(rule);
+    const rules = profile
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== '' && !l.startsWith('#'));
+    for (const broad of ['file,', 'capability,', 'network,', 'mount,', 'ptrace,', '/** rw,', '/** rwix,'])
+      expect(rules, broad).not.toContain(broad);
+    expect(rules.some((l) => /^(capability )?sys_admin/.test(l) || l === 'capability sys_admin,')).toBe(
+      false,
+    );
+  });
+
+  it('parses with apparmor_parser (syntax and includes, without loading it)', () => {
+    const parser = ['/usr/sbin/apparmor_parser', '/sbin/apparmor_parser'].find((p) => existsSync(p));
+    if (!parser)
+      throw new Error(
+        'apparmor_parser is missing; install it with: apt-get update && apt-get install -y apparmor',
+      );
+    execFileSync(parser, ['--skip-kernel-load', '--skip-cache', `${ROOT}addon/apparmor.txt`], {
+      stdio: 'pipe',
+    });
+  });
+});
+
+describe('the add-on repository (repository.yaml, #17)', () => {
+  it('has the name, url and maintainer the Supervisor reads', () => {
+    const repo = YAML.parse(text('repository.yaml')) as Record<string, unknown>;
+    expect(repo).toEqual({ name: expect.any(String), url: manifest.url, maintainer: expect.any(String) });
+  });
+
+  it('holds one add-on: every other file the Supervisor takes for a manifest is a known one (SPEC: the root config files)', () => {
+    // supervisor/store/data.py: every **/config.* with a .json/.yaml/.yml suffix, except
+    // under a dot-folder or a rootfs/ folder, is read as an add-on manifest.
+    const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    })
+      .split('\n')
+      .filter((f) => f !== '' && existsSync(`${ROOT}${f}`));
+    const found = files.filter(
+      (f) =>
+        /(^|\/)config\.[^/]*$/.test(f) &&
+        /\.(json|ya?ml)$/.test(f) &&
+        !f.split('/').some((part) => part.startsWith('.') || part === 'rootfs'),
+    );
+    const manifests = found.filter((f) => 'slug' in ((YAML.parse(text(f)) as Record<string, unknown>) ?? {}));
+    expect(manifests).toEqual(['addon/config.yaml']);
+    // The bridge's own config.example.yaml and config.schema.json sit at the root by SPEC
+    // ("Configuration"); the Supervisor logs them as unreadable manifests until they move
+    // (README "Home Assistant add-on": a maintainer's decision). Nothing else may join them.
+    expect(found.filter((f) => !manifests.includes(f)).sort()).toEqual([
+      'config.example.yaml',
+      'config.schema.json',
+    ]);
   });
 });
 
