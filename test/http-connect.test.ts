@@ -240,7 +240,7 @@ function raw(method: string, path: string, headers: Record<string, string>, body
   });
 }
 
-describe('a LAN surface a web page cannot drive (issue #13, SPEC "HTTP")', () => {
+describe('a LAN surface a web page cannot drive (issue #13, README "HTTP endpoints")', () => {
   const port = () => new URL(base).port;
   const connectPath = () => `/devices/${uuid}/connect-to-qconnect`;
 

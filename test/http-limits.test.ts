@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { HttpServer, type HttpLimits } from '../src/discovery/http-server.js';
 
 /**
- * Issue #13 / SPEC "HTTP": slow clients are cut off (headers 10 s, whole request 30 s), with a
+ * Issue #13 / README "HTTP endpoints": slow clients are cut off (headers 10 s, whole request 30 s), with a
  * cap on open connections. Real sockets on 127.0.0.1:0 held open by hand; the limits are shrunk
  * so the test does not wait 30 s, and every deadline is generous (a loaded 2-core machine).
  */
@@ -64,7 +64,7 @@ async function get(port: number, path: string): Promise<number> {
   return (await fetch(`http://127.0.0.1:${port}${path}`)).status;
 }
 
-describe('slow clients and connection count (issue #13, SPEC "HTTP")', () => {
+describe('slow clients and connection count (issue #13, README "HTTP endpoints")', () => {
   it('closes a connection whose headers never finish, and one that sends nothing at all', async () => {
     const port = await startServer({ headersTimeoutMs: 300, requestTimeoutMs: 2_000, checkIntervalMs: 100 });
     const trickle = await open(port);

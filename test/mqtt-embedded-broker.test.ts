@@ -75,7 +75,7 @@ describe('EmbeddedBroker (README.md "Configuration": no mqtt.url runs aedes)', (
   });
 });
 
-describe('EmbeddedBroker credentials (issue #13, SPEC "MQTT": the embedded broker honours mqtt.username/password)', () => {
+describe('EmbeddedBroker credentials (issue #13, README "MQTT topics": the embedded broker honours mqtt.username/password)', () => {
   const USER = 'bridge';
   const PASSWORD = 'broker-pass-8f3a';
 

@@ -4,7 +4,7 @@ import { startBridgeHarness, type BridgeHarness } from './support/bridge-harness
 import { connectProbe, type MqttProbe } from './support/mosquitto-server.js';
 
 /**
- * Issue #13 / SPEC "HTTP": stream tokens never appear in logs or MQTT (MPD's error texts quote
+ * Issue #13 / README "HTTP endpoints": stream tokens never appear in logs or MQTT (MPD's error texts quote
  * the URL) and die with their session — when a new connect replaces it and when its link
  * closes for good. The whole bridge with real MPD, real Mosquitto and the simulated service.
  */

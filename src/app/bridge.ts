@@ -22,7 +22,7 @@ import type { SessionTuning } from './session-tuning.js';
 export type { SessionTuning } from './session-tuning.js';
 
 /**
- * The composition root (STYLE.md principle 1): builds every adapter from the config, wires
+ * The composition root (docs/conventions.md principle 1): builds every adapter from the config, wires
  * them through the core's ports, and starts and stops them in order. Nothing else constructs
  * adapters; adapters never see each other.
  */
@@ -35,7 +35,7 @@ export interface BridgeOptions {
   readonly sessionTuning?: SessionTuning;
   /** Secret registry for logs, MQTT payloads and HTTP answers (default: the process-wide one). */
   readonly redactor?: Redactor;
-  /** HTTP slow-client limits for tests (defaults: SPEC "HTTP"). */
+  /** HTTP slow-client limits for tests (defaults: README "HTTP endpoints"). */
   readonly httpLimits?: Partial<HttpLimits>;
 }
 
@@ -241,5 +241,5 @@ export class Bridge {
   }
 }
 
-/** Web-schema AudioQuality names for get-display-info (qconnect-protocol.md §2). */
+/** Web-schema AudioQuality names for get-display-info (docs/protocol.md §2). */
 const QUALITY_NAMES = { mp3: 'MP3', cd: 'CD', hires_96: 'HIRES_L1', hires_192: 'HIRES_L2' } as const;

@@ -19,7 +19,7 @@ import { PlayerSession, uuidBytes } from './player-session.js';
 
 /**
  * Everything one configured player is made of: its speaker (MPD), its Qobuz REST client and
- * stream-URL resolver, and its PlayerSession. Failures stay inside it (STYLE.md principle 7).
+ * stream-URL resolver, and its PlayerSession. Failures stay inside it (docs/conventions.md principle 7).
  */
 export interface PlayerRuntimeOptions {
   readonly config: Config;
@@ -65,7 +65,7 @@ export class PlayerRuntime {
     const publisher: StatePublisher = {
       publishState: (id, view) => options.publisher()?.publishState(id, view),
       publishEvent: (id, event) => {
-        // The link closed for good: its stream tokens die with it (SPEC "HTTP"). Hooked here, where
+        // The link closed for good: its stream tokens die with it (README "HTTP endpoints"). Hooked here, where
         // the session's events leave it, so the session files need not know about tokens.
         if (event.type === 'session_closed') options.tokens.clear(p.id);
         options.publisher()?.publishEvent(id, event);
@@ -153,7 +153,7 @@ export class PlayerRuntime {
     (this.#o.redactor ?? defaultRedactor).setSecrets(`player:${this.#o.player.id}`, [...secrets, ...this.#previousSecrets]);
     this.#previousSecrets = secrets;
     this.#jwtApi.set({ jwt: request.jwtApi.jwt, exp: request.jwtApi.exp });
-    // The session replaced by this connect takes its stream tokens along (SPEC "HTTP"). Cleared once
+    // The session replaced by this connect takes its stream tokens along (README "HTTP endpoints"). Cleared once
     // the old link is closed (the connect task ran) and before the new one can load a queue.
     return this.session.connect(request).finally(() => this.#o.tokens.clear(this.#o.player.id));
   }
@@ -162,7 +162,7 @@ export class PlayerRuntime {
     return this.session.command(cmd);
   }
 
-  /** The stream route: a token of this player's current queue → a freshly signed URL (SPEC.md "HTTP"). */
+  /** The stream route: a token of this player's current queue → a freshly signed URL (README.md "HTTP endpoints"). */
   async resolveStream(token: string): Promise<string | null> {
     const item = this.#o.tokens.lookup(this.#o.player.id, token);
     if (!item || !this.#resolver) return null;

@@ -3,7 +3,7 @@ import type { RepeatMode } from '../core/player-view.js';
 import { clockAt } from '../core/position-clock.js';
 import type { QueueDelta, QueueVersion } from '../core/queue-mirror.js';
 import { qconnect } from '../protocol/generated/qconnect.js';
-import type { MessageBodies, MessageName, MessageType, MESSAGE_NAMES } from '../protocol/message-types.js';
+import type { MessageBodiesByName, MessageName } from '../protocol/message-types.js';
 import {
   askForQueueState,
   askForRendererState,
@@ -22,8 +22,7 @@ import type { Effect, SessionCore } from './session-core.js';
  * back as an Effect the loop does not wait for. Messages without a handler are logged at debug.
  */
 
-type BodyByName = { [T in MessageType as (typeof MESSAGE_NAMES)[T]]: MessageBodies[T] };
-export type HandlerTable = { [N in MessageName]?: (core: SessionCore, body: BodyByName[N]) => Effect };
+export type HandlerTable = { [N in MessageName]?: (core: SessionCore, body: MessageBodiesByName[N]) => Effect };
 
 const version = (v: qconnect.QueueVersion.$Properties | null | undefined): QueueVersion | null =>
   v ? { major: v.major ?? 0, minor: v.minor ?? 0 } : null;

@@ -50,7 +50,7 @@ export class StreamTokens {
 
   /**
    * The session ended (closed for good, or replaced by a new connect) or the queue was
-   * cleared: every token of the player dies (SPEC "HTTP": stream tokens die with their session).
+   * cleared: every token of the player dies (README "HTTP endpoints": stream tokens die with their session).
    */
   clear(playerId: string): void {
     this.#players.delete(playerId);
@@ -87,7 +87,7 @@ export const TOKEN_PLACEHOLDER = '[token]';
 /**
  * The text with every stream token replaced by `[token]` (`…/stream/living_room/[token].flac`):
  * MPD's error texts quote the URL it failed to open, and they reach logs and MQTT event
- * `reason`s (SPEC "HTTP": stream tokens never appear in logs or MQTT). Linear in the text.
+ * `reason`s (README "HTTP endpoints": stream tokens never appear in logs or MQTT). Linear in the text.
  */
 export function stripStreamTokens(text: string): string {
   return text.includes('/stream/') ? text.replace(STREAM_PATH_IN_TEXT, `$1${TOKEN_PLACEHOLDER}`) : text;

@@ -8,9 +8,9 @@ import { HYPHENATED_UUID } from './device-types.js';
  * known annoyance); missing or mistyped known fields are refused.
  */
 const url = z.string().refine((s) => URL.canParse(s), { message: 'Invalid URL' });
-/** SPEC "HTTP": each JWT at most 8 KiB (the app's are well under 1 KiB); longer is 400. */
+/** README "HTTP endpoints": each JWT at most 8 KiB (the app's are well under 1 KiB); longer is 400. */
 export const MAX_JWT_BYTES = 8 * 1024;
-/** SPEC "HTTP": `exp` is capped at now + 24 h (the app's tokens live one hour). */
+/** README "HTTP endpoints": `exp` is capped at now + 24 h (the app's tokens live one hour). */
 export const MAX_EXP_AHEAD_SECONDS = 24 * 3600;
 const jwt = z
   .string()

@@ -39,15 +39,15 @@ export interface HttpServerOptions {
   readonly logger: Logger;
   /** docs/protocol.md §2: 64 KiB. */
   readonly maxBodyBytes?: number;
-  /** The advertised IPv4, accepted as `Host` (SPEC "HTTP": DNS rebinding); IP literals pass anyway. */
+  /** The advertised IPv4, accepted as `Host` (README "HTTP endpoints": DNS rebinding); IP literals pass anyway. */
   readonly advertiseAddress?: string;
   /** Scrubs the text of every error answer (default: the process-wide redactor). */
   readonly redact?: (text: string) => string;
-  /** Slow clients and connection count (SPEC "HTTP"); tests shrink them. */
+  /** Slow clients and connection count (README "HTTP endpoints"); tests shrink them. */
   readonly limits?: Partial<HttpLimits>;
 }
 
-/** SPEC "HTTP": slow clients are cut off (headers 10 s, whole request 30 s), with a cap on open connections. */
+/** README "HTTP endpoints": slow clients are cut off (headers 10 s, whole request 30 s), with a cap on open connections. */
 export interface HttpLimits {
   readonly headersTimeoutMs: number;
   readonly requestTimeoutMs: number;

@@ -57,7 +57,7 @@ export class HttpServer {
   async start(): Promise<number> {
     if (this.server) throw new QcbError('ERR_HTTP_LISTEN', 'http server already started');
     const l = this.limits;
-    // SPEC "HTTP": a slow or stalled client must not hold a request open (issue #13). Node checks
+    // README "HTTP endpoints": a slow or stalled client must not hold a request open (issue #13). Node checks
     // these timeouts every `connectionsCheckingInterval`, so that is short too.
     const server = createServer(
       {
@@ -115,7 +115,7 @@ export class HttpServer {
     });
     healthRoutes(router, { health: () => o.health(), metrics: () => o.metrics() });
     app.use(async (ctx, next) => this.handleErrorsAndLog(ctx, next));
-    // Every route, before it runs: Host (421) and Origin (403) checks (SPEC "HTTP").
+    // Every route, before it runs: Host (421) and Origin (403) checks (README "HTTP endpoints").
     app.use(
       requestGuard({
         ...(o.advertiseAddress ? { advertiseAddress: o.advertiseAddress } : {}),

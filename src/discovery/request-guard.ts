@@ -3,7 +3,7 @@ import type Koa from 'koa';
 import { HttpError } from './read-json-body.js';
 
 /**
- * SPEC "HTTP": the routes face the whole LAN, and a web page any LAN user opens can reach
+ * README "HTTP endpoints": the routes face the whole LAN, and a web page any LAN user opens can reach
  * them too. Two checks on every request, before any route runs:
  *
  * - `Host` must name us: an IP literal, `localhost`, the advertised address or one of our
@@ -60,7 +60,7 @@ function normalizeName(name: string): string {
   return lower.endsWith('.') ? lower.slice(0, -1) : lower;
 }
 
-/** SPEC "HTTP": connect-to-qconnect takes only JSON; a browser cannot send that cross-site without a preflight. */
+/** README "HTTP endpoints": connect-to-qconnect takes only JSON; a browser cannot send that cross-site without a preflight. */
 export function requireJsonContentType(contentType: string | undefined): void {
   const mediaType = (contentType ?? '').split(';')[0]?.trim().toLowerCase();
   if (mediaType !== 'application/json') throw new HttpError(415, 'Content-Type must be application/json');

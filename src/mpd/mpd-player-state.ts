@@ -9,7 +9,7 @@ import type { VolumeMapping } from './volume-mapping.js';
  * Kept apart from the MPD calls so the rules are testable without a daemon.
  */
 
-/** MPD has no read timeout: `state: play` with `elapsed` stuck means a stalled stream (mpd-notes.md). */
+/** MPD has no read timeout: `state: play` with `elapsed` stuck means a stalled stream (docs/protocol.md §9.2). */
 export const STALL_AFTER_MS = 1500;
 
 export interface StatusEffects {
@@ -150,7 +150,7 @@ export function sameFormat(a: AudioFormat | null, b: AudioFormat | null): boolea
   return a.sampleRateHz === b.sampleRateHz && a.bitDepth === b.bitDepth && a.channels === b.channels;
 }
 
-/** Whether `next` differs from `prev` enough for a `stateChanged` (SPEC.md "MQTT": position only on change). */
+/** Whether `next` differs from `prev` enough for a `stateChanged` (README.md "MQTT topics": position only on change). */
 export function snapshotChanged(prev: PlayerSnapshot | null, next: PlayerSnapshot): boolean {
   if (prev === null) return true;
   if (

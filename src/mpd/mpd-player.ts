@@ -23,14 +23,14 @@ import { VolumeMapping, type VolumeRange } from './volume-mapping.js';
  * queue (mpd-queue-window.ts); unfiltered idle plus a light poll while playing keeps the
  * snapshot current (mpd-watcher.ts); a lost MPD is reconnected with backoff and the window
  * restored (mpd-connection.ts). Every MPD call, ours or the watcher's, runs through one
- * serial queue (STYLE.md principle 4).
+ * serial queue (docs/conventions.md principle 4).
  */
 
 export interface MpdPlayerOptions {
   readonly host: string;
   readonly port: number;
   readonly password?: string;
-  /** MPD range the Qobuz 0-100 volume maps onto (SPEC.md `players[].volume`). */
+  /** MPD range the Qobuz 0-100 volume maps onto (README.md "Configuration reference" `players[].volume`). */
   readonly volume: VolumeRange;
   readonly urlFor: StreamUrlFor;
   readonly logger: Logger;

@@ -120,7 +120,7 @@ async function readError(
   logger: Logger,
 ): Promise<{ item: PlayableItem; reason: string } | null> {
   await client.clearError();
-  // The reason goes to the log and to MQTT (event `reason`): no signed query, no stream token (SPEC "HTTP").
+  // The reason goes to the log and to MQTT (event `reason`): no signed query, no stream token (README "HTTP endpoints").
   const reason = stripStreamTokens(redactUrls(error));
   const entry = window.byError(error);
   if (entry) return { item: entry.item, reason };

@@ -14,7 +14,7 @@ export interface EmbeddedBrokerOptions {
   readonly port: number;
   readonly bind: string;
   /**
-   * `mqtt.username` / `mqtt.password` (SPEC "MQTT": the embedded broker honours them). When
+   * `mqtt.username` / `mqtt.password` (README "MQTT topics": the embedded broker honours them). When
    * either is set, every client must present both exactly; otherwise anyone who reaches the
    * port may connect (and whoever can publish to `B/+/set` controls the players).
    */

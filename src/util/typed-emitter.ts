@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 export type EventMap = { [event: string]: unknown[] };
 
 /**
- * EventEmitter with a declared event map (STYLE.md principle 3). A throwing listener
+ * EventEmitter with a declared event map (docs/conventions.md principle 3). A throwing listener
  * must not break the emitter's owner, so listeners are isolated: an exception goes to
  * `onListenerError` instead of unwinding into the code that emitted.
  */

@@ -1,6 +1,6 @@
 #!/command/with-contenv bashio
 # shellcheck shell=bash
-# s6-rc oneshot `init-qobuz-connect-bridge` (SPEC.md "Home Assistant add-on"), before the
+# s6-rc oneshot `init-qobuz-connect-bridge` (README.md "Home Assistant add-on"), before the
 # bridge starts:
 #   1. takes the MQTT broker from the Supervisor's MQTT service unless mqtt.url is set (and
 #      neither: the bridge's embedded broker),
