@@ -369,7 +369,8 @@ describe('bundled MPD services (generated s6 services mpd-<port>)', () => {
     expect((await init(addon)).code).toBe(0);
     const service = join(addon.scandir, `mpd-${port}`);
     await waitUp(addon, `mpd-${port}`);
-    await run('s6-svc', ['-wd', '-T', String(DEADLINE_MS), '-d', service]);
+    // -wD: down and its finish script done, so the finish saw the stop as requested, not as a crash.
+    await run('s6-svc', ['-wD', '-T', String(DEADLINE_MS), '-d', service]);
     await occupy(port);
     await run('s6-svc', ['-u', service]);
     await addon.svscanExited; // the stand-in halt stops s6-svscan, as the container would stop

@@ -69,6 +69,13 @@ describe('stream tokens die with their session (issue #13)', () => {
     expect(await streamStatus(url)).toBe(404);
   }, 30_000);
 
+  it('keeps the tokens when the app picks us again in the same session (MPD keeps playing its queue)', async () => {
+    const { url, sim } = await playing();
+    await h.connectApp({ sessionId: sim.sessionId });
+    expect(h.bridge.tokens.size('living_room')).toBeGreaterThan(0);
+    expect(await streamStatus(url)).toBe(302);
+  }, 30_000);
+
   it('kills the tokens of a session whose link closed for good', async () => {
     const { url, sim, rendererId } = await playing();
     const from = probe.messages.length;

@@ -153,9 +153,12 @@ export class PlayerRuntime {
     (this.#o.redactor ?? defaultRedactor).setSecrets(`player:${this.#o.player.id}`, [...secrets, ...this.#previousSecrets]);
     this.#previousSecrets = secrets;
     this.#jwtApi.set({ jwt: request.jwtApi.jwt, exp: request.jwtApi.exp });
-    // The session replaced by this connect takes its stream tokens along (README "HTTP endpoints"). Cleared once
-    // the old link is closed (the connect task ran) and before the new one can load a queue.
-    return this.session.connect(request).finally(() => this.#o.tokens.clear(this.#o.player.id));
+    // A new session takes the replaced one's stream tokens along (README "HTTP endpoints"). Cleared once
+    // the old link is closed (the connect task ran) and before the new one can load a queue. The app
+    // picking us again in the same session is not a new session: MPD's queued URLs stay valid.
+    const sameSession = request.sessionId === this.session.sessionId;
+    const connected = this.session.connect(request);
+    return sameSession ? connected : connected.finally(() => this.#o.tokens.clear(this.#o.player.id));
   }
 
   command(cmd: PlayerCommand): Promise<void> {

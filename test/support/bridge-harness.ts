@@ -38,6 +38,8 @@ export interface BridgeHarness {
   connectApp(opts?: {
     becomeActive?: boolean;
     loadQueue?: boolean;
+    /** Pick us again in this session (default: a new session). */
+    sessionId?: string;
   }): Promise<{ sim: SimSession; rendererId: number; jwt: string; jwtApi: string }>;
   close(): Promise<void>;
 }
@@ -149,7 +151,7 @@ export async function startBridgeHarness(options: BridgeHarnessOptions = {}): Pr
     playerId: player.id,
     playerUuid: player.uuid ?? '',
     async connectApp(o = {}) {
-      const token = service.issueToken();
+      const token = service.issueToken(o.sessionId ? { sessionId: o.sessionId } : {});
       const jwtApi = api.issueJwtApi();
       const res = await fetch(
         `http://127.0.0.1:${bridge.httpPort}/devices/${player.uuid}/connect-to-qconnect`,
