@@ -101,7 +101,7 @@ describe('MpdClient with a password', () => {
     await mpd?.stop();
   });
 
-  it('connects twice with the same options although mpd2 deletes the password it is given', async () => {
+  it('connects twice with the same options, password included (a password with a space is quoted)', async () => {
     const options: MpdClientOptions = {
       host: mpd.host,
       port: mpd.port,

@@ -1,4 +1,3 @@
-import mpdApiModule, { type MPDApi } from 'mpd-api';
 import type { Logger } from 'pino';
 import { QcbError, errorMessage } from '../core/qcb-error.js';
 import { stripStreamTokens } from '../core/stream-tokens.js';
@@ -12,19 +11,16 @@ import {
   type MpdSong,
   type MpdStatus,
 } from './mpd-status.js';
+import { MpdLine, quoteArg } from './mpd-line.js';
 
 /**
- * The one file that touches `mpd-api` (docs/protocol.md §9.1): a small typed facade over one
- * connection. mpd-api has no reconnect and a command in flight when the socket drops
- * never settles, so every call runs under our own timeout, a timeout tears the
- * connection down (its reply queue is out of step from then on), and the owner builds a
- * new client after `closed`. Commands go out as raw protocol lines through mpd-api's
- * own argument escaping and replies are parsed by mpd-status.ts, so booleans reach MPD
- * as the exact strings we mean (`consume "0"`, never mpd-api's truthy-string bug).
+ * A small typed facade over one MPD connection (docs/protocol.md §9.1), the only place that
+ * speaks MPD's protocol (through mpd-line.ts). A command in flight when the socket drops would
+ * never settle, so every call runs under our own timeout, a timeout tears the connection down
+ * (its answers are out of step from then on), and the owner builds a new client after
+ * `closed`. Replies are parsed by mpd-status.ts, and booleans reach MPD as the exact strings we
+ * mean (`consume "0"`).
  */
-
-// mpd-api is CommonJS: under NodeNext its typed `export default` is `module.exports.default`.
-const mpdApi = mpdApiModule.default;
 
 export interface MpdClientOptions {
   readonly host: string;
@@ -45,55 +41,50 @@ export interface MpdClientEvents {
 
 export class MpdClient {
   readonly events: TypedEmitter<MpdClientEvents>;
-  readonly #client: MPDApi.ClientAPI;
+  readonly #client: MpdLine;
   readonly #options: MpdClientOptions;
   #closed = false;
   /** Settles when the connection closes: commands in flight then reject at once instead of hanging. */
   readonly #whenClosed: Promise<never>;
   #rejectOnClose: (err: Error) => void = () => {};
 
-  private constructor(client: MPDApi.ClientAPI, options: MpdClientOptions) {
-    this.#client = client;
+  /** `commands` answers our commands; `watcher` only idles, so a command never waits to leave an idle. */
+  readonly #watcher: MpdLine;
+
+  private constructor(commands: MpdLine, watcher: MpdLine, options: MpdClientOptions) {
+    this.#client = commands;
+    this.#watcher = watcher;
     this.#options = options;
     this.#whenClosed = new Promise<never>((_, reject) => (this.#rejectOnClose = reject));
     this.#whenClosed.catch(() => {});
     this.events = new TypedEmitter<MpdClientEvents>((err, event) =>
       options.logger.error({ err: errorMessage(err), event }, 'mpd client listener threw'),
     );
-    client.on('system', (name: unknown) => {
-      if (typeof name === 'string' && !this.#closed) this.events.emit('changed', name);
+    watcher.events.on('changed', (name) => {
+      if (!this.#closed) this.events.emit('changed', name);
     });
-    client.on('close', () => this.#markClosed());
-    // mpd2 leaves its connect-time `reject` as the socket's error listener; add our own
-    // so a late socket error can never become an unhandled 'error' event.
-    client.socket.on('error', (err: Error) => options.logger.debug({ err: err.message }, 'mpd socket error'));
-    client.socket.setKeepAlive(true, 10_000);
-    // mpd2 leaves Nagle on: each short command then waits for a delayed ACK (~40 ms measured
-    // by bench/latency from SetState to MPD's own change). Commands are tiny; send them at once.
-    if (typeof client.socket.setNoDelay === 'function') client.socket.setNoDelay(true);
+    // Either connection gone is the client gone: the owner reconnects both.
+    commands.events.on('closed', () => this.#markClosed());
+    watcher.events.on('closed', () => this.#markClosed());
   }
 
-  /** Connects and authenticates; rejects with ERR_MPD_UNREACHABLE or ERR_MPD_TIMEOUT. */
+  /** Connects and authenticates both connections; rejects with ERR_MPD_UNREACHABLE or ERR_MPD_TIMEOUT. */
   static async connect(options: MpdClientOptions): Promise<MpdClient> {
-    // mpd2 deletes `password` from the object it is given: a fresh one per connect.
-    const config: { host: string; port: number; password?: string } = {
-      host: options.host,
-      port: options.port,
-    };
-    if (options.password) config.password = options.password;
-    const pending = mpdApi.connect(config);
-    let timedOut = false;
+    const at = { host: options.host, port: options.port, ...(options.password ? { password: options.password } : {}) };
+    const lines = [MpdLine.connect({ ...at, watch: false }), MpdLine.connect({ ...at, watch: true })];
+    const pending = Promise.all(lines);
+    // A line that connected while the other failed or timed out is closed, never leaked.
+    const closeAll = () => lines.forEach((l) => void l.then((late) => late.close()).catch(() => {}));
     try {
-      const client = await withTimeout(pending, options.timeoutMs, () => {
-        timedOut = true;
+      const [commands, watcher] = await withTimeout(pending, options.timeoutMs, () => {
         return new QcbError(
           'ERR_MPD_TIMEOUT',
           `MPD ${options.host}:${options.port} did not answer within ${options.timeoutMs} ms`,
         );
       });
-      return new MpdClient(client, options);
+      return new MpdClient(commands!, watcher!, options);
     } catch (err) {
-      if (timedOut) pending.then((late) => late.disconnect()).catch(() => {});
+      closeAll();
       if (err instanceof QcbError) throw err;
       throw new QcbError('ERR_MPD_UNREACHABLE', `MPD ${options.host}:${options.port}: ${errorMessage(err)}`, {
         cause: err,
@@ -106,11 +97,7 @@ export class MpdClient {
   }
 
   async close(): Promise<void> {
-    if (this.#closed) return;
     this.#markClosed();
-    await withTimeout(this.#client.disconnect(), 500, () => new Error('disconnect timeout')).catch(() =>
-      this.#client.socket.destroy(),
-    );
   }
 
   status(): Promise<MpdStatus> {
@@ -125,7 +112,7 @@ export class MpdClient {
     return parseSongs(await this.#run('playlistinfo'));
   }
 
-  /** Adds `uri` (only URLs we build: mpd-api escapes `"` but not `\`) and returns its song id. */
+  /** Adds `uri` (only URLs we build) and returns its song id. */
   async addId(uri: string, pos?: number): Promise<number> {
     return parseAddId(await this.#run('addid', pos === undefined ? [uri] : [uri, String(pos)]));
   }
@@ -174,9 +161,9 @@ export class MpdClient {
 
   async #run(name: string, args: readonly string[] = []): Promise<string> {
     if (this.#closed) throw new QcbError('ERR_MPD_UNREACHABLE', `MPD connection closed (${name})`);
-    const line = args.length === 0 ? name : mpdApi.mpd.cmd(name, [...args]).toString();
+    const line = [name, ...args.map(quoteArg)].join(' ');
     try {
-      const reply = Promise.race([this.#client.sendCommand(line), this.#whenClosed]);
+      const reply = Promise.race([this.#client.command(line), this.#whenClosed]);
       return await withTimeout(reply, this.#options.timeoutMs, () => {
         return new QcbError(
           'ERR_MPD_TIMEOUT',
@@ -186,11 +173,10 @@ export class MpdClient {
     } catch (err) {
       if (err instanceof QcbError) {
         // The reply queue is out of step now: drop the connection, the owner reconnects.
-        this.#client.socket.destroy();
         this.#markClosed();
         throw err;
       }
-      if (this.#client.socket.destroyed) {
+      if (this.#client.closed) {
         this.#markClosed();
         throw new QcbError('ERR_MPD_UNREACHABLE', `MPD connection lost during ${name}`, { cause: err });
       }
@@ -203,6 +189,8 @@ export class MpdClient {
   #markClosed(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#client.close();
+    this.#watcher.close();
     this.#rejectOnClose(new QcbError('ERR_MPD_UNREACHABLE', 'MPD connection closed'));
     this.events.emit('closed');
   }

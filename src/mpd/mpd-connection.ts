@@ -7,7 +7,7 @@ import { MpdClient } from './mpd-client.js';
 
 /**
  * Keeps one MPD connection up: connects, and after every loss builds a new MpdClient
- * with backoff (mpd-api has no reconnect, docs/protocol.md §9.1). A player whose MPD is
+ * with backoff (a lost connection is never revived, docs/protocol.md §9.1). A player whose MPD is
  * unreachable keeps retrying and reports itself unavailable (README.md "MPD setup").
  */
 

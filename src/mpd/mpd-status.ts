@@ -2,9 +2,8 @@ import type { AudioFormat } from '../core/player.js';
 
 /**
  * Pure parsers for MPD protocol replies (`status`, `currentsong`, `playlistinfo`, `addid`).
- * MPD answers `key: value` lines; we parse them ourselves instead of mpd-api's
- * auto-parsing, so numbers, `audio: 96000:24:2` and a string `bitrate` come out typed
- * (docs/protocol.md §9.1).
+ * MPD answers `key: value` lines; parsed here so numbers, `audio: 96000:24:2` and a
+ * string `bitrate` come out typed (docs/protocol.md §9.1).
  */
 
 export type MpdState = 'play' | 'pause' | 'stop';
