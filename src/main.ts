@@ -4,6 +4,7 @@
  * Exit codes: 0 ok, 1 runtime failure (or a frame that did not decode), 2 bad config.
  */
 import { readFileSync } from 'node:fs';
+import { PRODUCT_NAME } from './core/product.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Bridge } from './app/bridge.js';
@@ -39,7 +40,7 @@ export function packageVersion(): string {
   for (const up of ['..', '../..']) {
     try {
       const pkg = JSON.parse(readFileSync(join(here, up, 'package.json'), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'qobuz-connect-bridge' && pkg.version) return pkg.version;
+      if (pkg.name === PRODUCT_NAME && pkg.version) return pkg.version;
     } catch {
       // try the next level
     }

@@ -4,7 +4,7 @@ import { deviceTypeName, playerUuid } from '../config/config-schema.js';
 import type { ConnectRequest } from '../core/connect-request.js';
 import type { PlayableItem } from '../core/player.js';
 import type { PlayerCommand } from '../core/player-view.js';
-import { PRODUCT_MODEL, PRODUCT_NAME } from '../core/product.js';
+import { PRODUCT_MODEL, PRODUCT_NAME, QUALITY_NAMES } from '../core/product.js';
 import { QcbError, errorMessage } from '../core/qcb-error.js';
 import { StreamTokens, streamPath, stripStreamTokens } from '../core/stream-tokens.js';
 import { HttpServer, type HttpLimits } from '../discovery/http-server.js';
@@ -241,5 +241,3 @@ export class Bridge {
   }
 }
 
-/** Web-schema AudioQuality names for get-display-info (docs/protocol.md §2). */
-const QUALITY_NAMES = { mp3: 'MP3', cd: 'CD', hires_96: 'HIRES_L1', hires_192: 'HIRES_L2' } as const;

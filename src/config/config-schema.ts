@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { DEVICE_TYPE_NAMES, DEVICE_TYPES, QUALITIES, type DeviceType, type DeviceTypeName } from '../core/product.js';
+import { PLAYER_ID_PATTERN } from '../core/player-id.js';
 import { DEFAULTS } from './defaults.js';
 import { playerUuid, UUID_PATTERN } from './player-uuid.js';
 import { checkUniquePlayers } from './check-unique-players.js';
@@ -12,21 +14,8 @@ import { expected, intRange, ipAddress, ipv4, nonEmpty, oneOf, optionalText, top
  * config.schema.json is generated from this file (`npm run schema`).
  */
 
-export const QUALITIES = ['mp3', 'cd', 'hires_96', 'hires_192'] as const;
 export const JOIN_MODES = ['controller', 'renderer'] as const;
-export const DEVICE_TYPES = ['speaker', 'streamer', 'tv', 'soundbar', 'computer', 'headphones'] as const;
-export type DeviceType = (typeof DEVICE_TYPES)[number];
-
-/** Config spelling → protocol DeviceType name (docs/protocol.md §4). */
-const DEVICE_TYPE_NAMES = {
-  speaker: 'SPEAKER',
-  streamer: 'STREAMER',
-  tv: 'TV',
-  soundbar: 'SOUNDBAR',
-  computer: 'COMPUTER',
-  headphones: 'HEADPHONES',
-} as const satisfies Record<DeviceType, string>;
-export type DeviceTypeName = (typeof DEVICE_TYPE_NAMES)[DeviceType];
+export { DEVICE_TYPES, QUALITIES, type DeviceType, type DeviceTypeName } from '../core/product.js';
 
 const QobuzSchema = z
   .strictObject({
@@ -167,7 +156,7 @@ const PlayerSchema = z
   .strictObject({
     id: z
       .string(expected('an id of a-z, 0-9 and _'))
-      .regex(/^[a-z0-9_]+$/, expected('an id of a-z, 0-9 and _'))
+      .regex(new RegExp(`^${PLAYER_ID_PATTERN}$`), expected('an id of a-z, 0-9 and _'))
       .describe('Stable player id, used in topics and Home Assistant unique ids.'),
     name: nonEmpty('a display name').describe('Name shown in the Qobuz app and Home Assistant.'),
     device_type: z

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { PLAYER_ID_PATTERN } from './player-id.js';
 import type { PlayableItem } from './player.js';
 
 /**
@@ -70,8 +71,7 @@ interface PlayerTokens {
 /** 24 random bytes → 32 url-safe characters. */
 const TOKEN_BYTES = 24;
 const TOKEN_PATTERN = '[A-Za-z0-9_-]{22,64}';
-/** Config player ids (README.md "Configuration reference": `[a-z0-9_]+`). */
-const PLAYER_PATTERN = '[a-z0-9_]{1,64}';
+const PLAYER_PATTERN = PLAYER_ID_PATTERN;
 const STREAM_PATH = new RegExp(`^/stream/(${PLAYER_PATTERN})/(${TOKEN_PATTERN})\\.(flac|mp3)$`);
 
 function newToken(): string {

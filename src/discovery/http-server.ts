@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { PRODUCT_NAME } from '../core/product.js';
 import type { AddressInfo } from 'node:net';
 import Router from '@koa/router';
 import Koa from 'koa';
@@ -16,7 +17,7 @@ import { streamRoute } from './stream-route.js';
 
 export type { HttpLimits, HttpPlayer, HttpServerOptions } from './http-options.js';
 
-const DEFAULT_BRAND = 'qobuz-connect-bridge';
+const DEFAULT_BRAND = PRODUCT_NAME;
 const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 
 /**

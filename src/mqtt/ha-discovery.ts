@@ -9,9 +9,10 @@
  * "Device discovery payload").
  */
 import type { Topics } from './topics.js';
+import { PRODUCT_NAME } from '../core/product.js';
 
-export const ORIGIN_NAME = 'qobuz-connect-bridge';
-const MANUFACTURER = 'qobuz-connect-bridge';
+export const ORIGIN_NAME = PRODUCT_NAME;
+const MANUFACTURER = PRODUCT_NAME;
 
 export interface HaBridgeInfo {
   readonly version: string;

@@ -5,6 +5,7 @@
  * availability, states) whole across HA restarts and broker restarts.
  */
 import type { Logger } from 'pino';
+import { assertPlayerIds } from '../core/player-id.js';
 import type { CommandSink, PlayerView, SessionEvent, StatePublisher } from '../core/player-view.js';
 import { errorMessage, isQcbError } from '../core/qcb-error.js';
 import { defaultRedactor, type Redactor } from '../util/redactor.js';
@@ -40,7 +41,6 @@ export interface MqttAdapterOptions {
   readonly redactor?: Redactor;
 }
 
-const PLAYER_ID = /^[a-z0-9_]+$/;
 
 export class MqttAdapter implements StatePublisher {
   readonly link: MqttLink;
@@ -64,10 +64,7 @@ export class MqttAdapter implements StatePublisher {
 
   constructor(options: MqttAdapterOptions) {
     if (typeof options.onCommand !== 'function') throw new Error('MqttAdapter: onCommand is required');
-    for (const p of options.players) {
-      if (!PLAYER_ID.test(p.id)) throw new Error(`MqttAdapter: player id "${p.id}" must match [a-z0-9_]+`);
-    }
-    if (new Set(options.players.map((p) => p.id)).size !== options.players.length) throw new Error('MqttAdapter: player ids must be unique');
+    assertPlayerIds(options.players.map((p) => p.id), 'MqttAdapter');
     this.#o = options;
     this.#log = options.logger;
     this.#redactor = options.redactor ?? defaultRedactor;

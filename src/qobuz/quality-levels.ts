@@ -1,3 +1,4 @@
+import type { MaxQuality } from '../core/product.js';
 /**
  * QConnect audio quality levels and Qobuz format ids (docs/protocol.md §7 "format_id"):
  * level 1 → 5 (MP3 320), 2 → 6 (FLAC 16/44.1), 3 → 7 (FLAC 24 ≤ 96 kHz), 4 → 27 (FLAC 24 ≤ 192 kHz).
@@ -5,8 +6,7 @@
  */
 export type QualityLevel = 1 | 2 | 3 | 4;
 export type FormatId = 5 | 6 | 7 | 27;
-/** The `qobuz.max_quality` config values (README.md "Configuration reference"). */
-export type MaxQuality = 'mp3' | 'cd' | 'hires_96' | 'hires_192';
+export type { MaxQuality } from '../core/product.js';
 
 /** Best first: the order in which getFileUrl falls back when a format is refused. */
 export const FORMATS_BEST_FIRST: readonly FormatId[] = [27, 7, 6, 5];
