@@ -61,13 +61,19 @@ async function playing(item: number): Promise<void> {
   await h.mpd.waitForStatus((s) => s.state === 'play' && Number(s.elapsed) > 0.05, 10_000);
 }
 
+/** Item 0 playing, then a jump to `item` whose stream URL the REST stub holds: MPD is still opening it. */
+async function jumpHeld(item: number): Promise<{ gate: ReturnType<BridgeHarness['api']['holdFileUrls']>; n: number }> {
+  await playing(0);
+  const gate = h.api.holdFileUrls();
+  const n = sim.sent(rid).length;
+  sim.jump(item, { playing: true });
+  await gate.arrived;
+  return { gate, n };
+}
+
 describe('the newest command wins over a slow earlier step (issue #11)', () => {
   it('a stop that arrives while a jump still resolves its stream URL leaves MPD, Qobuz and MQTT stopped', async () => {
-    await playing(0);
-    const gate = h.api.holdFileUrls();
-    const n = sim.sent(rid).length;
-    sim.jump(1, { playing: true });
-    await gate.arrived; // MPD is opening item 1; its URL is being resolved
+    const { gate, n } = await jumpHeld(1);
     sim.stop();
     await reportWhere(sim, rid, (s) => s.playing_state === PS.STOPPED, { after: n });
     gate.release();
@@ -85,11 +91,7 @@ describe('the newest command wins over a slow earlier step (issue #11)', () => {
   });
 
   it('play X, stop, play Y within one slow resolution plays Y', async () => {
-    await playing(0);
-    const gate = h.api.holdFileUrls();
-    const n = sim.sent(rid).length;
-    sim.jump(2, { playing: true });
-    await gate.arrived;
+    const { gate, n } = await jumpHeld(2);
     sim.stop();
     sim.jump(3, { playing: true });
     await reportWhere(sim, rid, (s) => s.current_queue_item_id === 3 && s.playing_state === PS.PLAYING, { after: n });
@@ -103,11 +105,7 @@ describe('the newest command wins over a slow earlier step (issue #11)', () => {
   });
 
   it('a seek during a track change lands on the new track and never cancels the change', async () => {
-    await playing(0);
-    const gate = h.api.holdFileUrls();
-    const n = sim.sent(rid).length;
-    sim.jump(4, { playing: true });
-    await gate.arrived;
+    const { gate, n } = await jumpHeld(4);
     sim.seek(5000);
     await reportWhere(sim, rid, (s) => s.current_queue_item_id === 4 && (s.current_position?.value ?? 0) >= 5000, { after: n });
     gate.release();
@@ -137,11 +135,7 @@ describe('the newest command wins over a slow earlier step (issue #11)', () => {
   });
 
   it('a Home Assistant stop racing the app jump it came after wins on MPD, in the report and on MQTT', async () => {
-    await playing(0);
-    const gate = h.api.holdFileUrls();
-    const n = sim.sent(rid).length;
-    sim.jump(5, { playing: true });
-    await gate.arrived;
+    const { gate, n } = await jumpHeld(5);
     const answer = mqttCommand({ action: 'stop' });
     await reportWhere(sim, rid, (s) => s.playing_state === PS.STOPPED, { after: n });
     gate.release();
@@ -153,11 +147,7 @@ describe('the newest command wins over a slow earlier step (issue #11)', () => {
   });
 
   it('an app play coming after a Home Assistant pause wins on MPD, in the report and on MQTT', async () => {
-    await playing(0);
-    const gate = h.api.holdFileUrls();
-    const n = sim.sent(rid).length;
-    sim.jump(6, { playing: true });
-    await gate.arrived;
+    const { gate, n } = await jumpHeld(6);
     const answer = mqttCommand({ action: 'pause' });
     const paused = await reportWhere(sim, rid, (s) => s.playing_state === PS.PAUSED && s.current_queue_item_id === 6, { after: n });
     sim.play();
