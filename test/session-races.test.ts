@@ -39,11 +39,15 @@ function lastReport(): ReportState | undefined {
   return reportsOf(sim, rid).at(-1)?.state;
 }
 
-/** The last state the bridge published on MQTT (after a broker round trip). */
-async function mqttState(): Promise<Record<string, unknown>> {
-  await probe.flush();
-  const last = probe.messages.filter((m) => m.topic === `${B}/state`).at(-1);
-  return JSON.parse(last?.payload ?? '{}') as Record<string, unknown>;
+/**
+ * Waits until the last state the bridge published on MQTT matches `pred` and returns it. Polled:
+ * the bridge publishes through its own client, so no round trip of ours can prove it is all here.
+ */
+async function mqttStateWhere(pred: (s: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> {
+  const last = () => JSON.parse(probe.messages.filter((m) => m.topic === `${B}/state`).at(-1)?.payload ?? '{}') as Record<string, unknown>;
+  const deadline = Date.now() + 10_000;
+  while (!pred(last()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  return last();
 }
 
 async function mqttCommand(payload: unknown): Promise<Record<string, unknown>> {
@@ -81,7 +85,7 @@ describe('the newest command wins over a slow earlier step (issue #11)', () => {
 
     expect((await h.mpd.status()).state).toBe('stop');
     expect(lastReport()?.playing_state).toBe(PS.STOPPED);
-    expect((await mqttState()).state).toMatch(/^(stopped|idle)$/);
+    expect((await mqttStateWhere((st) => st.state === 'stopped' || st.state === 'idle')).state).toMatch(/^(stopped|idle)$/);
     // Nothing stale comes later: after the next command round trip, still stopped everywhere.
     sim.setVolume(31);
     await h.mpd.waitForStatus((s) => s.volume === '31', 10_000);
@@ -101,7 +105,7 @@ describe('the newest command wins over a slow earlier step (issue #11)', () => {
     const song = await h.mpd.command('currentsong');
     expect(song).toMatch(/Pos: 0/);
     expect(lastReport()).toMatchObject({ playing_state: PS.PLAYING, current_queue_item_id: 3 });
-    expect(await mqttState()).toMatchObject({ state: 'playing', queue: { index: 3 } });
+    expect(await mqttStateWhere((st) => st.state === 'playing' && (st.queue as { index?: number }).index === 3)).toMatchObject({ state: 'playing', queue: { index: 3 } });
   });
 
   it('a seek during a track change lands on the new track and never cancels the change', async () => {
@@ -113,7 +117,7 @@ describe('the newest command wins over a slow earlier step (issue #11)', () => {
     expect(Number(st.elapsed)).toBeLessThan(5 + 3); // near the target, not restarted nor far past it
     await settled();
     expect(lastReport()).toMatchObject({ playing_state: PS.PLAYING, current_queue_item_id: 4 });
-    expect(await mqttState()).toMatchObject({ state: 'playing', queue: { index: 4 } });
+    expect(await mqttStateWhere((st) => st.state === 'playing' && (st.queue as { index?: number }).index === 4)).toMatchObject({ state: 'playing', queue: { index: 4 } });
   });
 
   it('a burst of seeks ends at the last target with one MPD seek, not one per message', async () => {
@@ -143,7 +147,7 @@ describe('the newest command wins over a slow earlier step (issue #11)', () => {
     await settled();
     expect((await h.mpd.status()).state).toBe('stop');
     expect(lastReport()?.playing_state).toBe(PS.STOPPED);
-    expect((await mqttState()).state).toMatch(/^(stopped|idle)$/);
+    expect((await mqttStateWhere((st) => st.state === 'stopped' || st.state === 'idle')).state).toMatch(/^(stopped|idle)$/);
   });
 
   it('an app play coming after a Home Assistant pause wins on MPD, in the report and on MQTT', async () => {
@@ -158,6 +162,6 @@ describe('the newest command wins over a slow earlier step (issue #11)', () => {
     await settled();
     expect((await h.mpd.status()).state).toBe('play');
     expect(lastReport()).toMatchObject({ playing_state: PS.PLAYING, current_queue_item_id: 6 });
-    expect(await mqttState()).toMatchObject({ state: 'playing', queue: { index: 6 } });
+    expect(await mqttStateWhere((st) => st.state === 'playing' && (st.queue as { index?: number }).index === 6)).toMatchObject({ state: 'playing', queue: { index: 6 } });
   });
 });
