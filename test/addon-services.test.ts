@@ -369,6 +369,8 @@ describe('bundled MPD services (generated s6 services mpd-<port>)', () => {
     expect((await init(addon)).code).toBe(0);
     const service = join(addon.scandir, `mpd-${port}`);
     await waitUp(addon, `mpd-${port}`);
+    // s6 calls a service up when its run script starts; the MPD itself runs once the checks passed.
+    await eventually(() => (lines(join(addon.dir, 'mpd-calls')).length === 1 ? true : undefined), 'the MPD started');
     // -wD: down and its finish script done, so the finish saw the stop as requested, not as a crash.
     await run('s6-svc', ['-wD', '-T', String(DEADLINE_MS), '-d', service]);
     await occupy(port);
