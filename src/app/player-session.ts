@@ -48,8 +48,9 @@ export class PlayerSession {
     this.#core = new SessionCore({ ...options, now: options.now ?? Date.now });
   }
 
+  /** The session we are in; "" once its link ended for good (get-connect-info `current_session_id`, issue #12). */
   get sessionId(): string {
-    return this.#request?.sessionId ?? '';
+    return this.#link && this.#request ? this.#request.sessionId : '';
   }
 
   get connected(): boolean {
@@ -83,8 +84,13 @@ export class PlayerSession {
   /** The app picked us (POST connect-to-qconnect): join that session, replacing any previous one cleanly. */
   connect(request: ConnectRequest): Promise<void> {
     return this.#loop.run(() => {
+      // The app picking us again in the same session keeps the queue; any other connect starts clean (issue #12).
+      const fresh = request.sessionId !== this.sessionId;
       this.#closeLink('replaced by a new connect');
       this.#request = request;
+      if (fresh) {
+        this.#core.newSession()?.catch((err: unknown) => this.#log.warn({ err: errorMessage(err) }, 'speaker command failed'));
+      }
       const link = new QconnectLink({
         endpoint: request.jwtQconnect.endpoint,
         jwt: request.jwtQconnect.jwt,

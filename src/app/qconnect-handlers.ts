@@ -122,6 +122,10 @@ export const HANDLERS: HandlerTable = {
     core.send(core.wantsActive ? [...ask, setActiveRenderer(rendererId)] : ask);
     return null;
   },
+  SrvrCtrlRemoveRenderer: (core, b) => {
+    core.removePeer(b.renderer_id ?? 0);
+    return null;
+  },
   SrvrCtrlActiveRendererChanged: (core, b) => core.activeRendererChanged(b.active_renderer_id ?? -1),
   SrvrCtrlQueueErrorMessage: (core, b) => {
     core.log.info({ error: b.error }, 'queue error: resyncing the queue');

@@ -43,7 +43,7 @@ export interface PeerState {
 
 export type LinkState = SessionFacts['linkState'];
 /** The read-only face of the queue mirror: handlers read it, only the core changes it. */
-export type QueueView = Omit<QueueMirror, 'setRepeat' | 'noteVersion' | 'applySnapshot' | 'applyDelta'>;
+export type QueueView = Omit<QueueMirror, 'setRepeat' | 'noteVersion' | 'applySnapshot' | 'applyDelta' | 'reset'>;
 
 export class SessionCore {
   readonly #o: SessionCoreOptions;
@@ -186,6 +186,31 @@ export class SessionCore {
     this.publishView();
   }
 
+  /**
+   * A connect into another session than the one we are in (or after ours ended): nothing of the
+   * old one carries over — queue, version, current and next item, peers, renderer ids, the app's
+   * quality ceiling (issue #12). A Qobuz item the speaker still plays belongs to the old queue, so
+   * it stops; music that was never ours is left alone.
+   */
+  newSession(): Effect {
+    const ours = this.#current !== null;
+    this.#mirror.reset();
+    this.#peers.clear();
+    this.#rendererId = null;
+    this.#activeRendererId = -1;
+    this.#active = false;
+    this.#playOnActivate = false;
+    this.#current = null;
+    this.#next = null;
+    this.#sessionMaxQuality = this.#o.maxAudioQuality;
+    this.#track = null;
+    this.#infoFor = null;
+    this.#o.onQueueItems?.([]);
+    this.#setClock('stopped', 0, false);
+    this.publishView();
+    return ours ? this.#o.player.stopPlayback() : null;
+  }
+
   /** The socket is up and about to join: not active, renderer id unknown until the service names us (83). */
   joining(): void {
     this.#active = false;
@@ -230,6 +255,11 @@ export class SessionCore {
   notePeer(rendererId: number, peer: PeerState): void {
     if (rendererId === this.#rendererId) return; // our own report echoed (§5.10)
     this.#peers.set(rendererId, peer);
+  }
+
+  /** 85: a renderer left the session; its last state is no place to take over from. */
+  removePeer(rendererId: number): void {
+    this.#peers.delete(rendererId);
   }
 
   /** 86: another renderer took over. */
@@ -377,6 +407,7 @@ export class SessionCore {
   applyQueueDelta(delta: QueueDelta): { readonly result: DeltaResult; readonly effect: Effect } {
     const result = this.#mirror.applyDelta(delta);
     if (result === 'stale') return { result, effect: null };
+    if (delta.kind === 'cleared') return { result, effect: this.#queueCleared() };
     this.#queueChanged();
     return { result, effect: this.refreshNext() };
   }
@@ -486,6 +517,19 @@ export class SessionCore {
       active: this.#active,
       linkState: this.#linkState,
     };
+  }
+
+  /** 89: the queue is empty, so nothing is current any more: stop, and never report the cleared item again (issue #12). */
+  #queueCleared(): Effect {
+    const playing = this.#current !== null || this.#clock.status !== 'stopped';
+    this.#current = null;
+    this.#next = null;
+    this.#track = null;
+    this.#infoFor = null;
+    this.#o.onQueueItems?.(this.#mirror.items);
+    this.#setClock('stopped', 0, false);
+    this.reportState();
+    return playing ? this.#o.player.stopPlayback() : null;
   }
 
   #queueChanged(): void {

@@ -1,0 +1,147 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { message } from '../src/protocol/frame-writer.js';
+import { QconnectService } from './support/qconnect-service.js';
+import { SimRenderer } from './support/sim-renderer.js';
+import { lastReport, startHarness, waitActive, type Harness } from './support/session-harness.js';
+
+let harnesses: Harness[] = [];
+let services: QconnectService[] = [];
+let others: SimRenderer[] = [];
+afterEach(async () => {
+  for (const o of others) await o.close();
+  for (const h of harnesses) await h.close();
+  for (const s of services) await s.stop();
+  harnesses = [];
+  services = [];
+  others = [];
+});
+
+async function playingHarness(): Promise<Harness> {
+  const h = await startHarness();
+  harnesses.push(h);
+  await waitActive(h);
+  h.sim.loadQueue([111, 222, 333]);
+  h.sim.addTracks([444]);
+  h.sim.addTracks([555]);
+  await h.sim.waitFor(() => h.session.queue.items.length === 5, { what: 'five items mirrored' });
+  h.sim.jump(1, { positionMs: 10_000, playing: true });
+  await h.sim.waitFor(() => h.player.current?.queueItemId === 1 && h.player.status === 'playing', { what: 'playing item 1' });
+  return h;
+}
+
+function connectTo(h: Harness, sessionId?: string): { sessionId: string; done: Promise<void> } {
+  const token = h.service.issueToken(sessionId ? { sessionId } : {});
+  const done = h.session.connect({
+    sessionId: token.sessionId,
+    jwtQconnect: { jwt: token.jwt, exp: token.exp, endpoint: token.endpoint },
+    jwtApi: { jwt: 'api-jwt', exp: token.exp, endpoint: null },
+    becomeActive: true,
+  });
+  return { sessionId: token.sessionId, done };
+}
+
+describe('sessions that last for hours (issue #12)', () => {
+  it('starts clean in a new session: no queue, version, item or peer of the old one, and the old item stops', async () => {
+    const h = await playingHarness();
+    const oldVersion = h.session.queue.version;
+    expect(oldVersion?.minor).toBeGreaterThan(0);
+    const b = connectTo(h);
+    await b.done;
+    expect(h.session.sessionId).toBe(b.sessionId);
+    const simB = h.service.session(b.sessionId);
+    const rendererB = await simB.waitForRenderer(h.deviceUuid);
+    await simB.waitFor(() => simB.activeRendererId === rendererB, { what: 'active in the new session' });
+    await h.sim.waitFor(() => h.player.status === 'stopped', { what: 'the old item stopped' });
+    await simB.waitForMessage(rendererB, 23);
+    // Nothing of session A is reported into session B.
+    const reportsB = simB.sentOfType(rendererB, 23).map((m) => (m.body as { state?: { current_queue_item_id?: number } }).state);
+    expect(reportsB.length).toBeGreaterThan(0);
+    for (const r of reportsB) expect(r?.current_queue_item_id).toBe(-1);
+    expect(h.session.view().state).toBe('idle');
+    expect(h.session.view().queue.length).toBe(0);
+    // Session B numbers its queue afresh, lower than A's: the mirror follows it.
+    simB.loadQueue([777, 888]);
+    await simB.waitFor(() => h.session.queue.items.map((i) => i.trackId).join() === '777,888', { what: 'mirror of session B' });
+    expect(h.session.queue.version).toEqual(simB.queue().version);
+    const first = simB.queue().items[0]!.queueItemId;
+    simB.jump(first, { playing: true });
+    await simB.waitFor(() => h.player.current?.trackId === 777 && h.player.status === 'playing', { what: 'playing in session B' });
+  });
+
+  it('keeps the queue and the item when the app picks us again in the same session', async () => {
+    const h = await playingHarness();
+    const again = connectTo(h, h.token.sessionId);
+    await again.done;
+    expect(h.session.queue.items.length).toBe(5);
+    expect(h.session.view().queue.index).toBe(1);
+    await h.sim.waitFor(() => h.sim.activeRendererId === h.rendererId && h.session.view().qobuzSession === 'active', { what: 'active again' });
+    expect(h.player.current?.queueItemId).toBe(1);
+  });
+
+  it('stops and forgets the current item when the queue is cleared (89), and never reports it again', async () => {
+    const h = await playingHarness();
+    h.sim.clearQueue();
+    await h.sim.waitFor(() => h.player.status === 'stopped', { what: 'stopped' });
+    await h.sim.waitFor(() => (lastReport(h)?.current_queue_item_id === -1 ? true : undefined), { what: 'report of no item' });
+    const afterClear = h.sim.sent(h.rendererId).length;
+    expect(h.session.view().state).toBe('idle');
+    expect(h.session.view().track).toBeNull();
+    // A play with nothing queued brings nothing back.
+    h.sim.play();
+    h.sim.loadQueue([999]);
+    await h.sim.waitFor(() => h.session.queue.items.length === 1, { what: 'new queue mirrored' });
+    await h.session.idle();
+    const later = h.sim.sentOfType(h.rendererId, 23).filter((m) => h.sim.sent(h.rendererId).indexOf(m) >= afterClear);
+    for (const m of later) expect((m.body as { state?: { current_queue_item_id?: number } }).state?.current_queue_item_id ?? -1).not.toBe(1);
+    expect(h.player.current?.queueItemId ?? null).not.toBe(1);
+  });
+
+  it('forgets a renderer the service removed (85): a takeover uses the session position, not its last state', async () => {
+    const service = new QconnectService();
+    services.push(service);
+    await service.start();
+    const token = service.issueToken();
+    const sim = service.session(token.sessionId);
+    const phone = await SimRenderer.connect({
+      endpoint: service.endpoint,
+      jwt: service.issueToken({ sessionId: token.sessionId }).jwt,
+      sessionId: token.sessionId,
+      deviceUuid: '22222222-2222-2222-2222-222222222222',
+      name: 'Phone',
+    });
+    others.push(phone);
+    phone.becomeActive();
+    await sim.waitFor(() => sim.activeRendererId === phone.rendererId, { what: 'phone active' });
+    sim.loadQueue([111, 222, 333]);
+    phone.reportState({ playing: 'PLAYING', positionMs: 30_000, queueItemId: 2, durationMs: 200_000 });
+    await sim.waitFor(() => sim.renderers().find((r) => r.rendererId === phone.rendererId)?.lastState, { what: 'phone state' });
+    const h = await startHarness({ service, sessionId: token.sessionId, becomeActive: false });
+    harnesses.push(h);
+    // The answers to our join: the queue (90) and the session position (82 for renderer -1).
+    await sim.waitFor(
+      () => sim.delivered(h.rendererId).some((m) => m.type === 82 && (m.body as { renderer_id?: number }).renderer_id === -1),
+      { what: 'session position delivered' },
+    );
+    const delivered = sim.delivered(h.rendererId).length;
+    phone.terminate();
+    await sim.waitFor(() => sim.delivered(h.rendererId).slice(delivered).some((m) => m.type === 82), { what: '82 of the lost phone' });
+    // The phone's last word names item 0; then the service removes it. The session position (item 2) stays.
+    sim.sendMessages(h.rendererId, [
+      message(82, { renderer_id: phone.rendererId, player_state: { playing_state: 2, current_position: { value: 5000 } } }),
+      message(85, { renderer_id: phone.rendererId }),
+    ]);
+    await h.session.idle();
+    sim.pickRenderer(h.rendererId);
+    await waitActive(h);
+    await h.sim.waitFor(() => h.player.current, { what: 'took over' });
+    expect(h.player.current?.queueItemId).toBe(2);
+  });
+
+  it('says no current session ("") once the link ended for good', async () => {
+    const h = await playingHarness();
+    expect(h.session.sessionId).toBe(h.token.sessionId);
+    h.sim.sendDisconnect(h.rendererId, false);
+    await h.sim.waitFor(() => h.session.sessionId === '', { what: 'session id cleared' });
+    expect(h.session.view().qobuzSession).toBe('disconnected');
+  });
+});
