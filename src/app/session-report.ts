@@ -65,7 +65,6 @@ export function playerView(f: SessionFacts, snap: PlayerSnapshot, nowMs: number)
       length: f.queue.items.length,
       index: f.current ? f.queue.indexInPlayOrder(f.current.queueItemId) : null,
     },
-    controller: null,
     available: snap.available,
   };
 }

@@ -31,8 +31,6 @@ export interface PlayerView {
   readonly repeat: RepeatMode;
   readonly track: TrackInfo | null;
   readonly queue: { readonly length: number; readonly index: number | null };
-  /** Name of the controller (Qobuz app) that last steered us, when known. */
-  readonly controller: string | null;
   /** False while the player's backend (MPD) is unreachable. */
   readonly available: boolean;
 }
