@@ -67,14 +67,16 @@ export class SessionCore {
   #sessionMaxQuality: number;
   #track: TrackInfo | null = null;
   #infoFor: number | null = null;
+  /** Whether the speaker has answered once: until then volume and mute are not known, and no view leaves (issue #12). */
+  #speakerKnown: boolean;
 
   constructor(options: SessionCoreOptions) {
     this.#o = options;
     this.#sessionMaxQuality = options.maxAudioQuality;
     this.#clock = clockAt('stopped', 0, options.now());
     const snap = options.player.snapshot();
-    if (snap.volumePercent !== null) this.#volume = snap.volumePercent;
-    this.#muted = snap.muted;
+    this.#speakerKnown = snap.available;
+    this.#adoptSpeakerVolume(snap);
   }
 
   // ---- reads -------------------------------------------------------------------------------
@@ -168,8 +170,9 @@ export class SessionCore {
     this.publishView();
   }
 
+  /** README "MQTT topics": the first state carries the speaker's real volume, so none leaves before the speaker answered. */
   publishView(): void {
-    this.#o.publisher?.publishState(this.#o.playerId, this.view());
+    if (this.#speakerKnown) this.#o.publisher?.publishState(this.#o.playerId, this.view());
   }
 
   event(type: SessionEvent['type'], fields: Record<string, unknown> = {}): void {
@@ -480,6 +483,11 @@ export class SessionCore {
 
   /** MPD went away or came back: buffer ERROR and stopped while away, keeping the position for the resume. */
   speakerAvailability(available: boolean): void {
+    if (available && !this.#speakerKnown) {
+      // The first answer: volume and mute as the speaker has them, before anything is published.
+      this.#speakerKnown = true;
+      this.#adoptSpeakerVolume(this.speaker());
+    }
     this.#o.publisher?.publishAvailability(this.#o.playerId, available);
     if (!available && this.#clock.status !== 'stopped') this.#setClock('stopped', this.positionNow(), false);
     this.reportState();
@@ -500,6 +508,11 @@ export class SessionCore {
   }
 
   // ---- private -----------------------------------------------------------------------------
+
+  #adoptSpeakerVolume(snap: PlayerSnapshot): void {
+    if (snap.volumePercent !== null) this.#volume = snap.volumePercent;
+    this.#muted = snap.muted;
+  }
 
   #setClock(status: ClockStatus, positionMs: number, buffering = this.#clock.buffering): void {
     this.#clock = clockAt(status, positionMs, this.#o.now(), buffering);

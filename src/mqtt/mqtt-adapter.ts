@@ -73,6 +73,8 @@ export class MqttAdapter implements StatePublisher {
     this.#redactor = options.redactor ?? defaultRedactor;
     this.#topics = new Topics(options.baseTopic, options.discovery.prefix);
     this.#players = new Set(options.players.map((p) => p.id));
+    // Retained from the start: offline until the player's MPD first answers (README "MQTT topics").
+    for (const id of this.#players) this.#availability.set(id, 'offline');
     const bridgeInfo = {
       version: options.bridge.version,
       name: options.bridge.name,

@@ -53,6 +53,10 @@ export interface BridgeHarnessOptions {
   /** Link keepalive (defaults here: ping every 1 s, dead after 3 s, so faults show quickly). */
   readonly pingIntervalMs?: number;
   readonly deadAfterMs?: number;
+  /** Runs once MPD and Mosquitto are up, before the bridge starts (set MPD's volume, subscribe a probe). */
+  readonly beforeBridge?: (ctx: { mpd: MpdServer; mosquitto: MosquittoServer | null }) => Promise<void>;
+  /** Point the player at a port where no MPD listens (the real MPD still runs, for `close`). */
+  readonly mpdUnreachable?: boolean;
 }
 
 /** ciao answers on lo only once loopback is multicast-capable (root here; see test/support/mdns-browser.ts). */
@@ -112,7 +116,7 @@ export async function startBridgeHarness(options: BridgeHarnessOptions = {}): Pr
           id: 'living_room',
           name: `Living Room ${randomUUID().slice(0, 8)}`,
           uuid: randomUUID(),
-          mpd: { host: mpd.host, port: mpd.port },
+          mpd: { host: mpd.host, port: options.mpdUnreachable ? await (await import('./free-port.js')).freePort() : mpd.port },
           volume: options.volume ?? { min: 0, max: 100 },
         },
       ],
@@ -125,6 +129,7 @@ export async function startBridgeHarness(options: BridgeHarnessOptions = {}): Pr
     format: 'json',
     destination: { write: (line: string) => void logs.push(line) },
   });
+  await options.beforeBridge?.({ mpd, mosquitto });
   const bridge = new Bridge({
     config,
     logger,
