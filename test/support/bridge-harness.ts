@@ -57,6 +57,8 @@ export interface BridgeHarnessOptions {
   readonly beforeBridge?: (ctx: { mpd: MpdServer; mosquitto: MosquittoServer | null }) => Promise<void>;
   /** Point the player at a port where no MPD listens (the real MPD still runs, for `close`). */
   readonly mpdUnreachable?: boolean;
+  /** `mqtt.base_topic`; with it the player's uuid is left to the bridge to derive (unique per base topic). */
+  readonly baseTopic?: string;
 }
 
 /** ciao answers on lo only once loopback is multicast-capable (root here; see test/support/mdns-browser.ts). */
@@ -107,15 +109,16 @@ export async function startBridgeHarness(options: BridgeHarnessOptions = {}): Pr
       },
       http: { port: 0, bind: '127.0.0.1', advertise_address: '127.0.0.1' },
       mdns: { interfaces: ['lo'] },
-      mqtt: mosquitto
-        ? { url: mosquitto.url }
-        : { embedded_port: await (await import('./free-port.js')).freePort() },
+      mqtt: {
+        ...(mosquitto ? { url: mosquitto.url } : { embedded_port: await (await import('./free-port.js')).freePort() }),
+        ...(options.baseTopic ? { base_topic: options.baseTopic } : {}),
+      },
       // A fresh uuid and name per harness: test files run side by side on the same loopback mDNS.
       players: [
         {
           id: 'living_room',
           name: `Living Room ${randomUUID().slice(0, 8)}`,
-          uuid: randomUUID(),
+          uuid: options.baseTopic ? null : randomUUID(),
           mpd: { host: mpd.host, port: options.mpdUnreachable ? await (await import('./free-port.js')).freePort() : mpd.port },
           volume: options.volume ?? { min: 0, max: 100 },
         },
