@@ -137,6 +137,30 @@ describe('sessions that last for hours (issue #12)', () => {
     expect(h.player.current?.queueItemId).toBe(2);
   });
 
+  it('seeks to 0 on a SetState that lost its only field, the zero position (docs/protocol.md §8)', async () => {
+    const h = await playingHarness();
+    h.sim.seek(30_000);
+    await h.sim.waitFor(() => (h.player.positionMs() >= 30_000 ? true : undefined), { what: 'at 30 s' });
+    const from = h.sim.sent(h.rendererId).length;
+    const delivered = h.sim.delivered(h.rendererId).length;
+    h.sim.seek(0);
+    const report = await h.sim.waitForMessage(h.rendererId, 23, { after: from });
+    // What the service sent: a 41 with no field at all.
+    const sent41 = h.sim.delivered(h.rendererId).slice(delivered).find((m) => m.type === 41);
+    expect(Object.values((sent41?.body ?? {}) as Record<string, unknown>).filter((v) => v !== undefined && v !== null)).toEqual([]);
+    const state = (report.body as { state?: { current_position?: { value?: number }; current_queue_item_id?: number } }).state;
+    expect(state?.current_position?.value ?? 0).toBeLessThan(5000);
+    expect(state?.current_queue_item_id).toBe(1);
+    expect(h.player.positionMs()).toBeLessThan(5000);
+    expect(h.player.status).toBe('playing');
+    // Information (queue version and next track only) still gets no answer.
+    const before = h.sim.sent(h.rendererId).length;
+    h.sim.sendInfoOnlySetState();
+    h.sim.setVolume(33); // answered with 25, after anything the info could have caused
+    await h.sim.waitForMessage(h.rendererId, 25, { after: before, where: (b: { volume?: number }) => b.volume === 33 });
+    expect(h.sim.sentTypes(h.rendererId, before).filter((t) => t === 23)).toEqual([]);
+  });
+
   it('says no current session ("") once the link ended for good', async () => {
     const h = await playingHarness();
     expect(h.session.sessionId).toBe(h.token.sessionId);

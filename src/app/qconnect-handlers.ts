@@ -177,6 +177,12 @@ function onSetState(core: SessionCore, b: qconnect.SrvrRndrSetState): Effect {
   const hasState = state !== qconnect.PlayingState.PLAYING_STATE_UNKNOWN;
   const hasPosition = b.current_position !== null && b.current_position !== undefined;
   const hint = b.next_track ? core.resolve(itemOf(b.next_track)) : null;
+  // §8 "Zero values": a seek to 0 loses its only field on the wire, so a 41 with nothing at all is that seek.
+  const seekToZero = !v && !b.next_track && !b.current_track && !hasPosition && !hasState;
+  if (seekToZero) {
+    core.event('set_state', { playing_state: null, position_ms: 0, queue_item_id: null });
+    return core.active && core.current ? core.seek(0) : null;
+  }
   if (!b.current_track && !hasPosition && !hasState) {
     // Information only (version / next track): update, never answer (§5.6 feedback loop).
     return hint && core.current ? core.setNext(hint) : null;
