@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { message } from '../src/protocol/frame-writer.js';
-import { QconnectService } from './support/qconnect-service.js';
+import { QconnectService, SERVICE_ERRORS } from './support/qconnect-service.js';
 import { SimRenderer } from './support/sim-renderer.js';
 import { lastReport, startHarness, waitActive, type Harness } from './support/session-harness.js';
 
@@ -159,6 +159,45 @@ describe('sessions that last for hours (issue #12)', () => {
     h.sim.setVolume(33); // answered with 25, after anything the info could have caused
     await h.sim.waitForMessage(h.rendererId, 25, { after: before, where: (b: { volume?: number }) => b.volume === 33 });
     expect(h.sim.sentTypes(h.rendererId, before).filter((t) => t === 23)).toEqual([]);
+  });
+
+  it('subscribes and joins again on the same link when the service forgot us, at most once per 30 s (docs/protocol.md §8)', async () => {
+    const h = await playingHarness();
+    const subscribes = () => h.sim.frames(h.rendererId).filter((f) => f.type === 'SUBSCRIBE').length;
+    const joins = () => h.sim.sentOfType(h.rendererId, 61).length;
+    const connections = h.service.connections().length;
+    expect(subscribes()).toBe(1);
+    expect(joins()).toBe(1);
+    const from = h.sim.sent(h.rendererId).length;
+    // Our report refused as if we were not the active renderer, while we are.
+    h.sim.sendError(h.rendererId, SERVICE_ERRORS.nonActive.code, SERVICE_ERRORS.nonActive.message);
+    await h.sim.waitForMessage(h.rendererId, 61, { after: from });
+    expect(subscribes()).toBe(2);
+    // We had playback: we ask for it back (63) and are active again, still on our item, on the same socket.
+    await h.sim.waitForMessage(h.rendererId, 63, { after: from });
+    await h.sim.waitFor(() => h.sim.activeRendererId === h.rendererId && h.session.view().qobuzSession === 'active', { what: 'active again' });
+    expect(h.player.current?.queueItemId).toBe(1);
+    expect(h.service.connections().length).toBe(connections);
+    // More of the same within the window: no storm of joins.
+    const again = h.sim.sent(h.rendererId).length;
+    h.sim.sendError(h.rendererId, SERVICE_ERRORS.nonActive.code, SERVICE_ERRORS.nonActive.message);
+    h.sim.sendError(h.rendererId, SERVICE_ERRORS.notJoined.code, SERVICE_ERRORS.notJoined.message);
+    h.sim.setVolume(33);
+    await h.sim.waitForMessage(h.rendererId, 25, { after: again, where: (b: { volume?: number }) => b.volume === 33 });
+    expect(joins()).toBe(2);
+    expect(subscribes()).toBe(2);
+  });
+
+  it('does not join again for a "non active renderer" error when it is not the active renderer', async () => {
+    const h = await startHarness({ becomeActive: false });
+    harnesses.push(h);
+    await h.sim.waitForMessage(h.rendererId, 76);
+    const from = h.sim.sent(h.rendererId).length;
+    h.sim.sendError(h.rendererId, SERVICE_ERRORS.nonActive.code, SERVICE_ERRORS.nonActive.message);
+    h.sim.sendMessages(h.rendererId, [message(42, { volume: 21 })]);
+    await h.sim.waitForMessage(h.rendererId, 25, { after: from, where: (b: { volume?: number }) => b.volume === 21 });
+    expect(h.sim.sentTypes(h.rendererId, from)).not.toContain(61);
+    expect(h.sim.frames(h.rendererId).filter((f) => f.type === 'SUBSCRIBE').length).toBe(1);
   });
 
   it('says no current session ("") once the link ended for good', async () => {

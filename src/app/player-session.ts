@@ -100,7 +100,13 @@ export class PlayerSession {
         ...this.#o.link,
       });
       this.#link = link;
-      this.#core.linkOpened((messages) => link.send(messages), request.becomeActive);
+      this.#core.linkOpened(
+        (messages) => link.send(messages),
+        request.becomeActive,
+        () => {
+          if (link === this.#link && link.resubscribe()) this.#sendJoin(link, true);
+        },
+      );
       link.events.on('connected', ({ reconnection }) => this.#input('connected', () => this.#join(link, reconnection)));
       link.events.on('messages', (messages) => this.#input('messages', () => this.#dispatch(link, messages)));
       link.events.on('disconnected', (info) => this.#input('disconnected', () => this.#onDown(link, info.reason)));
@@ -147,9 +153,16 @@ export class PlayerSession {
 
   #join(link: QconnectLink, reconnection: boolean): void {
     if (link !== this.#link || !this.#request) return;
-    const c = this.#core;
     // §5.12: a background rejoin must not take playback; re-activate only if we were active.
     if (reconnection) this.#o.onLinkEvent?.('reconnect', 1);
+    this.#sendJoin(link, reconnection);
+  }
+
+  /** The join (§5.1); `background` for a rejoin that must not take playback by itself (§5.12). */
+  #sendJoin(link: QconnectLink, background: boolean): void {
+    if (link !== this.#link || !this.#request) return;
+    const c = this.#core;
+    const reconnection = background;
     c.joining();
     const sessionUuid = uuidBytes(this.#request.sessionId);
     if (c.joinMode === 'renderer') {

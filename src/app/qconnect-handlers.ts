@@ -43,6 +43,7 @@ const LOOP: Record<number, RepeatMode> = {
 export const HANDLERS: HandlerTable = {
   Error: (core, b) => {
     core.log.warn({ code: b.code, message: b.message }, 'service reported an error');
+    if (forgotUs(core, b.message ?? '') && core.serviceForgotUs()) core.log.info({ message: b.message }, 'service forgot us: joining again on the same link');
     return null;
   },
   SrvrRndrSetState: onSetState,
@@ -159,6 +160,16 @@ export const HANDLERS: HandlerTable = {
     return null;
   },
 };
+
+/**
+ * Errors that mean the service no longer knows us although the socket is open (docs/protocol.md
+ * §5.13, §8 "Silent deregistration"): our report refused as from a non-active renderer while we
+ * are the active one, or "not joined".
+ */
+function forgotUs(core: SessionCore, message: string): boolean {
+  if (/non active renderer/i.test(message)) return core.active;
+  return /not joined/i.test(message);
+}
 
 function onDelta(core: SessionCore, delta: QueueDelta): Effect {
   const { result, effect } = core.applyQueueDelta(delta);

@@ -19,6 +19,9 @@ import { playerView, rendererReport, type SessionFacts } from './session-report.
 /** What the speaker still has to do for an intent; failures are the caller's to log or answer. */
 export type Effect = Promise<void> | null;
 
+/** docs/protocol.md §8 "Silent deregistration": at most one re-join on the same link per this long. */
+export const REREGISTER_MIN_INTERVAL_MS = 30_000;
+
 export interface SessionCoreOptions {
   readonly playerId: string;
   readonly device: DeviceInfoValue;
@@ -50,6 +53,9 @@ export class SessionCore {
   readonly #mirror = new QueueMirror();
   readonly #peers = new Map<number, PeerState>();
   #send: (messages: OutgoingMessage[]) => boolean = () => false;
+  /** Subscribe and join again on the current link (set per link). */
+  #reregister: () => void = () => {};
+  #lastReregisterAtMs: number | null = null;
   #linkState: LinkState = 'none';
   #rendererId: number | null = null;
   #activeRendererId = -1;
@@ -182,8 +188,10 @@ export class SessionCore {
   // ---- the link ----------------------------------------------------------------------------
 
   /** A connect from the app: frames go to `send` from now on; `becomeActive` asks to take playback once joined. */
-  linkOpened(send: (messages: OutgoingMessage[]) => boolean, becomeActive: boolean): void {
+  linkOpened(send: (messages: OutgoingMessage[]) => boolean, becomeActive: boolean, reregister: () => void = () => {}): void {
     this.#send = send;
+    this.#reregister = reregister;
+    this.#lastReregisterAtMs = null;
     this.#wantActive = becomeActive;
     this.#linkState = 'connecting';
     this.publishView();
@@ -231,6 +239,7 @@ export class SessionCore {
   /** The link ended for good (or was replaced): no frames leave until the next connect. */
   linkClosed(reason: string | null): void {
     this.#send = () => false;
+    this.#reregister = () => {};
     this.#active = false;
     this.#linkState = 'none';
     if (reason !== null) {
@@ -258,6 +267,21 @@ export class SessionCore {
   notePeer(rendererId: number, peer: PeerState): void {
     if (rendererId === this.#rendererId) return; // our own report echoed (§5.10)
     this.#peers.set(rendererId, peer);
+  }
+
+  /**
+   * The service answered as if it no longer knew us while the socket stays open (docs/protocol.md
+   * §8 "Silent deregistration"): subscribe and join again on the same link, taking playback back if
+   * we had it. Rate-limited; false when nothing was sent.
+   */
+  serviceForgotUs(): boolean {
+    if (this.#linkState !== 'joined') return false;
+    const now = this.#o.now();
+    if (this.#lastReregisterAtMs !== null && now - this.#lastReregisterAtMs < REREGISTER_MIN_INTERVAL_MS) return false;
+    this.#lastReregisterAtMs = now;
+    this.#wantActive = this.#active || this.#wantActive;
+    this.#reregister();
+    return true;
   }
 
   /** 85: a renderer left the session; its last state is no place to take over from. */

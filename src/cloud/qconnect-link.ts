@@ -97,6 +97,14 @@ export class QconnectLink {
     return true;
   }
 
+  /** Subscribes again on the open socket, before a join again (docs/protocol.md §8 "Silent deregistration"). */
+  resubscribe(): boolean {
+    if (this.#state !== 'open' || this.#ws?.readyState !== WebSocket.OPEN) return false;
+    this.#ws.send(this.#writer.subscribe());
+    this.events.emit('framesOut', 1);
+    return true;
+  }
+
   /** Closes for good; no reconnect. */
   close(reason = 'closed by the bridge'): void {
     if (this.#state === 'closed') return;
