@@ -139,19 +139,28 @@ describe('sessions that last for hours (issue #12)', () => {
 
   it('seeks to 0 on a SetState that lost its only field, the zero position (docs/protocol.md §8)', async () => {
     const h = await playingHarness();
+    const before30 = h.sim.sent(h.rendererId).length;
     h.sim.seek(30_000);
+    await h.sim.waitForMessage(h.rendererId, 23, {
+      after: before30,
+      where: (b: { state?: { current_position?: { value?: number } } }) => (b.state?.current_position?.value ?? 0) >= 30_000,
+    });
     await h.sim.waitFor(() => (h.player.positionMs() >= 30_000 ? true : undefined), { what: 'at 30 s' });
     const from = h.sim.sent(h.rendererId).length;
     const delivered = h.sim.delivered(h.rendererId).length;
     h.sim.seek(0);
-    const report = await h.sim.waitForMessage(h.rendererId, 23, { after: from });
+    // The answer to the seek: a report near the start (a heartbeat in between would still say 30 s).
+    const report = await h.sim.waitForMessage(h.rendererId, 23, {
+      after: from,
+      where: (b: { state?: { current_position?: { value?: number } } }) => (b.state?.current_position?.value ?? 0) < 5000,
+    });
     // What the service sent: a 41 with no field at all.
     const sent41 = h.sim.delivered(h.rendererId).slice(delivered).find((m) => m.type === 41);
     expect(Object.values((sent41?.body ?? {}) as Record<string, unknown>).filter((v) => v !== undefined && v !== null)).toEqual([]);
     const state = (report.body as { state?: { current_position?: { value?: number }; current_queue_item_id?: number } }).state;
     expect(state?.current_position?.value ?? 0).toBeLessThan(5000);
     expect(state?.current_queue_item_id).toBe(1);
-    expect(h.player.positionMs()).toBeLessThan(5000);
+    await h.sim.waitFor(() => (h.player.positionMs() < 5000 ? true : undefined), { what: 'the speaker back at the start' });
     expect(h.player.status).toBe('playing');
     // Information (queue version and next track only) still gets no answer.
     const before = h.sim.sent(h.rendererId).length;
@@ -198,6 +207,30 @@ describe('sessions that last for hours (issue #12)', () => {
     await h.sim.waitForMessage(h.rendererId, 25, { after: from, where: (b: { volume?: number }) => b.volume === 21 });
     expect(h.sim.sentTypes(h.rendererId, from)).not.toContain(61);
     expect(h.sim.frames(h.rendererId).filter((f) => f.type === 'SUBSCRIBE').length).toBe(1);
+  });
+
+  it('says qobuz_session "expired" when the link ends because its token ran out, until the app connects again', async () => {
+    let skewMs = 0;
+    const h = await startHarness({ now: () => Date.now() + skewMs });
+    harnesses.push(h);
+    await waitActive(h);
+    // An hour and more later (our clock only), the socket drops: no reconnect with a dead token.
+    skewMs = 2 * 60 * 60 * 1000;
+    h.sim.dropConnection(h.rendererId);
+    await h.sim.waitFor(() => h.session.view().qobuzSession === 'expired', { what: 'expired' });
+    await h.sim.waitFor(() => h.published.states.at(-1)?.qobuzSession === 'expired', { what: 'expired published' });
+    expect(h.session.sessionId).toBe('');
+    skewMs = 0;
+    const again = connectTo(h);
+    await again.done;
+    expect(h.session.view().qobuzSession).not.toBe('expired');
+  });
+
+  it('says "disconnected", not "expired", when the service ends the session for another reason', async () => {
+    const h = await playingHarness();
+    h.sim.sendDisconnect(h.rendererId, false);
+    await h.sim.waitFor(() => h.session.sessionId === '', { what: 'closed' });
+    expect(h.session.view().qobuzSession).toBe('disconnected');
   });
 
   it('says no current session ("") once the link ended for good', async () => {

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { QconnectLink, type QconnectLinkOptions } from '../cloud/qconnect-link.js';
+import { QconnectLink, TOKEN_EXPIRED, type QconnectLinkOptions } from '../cloud/qconnect-link.js';
 import type { ConnectRequest } from '../core/connect-request.js';
 import type { PlayerEvents } from '../core/player.js';
 import type { PlayerCommand, PlayerView } from '../core/player-view.js';
@@ -213,9 +213,15 @@ export class PlayerSession {
 
   #onClosed(link: QconnectLink, reason: string): void {
     if (link !== this.#link) return;
-    this.#log.info({ reason }, 'Qobuz session closed: waiting for the app');
+    const expired = reason === TOKEN_EXPIRED;
+    if (expired) {
+      // README "MQTT topics" (`expired`): the one line that tells the user what happened and what to do.
+      this.#log.warn("Qobuz session ended: the app's token expired (they last about an hour); pick this speaker in the Qobuz app again to continue");
+    } else {
+      this.#log.info({ reason }, 'Qobuz session closed: waiting for the app');
+    }
     this.#link = null;
-    this.#core.linkClosed(reason);
+    this.#core.linkClosed(reason, expired);
   }
 
   #closeLink(reason: string): void {

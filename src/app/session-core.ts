@@ -57,6 +57,7 @@ export class SessionCore {
   #reregister: () => void = () => {};
   #lastReregisterAtMs: number | null = null;
   #linkState: LinkState = 'none';
+  #expired = false;
   #rendererId: number | null = null;
   #activeRendererId = -1;
   #active = false;
@@ -192,6 +193,7 @@ export class SessionCore {
     this.#send = send;
     this.#reregister = reregister;
     this.#lastReregisterAtMs = null;
+    this.#expired = false;
     this.#wantActive = becomeActive;
     this.#linkState = 'connecting';
     this.publishView();
@@ -236,8 +238,9 @@ export class SessionCore {
     this.publishView();
   }
 
-  /** The link ended for good (or was replaced): no frames leave until the next connect. */
-  linkClosed(reason: string | null): void {
+  /** The link ended for good (or was replaced): no frames leave until the next connect; `expired` when its token ran out. */
+  linkClosed(reason: string | null, expired = false): void {
+    this.#expired = expired;
     this.#send = () => false;
     this.#reregister = () => {};
     this.#active = false;
@@ -553,6 +556,7 @@ export class SessionCore {
       muted: this.#muted,
       active: this.#active,
       linkState: this.#linkState,
+      expired: this.#expired,
     };
   }
 

@@ -48,6 +48,9 @@ export interface QconnectLinkEvents {
   framesOut: [count: number];
 }
 
+/** The `closed` reason when the token ran out (§5.12): the session is over until the app hands a new one. */
+export const TOKEN_EXPIRED = 'token expired';
+
 const BROWSER_UA =
   'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36';
 
@@ -124,7 +127,7 @@ export class QconnectLink {
   #open(): void {
     if (this.#state === 'closed') return;
     if (this.#o.now() >= this.#o.expiresAtMs) {
-      this.close('token expired');
+      this.close(TOKEN_EXPIRED);
       return;
     }
     this.#state = 'connecting';
@@ -212,7 +215,7 @@ export class QconnectLink {
     this.#state = willReconnect ? 'waiting' : 'closed';
     this.events.emit('disconnected', { willReconnect, reason });
     if (!willReconnect) {
-      this.events.emit('closed', 'token expired');
+      this.events.emit('closed', TOKEN_EXPIRED);
       return;
     }
     const delay = this.#backoff.next();

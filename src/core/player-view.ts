@@ -15,7 +15,8 @@ export interface TrackInfo {
 }
 
 export type ViewPlaybackState = 'playing' | 'paused' | 'stopped' | 'idle';
-export type QobuzSessionState = 'active' | 'connected' | 'disconnected';
+/** `expired`: the session ended because the app's WebSocket token ran out (README "MQTT topics"). */
+export type QobuzSessionState = 'active' | 'connected' | 'disconnected' | 'expired';
 export type RepeatMode = 'off' | 'one' | 'all';
 
 export interface PlayerView {
