@@ -226,6 +226,37 @@ describe('sessions that last for hours (issue #12)', () => {
     expect(h.session.view().qobuzSession).not.toBe('expired');
   });
 
+  it('renews an expired token when it can (qws/createToken with a user token) and rejoins instead of ending the session', async () => {
+    let skewMs = 0;
+    const now = (): number => Date.now() + skewMs;
+    const renewed: string[] = [];
+    let sessionId = '';
+    let service: QconnectService | null = null;
+    const h = await startHarness({
+      now,
+      renewToken: async () => {
+        const t = service!.issueToken({ sessionId });
+        renewed.push(t.jwt);
+        return { jwt: t.jwt, expiresAtMs: now() + 3600_000, endpoint: t.endpoint };
+      },
+    });
+    harnesses.push(h);
+    service = h.service;
+    sessionId = h.token.sessionId;
+    await waitActive(h);
+    skewMs = 2 * 3600_000;
+    const from = h.sim.sent(h.rendererId).length;
+    h.sim.dropConnection(h.rendererId);
+    await h.sim.waitForMessage(h.rendererId, 61, { after: from });
+    await h.sim.waitFor(() => h.sim.activeRendererId === h.rendererId && h.session.view().qobuzSession === 'active', { what: 'active again' });
+    expect(renewed).toHaveLength(1);
+    const auths = h.sim.frames(h.rendererId).filter((f) => f.type === 'AUTHENTICATE');
+    expect(auths).toHaveLength(2);
+    expect((auths[1]?.body as { jwt?: string }).jwt).toBe(renewed[0]);
+    expect(h.session.sessionId).toBe(sessionId);
+    expect(h.published.events.some((e) => e.type === 'session_closed')).toBe(false);
+  });
+
   it('says "disconnected", not "expired", when the service ends the session for another reason', async () => {
     const h = await playingHarness();
     h.sim.sendDisconnect(h.rendererId, false);

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { QconnectLink, TOKEN_EXPIRED, type QconnectLinkOptions } from '../cloud/qconnect-link.js';
+import { QconnectLink, TOKEN_EXPIRED, type LinkToken, type QconnectLinkOptions } from '../cloud/qconnect-link.js';
 import type { ConnectRequest } from '../core/connect-request.js';
 import type { PlayerEvents } from '../core/player.js';
 import type { PlayerCommand, PlayerView } from '../core/player-view.js';
@@ -28,6 +28,8 @@ export interface PlayerSessionOptions extends Omit<SessionCoreOptions, 'now'> {
   /** Tuning for tests (backoff steps, ping period). */
   readonly link?: Partial<Pick<QconnectLinkOptions, 'backoffStepsMs' | 'pingIntervalMs' | 'deadAfterMs' | 'connectTimeoutMs'>>;
   readonly onLinkEvent?: (event: 'reconnect' | 'frames_in' | 'frames_out', count: number) => void;
+  /** Mints a WebSocket token with the user's own token (README "Own Qobuz identity"): sessions outlive the app's hour. */
+  readonly renewToken?: () => Promise<LinkToken>;
   /** Each Qobuz message handled, with how long it took (metrics). */
   readonly onMessageHandled?: (messageType: number, elapsedMs: number) => void;
 }
@@ -97,6 +99,7 @@ export class PlayerSession {
         expiresAtMs: request.jwtQconnect.exp * 1000,
         logger: this.#log.child({ module: 'cloud' }),
         now: () => this.#core.now(),
+        ...(this.#o.renewToken ? { renewToken: this.#o.renewToken } : {}),
         ...this.#o.link,
       });
       this.#link = link;
