@@ -219,7 +219,9 @@ export class PlayerSession {
     const expired = reason === TOKEN_EXPIRED;
     if (expired) {
       // README "MQTT topics" (`expired`): the one line that tells the user what happened and what to do.
-      this.#log.warn("Qobuz session ended: the app's token expired (they last about an hour); pick this speaker in the Qobuz app again to continue");
+      this.#log.warn(
+        "Qobuz session ended: the app's token expired (they last about an hour); pick this speaker in the Qobuz app again, or set qobuz.user_auth_token so the bridge renews it itself",
+      );
     } else {
       this.#log.info({ reason }, 'Qobuz session closed: waiting for the app');
     }
