@@ -41,7 +41,7 @@ function reportAfter(index: number, pred: (s: qconnect.QueueRendererState.$Prope
 
 describe('Home Assistant commands over MQTT (issue #6)', () => {
   it('answers play with "no Qobuz session" before the app has connected, changing nothing', async () => {
-    expect(await command({ action: 'play' })).toEqual({ ok: false, error: 'no Qobuz session' });
+    expect(await command({ action: 'play' })).toEqual({ ok: false, error: 'no Qobuz session', code: 'ERR_NO_SESSION' });
     expect((await h.mpd.status()).state).toBe('stop');
   });
 

@@ -80,6 +80,21 @@ describe('the config schema (README.md "Configuration")', () => {
     expect(playerUuid({ id: 'kitchen', uuid: null })).toBe(derivePlayerUuid('kitchen'));
   });
 
+  it('derives the uuid from the base topic too when it is not the default, so two bridges on one broker never collide (issue #12)', () => {
+    const player = { id: 'living_room', name: 'Living Room' };
+    const single = ConfigSchema.parse({ players: [player] });
+    expect(single.players[0]!.uuid).toBe('11f97d04-519d-59a5-a42a-544a6f891472');
+    expect(ConfigSchema.parse({ mqtt: { base_topic: 'qobuz-connect' }, players: [player] }).players[0]!.uuid).toBe(single.players[0]!.uuid);
+    const kitchen = ConfigSchema.parse({ mqtt: { base_topic: 'qc-kitchen' }, players: [player] }).players[0]!.uuid;
+    const cellar = ConfigSchema.parse({ mqtt: { base_topic: 'qc-cellar' }, players: [player] }).players[0]!.uuid;
+    expect(kitchen).toBe(derivePlayerUuid('living_room', 'qc-kitchen'));
+    expect(new Set([single.players[0]!.uuid, kitchen, cellar]).size).toBe(3);
+    expect(kitchen).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    // A configured uuid is the user's: the base topic never changes it.
+    const fixed = 'abcdef01-2345-4678-9abc-def012345678';
+    expect(ConfigSchema.parse({ mqtt: { base_topic: 'qc-kitchen' }, players: [{ ...player, uuid: fixed }] }).players[0]!.uuid).toBe(fixed);
+  });
+
   it('maps device types onto the protocol DeviceType names', () => {
     const types = ['speaker', 'streamer', 'tv', 'soundbar', 'computer', 'headphones'] as const;
     expect(types.map((device_type) => deviceTypeName({ device_type }))).toEqual([

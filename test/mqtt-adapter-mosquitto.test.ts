@@ -21,7 +21,7 @@ const view: PlayerView = {
     id: 59954869, title: 'So What', artist: 'Miles Davis', album: 'Kind of Blue',
     coverUrl: 'https://static.qobuz.com/images/covers/x_600.jpg', durationMs: 245_000, sampleRateHz: 96_000, bitDepth: 24,
   },
-  queue: { length: 5, index: 1 }, controller: 'Qobuz iPhone', available: true,
+  queue: { length: 5, index: 1 }, available: true,
 };
 
 let server: MosquittoServer;
@@ -165,7 +165,7 @@ describe('MqttAdapter against a real Mosquitto (README.md "MQTT topics")', () =>
         id: 59954869, title: 'So What', artist: 'Miles Davis', album: 'Kind of Blue',
         cover_url: 'https://static.qobuz.com/images/covers/x_600.jpg', sample_rate: 96000, bit_depth: 24,
       },
-      queue: { length: 5, index: 1 }, controller: 'Qobuz iPhone',
+      queue: { length: 5, index: 1 },
     });
     const cover = await p.waitFor((m) => m.topic === `${base}/living_room/cover_url`);
     expect(cover.payload).toBe('https://static.qobuz.com/images/covers/x_600.jpg');
@@ -234,28 +234,45 @@ describe('MqttAdapter commands (README.md "MQTT topics", B/<player>/set)', () =>
     ['a 1 MiB payload', Buffer.alloc(1024 * 1024, 0x20), /payload too large: 1048576 bytes/],
   ])('answers %s with ok false and never calls onCommand', async (_what, payload, error) => {
     const { onCommand, send } = await setup();
-    const result = (await send('living_room', payload)) as { ok: boolean; error: string };
+    const result = (await send('living_room', payload)) as { ok: boolean; error: string; code: string };
     expect(result.ok).toBe(false);
     expect(result.error).toMatch(error);
+    expect(result.code).toBe('ERR_BAD_COMMAND');
     expect(onCommand).not.toHaveBeenCalled();
   });
 
   it('answers "no Qobuz session" when the player has none, and keeps serving after a handler that throws anything', async () => {
     const { onCommand, send } = await setup();
     onCommand.mockRejectedValueOnce(new QcbError('ERR_NO_SESSION', 'player living_room has no session'));
-    expect(await send('living_room', '{"action":"play"}')).toEqual({ ok: false, error: 'no Qobuz session' });
+    expect(await send('living_room', '{"action":"play"}')).toEqual({ ok: false, error: 'no Qobuz session', code: 'ERR_NO_SESSION' });
     onCommand.mockImplementationOnce(() => {
       throw new TypeError('boom');
     });
-    expect(await send('living_room', '{"action":"play"}')).toEqual({ ok: false, error: 'boom' });
+    expect(await send('living_room', '{"action":"play"}')).toEqual({ ok: false, error: 'boom', code: 'ERR_INTERNAL' });
     expect(await send('living_room', '{"action":"play"}')).toEqual({ ok: true });
     expect(onCommand).toHaveBeenCalledTimes(3);
   });
 
   it('answers a command for an unknown player with an error', async () => {
     const { onCommand, send } = await setup();
-    expect(await send('garage', '{"action":"play"}')).toEqual({ ok: false, error: 'unknown player "garage"' });
+    expect(await send('garage', '{"action":"play"}')).toEqual({ ok: false, error: 'unknown player "garage"', code: 'ERR_BAD_COMMAND' });
     expect(onCommand).not.toHaveBeenCalled();
+  });
+
+  it('echoes the command\'s id in its answer, good or bad, and refuses an id that is not a short string (issue #12)', async () => {
+    const { onCommand, send } = await setup();
+    expect(await send('living_room', '{"action":"pause","id":"ha-1"}')).toEqual({ ok: true, id: 'ha-1' });
+    expect(onCommand).toHaveBeenLastCalledWith('living_room', { action: 'pause' });
+    onCommand.mockRejectedValueOnce(new QcbError('ERR_NOT_ACTIVE', 'not the active renderer'));
+    expect(await send('living_room', '{"action":"stop","id":"ha-2"}')).toEqual({ ok: false, error: 'not the active renderer', code: 'ERR_NOT_ACTIVE', id: 'ha-2' });
+    expect(await send('living_room', '{"volume":150,"id":"ha-3"}')).toMatchObject({ ok: false, code: 'ERR_BAD_COMMAND', id: 'ha-3' });
+    expect(await send('living_room', '{"id":"ha-4"}')).toMatchObject({ ok: false, error: expect.stringMatching(/empty command/), id: 'ha-4' });
+    const long = 'x'.repeat(65);
+    const refused = (await send('living_room', JSON.stringify({ action: 'play', id: long }))) as Record<string, unknown>;
+    expect(refused).toMatchObject({ ok: false, code: 'ERR_BAD_COMMAND', error: expect.stringMatching(/id: must be at most 64/) });
+    expect(refused).not.toHaveProperty('id');
+    expect(await send('living_room', '{"action":"play","id":7}')).toMatchObject({ ok: false, error: expect.stringMatching(/id: must be a string/) });
+    expect(onCommand).toHaveBeenCalledTimes(2);
   });
 });
 

@@ -55,8 +55,11 @@ describe('EmbeddedBroker (README.md "Configuration": no mqtt.url runs aedes)', (
     await p.waitFor((m) => m.topic === 'homeassistant/device/den-uuid/config' && m.retain);
     expect((await p.waitFor((m) => m.topic === 'qc/bridge/state')).payload).toBe('{"state":"online"}');
 
+    // Retained offline from the start (issue #12), online once the player says so.
+    expect((await p.waitFor((m) => m.topic === 'qc/den/availability')).payload).toBe('offline');
+    const before = p.messages.length;
     adapter.publishAvailability('den', true);
-    expect((await p.waitFor((m) => m.topic === 'qc/den/availability')).payload).toBe('online');
+    expect((await p.waitFor((m) => m.topic === 'qc/den/availability', { from: before })).payload).toBe('online');
 
     await p.publish('qc/den/set', '{"muted":true}');
     expect(JSON.parse((await p.waitFor((m) => m.topic === 'qc/den/set/result')).payload)).toEqual({ ok: true });

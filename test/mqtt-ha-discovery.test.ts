@@ -220,7 +220,7 @@ describe('Home Assistant device discovery (README.md "Home Assistant entities")'
     const cmps = JSON.parse(discovery.playerConfig(players[0]!).payload).cmps as Record<string, Record<string, unknown>>;
     const sample = toStatePayload({
       state: 'idle', qobuzSession: 'disconnected', volume: 0, muted: false, positionMs: 0, positionAtMs: 0, durationMs: null,
-      shuffle: false, repeat: 'off', track: null, queue: { length: 0, index: null }, controller: null, available: true,
+      shuffle: false, repeat: 'off', track: null, queue: { length: 0, index: null }, available: true,
     });
     const trackKeys = ['id', 'title', 'artist', 'album', 'cover_url', 'sample_rate', 'bit_depth'];
     for (const c of Object.values(cmps)) {

@@ -35,7 +35,6 @@ function view(title: string): PlayerView {
     repeat: 'off',
     track: { id: 1, title, artist: 'Basic Channel', album: null, coverUrl: 'https://static.qobuz.com/images/covers/ab/cd/x_600.jpg', durationMs: 180_000, sampleRateHz: 44_100, bitDepth: 16 },
     queue: { length: 1, index: 0 },
-    controller: null,
     available: true,
   };
 }
@@ -75,7 +74,7 @@ describe('what the bridge publishes passes through the redactor (issue #13)', ()
     const event = JSON.parse((await p.waitFor((m) => m.topic === 'qc/den/event')).payload) as Record<string, unknown>;
     expect(event).toMatchObject({ type: 'playback_error', reason: 'Failed to decode http://10.0.0.2:8689/stream/den/[token].flac; CURL failed: 404', note: 'token [redacted]' });
     const result = JSON.parse((await p.waitFor((m) => m.topic === 'qc/den/set/result')).payload) as Record<string, unknown>;
-    expect(result).toEqual({ ok: false, error: 'MPD addid: could not open http://10.0.0.2:8689/stream/den/[token].flac with Bearer [redacted]' });
+    expect(result).toEqual({ ok: false, error: 'MPD addid: could not open http://10.0.0.2:8689/stream/den/[token].flac with Bearer [redacted]', code: 'ERR_MPD_COMMAND' });
     const state = JSON.parse((await p.waitFor((m) => m.topic === 'qc/den/state')).payload) as { track: { title: string; artist: string } };
     expect(state.track).toMatchObject({ title: 'Basic Instinct', artist: 'Basic Channel' });
 

@@ -26,7 +26,6 @@ const playing: PlayerView = {
     bitDepth: 24,
   },
   queue: { length: 5, index: 1 },
-  controller: 'Qobuz iPhone',
   available: true,
 };
 
@@ -53,14 +52,17 @@ describe('state and event JSON (README.md "MQTT topics")', () => {
           bit_depth: 24,
         },
         queue: { length: 5, index: 1 },
-        controller: 'Qobuz iPhone',
       }),
     );
   });
 
+  it('carries no controller key: the protocol names no controller (issue #12)', () => {
+    expect(Object.keys(toStatePayload(playing))).not.toContain('controller');
+  });
+
   it('gives track null, duration null and index null for an idle player', () => {
-    const idle: PlayerView = { ...playing, state: 'idle', qobuzSession: 'disconnected', track: null, durationMs: null, queue: { length: 0, index: null }, controller: null };
-    expect(toStatePayload(idle)).toMatchObject({ state: 'idle', qobuz_session: 'disconnected', track: null, duration_ms: null, queue: { length: 0, index: null }, controller: null });
+    const idle: PlayerView = { ...playing, state: 'idle', qobuzSession: 'disconnected', track: null, durationMs: null, queue: { length: 0, index: null } };
+    expect(toStatePayload(idle)).toMatchObject({ state: 'idle', qobuz_session: 'disconnected', track: null, duration_ms: null, queue: { length: 0, index: null } });
   });
 
   it('maps a SessionEvent to {type, at, ...fields} in snake_case with 64-bit values made JSON-safe', () => {

@@ -106,6 +106,17 @@ describe('QobuzApi.getFileUrl (docs/protocol.md §7)', () => {
     ]);
   });
 
+  it('mints a WebSocket token with qws/createToken and the user token (docs/protocol.md §8, issue #12)', async () => {
+    await stub.stop();
+    await startStub({ mintQwsToken: () => ({ jwt: 'qws-jwt-1', exp: 1_900_000_000, endpoint: 'wss://qws.example/ws' }) });
+    const api = makeApi(new UserAuthToken(stub.issueUserAuthToken()));
+    expect(await api.createQwsToken()).toEqual({ jwt: 'qws-jwt-1', expiresAtMs: 1_900_000_000_000, endpoint: 'wss://qws.example/ws' });
+    expect(stub.requests.map((r) => [r.path, r.auth, r.status])).toEqual([['qws/createToken', 'user_auth_token', 200]]);
+    // A refused user token says which kind of token was refused.
+    const refused = await makeApi(new UserAuthToken('not-a-known-token')).createQwsToken().catch((e: unknown) => e);
+    expect(isQcbError(refused, 'ERR_QOBUZ_AUTH')).toBe(true);
+  });
+
   it('reports a fractional kHz rate in Hz and the lower format Qobuz chose to serve', async () => {
     const url = await makeApi(new JwtApiToken(stub.issueJwtApi())).getFileUrl(7, 4);
     expect(url).toMatchObject({ formatId: 6, samplingRateHz: 44_100, bitDepth: 16, durationMs: 62_000 });

@@ -94,7 +94,7 @@ describe('hand-over, reconnects and hostile input (issue #4, §5.5, §5.11-§5.1
     const connectsBefore = h.sim.frames(h.rendererId).filter((f) => f.type === 'AUTHENTICATE').length;
     h.sim.dropConnection(h.rendererId);
     await h.sim.waitFor(() => h.published.events.find((e) => e.type === 'session_closed'), { what: 'session closed' });
-    expect(h.session.view().qobuzSession).toBe('disconnected');
+    expect(h.session.view().qobuzSession).toBe('expired'); // README "MQTT topics" (issue #12)
     await h.session.idle();
     expect(h.sim.frames(h.rendererId).filter((f) => f.type === 'AUTHENTICATE').length).toBe(connectsBefore);
     await expect(h.session.command({ action: 'play' })).rejects.toThrow('no Qobuz session');

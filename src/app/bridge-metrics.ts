@@ -11,11 +11,11 @@ export class BridgeMetrics {
   sessionStates: () => readonly string[] = () => [];
   readonly sessions = new Gauge({
     name: 'qcb_sessions',
-    help: 'Players by Qobuz session state (active, connected, disconnected)',
+    help: 'Players by Qobuz session state (active, connected, disconnected, expired)',
     labelNames: ['state'] as const,
     registers: [this.registry],
     collect: () => {
-      const counts: Record<string, number> = { active: 0, connected: 0, disconnected: 0 };
+      const counts: Record<string, number> = { active: 0, connected: 0, disconnected: 0, expired: 0 };
       for (const state of this.sessionStates()) counts[state] = (counts[state] ?? 0) + 1;
       for (const [state, n] of Object.entries(counts)) this.sessions.set({ state }, n);
     },

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config, PlayerConfig } from '../config/config-schema.js';
 import { deviceTypeName, playerUuid } from '../config/config-schema.js';
+import { DEFAULTS } from '../config/defaults.js';
 import type { ConnectRequest } from '../core/connect-request.js';
 import type { PlayableItem } from '../core/player.js';
 import type { PlayerCommand } from '../core/player-view.js';
@@ -191,7 +192,16 @@ export class Bridge {
       },
       baseTopic: c.mqtt.base_topic,
       discovery: { enabled: c.mqtt.discovery, prefix: c.mqtt.discovery_prefix },
-      bridge: { version: this.#o.version, name: 'Qobuz Connect Bridge' },
+      // Several bridges on one broker each have their own base topic; naming the device after it keeps
+      // Home Assistant's entity ids apart (README "Home Assistant entities"). The default keeps the old name.
+      bridge:
+        c.mqtt.base_topic === DEFAULTS.mqtt.base_topic
+          ? { version: this.#o.version, name: 'Qobuz Connect Bridge' }
+          : {
+              version: this.#o.version,
+              name: `Qobuz Connect Bridge (${c.mqtt.base_topic})`,
+              uniqueIdScope: c.mqtt.base_topic.toLowerCase().replace(/[^a-z0-9_]/g, '_'),
+            },
       players: c.players.map((p) => ({ id: p.id, name: p.name, uuid: playerUuid(p), model: PRODUCT_MODEL, deviceType: p.device_type })),
       onCommand: (playerId: string, cmd: PlayerCommand) => this.#command(playerId, cmd),
       logger: this.#log.child({ module: 'mqtt' }),

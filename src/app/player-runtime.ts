@@ -97,6 +97,9 @@ export class PlayerRuntime {
       trackInfo: this.#api ? (id) => this.#trackInfo(id) : null,
       onQueueItems: (items) => options.tokens.retain(p.id, new Set(items.map((i) => i.queueItemId))),
       logger,
+      // README "Own Qobuz identity": with a user token the link mints its own WebSocket tokens, so a
+      // session outlives the app's one-hour token (docs/protocol.md §8).
+      ...(c.qobuz.user_auth_token && this.#api ? { renewToken: () => this.#api!.createQwsToken() } : {}),
       ...(options.tuning?.heartbeatMs ? { heartbeatMs: options.tuning.heartbeatMs } : {}),
       link: {
         ...(options.tuning?.backoffStepsMs ? { backoffStepsMs: options.tuning.backoffStepsMs } : {}),

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { QconnectLink, type QconnectLinkOptions } from '../cloud/qconnect-link.js';
+import { QconnectLink, TOKEN_EXPIRED, type LinkToken, type QconnectLinkOptions } from '../cloud/qconnect-link.js';
 import type { ConnectRequest } from '../core/connect-request.js';
 import type { PlayerEvents } from '../core/player.js';
 import type { PlayerCommand, PlayerView } from '../core/player-view.js';
@@ -28,6 +28,8 @@ export interface PlayerSessionOptions extends Omit<SessionCoreOptions, 'now'> {
   /** Tuning for tests (backoff steps, ping period). */
   readonly link?: Partial<Pick<QconnectLinkOptions, 'backoffStepsMs' | 'pingIntervalMs' | 'deadAfterMs' | 'connectTimeoutMs'>>;
   readonly onLinkEvent?: (event: 'reconnect' | 'frames_in' | 'frames_out', count: number) => void;
+  /** Mints a WebSocket token with the user's own token (README "Own Qobuz identity"): sessions outlive the app's hour. */
+  readonly renewToken?: () => Promise<LinkToken>;
   /** Each Qobuz message handled, with how long it took (metrics). */
   readonly onMessageHandled?: (messageType: number, elapsedMs: number) => void;
 }
@@ -48,8 +50,9 @@ export class PlayerSession {
     this.#core = new SessionCore({ ...options, now: options.now ?? Date.now });
   }
 
+  /** The session we are in; "" once its link ended for good (get-connect-info `current_session_id`, issue #12). */
   get sessionId(): string {
-    return this.#request?.sessionId ?? '';
+    return this.#link && this.#request ? this.#request.sessionId : '';
   }
 
   get connected(): boolean {
@@ -83,18 +86,30 @@ export class PlayerSession {
   /** The app picked us (POST connect-to-qconnect): join that session, replacing any previous one cleanly. */
   connect(request: ConnectRequest): Promise<void> {
     return this.#loop.run(() => {
+      // The app picking us again in the same session keeps the queue; any other connect starts clean (issue #12).
+      const fresh = request.sessionId !== this.sessionId;
       this.#closeLink('replaced by a new connect');
       this.#request = request;
+      if (fresh) {
+        this.#core.newSession()?.catch((err: unknown) => this.#log.warn({ err: errorMessage(err) }, 'speaker command failed'));
+      }
       const link = new QconnectLink({
         endpoint: request.jwtQconnect.endpoint,
         jwt: request.jwtQconnect.jwt,
         expiresAtMs: request.jwtQconnect.exp * 1000,
         logger: this.#log.child({ module: 'cloud' }),
         now: () => this.#core.now(),
+        ...(this.#o.renewToken ? { renewToken: this.#o.renewToken } : {}),
         ...this.#o.link,
       });
       this.#link = link;
-      this.#core.linkOpened((messages) => link.send(messages), request.becomeActive);
+      this.#core.linkOpened(
+        (messages) => link.send(messages),
+        request.becomeActive,
+        () => {
+          if (link === this.#link && link.resubscribe()) this.#sendJoin(link, true);
+        },
+      );
       link.events.on('connected', ({ reconnection }) => this.#input('connected', () => this.#join(link, reconnection)));
       link.events.on('messages', (messages) => this.#input('messages', () => this.#dispatch(link, messages)));
       link.events.on('disconnected', (info) => this.#input('disconnected', () => this.#onDown(link, info.reason)));
@@ -141,9 +156,16 @@ export class PlayerSession {
 
   #join(link: QconnectLink, reconnection: boolean): void {
     if (link !== this.#link || !this.#request) return;
-    const c = this.#core;
     // §5.12: a background rejoin must not take playback; re-activate only if we were active.
     if (reconnection) this.#o.onLinkEvent?.('reconnect', 1);
+    this.#sendJoin(link, reconnection);
+  }
+
+  /** The join (§5.1); `background` for a rejoin that must not take playback by itself (§5.12). */
+  #sendJoin(link: QconnectLink, background: boolean): void {
+    if (link !== this.#link || !this.#request) return;
+    const c = this.#core;
+    const reconnection = background;
     c.joining();
     const sessionUuid = uuidBytes(this.#request.sessionId);
     if (c.joinMode === 'renderer') {
@@ -194,9 +216,17 @@ export class PlayerSession {
 
   #onClosed(link: QconnectLink, reason: string): void {
     if (link !== this.#link) return;
-    this.#log.info({ reason }, 'Qobuz session closed: waiting for the app');
+    const expired = reason === TOKEN_EXPIRED;
+    if (expired) {
+      // README "MQTT topics" (`expired`): the one line that tells the user what happened and what to do.
+      this.#log.warn(
+        "Qobuz session ended: the app's token expired (they last about an hour); pick this speaker in the Qobuz app again, or set qobuz.user_auth_token so the bridge renews it itself",
+      );
+    } else {
+      this.#log.info({ reason }, 'Qobuz session closed: waiting for the app');
+    }
     this.#link = null;
-    this.#core.linkClosed(reason);
+    this.#core.linkClosed(reason, expired);
   }
 
   #closeLink(reason: string): void {

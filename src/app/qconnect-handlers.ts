@@ -43,6 +43,7 @@ const LOOP: Record<number, RepeatMode> = {
 export const HANDLERS: HandlerTable = {
   Error: (core, b) => {
     core.log.warn({ code: b.code, message: b.message }, 'service reported an error');
+    if (forgotUs(core, b.message ?? '') && core.serviceForgotUs()) core.log.info({ message: b.message }, 'service forgot us: joining again on the same link');
     return null;
   },
   SrvrRndrSetState: onSetState,
@@ -122,6 +123,10 @@ export const HANDLERS: HandlerTable = {
     core.send(core.wantsActive ? [...ask, setActiveRenderer(rendererId)] : ask);
     return null;
   },
+  SrvrCtrlRemoveRenderer: (core, b) => {
+    core.removePeer(b.renderer_id ?? 0);
+    return null;
+  },
   SrvrCtrlActiveRendererChanged: (core, b) => core.activeRendererChanged(b.active_renderer_id ?? -1),
   SrvrCtrlQueueErrorMessage: (core, b) => {
     core.log.info({ error: b.error }, 'queue error: resyncing the queue');
@@ -156,6 +161,16 @@ export const HANDLERS: HandlerTable = {
   },
 };
 
+/**
+ * Errors that mean the service no longer knows us although the socket is open (docs/protocol.md
+ * §5.13, §8 "Silent deregistration"): our report refused as from a non-active renderer while we
+ * are the active one, or "not joined".
+ */
+function forgotUs(core: SessionCore, message: string): boolean {
+  if (/non active renderer/i.test(message)) return core.active;
+  return /not joined/i.test(message);
+}
+
 function onDelta(core: SessionCore, delta: QueueDelta): Effect {
   const { result, effect } = core.applyQueueDelta(delta);
   if (result === 'stale') return null;
@@ -173,6 +188,12 @@ function onSetState(core: SessionCore, b: qconnect.SrvrRndrSetState): Effect {
   const hasState = state !== qconnect.PlayingState.PLAYING_STATE_UNKNOWN;
   const hasPosition = b.current_position !== null && b.current_position !== undefined;
   const hint = b.next_track ? core.resolve(itemOf(b.next_track)) : null;
+  // §8 "Zero values": a seek to 0 loses its only field on the wire, so a 41 with nothing at all is that seek.
+  const seekToZero = !v && !b.next_track && !b.current_track && !hasPosition && !hasState;
+  if (seekToZero) {
+    core.event('set_state', { playing_state: null, position_ms: 0, queue_item_id: null });
+    return core.active && core.current ? core.seek(0) : null;
+  }
   if (!b.current_track && !hasPosition && !hasState) {
     // Information only (version / next track): update, never answer (§5.6 feedback loop).
     return hint && core.current ? core.setNext(hint) : null;

@@ -19,6 +19,9 @@ import { playerView, rendererReport, type SessionFacts } from './session-report.
 /** What the speaker still has to do for an intent; failures are the caller's to log or answer. */
 export type Effect = Promise<void> | null;
 
+/** docs/protocol.md §8 "Silent deregistration": at most one re-join on the same link per this long. */
+export const REREGISTER_MIN_INTERVAL_MS = 30_000;
+
 export interface SessionCoreOptions {
   readonly playerId: string;
   readonly device: DeviceInfoValue;
@@ -43,14 +46,18 @@ export interface PeerState {
 
 export type LinkState = SessionFacts['linkState'];
 /** The read-only face of the queue mirror: handlers read it, only the core changes it. */
-export type QueueView = Omit<QueueMirror, 'setRepeat' | 'noteVersion' | 'applySnapshot' | 'applyDelta'>;
+export type QueueView = Omit<QueueMirror, 'setRepeat' | 'noteVersion' | 'applySnapshot' | 'applyDelta' | 'reset'>;
 
 export class SessionCore {
   readonly #o: SessionCoreOptions;
   readonly #mirror = new QueueMirror();
   readonly #peers = new Map<number, PeerState>();
   #send: (messages: OutgoingMessage[]) => boolean = () => false;
+  /** Subscribe and join again on the current link (set per link). */
+  #reregister: () => void = () => {};
+  #lastReregisterAtMs: number | null = null;
   #linkState: LinkState = 'none';
+  #expired = false;
   #rendererId: number | null = null;
   #activeRendererId = -1;
   #active = false;
@@ -67,14 +74,16 @@ export class SessionCore {
   #sessionMaxQuality: number;
   #track: TrackInfo | null = null;
   #infoFor: number | null = null;
+  /** Whether the speaker has answered once: until then volume and mute are not known, and no view leaves (issue #12). */
+  #speakerKnown: boolean;
 
   constructor(options: SessionCoreOptions) {
     this.#o = options;
     this.#sessionMaxQuality = options.maxAudioQuality;
     this.#clock = clockAt('stopped', 0, options.now());
     const snap = options.player.snapshot();
-    if (snap.volumePercent !== null) this.#volume = snap.volumePercent;
-    this.#muted = snap.muted;
+    this.#speakerKnown = snap.available;
+    this.#adoptSpeakerVolume(snap);
   }
 
   // ---- reads -------------------------------------------------------------------------------
@@ -168,8 +177,9 @@ export class SessionCore {
     this.publishView();
   }
 
+  /** README "MQTT topics": the first state carries the speaker's real volume, so none leaves before the speaker answered. */
   publishView(): void {
-    this.#o.publisher?.publishState(this.#o.playerId, this.view());
+    if (this.#speakerKnown) this.#o.publisher?.publishState(this.#o.playerId, this.view());
   }
 
   event(type: SessionEvent['type'], fields: Record<string, unknown> = {}): void {
@@ -179,11 +189,39 @@ export class SessionCore {
   // ---- the link ----------------------------------------------------------------------------
 
   /** A connect from the app: frames go to `send` from now on; `becomeActive` asks to take playback once joined. */
-  linkOpened(send: (messages: OutgoingMessage[]) => boolean, becomeActive: boolean): void {
+  linkOpened(send: (messages: OutgoingMessage[]) => boolean, becomeActive: boolean, reregister: () => void = () => {}): void {
     this.#send = send;
+    this.#reregister = reregister;
+    this.#lastReregisterAtMs = null;
+    this.#expired = false;
     this.#wantActive = becomeActive;
     this.#linkState = 'connecting';
     this.publishView();
+  }
+
+  /**
+   * A connect into another session than the one we are in (or after ours ended): nothing of the
+   * old one carries over — queue, version, current and next item, peers, renderer ids, the app's
+   * quality ceiling (issue #12). A Qobuz item the speaker still plays belongs to the old queue, so
+   * it stops; music that was never ours is left alone.
+   */
+  newSession(): Effect {
+    const ours = this.#current !== null;
+    this.#mirror.reset();
+    this.#peers.clear();
+    this.#rendererId = null;
+    this.#activeRendererId = -1;
+    this.#active = false;
+    this.#playOnActivate = false;
+    this.#current = null;
+    this.#next = null;
+    this.#sessionMaxQuality = this.#o.maxAudioQuality;
+    this.#track = null;
+    this.#infoFor = null;
+    this.#o.onQueueItems?.([]);
+    this.#setClock('stopped', 0, false);
+    this.publishView();
+    return ours ? this.#o.player.stopPlayback() : null;
   }
 
   /** The socket is up and about to join: not active, renderer id unknown until the service names us (83). */
@@ -200,9 +238,11 @@ export class SessionCore {
     this.publishView();
   }
 
-  /** The link ended for good (or was replaced): no frames leave until the next connect. */
-  linkClosed(reason: string | null): void {
+  /** The link ended for good (or was replaced): no frames leave until the next connect; `expired` when its token ran out. */
+  linkClosed(reason: string | null, expired = false): void {
+    this.#expired = expired;
     this.#send = () => false;
+    this.#reregister = () => {};
     this.#active = false;
     this.#linkState = 'none';
     if (reason !== null) {
@@ -230,6 +270,26 @@ export class SessionCore {
   notePeer(rendererId: number, peer: PeerState): void {
     if (rendererId === this.#rendererId) return; // our own report echoed (§5.10)
     this.#peers.set(rendererId, peer);
+  }
+
+  /**
+   * The service answered as if it no longer knew us while the socket stays open (docs/protocol.md
+   * §8 "Silent deregistration"): subscribe and join again on the same link, taking playback back if
+   * we had it. Rate-limited; false when nothing was sent.
+   */
+  serviceForgotUs(): boolean {
+    if (this.#linkState !== 'joined') return false;
+    const now = this.#o.now();
+    if (this.#lastReregisterAtMs !== null && now - this.#lastReregisterAtMs < REREGISTER_MIN_INTERVAL_MS) return false;
+    this.#lastReregisterAtMs = now;
+    this.#wantActive = this.#active || this.#wantActive;
+    this.#reregister();
+    return true;
+  }
+
+  /** 85: a renderer left the session; its last state is no place to take over from. */
+  removePeer(rendererId: number): void {
+    this.#peers.delete(rendererId);
   }
 
   /** 86: another renderer took over. */
@@ -377,6 +437,7 @@ export class SessionCore {
   applyQueueDelta(delta: QueueDelta): { readonly result: DeltaResult; readonly effect: Effect } {
     const result = this.#mirror.applyDelta(delta);
     if (result === 'stale') return { result, effect: null };
+    if (delta.kind === 'cleared') return { result, effect: this.#queueCleared() };
     this.#queueChanged();
     return { result, effect: this.refreshNext() };
   }
@@ -449,6 +510,11 @@ export class SessionCore {
 
   /** MPD went away or came back: buffer ERROR and stopped while away, keeping the position for the resume. */
   speakerAvailability(available: boolean): void {
+    if (available && !this.#speakerKnown) {
+      // The first answer: volume and mute as the speaker has them, before anything is published.
+      this.#speakerKnown = true;
+      this.#adoptSpeakerVolume(this.speaker());
+    }
     this.#o.publisher?.publishAvailability(this.#o.playerId, available);
     if (!available && this.#clock.status !== 'stopped') this.#setClock('stopped', this.positionNow(), false);
     this.reportState();
@@ -470,6 +536,11 @@ export class SessionCore {
 
   // ---- private -----------------------------------------------------------------------------
 
+  #adoptSpeakerVolume(snap: PlayerSnapshot): void {
+    if (snap.volumePercent !== null) this.#volume = snap.volumePercent;
+    this.#muted = snap.muted;
+  }
+
   #setClock(status: ClockStatus, positionMs: number, buffering = this.#clock.buffering): void {
     this.#clock = clockAt(status, positionMs, this.#o.now(), buffering);
   }
@@ -485,7 +556,21 @@ export class SessionCore {
       muted: this.#muted,
       active: this.#active,
       linkState: this.#linkState,
+      expired: this.#expired,
     };
+  }
+
+  /** 89: the queue is empty, so nothing is current any more: stop, and never report the cleared item again (issue #12). */
+  #queueCleared(): Effect {
+    const playing = this.#current !== null || this.#clock.status !== 'stopped';
+    this.#current = null;
+    this.#next = null;
+    this.#track = null;
+    this.#infoFor = null;
+    this.#o.onQueueItems?.(this.#mirror.items);
+    this.#setClock('stopped', 0, false);
+    this.reportState();
+    return playing ? this.#o.player.stopPlayback() : null;
   }
 
   #queueChanged(): void {

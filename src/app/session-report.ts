@@ -21,6 +21,8 @@ export interface SessionFacts {
   readonly muted: boolean;
   readonly active: boolean;
   readonly linkState: 'none' | 'connecting' | 'joined';
+  /** The last link ended because its token expired, and no new connect came since. */
+  readonly expired: boolean;
 }
 
 const PLAYING_STATE = {
@@ -52,7 +54,7 @@ export function rendererReport(f: SessionFacts, snap: PlayerSnapshot, nowMs: num
 export function playerView(f: SessionFacts, snap: PlayerSnapshot, nowMs: number): PlayerView {
   return {
     state: f.current === null && f.clock.status === 'stopped' ? 'idle' : f.clock.status,
-    qobuzSession: f.active ? 'active' : f.linkState === 'joined' ? 'connected' : 'disconnected',
+    qobuzSession: f.active ? 'active' : f.linkState === 'joined' ? 'connected' : f.expired ? 'expired' : 'disconnected',
     volume: f.volume,
     muted: f.muted,
     positionMs: Math.round(positionAt(f.clock, nowMs)),
@@ -65,7 +67,6 @@ export function playerView(f: SessionFacts, snap: PlayerSnapshot, nowMs: number)
       length: f.queue.items.length,
       index: f.current ? f.queue.indexInPlayOrder(f.current.queueItemId) : null,
     },
-    controller: null,
     available: snap.available,
   };
 }

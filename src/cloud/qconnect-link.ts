@@ -30,6 +30,18 @@ export interface QconnectLinkOptions {
   readonly deadAfterMs?: number;
   readonly connectTimeoutMs?: number;
   readonly now?: () => number;
+  /**
+   * Mints a fresh WebSocket token (`qws/createToken` with a user token, docs/protocol.md §8); with
+   * it a reconnect that finds the token expired renews it instead of giving up (§5.12).
+   */
+  readonly renewToken?: () => Promise<LinkToken>;
+}
+
+export interface LinkToken {
+  readonly jwt: string;
+  /** Epoch ms. */
+  readonly expiresAtMs: number;
+  readonly endpoint: string;
 }
 
 export type LinkState = 'connecting' | 'open' | 'waiting' | 'closed';
@@ -48,12 +60,20 @@ export interface QconnectLinkEvents {
   framesOut: [count: number];
 }
 
+/** The `closed` reason when the token ran out (§5.12): the session is over until the app hands a new one. */
+export const TOKEN_EXPIRED = 'token expired';
+
 const BROWSER_UA =
   'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36';
 
 export class QconnectLink {
   readonly events: TypedEmitter<QconnectLinkEvents>;
-  readonly #o: Required<Omit<QconnectLinkOptions, 'userAgent' | 'backoffStepsMs'>> & { userAgent: string };
+  readonly #o: Required<Omit<QconnectLinkOptions, 'userAgent' | 'backoffStepsMs' | 'renewToken'>> & {
+    userAgent: string;
+  };
+  /** The token in use: the app's at first, then each renewed one. */
+  #token: LinkToken;
+  readonly #renew: (() => Promise<LinkToken>) | null;
   readonly #backoff: Backoff;
   #ws: WebSocket | null = null;
   #writer: FrameWriter;
@@ -66,7 +86,8 @@ export class QconnectLink {
   #retryTimer: NodeJS.Timeout | null = null;
 
   constructor(options: QconnectLinkOptions) {
-    if (!options.endpoint || !options.jwt) throw new QcbError('ERR_SESSION_CLOSED', 'link needs an endpoint and a jwt');
+    if (!options.endpoint || !options.jwt)
+      throw new QcbError('ERR_SESSION_CLOSED', 'link needs an endpoint and a jwt');
     this.#o = {
       pingIntervalMs: 10_000,
       // Checked every quarter of this: a half-open socket is dropped within 25 s (issue #4: 30 s).
@@ -76,9 +97,13 @@ export class QconnectLink {
       ...options,
       userAgent: options.userAgent ?? BROWSER_UA,
     };
+    this.#token = { jwt: options.jwt, expiresAtMs: options.expiresAtMs, endpoint: options.endpoint };
+    this.#renew = options.renewToken ?? null;
     this.#backoff = new Backoff(options.backoffStepsMs ?? WEB_PLAYER_STEPS_MS, 40_000, this.#o.now);
     this.#writer = new FrameWriter(this.#o.now);
-    this.events = new TypedEmitter((err, event) => this.#o.logger.error({ err, event }, 'link listener failed'));
+    this.events = new TypedEmitter((err, event) =>
+      this.#o.logger.error({ err, event }, 'link listener failed'),
+    );
   }
 
   get state(): LinkState {
@@ -91,8 +116,17 @@ export class QconnectLink {
 
   /** Sends one batch now, or drops it when the link is down (never replayed late: §3 "Message too old"). */
   send(messages: OutgoingMessage[]): boolean {
-    if (this.#state !== 'open' || this.#ws?.readyState !== WebSocket.OPEN || messages.length === 0) return false;
+    if (this.#state !== 'open' || this.#ws?.readyState !== WebSocket.OPEN || messages.length === 0)
+      return false;
     this.#ws.send(this.#writer.payload(messages));
+    this.events.emit('framesOut', 1);
+    return true;
+  }
+
+  /** Subscribes again on the open socket, before a join again (docs/protocol.md §8 "Silent deregistration"). */
+  resubscribe(): boolean {
+    if (this.#state !== 'open' || this.#ws?.readyState !== WebSocket.OPEN) return false;
+    this.#ws.send(this.#writer.subscribe());
     this.events.emit('framesOut', 1);
     return true;
   }
@@ -115,13 +149,14 @@ export class QconnectLink {
 
   #open(): void {
     if (this.#state === 'closed') return;
-    if (this.#o.now() >= this.#o.expiresAtMs) {
-      this.close('token expired');
+    if (this.#o.now() >= this.#token.expiresAtMs) {
+      if (this.#renew) this.#renewThenOpen(this.#renew);
+      else this.close(TOKEN_EXPIRED);
       return;
     }
     this.#state = 'connecting';
     this.#writer = new FrameWriter(this.#o.now); // counters are per connection (§3)
-    const ws = new WebSocket(this.#o.endpoint, 'qws', {
+    const ws = new WebSocket(this.#token.endpoint, 'qws', {
       headers: { Origin: 'https://play.qobuz.com', 'User-Agent': this.#o.userAgent },
       handshakeTimeout: this.#o.connectTimeoutMs,
       maxPayload: 8 * 1024 * 1024,
@@ -140,7 +175,7 @@ export class QconnectLink {
 
   #onOpen(ws: WebSocket): void {
     if (ws !== this.#ws) return;
-    ws.send(this.#writer.authenticate(this.#o.jwt));
+    ws.send(this.#writer.authenticate(this.#token.jwt));
     ws.send(this.#writer.subscribe());
     this.events.emit('framesOut', 2);
     this.#state = 'open';
@@ -200,16 +235,44 @@ export class QconnectLink {
     if (ws !== this.#ws || this.#state === 'closed') return;
     this.#ws = null;
     this.#clearTimers();
-    const willReconnect = this.#o.now() < this.#o.expiresAtMs;
+    const willReconnect = this.#o.now() < this.#token.expiresAtMs || this.#renew !== null;
     this.#state = willReconnect ? 'waiting' : 'closed';
     this.events.emit('disconnected', { willReconnect, reason });
     if (!willReconnect) {
-      this.events.emit('closed', 'token expired');
+      this.events.emit('closed', TOKEN_EXPIRED);
       return;
     }
     const delay = this.#backoff.next();
     this.#o.logger.info({ delayMs: delay, reason }, 'link down, reconnecting');
     this.#retryTimer = setTimeout(() => this.#open(), delay);
+  }
+
+  /** An expired token and a way to mint one: renew, then connect; a failed renewal is retried with backoff. */
+  #renewThenOpen(renew: () => Promise<LinkToken>): void {
+    this.#state = 'connecting';
+    renew()
+      .then((token) => {
+        if (token.expiresAtMs <= this.#o.now()) throw new Error('the renewed token is already expired');
+        return token;
+      })
+      .then(
+        (token) => {
+          if (this.#state === 'closed') return;
+          this.#token = token;
+          this.#o.logger.info({ expiresAtMs: token.expiresAtMs }, 'websocket token renewed');
+          this.#open();
+        },
+        (err: unknown) => {
+          if (this.#state === 'closed') return;
+          const delay = this.#backoff.next();
+          this.#o.logger.warn(
+            { err: err instanceof Error ? err.message : String(err), delayMs: delay },
+            'websocket token renewal failed',
+          );
+          this.#state = 'waiting';
+          this.#retryTimer = setTimeout(() => this.#open(), delay);
+        },
+      );
   }
 
   /** §3 keepalive: ping regularly; a half-open socket (no frame, no pong) is dropped within deadAfterMs. */

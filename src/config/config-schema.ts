@@ -168,12 +168,10 @@ const PlayerSchema = z
       .regex(UUID_PATTERN, expected('a hyphenated uuid (8-4-4-4-12 hex digits) or null'))
       .nullable()
       .default(null)
-      .describe('Device uuid; null = derived from the id, stable across restarts.'),
+      .describe('Device uuid; null = derived from the id (and mqtt.base_topic when not the default), stable across restarts.'),
     mpd: MpdSchema.describe('The MPD that plays for this player.'),
     volume: VolumeSchema.describe('MPD volume range that Qobuz 0-100 maps onto.'),
-  })
-  // The uuid is filled in here so that everyone downstream reads one value.
-  .transform((p) => ({ ...p, uuid: playerUuid(p) }));
+  });
 
 const PlayersSchema = z
   .array(PlayerSchema, expected('a list of players'))
@@ -193,7 +191,10 @@ export const ConfigSchema = z
     title: 'qobuz-connect-bridge configuration',
     description:
       'Configuration of qobuz-connect-bridge (YAML or JSON). See README.md "Configuration" and config.example.yaml.',
-  });
+  })
+  // Every player's uuid is filled in here so that everyone downstream reads one value; a derived one
+  // depends on the base topic (README "Home Assistant entities": several bridges on one broker).
+  .transform((c) => ({ ...c, players: c.players.map((p) => ({ ...p, uuid: playerUuid(p, c.mqtt.base_topic) })) }));
 
 type DeepReadonly<T> = T extends (infer U)[]
   ? readonly DeepReadonly<U>[]

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { DEFAULTS } from './defaults.js';
 
 /**
  * Default device uuids. The Qobuz apps cache devices by uuid, so it must be stable
@@ -22,11 +23,20 @@ function formatUuid(bytes: Buffer): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 
-/** The version-5 uuid of `id` in our namespace: same id, same uuid, on every machine. */
-export function derivePlayerUuid(id: string): string {
+/** The default `mqtt.base_topic`: a single bridge on a broker keeps the uuids it always had. */
+const DEFAULT_BASE_TOPIC = DEFAULTS.mqtt.base_topic;
+
+/**
+ * The version-5 uuid of `id` in our namespace: same id, same uuid, on every machine. With a base
+ * topic other than the default it names `<base_topic>/<id>` instead, so two bridges on one broker
+ * (each its own base topic, README "MQTT topics") never share a player uuid or HA unique ids
+ * (issue #12). Ids cannot hold a `/`, so the two forms never meet.
+ */
+export function derivePlayerUuid(id: string, baseTopic: string = DEFAULT_BASE_TOPIC): string {
+  const name = baseTopic === DEFAULT_BASE_TOPIC ? id : `${baseTopic}/${id}`;
   const digest = createHash('sha1')
     .update(uuidBytes(PLAYER_UUID_NAMESPACE))
-    .update(id, 'utf8')
+    .update(name, 'utf8')
     .digest()
     .subarray(0, 16);
   digest[6] = (digest[6]! & 0x0f) | 0x50; // version 5
@@ -34,7 +44,7 @@ export function derivePlayerUuid(id: string): string {
   return formatUuid(digest);
 }
 
-/** The uuid a player is advertised under: its configured one (lowercased), else derived from its id. */
-export function playerUuid(player: { id: string; uuid?: string | null | undefined }): string {
-  return player.uuid ? player.uuid.toLowerCase() : derivePlayerUuid(player.id);
+/** The uuid a player is advertised under: its configured one (lowercased), else derived from its id (and base topic). */
+export function playerUuid(player: { id: string; uuid?: string | null | undefined }, baseTopic: string = DEFAULT_BASE_TOPIC): string {
+  return player.uuid ? player.uuid.toLowerCase() : derivePlayerUuid(player.id, baseTopic);
 }

@@ -15,7 +15,8 @@ export interface TrackInfo {
 }
 
 export type ViewPlaybackState = 'playing' | 'paused' | 'stopped' | 'idle';
-export type QobuzSessionState = 'active' | 'connected' | 'disconnected';
+/** `expired`: the session ended because the app's WebSocket token ran out (README "MQTT topics"). */
+export type QobuzSessionState = 'active' | 'connected' | 'disconnected' | 'expired';
 export type RepeatMode = 'off' | 'one' | 'all';
 
 export interface PlayerView {
@@ -31,8 +32,6 @@ export interface PlayerView {
   readonly repeat: RepeatMode;
   readonly track: TrackInfo | null;
   readonly queue: { readonly length: number; readonly index: number | null };
-  /** Name of the controller (Qobuz app) that last steered us, when known. */
-  readonly controller: string | null;
   /** False while the player's backend (MPD) is unreachable. */
   readonly available: boolean;
 }

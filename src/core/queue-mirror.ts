@@ -65,6 +65,16 @@ export class QueueMirror {
     this.#repeat = mode;
   }
 
+  /** Forget everything: a new session numbers its versions afresh, so a lower one must count (issue #12). */
+  reset(): void {
+    this.#version = null;
+    this.#items = [];
+    this.#shuffle = false;
+    this.#shuffled = [];
+    this.#orderStale = false;
+    this.#repeat = 'off';
+  }
+
   /** A version seen elsewhere (SetState, SessionState): remembered so reports carry it (§5.7). */
   noteVersion(version: QueueVersion): void {
     if (this.#version === null || compareVersions(version, this.#version) > 0) this.#version = version;

@@ -13,6 +13,9 @@ export const MAX_COMMAND_BYTES = 64 * 1024;
 /** Longest seek we accept: 24 h, far beyond any track, well inside int32 ms. */
 const MAX_SEEK_MS = 24 * 60 * 60 * 1000;
 
+/** A command's `id`, echoed in its result (README "MQTT topics"). */
+export const MAX_ID_CHARS = 64;
+
 const ACTIONS = ['play', 'pause', 'toggle', 'stop', 'next', 'previous'] as const;
 const REPEAT_MODES = ['off', 'one', 'all'] as const;
 
@@ -33,9 +36,19 @@ const CommandSchema = z
     muted: z.boolean({ error: 'must be true or false' }).optional(),
     shuffle: z.boolean({ error: 'must be true or false' }).optional(),
     repeat: z.enum(REPEAT_MODES, { error: `must be one of ${REPEAT_MODES.join(', ')}` }).optional(),
+    id: z.string({ error: 'must be a string' }).max(MAX_ID_CHARS, { error: `must be at most ${MAX_ID_CHARS} characters` }).optional(),
   });
 
-export type CommandParseResult = { ok: true; command: PlayerCommand } | { ok: false; error: string };
+/** `id` is the command's own, when it gave a usable one: echoed in the answer, good or bad. */
+export type CommandParseResult =
+  | { ok: true; command: PlayerCommand; id?: string }
+  | { ok: false; error: string; id?: string };
+
+/** The `id` of a command, even of one refused for another reason, so its answer can still be matched. */
+function idOf(json: object): { id?: string } {
+  const id = (json as { id?: unknown }).id;
+  return typeof id === 'string' && id.length <= MAX_ID_CHARS ? { id } : {};
+}
 
 function describeIssues(error: z.ZodError): string {
   return error.issues
@@ -59,9 +72,12 @@ export function parseCommand(payload: Buffer | string): CommandParseResult {
     return { ok: false, error: 'payload is not valid JSON' };
   }
   if (json === null || typeof json !== 'object' || Array.isArray(json)) return { ok: false, error: 'payload must be a JSON object' };
-  if (Object.keys(json).length === 0) return { ok: false, error: 'empty command: give at least one of action, seek_ms, volume, muted, shuffle, repeat' };
+  const id = idOf(json);
+  if (Object.keys(json).filter((k) => k !== 'id').length === 0) {
+    return { ok: false, error: 'empty command: give at least one of action, seek_ms, volume, muted, shuffle, repeat', ...id };
+  }
   const parsed = CommandSchema.safeParse(json);
-  if (!parsed.success) return { ok: false, error: describeIssues(parsed.error) };
+  if (!parsed.success) return { ok: false, error: describeIssues(parsed.error), ...id };
   const c = parsed.data;
   const command: { -readonly [K in keyof PlayerCommand]: PlayerCommand[K] } = {};
   if (c.action !== undefined) command.action = c.action;
@@ -71,5 +87,5 @@ export function parseCommand(payload: Buffer | string): CommandParseResult {
   if (c.muted !== undefined) command.muted = c.muted;
   if (c.shuffle !== undefined) command.shuffle = c.shuffle;
   if (c.repeat !== undefined) command.repeat = c.repeat;
-  return { ok: true, command };
+  return { ok: true, command, ...id };
 }

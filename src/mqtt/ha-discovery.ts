@@ -19,6 +19,11 @@ export interface HaBridgeInfo {
   readonly name: string;
   /** HA shows it as the origin's support link; omitted when unknown. */
   readonly supportUrl?: string;
+  /**
+   * Set when this bridge shares its broker with others (a base topic other than the default): player
+   * unique ids become `qcb_<scope>_<player>_<entity>` so two bridges' players never collide (issue #12).
+   */
+  readonly uniqueIdScope?: string;
 }
 
 export interface HaPlayer {
@@ -164,7 +169,8 @@ export class HaDiscovery {
     const t = this.#topics;
     const state = t.state(player.id);
     const command = t.set(player.id);
-    const uid = (entity: string) => `qcb_${player.id}_${entity}`;
+    const scope = this.#bridge.uniqueIdScope;
+    const uid = (entity: string) => (scope ? `qcb_${scope}_${player.id}_${entity}` : `qcb_${player.id}_${entity}`);
     const sensor = (entity: string, name: string, template: string, extra: Component = {}): Component => ({
       p: 'sensor', name, unique_id: uid(entity), state_topic: state, value_template: template, ...extra,
     });

@@ -70,6 +70,8 @@ export class MqttAdapter implements StatePublisher {
     this.#redactor = options.redactor ?? defaultRedactor;
     this.#topics = new Topics(options.baseTopic, options.discovery.prefix);
     this.#players = new Set(options.players.map((p) => p.id));
+    // Retained from the start: offline until the player's MPD first answers (README "MQTT topics").
+    for (const id of this.#players) this.#availability.set(id, 'offline');
     const bridgeInfo = {
       version: options.bridge.version,
       name: options.bridge.name,
@@ -216,18 +218,20 @@ export class MqttAdapter implements StatePublisher {
   }
 
   #onCommandMessage(playerId: string, payload: Buffer, retained: boolean): void {
-    const answer = (result: { ok: true } | { ok: false; error: string }) =>
+    const parsed = parseCommand(payload);
+    // README "MQTT topics": {"ok": true} or {"ok": false, "error", "code"}, with the command's `id` when it gave one.
+    const echo = parsed.id !== undefined ? { id: parsed.id } : {};
+    const answer = (result: { ok: true } | { ok: false; error: string; code: string }) =>
       void this.link.publish(
         this.#topics.setResult(playerId),
-        JSON.stringify(result.ok ? result : { ...result, error: this.#redactor.scrubString(result.error) }),
+        JSON.stringify(result.ok ? { ...result, ...echo } : { ok: false, error: this.#redactor.scrubString(result.error), code: result.code, ...echo }),
       );
     // A retained command would replay on every subscribe; it must never act twice.
-    if (retained) return answer({ ok: false, error: 'retained commands are ignored; publish without the retain flag' });
-    if (!this.#players.has(playerId)) return answer({ ok: false, error: `unknown player "${playerId}"` });
-    const parsed = parseCommand(payload);
+    if (retained) return answer({ ok: false, error: 'retained commands are ignored; publish without the retain flag', code: 'ERR_BAD_COMMAND' });
+    if (!this.#players.has(playerId)) return answer({ ok: false, error: `unknown player "${playerId}"`, code: 'ERR_BAD_COMMAND' });
     if (!parsed.ok) {
       this.#log.debug({ playerId, error: parsed.error }, 'rejected MQTT command');
-      return answer(parsed);
+      return answer({ ok: false, error: parsed.error, code: 'ERR_BAD_COMMAND' });
     }
     let queue = this.#queues.get(playerId);
     if (!queue) this.#queues.set(playerId, (queue = new SerialQueue()));
@@ -238,8 +242,9 @@ export class MqttAdapter implements StatePublisher {
         answer({ ok: true });
       } catch (err) {
         const error = isQcbError(err, 'ERR_NO_SESSION') ? 'no Qobuz session' : errorMessage(err);
-        this.#log.info({ playerId, command: parsed.command, error }, 'MQTT command failed');
-        answer({ ok: false, error });
+        const code = isQcbError(err) ? err.code : 'ERR_INTERNAL';
+        this.#log.info({ playerId, command: parsed.command, error, code }, 'MQTT command failed');
+        answer({ ok: false, error, code });
       }
     });
   }

@@ -24,7 +24,6 @@ export interface StatePayload {
     bit_depth: number | null;
   } | null;
   queue: { length: number; index: number | null };
-  controller: string | null;
 }
 
 export interface EventPayload {
@@ -58,7 +57,6 @@ export function toStatePayload(view: PlayerView): StatePayload {
         }
       : null,
     queue: { length: view.queue.length, index: view.queue.index },
-    controller: view.controller,
   };
 }
 

@@ -122,3 +122,8 @@ export function loggableUrl(url: string): string {
     return '(unparseable url)';
   }
 }
+
+/** `qws/createToken` (docs/protocol.md §8): `{"jwt_qws": {"jwt", "exp", "endpoint"}}`, exp in epoch seconds. */
+export const qwsTokenAnswer = z.object({
+  jwt_qws: z.object({ jwt: z.string().min(1), exp: z.number(), endpoint: z.string().min(1) }),
+});

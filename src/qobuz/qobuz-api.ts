@@ -4,6 +4,7 @@ import {
   fileUrlAnswer,
   khzToHz,
   loggableUrl,
+  qwsTokenAnswer,
   refusalReason,
   toQobuzTrack,
   trackAnswer,
@@ -99,6 +100,28 @@ export class QobuzApi {
       sessionRenewAheadMs: options.sessionRenewAheadMs ?? 60_000,
     });
     this.#cache = options.trackCache ?? new TrackMetadataCache<QobuzTrack>({ now: this.#now });
+  }
+
+  /**
+   * `qws/createToken` (docs/protocol.md §8): a WebSocket token minted with the configured user token,
+   * so the player's link outlives the app's one-hour token. ERR_QOBUZ_AUTH when refused.
+   */
+  async createQwsToken(): Promise<{ jwt: string; expiresAtMs: number; endpoint: string }> {
+    const path = 'qws/createToken';
+    const response = await this.#transport.call({
+      method: 'POST',
+      path,
+      form: { jwt: 'jwt_qws' },
+      headers: await this.#session.authHeaders(),
+    });
+    if (response.status === 401 || response.status === 403) throw this.#session.authError(path, response);
+    const parsed = qwsTokenAnswer.safeParse(response.body);
+    if (response.status !== 200 || !parsed.success) {
+      throw new QcbError('ERR_QOBUZ_AUTH', `qobuz ${path} gave no WebSocket token (HTTP ${response.status})`);
+    }
+    const t = parsed.data.jwt_qws;
+    this.#log.info({ expSeconds: t.exp }, 'qobuz websocket token minted');
+    return { jwt: t.jwt, expiresAtMs: t.exp * 1000, endpoint: t.endpoint };
   }
 
   /** `track/get`, cached per track id. */

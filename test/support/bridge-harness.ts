@@ -53,6 +53,12 @@ export interface BridgeHarnessOptions {
   /** Link keepalive (defaults here: ping every 1 s, dead after 3 s, so faults show quickly). */
   readonly pingIntervalMs?: number;
   readonly deadAfterMs?: number;
+  /** Runs once MPD and Mosquitto are up, before the bridge starts (set MPD's volume, subscribe a probe). */
+  readonly beforeBridge?: (ctx: { mpd: MpdServer; mosquitto: MosquittoServer | null }) => Promise<void>;
+  /** Point the player at a port where no MPD listens (the real MPD still runs, for `close`). */
+  readonly mpdUnreachable?: boolean;
+  /** `mqtt.base_topic`; with it the player's uuid is left to the bridge to derive (unique per base topic). */
+  readonly baseTopic?: string;
 }
 
 /** ciao answers on lo only once loopback is multicast-capable (root here; see test/support/mdns-browser.ts). */
@@ -103,16 +109,17 @@ export async function startBridgeHarness(options: BridgeHarnessOptions = {}): Pr
       },
       http: { port: 0, bind: '127.0.0.1', advertise_address: '127.0.0.1' },
       mdns: { interfaces: ['lo'] },
-      mqtt: mosquitto
-        ? { url: mosquitto.url }
-        : { embedded_port: await (await import('./free-port.js')).freePort() },
+      mqtt: {
+        ...(mosquitto ? { url: mosquitto.url } : { embedded_port: await (await import('./free-port.js')).freePort() }),
+        ...(options.baseTopic ? { base_topic: options.baseTopic } : {}),
+      },
       // A fresh uuid and name per harness: test files run side by side on the same loopback mDNS.
       players: [
         {
           id: 'living_room',
           name: `Living Room ${randomUUID().slice(0, 8)}`,
-          uuid: randomUUID(),
-          mpd: { host: mpd.host, port: mpd.port },
+          uuid: options.baseTopic ? null : randomUUID(),
+          mpd: { host: mpd.host, port: options.mpdUnreachable ? await (await import('./free-port.js')).freePort() : mpd.port },
           volume: options.volume ?? { min: 0, max: 100 },
         },
       ],
@@ -125,6 +132,7 @@ export async function startBridgeHarness(options: BridgeHarnessOptions = {}): Pr
     format: 'json',
     destination: { write: (line: string) => void logs.push(line) },
   });
+  await options.beforeBridge?.({ mpd, mosquitto });
   const bridge = new Bridge({
     config,
     logger,

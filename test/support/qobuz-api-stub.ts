@@ -30,6 +30,8 @@ export interface QobuzApiStubOptions {
   readonly sessionLifetimeSeconds?: number;
   /** Lifetime of the jwt_api minted by qws/refreshToken (default 3600 s). */
   readonly refreshedJwtTtlSeconds?: number;
+  /** Answers `qws/createToken` (for a known user token) with this WebSocket token; 404 without it. */
+  readonly mintQwsToken?: () => { jwt: string; exp: number; endpoint: string };
   readonly now?: () => number;
 }
 
@@ -248,6 +250,11 @@ export class QobuzApiStub {
     switch (path) {
       case 'session/start':
         return this.#sessionStart(req, params);
+      case 'qws/createToken':
+        if (!this.options.mintQwsToken || params.jwt !== 'jwt_qws' || typeof req.headers['x-user-auth-token'] !== 'string') {
+          return error(400, 'qws/createToken needs a user token and jwt=jwt_qws');
+        }
+        return { status: 200, body: { jwt_qws: this.options.mintQwsToken() } };
       case 'track/get':
         return this.#trackGet(params);
       case 'track/getFileUrl':

@@ -62,6 +62,7 @@ export async function startHarness(
     waitJoined?: boolean;
     /** The session's clock (the service keeps the real one). */
     now?: () => number;
+    renewToken?: PlayerSessionOptions['renewToken'];
   } = {},
 ): Promise<Harness> {
   const ownService = !opts.service;
@@ -82,6 +83,7 @@ export async function startHarness(
     logger: silent,
     heartbeatMs: opts.heartbeatMs ?? 10_000,
     ...(opts.now ? { now: opts.now } : {}),
+    ...(opts.renewToken ? { renewToken: opts.renewToken } : {}),
     link: { backoffStepsMs: [50, 100, 200], pingIntervalMs: 1000, deadAfterMs: 3000 },
   });
   session.start();
