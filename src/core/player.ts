@@ -99,5 +99,22 @@ export interface Player {
   idle(): Promise<boolean>;
 }
 
+/**
+ * What other clients of the speaker show for an item (issue #16: MPD tags). Fields are absent when
+ * Qobuz does not know them.
+ */
+export interface ItemTags {
+  readonly title?: string;
+  readonly artist?: string;
+  readonly album?: string;
+  readonly albumArtist?: string;
+  readonly trackNumber?: number;
+  /** As Qobuz gives it, e.g. `2019-03-01`. */
+  readonly date?: string;
+}
+
+/** The tags of an item, when known; never rejects (null when unavailable). */
+export type ItemTagsFor = (item: PlayableItem) => Promise<ItemTags | null>;
+
 /** Where the player fetches an item's audio: a stable bridge URL (never a signed Qobuz URL). */
 export type StreamUrlFor = (item: PlayableItem) => string;

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type {
+  ItemTagsFor,
   LoadOptions,
   PlayableItem,
   Player,
@@ -13,7 +14,7 @@ import { TypedEmitter } from '../util/typed-emitter.js';
 import type { MpdClient } from './mpd-client.js';
 import { MPD_RECONNECT_STEPS_MS, MpdConnection } from './mpd-connection.js';
 import { MpdPlayerState, snapshotChanged } from './mpd-player-state.js';
-import { MpdQueueWindow } from './mpd-queue-window.js';
+import { MpdQueueWindow, type WindowEntry } from './mpd-queue-window.js';
 import { reconcile } from './mpd-reconcile.js';
 import { MpdWatcher } from './mpd-watcher.js';
 import { VolumeMapping, type VolumeRange } from './volume-mapping.js';
@@ -33,6 +34,8 @@ export interface MpdPlayerOptions {
   /** MPD range the Qobuz 0-100 volume maps onto (README.md "Configuration reference" `players[].volume`). */
   readonly volume: VolumeRange;
   readonly urlFor: StreamUrlFor;
+  /** Qobuz metadata for the tags every MPD client shows (issue #16); without it songs carry only `Name`. */
+  readonly tagsFor?: ItemTagsFor;
   readonly logger: Logger;
   /** Default MPD_RECONNECT_STEPS_MS (250 ms … 5 s). */
   readonly reconnect?: { readonly stepsMs: readonly number[] };
@@ -79,7 +82,11 @@ export class MpdPlayer implements Player {
       this.#log.error({ err: errorMessage(err), event }, 'player listener threw'),
     );
     this.#volume = new VolumeMapping(options.volume);
-    this.#window = new MpdQueueWindow(options.urlFor);
+    const tagsFor = options.tagsFor;
+    this.#window = new MpdQueueWindow(
+      options.urlFor,
+      tagsFor ? { tagsFor, arrived: (entry) => this.#tagsArrived(entry) } : null,
+    );
     this.#state = new MpdPlayerState(this.#volume);
     this.#connection = new MpdConnection({
       host: options.host,
@@ -344,6 +351,16 @@ export class MpdPlayer implements Player {
     });
   }
 
+  /** Metadata arrived after the song went into MPD: tag it in its turn (no state to report). */
+  #tagsArrived(entry: WindowEntry): void {
+    this.#queue
+      .run(async () => {
+        const client = this.#connection.client;
+        if (client && this.#available) await this.#window.writeTags(client, entry);
+      })
+      .catch((err: unknown) => this.#log.debug({ err: errorMessage(err) }, 'could not tag an MPD song'));
+  }
+
   /** Offline model of the playback intent: shown as paused (nothing plays), restored as `resume`. */
   #offline(resume: Resume): void {
     this.#resume = this.#window.current ? resume : 'none';
@@ -362,6 +379,7 @@ export class MpdPlayer implements Player {
   /** Reads MPD's status and emits what changed: track changes, failures, queue end, format, volume, state. */
   async #sync(client: MpdClient, force: boolean, announce?: () => void): Promise<void> {
     const facts = await reconcile({ client, window: this.#window, state: this.#state, logger: this.#log });
+    if (this.#state.currentStarted && this.#window.current?.tagsKept === false) await this.#window.keepTags(client);
     announce?.();
     // Emitted after the state is folded in, so listeners see a current snapshot.
     for (const fact of facts) {
@@ -416,6 +434,8 @@ export class MpdPlayer implements Player {
       } else if (this.#resume === 'pause' && st.state === 'stop') {
         s.pendingStartMs = s.positionMs;
       }
+      // Metadata that arrived while MPD was away (no-op for songs already fully tagged).
+      for (const entry of [this.#window.current, this.#window.next]) if (entry) await this.#window.writeTags(client, entry);
       this.#log.info({ resume: this.#resume, positionMs: s.positionMs, adopted }, 'mpd window restored');
     }
     // Announced once MPD's state is folded in, so a listener's snapshot() is already current.

@@ -1,5 +1,6 @@
-import type { PlayableItem, StreamUrlFor } from '../core/player.js';
+import type { ItemTags, ItemTagsFor, PlayableItem, StreamUrlFor } from '../core/player.js';
 import type { MpdClient } from './mpd-client.js';
+import { SOURCE_NAME, mpdSongTags } from './mpd-song-tags.js';
 import type { MpdStatus } from './mpd-status.js';
 
 /**
@@ -15,13 +16,28 @@ export interface WindowEntry {
   readonly uri: string;
   /** MPD song id on the current connection; null until written (or after a reconnect). */
   songId: number | null;
+  /** Qobuz metadata for MPD's tags (issue #16); null until it arrives (or when there is none). */
+  tags: ItemTags | null;
+  /** What is written to MPD for `songId`: nothing yet, only `Name` (no metadata yet), or everything. */
+  tagged: 'none' | 'name' | 'full';
+  /** Our tags were seen on the song after its audio started (the stream's own tags replace them then). */
+  tagsKept: boolean;
+}
+
+export interface QueueWindowTagging {
+  readonly tagsFor: ItemTagsFor;
+  /** Tags arrived for an entry already written to MPD: the owner queues `writeTags` for it. */
+  readonly arrived: (entry: WindowEntry) => void;
 }
 
 export class MpdQueueWindow {
   current: WindowEntry | null = null;
   next: WindowEntry | null = null;
 
-  constructor(private readonly urlFor: StreamUrlFor) {}
+  constructor(
+    private readonly urlFor: StreamUrlFor,
+    private readonly tagging: QueueWindowTagging | null = null,
+  ) {}
 
   /** Replaces both entries (not yet written to MPD). */
   set(current: PlayableItem | null, next: PlayableItem | null): void {
@@ -58,8 +74,26 @@ export class MpdQueueWindow {
   /** Makes MPD's queue exactly this window. */
   async write(client: MpdClient): Promise<void> {
     await client.clear();
-    if (this.current) this.current.songId = await client.addId(this.current.uri);
-    if (this.next) this.next.songId = await client.addId(this.next.uri);
+    if (this.current) await this.#add(client, this.current);
+    if (this.next) await this.#add(client, this.next);
+  }
+
+  /** True while `entry` is one of the two entries. */
+  holds(entry: WindowEntry): boolean {
+    return entry === this.current || entry === this.next;
+  }
+
+  /**
+   * Writes the entry's tags onto its MPD song (docs/protocol.md §9.4: `addtagid` on URL songs), set
+   * before the song plays and kept after. Once the full set is there, nothing is added twice.
+   */
+  async writeTags(client: MpdClient, entry: WindowEntry): Promise<void> {
+    if (entry.songId === null || !this.holds(entry) || entry.tagged === 'full') return;
+    if (!entry.tags && entry.tagged === 'name') return;
+    // `addtagid` adds a value: a tag already written is not written again.
+    const fresh = mpdSongTags(entry.tags).filter(([tag]) => entry.tagged === 'none' || tag !== 'Name');
+    entry.tagged = entry.tags ? 'full' : 'name';
+    for (const [tag, value] of fresh) await client.addTagId(entry.songId, tag, value);
   }
 
   /** Swaps only the second entry, right after the current one. */
@@ -70,7 +104,31 @@ export class MpdQueueWindow {
     if (!this.next || this.current?.songId == null) return;
     const songs = await client.playlistInfo();
     const pos = songs.find((s) => s.id === this.current?.songId)?.pos;
-    this.next.songId = await client.addId(this.next.uri, pos === undefined ? undefined : pos + 1);
+    await this.#add(client, this.next, pos === undefined ? undefined : pos + 1);
+  }
+
+  /**
+   * Once the current song's audio flows: MPD 0.23 replaces a URL song's tags with the stream's own
+   * (a Qobuz FLAC's Vorbis comments) when the decoder reads them, so ours are put back once
+   * (docs/protocol.md §9.4). Our `Name` tag tells whether they are still there.
+   */
+  async keepTags(client: MpdClient): Promise<void> {
+    const entry = this.current;
+    if (!entry || entry.songId === null || entry.tagsKept) return;
+    const song = await client.currentSong();
+    if (song?.id !== entry.songId) return;
+    entry.tagsKept = true;
+    if (song.name === SOURCE_NAME) return;
+    await client.clearTagId(entry.songId);
+    entry.tagged = 'none';
+    await this.writeTags(client, entry);
+  }
+
+  async #add(client: MpdClient, entry: WindowEntry, pos?: number): Promise<void> {
+    entry.songId = await client.addId(entry.uri, pos);
+    entry.tagged = 'none';
+    entry.tagsKept = false;
+    await this.writeTags(client, entry);
   }
 
   /**
@@ -83,11 +141,25 @@ export class MpdQueueWindow {
     const wanted = [this.current, this.next].filter((e): e is WindowEntry => e !== null);
     if (songs.length !== wanted.length || songs.some((s, i) => s.file !== wanted[i]?.uri)) return false;
     if (status.songId !== songs[0]?.id) return false;
-    wanted.forEach((e, i) => (e.songId = songs[i]?.id ?? null));
+    wanted.forEach((e, i) => {
+      e.songId = songs[i]?.id ?? null;
+      // MPD kept the songs and the tags we gave them; add what arrived while it was away.
+      e.tagged = songs[i]?.title !== undefined ? 'full' : 'name';
+    });
     return true;
   }
 
   #entry(item: PlayableItem): WindowEntry {
-    return { item, uri: this.urlFor(item), songId: null };
+    const entry: WindowEntry = { item, uri: this.urlFor(item), songId: null, tags: null, tagged: 'none', tagsKept: false };
+    // Never blocks the load: the tags are added when they arrive, if the song is still in the window.
+    this.tagging
+      ?.tagsFor(item)
+      .then((tags) => {
+        if (!tags) return;
+        entry.tags = tags;
+        if (entry.songId !== null && this.holds(entry)) this.tagging?.arrived(entry);
+      })
+      .catch(() => {});
+    return entry;
   }
 }
