@@ -134,15 +134,17 @@ export class Bridge {
     const log = this.#log.child({ module: 'player', player: p.id });
     const urlFor = (item: PlayableItem) =>
       `http://${this.#advertiseAddress}:${this.httpPort}${streamPath(p.id, this.tokens.tokenFor(p.id, item))}`;
+    // The runtime owns the Qobuz REST client the tags come from; it exists before any song is queued.
     const mpd = new MpdPlayer({
       host: p.mpd.host,
       port: p.mpd.port,
       ...(p.mpd.password ? { password: p.mpd.password } : {}),
       volume: p.volume,
       urlFor,
+      tagsFor: (item) => runtime.tagsFor(item),
       logger: log.child({ module: 'mpd' }),
     });
-    return new PlayerRuntime({
+    const runtime: PlayerRuntime = new PlayerRuntime({
       config: c,
       player: p,
       mpd,
@@ -154,6 +156,7 @@ export class Bridge {
       redactor: this.#redactor,
       ...(this.#o.sessionTuning ? { tuning: this.#o.sessionTuning } : {}),
     });
+    return runtime;
   }
 
   async #startMqtt(): Promise<void> {

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Config, PlayerConfig } from '../config/config-schema.js';
 import { deviceTypeName, playerUuid } from '../config/config-schema.js';
 import type { ConnectRequest } from '../core/connect-request.js';
-import type { Player } from '../core/player.js';
+import type { ItemTags, PlayableItem, Player } from '../core/player.js';
 import type { PlayerCommand, StatePublisher, TrackInfo } from '../core/player-view.js';
 import { PRODUCT_MODEL, PRODUCT_NAME } from '../core/product.js';
 import { errorMessage } from '../core/qcb-error.js';
@@ -176,6 +176,26 @@ export class PlayerRuntime {
   health(): Record<string, unknown> {
     const view = this.session.view();
     return { session: view.qobuzSession, state: view.state, mpd_reachable: this.#mpdUp };
+  }
+
+  /** MPD's tags for an item (issue #16), from the cached `track/get`; null when Qobuz cannot say. */
+  async tagsFor(item: PlayableItem): Promise<ItemTags | null> {
+    try {
+      const track = await this.#api?.getTrack(item.trackId);
+      if (!track) return null;
+      const { info } = track;
+      return {
+        title: info.title,
+        ...(info.artist ? { artist: info.artist } : {}),
+        ...(info.album ? { album: info.album } : {}),
+        ...(track.albumArtist ? { albumArtist: track.albumArtist } : {}),
+        ...(track.trackNumber !== null ? { trackNumber: track.trackNumber } : {}),
+        ...(track.releaseDate ? { date: track.releaseDate } : {}),
+      };
+    } catch (err) {
+      this.#o.logger.debug({ err: errorMessage(err), trackId: item.trackId }, 'no tags for MPD');
+      return null;
+    }
   }
 
   async #trackInfo(trackId: number): Promise<TrackInfo | null> {
