@@ -1,4 +1,8 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { qconnect } from '../src/protocol/generated/qconnect.js';
@@ -18,11 +22,24 @@ let h: BridgeHarness;
 let probe: MqttProbe;
 let sim: SimSession;
 let rid: number;
+/** Album images, one per track: large enough that MPD hands them out in several `albumart` chunks. */
+const covers: Buffer[] = [0, 1, 2].map((i) => Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0 + i]), randomBytes(40_000)]));
+const coverPath = (i: number) => `/img/cover-${i}.jpg`;
 
 beforeAll(async () => {
   h = await startBridgeHarness({
     trackSeconds: [12, 12, 12],
-    trackExtras: (i) => ({ albumArtist: 'Album Artist', trackNumber: i + 1, releaseDate: '2021-05-07' }),
+    trackExtras: (i, cdn) => ({
+      albumArtist: 'Album Artist',
+      trackNumber: i + 1,
+      releaseDate: '2021-05-07',
+      coverUrl: cdn.url(coverPath(i)),
+    }),
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'qcb-covers-'));
+  covers.forEach((bytes, i) => {
+    writeFileSync(join(dir, `cover-${i}.jpg`), bytes);
+    h.cdn.add(coverPath(i), join(dir, `cover-${i}.jpg`));
   });
   probe = await connectProbe(h.mosquitto!.url);
   await probe.subscribe(`${B}/#`);
@@ -152,6 +169,21 @@ describe('other MPD clients see and control what Qobuz plays (issue #16)', () =>
     await reportAfter(n, (s) => item(s) === 1 && s.playing_state === qconnect.PlayingState.PLAYING && Number(s.current_position?.value ?? 0) < 1500);
     await stateAfter(m, (s) => (s.queue as { index: number | null }).index === 1 && Number(s.position_ms) < 1500);
     expect((await h.mpd.status()).state).toBe('play');
+  });
+
+  it("hands MPD clients the album image of what plays through MPD's albumart, fetched once", async () => {
+    await playing(2);
+    const [song] = await songs('currentsong');
+    const uri = song?.file?.[0] ?? '';
+    expect(uri).toMatch(/\/stream\/living_room\/[A-Za-z0-9_-]+\.flac$/);
+    const art = async () =>
+      (await run('mpc', ['-h', h.mpd.host, '-p', String(h.mpd.port), 'albumart', uri], { encoding: 'buffer', timeout: 10_000 })).stdout;
+    const first = await art();
+    expect(first.equals(covers[2]!)).toBe(true);
+    const again = await art();
+    expect(again.equals(covers[2]!)).toBe(true);
+    // MPD opens cover.* again for every chunk: the Qobuz image was still fetched only once.
+    expect(h.cdn.requests.filter((r) => r.path === coverPath(2)).length).toBe(1);
   });
 
   it('reports mpc stop as stopped', async () => {

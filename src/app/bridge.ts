@@ -228,6 +228,7 @@ export class Bridge {
       currentSessionId: (id) => this.#players.get(id)?.sessionId ?? '',
       onConnect: (id: string, request: ConnectRequest) => this.#connect(id, request),
       resolveStream: (id, token) => this.#players.get(id)?.resolveStream(token) ?? Promise.resolve(null),
+      cover: (id) => this.#players.get(id)?.cover() ?? Promise.resolve(null),
       health: () => this.health(),
       metrics: () => this.metrics.render(),
       logger: this.#log.child({ module: 'http' }),

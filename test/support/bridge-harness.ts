@@ -48,7 +48,7 @@ export interface BridgeHarnessOptions {
   /** Length of each generated track, seconds (one Qobuz track each). */
   readonly trackSeconds?: number[];
   /** More `track/get` metadata for track `i` (cover, album artist, number, date). */
-  readonly trackExtras?: (i: number) => Partial<Omit<StubTrack, 'id' | 'formats'>>;
+  readonly trackExtras?: (i: number, cdn: AudioHttpServer) => Partial<Omit<StubTrack, 'id' | 'formats'>>;
   readonly mqtt?: 'mosquitto' | 'embedded';
   readonly volume?: { min: number; max: number };
   readonly heartbeatMs?: number;
@@ -85,7 +85,7 @@ export async function startBridgeHarness(options: BridgeHarnessOptions = {}): Pr
       album: 'Test Album',
       durationMs: Math.round(s * 1000),
       formats: { 6: { file, bitDepth: 16, samplingRateKhz: 44.1 } },
-      ...options.trackExtras?.(i),
+      ...options.trackExtras?.(i, cdn),
     });
     trackIds.push(id);
   }
