@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { qconnect } from '../src/protocol/generated/qconnect.js';
+import { makeFlac } from './support/audio-fixtures.js';
 import { startBridgeHarness, type BridgeHarness } from './support/bridge-harness.js';
+import { sampleMpd } from './support/fault-helpers.js';
 import { connectProbe, type MqttProbe } from './support/mosquitto-server.js';
 import type { SimSession } from './support/qconnect-service.js';
 
@@ -184,6 +186,46 @@ describe('other MPD clients see and control what Qobuz plays (issue #16)', () =>
     expect(again.equals(covers[2]!)).toBe(true);
     // MPD opens cover.* again for every chunk: the Qobuz image was still fetched only once.
     expect(h.cdn.requests.filter((r) => r.path === coverPath(2)).length).toBe(1);
+  });
+
+  it('steps aside when another client plays its own song, leaves it playing, and takes MPD back on a new play from the app', async () => {
+    await makeFlac({ dir: join(h.mpd.dir, 'music'), name: 'mine.flac', seconds: 30, frequencyHz: 550 });
+    await mpc('update', '--wait');
+    await playing(0);
+    let n = sim.sent(rid).length - 1;
+    let m = probe.messages.length;
+    await mpc('clear');
+    await mpc('add', 'mine.flac');
+    await mpc('play');
+    await reportAfter(n, (s) => s.playing_state === qconnect.PlayingState.STOPPED);
+    await stateAfter(m, (s) => s.state === 'idle' && s.source === 'other');
+
+    // Five seconds of the user's song, sampled: the bridge must not stop, pause or replace it.
+    const sampler = sampleMpd(h.mpd, 100);
+    const until = Date.now() + 5000;
+    while (Date.now() < until) await new Promise((r) => setTimeout(r, 250));
+    const samples = await sampler.stop();
+    expect(samples.length).toBeGreaterThan(10);
+    expect(samples.filter((x) => x.state !== 'play')).toEqual([]);
+    expect(new Set(samples.map((x) => x.songId)).size).toBe(1);
+    expect(samples.at(-1)!.elapsedMs).toBeGreaterThan(samples[0]!.elapsedMs + 3000);
+    expect((await songs()).map((x) => x.file?.[0])).toEqual(['mine.flac']);
+    const reportsWhileAside = sim.sent(rid).filter((x) => x.index > n && x.type === 23).length;
+    expect(reportsWhileAside).toBeLessThanOrEqual(2);
+
+    n = sim.sent(rid).length - 1;
+    m = probe.messages.length;
+    sim.jump(1, { playing: true });
+    await reportAfter(n, (s) => item(s) === 1 && s.playing_state === qconnect.PlayingState.PLAYING && s.buffer_state === qconnect.BufferState.OK);
+    await stateAfter(m, (s) => s.state === 'playing' && s.source === 'qobuz');
+    const st = await h.mpd.waitForStatus((s) => s.state === 'play' && Number(s.elapsed ?? 0) > 0.2, 10_000);
+    const [current] = await songs('currentsong');
+    expect(current?.file?.[0]).toMatch(/\/stream\/living_room\/[A-Za-z0-9_-]+\.flac$/);
+    expect(current?.Id).toEqual([st.songid]);
+    // The user's song stays, in its place; ours follow it.
+    const files = (await songs()).map((x) => x.file?.[0] ?? '');
+    expect(files[0]).toBe('mine.flac');
+    expect(files.slice(1).every((f) => f.includes('/stream/living_room/'))).toBe(true);
   });
 
   it('reports mpc stop as stopped', async () => {

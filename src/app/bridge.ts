@@ -142,6 +142,8 @@ export class Bridge {
       volume: p.volume,
       urlFor,
       tagsFor: (item) => runtime.tagsFor(item),
+      // Our songs are our stream route's (docs/protocol.md §9.4); another client's are never removed.
+      isOurs: (uri) => isStreamUrlOf(uri, p.id),
       logger: log.child({ module: 'mpd' }),
     });
     const runtime: PlayerRuntime = new PlayerRuntime({
@@ -242,6 +244,14 @@ export class Bridge {
     const runtime = this.#players.get(playerId);
     if (!runtime) throw new QcbError('ERR_BAD_COMMAND', `unknown player ${playerId}`);
     await runtime.connect(request);
+  }
+}
+
+function isStreamUrlOf(uri: string, playerId: string): boolean {
+  try {
+    return new URL(uri).pathname.startsWith(`/stream/${playerId}/`);
+  } catch {
+    return false;
   }
 }
 

@@ -51,7 +51,8 @@ export function rendererReport(f: SessionFacts, snap: PlayerSnapshot, nowMs: num
 /** The outward view of one player (MQTT state, /healthz). */
 export function playerView(f: SessionFacts, snap: PlayerSnapshot, nowMs: number): PlayerView {
   return {
-    state: f.current === null && f.clock.status === 'stopped' ? 'idle' : f.clock.status,
+    // Another MPD client plays its own music (issue #16): nothing of Qobuz plays.
+    state: snap.source === 'other' || (f.current === null && f.clock.status === 'stopped') ? 'idle' : f.clock.status,
     qobuzSession: f.active ? 'active' : f.linkState === 'joined' ? 'connected' : 'disconnected',
     volume: f.volume,
     muted: f.muted,
@@ -67,5 +68,6 @@ export function playerView(f: SessionFacts, snap: PlayerSnapshot, nowMs: number)
     },
     controller: null,
     available: snap.available,
+    source: snap.source ?? 'qobuz',
   };
 }

@@ -43,7 +43,14 @@ export interface PlayerSnapshot extends PositionClock {
   readonly format: AudioFormat | null;
   /** False while the backend (MPD) is unreachable. */
   readonly available: boolean;
+  /**
+   * `other` while another client of the speaker plays its own music (issue #16: the player stepped
+   * aside; it reports stopped with no current item until it is given an item again). Absent: `qobuz`.
+   */
+  readonly source?: PlayerSource;
 }
+
+export type PlayerSource = 'qobuz' | 'other';
 
 export interface PlayerEvents {
   [event: string]: unknown[];

@@ -34,6 +34,11 @@ export interface MpdPlayerOptions {
   /** MPD range the Qobuz 0-100 volume maps onto (README.md "Configuration reference" `players[].volume`). */
   readonly volume: VolumeRange;
   readonly urlFor: StreamUrlFor;
+  /**
+   * Whether a song in MPD's queue is one we added (our stream route's `/stream/<player>/` URLs);
+   * songs that are not ours are never removed (issue #16). Default: every song counts as ours.
+   */
+  readonly isOurs?: (uri: string) => boolean;
   /** Qobuz metadata for the tags every MPD client shows (issue #16); without it songs carry only `Name`. */
   readonly tagsFor?: ItemTagsFor;
   readonly logger: Logger;
@@ -44,6 +49,9 @@ export interface MpdPlayerOptions {
 }
 
 type Resume = 'play' | 'pause' | 'none';
+
+/** Past this far into a song, the stream's own tags have replaced ours if they were going to. */
+const TAGS_SETTLED_MS = 1500;
 
 /**
  * Transport commands by what makes them pointless: a load or stop makes every earlier transport
@@ -67,6 +75,11 @@ export class MpdPlayer implements Player {
   /** Generation of the newest transport command asked for, and of the newest one applied. */
   #requested = 0;
   #applied = 0;
+  /**
+   * Another MPD client plays its own songs: we stepped aside (issue #16) and drive MPD again only
+   * when given an item (a load), or asked to play what we had (`play`).
+   */
+  #aside: { readonly current: PlayableItem | null; readonly next: PlayableItem | null } | null = null;
   /** Newest generation of each kind of transport command (see Transport). */
   readonly #newest: Record<Transport, number> = { replace: 0, seek: 0, toggle: 0 };
 
@@ -86,6 +99,7 @@ export class MpdPlayer implements Player {
     this.#window = new MpdQueueWindow(
       options.urlFor,
       tagsFor ? { tagsFor, arrived: (entry) => this.#tagsArrived(entry) } : null,
+      options.isOurs ?? (() => true),
     );
     this.#state = new MpdPlayerState(this.#volume);
     this.#connection = new MpdConnection({
@@ -119,7 +133,7 @@ export class MpdPlayer implements Player {
       .run(async () => {
         const client = this.#connection.client;
         // Leave the speaker paused with its queue, not cleared (Player.stop contract).
-        if (client && this.#available && (await client.status()).state === 'play') await client.pause(true);
+        if (client && this.#available && !this.#aside && (await client.status()).state === 'play') await client.pause(true);
       })
       .catch((err: unknown) => this.#log.warn({ err: errorMessage(err) }, 'could not pause MPD on stop'));
     await this.#connection.stop();
@@ -132,11 +146,15 @@ export class MpdPlayer implements Player {
 
   snapshot(): PlayerSnapshot {
     const settled = this.#applied === this.#requested;
-    return this.#state.snapshot(this.#window.current?.item ?? null, this.#available, settled);
+    const snap = this.#state.snapshot(this.#window.current?.item ?? null, this.#available, settled);
+    if (!this.#aside) return snap;
+    // What the other client plays is not ours to report: stopped, nothing current.
+    return { ...snap, status: 'stopped', positionMs: 0, durationMs: null, buffering: false, current: null, source: 'other' };
   }
 
   load(item: PlayableItem, options: LoadOptions): Promise<void> {
     const model = () => {
+      this.#aside = null;
       this.#window.set(item, options.next);
       this.#state.resetTrack();
       this.#state.format = null;
@@ -172,6 +190,9 @@ export class MpdPlayer implements Player {
   }
 
   play(): Promise<void> {
+    // Qobuz plays again after another client took MPD: take it back with what we had.
+    const had = this.#aside;
+    if (had?.current) return this.load(had.current, { positionMs: 0, play: true, next: had.next });
     return this.#transport(
       'toggle',
       'play',
@@ -196,8 +217,9 @@ export class MpdPlayer implements Player {
       'toggle',
       'pause',
       async (client) => {
-        // `pause 1` is a no-op on a paused or stopped MPD: no status round trip before it.
-        if (this.#state.pendingStartMs === null) await client.pause(true);
+        // `pause 1` is a no-op on a paused or stopped MPD: no status round trip before it. Never
+        // pauses another client's music.
+        if (this.#state.pendingStartMs === null && !this.#aside) await client.pause(true);
       },
       () => this.#resume === 'play' && this.#offline('pause'),
     );
@@ -214,9 +236,11 @@ export class MpdPlayer implements Player {
       'replace',
       'stopPlayback',
       async (client) => {
+        const aside = this.#aside !== null;
         model();
+        if (aside) return; // the other client's music plays on
         await client.stop();
-        await client.clear();
+        await this.#window.removeOurs(client);
       },
       () => {
         model();
@@ -378,8 +402,11 @@ export class MpdPlayer implements Player {
 
   /** Reads MPD's status and emits what changed: track changes, failures, queue end, format, volume, state. */
   async #sync(client: MpdClient, force: boolean, announce?: () => void): Promise<void> {
+    const had = { current: this.#window.current?.item ?? null, next: this.#window.next?.item ?? null };
     const facts = await reconcile({ client, window: this.#window, state: this.#state, logger: this.#log });
-    if (this.#state.currentStarted && this.#window.current?.tagsKept === false) await this.#window.keepTags(client);
+    if (facts.some((f) => f.type === 'steppedAside')) this.#aside = had;
+    if (this.#state.currentStarted && this.#window.current?.tagsKept === false)
+      await this.#window.keepTags(client, this.#state.positionMs >= TAGS_SETTLED_MS);
     announce?.();
     // Emitted after the state is folded in, so listeners see a current snapshot.
     for (const fact of facts) {
@@ -387,7 +414,7 @@ export class MpdPlayer implements Player {
       else if (fact.type === 'itemFailed') this.events.emit('itemFailed', fact.item, fact.reason);
       else if (fact.type === 'queueEnded') this.events.emit('queueEnded');
       else if (fact.type === 'formatChanged') this.events.emit('formatChanged', fact.format);
-      else this.events.emit('volumeChanged', fact.percent, fact.muted);
+      else if (fact.type === 'volumeChanged') this.events.emit('volumeChanged', fact.percent, fact.muted);
     }
     const changedTrack = facts.some((f) => f.type !== 'formatChanged' && f.type !== 'volumeChanged');
     this.#emitState(force || changedTrack);

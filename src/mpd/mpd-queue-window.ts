@@ -37,6 +37,7 @@ export class MpdQueueWindow {
   constructor(
     private readonly urlFor: StreamUrlFor,
     private readonly tagging: QueueWindowTagging | null = null,
+    private readonly isOurs: (uri: string) => boolean = () => true,
   ) {}
 
   /** Replaces both entries (not yet written to MPD). */
@@ -73,9 +74,22 @@ export class MpdQueueWindow {
 
   /** Makes MPD's queue exactly this window. */
   async write(client: MpdClient): Promise<void> {
-    await client.clear();
+    await this.removeOurs(client);
     if (this.current) await this.#add(client, this.current);
     if (this.next) await this.#add(client, this.next);
+  }
+
+  /**
+   * Empties MPD's queue of our songs only: songs another client added stay, in their order
+   * (issue #16). One `clear` when the queue holds nothing else.
+   */
+  async removeOurs(client: MpdClient): Promise<void> {
+    const songs = await client.playlistInfo();
+    if (songs.every((song) => this.isOurs(song.file))) {
+      if (songs.length > 0) await client.clear();
+      return;
+    }
+    for (const song of songs) if (this.isOurs(song.file)) await client.deleteId(song.id);
   }
 
   /** True while `entry` is one of the two entries. */
@@ -87,13 +101,13 @@ export class MpdQueueWindow {
    * Writes the entry's tags onto its MPD song (docs/protocol.md §9.4: `addtagid` on URL songs), set
    * before the song plays and kept after. Once the full set is there, nothing is added twice.
    */
-  async writeTags(client: MpdClient, entry: WindowEntry): Promise<void> {
-    if (entry.songId === null || !this.holds(entry) || entry.tagged === 'full') return;
-    if (!entry.tags && entry.tagged === 'name') return;
-    // `addtagid` adds a value: a tag already written is not written again.
-    const fresh = mpdSongTags(entry.tags).filter(([tag]) => entry.tagged === 'none' || tag !== 'Name');
+  async writeTags(client: MpdClient, entry: WindowEntry, again = false): Promise<void> {
+    if (entry.songId === null || !this.holds(entry)) return;
+    if (!again && (entry.tagged === 'full' || (!entry.tags && entry.tagged === 'name'))) return;
+    // `addtagid` adds a value, and the stream's own tags may be there by now: start from none.
+    if (entry.tagged !== 'none' || again) await client.clearTagId(entry.songId);
     entry.tagged = entry.tags ? 'full' : 'name';
-    for (const [tag, value] of fresh) await client.addTagId(entry.songId, tag, value);
+    for (const [tag, value] of mpdSongTags(entry.tags)) await client.addTagId(entry.songId, tag, value);
   }
 
   /** Swaps only the second entry, right after the current one. */
@@ -108,20 +122,23 @@ export class MpdQueueWindow {
   }
 
   /**
-   * Once the current song's audio flows: MPD 0.23 replaces a URL song's tags with the stream's own
+   * While the current song's audio starts: MPD 0.23 replaces a URL song's tags with the stream's own
    * (a Qobuz FLAC's Vorbis comments) when the decoder reads them, so ours are put back once
    * (docs/protocol.md §9.4). Our `Name` tag tells whether they are still there.
    */
-  async keepTags(client: MpdClient): Promise<void> {
+  async keepTags(client: MpdClient, settled: boolean): Promise<void> {
     const entry = this.current;
     if (!entry || entry.songId === null || entry.tagsKept) return;
     const song = await client.currentSong();
     if (song?.id !== entry.songId) return;
+    // MPD applies the stream's tags when their audio plays, about when `elapsed` starts to move:
+    // watched until `settled` (well into the song), or until they came and ours are back.
+    if (song.name === SOURCE_NAME) {
+      entry.tagsKept = settled;
+      return;
+    }
     entry.tagsKept = true;
-    if (song.name === SOURCE_NAME) return;
-    await client.clearTagId(entry.songId);
-    entry.tagged = 'none';
-    await this.writeTags(client, entry);
+    await this.writeTags(client, entry, true);
   }
 
   async #add(client: MpdClient, entry: WindowEntry, pos?: number): Promise<void> {

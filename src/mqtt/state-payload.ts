@@ -25,6 +25,8 @@ export interface StatePayload {
   } | null;
   queue: { length: number; index: number | null };
   controller: string | null;
+  /** README "MQTT topics": `other` while another MPD client plays its own music (issue #16). */
+  source: NonNullable<PlayerView['source']>;
 }
 
 export interface EventPayload {
@@ -59,6 +61,7 @@ export function toStatePayload(view: PlayerView): StatePayload {
       : null,
     queue: { length: view.queue.length, index: view.queue.index },
     controller: view.controller,
+    source: view.source ?? 'qobuz',
   };
 }
 
