@@ -184,7 +184,7 @@ describe('other MPD clients see and control what Qobuz plays (issue #16)', () =>
     expect(first.equals(covers[2]!)).toBe(true);
     const again = await art();
     expect(again.equals(covers[2]!)).toBe(true);
-    // MPD opens cover.* again for every chunk: the Qobuz image was still fetched only once.
+    // Every client's albumart opens cover.* again (MPD asks for cover.png first): Qobuz was asked once.
     expect(h.cdn.requests.filter((r) => r.path === coverPath(2)).length).toBe(1);
   });
 

@@ -26,7 +26,7 @@ export function streamRoute(
   },
 ): void {
   // docs/protocol.md §9.4: MPD's `albumart`/`readpicture` for our song open `cover.png`, `cover.jpg`
-  // (…) beside its URL, once per chunk. Registered before the token route, which refuses these names.
+  // (…) beside its URL, at every request. Registered before the token route, which refuses these names.
   router.get(['/stream/:player/cover.jpg', '/stream/:player/cover.png'], async (ctx) => {
     const playerId = ctx.params.player ?? '';
     if (!deps.playerIds.has(playerId)) throw new HttpError(404, 'unknown player');

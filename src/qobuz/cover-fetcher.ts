@@ -2,9 +2,9 @@ import type { Logger } from 'pino';
 import { QcbError, errorMessage } from '../core/qcb-error.js';
 
 /**
- * Album images for MPD clients (issue #16, docs/protocol.md §9.4): MPD's `albumart` opens
- * `cover.jpg` beside our stream URL again for every chunk it hands out, and Home Assistant asks
- * again at every song change, so the image is fetched once and served from memory. Bounded in
+ * Album images for MPD clients (issue #16, docs/protocol.md §9.4): MPD opens `cover.*` beside
+ * our stream URL again for every client's `albumart`, and Home Assistant asks again at every
+ * song change, so the image is fetched once and served from memory. Bounded in
  * size and time; the last few images are kept (the current and the next item's).
  */
 export interface CoverImage {
