@@ -1,6 +1,6 @@
 import type { ItemTags, ItemTagsFor, PlayableItem, StreamUrlFor } from '../core/player.js';
 import type { MpdClient } from './mpd-client.js';
-import { SOURCE_NAME, mpdSongTags } from './mpd-song-tags.js';
+import { SOURCE_NAME, mpdSongTags, mpdTitle } from './mpd-song-tags.js';
 import type { MpdStatus } from './mpd-status.js';
 
 /**
@@ -132,8 +132,11 @@ export class MpdQueueWindow {
     const song = await client.currentSong();
     if (song?.id !== entry.songId) return;
     // MPD applies the stream's tags when their audio plays, about when `elapsed` starts to move:
-    // watched until `settled` (well into the song), or until they came and ours are back.
-    if (song.name === SOURCE_NAME) {
+    // watched until `settled` (well into the song), or until they came and ours are back. They
+    // either replace ours or are merged in front of them.
+    // Replaced (no `Name`) or merged (the stream's Title first, ours after it).
+    const ours = song.name === SOURCE_NAME && (entry.tagged !== 'full' || song.title === mpdTitle(entry.tags));
+    if (ours) {
       entry.tagsKept = settled;
       return;
     }

@@ -11,7 +11,9 @@ export function mpdSongTags(tags: ItemTags | null): Array<readonly [tag: string,
   const pairs: Array<readonly [string, string]> = [['Name', SOURCE_NAME]];
   if (!tags) return pairs;
   const add = (tag: string, value: string | number | undefined) => {
-    const text = value === undefined ? '' : String(value).trim();
+    // One MPD command is one line: control characters become spaces (as MpdClient.addTagId does).
+    const raw = value === undefined ? '' : String(value);
+    const text = [...raw].map((c) => (c < ' ' || c === '\u007f' ? ' ' : c)).join('').replace(/ {2,}/g, ' ').trim();
     if (text !== '') pairs.push([tag, text]);
   };
   add('Title', tags.title);
@@ -21,4 +23,9 @@ export function mpdSongTags(tags: ItemTags | null): Array<readonly [tag: string,
   add('Track', tags.trackNumber);
   add('Date', tags.date);
   return pairs;
+}
+
+/** The Title value we write for these tags (as MPD then shows it), or undefined. */
+export function mpdTitle(tags: ItemTags | null): string | undefined {
+  return mpdSongTags(tags).find(([tag]) => tag === 'Title')?.[1];
 }
