@@ -165,7 +165,7 @@ describe('MqttAdapter against a real Mosquitto (README.md "MQTT topics")', () =>
         id: 59954869, title: 'So What', artist: 'Miles Davis', album: 'Kind of Blue',
         cover_url: 'https://static.qobuz.com/images/covers/x_600.jpg', sample_rate: 96000, bit_depth: 24,
       },
-      queue: { length: 5, index: 1 },
+      queue: { length: 5, index: 1 }, source: 'qobuz',
     });
     const cover = await p.waitFor((m) => m.topic === `${base}/living_room/cover_url`);
     expect(cover.payload).toBe('https://static.qobuz.com/images/covers/x_600.jpg');

@@ -52,6 +52,7 @@ describe('state and event JSON (README.md "MQTT topics")', () => {
           bit_depth: 24,
         },
         queue: { length: 5, index: 1 },
+        source: 'qobuz',
       }),
     );
   });
@@ -63,6 +64,8 @@ describe('state and event JSON (README.md "MQTT topics")', () => {
   it('gives track null, duration null and index null for an idle player', () => {
     const idle: PlayerView = { ...playing, state: 'idle', qobuzSession: 'disconnected', track: null, durationMs: null, queue: { length: 0, index: null } };
     expect(toStatePayload(idle)).toMatchObject({ state: 'idle', qobuz_session: 'disconnected', track: null, duration_ms: null, queue: { length: 0, index: null } });
+    // Issue #16: another MPD client plays its own music.
+    expect(toStatePayload({ ...idle, source: 'other' })).toMatchObject({ state: 'idle', source: 'other' });
   });
 
   it('maps a SessionEvent to {type, at, ...fields} in snake_case with 64-bit values made JSON-safe', () => {

@@ -135,15 +135,19 @@ export class Bridge {
     const log = this.#log.child({ module: 'player', player: p.id });
     const urlFor = (item: PlayableItem) =>
       `http://${this.#advertiseAddress}:${this.httpPort}${streamPath(p.id, this.tokens.tokenFor(p.id, item))}`;
+    // The runtime owns the Qobuz REST client the tags come from; it exists before any song is queued.
     const mpd = new MpdPlayer({
       host: p.mpd.host,
       port: p.mpd.port,
       ...(p.mpd.password ? { password: p.mpd.password } : {}),
       volume: p.volume,
       urlFor,
+      tagsFor: (item) => runtime.tagsFor(item),
+      // Our songs are our stream route's (docs/protocol.md §9.4); another client's are never removed.
+      isOurs: (uri) => isStreamUrlOf(uri, p.id),
       logger: log.child({ module: 'mpd' }),
     });
-    return new PlayerRuntime({
+    const runtime: PlayerRuntime = new PlayerRuntime({
       config: c,
       player: p,
       mpd,
@@ -155,6 +159,7 @@ export class Bridge {
       redactor: this.#redactor,
       ...(this.#o.sessionTuning ? { tuning: this.#o.sessionTuning } : {}),
     });
+    return runtime;
   }
 
   async #startMqtt(): Promise<void> {
@@ -235,6 +240,7 @@ export class Bridge {
       currentSessionId: (id) => this.#players.get(id)?.sessionId ?? '',
       onConnect: (id: string, request: ConnectRequest) => this.#connect(id, request),
       resolveStream: (id, token) => this.#players.get(id)?.resolveStream(token) ?? Promise.resolve(null),
+      cover: (id) => this.#players.get(id)?.cover() ?? Promise.resolve(null),
       health: () => this.health(),
       metrics: () => this.metrics.render(),
       logger: this.#log.child({ module: 'http' }),
@@ -251,3 +257,10 @@ export class Bridge {
   }
 }
 
+function isStreamUrlOf(uri: string, playerId: string): boolean {
+  try {
+    return new URL(uri).pathname.startsWith(`/stream/${playerId}/`);
+  } catch {
+    return false;
+  }
+}

@@ -2,12 +2,13 @@ import type { Logger } from 'pino';
 import type { Config, PlayerConfig } from '../config/config-schema.js';
 import { deviceTypeName, playerUuid } from '../config/config-schema.js';
 import type { ConnectRequest } from '../core/connect-request.js';
-import type { Player } from '../core/player.js';
+import type { ItemTags, PlayableItem, Player } from '../core/player.js';
 import type { PlayerCommand, StatePublisher, TrackInfo } from '../core/player-view.js';
 import { PRODUCT_MODEL, PRODUCT_NAME } from '../core/product.js';
 import { errorMessage } from '../core/qcb-error.js';
 import type { StreamTokens } from '../core/stream-tokens.js';
 import { qconnect } from '../protocol/generated/qconnect.js';
+import { CoverFetcher, type CoverImage } from '../qobuz/cover-fetcher.js';
 import { QobuzApi } from '../qobuz/qobuz-api.js';
 import { levelForQuality } from '../qobuz/quality-levels.js';
 import { StreamUrlResolver } from '../qobuz/stream-url-resolver.js';
@@ -42,6 +43,7 @@ export class PlayerRuntime {
   readonly #jwtApi = new JwtApiToken();
   readonly #api: QobuzApi | null;
   readonly #resolver: StreamUrlResolver | null;
+  readonly #covers: CoverFetcher;
   #mpdUp = false;
   /** The tokens of the last connect, still censored while the replaced link winds down (issue #13). */
   #previousSecrets: readonly string[] = [];
@@ -61,6 +63,7 @@ export class PlayerRuntime {
         : null;
     if (!this.#api) logger.warn('qobuz.app_id / app_secret not set: the player is advertised but cannot stream');
     this.#resolver = this.#api ? new StreamUrlResolver({ api: this.#api, logger }) : null;
+    this.#covers = new CoverFetcher({ logger: logger.child({ module: 'covers' }) });
     const uuid = playerUuid(p);
     const publisher: StatePublisher = {
       publishState: (id, view) => options.publisher()?.publishState(id, view),
@@ -179,6 +182,34 @@ export class PlayerRuntime {
   health(): Record<string, unknown> {
     const view = this.session.view();
     return { session: view.qobuzSession, state: view.state, mpd_reachable: this.#mpdUp };
+  }
+
+  /** The album image of the item the speaker is on, for MPD clients (issue #16); null when none. */
+  async cover(): Promise<CoverImage | null> {
+    const item = this.#o.mpd.snapshot().current;
+    if (!item || !this.#api) return null;
+    const url = (await this.#api.getTrack(item.trackId)).info.coverUrl;
+    return url ? this.#covers.get(url) : null;
+  }
+
+  /** MPD's tags for an item (issue #16), from the cached `track/get`; null when Qobuz cannot say. */
+  async tagsFor(item: PlayableItem): Promise<ItemTags | null> {
+    try {
+      const track = await this.#api?.getTrack(item.trackId);
+      if (!track) return null;
+      const { info } = track;
+      return {
+        title: info.title,
+        ...(info.artist ? { artist: info.artist } : {}),
+        ...(info.album ? { album: info.album } : {}),
+        ...(track.albumArtist ? { albumArtist: track.albumArtist } : {}),
+        ...(track.trackNumber !== null ? { trackNumber: track.trackNumber } : {}),
+        ...(track.releaseDate ? { date: track.releaseDate } : {}),
+      };
+    } catch (err) {
+      this.#o.logger.debug({ err: errorMessage(err), trackId: item.trackId }, 'no tags for MPD');
+      return null;
+    }
   }
 
   async #trackInfo(trackId: number): Promise<TrackInfo | null> {

@@ -53,7 +53,8 @@ export function rendererReport(f: SessionFacts, snap: PlayerSnapshot, nowMs: num
 /** The outward view of one player (MQTT state, /healthz). */
 export function playerView(f: SessionFacts, snap: PlayerSnapshot, nowMs: number): PlayerView {
   return {
-    state: f.current === null && f.clock.status === 'stopped' ? 'idle' : f.clock.status,
+    // Another MPD client plays its own music (issue #16): nothing of Qobuz plays.
+    state: snap.source === 'other' || (f.current === null && f.clock.status === 'stopped') ? 'idle' : f.clock.status,
     qobuzSession: f.active ? 'active' : f.linkState === 'joined' ? 'connected' : f.expired ? 'expired' : 'disconnected',
     volume: f.volume,
     muted: f.muted,
@@ -68,5 +69,6 @@ export function playerView(f: SessionFacts, snap: PlayerSnapshot, nowMs: number)
       index: f.current ? f.queue.indexInPlayOrder(f.current.queueItemId) : null,
     },
     available: snap.available,
+    source: snap.source ?? 'qobuz',
   };
 }

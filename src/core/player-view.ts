@@ -1,3 +1,5 @@
+import type { PlayerSource } from './player.js';
+
 /**
  * What the bridge tells the outside world (MQTT, /healthz) about one player, and what it
  * accepts from it. Field names are TypeScript's; the MQTT adapter owns the wire spelling.
@@ -34,6 +36,8 @@ export interface PlayerView {
   readonly queue: { readonly length: number; readonly index: number | null };
   /** False while the player's backend (MPD) is unreachable. */
   readonly available: boolean;
+  /** Whose music the speaker plays: `other` once another MPD client took it (issue #16); absent means `qobuz`. */
+  readonly source?: PlayerSource;
 }
 
 /** One Qobuz command or session event, in the order it happened (MQTT `event` topic). */

@@ -43,7 +43,14 @@ export interface PlayerSnapshot extends PositionClock {
   readonly format: AudioFormat | null;
   /** False while the backend (MPD) is unreachable. */
   readonly available: boolean;
+  /**
+   * `other` while another client of the speaker plays its own music (issue #16: the player stepped
+   * aside; it reports stopped with no current item until it is given an item again). Absent: `qobuz`.
+   */
+  readonly source?: PlayerSource;
 }
+
+export type PlayerSource = 'qobuz' | 'other';
 
 export interface PlayerEvents {
   [event: string]: unknown[];
@@ -98,6 +105,23 @@ export interface Player {
   /** Resolves once every command asked so far has been applied; true when it had to wait (tests, shutdown). */
   idle(): Promise<boolean>;
 }
+
+/**
+ * What other clients of the speaker show for an item (issue #16: MPD tags). Fields are absent when
+ * Qobuz does not know them.
+ */
+export interface ItemTags {
+  readonly title?: string;
+  readonly artist?: string;
+  readonly album?: string;
+  readonly albumArtist?: string;
+  readonly trackNumber?: number;
+  /** As Qobuz gives it, e.g. `2019-03-01`. */
+  readonly date?: string;
+}
+
+/** The tags of an item, when known; never rejects (null when unavailable). */
+export type ItemTagsFor = (item: PlayableItem) => Promise<ItemTags | null>;
 
 /** Where the player fetches an item's audio: a stable bridge URL (never a signed Qobuz URL). */
 export type StreamUrlFor = (item: PlayableItem) => string;

@@ -18,7 +18,8 @@ export type QcbErrorCode =
   | 'ERR_TIMEOUT'
   | 'ERR_ABORTED'
   | 'ERR_MDNS'
-  | 'ERR_HTTP_LISTEN';
+  | 'ERR_HTTP_LISTEN'
+  | 'ERR_COVER_UNAVAILABLE';
 
 export class QcbError extends Error {
   readonly code: QcbErrorCode;

@@ -32,6 +32,8 @@ export interface HttpServerOptions {
   readonly onConnect: ConnectHandler;
   /** A freshly signed stream URL for the queue item token, or null when unknown. */
   resolveStream(playerId: string, token: string): Promise<string | null>;
+  /** The album image of what the player plays, for MPD's `albumart` (issue #16); null when none. */
+  cover?(playerId: string): Promise<{ readonly bytes: Buffer; readonly contentType: string } | null>;
   /** JSON for GET /healthz. */
   health(): unknown;
   /** Prometheus text for GET /metrics. */

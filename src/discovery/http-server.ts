@@ -112,6 +112,7 @@ export class HttpServer {
     streamRoute(router, {
       playerIds: new Set(o.players.map((p) => p.id)),
       resolveStream: (id, token) => o.resolveStream(id, token),
+      ...(o.cover ? { cover: o.cover } : {}),
       log: this.log,
     });
     healthRoutes(router, { health: () => o.health(), metrics: () => o.metrics() });

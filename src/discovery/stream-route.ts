@@ -18,8 +18,31 @@ const TOKEN = /^([A-Za-z0-9_-]{1,128})(?:\.(?:flac|mp3))?$/;
  */
 export function streamRoute(
   router: Router,
-  deps: { readonly playerIds: ReadonlySet<string>; readonly resolveStream: HttpServerOptions['resolveStream']; readonly log: Logger },
+  deps: {
+    readonly playerIds: ReadonlySet<string>;
+    readonly resolveStream: HttpServerOptions['resolveStream'];
+    readonly cover?: HttpServerOptions['cover'];
+    readonly log: Logger;
+  },
 ): void {
+  // docs/protocol.md §9.4: MPD's `albumart`/`readpicture` for our song open `cover.png`, `cover.jpg`
+  // (…) beside its URL, at every request. Registered before the token route, which refuses these names.
+  router.get(['/stream/:player/cover.jpg', '/stream/:player/cover.png'], async (ctx) => {
+    const playerId = ctx.params.player ?? '';
+    if (!deps.playerIds.has(playerId)) throw new HttpError(404, 'unknown player');
+    ctx.state.player = playerId;
+    let image: { readonly bytes: Buffer; readonly contentType: string } | null = null;
+    try {
+      image = (await deps.cover?.(playerId)) ?? null;
+    } catch (err) {
+      deps.log.debug({ player: playerId, err: errorMessage(err) }, 'no album image');
+    }
+    if (image === null) throw new HttpError(404, 'no album image');
+    // What plays changes: a client must ask again rather than keep an old cover.
+    ctx.set('Cache-Control', 'no-cache');
+    ctx.type = image.contentType;
+    ctx.body = image.bytes;
+  });
   router.get('/stream/:player/:token', async (ctx) => {
     const playerId = ctx.params.player ?? '';
     const token = TOKEN.exec(ctx.params.token ?? '')?.[1];

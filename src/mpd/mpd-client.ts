@@ -117,6 +117,21 @@ export class MpdClient {
     return parseAddId(await this.#run('addid', pos === undefined ? [uri] : [uri, String(pos)]));
   }
 
+  /**
+   * Adds a tag to a song in the queue (MPD takes it on URL songs, docs/protocol.md §9.4). Values
+   * come from Qobuz metadata: `quoteArg` escapes them like every argument.
+   */
+  async addTagId(id: number, tag: string, value: string): Promise<void> {
+    // One command is one line: a line break inside a value would end it early.
+    const oneLine = [...value].map((c) => (c < ' ' || c === '\u007f' ? ' ' : c)).join('');
+    await this.#run('addtagid', [String(id), tag, oneLine.replace(/ {2,}/g, ' ')]);
+  }
+
+  /** Removes every tag of a queued URL song (ours and the stream's). */
+  async clearTagId(id: number): Promise<void> {
+    await this.#run('cleartagid', [String(id)]);
+  }
+
   async deleteId(id: number): Promise<void> {
     await this.#run('deleteid', [String(id)]);
   }

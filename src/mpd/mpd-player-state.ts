@@ -157,6 +157,7 @@ export function snapshotChanged(prev: PlayerSnapshot | null, next: PlayerSnapsho
     prev.status !== next.status ||
     prev.buffering !== next.buffering ||
     prev.available !== next.available ||
+    prev.source !== next.source ||
     prev.settled !== next.settled ||
     prev.durationMs !== next.durationMs ||
     prev.current?.queueItemId !== next.current?.queueItemId

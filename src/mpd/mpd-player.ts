@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type {
+  ItemTagsFor,
   LoadOptions,
   PlayableItem,
   Player,
@@ -13,7 +14,7 @@ import { TypedEmitter } from '../util/typed-emitter.js';
 import type { MpdClient } from './mpd-client.js';
 import { MPD_RECONNECT_STEPS_MS, MpdConnection } from './mpd-connection.js';
 import { MpdPlayerState, snapshotChanged } from './mpd-player-state.js';
-import { MpdQueueWindow } from './mpd-queue-window.js';
+import { MpdQueueWindow, type WindowEntry } from './mpd-queue-window.js';
 import { reconcile } from './mpd-reconcile.js';
 import { MpdWatcher } from './mpd-watcher.js';
 import { VolumeMapping, type VolumeRange } from './volume-mapping.js';
@@ -33,6 +34,13 @@ export interface MpdPlayerOptions {
   /** MPD range the Qobuz 0-100 volume maps onto (README.md "Configuration reference" `players[].volume`). */
   readonly volume: VolumeRange;
   readonly urlFor: StreamUrlFor;
+  /**
+   * Whether a song in MPD's queue is one we added (our stream route's `/stream/<player>/` URLs);
+   * songs that are not ours are never removed (issue #16). Default: every song counts as ours.
+   */
+  readonly isOurs?: (uri: string) => boolean;
+  /** Qobuz metadata for the tags every MPD client shows (issue #16); without it songs carry only `Name`. */
+  readonly tagsFor?: ItemTagsFor;
   readonly logger: Logger;
   /** Default MPD_RECONNECT_STEPS_MS (250 ms … 5 s). */
   readonly reconnect?: { readonly stepsMs: readonly number[] };
@@ -41,6 +49,9 @@ export interface MpdPlayerOptions {
 }
 
 type Resume = 'play' | 'pause' | 'none';
+
+/** Past this far into a song, the stream's own tags have replaced ours if they were going to. */
+const TAGS_SETTLED_MS = 1500;
 
 /**
  * Transport commands by what makes them pointless: a load or stop makes every earlier transport
@@ -64,6 +75,11 @@ export class MpdPlayer implements Player {
   /** Generation of the newest transport command asked for, and of the newest one applied. */
   #requested = 0;
   #applied = 0;
+  /**
+   * Another MPD client plays its own songs: we stepped aside (issue #16) and drive MPD again only
+   * when given an item (a load), or asked to play what we had (`play`).
+   */
+  #aside: { readonly current: PlayableItem | null; readonly next: PlayableItem | null } | null = null;
   /** Newest generation of each kind of transport command (see Transport). */
   readonly #newest: Record<Transport, number> = { replace: 0, seek: 0, toggle: 0 };
 
@@ -79,7 +95,12 @@ export class MpdPlayer implements Player {
       this.#log.error({ err: errorMessage(err), event }, 'player listener threw'),
     );
     this.#volume = new VolumeMapping(options.volume);
-    this.#window = new MpdQueueWindow(options.urlFor);
+    const tagsFor = options.tagsFor;
+    this.#window = new MpdQueueWindow(
+      options.urlFor,
+      tagsFor ? { tagsFor, arrived: (entry) => this.#tagsArrived(entry) } : null,
+      options.isOurs ?? (() => true),
+    );
     this.#state = new MpdPlayerState(this.#volume);
     this.#connection = new MpdConnection({
       host: options.host,
@@ -112,7 +133,7 @@ export class MpdPlayer implements Player {
       .run(async () => {
         const client = this.#connection.client;
         // Leave the speaker paused with its queue, not cleared (Player.stop contract).
-        if (client && this.#available && (await client.status()).state === 'play') await client.pause(true);
+        if (client && this.#available && !this.#aside && (await client.status()).state === 'play') await client.pause(true);
       })
       .catch((err: unknown) => this.#log.warn({ err: errorMessage(err) }, 'could not pause MPD on stop'));
     await this.#connection.stop();
@@ -125,11 +146,15 @@ export class MpdPlayer implements Player {
 
   snapshot(): PlayerSnapshot {
     const settled = this.#applied === this.#requested;
-    return this.#state.snapshot(this.#window.current?.item ?? null, this.#available, settled);
+    const snap = this.#state.snapshot(this.#window.current?.item ?? null, this.#available, settled);
+    if (!this.#aside) return snap;
+    // What the other client plays is not ours to report: stopped, nothing current.
+    return { ...snap, status: 'stopped', positionMs: 0, durationMs: null, buffering: false, current: null, source: 'other' };
   }
 
   load(item: PlayableItem, options: LoadOptions): Promise<void> {
     const model = () => {
+      this.#aside = null;
       this.#window.set(item, options.next);
       this.#state.resetTrack();
       this.#state.format = null;
@@ -165,6 +190,9 @@ export class MpdPlayer implements Player {
   }
 
   play(): Promise<void> {
+    // Qobuz plays again after another client took MPD: take it back with what we had.
+    const had = this.#aside;
+    if (had?.current) return this.load(had.current, { positionMs: 0, play: true, next: had.next });
     return this.#transport(
       'toggle',
       'play',
@@ -189,8 +217,9 @@ export class MpdPlayer implements Player {
       'toggle',
       'pause',
       async (client) => {
-        // `pause 1` is a no-op on a paused or stopped MPD: no status round trip before it.
-        if (this.#state.pendingStartMs === null) await client.pause(true);
+        // `pause 1` is a no-op on a paused or stopped MPD: no status round trip before it. Never
+        // pauses another client's music.
+        if (this.#state.pendingStartMs === null && !this.#aside) await client.pause(true);
       },
       () => this.#resume === 'play' && this.#offline('pause'),
     );
@@ -207,9 +236,11 @@ export class MpdPlayer implements Player {
       'replace',
       'stopPlayback',
       async (client) => {
+        const aside = this.#aside !== null;
         model();
+        if (aside) return; // the other client's music plays on
         await client.stop();
-        await client.clear();
+        await this.#window.removeOurs(client);
       },
       () => {
         model();
@@ -344,6 +375,16 @@ export class MpdPlayer implements Player {
     });
   }
 
+  /** Metadata arrived after the song went into MPD: tag it in its turn (no state to report). */
+  #tagsArrived(entry: WindowEntry): void {
+    this.#queue
+      .run(async () => {
+        const client = this.#connection.client;
+        if (client && this.#available) await this.#window.writeTags(client, entry);
+      })
+      .catch((err: unknown) => this.#log.debug({ err: errorMessage(err) }, 'could not tag an MPD song'));
+  }
+
   /** Offline model of the playback intent: shown as paused (nothing plays), restored as `resume`. */
   #offline(resume: Resume): void {
     this.#resume = this.#window.current ? resume : 'none';
@@ -361,7 +402,11 @@ export class MpdPlayer implements Player {
 
   /** Reads MPD's status and emits what changed: track changes, failures, queue end, format, volume, state. */
   async #sync(client: MpdClient, force: boolean, announce?: () => void): Promise<void> {
+    const had = { current: this.#window.current?.item ?? null, next: this.#window.next?.item ?? null };
     const facts = await reconcile({ client, window: this.#window, state: this.#state, logger: this.#log });
+    if (facts.some((f) => f.type === 'steppedAside')) this.#aside = had;
+    if (this.#state.currentStarted && this.#window.current?.tagsKept === false)
+      await this.#window.keepTags(client, this.#state.positionMs >= TAGS_SETTLED_MS);
     announce?.();
     // Emitted after the state is folded in, so listeners see a current snapshot.
     for (const fact of facts) {
@@ -369,7 +414,7 @@ export class MpdPlayer implements Player {
       else if (fact.type === 'itemFailed') this.events.emit('itemFailed', fact.item, fact.reason);
       else if (fact.type === 'queueEnded') this.events.emit('queueEnded');
       else if (fact.type === 'formatChanged') this.events.emit('formatChanged', fact.format);
-      else this.events.emit('volumeChanged', fact.percent, fact.muted);
+      else if (fact.type === 'volumeChanged') this.events.emit('volumeChanged', fact.percent, fact.muted);
     }
     const changedTrack = facts.some((f) => f.type !== 'formatChanged' && f.type !== 'volumeChanged');
     this.#emitState(force || changedTrack);
@@ -416,6 +461,8 @@ export class MpdPlayer implements Player {
       } else if (this.#resume === 'pause' && st.state === 'stop') {
         s.pendingStartMs = s.positionMs;
       }
+      // Metadata that arrived while MPD was away (no-op for songs already fully tagged).
+      for (const entry of [this.#window.current, this.#window.next]) if (entry) await this.#window.writeTags(client, entry);
       this.#log.info({ resume: this.#resume, positionMs: s.positionMs, adopted }, 'mpd window restored');
     }
     // Announced once MPD's state is folded in, so a listener's snapshot() is already current.

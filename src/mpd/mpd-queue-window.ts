@@ -1,5 +1,6 @@
-import type { PlayableItem, StreamUrlFor } from '../core/player.js';
+import type { ItemTags, ItemTagsFor, PlayableItem, StreamUrlFor } from '../core/player.js';
 import type { MpdClient } from './mpd-client.js';
+import { SOURCE_NAME, mpdSongTags, mpdTitle } from './mpd-song-tags.js';
 import type { MpdStatus } from './mpd-status.js';
 
 /**
@@ -15,13 +16,29 @@ export interface WindowEntry {
   readonly uri: string;
   /** MPD song id on the current connection; null until written (or after a reconnect). */
   songId: number | null;
+  /** Qobuz metadata for MPD's tags (issue #16); null until it arrives (or when there is none). */
+  tags: ItemTags | null;
+  /** What is written to MPD for `songId`: nothing yet, only `Name` (no metadata yet), or everything. */
+  tagged: 'none' | 'name' | 'full';
+  /** Our tags were seen on the song after its audio started (the stream's own tags replace them then). */
+  tagsKept: boolean;
+}
+
+export interface QueueWindowTagging {
+  readonly tagsFor: ItemTagsFor;
+  /** Tags arrived for an entry already written to MPD: the owner queues `writeTags` for it. */
+  readonly arrived: (entry: WindowEntry) => void;
 }
 
 export class MpdQueueWindow {
   current: WindowEntry | null = null;
   next: WindowEntry | null = null;
 
-  constructor(private readonly urlFor: StreamUrlFor) {}
+  constructor(
+    private readonly urlFor: StreamUrlFor,
+    private readonly tagging: QueueWindowTagging | null = null,
+    private readonly isOurs: (uri: string) => boolean = () => true,
+  ) {}
 
   /** Replaces both entries (not yet written to MPD). */
   set(current: PlayableItem | null, next: PlayableItem | null): void {
@@ -57,9 +74,40 @@ export class MpdQueueWindow {
 
   /** Makes MPD's queue exactly this window. */
   async write(client: MpdClient): Promise<void> {
-    await client.clear();
-    if (this.current) this.current.songId = await client.addId(this.current.uri);
-    if (this.next) this.next.songId = await client.addId(this.next.uri);
+    await this.removeOurs(client);
+    if (this.current) await this.#add(client, this.current);
+    if (this.next) await this.#add(client, this.next);
+  }
+
+  /**
+   * Empties MPD's queue of our songs only: songs another client added stay, in their order
+   * (issue #16). One `clear` when the queue holds nothing else.
+   */
+  async removeOurs(client: MpdClient): Promise<void> {
+    const songs = await client.playlistInfo();
+    if (songs.every((song) => this.isOurs(song.file))) {
+      if (songs.length > 0) await client.clear();
+      return;
+    }
+    for (const song of songs) if (this.isOurs(song.file)) await client.deleteId(song.id);
+  }
+
+  /** True while `entry` is one of the two entries. */
+  holds(entry: WindowEntry): boolean {
+    return entry === this.current || entry === this.next;
+  }
+
+  /**
+   * Writes the entry's tags onto its MPD song (docs/protocol.md §9.4: `addtagid` on URL songs), set
+   * before the song plays and kept after. Once the full set is there, nothing is added twice.
+   */
+  async writeTags(client: MpdClient, entry: WindowEntry, again = false): Promise<void> {
+    if (entry.songId === null || !this.holds(entry)) return;
+    if (!again && (entry.tagged === 'full' || (!entry.tags && entry.tagged === 'name'))) return;
+    // `addtagid` adds a value, and the stream's own tags may be there by now: start from none.
+    if (entry.tagged !== 'none' || again) await client.clearTagId(entry.songId);
+    entry.tagged = entry.tags ? 'full' : 'name';
+    for (const [tag, value] of mpdSongTags(entry.tags)) await client.addTagId(entry.songId, tag, value);
   }
 
   /** Swaps only the second entry, right after the current one. */
@@ -70,7 +118,37 @@ export class MpdQueueWindow {
     if (!this.next || this.current?.songId == null) return;
     const songs = await client.playlistInfo();
     const pos = songs.find((s) => s.id === this.current?.songId)?.pos;
-    this.next.songId = await client.addId(this.next.uri, pos === undefined ? undefined : pos + 1);
+    await this.#add(client, this.next, pos === undefined ? undefined : pos + 1);
+  }
+
+  /**
+   * While the current song's audio starts: MPD 0.23 replaces a URL song's tags with the stream's own
+   * (a Qobuz FLAC's Vorbis comments) when the decoder reads them, so ours are put back once
+   * (docs/protocol.md §9.4). Our `Name` tag tells whether they are still there.
+   */
+  async keepTags(client: MpdClient, settled: boolean): Promise<void> {
+    const entry = this.current;
+    if (!entry || entry.songId === null || entry.tagsKept) return;
+    const song = await client.currentSong();
+    if (song?.id !== entry.songId) return;
+    // MPD applies the stream's tags when their audio plays, about when `elapsed` starts to move:
+    // watched until `settled` (well into the song), or until they came and ours are back. They
+    // either replace ours or are merged in front of them.
+    // Replaced (no `Name`) or merged (the stream's Title first, ours after it).
+    const ours = song.name === SOURCE_NAME && (entry.tagged !== 'full' || song.title === mpdTitle(entry.tags));
+    if (ours) {
+      entry.tagsKept = settled;
+      return;
+    }
+    entry.tagsKept = true;
+    await this.writeTags(client, entry, true);
+  }
+
+  async #add(client: MpdClient, entry: WindowEntry, pos?: number): Promise<void> {
+    entry.songId = await client.addId(entry.uri, pos);
+    entry.tagged = 'none';
+    entry.tagsKept = false;
+    await this.writeTags(client, entry);
   }
 
   /**
@@ -83,11 +161,25 @@ export class MpdQueueWindow {
     const wanted = [this.current, this.next].filter((e): e is WindowEntry => e !== null);
     if (songs.length !== wanted.length || songs.some((s, i) => s.file !== wanted[i]?.uri)) return false;
     if (status.songId !== songs[0]?.id) return false;
-    wanted.forEach((e, i) => (e.songId = songs[i]?.id ?? null));
+    wanted.forEach((e, i) => {
+      e.songId = songs[i]?.id ?? null;
+      // MPD kept the songs and the tags we gave them; add what arrived while it was away.
+      e.tagged = songs[i]?.title !== undefined ? 'full' : 'name';
+    });
     return true;
   }
 
   #entry(item: PlayableItem): WindowEntry {
-    return { item, uri: this.urlFor(item), songId: null };
+    const entry: WindowEntry = { item, uri: this.urlFor(item), songId: null, tags: null, tagged: 'none', tagsKept: false };
+    // Never blocks the load: the tags are added when they arrive, if the song is still in the window.
+    this.tagging
+      ?.tagsFor(item)
+      .then((tags) => {
+        if (!tags) return;
+        entry.tags = tags;
+        if (entry.songId !== null && this.holds(entry)) this.tagging?.arrived(entry);
+      })
+      .catch(() => {});
+    return entry;
   }
 }

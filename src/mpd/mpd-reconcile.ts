@@ -20,7 +20,8 @@ export type PlayerFact =
   | { readonly type: 'itemFailed'; readonly item: PlayableItem; readonly reason: string }
   | { readonly type: 'queueEnded' }
   | { readonly type: 'formatChanged'; readonly format: AudioFormat }
-  | { readonly type: 'volumeChanged'; readonly percent: number; readonly muted: boolean };
+  | { readonly type: 'volumeChanged'; readonly percent: number; readonly muted: boolean }
+  | { readonly type: 'steppedAside' };
 
 export interface ReconcileContext {
   readonly client: MpdClient;
@@ -37,6 +38,14 @@ export async function reconcile({
   logger,
 }: ReconcileContext): Promise<PlayerFact[]> {
   let st = await client.status();
+  if (await playsOthers(client, window, st)) {
+    // Another MPD client took the speaker (docs/protocol.md §9.4): forget our window, touch nothing.
+    window.set(null, null);
+    s.resetTrack();
+    logger.info('another MPD client plays its own songs: stepping aside');
+    const effects = s.apply(st, Date.now());
+    return [...(effects.volume ? [{ type: 'volumeChanged' as const, ...effects.volume }] : []), { type: 'steppedAside' }];
+  }
   const cur = window.current;
   const next = window.next;
   const facts: PlayerFact[] = [];
@@ -86,9 +95,11 @@ export async function reconcile({
 
   const ended = window.current !== null && st.state === 'stop' && st.songId === null;
   if (ended && s.status === 'playing' && s.pendingStartMs === null && !s.currentFailed) {
+    const finished = window.current?.songId ?? null;
     window.set(null, null);
     s.resetTrack();
-    await client.clear();
+    // Only our song: songs another client queued after it are theirs.
+    if (finished !== null) await client.deleteId(finished).catch(() => {});
     logger.info('mpd reached the end of the window: queue ended');
     facts.push({ type: 'queueEnded' });
   }
@@ -98,6 +109,18 @@ export async function reconcile({
   if (effects.format) changes.push({ type: 'formatChanged', format: effects.format });
   if (effects.volume) changes.push({ type: 'volumeChanged', ...effects.volume });
   return [...changes, ...facts];
+}
+
+/**
+ * MPD's current song is not one of ours (another client played its own, or cleared the queue):
+ * a song id outside our window, or no current song and our current one gone from the queue.
+ */
+async function playsOthers(client: MpdClient, window: MpdQueueWindow, st: MpdStatus): Promise<boolean> {
+  const cur = window.current;
+  if (cur?.songId == null) return false;
+  if (st.songId !== null) return st.songId !== cur.songId && st.songId !== window.next?.songId;
+  if (st.playlistLength === 0) return true;
+  return !(await client.playlistInfo()).some((song) => song.id === cur.songId);
 }
 
 /**

@@ -35,6 +35,9 @@ export interface MpdSong {
   readonly id: number;
   readonly pos: number;
   readonly durationSec: number | null;
+  /** The song's Title and Name tags, when it has them. */
+  readonly title?: string;
+  readonly name?: string;
 }
 
 /** `key: value` lines into a map (the first occurrence of a key wins). */
@@ -113,7 +116,16 @@ export function parseSongs(text: string): MpdSong[] {
     const file = p.get('file');
     const id = int(p.get('id'));
     if (file !== undefined && id !== null) {
-      songs.push({ file, id, pos: int(p.get('pos')) ?? songs.length, durationSec: num(p.get('duration')) });
+      const title = p.get('title');
+      const name = p.get('name');
+      songs.push({
+        file,
+        id,
+        pos: int(p.get('pos')) ?? songs.length,
+        durationSec: num(p.get('duration')),
+        ...(title === undefined ? {} : { title }),
+        ...(name === undefined ? {} : { name }),
+      });
     }
     block = [];
   };

@@ -24,6 +24,8 @@ export interface StatePayload {
     bit_depth: number | null;
   } | null;
   queue: { length: number; index: number | null };
+  /** README "MQTT topics": `other` while another MPD client plays its own music (issue #16). */
+  source: NonNullable<PlayerView['source']>;
 }
 
 export interface EventPayload {
@@ -57,6 +59,7 @@ export function toStatePayload(view: PlayerView): StatePayload {
         }
       : null,
     queue: { length: view.queue.length, index: view.queue.index },
+    source: view.source ?? 'qobuz',
   };
 }
 

@@ -13,11 +13,13 @@ export const trackAnswer = z.object({
   title: z.string(),
   version: z.string().nullish(),
   duration: z.number().nullish(),
+  track_number: z.number().int().nullish(),
   performer: named,
   artist: named,
   album: z
     .object({
       title: z.string().nullish(),
+      release_date_original: z.string().nullish(),
       image: z
         .object({ small: z.string().nullish(), thumbnail: z.string().nullish(), large: z.string().nullish() })
         .nullish(),
@@ -54,6 +56,10 @@ export interface QobuzTrack {
   readonly maxBitDepth: number | null;
   readonly streamable: boolean;
   readonly hiresStreamable: boolean;
+  /** For MPD's tags (issue #16): the album's main artist, the track's number on it, the release date. */
+  readonly albumArtist: string | null;
+  readonly trackNumber: number | null;
+  readonly releaseDate: string | null;
 }
 
 export function toQobuzTrack(answer: z.infer<typeof trackAnswer>): QobuzTrack {
@@ -76,6 +82,9 @@ export function toQobuzTrack(answer: z.infer<typeof trackAnswer>): QobuzTrack {
     maxBitDepth,
     streamable: answer.streamable ?? true,
     hiresStreamable: answer.hires_streamable ?? false,
+    albumArtist: answer.album?.artist?.name ?? null,
+    trackNumber: answer.track_number ?? null,
+    releaseDate: answer.album?.release_date_original ?? null,
   };
 }
 

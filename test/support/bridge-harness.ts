@@ -12,7 +12,7 @@ import { AudioHttpServer } from './audio-http-server.js';
 import { startMosquitto, type MosquittoServer } from './mosquitto-server.js';
 import { startMpd, type MpdServer } from './mpd-server.js';
 import { QconnectService, type SimSession } from './qconnect-service.js';
-import { QobuzApiStub } from './qobuz-api-stub.js';
+import { QobuzApiStub, type StubTrack } from './qobuz-api-stub.js';
 
 /**
  * The whole bridge in this process, built from a config file like the CLI builds it, with real
@@ -47,6 +47,8 @@ export interface BridgeHarness {
 export interface BridgeHarnessOptions {
   /** Length of each generated track, seconds (one Qobuz track each). */
   readonly trackSeconds?: number[];
+  /** More `track/get` metadata for track `i` (cover, album artist, number, date). */
+  readonly trackExtras?: (i: number, cdn: AudioHttpServer) => Partial<Omit<StubTrack, 'id' | 'formats'>>;
   readonly mqtt?: 'mosquitto' | 'embedded';
   readonly volume?: { min: number; max: number };
   readonly heartbeatMs?: number;
@@ -89,6 +91,7 @@ export async function startBridgeHarness(options: BridgeHarnessOptions = {}): Pr
       album: 'Test Album',
       durationMs: Math.round(s * 1000),
       formats: { 6: { file, bitDepth: 16, samplingRateKhz: 44.1 } },
+      ...options.trackExtras?.(i, cdn),
     });
     trackIds.push(id);
   }

@@ -51,6 +51,11 @@ export interface StubTrack {
   readonly album: string;
   readonly durationMs: number;
   readonly version?: string;
+  /** The album image (default: an unreachable static.example URL). */
+  readonly coverUrl?: string;
+  readonly albumArtist?: string;
+  readonly trackNumber?: number;
+  readonly releaseDate?: string;
   readonly formats: Readonly<Record<number, StubFormat>>;
 }
 
@@ -321,12 +326,15 @@ export class QobuzApiStub {
         title: track.title,
         version: track.version ?? null,
         duration: Math.round(track.durationMs / 1000),
+        track_number: track.trackNumber ?? null,
         performer: { id: 1, name: track.artist },
         album: {
           title: track.album,
+          release_date_original: track.releaseDate ?? null,
+          ...(track.albumArtist ? { artist: { id: 2, name: track.albumArtist } } : {}),
           image: {
             small: `https://static.example/${track.id}_230.jpg`,
-            large: `https://static.example/${track.id}_600.jpg`,
+            large: track.coverUrl ?? `https://static.example/${track.id}_600.jpg`,
           },
         },
         streamable: best !== undefined,
