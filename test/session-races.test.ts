@@ -132,8 +132,9 @@ describe('the newest command wins over a slow earlier step (issue #11)', () => {
     expect(elapsedMs).toBeGreaterThanOrEqual(20_000);
     expect(elapsedMs).toBeLessThan(20_000 + 5000);
     // Each seek is answered at once (§5.6), but MPD only seeks to the last one.
-    const answers = reportsOf(sim, rid, n).slice(0, targets.length);
-    expect(answers.map((r) => r.state.current_position?.value)).toEqual(targets);
+    // (A report of the player's own, e.g. buffering over at the target, may follow or interleave.)
+    const answered = reportsOf(sim, rid, n).map((r) => r.state.current_position?.value ?? -1);
+    expect(answered.filter((p) => targets.includes(p)).slice(0, targets.length)).toEqual(targets);
     const skipped = h.logs.filter((l) => l.includes('"command":"seek"') && l.includes('skipped')).length - skippedBefore;
     expect(skipped).toBe(targets.length - 1);
   });

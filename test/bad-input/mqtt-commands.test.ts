@@ -54,16 +54,18 @@ async function flood(commands: Iterable<BadCommand>): Promise<Array<{ cmd: Omit<
   await results.flush();
   const answers = results.messages.filter((m) => m.topic === `${B}/set/result`).map((m) => m.payload);
   expect(answers).toHaveLength(sent.length + 1); // exactly one answer per command
-  expect(JSON.parse(answers.at(-1) ?? '{}')).toEqual({ ok: false, error: `unknown key: ${marker}` });
+  expect(JSON.parse(answers.at(-1) ?? '{}')).toEqual({ ok: false, error: `unknown key: ${marker}`, code: 'ERR_BAD_COMMAND' });
   return sent.map((cmd, i) => ({ cmd, answer: answers[i] ?? '' }));
 }
 
 function problems(pairs: Array<{ cmd: Omit<BadCommand, 'payload'>; answer: string }>): string[] {
   const out: string[] = [];
   for (const [i, { cmd, answer }] of pairs.entries()) {
-    const a = JSON.parse(answer) as { ok?: unknown; error?: unknown };
+    const a = JSON.parse(answer) as { ok?: unknown; error?: unknown; code?: unknown };
     const keys = Object.keys(a).sort().join(',');
-    if (a.ok !== false || typeof a.error !== 'string' || keys !== 'error,ok' || !cmd.error.test(a.error)) {
+    // README "MQTT topics": a refused command answers {ok: false, error, code} (issue #12).
+    const shaped = keys === 'code,error,ok' && a.code === 'ERR_BAD_COMMAND';
+    if (a.ok !== false || typeof a.error !== 'string' || !shaped || !cmd.error.test(a.error)) {
       out.push(`#${i} ${cmd.category}: ${answer.slice(0, 200)} (expected ${String(cmd.error)})`);
     }
   }
