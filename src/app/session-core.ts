@@ -6,7 +6,9 @@ import { QueueMirror, type DeltaResult, type QueueDelta, type QueueSnapshot, typ
 import type { OutgoingMessage } from '../protocol/frame-writer.js';
 import type { DeviceInfoValue, RendererReport } from '../protocol/renderer-messages.js';
 import { setActiveRenderer, stateUpdated } from '../protocol/renderer-messages.js';
+import { SessionPeers, type PeerState } from './session-peers.js';
 import { playerView, rendererReport, type SessionFacts } from './session-report.js';
+import { TrackInfoLookup } from './track-info-lookup.js';
 
 /**
  * Everything one player's Qobuz Connect session knows, private behind a few intent methods
@@ -37,12 +39,7 @@ export interface SessionCoreOptions {
   readonly now: () => number;
 }
 
-/** The last state another renderer reported (82), to take over from it (docs/protocol.md §5.5). */
-export interface PeerState {
-  readonly item: PlayableItem | null;
-  readonly clock: PositionClock;
-  readonly durationMs: number | null;
-}
+export type { PeerState } from './session-peers.js';
 
 export type LinkState = SessionFacts['linkState'];
 /** The read-only face of the queue mirror: handlers read it, only the core changes it. */
@@ -51,7 +48,8 @@ export type QueueView = Omit<QueueMirror, 'setRepeat' | 'noteVersion' | 'applySn
 export class SessionCore {
   readonly #o: SessionCoreOptions;
   readonly #mirror = new QueueMirror();
-  readonly #peers = new Map<number, PeerState>();
+  readonly #peers = new SessionPeers();
+  readonly #info: TrackInfoLookup;
   #send: (messages: OutgoingMessage[]) => boolean = () => false;
   /** Subscribe and join again on the current link (set per link). */
   #reregister: () => void = () => {};
@@ -72,13 +70,12 @@ export class SessionCore {
   #muted = false;
   /** AudioQuality level the app allows (44); the stream asks for min(this, configured). */
   #sessionMaxQuality: number;
-  #track: TrackInfo | null = null;
-  #infoFor: number | null = null;
   /** Whether the speaker has answered once: until then volume and mute are not known, and no view leaves (issue #12). */
   #speakerKnown: boolean;
 
   constructor(options: SessionCoreOptions) {
     this.#o = options;
+    this.#info = new TrackInfoLookup(options.trackInfo, options.logger);
     this.#sessionMaxQuality = options.maxAudioQuality;
     this.#clock = clockAt('stopped', 0, options.now());
     const snap = options.player.snapshot();
@@ -216,8 +213,7 @@ export class SessionCore {
     this.#current = null;
     this.#next = null;
     this.#sessionMaxQuality = this.#o.maxAudioQuality;
-    this.#track = null;
-    this.#infoFor = null;
+    this.#info.forget();
     this.#o.onQueueItems?.([]);
     this.#setClock('stopped', 0, false);
     this.publishView();
@@ -269,7 +265,7 @@ export class SessionCore {
   /** 82 of another renderer: where it is, to take over from it. */
   notePeer(rendererId: number, peer: PeerState): void {
     if (rendererId === this.#rendererId) return; // our own report echoed (§5.10)
-    this.#peers.set(rendererId, peer);
+    this.#peers.note(rendererId, peer);
   }
 
   /**
@@ -289,7 +285,7 @@ export class SessionCore {
 
   /** 85: a renderer left the session; its last state is no place to take over from. */
   removePeer(rendererId: number): void {
-    this.#peers.delete(rendererId);
+    this.#peers.remove(rendererId);
   }
 
   /** 86: another renderer took over. */
@@ -311,7 +307,7 @@ export class SessionCore {
     if (this.#active) return { took: false, effect: null };
     this.#active = true;
     this.#wantActive = false;
-    const peer = this.#takeoverState();
+    const peer = this.#peers.takeover(this.#activeRendererId, this.#rendererId);
     const snap = this.speaker();
     // Re-activated after our own link dropped: the speaker is still on our item, leave it be.
     const stillOurs =
@@ -346,7 +342,7 @@ export class SessionCore {
 
   /** Play again where the last renderer was, for a play with no current item (§5.5). */
   resumeFromPeers(): Effect {
-    const peer = this.#takeoverState();
+    const peer = this.#peers.takeover(this.#activeRendererId, this.#rendererId);
     if (!peer?.item) return null;
     return this.load(this.resolve(peer.item), peer.clock.positionMs, true);
   }
@@ -497,7 +493,7 @@ export class SessionCore {
   }
 
   speakerFormat(f: AudioFormat): void {
-    if (this.#track) this.#track = { ...this.#track, sampleRateHz: f.sampleRateHz, bitDepth: f.bitDepth };
+    this.#info.format(f);
     this.publishView();
   }
 
@@ -551,7 +547,7 @@ export class SessionCore {
       current: this.#current,
       next: this.#next,
       queue: this.#mirror,
-      track: this.#track,
+      track: this.#info.track,
       volume: this.#volume,
       muted: this.#muted,
       active: this.#active,
@@ -565,8 +561,7 @@ export class SessionCore {
     const playing = this.#current !== null || this.#clock.status !== 'stopped';
     this.#current = null;
     this.#next = null;
-    this.#track = null;
-    this.#infoFor = null;
+    this.#info.forget();
     this.#o.onQueueItems?.(this.#mirror.items);
     this.#setClock('stopped', 0, false);
     this.reportState();
@@ -578,30 +573,8 @@ export class SessionCore {
     this.publishView();
   }
 
-  /** Where the renderer we take over from was (§5.5): the active one's last 82, or the saved session position (-1). */
-  #takeoverState(): PeerState | null {
-    if (this.#activeRendererId !== this.#rendererId) {
-      const fromActive = this.#peers.get(this.#activeRendererId);
-      if (fromActive?.item) return fromActive;
-    }
-    const saved = this.#peers.get(-1);
-    return saved?.item ? saved : null;
-  }
-
-  /** Looks up title, artist, album and cover once per track change (for MQTT); a late answer for another track is dropped. */
+  /** Track metadata for MQTT, once per track change; a late answer for another track is dropped. */
   #fetchTrackInfo(item: PlayableItem): void {
-    if (this.#infoFor === item.trackId) return;
-    this.#infoFor = item.trackId;
-    this.#track = null;
-    const lookup = this.#o.trackInfo;
-    if (!lookup) return;
-    lookup(item.trackId).then(
-      (info) => {
-        if (this.#current?.trackId !== item.trackId) return;
-        this.#track = info;
-        this.publishView();
-      },
-      (err: unknown) => this.#o.logger.warn({ err, trackId: item.trackId }, 'track metadata lookup failed'),
-    );
+    this.#info.fetch(item, () => this.#current?.trackId === item.trackId, () => this.publishView());
   }
 }
