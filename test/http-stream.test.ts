@@ -7,7 +7,8 @@ import { HttpServer } from '../src/discovery/http-server.js';
 // README.md "HTTP endpoints", docs/protocol.md §2: the stream redirect MPD follows, /healthz and /metrics,
 // on a real server.
 
-const TOKEN = 'q7Hk2_xY-9';
+// Of the length StreamTokens mints (22–64 url-safe characters).
+const TOKEN = 'q7Hk2_xY-9aBcDeFgHiJkLmNoPqRsTu';
 const SIGNED = 'https://streaming.example.test/file?eid=1&sig=abcdef';
 const resolveStream = vi.fn(async (playerId: string, token: string) => (playerId === 'kitchen' && token === TOKEN ? SIGNED : null));
 const logLines: string[] = [];

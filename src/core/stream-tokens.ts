@@ -72,7 +72,7 @@ interface PlayerTokens {
 const TOKEN_BYTES = 24;
 const TOKEN_PATTERN = '[A-Za-z0-9_-]{22,64}';
 const PLAYER_PATTERN = PLAYER_ID_PATTERN;
-const STREAM_PATH = new RegExp(`^/stream/(${PLAYER_PATTERN})/(${TOKEN_PATTERN})\\.(flac|mp3)$`);
+const STREAM_FILE = new RegExp(`^(${TOKEN_PATTERN})(?:\\.(?:flac|mp3))?$`);
 
 function newToken(): string {
   return randomBytes(TOKEN_BYTES).toString('base64url');
@@ -102,16 +102,10 @@ export function streamPath(playerId: string, token: string, suffix: StreamSuffix
 }
 
 /**
- * Parses a request path (no query, not decoded) of the stream route. Anything else is
- * null: percent-escapes, `..`, extra or missing segments, characters outside the player id
- * and token alphabets. The caller still checks the token belongs to that player (lookup).
+ * The token in the last segment of a stream route path (`<token>.flac`, `<token>.mp3`, or the bare
+ * token), as the route receives it (not decoded). Anything else is null: percent-escapes, dots,
+ * characters outside the token alphabet. The caller still checks the token belongs to that player.
  */
-export function parseStreamPath(
-  path: string,
-): { playerId: string; token: string; suffix: StreamSuffix } | null {
-  const match = STREAM_PATH.exec(path);
-  if (!match) return null;
-  const [, playerId, token, suffix] = match;
-  if (playerId === undefined || token === undefined || suffix === undefined) return null;
-  return { playerId, token, suffix: suffix as StreamSuffix };
+export function parseStreamFile(file: string): string | null {
+  return STREAM_FILE.exec(file)?.[1] ?? null;
 }

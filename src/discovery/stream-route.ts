@@ -1,14 +1,9 @@
 import type Router from '@koa/router';
 import type { Logger } from 'pino';
 import { errorMessage } from '../core/qcb-error.js';
+import { parseStreamFile } from '../core/stream-tokens.js';
 import type { HttpServerOptions } from './http-options.js';
 import { HttpError } from './read-json-body.js';
-
-/**
- * Queue item tokens are opaque url-safe strings, optionally with the `.flac`/`.mp3` suffix MPD
- * picks its decoder by (docs/protocol.md §9.2); anything else (`..`, `/`, `%`) is 404.
- */
-const TOKEN = /^([A-Za-z0-9_-]{1,128})(?:\.(?:flac|mp3))?$/;
 
 /**
  * README.md "HTTP endpoints", docs/protocol.md §2: `GET /stream/{player_id}/{queue_item_token}`
@@ -45,8 +40,9 @@ export function streamRoute(
   });
   router.get('/stream/:player/:token', async (ctx) => {
     const playerId = ctx.params.player ?? '';
-    const token = TOKEN.exec(ctx.params.token ?? '')?.[1];
-    if (!deps.playerIds.has(playerId) || token === undefined) throw new HttpError(404, 'unknown stream');
+    // Queue item tokens with the suffix MPD picks its decoder by (docs/protocol.md §9.2); `..`, `%` → 404.
+    const token = parseStreamFile(ctx.params.token ?? '');
+    if (!deps.playerIds.has(playerId) || token === null) throw new HttpError(404, 'unknown stream');
     ctx.state.player = playerId;
     let url: string | null;
     try {
