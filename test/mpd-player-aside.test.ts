@@ -3,7 +3,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { PlayableItem } from '../src/core/player.js';
 import { MpdPlayer } from '../src/mpd/mpd-player.js';
@@ -11,6 +10,7 @@ import { makeFlac } from './support/audio-fixtures.js';
 import { AudioHttpServer } from './support/audio-http-server.js';
 import { startMpd, type MpdServer } from './support/mpd-server.js';
 import { nextEvent } from './support/next-event.js';
+import { startMpdPlayer } from './support/start-mpd-player.js';
 
 // Issue #16, docs/protocol.md §9.4: another MPD client plays its own songs; the player steps aside.
 
@@ -46,17 +46,7 @@ afterAll(async () => {
 });
 
 async function startPlayer(): Promise<MpdPlayer> {
-  player = new MpdPlayer({
-    host: mpd.host,
-    port: mpd.port,
-    volume: { min: 0, max: 100 },
-    urlFor: (item) => cdn.url(path(item)),
-    isOurs: (uri) => uri.includes('/stream/test/'),
-    logger: pino({ level: 'silent' }),
-  });
-  const up = nextEvent(player, 'availabilityChanged', (available) => available);
-  await player.start();
-  await up;
+  player = await startMpdPlayer(mpd, { urlFor: (item) => cdn.url(path(item)), isOurs: (uri) => uri.includes('/stream/test/') });
   return player;
 }
 

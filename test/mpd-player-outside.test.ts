@@ -10,6 +10,7 @@ import { makeFlac } from './support/audio-fixtures.js';
 import { AudioHttpServer } from './support/audio-http-server.js';
 import { startMpd, type MpdServer } from './support/mpd-server.js';
 import { nextEvent } from './support/next-event.js';
+import { startMpdPlayer } from './support/start-mpd-player.js';
 
 // Issue #5: changes from other MPD clients, failing URLs and a crashing MPD.
 
@@ -58,19 +59,8 @@ async function startPlayer(volume = { min: 0, max: 100 }, opts: { waitUp?: boole
       done();
     },
   });
-  player = new MpdPlayer({
-    host: mpd.host,
-    port: mpd.port,
-    volume,
-    urlFor: (item) => cdn.url(path(item)),
-    logger: pino({ level: 'debug' }, sink),
-    reconnect: { stepsMs: [100, 250, 500] },
-  });
-  // start() resolves after the first connection attempt; a loaded machine may need a second one.
-  const up = nextEvent(player, 'availabilityChanged', (available) => available);
-  up.catch(() => undefined); // not awaited when MPD is meant to be down
-  await player.start();
-  if (opts.waitUp ?? true) await up;
+  const options = { volume, urlFor: (item: PlayableItem) => cdn.url(path(item)), logger: pino({ level: 'debug' }, sink), reconnect: { stepsMs: [100, 250, 500] } };
+  player = await startMpdPlayer(mpd, options, opts);
   return player;
 }
 

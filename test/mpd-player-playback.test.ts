@@ -1,7 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { PlayableItem } from '../src/core/player.js';
 import { MpdPlayer } from '../src/mpd/mpd-player.js';
@@ -9,6 +8,7 @@ import { makeFlac } from './support/audio-fixtures.js';
 import { AudioHttpServer } from './support/audio-http-server.js';
 import { startMpd, type MpdServer } from './support/mpd-server.js';
 import { nextEvent } from './support/next-event.js';
+import { startMpdPlayer } from './support/start-mpd-player.js';
 
 // Issue #5: real audio through MPD. Real MPD, real FLAC over HTTP with Range support.
 
@@ -48,17 +48,7 @@ afterAll(async () => {
 });
 
 async function startPlayer(): Promise<MpdPlayer> {
-  player = new MpdPlayer({
-    host: mpd.host,
-    port: mpd.port,
-    volume: { min: 0, max: 100 },
-    urlFor: (item) => cdn.url(path(item)),
-    logger: pino({ level: 'silent' }),
-  });
-  // start() resolves after the first connection attempt; a loaded machine may need a second one.
-  const up = nextEvent(player, 'availabilityChanged', (available) => available);
-  await player.start();
-  await up;
+  player = await startMpdPlayer(mpd, { urlFor: (item) => cdn.url(path(item)) });
   expect(player.snapshot().available).toBe(true);
   return player;
 }

@@ -3,7 +3,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ItemTags, ItemTagsFor, PlayableItem } from '../src/core/player.js';
 import { MpdPlayer } from '../src/mpd/mpd-player.js';
@@ -12,6 +11,7 @@ import { AudioHttpServer } from './support/audio-http-server.js';
 import { pollUntil } from './support/fault-helpers.js';
 import { startMpd, type MpdServer } from './support/mpd-server.js';
 import { nextEvent } from './support/next-event.js';
+import { startMpdPlayer } from './support/start-mpd-player.js';
 
 // Issue #16, docs/protocol.md §9.4: every song we queue carries Qobuz's tags for every MPD client.
 
@@ -52,17 +52,7 @@ afterAll(async () => {
 });
 
 async function startPlayer(tagsFor: ItemTagsFor): Promise<MpdPlayer> {
-  player = new MpdPlayer({
-    host: mpd.host,
-    port: mpd.port,
-    volume: { min: 0, max: 100 },
-    urlFor: (item) => cdn.url(path(item)),
-    tagsFor,
-    logger: pino({ level: 'silent' }),
-  });
-  const up = nextEvent(player, 'availabilityChanged', (available) => available);
-  await player.start();
-  await up;
+  player = await startMpdPlayer(mpd, { urlFor: (item) => cdn.url(path(item)), tagsFor });
   return player;
 }
 
