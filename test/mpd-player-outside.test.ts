@@ -125,7 +125,8 @@ describe('MpdPlayer and other MPD clients (issue #5)', () => {
     expect(reason.length).toBeGreaterThan(0);
     const st = await mpd.waitForStatus((s) => s.state === 'stop');
     expect(st.state).toBe('stop');
-    expect(p.snapshot()).toMatchObject({ status: 'stopped', current: MISSING });
+    // MPD says stop on the test's connection first; the player's picture follows with its next sync.
+    await expect.poll(() => p.snapshot(), { timeout: 10_000 }).toMatchObject({ status: 'stopped', current: MISSING });
   });
 
   it('gives a failure reason without the URL signature, and never logs it', async () => {
