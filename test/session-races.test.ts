@@ -132,9 +132,16 @@ describe('the newest command wins over a slow earlier step (issue #11)', () => {
     expect(elapsedMs).toBeGreaterThanOrEqual(20_000);
     expect(elapsedMs).toBeLessThan(20_000 + 5000);
     // Each seek is answered at once (§5.6), but MPD only seeks to the last one.
-    // (A report of the player's own, e.g. buffering over at the target, may follow or interleave.)
+    // In order, each within a few ms of its target (the clock runs on between two answers on a
+    // loaded machine); a report of the player's own, e.g. buffering over, may interleave.
     const answered = reportsOf(sim, rid, n).map((r) => r.state.current_position?.value ?? -1);
-    expect(answered.filter((p) => targets.includes(p)).slice(0, targets.length)).toEqual(targets);
+    let at = 0;
+    const matched = targets.filter((t) => {
+      const found = answered.findIndex((p, i) => i >= at && p >= t && p < t + 250);
+      if (found >= 0) at = found + 1;
+      return found >= 0;
+    });
+    expect(matched).toEqual(targets);
     const skipped = h.logs.filter((l) => l.includes('"command":"seek"') && l.includes('skipped')).length - skippedBefore;
     expect(skipped).toBe(targets.length - 1);
   });
