@@ -116,9 +116,10 @@ describe('MpdPlayer and other MPD clients (issue #5)', () => {
     expect(p.snapshot()).toMatchObject({ muted: false, volumePercent: 70 });
   });
 
-  // Known race, open (issue #11 listed this test as flaky in 0.1): about one full-suite run in
-  // three, the player ends with no current item instead of the failed one. One retry keeps CI
-  // honest about everything else; a failure prints the player's debug log for the diagnosis.
+  // Issue #11 listed this test as flaky since 0.1. The cause, found from the log printed below:
+  // when MPD's error was read before MPD skipped on, the skip was taken for a gapless change and
+  // MPD played the next item by itself (fixed in mpd-reconcile.ts). The retry stays until more
+  // loaded runs confirm the fix; a failure still prints the player's log.
   it('reports a URL answering 404 as itemFailed and does not skip by itself', { retry: 1 }, async () => {
     const p = await startPlayer();
     const failed = nextEvent(p, 'itemFailed');

@@ -52,15 +52,18 @@ export async function reconcile({
   let failed = st.error === null ? null : await readError(client, window, st, st.error, logger);
 
   const onNext = cur !== null && next?.songId != null && st.songId === next.songId;
-  if (onNext && failed?.item !== next.item && !s.currentStarted && !s.currentFailed && st.state !== 'stop') {
+  if (onNext && failed?.item !== next.item && !s.currentStarted && st.state !== 'stop') {
     // MPD skipped past a current URL it could not open. The session decides what comes
-    // next (Player.itemFailed), so MPD must not play on by itself.
+    // next (Player.itemFailed), so MPD must not play on by itself — also when the failure was
+    // already read and reported from its error line before MPD moved on (a loaded machine).
     await client.stop();
     st = await client.status();
-    failed = {
-      item: cur.item,
-      reason: failed?.item === cur.item ? failed.reason : 'MPD could not open it and skipped past it',
-    };
+    if (!s.currentFailed) {
+      failed = {
+        item: cur.item,
+        reason: failed?.item === cur.item ? failed.reason : 'MPD could not open it and skipped past it',
+      };
+    }
   } else if (onNext && (st.state !== 'stop' || failed?.item === next.item)) {
     const finished = window.advance();
     // Drop the finished entry so nothing stale stays in MPD's queue (or its state file).
