@@ -13,6 +13,7 @@ describe('the config schema (README.md "Configuration")', () => {
       app_secret: null,
       max_quality: 'hires_192',
       user_auth_token: null,
+      cloud: true,
       join: 'controller',
       api_base_url: 'https://www.qobuz.com/api.json/0.2',
       allowed_endpoint_hosts: ['*.qobuz.com'],

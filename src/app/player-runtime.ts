@@ -47,6 +47,8 @@ export class PlayerRuntime {
   #mpdUp = false;
   /** The tokens of the last connect, still censored while the replaced link winds down (issue #13). */
   #previousSecrets: readonly string[] = [];
+  /** The last minted WebSocket token, censored while a link may still use it. */
+  #previousMinted: readonly string[] = [];
 
   constructor(options: PlayerRuntimeOptions) {
     this.#o = options;
@@ -101,8 +103,13 @@ export class PlayerRuntime {
       onQueueItems: (items) => options.tokens.retain(p.id, new Set(items.map((i) => i.queueItemId))),
       logger,
       // README "Own Qobuz identity": with a user token the link mints its own WebSocket tokens, so a
-      // session outlives the app's one-hour token (docs/protocol.md §8).
-      ...(c.qobuz.user_auth_token && this.#api ? { renewToken: () => this.#api!.createQwsToken() } : {}),
+      // session outlives the app's one-hour token (docs/protocol.md §8), the player joins the
+      // account in the background (qobuz.cloud), and play_media / transfer work without the app.
+      ...(c.qobuz.user_auth_token && this.#api ? { renewToken: () => this.#mintToken(), cloud: c.qobuz.cloud } : {}),
+      trackIdsOf: this.#api ? (type, id) => this.#api!.trackIdsOf(type, id) : null,
+      ...(options.tuning?.mediaStepTimeoutMs ? { mediaStepTimeoutMs: options.tuning.mediaStepTimeoutMs } : {}),
+      ...(options.tuning?.mediaPlayTimeoutMs ? { mediaPlayTimeoutMs: options.tuning.mediaPlayTimeoutMs } : {}),
+      ...(options.tuning?.cloudRetryStepsMs ? { cloudRetryStepsMs: options.tuning.cloudRetryStepsMs } : {}),
       ...(options.tuning?.heartbeatMs ? { heartbeatMs: options.tuning.heartbeatMs } : {}),
       link: {
         ...(options.tuning?.backoffStepsMs ? { backoffStepsMs: options.tuning.backoffStepsMs } : {}),
@@ -210,6 +217,14 @@ export class PlayerRuntime {
       this.#o.logger.debug({ err: errorMessage(err), trackId: item.trackId }, 'no tags for MPD');
       return null;
     }
+  }
+
+  /** qws/createToken; the token is a secret from the moment it arrives (issue #7), this one and the one before. */
+  async #mintToken(): Promise<{ jwt: string; expiresAtMs: number; endpoint: string }> {
+    const token = await this.#api!.createQwsToken();
+    (this.#o.redactor ?? defaultRedactor).setSecrets(`player:${this.#o.player.id}:minted`, [token.jwt, ...this.#previousMinted]);
+    this.#previousMinted = [token.jwt];
+    return token;
   }
 
   async #trackInfo(trackId: number): Promise<TrackInfo | null> {

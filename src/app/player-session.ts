@@ -3,11 +3,15 @@ import { QconnectLink, TOKEN_EXPIRED, type LinkToken, type QconnectLinkOptions }
 import type { ConnectRequest } from '../core/connect-request.js';
 import type { PlayerEvents } from '../core/player.js';
 import type { PlayerCommand, PlayerView } from '../core/player-view.js';
-import { errorMessage } from '../core/qcb-error.js';
+import { QcbError, errorMessage } from '../core/qcb-error.js';
 import type { QcMessage } from '../protocol/frame-codec.js';
 import { MESSAGE_NAMES } from '../protocol/message-types.js';
 import { ctrlJoinSession, rndrJoinSession } from '../protocol/renderer-messages.js';
+import { withTimeout } from '../util/abortable-sleep.js';
 import { SerialQueue } from '../util/serial-queue.js';
+import { CloudPresence } from './cloud-presence.js';
+import { LoopWaits } from './loop-waits.js';
+import { MediaCommands, type MediaHost, type TrackIdsOf } from './media-commands.js';
 import { SPEAKER_HANDLERS } from './player-event-handlers.js';
 import { HANDLERS } from './qconnect-handlers.js';
 import { applyCommand } from './session-commands.js';
@@ -32,6 +36,16 @@ export interface PlayerSessionOptions extends Omit<SessionCoreOptions, 'now'> {
   readonly renewToken?: () => Promise<LinkToken>;
   /** Each Qobuz message handled, with how long it took (metrics). */
   readonly onMessageHandled?: (messageType: number, elapsedMs: number) => void;
+  // ---- the player's own Qobuz identity (README "Own Qobuz identity"): all need `renewToken` ----
+  /** Join the account's session at start, in the background, with a minted token (cloud presence). */
+  readonly cloud?: boolean;
+  /** Delays between failed cloud joins (default CLOUD_RETRY_STEPS_MS). */
+  readonly cloudRetryStepsMs?: readonly number[];
+  /** The ids of an album, playlist or track, for play_media (REST). */
+  readonly trackIdsOf?: TrackIdsOf | null;
+  /** play_media / transfer: each step with the service (default 10 s) and the speaker starting (default 20 s). */
+  readonly mediaStepTimeoutMs?: number;
+  readonly mediaPlayTimeoutMs?: number;
 }
 
 export class PlayerSession {
@@ -39,7 +53,11 @@ export class PlayerSession {
   readonly #loop = new SerialQueue();
   readonly #o: PlayerSessionOptions;
   readonly #log: Logger;
+  readonly #waits = new LoopWaits();
+  readonly #media: MediaCommands;
+  readonly #cloud: CloudPresence | null;
   #link: QconnectLink | null = null;
+  /** The app's connect the link came from; null for a link of our own (cloud presence, play_media). */
   #request: ConnectRequest | null = null;
   #heartbeat: NodeJS.Timeout | null = null;
   #stopped = false;
@@ -48,11 +66,33 @@ export class PlayerSession {
     this.#o = options;
     this.#log = options.logger;
     this.#core = new SessionCore({ ...options, now: options.now ?? Date.now });
+    const mint = options.renewToken;
+    this.#cloud =
+      options.cloud && mint
+        ? new CloudPresence({
+            mint,
+            join: (token) => this.#input('cloud join', () => this.#openOwnLink(token)),
+            logger: this.#log.child({ module: 'cloud' }),
+            ...(options.cloudRetryStepsMs ? { retryStepsMs: options.cloudRetryStepsMs } : {}),
+          })
+        : null;
+    this.#media = new MediaCommands({
+      host: this.#mediaHost(),
+      trackIdsOf: options.trackIdsOf ?? null,
+      canMint: mint !== undefined,
+      stepTimeoutMs: options.mediaStepTimeoutMs ?? 10_000,
+      playTimeoutMs: options.mediaPlayTimeoutMs ?? 20_000,
+      logger: this.#log,
+    });
   }
 
-  /** The session we are in; "" once its link ended for good (get-connect-info `current_session_id`, issue #12). */
+  /**
+   * The session we are in; "" once its link ended for good (get-connect-info `current_session_id`,
+   * issue #12). A link of our own learns it from the service (81).
+   */
   get sessionId(): string {
-    return this.#link && this.#request ? this.#request.sessionId : '';
+    if (!this.#link) return '';
+    return this.#request ? this.#request.sessionId : (this.#core.sessionUuid ?? '');
   }
 
   get connected(): boolean {
@@ -81,42 +121,22 @@ export class PlayerSession {
     }
     this.#heartbeat = setInterval(() => this.#input('heartbeat', () => this.#core.heartbeat()), this.#o.heartbeatMs ?? 10_000);
     this.#core.publishView();
+    this.#cloud?.start();
   }
 
   /** The app picked us (POST connect-to-qconnect): join that session, replacing any previous one cleanly. */
   connect(request: ConnectRequest): Promise<void> {
-    return this.#loop.run(() => {
+    return this.#run(() => {
       // The app picking us again in the same session keeps the queue; any other connect starts clean (issue #12).
-      const fresh = request.sessionId !== this.sessionId;
+      const fresh = request.sessionId.toLowerCase() !== this.sessionId.toLowerCase();
+      // One link per player (docs/protocol.md §8): the app's replaces ours, or the previous app's.
       this.#closeLink('replaced by a new connect');
       this.#request = request;
       if (fresh) {
         this.#core.newSession()?.catch((err: unknown) => this.#log.warn({ err: errorMessage(err) }, 'speaker command failed'));
       }
-      const link = new QconnectLink({
-        endpoint: request.jwtQconnect.endpoint,
-        jwt: request.jwtQconnect.jwt,
-        expiresAtMs: request.jwtQconnect.exp * 1000,
-        logger: this.#log.child({ module: 'cloud' }),
-        now: () => this.#core.now(),
-        ...(this.#o.renewToken ? { renewToken: this.#o.renewToken } : {}),
-        ...this.#o.link,
-      });
-      this.#link = link;
-      this.#core.linkOpened(
-        (messages) => link.send(messages),
-        request.becomeActive,
-        () => {
-          if (link === this.#link && link.resubscribe()) this.#sendJoin(link, true);
-        },
-      );
-      link.events.on('connected', ({ reconnection }) => this.#input('connected', () => this.#join(link, reconnection)));
-      link.events.on('messages', (messages) => this.#input('messages', () => this.#dispatch(link, messages)));
-      link.events.on('disconnected', (info) => this.#input('disconnected', () => this.#onDown(link, info.reason)));
-      link.events.on('closed', (reason) => this.#input('closed', () => this.#onClosed(link, reason)));
-      link.events.on('framesIn', (n) => this.#o.onLinkEvent?.('frames_in', n));
-      link.events.on('framesOut', (n) => this.#o.onLinkEvent?.('frames_out', n));
-      link.start();
+      const t = request.jwtQconnect;
+      this.#openLink({ jwt: t.jwt, expiresAtMs: t.exp * 1000, endpoint: t.endpoint }, request.becomeActive);
     });
   }
 
@@ -125,7 +145,11 @@ export class PlayerSession {
    * until the speaker did it. Rejects with a QcbError (ERR_NO_SESSION …) the adapter turns into a reply.
    */
   async command(cmd: PlayerCommand): Promise<void> {
-    const effects = await this.#loop.run(() => applyCommand(this.#core, cmd));
+    // README "Own Qobuz identity": controller verbs on our own link, answered once the music plays.
+    if (cmd.playMedia) return this.#media.playMedia(cmd.playMedia);
+    if (cmd.transfer) return this.#media.transfer();
+    const effects = await this.#run(() => (this.#media.playMeansTransfer(this.#core, cmd) ? null : applyCommand(this.#core, cmd)));
+    if (effects === null) return this.#media.transfer();
     await Promise.all(effects);
   }
 
@@ -133,6 +157,8 @@ export class PlayerSession {
   async stop(): Promise<void> {
     await this.#loop.run(() => {
       this.#stopped = true;
+      this.#cloud?.stop();
+      this.#waits.failAll(new QcbError('ERR_SESSION_CLOSED', 'the bridge is stopping'));
       if (this.#heartbeat) clearInterval(this.#heartbeat);
       this.#core.shutdown();
       this.#closeLink('bridge stopping');
@@ -147,15 +173,97 @@ export class PlayerSession {
   /** Queues one input; the speaker work it returns runs on without the loop, its failure logged. */
   #input(what: string, handle: () => Effect | void): void {
     if (this.#stopped) return;
-    this.#loop
-      .run(() => {
-        handle()?.catch((err: unknown) => this.#log.warn({ err: errorMessage(err), what }, 'speaker command failed'));
-      })
-      .catch((err: unknown) => this.#log.warn({ err: errorMessage(err), what }, 'session input failed'));
+    this.#run(() => {
+      handle()?.catch((err: unknown) => this.#log.warn({ err: errorMessage(err), what }, 'speaker command failed'));
+    }).catch((err: unknown) => this.#log.warn({ err: errorMessage(err), what }, 'session input failed'));
+  }
+
+  /** One input in the loop, to its end; then whatever waits on the session's state looks again. */
+  #run<T>(task: () => T): Promise<T> {
+    return this.#loop.run(() => {
+      try {
+        return task();
+      } finally {
+        this.#waits.check();
+      }
+    });
+  }
+
+  /** Opens the player's one link with `token`; `becomeActive` takes playback once joined (§5.3). */
+  #openLink(token: LinkToken, becomeActive: boolean): void {
+    const link = new QconnectLink({
+      endpoint: token.endpoint,
+      jwt: token.jwt,
+      expiresAtMs: token.expiresAtMs,
+      logger: this.#log.child({ module: 'cloud' }),
+      now: () => this.#core.now(),
+      ...(this.#o.renewToken ? { renewToken: this.#o.renewToken } : {}),
+      ...this.#o.link,
+    });
+    this.#link = link;
+    this.#core.linkOpened(
+      (messages) => link.send(messages),
+      becomeActive,
+      () => {
+        if (link === this.#link && link.resubscribe()) this.#sendJoin(link, true);
+      },
+    );
+    link.events.on('connected', ({ reconnection }) => this.#input('connected', () => this.#join(link, reconnection)));
+    link.events.on('messages', (messages) => this.#input('messages', () => this.#dispatch(link, messages)));
+    link.events.on('disconnected', (info) => this.#input('disconnected', () => this.#onDown(link, info.reason)));
+    link.events.on('closed', (reason) => this.#input('closed', () => this.#onClosed(link, reason)));
+    link.events.on('framesIn', (n) => this.#o.onLinkEvent?.('frames_in', n));
+    link.events.on('framesOut', (n) => this.#o.onLinkEvent?.('frames_out', n));
+    link.start();
+  }
+
+  /**
+   * A link with a token we minted (README "Own Qobuz identity"): joins the account's session without
+   * taking playback. Only when the player has no link: an app's connect is never replaced by ours.
+   */
+  #openOwnLink(token: LinkToken): void {
+    if (this.#link || this.#stopped) return;
+    this.#request = null;
+    this.#log.info('joining the Qobuz account in the background (qobuz.user_auth_token)');
+    this.#openLink(token, false);
+  }
+
+  /** What play_media and transfer need of the session (media-commands.ts). */
+  #mediaHost(): MediaHost {
+    return {
+      // Wrapped so that a promise fn returns is not waited for inside the loop.
+      inLoop: async <T>(fn: (core: SessionCore) => T) => (await this.#run(() => ({ value: fn(this.#core) }))).value,
+      until: async <T>(probe: (core: SessionCore) => T | null | undefined | false, timeoutMs: number, what: string) =>
+        (await this.#run(() => ({ value: this.#waits.until(() => probe(this.#core), timeoutMs, what) }))).value,
+      ensureJoined: (timeoutMs) => this.#ensureJoined(timeoutMs),
+    };
+  }
+
+  /** The link joined: the one we have (waiting for it to join), else one opened with a minted token. */
+  async #ensureJoined(timeoutMs: number): Promise<void> {
+    const hasLink = await this.#run(() => this.#link !== null);
+    const mint = this.#o.renewToken;
+    if (!hasLink) {
+      if (!mint) throw new QcbError('ERR_NO_USER_TOKEN', 'no Qobuz session, and no qobuz.user_auth_token to start one');
+      const token = await withTimeout(mint(), timeoutMs, () => new QcbError('ERR_TIMEOUT', `Qobuz did not mint a WebSocket token (qws/createToken) within ${Math.round(timeoutMs / 1000)} s`));
+      await this.#run(() => this.#openOwnLink(token));
+    }
+    const joined = await this.#run(() => ({
+      value: this.#waits.until(
+        () => {
+          if (this.#core.linkState === 'joined') return true;
+          if (!this.#link) throw new QcbError('ERR_SESSION_CLOSED', 'the Qobuz link ended before it joined');
+          return false;
+        },
+        timeoutMs,
+        'joining the Qobuz session',
+      ),
+    }));
+    await joined.value;
   }
 
   #join(link: QconnectLink, reconnection: boolean): void {
-    if (link !== this.#link || !this.#request) return;
+    if (link !== this.#link) return;
     // §5.12: a background rejoin must not take playback; re-activate only if we were active.
     if (reconnection) this.#o.onLinkEvent?.('reconnect', 1);
     this.#sendJoin(link, reconnection);
@@ -163,10 +271,15 @@ export class PlayerSession {
 
   /** The join (§5.1); `background` for a rejoin that must not take playback by itself (§5.12). */
   #sendJoin(link: QconnectLink, background: boolean): void {
-    if (link !== this.#link || !this.#request) return;
+    if (link !== this.#link) return;
     const c = this.#core;
     const reconnection = background;
     c.joining();
+    if (!this.#request) {
+      // Our own token names the account, not a session (docs/protocol.md §8): 61 without a session uuid.
+      c.send([ctrlJoinSession(null, c.device)]);
+      return;
+    }
     const sessionUuid = uuidBytes(this.#request.sessionId);
     if (c.joinMode === 'renderer') {
       c.send([
@@ -227,6 +340,8 @@ export class PlayerSession {
     }
     this.#link = null;
     this.#core.linkClosed(reason, expired);
+    // README "Own Qobuz identity": the player comes back to the account's session after a while.
+    this.#cloud?.rejoinLater();
   }
 
   #closeLink(reason: string): void {

@@ -103,6 +103,7 @@ export const HANDLERS: HandlerTable = {
       b.active_renderer_id ?? -1,
       version(b.queue_version),
       b.loop_mode ? (LOOP[b.loop_mode] ?? 'off') : null,
+      uuidText(b.session_uuid),
     );
     return null;
   },
@@ -154,6 +155,7 @@ export const HANDLERS: HandlerTable = {
       autoplayOn: b.autoplay_mode === true,
       autoplay: (b.autoplay_tracks ?? []).map(itemOf),
     });
+    core.actionAnswered(b.action_uuid); // a 76 of ours that named an action uuid (README "Own Qobuz identity": transfer)
     core.event('queue_updated', { version: core.queue.version, length: core.queue.items.length });
     return effect;
   },
@@ -240,6 +242,13 @@ export const HANDLERS: HandlerTable = {
       queueItemIds: b.queue_item_ids ?? [],
     }),
 };
+
+/** A 16-byte session uuid as the app spells it (8-4-4-4-12, lower case); null when absent or not 16 bytes. */
+function uuidText(bytes: Uint8Array | null | undefined): string | null {
+  if (!bytes || bytes.length !== 16) return null;
+  const hex = Buffer.from(bytes).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
 
 /**
  * Errors that mean the service no longer knows us although the socket is open (docs/protocol.md

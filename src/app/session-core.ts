@@ -41,6 +41,8 @@ export type Effect = Promise<void> | null;
 export const REREGISTER_MIN_INTERVAL_MS = 30_000;
 /** How long a controller verb waits for the service's answer. */
 export const ACTION_TIMEOUT_MS = 10_000;
+/** How long a fresh start (play_media) waits for its activation before a later one takes over again as usual. */
+const FRESH_START_MS = 10_000;
 
 export interface SessionCoreOptions {
   readonly playerId: string;
@@ -95,6 +97,12 @@ export class SessionCore {
   #sessionMaxQuality: number;
   /** Whether the speaker has answered once: until then volume and mute are not known, and no view leaves (issue #12). */
   #speakerKnown: boolean;
+  /** The session the service says we are in (81), hyphenated; what a link joined with our own token learns it from. */
+  #sessionUuid: string | null = null;
+  /** Until then an activation takes nothing over: a controller verb of ours is about to play a new queue (play_media). */
+  #freshUntilMs = 0;
+  /** Qobuz plays here (README "Own Qobuz identity": session_started until session_ended or session_taken_over). */
+  #playingHere = false;
 
   constructor(options: SessionCoreOptions) {
     this.#o = options;
@@ -155,6 +163,14 @@ export class SessionCore {
   }
   get sessionMaxQuality(): number {
     return this.#sessionMaxQuality;
+  }
+  /** The session uuid the service named (81), null before. */
+  get sessionUuid(): string | null {
+    return this.#sessionUuid;
+  }
+  /** Whether becoming active would have something to play: another renderer's or the session's last item, or ours. */
+  get canTakeOver(): boolean {
+    return this.#peers.takeover(this.#activeRendererId, this.#rendererId) !== null || this.#current !== null;
   }
   get effectiveMaxQuality(): number {
     return Math.min(this.#sessionMaxQuality, this.#o.maxAudioQuality);
@@ -274,6 +290,9 @@ export class SessionCore {
     this.#current = null;
     this.#next = null;
     this.#sessionMaxQuality = this.#o.maxAudioQuality;
+    this.#sessionUuid = null;
+    this.#freshUntilMs = 0;
+    this.#notPlayingHere('session_ended', { reason: 'a new Qobuz session' });
     this.#info.forget();
     this.#o.onQueueItems?.([]);
     this.#setClock('stopped', 0, false);
@@ -307,9 +326,11 @@ export class SessionCore {
     this.#send = () => false;
     this.#reregister = () => {};
     this.#active = false;
+    this.#freshUntilMs = 0;
     this.#linkState = 'none';
     if (reason !== null) {
       this.event('session_closed', { reason });
+      this.#notPlayingHere('session_ended', { reason });
       this.publishView();
     }
   }
@@ -322,8 +343,14 @@ export class SessionCore {
     this.publishView();
   }
 
-  /** 81: who is active, the queue version and loop mode. */
-  noteSessionState(activeRendererId: number, version: QueueVersion | null, repeat: RepeatMode | null): void {
+  /** 81: who is active, the queue version and loop mode, and which session this is. */
+  noteSessionState(
+    activeRendererId: number,
+    version: QueueVersion | null,
+    repeat: RepeatMode | null,
+    sessionUuid: string | null = null,
+  ): void {
+    if (sessionUuid) this.#sessionUuid = sessionUuid;
     this.#activeRendererId = activeRendererId;
     if (version) this.#mirror.noteVersion(version);
     if (repeat) this.#mirror.setRepeat(repeat);
@@ -362,19 +389,41 @@ export class SessionCore {
     return this.#active && rendererId !== this.#rendererId ? this.deactivate() : null;
   }
 
-  /** Ask the service to make us active (63) and play once it does; false when the service has not named us yet. */
-  requestActive(): boolean {
+  /**
+   * Ask the service to make us active (63) and play once it does; false when the service has not
+   * named us yet. `fresh`: a queue of ours is about to be played (play_media, README "Own Qobuz
+   * identity"), so the activation takes nothing over from the previous renderer and plays nothing
+   * by itself: the controller's 62 that follows says what plays.
+   */
+  requestActive(o: { fresh?: boolean } = {}): boolean {
     if (this.#rendererId === null) return false;
-    this.#playOnActivate = true;
+    if (o.fresh) {
+      if (this.#active) return true; // already ours: the 62 that follows is enough
+      this.#freshUntilMs = this.#o.now() + FRESH_START_MS;
+      this.#playOnActivate = false;
+    } else {
+      this.#playOnActivate = true;
+    }
     this.#send([setActiveRenderer(this.#rendererId)]);
     return true;
   }
 
   /** 43 true: active from now on; take over where the previous renderer was (§5.3-§5.5). Returns the speaker work. */
   activate(): { readonly took: boolean; readonly effect: Effect } {
+    const fresh = this.#o.now() < this.#freshUntilMs;
+    this.#freshUntilMs = 0;
     if (this.#active) return { took: false, effect: null };
     this.#active = true;
     this.#wantActive = false;
+    if (!this.#playingHere) {
+      this.#playingHere = true;
+      this.event('session_started');
+    }
+    if (fresh) {
+      this.#playOnActivate = false;
+      this.publishView();
+      return { took: true, effect: null };
+    }
     const peer = this.#peers.takeover(this.#activeRendererId, this.#rendererId);
     const snap = this.speaker();
     // Re-activated after our own link dropped: the speaker is still on our item, leave it be.
@@ -407,6 +456,7 @@ export class SessionCore {
   deactivate(): Effect {
     if (!this.#active) return null;
     this.#active = false;
+    this.#notPlayingHere('session_taken_over');
     if (this.#clock.status === 'playing') this.#setClock('paused', this.positionNow(), false);
     this.publishView();
     return this.#o.player.pause();
@@ -627,6 +677,13 @@ export class SessionCore {
   }
 
   // ---- private -----------------------------------------------------------------------------
+
+  /** Qobuz no longer plays here: the session ended, or another device took over (README "Own Qobuz identity"). */
+  #notPlayingHere(type: 'session_ended' | 'session_taken_over', fields: Record<string, unknown> = {}): void {
+    if (!this.#playingHere) return;
+    this.#playingHere = false;
+    this.event(type, fields);
+  }
 
   #adoptSpeakerVolume(snap: PlayerSnapshot): void {
     if (snap.volumePercent !== null) this.#volume = snap.volumePercent;

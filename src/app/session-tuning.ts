@@ -4,4 +4,8 @@ export interface SessionTuning {
   readonly backoffStepsMs?: readonly number[];
   readonly pingIntervalMs?: number;
   readonly deadAfterMs?: number;
+  /** README "Own Qobuz identity": play_media / transfer step and play deadlines, cloud join retries. */
+  readonly mediaStepTimeoutMs?: number;
+  readonly mediaPlayTimeoutMs?: number;
+  readonly cloudRetryStepsMs?: readonly number[];
 }

@@ -32,6 +32,12 @@ const QobuzSchema = z
       .default(DEFAULTS.qobuz.max_quality)
       .describe('Highest streaming quality.'),
     user_auth_token: optionalText().describe('Qobuz user token; null = the token the Qobuz app hands over.'),
+    cloud: z
+      .boolean(expected('true or false'))
+      .default(DEFAULTS.qobuz.cloud)
+      .describe(
+        "With user_auth_token: each player joins the account's Qobuz Connect session at start, visible in the Qobuz app from any network.",
+      ),
     join: z
       .enum(JOIN_MODES, oneOf(JOIN_MODES))
       .default(DEFAULTS.qobuz.join)

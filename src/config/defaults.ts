@@ -6,6 +6,8 @@
 export const DEFAULTS = {
   qobuz: {
     max_quality: 'hires_192',
+    /** Only with a user token (README "Own Qobuz identity"). */
+    cloud: true,
     join: 'controller',
     api_base_url: 'https://www.qobuz.com/api.json/0.2',
     allowed_endpoint_hosts: ['*.qobuz.com'],

@@ -1,3 +1,4 @@
+import type { MediaType } from './media-ref.js';
 import type { PlayerSource } from './player.js';
 
 /**
@@ -53,6 +54,10 @@ export interface SessionEvent {
     | 'queue_updated'
     | 'session_connected'
     | 'session_closed'
+    // README "Own Qobuz identity": Qobuz started playing here, stopped because its session ended, or moved to another device.
+    | 'session_started'
+    | 'session_ended'
+    | 'session_taken_over'
     | 'playback_error'
     | 'command';
   readonly atMs: number;
@@ -67,6 +72,11 @@ export interface PlayerCommand {
   readonly muted?: boolean;
   readonly shuffle?: boolean;
   readonly repeat?: RepeatMode;
+  // ---- the player's own Qobuz identity (README "Own Qobuz identity"); each goes alone ----
+  /** Load an album, playlist or track as the new queue and play it here. */
+  readonly playMedia?: { readonly type: MediaType; readonly id: string; readonly shuffle: boolean };
+  /** Take over what the account plays on another device, where it is. */
+  readonly transfer?: true;
 }
 
 /** Carries commands to a player; rejects with a QcbError (e.g. ERR_NO_SESSION) when it cannot. */

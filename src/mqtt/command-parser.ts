@@ -5,6 +5,7 @@
  * JSON forms (ha-discovery.ts), so one parser serves HA and any other automation.
  */
 import { z } from 'zod';
+import { isMediaId, MEDIA_TYPES, parseMediaRef } from '../core/media-ref.js';
 import type { PlayerCommand } from '../core/player-view.js';
 
 /** Same cap as the HTTP bodies (docs/protocol.md §2: bodies over 64 KiB are refused). */
@@ -18,6 +19,34 @@ export const MAX_ID_CHARS = 64;
 
 const ACTIONS = ['play', 'pause', 'toggle', 'stop', 'next', 'previous'] as const;
 const REPEAT_MODES = ['off', 'one', 'all'] as const;
+
+// ---- the player's own Qobuz identity (README "Own Qobuz identity", issue #15) ----
+/** `{"type", "id", "shuffle"}`, or the text of Home Assistant's "Play Qobuz" entity: a Qobuz link or `album:<id>`. */
+const PlayMediaObject = z
+  .strictObject({
+    type: z.enum(MEDIA_TYPES, { error: `must be one of ${MEDIA_TYPES.join(', ')}` }),
+    id: z.union([z.string(), z.number().int().positive()], { error: 'must be a Qobuz id' }).transform(String),
+    shuffle: z.boolean({ error: 'must be true or false' }).default(false),
+  })
+  .refine((m) => isMediaId(m.type, m.id), { error: 'not a Qobuz id of that type', path: ['id'] });
+const PlayMediaText = z
+  .string()
+  .max(1024, { error: 'must be at most 1024 characters' })
+  .transform((text, ctx) => {
+    const ref = parseMediaRef(text);
+    if (ref) return { ...ref, shuffle: false };
+    ctx.addIssue({ code: 'custom', message: 'expected a Qobuz album, playlist or track link, or album:<id>, playlist:<id>, track:<id>' });
+    return z.NEVER;
+  });
+/** One schema per form, so that a refusal names what is wrong with the form given. */
+const PlayMediaSchema = z.unknown().transform((value, ctx) => {
+  const r = typeof value === 'string' ? PlayMediaText.safeParse(value) : PlayMediaObject.safeParse(value);
+  if (r.success) return r.data;
+  for (const issue of r.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+  return z.NEVER;
+});
+/** These verbs act on the session as a whole; mixing them with other keys would leave half a command applied. */
+const ALONE = ['play_media', 'transfer'] as const;
 
 const CommandSchema = z
   .strictObject({
@@ -37,6 +66,8 @@ const CommandSchema = z
     shuffle: z.boolean({ error: 'must be true or false' }).optional(),
     repeat: z.enum(REPEAT_MODES, { error: `must be one of ${REPEAT_MODES.join(', ')}` }).optional(),
     id: z.string({ error: 'must be a string' }).max(MAX_ID_CHARS, { error: `must be at most ${MAX_ID_CHARS} characters` }).optional(),
+    play_media: PlayMediaSchema.optional(),
+    transfer: z.literal(true, { error: 'must be true' }).optional(),
   });
 
 /** `id` is the command's own, when it gave a usable one: echoed in the answer, good or bad. */
@@ -79,7 +110,12 @@ export function parseCommand(payload: Buffer | string): CommandParseResult {
   const parsed = CommandSchema.safeParse(json);
   if (!parsed.success) return { ok: false, error: describeIssues(parsed.error), ...id };
   const c = parsed.data;
+  const keys = Object.keys(json).filter((k) => k !== 'id');
+  const alone = ALONE.find((k) => keys.includes(k));
+  if (alone && keys.length > 1) return { ok: false, error: `${alone} goes alone: send the other keys as a command of their own`, ...id };
   const command: { -readonly [K in keyof PlayerCommand]: PlayerCommand[K] } = {};
+  if (c.play_media !== undefined) command.playMedia = c.play_media;
+  if (c.transfer !== undefined) command.transfer = true;
   if (c.action !== undefined) command.action = c.action;
   if (c.seek_ms !== undefined) command.seekMs = c.seek_ms;
   // HA's slider may send 40.0; the core works in whole percent.

@@ -47,7 +47,7 @@ export function loadQueue(
   version: QueueVersionValue | null,
   actionUuid: Uint8Array,
   trackIds: readonly number[],
-  o: { position?: number; shuffle?: boolean; contextUuid?: Uint8Array } = {},
+  o: { position?: number; shuffle?: boolean; contextUuid?: Uint8Array; pivotIndex?: number } = {},
 ): OutgoingMessage {
   return message(
     66,
@@ -56,7 +56,8 @@ export function loadQueue(
       action_uuid: actionUuid,
       track_ids: [...trackIds],
       queue_position: o.position ?? 0,
-      shuffle_pivot_index: 0,
+      // The track a shuffled queue starts with (an index into track_ids).
+      shuffle_pivot_index: o.pivotIndex ?? 0,
       shuffle_mode: o.shuffle === true,
       ...(o.shuffle ? { shuffle_seed: randomBytes(4).readUInt32LE(0) } : {}),
       context_uuid: o.contextUuid ?? newActionUuid(),

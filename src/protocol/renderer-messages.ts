@@ -71,9 +71,12 @@ export function queueRendererState(r: RendererReport): qconnect.QueueRendererSta
   };
 }
 
-/** 61: the default join, as the official web client does (§5.1). */
-export function ctrlJoinSession(sessionUuid: Uint8Array, device: DeviceInfoValue): OutgoingMessage {
-  return message(61, { session_uuid: sessionUuid, device_info: deviceInfo(device) });
+/**
+ * 61: the default join, as the official web client does (§5.1). No session uuid when the player
+ * joins with its own minted token (docs/protocol.md §8 "Cloud presence"): the token names the account.
+ */
+export function ctrlJoinSession(sessionUuid: Uint8Array | null, device: DeviceInfoValue): OutgoingMessage {
+  return message(61, { session_uuid: sessionUuid ?? undefined, device_info: deviceInfo(device) });
 }
 
 /** 21: the renderer join, behind `qobuz.join: renderer` (§5.1); reason 2 + inactive on a background rejoin (§5.12). */
@@ -108,8 +111,9 @@ export const maxAudioQualityChanged = (level: number, networkType?: number): Out
   message(28, { max_audio_quality: level, network_type: networkType });
 export const volumeMuted = (value: boolean): OutgoingMessage => message(29, { value });
 export const setActiveRenderer = (rendererId: number): OutgoingMessage => message(63, { renderer_id: rendererId });
-export const askForQueueState = (queueVersion: QueueVersionValue | null): OutgoingMessage =>
-  message(76, { queue_version: queueVersion ?? undefined });
+/** 76; with `actionUuid` the service's 90 names it, so the answer can be awaited (docs/protocol.md §4). */
+export const askForQueueState = (queueVersion: QueueVersionValue | null, actionUuid?: Uint8Array): OutgoingMessage =>
+  message(76, { queue_version: queueVersion ?? undefined, action_uuid: actionUuid });
 export const askForRendererState = (rendererId: number): OutgoingMessage => message(77, { renderer_id: rendererId });
 export const playbackError = (
   queueVersion: QueueVersionValue | null,

@@ -145,7 +145,7 @@ const trackPage = z.object({
   offset: z.number().int().nonnegative().nullish(),
   limit: z.number().int().nullish(),
   total: z.number().int().nonnegative().nullish(),
-  items: z.array(z.object({ id: z.number().int().positive() })),
+  items: z.array(z.object({ id: z.number().int().positive(), streamable: z.boolean().nullish() })),
 });
 export const tracksAnswer = z.object({
   id: z.union([z.string(), z.number()]),

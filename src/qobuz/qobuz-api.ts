@@ -133,7 +133,8 @@ export class QobuzApi {
   /**
    * The track ids of a Qobuz album, playlist or single track, in order, for a controller's queue
    * load or add (docs/protocol.md §8). Playlists are read page by page (up to `maxTracks`).
-   * ERR_NOT_FOUND when Qobuz does not know the id or it holds no tracks.
+   * ERR_NOT_FOUND when Qobuz does not know the id or it holds no tracks; tracks Qobuz marks as
+   * not streamable are left out, and ERR_NOT_STREAMABLE when that leaves none.
    */
   async trackIdsOf(
     kind: 'album' | 'playlist' | 'track',
@@ -147,19 +148,26 @@ export class QobuzApi {
       const track = await this.getTrack(trackId).catch((err: unknown) => {
         throw new QcbError('ERR_NOT_FOUND', `Qobuz has no track ${trackId}`, { cause: err });
       });
+      if (!track.streamable) throw new QcbError('ERR_NOT_STREAMABLE', `the Qobuz track ${trackId} cannot be streamed`);
       return { title: track.info.title, trackIds: [trackId] };
     }
     const trackIds: number[] = [];
+    let unstreamable = 0;
     let title: string | null = null;
     const pageSize = kind === 'playlist' ? PLAYLIST_PAGE : ALBUM_PAGE;
     for (let offset = 0; trackIds.length < maxTracks;) {
       const page = await this.#tracksPage(kind, id, offset, pageSize);
       title = page.title ?? page.name ?? title;
       const items = page.tracks?.items ?? [];
-      trackIds.push(...items.map((t) => t.id));
-      const total = page.tracks?.total ?? page.tracks_count ?? trackIds.length;
+      const playable = items.filter((t) => t.streamable !== false);
+      unstreamable += items.length - playable.length;
+      trackIds.push(...playable.map((t) => t.id));
+      const total = page.tracks?.total ?? page.tracks_count ?? offset + items.length;
       offset += items.length;
       if (items.length === 0 || offset >= total) break;
+    }
+    if (trackIds.length === 0 && unstreamable > 0) {
+      throw new QcbError('ERR_NOT_STREAMABLE', `none of the ${unstreamable} tracks of the Qobuz ${kind} ${id} can be streamed`);
     }
     if (trackIds.length === 0) throw new QcbError('ERR_NOT_FOUND', `the Qobuz ${kind} ${id} has no tracks`);
     return { title, trackIds: trackIds.slice(0, maxTracks) };

@@ -11,7 +11,7 @@ import { makeFlac } from './audio-fixtures.js';
 import { AudioHttpServer } from './audio-http-server.js';
 import { startMosquitto, type MosquittoServer } from './mosquitto-server.js';
 import { startMpd, type MpdServer } from './mpd-server.js';
-import { QconnectService, type SimSession } from './qconnect-service.js';
+import { QconnectService, type IssuedToken, type SimSession } from './qconnect-service.js';
 import { QobuzApiStub, type StubTrack } from './qobuz-api-stub.js';
 
 /**
@@ -31,6 +31,8 @@ export interface BridgeHarness {
   readonly logs: string[];
   readonly playerId: string;
   readonly playerUuid: string;
+  /** WebSocket tokens qws/createToken minted for the user token, in order (README "Own Qobuz identity"). */
+  readonly minted: IssuedToken[];
   /**
    * Plays the Qobuz app: POSTs connect-to-qconnect and waits for our renderer to join and (unless
    * `becomeActive: false`) to be the active one; `loadQueue` then loads every generated track.
@@ -61,6 +63,18 @@ export interface BridgeHarnessOptions {
   readonly mpdUnreachable?: boolean;
   /** `mqtt.base_topic`; with it the player's uuid is left to the bridge to derive (unique per base topic). */
   readonly baseTopic?: string;
+  /**
+   * README "Own Qobuz identity": a `qobuz.user_auth_token` the REST stub knows (true) or this text; the
+   * stub's qws/createToken then mints account tokens of the simulated service (`mintLifetimeSeconds`
+   * of the n-th mint, default an hour).
+   */
+  readonly userAuthToken?: boolean | string;
+  readonly cloud?: boolean;
+  readonly mintLifetimeSeconds?: (n: number) => number;
+  /** Session tuning for play_media / transfer and the cloud join's retries. */
+  readonly mediaStepTimeoutMs?: number;
+  readonly mediaPlayTimeoutMs?: number;
+  readonly cloudRetryStepsMs?: readonly number[];
 }
 
 /** ciao answers on lo only once loopback is multicast-capable (root here; see test/support/mdns-browser.ts). */
@@ -77,7 +91,17 @@ export async function startBridgeHarness(options: BridgeHarnessOptions = {}): Pr
   const dir = mkdtempSync(join(tmpdir(), 'qcb-bridge-'));
   const cdn = new AudioHttpServer();
   await cdn.start();
-  const api = new QobuzApiStub({ cdn });
+  const minted: IssuedToken[] = [];
+  let mintService: QconnectService | null = null;
+  const api = new QobuzApiStub({
+    cdn,
+    mintQwsToken: () => {
+      if (!mintService) throw new Error('qws/createToken before the simulated service started');
+      const t = mintService.mintAccountToken({ expiresInSeconds: options.mintLifetimeSeconds?.(minted.length) ?? 3600 });
+      minted.push(t);
+      return { jwt: t.jwt, exp: t.exp, endpoint: t.endpoint };
+    },
+  });
   await api.start();
   const trackIds: number[] = [];
   const seconds = options.trackSeconds ?? [4, 4, 4];
@@ -97,6 +121,9 @@ export async function startBridgeHarness(options: BridgeHarnessOptions = {}): Pr
   }
   const service = new QconnectService();
   await service.start();
+  mintService = service;
+  const userAuthToken =
+    options.userAuthToken === true ? api.issueUserAuthToken() : options.userAuthToken ? options.userAuthToken : null;
   const mosquitto = options.mqtt === 'embedded' ? null : await startMosquitto();
   const mpd = await startMpd();
   const file = join(dir, 'config.json');
@@ -109,6 +136,8 @@ export async function startBridgeHarness(options: BridgeHarnessOptions = {}): Pr
         api_base_url: api.baseUrl,
         allowed_endpoint_hosts: ['127.0.0.1'],
         max_quality: 'cd',
+        ...(userAuthToken ? { user_auth_token: userAuthToken } : {}),
+        ...(options.cloud !== undefined ? { cloud: options.cloud } : {}),
       },
       http: { port: 0, bind: '127.0.0.1', advertise_address: '127.0.0.1' },
       mdns: { interfaces: ['lo'] },
@@ -145,6 +174,9 @@ export async function startBridgeHarness(options: BridgeHarnessOptions = {}): Pr
       pingIntervalMs: options.pingIntervalMs ?? 1000,
       deadAfterMs: options.deadAfterMs ?? 3000,
       ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
+      ...(options.mediaStepTimeoutMs ? { mediaStepTimeoutMs: options.mediaStepTimeoutMs } : {}),
+      ...(options.mediaPlayTimeoutMs ? { mediaPlayTimeoutMs: options.mediaPlayTimeoutMs } : {}),
+      ...(options.cloudRetryStepsMs ? { cloudRetryStepsMs: options.cloudRetryStepsMs } : {}),
     },
   });
   await bridge.start();
@@ -161,6 +193,7 @@ export async function startBridgeHarness(options: BridgeHarnessOptions = {}): Pr
     logs,
     playerId: player.id,
     playerUuid: player.uuid ?? '',
+    minted,
     async connectApp(o = {}) {
       const token = service.issueToken(o.sessionId ? { sessionId: o.sessionId } : {});
       const jwtApi = api.issueJwtApi();

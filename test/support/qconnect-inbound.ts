@@ -55,8 +55,9 @@ function join(
 ): void {
   const body = msg.body;
   const uuid = body.session_uuid;
-  // 21 must name the session; 61 may leave it out (the token already says which session).
-  const sameSession = uuid ? Buffer.from(uuid).equals(Buffer.from(core.uuid)) : msg.type === 61;
+  // 21 must name the session; 61 may leave it out (the token already says which session: a minted
+  // token names the account, whose one session it joins, docs/protocol.md §8).
+  const sameSession = uuid && uuid.length > 0 ? Buffer.from(uuid).equals(Buffer.from(core.uuid)) : msg.type === 61;
   const uuidOk = body.device_info?.device_uuid?.length === 16;
   if (!sameSession || !uuidOk || !body.device_info)
     return conn.sendMessages([errorMessage(SERVICE_ERRORS.join)]);

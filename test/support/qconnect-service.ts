@@ -9,6 +9,8 @@
  * await service.start();                            // listens on ws://127.0.0.1:<port>/ws
  * const token = service.issueToken();               // { sessionId, jwt, exp (epoch s), endpoint }: the
  *                                                   // connect-to-qconnect `session_id` + `jwt_qconnect`
+ * const own = service.mintAccountToken();           // what qws/createToken mints with the user token: it joins
+ *                                                   // the account's one session (service.accountSessionId)
  * const session = service.session(token.sessionId);
  * // … let the renderer under test connect with token.jwt, or SimRenderer.connect({...}) (sim-renderer.ts) …
  * const id = await session.waitForRenderer(deviceUuid);
@@ -151,6 +153,17 @@ export class QconnectService {
     await new Promise<void>((resolve) => (this.#wss ? this.#wss.close(() => resolve()) : resolve()));
     await new Promise<void>((resolve) => (this.#http ? this.#http.close(() => resolve()) : resolve()));
     this.#http?.closeAllConnections();
+  }
+
+  /**
+   * The account's session (docs/protocol.md §8 "Cloud presence"): every token minted with the user's
+   * own token joins it, and the Qobuz app of that account hands its id over in connect-to-qconnect.
+   */
+  readonly accountSessionId = randomUUID();
+
+  /** A token as qws/createToken mints it: generic, for the account, so it joins the account's session. */
+  mintAccountToken(opts: { expiresInSeconds?: number } = {}): IssuedToken {
+    return this.issueToken({ sessionId: this.accountSessionId, ...opts });
   }
 
   issueToken(opts: { sessionId?: string; expiresInSeconds?: number } = {}): IssuedToken {

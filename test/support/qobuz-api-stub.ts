@@ -101,6 +101,7 @@ export class QobuzApiStub {
   readonly #refused = new Map<string, Refusal>();
   #failures: { remaining: number; status: number; path: string | undefined; message: string }[] = [];
   #delayMs = 0;
+  readonly #pathDelaysMs = new Map<string, number>();
   #hold: { readonly arrive: () => void; readonly released: Promise<void> } | null = null;
   readonly #now: () => number;
 
@@ -191,9 +192,10 @@ export class QobuzApiStub {
     this.#refused.set(`${trackId}:${formatId}`, how);
   }
 
-  /** Every answer waits this long. */
-  setDelay(ms: number): void {
-    this.#delayMs = ms;
+  /** Every answer waits this long; with `path`, only answers to that path (`qws/createToken`). */
+  setDelay(ms: number, path?: string): void {
+    if (path === undefined) this.#delayMs = ms;
+    else this.#pathDelaysMs.set(path, ms);
   }
 
   /**
@@ -245,7 +247,8 @@ export class QobuzApiStub {
       status: 0,
     };
     this.requests.push(record);
-    if (this.#delayMs > 0) await new Promise((r) => setTimeout(r, this.#delayMs));
+    const delayMs = this.#pathDelaysMs.get(path) ?? this.#delayMs;
+    if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
     const hold = path === 'track/getFileUrl' ? this.#hold : null;
     if (hold) {
       hold.arrive();
@@ -392,7 +395,12 @@ export class QobuzApiStub {
       ? []
       : list.trackIds
           .slice(offset, offset + limit)
-          .map((id) => ({ id, title: this.#tracks.get(id)?.title ?? `Track ${id}` }));
+          .map((id) => {
+            const track = this.#tracks.get(id);
+            // A known track with no format cannot be streamed, as track/get says too.
+            const streamable = track === undefined || this.#formatsBestFirst(track).length > 0;
+            return { id, title: track?.title ?? `Track ${id}`, streamable };
+          });
     return {
       status: 200,
       body: {

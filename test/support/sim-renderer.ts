@@ -10,7 +10,8 @@ import { realTimers, uuidBytes, uuidString, Waiters } from './qconnect-records.j
  * (issue #4). It joins like the official web client (Authenticate, Subscribe, 61 — or 21 with
  * `join: 'renderer'`, docs/protocol.md §5.1) and, unless `autoRespond: false`, behaves as
  * §5.4-§5.11 ask: on 43 true it reports 29, 25, 28, 23; it applies 41 and answers 23 (an
- * info-only 41 gets no answer), 42 → 25, 47 → 29, 44 → 28; it keeps the last queue version.
+ * info-only 41 gets no answer), 42 → 25, 47 → 29, 44 → 28; on 43 false it pauses, silently;
+ * it keeps the last queue version.
  */
 
 type Playing = 'PLAYING' | 'PAUSED' | 'STOPPED';
@@ -273,7 +274,13 @@ export class SimRenderer {
         (m.body as { queue_version?: { major?: number | null; minor?: number | null } | null }).queue_version,
       );
     if (m.type === 43) {
+      const was = this.active;
       this.active = m.body.active === true;
+      // §5.11: deactivated, a renderer pauses where it is and reports nothing more.
+      if (was && !this.active && auto && this.state.playing === 'PLAYING') {
+        this.#seek(this.positionNow());
+        this.state.playing = 'PAUSED';
+      }
       if (this.active && auto) {
         this.send([rm.volumeMuted(this.muted)]);
         this.send([rm.volumeChanged(this.volume)]);

@@ -1,0 +1,164 @@
+import { randomInt } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { MediaType } from '../core/media-ref.js';
+import type { PlayerCommand } from '../core/player-view.js';
+import { QcbError } from '../core/qcb-error.js';
+import { loadQueue, newActionUuid, setPlayerState } from '../protocol/controller-messages.js';
+import { askForQueueState, askForRendererState } from '../protocol/renderer-messages.js';
+import type { SessionCore } from './session-core.js';
+
+/**
+ * `play_media` and `transfer` (README "Own Qobuz identity", docs/protocol.md §8): the player acts
+ * as a controller on its own link, as the official web client does. Each step that changes the
+ * session runs in the player's loop; the waits (the service's answers, the speaker starting) run
+ * outside it, so the loop keeps handling Qobuz and the speaker meanwhile. Everything that can be
+ * refused (no identity, unknown ids, a token Qobuz will not mint) is checked before the first
+ * message leaves, so a refused command leaves the player as it was.
+ */
+
+/** What the player's session lends these commands. */
+export interface MediaHost {
+  /** Runs `fn` in the player's loop, as one input. */
+  inLoop<T>(fn: (core: SessionCore) => T): Promise<T>;
+  /** Resolves with the first truthy value of `probe`, checked in the loop now and after each input. */
+  until<T>(probe: (core: SessionCore) => T | null | undefined | false, timeoutMs: number, what: string): Promise<T>;
+  /** A joined link: the player's own, or one opened with a freshly minted token. */
+  ensureJoined(timeoutMs: number): Promise<void>;
+}
+
+export type TrackIdsOf = (type: MediaType, id: string) => Promise<{ title: string | null; trackIds: number[] }>;
+
+export interface MediaCommandsOptions {
+  readonly host: MediaHost;
+  /** The REST look-up of an album's, playlist's or track's ids; null without app id and secret. */
+  readonly trackIdsOf: TrackIdsOf | null;
+  /** A user token is configured: the player can open a link of its own. */
+  readonly canMint: boolean;
+  /** Each step with the service: minting and joining, the queue load's answer. */
+  readonly stepTimeoutMs: number;
+  /** The speaker starting to play once the service said what. */
+  readonly playTimeoutMs: number;
+  readonly logger: Logger;
+}
+
+export class MediaCommands {
+  readonly #o: MediaCommandsOptions;
+
+  constructor(options: MediaCommandsOptions) {
+    this.#o = options;
+  }
+
+  /** `play` (or `toggle`) on a player Qobuz does not play on, with an identity of its own, is a transfer. */
+  playMeansTransfer(core: SessionCore, cmd: PlayerCommand): boolean {
+    if (!this.#o.canMint || core.active || Object.keys(cmd).length !== 1) return false;
+    return cmd.action === 'play' || (cmd.action === 'toggle' && core.status !== 'playing');
+  }
+
+  /** Load an album, playlist or track as the new queue, make this player active and play it (§8). */
+  async playMedia(media: NonNullable<PlayerCommand['playMedia']>): Promise<void> {
+    const started = performance.now();
+    const { host } = this.#o;
+    await host.inLoop((core) => this.#check(core));
+    if (!this.#o.trackIdsOf) throw new QcbError('ERR_QOBUZ_API', 'qobuz.app_id and qobuz.app_secret are not set: the bridge cannot ask Qobuz');
+    const { title, trackIds } = await this.#o.trackIdsOf(media.type, media.id);
+    await host.ensureJoined(this.#o.stepTimeoutMs);
+    // Shuffled, the queue starts at a random track: the pivot the service shuffles the rest around.
+    const start = media.shuffle ? randomInt(trackIds.length) : 0;
+    const action = newActionUuid();
+    const loaded = await host.inLoop((core) => ({
+      answer: core.sendAction(
+        [loadQueue(core.queue.version, action, trackIds, { position: start, pivotIndex: start, shuffle: media.shuffle })],
+        action,
+        'the queue load',
+        this.#o.stepTimeoutMs,
+      ),
+    }));
+    await loaded.answer;
+    // The service numbered the items (91); the mirror has them once that is applied (or after a resync, the 90).
+    const first = await host.until(
+      (core) => {
+        alive(core);
+        const items = core.queue.items;
+        const same = items.length === trackIds.length && items.every((item, i) => item.trackId === trackIds[i]);
+        return same ? { item: items[start]!, ids: new Set(items.map((i) => i.queueItemId)) } : null;
+      },
+      this.#o.stepTimeoutMs,
+      'the loaded queue',
+    );
+    await host.inLoop((core) => {
+      // 63 naming ourselves, then 62 PLAYING from 0 at the first item: the service sends us the 41 that plays it.
+      if (!core.requestActive({ fresh: true })) throw new QcbError('ERR_SESSION_CLOSED', 'the Qobuz session ended');
+      core.send([setPlayerState({ playing: true, positionMs: 0, queueItemId: first.item.queueItemId })]);
+    });
+    await host.until((core) => playingOneOf(core, first.ids), this.#o.playTimeoutMs, 'the speaker starting the new queue');
+    this.#o.logger.info(
+      { type: media.type, id: media.id, title, tracks: trackIds.length, ms: Math.round(performance.now() - started) },
+      'playing from Home Assistant',
+    );
+  }
+
+  /** Take over what the account plays elsewhere, where it is, as picking the speaker in the app does (§5.3-§5.5). */
+  async transfer(): Promise<void> {
+    const started = performance.now();
+    const { host } = this.#o;
+    await host.inLoop((core) => this.#check(core));
+    await host.ensureJoined(this.#o.stepTimeoutMs);
+    // Where the active renderer is, and the queue, as of now: 77 then 76, answered in order (the 90 names our uuid).
+    const sync = newActionUuid();
+    const synced = await host.inLoop((core) => ({
+      answer: core.active
+        ? Promise.resolve()
+        : core.sendAction(
+            [askForRendererState(core.activeRendererId), askForQueueState(core.queue.version, sync)],
+            sync,
+            'the session state',
+            this.#o.stepTimeoutMs,
+          ),
+    }));
+    await synced.answer;
+    const asked = await host.inLoop((core) => {
+      if (core.active) return false; // already playing here: nothing to take over
+      if (!core.canTakeOver) throw new QcbError('ERR_BAD_COMMAND', 'nothing to take over: no Qobuz device of this account has anything to play');
+      if (!core.requestActive()) throw new QcbError('ERR_SESSION_CLOSED', 'the Qobuz session ended');
+      return true;
+    });
+    if (!asked) return;
+    await host.until(
+      (core) => {
+        alive(core);
+        const snap = core.speaker();
+        const current = core.current;
+        return core.active && current !== null && playing(core) && snap.current?.queueItemId === current.queueItemId;
+      },
+      this.#o.playTimeoutMs,
+      'the speaker taking over',
+    );
+    this.#o.logger.info({ ms: Math.round(performance.now() - started) }, 'took over the Qobuz session');
+  }
+
+  /** Before anything leaves: a way into a session, and a speaker to play on. */
+  #check(core: SessionCore): void {
+    if (core.linkState === 'none' && !this.#o.canMint) {
+      throw new QcbError('ERR_NO_USER_TOKEN', 'no Qobuz session, and no qobuz.user_auth_token to start one');
+    }
+    if (!core.speaker().available) throw new QcbError('ERR_MPD_UNREACHABLE', "the player's MPD is not reachable");
+  }
+}
+
+/** The link is gone: nothing asked of it will come. */
+function alive(core: SessionCore): void {
+  if (core.linkState === 'none') throw new QcbError('ERR_SESSION_CLOSED', 'the Qobuz session ended');
+}
+
+/** Audio flows from the speaker, as the newest command asked (docs/architecture.md "The newest intent wins"). */
+function playing(core: SessionCore): boolean {
+  const snap = core.speaker();
+  return snap.settled && snap.status === 'playing' && !snap.buffering;
+}
+
+/** Music of the new queue plays here (a first track Qobuz cannot stream is skipped by the service: any item counts). */
+function playingOneOf(core: SessionCore, ids: ReadonlySet<number>): boolean {
+  alive(core);
+  const current = core.speaker().current;
+  return core.active && playing(core) && current !== null && ids.has(current.queueItemId);
+}
