@@ -40,6 +40,9 @@ const PLATFORMS: Record<string, { keys: string[]; required: string[][] }> = {
   select: { keys: ['state_topic', 'value_template', 'command_topic', 'command_template', 'options', 'optimistic', 'retain'], required: [['command_topic'], ['options']] },
   button: { keys: ['command_topic', 'command_template', 'payload_press', 'device_class', 'retain'], required: [['command_topic']] },
   image: { keys: ['url_topic', 'url_template', 'image_topic', 'image_encoding', 'content_type'], required: [['url_topic', 'image_topic']] },
+  // HA docs, text.mqtt and event.mqtt (issue #15).
+  text: { keys: ['state_topic', 'value_template', 'command_topic', 'command_template', 'min', 'max', 'mode', 'pattern', 'retain'], required: [['command_topic']] },
+  event: { keys: ['state_topic', 'value_template', 'event_types', 'device_class'], required: [['state_topic'], ['event_types']] },
 };
 
 type Json = Record<string, unknown>;
@@ -139,10 +142,11 @@ function validateDeviceDiscovery(payload: string, uniqueIds: Map<string, string>
   return errors;
 }
 
-/** Just enough Jinja for our command templates: `{{ value }}`, `{{ value | int }}`, `{{ 'a' if value == 'b' else 'c' }}`. */
+/** Just enough Jinja for our command templates: `{{ value }}`, `{{ value | int }}`, `{{ value | tojson }}`, `{{ 'a' if value == 'b' else 'c' }}`. */
 function renderCommand(template: string, value: string): string {
   return template
     .replace(/\{\{ value \| int \}\}/g, String(Math.trunc(Number(value))))
+    .replace(/\{\{ value \| tojson \}\}/g, JSON.stringify(value))
     .replace(/\{\{ '([^']*)' if value == '([^']*)' else '([^']*)' \}\}/g, (_m, a: string, b: string, c: string) => (value === b ? a : c))
     .replace(/\{\{ value \}\}/g, value);
 }
@@ -168,7 +172,7 @@ describe('Home Assistant device discovery (README.md "Home Assistant entities")'
     const uniqueIds = new Map<string, string>();
     const errors = messages.flatMap((m) => validateDeviceDiscovery(m.payload, uniqueIds, m.topic));
     expect(errors).toEqual([]);
-    expect(uniqueIds.size).toBe(2 + 2 * 15);
+    expect(uniqueIds.size).toBe(2 + 2 * 18);
   });
 
   it('matches the snapshot of the bridge device and of a player device', () => {
@@ -183,6 +187,7 @@ describe('Home Assistant device discovery (README.md "Home Assistant entities")'
       state: 'sensor', title: 'sensor', artist: 'sensor', album: 'sensor', cover: 'image', volume: 'number',
       mute: 'switch', shuffle: 'switch', repeat: 'select', play: 'button', pause: 'button', next: 'button',
       previous: 'button', stop: 'button', qobuz_session: 'binary_sensor',
+      play_media: 'text', transfer: 'button', session_event: 'event',
     });
   });
 
@@ -201,7 +206,9 @@ describe('Home Assistant device discovery (README.md "Home Assistant entities")'
   it('sends, from every command template and button, a command our own parser accepts', () => {
     const cmps = JSON.parse(discovery.playerConfig(players[0]!).payload).cmps as Record<string, Record<string, unknown>>;
     const sent: Record<string, unknown> = {};
-    const samples: Record<string, string> = { volume: '40.0', mute: 'ON', shuffle: 'OFF', repeat: 'one' };
+    const samples: Record<string, string> = {
+      volume: '40.0', mute: 'ON', shuffle: 'OFF', repeat: 'one', play_media: 'https://play.qobuz.com/album/0060254735180',
+    };
     for (const [id, c] of Object.entries(cmps)) {
       if (c.command_topic === undefined) continue;
       expect(c.command_topic).toBe('qobuz-connect/living_room/set');
@@ -213,6 +220,7 @@ describe('Home Assistant device discovery (README.md "Home Assistant entities")'
     expect(sent).toEqual({
       volume: { volume: 40 }, mute: { muted: true }, shuffle: { shuffle: false }, repeat: { repeat: 'one' },
       play: { action: 'play' }, pause: { action: 'pause' }, next: { action: 'next' }, previous: { action: 'previous' }, stop: { action: 'stop' },
+      play_media: { playMedia: { type: 'album', id: '0060254735180', shuffle: false } }, transfer: { transfer: true },
     });
   });
 
@@ -223,13 +231,28 @@ describe('Home Assistant device discovery (README.md "Home Assistant entities")'
       shuffle: false, repeat: 'off', track: null, queue: { length: 0, index: null }, available: true,
     });
     const trackKeys = ['id', 'title', 'artist', 'album', 'cover_url', 'sample_rate', 'bit_depth'];
-    for (const c of Object.values(cmps)) {
+    for (const c of Object.values(cmps).filter((x) => x.state_topic === 'qobuz-connect/living_room/state')) {
       for (const [, path] of String(c.value_template ?? '').matchAll(/value_json\.([a-z_.]+)/g)) {
         const [head, sub] = path!.split('.');
         expect(Object.keys(sample)).toContain(head);
         if (sub !== undefined) expect(trackKeys).toContain(sub);
       }
     }
+  });
+
+  it('turns exactly our three session events into the event entity\'s event types, from the event topic (issue #15)', () => {
+    const cmps = JSON.parse(discovery.playerConfig(players[0]!).payload).cmps as Record<string, Record<string, unknown>>;
+    const event = cmps.session_event!;
+    expect(event.state_topic).toBe('qobuz-connect/living_room/event');
+    expect(event.event_types).toEqual(['started', 'ended', 'taken_over']);
+    const template = String(event.value_template);
+    const named = [...template.matchAll(/'(session_[a-z_]+)'/g)].map((m) => m[1]!);
+    expect(named).toEqual(['session_started', 'session_ended', 'session_taken_over']);
+    // `type[8:]` drops the `session_` prefix: the rendered event_type is one of event_types.
+    expect(template).toContain("value_json.type[8:]");
+    expect(named.map((t) => t.slice(8))).toEqual(event.event_types);
+    // The only field it reads is the event's type; anything else renders nothing, which HA ignores.
+    expect([...template.matchAll(/value_json\.([a-z_]+)/g)].map((m) => m[1])).toEqual(['type', 'type']);
   });
 
   it('recognises its own configs for removal and leaves other integrations alone', () => {

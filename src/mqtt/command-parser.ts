@@ -40,9 +40,17 @@ const PlayMediaText = z
   });
 /** One schema per form, so that a refusal names what is wrong with the form given. */
 const PlayMediaSchema = z.unknown().transform((value, ctx) => {
+  if (typeof value !== 'string' && (value === null || typeof value !== 'object' || Array.isArray(value))) {
+    ctx.addIssue({ code: 'custom', message: 'must be {"type": "album"|"playlist"|"track", "id": "…"} or a Qobuz link' });
+    return z.NEVER;
+  }
   const r = typeof value === 'string' ? PlayMediaText.safeParse(value) : PlayMediaObject.safeParse(value);
   if (r.success) return r.data;
-  for (const issue of r.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+  for (const issue of r.error.issues) {
+    const message =
+      issue.code === 'unrecognized_keys' ? `unknown key${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.join(', ')}` : issue.message;
+    ctx.addIssue({ code: 'custom', message, path: issue.path });
+  }
   return z.NEVER;
 });
 /** These verbs act on the session as a whole; mixing them with other keys would leave half a command applied. */

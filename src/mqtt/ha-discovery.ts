@@ -49,6 +49,8 @@ export interface DiscoveryMessage {
 type Component = Record<string, unknown>;
 
 const ONLINE = { payload_available: 'online', payload_not_available: 'offline' } as const;
+/** HA event types of the "Qobuz session" event entity: our `session_<type>` events (README "Own Qobuz identity"). */
+export const SESSION_EVENT_TYPES = ['started', 'ended', 'taken_over'] as const;
 
 export class HaDiscovery {
   readonly #topics: Topics;
@@ -214,6 +216,34 @@ export class HaDiscovery {
       qobuz_session: {
         p: 'binary_sensor', name: 'Qobuz session', unique_id: uid('qobuz_session'), device_class: 'connectivity',
         state_topic: state, value_template: "{{ 'ON' if value_json.qobuz_session in ['active', 'connected'] else 'OFF' }}",
+      },
+      ...this.#identityComponents(player, uid),
+    };
+  }
+
+  /**
+   * The player's own Qobuz identity (README "Own Qobuz identity"): a text entity taking a Qobuz link
+   * or `album:<id>` for play_media, a button taking over what plays elsewhere, and an event entity
+   * automations trigger on. The event entity reads the event topic; its template turns our three
+   * session events into HA event types and renders nothing for every other event, which HA ignores.
+   */
+  #identityComponents(player: HaPlayer, uid: (entity: string) => string): Record<string, Component> {
+    const t = this.#topics;
+    const command = t.set(player.id);
+    const types = SESSION_EVENT_TYPES.map((e) => `'session_${e}'`).join(', ');
+    return {
+      play_media: {
+        p: 'text', name: 'Play Qobuz', unique_id: uid('play_media'), icon: 'mdi:playlist-play',
+        command_topic: command, command_template: '{"play_media": {{ value | tojson }}}', mode: 'text', min: 0, max: 255,
+      },
+      transfer: {
+        p: 'button', name: 'Play here', unique_id: uid('transfer'), icon: 'mdi:cast-audio', command_topic: command,
+        payload_press: JSON.stringify({ transfer: true }),
+      },
+      session_event: {
+        p: 'event', name: 'Qobuz session', unique_id: uid('session_event'), icon: 'mdi:account-music',
+        state_topic: t.event(player.id), event_types: [...SESSION_EVENT_TYPES],
+        value_template: `{% if value_json.type in [${types}] %}{{ {'event_type': value_json.type[8:]} | tojson }}{% endif %}`,
       },
     };
   }

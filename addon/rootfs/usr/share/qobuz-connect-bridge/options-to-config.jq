@@ -26,6 +26,7 @@ $options[0] as $o
       app_secret: ($o.qobuz.app_secret | blank_to_null),
       max_quality: $o.qobuz.max_quality,
       user_auth_token: ($o.qobuz.user_auth_token | blank_to_null),
+      cloud: $o.qobuz.cloud,
       join: $o.qobuz.join
     } | compact,
     http: {
