@@ -167,8 +167,10 @@ describe("the bridge's own Qobuz identity (issue #15)", () => {
     await phone.waitFor(() => phone.state.playing === 'PLAYING' && phone.state.queueItemId === 1, { what: 'the phone playing' });
     // Our mirror hears the phone's reports (82) before the command.
     await r.sim.waitFor(() => r.sim.savedState?.currentQueueItemId === 1, { what: 'the phone reported' });
+    const t0 = Date.now();
     const answer = await command(r, { transfer: true });
     expect(answer).toEqual({ ok: true });
+    console.log(`transfer → set/result (MPD playing): ${Date.now() - t0} ms`);
     const phoneAt = phone.positionNow();
     expect(phone.active).toBe(false);
     expect(phone.state.playing).toBe('PAUSED');
@@ -199,6 +201,44 @@ describe("the bridge's own Qobuz identity (issue #15)", () => {
     const status = await r.h.mpd.waitForStatus((s) => s.state === 'play' && Number(s.elapsed) > 1.5);
     expect(Number(status.elapsed)).toBeLessThan(5);
     expect(phone.active).toBe(false);
+  }, 30_000);
+
+  it('plays a long playlist (read page by page) and a shuffled album, each as the app would load it', async () => {
+    const r = await startRig();
+    // 120 tracks: two real ones first, then ids the stub lists without knowing them (never played here).
+    const ids = [...r.h.trackIds.slice(0, 2), ...Array.from({ length: 118 }, (_, i) => 700_000 + i)];
+    r.h.api.addPlaylist({ id: '1141084', title: 'Long', trackIds: ids });
+    expect(await command(r, { play_media: 'https://open.qobuz.com/playlist/1141084' })).toEqual({ ok: true });
+    expect(r.h.api.requestsTo('playlist/get').map((q) => q.params.offset)).toEqual(['0', '50', '100']);
+    expect(r.sim.queue().items.map((i) => i.trackId)).toEqual(ids);
+    expect(await r.h.mpd.command('currentsong')).toContain('Title: Track 1');
+
+    const from = r.sim.sent(r.rid).length;
+    expect(await command(r, { play_media: { type: 'album', id: '0060254735180', shuffle: true } })).toEqual({ ok: true });
+    const load = r.sim.sent(r.rid).slice(from).find((m) => m.type === 66)!.body as qconnect.CtrlSrvrQueueLoadTracks.$Properties;
+    expect(load.shuffle_mode).toBe(true);
+    // The first track played is the pivot the service shuffled the rest around.
+    const start = load.queue_position ?? 0;
+    expect(load.shuffle_pivot_index ?? 0).toBe(start);
+    expect(r.sim.queue().shuffle).toBe(true);
+    expect(r.sim.queue().items.map((i) => i.trackId)).toEqual(r.h.trackIds);
+    await stateWhere(r, (s) => s.shuffle === true && s.state === 'playing');
+    expect(await r.h.mpd.command('currentsong')).toContain(`Title: Track ${start + 1}`);
+  }, 40_000);
+
+  it("plays from Home Assistant in the app's session without a user token (controller verbs on the app's link)", async () => {
+    const r0 = await startBridgeHarness({ trackSeconds: [12, 12] });
+    const probe = await connectProbe(r0.mosquitto!.url);
+    await probe.subscribe(`${B}/#`);
+    r0.api.addAlbum({ id: '0060254735180', title: 'Morning Jazz', trackIds: r0.trackIds });
+    const app = await r0.connectApp({ becomeActive: false });
+    const r: Rig = { h: r0, probe, sim: app.sim, rid: app.rendererId };
+    rigs.push(r);
+    expect(await command(r, { play_media: 'album:0060254735180' })).toEqual({ ok: true });
+    expect(r.sim.activeRendererId).toBe(r.rid);
+    expect(r.sim.queue().items.map((i) => i.trackId)).toEqual(r0.trackIds);
+    expect(r0.api.requestsTo('qws/createToken')).toHaveLength(0);
+    expect(r0.service.connections()).toHaveLength(1);
   }, 30_000);
 
   it('renews an expired token and stays joined', async () => {

@@ -85,12 +85,18 @@ export class MediaCommands {
       this.#o.stepTimeoutMs,
       'the loaded queue',
     );
-    await host.inLoop((core) => {
+    const loadsBefore = await host.inLoop((core) => {
       // 63 naming ourselves, then 62 PLAYING from 0 at the first item: the service sends us the 41 that plays it.
       if (!core.requestActive({ fresh: true })) throw new QcbError('ERR_SESSION_CLOSED', 'the Qobuz session ended');
       core.send([setPlayerState({ playing: true, positionMs: 0, queueItemId: first.item.queueItemId })]);
+      return core.loads;
     });
-    await host.until((core) => playingOneOf(core, first.ids), this.#o.playTimeoutMs, 'the speaker starting the new queue');
+    // Queue item ids start at 0 on every load: what played before may carry one of the new ids, so only a load since counts.
+    await host.until(
+      (core) => core.loads > loadsBefore && playingOneOf(core, first.ids),
+      this.#o.playTimeoutMs,
+      'the speaker starting the new queue',
+    );
     this.#o.logger.info(
       { type: media.type, id: media.id, title, tracks: trackIds.length, ms: Math.round(performance.now() - started) },
       'playing from Home Assistant',

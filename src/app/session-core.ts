@@ -103,6 +103,8 @@ export class SessionCore {
   #freshUntilMs = 0;
   /** Qobuz plays here (README "Own Qobuz identity": session_started until session_ended or session_taken_over). */
   #playingHere = false;
+  /** Loads asked for so far: a command waiting for the speaker tells its own load from an earlier one (queue item ids repeat). */
+  #loads = 0;
 
   constructor(options: SessionCoreOptions) {
     this.#o = options;
@@ -167,6 +169,9 @@ export class SessionCore {
   /** The session uuid the service named (81), null before. */
   get sessionUuid(): string | null {
     return this.#sessionUuid;
+  }
+  get loads(): number {
+    return this.#loads;
   }
   /** Whether becoming active would have something to play: another renderer's or the session's last item, or ours. */
   get canTakeOver(): boolean {
@@ -483,6 +488,7 @@ export class SessionCore {
     o: { next?: PlayableItem | null; report?: boolean } = {},
   ): Effect {
     const next = o.next === undefined ? this.nextAfter(item) : o.next;
+    this.#loads += 1;
     this.#current = item;
     this.#next = next;
     this.#setClock(play ? 'playing' : 'paused', positionMs, true);
