@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { AudioFormat, PlayableItem, Player, PlayerSnapshot } from '../core/player.js';
 import type { PlayerView, RepeatMode, SessionEvent, StatePublisher, TrackInfo } from '../core/player-view.js';
+import type { TrackSummary } from '../core/queue-listing.js';
 import {
   clockAt,
   isFlowing,
@@ -22,6 +23,7 @@ import type { DeviceInfoValue, RendererReport } from '../protocol/renderer-messa
 import { setActiveRenderer, stateUpdated } from '../protocol/renderer-messages.js';
 import { QcbError } from '../core/qcb-error.js';
 import { PendingActions } from './pending-actions.js';
+import { QueuePublisher, type QueueListingTuning } from './queue-publisher.js';
 import { SessionPeers, type PeerState } from './session-peers.js';
 import { playerView, rendererReport, type SessionFacts } from './session-report.js';
 import { TrackInfoLookup } from './track-info-lookup.js';
@@ -55,6 +57,8 @@ export interface SessionCoreOptions {
   readonly onQueueItems: ((items: readonly PlayableItem[]) => void) | null;
   readonly logger: Logger;
   readonly now: () => number;
+  /** The MQTT queue listing's lookup rate and publish timing (issue #14); defaults suit production. */
+  readonly queueListing?: QueueListingTuning;
 }
 
 export type { PeerState } from './session-peers.js';
@@ -73,6 +77,8 @@ export class SessionCore {
   /** Controller verbs sent on our link, waiting for the service's answer (docs/protocol.md §8). */
   readonly #pending = new PendingActions();
   readonly #info: TrackInfoLookup;
+  /** The queue on MQTT (`B/<player>/queue`, issue #14). */
+  readonly #listing: QueuePublisher;
   #send: (messages: OutgoingMessage[]) => boolean = () => false;
   /** Subscribe and join again on the current link (set per link). */
   #reregister: () => void = () => {};
@@ -99,6 +105,13 @@ export class SessionCore {
   constructor(options: SessionCoreOptions) {
     this.#o = options;
     this.#info = new TrackInfoLookup(options.trackInfo, options.logger);
+    this.#listing = new QueuePublisher({
+      playerId: options.playerId,
+      publisher: options.publisher,
+      trackInfo: options.trackInfo,
+      logger: options.logger,
+      ...(options.queueListing ? { tuning: options.queueListing } : {}),
+    });
     this.#sessionMaxQuality = options.maxAudioQuality;
     this.#clock = clockAt('stopped', 0, options.now());
     const snap = options.player.snapshot();
@@ -172,6 +185,15 @@ export class SessionCore {
   nextAfter(item: PlayableItem | null): PlayableItem | null {
     return item ? this.#mirror.next(item.queueItemId) : null;
   }
+  /** The item the session plays: ours while active, else what the active renderer last reported (82). */
+  sessionItem(): PlayableItem | null {
+    if (this.#active) return this.#current;
+    return this.#peers.takeover(this.#activeRendererId, this.#rendererId)?.item ?? this.#current;
+  }
+  /** What the queue listing knows of a track (queue events carry the titles already known). */
+  trackSummary(trackId: number): TrackSummary | undefined {
+    return this.#listing.summary(trackId);
+  }
   /** A queue item as the mirror knows it (with its track id), else as given. */
   resolve(item: PlayableItem): PlayableItem {
     return this.#mirror.find(item.queueItemId) ?? item;
@@ -199,6 +221,7 @@ export class SessionCore {
 
   /** README "MQTT topics": the first state carries the speaker's real volume, so none leaves before the speaker answered. */
   publishView(): void {
+    this.#updateListing();
     if (this.#speakerKnown) this.#o.publisher?.publishState(this.#o.playerId, this.view());
   }
 
@@ -214,7 +237,7 @@ export class SessionCore {
    */
   sendAction(
     messages: OutgoingMessage[],
-    actionUuid: Uint8Array,
+    actionUuid: Uint8Array | string,
     what: string,
     timeoutMs = ACTION_TIMEOUT_MS,
   ): Promise<void> {
@@ -227,9 +250,9 @@ export class SessionCore {
     return answer;
   }
 
-  /** A broadcast carrying an action uuid came back: the verb that sent it (if ours) is done. */
-  actionAnswered(actionUuid: Uint8Array | null | undefined): void {
-    this.#pending.answered(actionUuid);
+  /** A broadcast carrying an action uuid came back: the verb that sent it (if ours) is done; true when it was ours. */
+  actionAnswered(actionUuid: Uint8Array | string | null | undefined): boolean {
+    return this.#pending.answered(actionUuid);
   }
 
   /** 88: the service refused a queue edit. */
@@ -266,6 +289,7 @@ export class SessionCore {
       new QcbError('ERR_SESSION_CLOSED', 'a new Qobuz session replaced the one the command was for'),
     );
     this.#mirror.reset();
+    this.#listing.queueChanged();
     this.#peers.clear();
     this.#rendererId = null;
     this.#activeRendererId = -1;
@@ -333,6 +357,7 @@ export class SessionCore {
   notePeer(rendererId: number, peer: PeerState): void {
     if (rendererId === this.#rendererId) return; // our own report echoed (§5.10)
     this.#peers.note(rendererId, peer);
+    this.#updateListing();
   }
 
   /**
@@ -619,6 +644,7 @@ export class SessionCore {
       this.reportState();
     }
     this.#active = false;
+    this.#listing.stop();
   }
 
   /** Every 10 s while active and playing (§5.7). */
@@ -658,6 +684,7 @@ export class SessionCore {
     this.#current = null;
     this.#next = null;
     this.#info.forget();
+    this.#listing.queueChanged();
     this.#o.onQueueItems?.([...this.#mirror.items, ...this.#mirror.autoplay]);
     this.#setClock('stopped', 0, false);
     this.reportState();
@@ -665,8 +692,21 @@ export class SessionCore {
   }
 
   #queueChanged(): void {
+    this.#listing.queueChanged();
     this.#o.onQueueItems?.([...this.#mirror.items, ...this.#mirror.autoplay]);
     this.publishView();
+  }
+
+  /** The MQTT queue listing follows the session: the queue is copied only when it, the current or the next item changed. */
+  #updateListing(): void {
+    const current = this.sessionItem();
+    const next = current ? this.#mirror.next(current.queueItemId) : (this.#mirror.playOrder()[0] ?? null);
+    this.#listing.update({ inSession: this.#linkState !== 'none', current, next }, () => ({
+      version: this.#mirror.version,
+      order: [...this.#mirror.playOrder()],
+      shuffle: this.#mirror.shuffle,
+      autoplay: [...this.#mirror.autoplay],
+    }));
   }
 
   /** Track metadata for MQTT, once per track change; a late answer for another track is dropped. */

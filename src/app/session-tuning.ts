@@ -1,7 +1,11 @@
+import type { QueueListingTuning } from './queue-publisher.js';
+
 /** Timings of each player's session (defaults: the protocol's own, docs/protocol.md §3 and §5.7); tests and benches shorten them. */
 export interface SessionTuning {
   readonly heartbeatMs?: number;
   readonly backoffStepsMs?: readonly number[];
   readonly pingIntervalMs?: number;
   readonly deadAfterMs?: number;
+  /** The MQTT queue listing's lookup rate and publish timing (issue #14). */
+  readonly queueListing?: QueueListingTuning;
 }
