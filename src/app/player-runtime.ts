@@ -73,6 +73,7 @@ export class PlayerRuntime {
         if (event.type === 'session_closed') options.tokens.clear(p.id);
         options.publisher()?.publishEvent(id, event);
       },
+      publishQueue: (id, listing) => options.publisher()?.publishQueue?.(id, listing),
       publishAvailability: (id, online) => {
         this.#mpdUp = online;
         if (!online) options.metrics.mpdErrors.inc({ player: p.id, kind: 'unreachable' });
@@ -98,6 +99,8 @@ export class PlayerRuntime {
       player: options.mpd,
       publisher,
       trackInfo: this.#api ? (id) => this.#trackInfo(id) : null,
+      ...(this.#api ? { trackIdsOf: (kind, id) => this.#api!.trackIdsOf(kind, id) } : {}),
+      ...(options.tuning?.queueListing ? { queueListing: options.tuning.queueListing } : {}),
       onQueueItems: (items) => options.tokens.retain(p.id, new Set(items.map((i) => i.queueItemId))),
       logger,
       // README "Own Qobuz identity": with a user token the link mints its own WebSocket tokens, so a

@@ -10,6 +10,7 @@ import { ctrlJoinSession, rndrJoinSession } from '../protocol/renderer-messages.
 import { SerialQueue } from '../util/serial-queue.js';
 import { SPEAKER_HANDLERS } from './player-event-handlers.js';
 import { HANDLERS } from './qconnect-handlers.js';
+import type { TrackIdsLookup } from './queue-commands.js';
 import { applyCommand } from './session-commands.js';
 import { SessionCore, type Effect, type QueueView, type SessionCoreOptions } from './session-core.js';
 
@@ -32,6 +33,8 @@ export interface PlayerSessionOptions extends Omit<SessionCoreOptions, 'now'> {
   readonly renewToken?: () => Promise<LinkToken>;
   /** Each Qobuz message handled, with how long it took (metrics). */
   readonly onMessageHandled?: (messageType: number, elapsedMs: number) => void;
+  /** Track ids of an album, playlist or track from the Qobuz REST API, for `queue_add` (issue #14). */
+  readonly trackIdsOf?: TrackIdsLookup;
 }
 
 export class PlayerSession {
@@ -125,7 +128,13 @@ export class PlayerSession {
    * until the speaker did it. Rejects with a QcbError (ERR_NO_SESSION …) the adapter turns into a reply.
    */
   async command(cmd: PlayerCommand): Promise<void> {
-    const effects = await this.#loop.run(() => applyCommand(this.#core, cmd));
+    const effects = await this.#loop.run(() =>
+      applyCommand(this.#core, cmd, {
+        // A command's slow step (a REST lookup) comes back to the loop for what follows it (issue #14).
+        inLoop: (task) => this.#loop.run(task),
+        trackIdsOf: this.#o.trackIdsOf ?? null,
+      }),
+    );
     await Promise.all(effects);
   }
 

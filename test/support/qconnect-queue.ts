@@ -69,9 +69,9 @@ export class SimQueue {
 
   /** Inserts after `afterId` (-1 = at the start); while shuffled the new items play right after the current one. */
   insert(trackIds: readonly number[], afterId: number): QueueItem[] {
-    const added = this.#mint(trackIds);
     const at = afterId < 0 ? 0 : this.#indexOf(afterId) + 1;
     if (afterId >= 0 && at === 0) throw new Error(`insert after unknown queue item ${afterId}`);
+    const added = this.#mint(trackIds);
     this.items.splice(at, 0, ...added);
     if (this.shuffle) {
       const cur = this.#shuffledIds.indexOf(this.current);
