@@ -1,5 +1,7 @@
 import type { PlayableItem } from './player.js';
-import type { QueueVersion } from './queue-mirror.js';
+
+/** The queue's version, as queue-mirror.ts has it (spelled out here: player-view.ts imports this file). */
+type QueueVersion = { readonly major: number; readonly minor: number };
 
 /**
  * The queue as MQTT shows it (README "MQTT topics", `B/<player>/queue`; issue #14): the items in
