@@ -4,4 +4,6 @@ export interface SessionTuning {
   readonly backoffStepsMs?: readonly number[];
   readonly pingIntervalMs?: number;
   readonly deadAfterMs?: number;
+  /** How long before a WebSocket token's expiry the next one is minted (with a user token). */
+  readonly tokenRenewAheadMs?: number;
 }
