@@ -53,19 +53,29 @@ describe('a three-hour session, time-scaled (issue #12)', () => {
       let longestSilenceMs = 0;
       let silence = 0;
       let last = Date.now();
-      const scripted: Array<{ atMs: number; what: string; run: () => void }> = [
+      const scripted: Array<{ atMs: number; what: string; run: () => void | Promise<void> }> = [
         { atMs: 3_000, what: 'volume 0', run: () => sim.setVolume(0) },
         { atMs: 5_000, what: 'seek to 0', run: () => sim.seek(0) },
         { atMs: 7_000, what: 'volume 30', run: () => sim.setVolume(30) },
-        { atMs: 0.6 * HOUR_MS, what: 'link drop 1', run: () => sim.dropConnection(rendererId) },
-        { atMs: 1.7 * HOUR_MS, what: 'link drop 2', run: () => sim.dropConnection(rendererId) },
+        { atMs: 0.6 * HOUR_MS, what: 'link drop 1', run: () => dropLink() },
+        { atMs: 1.7 * HOUR_MS, what: 'link drop 2', run: () => dropLink() },
       ];
       const checks: string[] = [];
+      let linkDrops = 0;
+      const dropLink = async (): Promise<void> => {
+        // An expiry may have dropped it a moment ago: drop the link only once it is back.
+        await sim.waitFor(() => sim.renderers().find((r) => r.rendererId === rendererId)?.connected, {
+          what: 'our link up',
+          timeoutMs: 10_000,
+        });
+        sim.dropConnection(rendererId);
+        linkDrops += 1;
+      };
       while (Date.now() < end) {
         const now = Date.now();
         for (const step of scripted.filter((s) => now - startedAt >= s.atMs)) {
           scripted.splice(scripted.indexOf(step), 1);
-          step.run();
+          await step.run();
           if (step.what === 'volume 0') {
             await h.mpd.waitForStatus((s) => s.volume === '0', 5000);
             checks.push('MPD volume 0');
@@ -107,6 +117,7 @@ describe('a three-hour session, time-scaled (issue #12)', () => {
       );
 
       expect(checks).toEqual(['MPD volume 0', 'MPD at 0 after the seek']);
+      expect(linkDrops).toBe(2);
       // Continuous: a few samples may catch MPD between two statuses, never a real stop.
       expect(longestSilenceMs).toBeLessThan(1500);
       expect(silentMs).toBeLessThan(3000);
