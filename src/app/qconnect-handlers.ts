@@ -1,7 +1,7 @@
 import type { PlayableItem } from '../core/player.js';
 import type { RepeatMode } from '../core/player-view.js';
 import { clockAt } from '../core/position-clock.js';
-import type { QueueDelta, QueueVersion } from '../core/queue-mirror.js';
+import type { AutoplayChange, QueueDelta, QueueVersion } from '../core/queue-mirror.js';
 import { qconnect } from '../protocol/generated/qconnect.js';
 import type { MessageBodiesByName, MessageName } from '../protocol/message-types.js';
 import {
@@ -22,7 +22,9 @@ import type { Effect, SessionCore } from './session-core.js';
  * back as an Effect the loop does not wait for. Messages without a handler are logged at debug.
  */
 
-export type HandlerTable = { [N in MessageName]?: (core: SessionCore, body: MessageBodiesByName[N]) => Effect };
+export type HandlerTable = {
+  [N in MessageName]?: (core: SessionCore, body: MessageBodiesByName[N]) => Effect;
+};
 
 const version = (v: qconnect.QueueVersion.$Properties | null | undefined): QueueVersion | null =>
   v ? { major: v.major ?? 0, minor: v.minor ?? 0 } : null;
@@ -43,7 +45,8 @@ const LOOP: Record<number, RepeatMode> = {
 export const HANDLERS: HandlerTable = {
   Error: (core, b) => {
     core.log.warn({ code: b.code, message: b.message }, 'service reported an error');
-    if (forgotUs(core, b.message ?? '') && core.serviceForgotUs()) core.log.info({ message: b.message }, 'service forgot us: joining again on the same link');
+    if (forgotUs(core, b.message ?? '') && core.serviceForgotUs())
+      core.log.info({ message: b.message }, 'service forgot us: joining again on the same link');
     return null;
   },
   SrvrRndrSetState: onSetState,
@@ -96,14 +99,20 @@ export const HANDLERS: HandlerTable = {
     return effect;
   },
   SrvrCtrlSessionState: (core, b) => {
-    core.noteSessionState(b.active_renderer_id ?? -1, version(b.queue_version), b.loop_mode ? (LOOP[b.loop_mode] ?? 'off') : null);
+    core.noteSessionState(
+      b.active_renderer_id ?? -1,
+      version(b.queue_version),
+      b.loop_mode ? (LOOP[b.loop_mode] ?? 'off') : null,
+    );
     return null;
   },
   SrvrCtrlRendererStateUpdated: (core, b) => {
     const s = b.player_state;
     if (!s) return null;
     const itemId = s.current_queue_item_id ?? 0;
-    const item = core.queue.find(itemId) ?? (s.current_queue_item_id === -1 ? null : { queueItemId: itemId, trackId: 0 });
+    const item =
+      core.queue.find(itemId) ??
+      (s.current_queue_item_id === -1 ? null : { queueItemId: itemId, trackId: 0 });
     const atMs = s.current_position?.timestamp ? Number(s.current_position.timestamp.toString()) : core.now();
     const playing = s.playing_state === qconnect.PlayingState.PLAYING;
     core.notePeer(b.renderer_id ?? 0, {
@@ -130,35 +139,106 @@ export const HANDLERS: HandlerTable = {
   SrvrCtrlActiveRendererChanged: (core, b) => core.activeRendererChanged(b.active_renderer_id ?? -1),
   SrvrCtrlQueueErrorMessage: (core, b) => {
     core.log.info({ error: b.error }, 'queue error: resyncing the queue');
+    core.actionRefused(b.action_uuid, b.error ?? 'queue error');
     core.send([askForQueueState(null)]);
     return null;
   },
-  SrvrCtrlQueueCleared: (core, b) => onDelta(core, { kind: 'cleared', version: version(b.queue_version) ?? zero }),
+  SrvrCtrlQueueCleared: (core, b) =>
+    onDelta(core, { kind: 'cleared', version: version(b.queue_version) ?? zero }, b.action_uuid),
   SrvrCtrlQueueState: (core, b) => {
     const effect = core.applyQueueSnapshot({
       version: version(b.queue_version) ?? zero,
       items: (b.tracks ?? []).map(itemOf),
       shuffle: b.shuffle_mode === true,
       shuffledIndexes: b.shuffled_track_indexes ?? [],
+      autoplayOn: b.autoplay_mode === true,
+      autoplay: (b.autoplay_tracks ?? []).map(itemOf),
     });
     core.event('queue_updated', { version: core.queue.version, length: core.queue.items.length });
     return effect;
   },
   SrvrCtrlQueueTracksLoaded: (core, b) =>
-    onDelta(core, { kind: 'loaded', version: version(b.queue_version) ?? zero, items: (b.tracks ?? []).map(itemOf), shuffle: b.shuffle_mode ?? null }),
+    onDelta(
+      core,
+      {
+        kind: 'loaded',
+        version: version(b.queue_version) ?? zero,
+        items: (b.tracks ?? []).map(itemOf),
+        shuffle: b.shuffle_mode ?? null,
+        autoplayReset: b.autoplay_reset === true,
+      },
+      b.action_uuid,
+    ),
   SrvrCtrlQueueTracksInserted: (core, b) =>
-    onDelta(core, { kind: 'inserted', version: version(b.queue_version) ?? zero, items: (b.tracks ?? []).map(itemOf), afterQueueItemId: b.insert_after ?? 0 }),
-  SrvrCtrlQueueTracksAdded: (core, b) => onDelta(core, { kind: 'added', version: version(b.queue_version) ?? zero, items: (b.tracks ?? []).map(itemOf) }),
+    onDelta(
+      core,
+      {
+        kind: 'inserted',
+        version: version(b.queue_version) ?? zero,
+        items: (b.tracks ?? []).map(itemOf),
+        afterQueueItemId: b.insert_after ?? 0,
+      },
+      b.action_uuid,
+    ),
+  SrvrCtrlQueueTracksAdded: (core, b) =>
+    onDelta(
+      core,
+      {
+        kind: 'added',
+        version: version(b.queue_version) ?? zero,
+        items: (b.tracks ?? []).map(itemOf),
+      },
+      b.action_uuid,
+    ),
   SrvrCtrlQueueTracksRemoved: (core, b) =>
-    onDelta(core, { kind: 'removed', version: version(b.queue_version) ?? zero, queueItemIds: b.queue_item_ids ?? [] }),
+    onDelta(
+      core,
+      {
+        kind: 'removed',
+        version: version(b.queue_version) ?? zero,
+        queueItemIds: b.queue_item_ids ?? [],
+      },
+      b.action_uuid,
+    ),
   SrvrCtrlQueueTracksReordered: (core, b) =>
-    onDelta(core, { kind: 'reordered', version: version(b.queue_version) ?? zero, queueItemIds: b.queue_item_ids ?? [], afterQueueItemId: b.insert_after ?? 0 }),
-  SrvrCtrlShuffleModeSet: (core, b) => onDelta(core, { kind: 'shuffle', version: version(b.queue_version) ?? zero, shuffle: b.shuffle_mode === true }),
+    onDelta(
+      core,
+      {
+        kind: 'reordered',
+        version: version(b.queue_version) ?? zero,
+        queueItemIds: b.queue_item_ids ?? [],
+        afterQueueItemId: b.insert_after ?? 0,
+      },
+      b.action_uuid,
+    ),
+  SrvrCtrlShuffleModeSet: (core, b) =>
+    onDelta(
+      core,
+      {
+        kind: 'shuffle',
+        version: version(b.queue_version) ?? zero,
+        shuffle: b.shuffle_mode === true,
+      },
+      b.action_uuid,
+    ),
   SrvrCtrlLoopModeSet: (core, b) => core.setRepeat(LOOP[b.loop_mode ?? 0] ?? 'off'),
-  SrvrCtrlQueueTracksAddedFromAutoplay: (core) => {
-    core.send([askForQueueState(core.queue.version)]);
-    return null;
-  },
+  // Autoplay (docs/protocol.md §6): suggestions that follow the queue's end; 105 moves played ones into the queue.
+  SrvrCtrlAutoplayModeSet: (core, b) =>
+    onAutoplay(core, version(b.queue_version), {
+      kind: 'mode',
+      on: b.autoplay_mode === true,
+      reset: b.autoplay_reset === true,
+    }),
+  SrvrCtrlAutoplayTracksLoaded: (core, b) =>
+    onAutoplay(core, version(b.queue_version), { kind: 'loaded', items: (b.tracks ?? []).map(itemOf) }),
+  SrvrCtrlAutoplayTracksRemoved: (core, b) =>
+    onAutoplay(core, version(b.queue_version), { kind: 'removed', queueItemIds: b.queue_item_ids ?? [] }),
+  SrvrCtrlQueueTracksAddedFromAutoplay: (core, b) =>
+    onDelta(core, {
+      kind: 'fromAutoplay',
+      version: version(b.queue_version) ?? zero,
+      queueItemIds: b.queue_item_ids ?? [],
+    }),
 };
 
 /**
@@ -171,12 +251,28 @@ function forgotUs(core: SessionCore, message: string): boolean {
   return /not joined/i.test(message);
 }
 
-function onDelta(core: SessionCore, delta: QueueDelta): Effect {
+function onDelta(core: SessionCore, delta: QueueDelta, actionUuid?: Uint8Array | null): Effect {
   const { result, effect } = core.applyQueueDelta(delta);
+  core.actionAnswered(actionUuid);
   if (result === 'stale') return null;
   // A gap or a shuffled order we cannot know: the full state is one message away (§6).
   if (result === 'resync') core.send([askForQueueState(core.queue.version)]);
-  core.event('queue_updated', { change: delta.kind, version: delta.version, length: core.queue.items.length });
+  core.event('queue_updated', {
+    change: delta.kind,
+    version: delta.version,
+    length: core.queue.items.length,
+  });
+  return effect;
+}
+
+function onAutoplay(core: SessionCore, v: QueueVersion | null, change: AutoplayChange): Effect {
+  if (v) core.noteQueueVersion(v);
+  const effect = core.applyAutoplay(change);
+  core.event('queue_updated', {
+    change: `autoplay_${change.kind}`,
+    autoplay: core.queue.autoplayOn,
+    autoplay_length: core.queue.autoplay.length,
+  });
   return effect;
 }
 
@@ -210,10 +306,17 @@ function onSetState(core: SessionCore, b: qconnect.SrvrRndrSetState): Effect {
     const target = itemOf(b.current_track);
     if (target.queueItemId < 0 || state === qconnect.PlayingState.STOPPED) return core.stop();
     const item = core.resolve(target);
-    return core.load(item, b.current_position ?? 0, state !== qconnect.PlayingState.PAUSED, { next: hint ?? core.nextAfter(item) });
+    return core.load(item, b.current_position ?? 0, state !== qconnect.PlayingState.PAUSED, {
+      next: hint ?? core.nextAfter(item),
+    });
   }
   if (hasPosition) {
-    const status = state === qconnect.PlayingState.PAUSED ? 'paused' : state === qconnect.PlayingState.PLAYING ? 'playing' : undefined;
+    const status =
+      state === qconnect.PlayingState.PAUSED
+        ? 'paused'
+        : state === qconnect.PlayingState.PLAYING
+          ? 'playing'
+          : undefined;
     if (state === qconnect.PlayingState.STOPPED) return core.stop();
     // A seek never cancels a track change on its way: the speaker applies it after the load.
     return core.seek(b.current_position ?? 0, status);

@@ -1,11 +1,27 @@
 import type { Logger } from 'pino';
 import type { AudioFormat, PlayableItem, Player, PlayerSnapshot } from '../core/player.js';
 import type { PlayerView, RepeatMode, SessionEvent, StatePublisher, TrackInfo } from '../core/player-view.js';
-import { clockAt, isFlowing, positionAt, positionJumped, type ClockStatus, type PositionClock } from '../core/position-clock.js';
-import { QueueMirror, type DeltaResult, type QueueDelta, type QueueSnapshot, type QueueVersion } from '../core/queue-mirror.js';
+import {
+  clockAt,
+  isFlowing,
+  positionAt,
+  positionJumped,
+  type ClockStatus,
+  type PositionClock,
+} from '../core/position-clock.js';
+import {
+  QueueMirror,
+  type AutoplayChange,
+  type DeltaResult,
+  type QueueDelta,
+  type QueueSnapshot,
+  type QueueVersion,
+} from '../core/queue-mirror.js';
 import type { OutgoingMessage } from '../protocol/frame-writer.js';
 import type { DeviceInfoValue, RendererReport } from '../protocol/renderer-messages.js';
 import { setActiveRenderer, stateUpdated } from '../protocol/renderer-messages.js';
+import { QcbError } from '../core/qcb-error.js';
+import { PendingActions } from './pending-actions.js';
 import { SessionPeers, type PeerState } from './session-peers.js';
 import { playerView, rendererReport, type SessionFacts } from './session-report.js';
 import { TrackInfoLookup } from './track-info-lookup.js';
@@ -23,6 +39,8 @@ export type Effect = Promise<void> | null;
 
 /** docs/protocol.md §8 "Silent deregistration": at most one re-join on the same link per this long. */
 export const REREGISTER_MIN_INTERVAL_MS = 30_000;
+/** How long a controller verb waits for the service's answer. */
+export const ACTION_TIMEOUT_MS = 10_000;
 
 export interface SessionCoreOptions {
   readonly playerId: string;
@@ -43,12 +61,17 @@ export type { PeerState } from './session-peers.js';
 
 export type LinkState = SessionFacts['linkState'];
 /** The read-only face of the queue mirror: handlers read it, only the core changes it. */
-export type QueueView = Omit<QueueMirror, 'setRepeat' | 'noteVersion' | 'applySnapshot' | 'applyDelta' | 'reset'>;
+export type QueueView = Omit<
+  QueueMirror,
+  'setRepeat' | 'noteVersion' | 'applySnapshot' | 'applyDelta' | 'applyAutoplay' | 'reset'
+>;
 
 export class SessionCore {
   readonly #o: SessionCoreOptions;
   readonly #mirror = new QueueMirror();
   readonly #peers = new SessionPeers();
+  /** Controller verbs sent on our link, waiting for the service's answer (docs/protocol.md §8). */
+  readonly #pending = new PendingActions();
   readonly #info: TrackInfoLookup;
   #send: (messages: OutgoingMessage[]) => boolean = () => false;
   /** Subscribe and join again on the current link (set per link). */
@@ -185,10 +208,45 @@ export class SessionCore {
     this.#o.publisher?.publishEvent(this.#o.playerId, { type, atMs: this.#o.now(), fields });
   }
 
+  // ---- controller verbs on our own link (docs/protocol.md §8 "Controller verbs") ---------------
+
+  /**
+   * Sends a controller verb and returns a promise for the service's answer naming `actionUuid`
+   * (its broadcast, or its refusal). Fails at once when no joined link can carry it.
+   */
+  sendAction(
+    messages: OutgoingMessage[],
+    actionUuid: Uint8Array,
+    what: string,
+    timeoutMs = ACTION_TIMEOUT_MS,
+  ): Promise<void> {
+    if (this.#linkState !== 'joined')
+      return Promise.reject(new QcbError('ERR_NO_SESSION', 'no Qobuz session'));
+    const answer = this.#pending.expect(actionUuid, what, timeoutMs);
+    if (!this.#send(messages)) {
+      this.#pending.refused(actionUuid, 'the link is down');
+    }
+    return answer;
+  }
+
+  /** A broadcast carrying an action uuid came back: the verb that sent it (if ours) is done. */
+  actionAnswered(actionUuid: Uint8Array | null | undefined): void {
+    this.#pending.answered(actionUuid);
+  }
+
+  /** 88: the service refused a queue edit. */
+  actionRefused(actionUuid: Uint8Array | null | undefined, reason: string): void {
+    this.#pending.refused(actionUuid, reason);
+  }
+
   // ---- the link ----------------------------------------------------------------------------
 
   /** A connect from the app: frames go to `send` from now on; `becomeActive` asks to take playback once joined. */
-  linkOpened(send: (messages: OutgoingMessage[]) => boolean, becomeActive: boolean, reregister: () => void = () => {}): void {
+  linkOpened(
+    send: (messages: OutgoingMessage[]) => boolean,
+    becomeActive: boolean,
+    reregister: () => void = () => {},
+  ): void {
     this.#send = send;
     this.#reregister = reregister;
     this.#lastReregisterAtMs = null;
@@ -206,6 +264,9 @@ export class SessionCore {
    */
   newSession(): Effect {
     const ours = this.#current !== null;
+    this.#pending.failAll(
+      new QcbError('ERR_SESSION_CLOSED', 'a new Qobuz session replaced the one the command was for'),
+    );
     this.#mirror.reset();
     this.#peers.clear();
     this.#rendererId = null;
@@ -231,6 +292,9 @@ export class SessionCore {
 
   /** The link dropped and will come back: keep playing, stop reporting, remember whether to take playback back (§5.12). */
   linkDown(): void {
+    this.#pending.failAll(
+      new QcbError('ERR_SESSION_CLOSED', 'the Qobuz link dropped before the service answered'),
+    );
     this.#wantActive = this.#active || this.#wantActive;
     this.#active = false;
     this.#linkState = 'connecting';
@@ -239,6 +303,9 @@ export class SessionCore {
 
   /** The link ended for good (or was replaced): no frames leave until the next connect; `expired` when its token ran out. */
   linkClosed(reason: string | null, expired = false): void {
+    this.#pending.failAll(
+      new QcbError('ERR_SESSION_CLOSED', 'the Qobuz session ended before the service answered'),
+    );
     this.#expired = expired;
     this.#send = () => false;
     this.#reregister = () => {};
@@ -280,7 +347,8 @@ export class SessionCore {
   serviceForgotUs(): boolean {
     if (this.#linkState !== 'joined') return false;
     const now = this.#o.now();
-    if (this.#lastReregisterAtMs !== null && now - this.#lastReregisterAtMs < REREGISTER_MIN_INTERVAL_MS) return false;
+    if (this.#lastReregisterAtMs !== null && now - this.#lastReregisterAtMs < REREGISTER_MIN_INTERVAL_MS)
+      return false;
     this.#lastReregisterAtMs = now;
     this.#wantActive = this.#active || this.#wantActive;
     this.#reregister();
@@ -315,7 +383,10 @@ export class SessionCore {
     const snap = this.speaker();
     // Re-activated after our own link dropped: the speaker is still on our item, leave it be.
     const stillOurs =
-      !peer && this.#current !== null && snap.current?.queueItemId === this.#current.queueItemId && snap.status !== 'stopped';
+      !peer &&
+      this.#current !== null &&
+      snap.current?.queueItemId === this.#current.queueItemId &&
+      snap.status !== 'stopped';
     if (peer?.item) {
       this.#current = this.resolve(peer.item);
       this.#next = this.nextAfter(this.#current);
@@ -327,7 +398,8 @@ export class SessionCore {
     const resume = this.#playOnActivate || this.#clock.status === 'playing';
     this.#playOnActivate = false;
     this.publishView();
-    if (stillOurs) return { took: true, effect: resume && snap.status === 'paused' ? this.#o.player.play() : null };
+    if (stillOurs)
+      return { took: true, effect: resume && snap.status === 'paused' ? this.#o.player.play() : null };
     if (this.#current && this.#current.trackId !== 0) {
       // The activation batch carries the state report itself (§5.4).
       return { took: true, effect: this.load(this.#current, this.positionNow(), resume, { report: false }) };
@@ -367,7 +439,12 @@ export class SessionCore {
    * is reported first, before the slow work (§5.6), unless `report` is off because the caller
    * sends its own report.
    */
-  load(item: PlayableItem, positionMs: number, play: boolean, o: { next?: PlayableItem | null; report?: boolean } = {}): Effect {
+  load(
+    item: PlayableItem,
+    positionMs: number,
+    play: boolean,
+    o: { next?: PlayableItem | null; report?: boolean } = {},
+  ): Effect {
     const next = o.next === undefined ? this.nextAfter(item) : o.next;
     this.#current = item;
     this.#next = next;
@@ -427,7 +504,10 @@ export class SessionCore {
   setSessionMaxQuality(level: number): Effect {
     this.#sessionMaxQuality = level;
     if (!this.#current || this.#clock.status === 'stopped') return null;
-    return this.load(this.#current, this.positionNow(), this.#clock.status === 'playing', { next: this.#next, report: false });
+    return this.load(this.#current, this.positionNow(), this.#clock.status === 'playing', {
+      next: this.#next,
+      report: false,
+    });
   }
 
   // ---- the queue ---------------------------------------------------------------------------
@@ -449,6 +529,13 @@ export class SessionCore {
     if (delta.kind === 'cleared') return { result, effect: this.#queueCleared() };
     this.#queueChanged();
     return { result, effect: this.refreshNext() };
+  }
+
+  /** 102-104: autoplay on or off, suggestions loaded or removed; what follows the queue's end may change. */
+  applyAutoplay(change: AutoplayChange): Effect {
+    this.#mirror.applyAutoplay(change);
+    this.#queueChanged();
+    return this.refreshNext();
   }
 
   setRepeat(mode: RepeatMode): Effect {
@@ -490,10 +577,16 @@ export class SessionCore {
     if (!snap.available || !snap.settled) return;
     const before = this.#clock;
     // A load of ours not started yet can show MPD stopped for a moment: keep the intent.
-    const status = snap.status === 'stopped' && this.#current && before.buffering ? before.status : snap.status;
+    const status =
+      snap.status === 'stopped' && this.#current && before.buffering ? before.status : snap.status;
     const now = this.#o.now();
     this.#clock = clockAt(status, positionAt(snap, now), now, snap.buffering);
-    if (before.status !== status || before.buffering !== snap.buffering || positionJumped(before, this.#clock)) this.reportState();
+    if (
+      before.status !== status ||
+      before.buffering !== snap.buffering ||
+      positionJumped(before, this.#clock)
+    )
+      this.reportState();
   }
 
   /**
@@ -512,7 +605,10 @@ export class SessionCore {
   }
 
   /** Volume or mute changed at the speaker: tell Qobuz (25 / 29 are built by the caller). */
-  speakerVolume(volumePercent: number, muted: boolean): { readonly volume: boolean; readonly muted: boolean } {
+  speakerVolume(
+    volumePercent: number,
+    muted: boolean,
+  ): { readonly volume: boolean; readonly muted: boolean } {
     const changed = { volume: volumePercent !== this.#volume, muted: muted !== this.#muted };
     this.#volume = volumePercent;
     this.#muted = muted;
@@ -590,19 +686,23 @@ export class SessionCore {
     this.#current = null;
     this.#next = null;
     this.#info.forget();
-    this.#o.onQueueItems?.(this.#mirror.items);
+    this.#o.onQueueItems?.([...this.#mirror.items, ...this.#mirror.autoplay]);
     this.#setClock('stopped', 0, false);
     this.reportState();
     return playing ? this.#o.player.stopPlayback() : null;
   }
 
   #queueChanged(): void {
-    this.#o.onQueueItems?.(this.#mirror.items);
+    this.#o.onQueueItems?.([...this.#mirror.items, ...this.#mirror.autoplay]);
     this.publishView();
   }
 
   /** Track metadata for MQTT, once per track change; a late answer for another track is dropped. */
   #fetchTrackInfo(item: PlayableItem): void {
-    this.#info.fetch(item, () => this.#current?.trackId === item.trackId, () => this.publishView());
+    this.#info.fetch(
+      item,
+      () => this.#current?.trackId === item.trackId,
+      () => this.publishView(),
+    );
   }
 }

@@ -19,7 +19,11 @@ export type QcbErrorCode =
   | 'ERR_ABORTED'
   | 'ERR_MDNS'
   | 'ERR_HTTP_LISTEN'
-  | 'ERR_COVER_UNAVAILABLE';
+  | 'ERR_COVER_UNAVAILABLE'
+  | 'ERR_NOT_FOUND'
+  | 'ERR_NOT_STREAMABLE'
+  | 'ERR_NO_USER_TOKEN'
+  | 'ERR_QOBUZ_REFUSED';
 
 export class QcbError extends Error {
   readonly code: QcbErrorCode;

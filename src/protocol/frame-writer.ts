@@ -7,9 +7,21 @@ import { MESSAGE_NAMES } from './message-types.js';
 /** A Message ready to be put in a batch. */
 export type OutgoingMessage = qconnect.Message.$Properties;
 
-/** One Message of `type` with `body`, default scalars off the wire (docs/protocol.md §0). */
-export function message<K extends MessageType>(type: K, body: MessageInputs[K]): OutgoingMessage {
-  return { message_type: type, [MESSAGE_NAMES[type]]: compact(body) } as OutgoingMessage;
+/**
+ * One Message of `type` with `body`, default scalars off the wire (docs/protocol.md §0), except
+ * the top-level fields named in `present`, which the service wants even at 0 or false (§8).
+ */
+export function message<K extends MessageType>(
+  type: K,
+  body: MessageInputs[K],
+  present: ReadonlyArray<keyof MessageInputs[K] & string> = [],
+): OutgoingMessage {
+  const out = compact(body) as Record<string, unknown>;
+  for (const key of present) {
+    const v = (body as Record<string, unknown>)[key];
+    if (v !== undefined && v !== null) out[key] = v;
+  }
+  return { message_type: type, [MESSAGE_NAMES[type]]: out } as OutgoingMessage;
 }
 
 /** The service's routing address (docs/protocol.md §3): frames to it carry `dests = [0x02]`. */
@@ -26,11 +38,17 @@ export class FrameWriter {
   constructor(private readonly now: () => number = Date.now) {}
 
   authenticate(jwt: string): Uint8Array {
-    return encodeFrame({ type: 'AUTHENTICATE', body: { msg_id: this.#nextMsgId(), msg_date: this.#date(), jwt } });
+    return encodeFrame({
+      type: 'AUTHENTICATE',
+      body: { msg_id: this.#nextMsgId(), msg_date: this.#date(), jwt },
+    });
   }
 
   subscribe(channels: Uint8Array[] = []): Uint8Array {
-    return encodeFrame({ type: 'SUBSCRIBE', body: { msg_id: this.#nextMsgId(), msg_date: this.#date(), proto: 1, channels } });
+    return encodeFrame({
+      type: 'SUBSCRIBE',
+      body: { msg_id: this.#nextMsgId(), msg_date: this.#date(), proto: 1, channels },
+    });
   }
 
   /** A Payload with a batch of `messages`; from a renderer by default (dests = service). */
@@ -48,11 +66,17 @@ export class FrameWriter {
   }
 
   disconnect(reconnect: boolean): Uint8Array {
-    return encodeFrame({ type: 'DISCONNECT', body: compact({ msg_id: this.#nextMsgId(), msg_date: this.#date(), reconnect }) });
+    return encodeFrame({
+      type: 'DISCONNECT',
+      body: compact({ msg_id: this.#nextMsgId(), msg_date: this.#date(), reconnect }),
+    });
   }
 
   error(code: number, descr: string): Uint8Array {
-    return encodeFrame({ type: 'ERROR', body: { msg_id: this.#nextMsgId(), msg_date: this.#date(), code, descr } });
+    return encodeFrame({
+      type: 'ERROR',
+      body: { msg_id: this.#nextMsgId(), msg_date: this.#date(), code, descr },
+    });
   }
 
   #nextMsgId(): number {
@@ -70,7 +94,8 @@ export class FrameWriter {
  * every nested message (an empty nested message is meaningful: SetActive{} = inactive).
  */
 export function compact<T>(value: T): T {
-  if (value === null || typeof value !== 'object' || value instanceof Uint8Array || Long.isLong(value)) return value;
+  if (value === null || typeof value !== 'object' || value instanceof Uint8Array || Long.isLong(value))
+    return value;
   if (Array.isArray(value)) return value.map((v) => compact(v as unknown)) as T;
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value as Record<string, unknown>)) {

@@ -136,3 +136,22 @@ export function loggableUrl(url: string): string {
 export const qwsTokenAnswer = z.object({
   jwt_qws: z.object({ jwt: z.string().min(1), exp: z.number(), endpoint: z.string().min(1) }),
 });
+
+/**
+ * `album/get` and `playlist/get?extra=tracks` (docs/protocol.md §8): only the track ids and the
+ * paging counters matter to us. Long playlists come in pages of `limit` from `offset`.
+ */
+const trackPage = z.object({
+  offset: z.number().int().nonnegative().nullish(),
+  limit: z.number().int().nullish(),
+  total: z.number().int().nonnegative().nullish(),
+  items: z.array(z.object({ id: z.number().int().positive() })),
+});
+export const tracksAnswer = z.object({
+  id: z.union([z.string(), z.number()]),
+  title: z.string().nullish(),
+  name: z.string().nullish(),
+  tracks_count: z.number().int().nonnegative().nullish(),
+  tracks: trackPage.nullish(),
+});
+export type TracksAnswer = z.infer<typeof tracksAnswer>;

@@ -8,8 +8,10 @@ import {
   refusalReason,
   toQobuzTrack,
   trackAnswer,
+  tracksAnswer,
   urlExpiryMs,
   type QobuzTrack,
+  type TracksAnswer,
 } from './api-answers.js';
 import { ApiSession } from './api-session.js';
 import { ApiTransport, BROWSER_USER_AGENT, qobuzMessageSuffix, type ApiResponse } from './api-transport.js';
@@ -57,6 +59,10 @@ export interface StreamUrl {
   readonly durationMs: number | null;
   readonly expiresAtMs: number;
 }
+
+/** Page sizes of album/get and playlist/get (the web player asks for 50 playlist tracks at a time). */
+const ALBUM_PAGE = 500;
+const PLAYLIST_PAGE = 50;
 
 /** Signature errors (and 429 rate limits) are ours, not the track's: no point falling back to another format. */
 const OUR_FAULT = /request_sig|request_ts|signature|app_id/i;
@@ -122,6 +128,72 @@ export class QobuzApi {
     const t = parsed.data.jwt_qws;
     this.#log.info({ expSeconds: t.exp }, 'qobuz websocket token minted');
     return { jwt: t.jwt, expiresAtMs: t.exp * 1000, endpoint: t.endpoint };
+  }
+
+  /**
+   * The track ids of a Qobuz album, playlist or single track, in order, for a controller's queue
+   * load or add (docs/protocol.md §8). Playlists are read page by page (up to `maxTracks`).
+   * ERR_NOT_FOUND when Qobuz does not know the id or it holds no tracks.
+   */
+  async trackIdsOf(
+    kind: 'album' | 'playlist' | 'track',
+    id: string,
+    maxTracks = 2000,
+  ): Promise<{ title: string | null; trackIds: number[] }> {
+    if (kind === 'track') {
+      const trackId = Number(id);
+      if (!Number.isSafeInteger(trackId) || trackId <= 0)
+        throw new QcbError('ERR_NOT_FOUND', `"${id}" is not a Qobuz track id`);
+      const track = await this.getTrack(trackId).catch((err: unknown) => {
+        throw new QcbError('ERR_NOT_FOUND', `Qobuz has no track ${trackId}`, { cause: err });
+      });
+      return { title: track.info.title, trackIds: [trackId] };
+    }
+    const trackIds: number[] = [];
+    let title: string | null = null;
+    const pageSize = kind === 'playlist' ? PLAYLIST_PAGE : ALBUM_PAGE;
+    for (let offset = 0; trackIds.length < maxTracks;) {
+      const page = await this.#tracksPage(kind, id, offset, pageSize);
+      title = page.title ?? page.name ?? title;
+      const items = page.tracks?.items ?? [];
+      trackIds.push(...items.map((t) => t.id));
+      const total = page.tracks?.total ?? page.tracks_count ?? trackIds.length;
+      offset += items.length;
+      if (items.length === 0 || offset >= total) break;
+    }
+    if (trackIds.length === 0) throw new QcbError('ERR_NOT_FOUND', `the Qobuz ${kind} ${id} has no tracks`);
+    return { title, trackIds: trackIds.slice(0, maxTracks) };
+  }
+
+  async #tracksPage(
+    kind: 'album' | 'playlist',
+    id: string,
+    offset: number,
+    limit: number,
+  ): Promise<TracksAnswer> {
+    const path = `${kind}/get`;
+    const query: Record<string, string> =
+      kind === 'album'
+        ? { album_id: id, offset: String(offset), limit: String(limit) }
+        : { playlist_id: id, extra: 'tracks', offset: String(offset), limit: String(limit) };
+    const response = await this.#transport.call({
+      method: 'GET',
+      path,
+      query,
+      headers: await this.#session.authHeaders(),
+    });
+    if (response.status === 401 || response.status === 403) throw this.#session.authError(path, response);
+    if (response.status === 404 || response.status === 400) {
+      throw new QcbError('ERR_NOT_FOUND', `Qobuz has no ${kind} ${id}${qobuzMessageSuffix(response.body)}`);
+    }
+    const parsed = tracksAnswer.safeParse(response.body);
+    if (response.status !== 200 || !parsed.success) {
+      throw new QcbError(
+        'ERR_QOBUZ_API',
+        `qobuz ${path} failed with HTTP ${response.status}${qobuzMessageSuffix(response.body)}`,
+      );
+    }
+    return parsed.data;
   }
 
   /** `track/get`, cached per track id. */

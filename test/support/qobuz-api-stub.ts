@@ -3,8 +3,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 
 /**
- * The simulated Qobuz REST service (docs/protocol.md §7): `track/get`,
- * `track/getFileUrl`, `session/start`, `qws/refreshToken` on 127.0.0.1, port 0. It checks
+ * The simulated Qobuz REST service (docs/protocol.md §7-§8): `track/get`, `album/get`,
+ * `playlist/get`, `track/getFileUrl`, `session/start`, `qws/refreshToken`, `qws/createToken`
+ * on 127.0.0.1, port 0. It checks
  * what the real one checks — X-App-Id, request signatures (computed here independently of
  * src/qobuz), request_ts within a window, the Bearer jwt_api it issued or a user token it
  * knows, X-Session-Id of a started session — and answers Qobuz-like JSON errors otherwise.
@@ -59,6 +60,13 @@ export interface StubTrack {
   readonly formats: Readonly<Record<number, StubFormat>>;
 }
 
+/** An album or playlist of tracks added with addTrack (or ids the stub does not know: they are listed anyway). */
+export interface StubTrackList {
+  readonly id: string;
+  readonly title: string;
+  readonly trackIds: readonly number[];
+}
+
 export interface RecordedRequest {
   readonly method: string;
   /** `<object>/<method>`, e.g. `track/getFileUrl`. */
@@ -85,6 +93,8 @@ export class QobuzApiStub {
   #server: Server | null = null;
   #port = 0;
   readonly #tracks = new Map<number, StubTrack>();
+  readonly #albums = new Map<string, StubTrackList>();
+  readonly #playlists = new Map<string, StubTrackList>();
   readonly #jwts = new Map<string, number>();
   readonly #userTokens = new Set<string>();
   readonly #sessions = new Map<string, number>();
@@ -129,6 +139,16 @@ export class QobuzApiStub {
     for (const [formatId, format] of Object.entries(track.formats)) {
       if (format.file && typeof cdn === 'object') cdn.add(cdnPath(track.id, Number(formatId)), format.file);
     }
+  }
+
+  /** album/get answers with these tracks (all of them, or a page of them with offset/limit). */
+  addAlbum(album: StubTrackList): void {
+    this.#albums.set(album.id, album);
+  }
+
+  /** playlist/get?extra=tracks answers with these tracks, at most 50 per page as the real one. */
+  addPlaylist(playlist: StubTrackList): void {
+    this.#playlists.set(playlist.id, playlist);
   }
 
   /** A jwt_api as the app hands it over; `exp` is absolute epoch seconds, else now + ttlSeconds (default 3600). */
@@ -256,12 +276,25 @@ export class QobuzApiStub {
       case 'session/start':
         return this.#sessionStart(req, params);
       case 'qws/createToken':
-        if (!this.options.mintQwsToken || params.jwt !== 'jwt_qws' || typeof req.headers['x-user-auth-token'] !== 'string') {
+        if (
+          !this.options.mintQwsToken ||
+          params.jwt !== 'jwt_qws' ||
+          typeof req.headers['x-user-auth-token'] !== 'string'
+        ) {
           return error(400, 'qws/createToken needs a user token and jwt=jwt_qws');
         }
         return { status: 200, body: { jwt_qws: this.options.mintQwsToken() } };
       case 'track/get':
         return this.#trackGet(params);
+      case 'album/get':
+        return this.#listGet(this.#albums.get(params['album_id'] ?? ''), params, 500);
+      case 'playlist/get':
+        return this.#listGet(
+          this.#playlists.get(params['playlist_id'] ?? ''),
+          params,
+          50,
+          params['extra'] !== 'tracks',
+        );
       case 'track/getFileUrl':
         return this.#getFileUrl(req, params);
       default:
@@ -341,6 +374,33 @@ export class QobuzApiStub {
         hires_streamable: (bestFormat?.bitDepth ?? 16) > 16,
         maximum_sampling_rate: bestFormat?.samplingRateKhz ?? null,
         maximum_bit_depth: bestFormat?.bitDepth ?? null,
+      },
+    };
+  }
+
+  /** A page of an album's or playlist's tracks; without `extra=tracks` a playlist lists none. */
+  #listGet(
+    list: StubTrackList | undefined,
+    params: Record<string, string>,
+    maxLimit: number,
+    noTracks = false,
+  ): Answer {
+    if (!list) return error(404, 'No result matching given argument');
+    const offset = Math.max(0, Number(params['offset'] ?? 0) || 0);
+    const limit = Math.min(maxLimit, Math.max(1, Number(params['limit'] ?? maxLimit) || maxLimit));
+    const items = noTracks
+      ? []
+      : list.trackIds
+          .slice(offset, offset + limit)
+          .map((id) => ({ id, title: this.#tracks.get(id)?.title ?? `Track ${id}` }));
+    return {
+      status: 200,
+      body: {
+        id: list.id,
+        title: list.title,
+        name: list.title,
+        tracks_count: list.trackIds.length,
+        ...(noTracks ? {} : { tracks: { offset, limit, total: list.trackIds.length, items } }),
       },
     };
   }
