@@ -403,7 +403,7 @@ export class MpdPlayer implements Player {
   /** Reads MPD's status and emits what changed: track changes, failures, queue end, format, volume, state. */
   async #sync(client: MpdClient, force: boolean, announce?: () => void): Promise<void> {
     const had = { current: this.#window.current?.item ?? null, next: this.#window.next?.item ?? null };
-    const facts = await reconcile({ client, window: this.#window, state: this.#state, logger: this.#log });
+    const facts = await reconcile({ client, window: this.#window, state: this.#state, logger: this.#log, outside: !force });
     if (facts.some((f) => f.type === 'steppedAside')) this.#aside = had;
     if (this.#state.currentStarted && this.#window.current?.tagsKept === false)
       await this.#window.keepTags(client, this.#state.positionMs >= TAGS_SETTLED_MS);
@@ -415,6 +415,7 @@ export class MpdPlayer implements Player {
       else if (fact.type === 'queueEnded') this.events.emit('queueEnded');
       else if (fact.type === 'formatChanged') this.events.emit('formatChanged', fact.format);
       else if (fact.type === 'volumeChanged') this.events.emit('volumeChanged', fact.percent, fact.muted);
+      else if (fact.type === 'previousRequested') this.events.emit('previousRequested');
     }
     const changedTrack = facts.some((f) => f.type !== 'formatChanged' && f.type !== 'volumeChanged');
     this.#emitState(force || changedTrack);
