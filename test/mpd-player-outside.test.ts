@@ -152,11 +152,11 @@ describe('MpdPlayer and other MPD clients (issue #5)', () => {
 
   // Issue #11 listed this test as flaky since 0.1. The cause, found from the log printed below:
   // when MPD's error was read before MPD skipped on, the skip was taken for a gapless change and
-  // MPD played the next item by itself (fixed in mpd-reconcile.ts). Without the retry it still
-  // failed once in ten runs (issue #16 check), another way: MPD answered the load's `playid` itself
-  // with `ACK … Failed to decode …404` (the 404 came back before `playid` returned), so `load`
-  // rejected. The retry stays; a failure still prints the player's log.
-  it('reports a URL answering 404 as itemFailed and does not skip by itself', { retry: 1 }, async () => {
+  // MPD played the next item by itself (fixed in mpd-reconcile.ts). Once in ten runs it failed
+  // another way: MPD answered the load's `playid` itself with `ACK … Failed to decode …404`, so
+  // `load` rejected; the player now takes that for the item failing (mpd-player.ts). A failure
+  // still prints the player's log.
+  it('reports a URL answering 404 as itemFailed and does not skip by itself', async () => {
     const p = await startPlayer();
     const failed = nextEvent(p, 'itemFailed');
     await p.load(MISSING, { positionMs: 0, play: true, next: OTHER });
