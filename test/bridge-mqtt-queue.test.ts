@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { message } from '../src/protocol/frame-writer.js';
 import { startBridgeHarness, type BridgeHarness } from './support/bridge-harness.js';
 import { connectProbe, type MqttProbe } from './support/mosquitto-server.js';
+import { promoteAutoplay } from './support/qconnect-queue-ops.js';
 import type { SimSession } from './support/qconnect-service.js';
 import { SimRenderer } from './support/sim-renderer.js';
 
@@ -128,7 +128,7 @@ describe('the Qobuz queue on MQTT (issue #14)', () => {
   }, 60_000);
 
   it('publishes one event per Qobuz queue message, with the ids it names and the titles already known', async () => {
-    const { sim, rid } = await playingSession();
+    const { sim } = await playingSession();
     let from = probe.messages.length;
     // The load of playingSession() was announced too; a fresh one now.
     sim.loadQueue(h.trackIds);
@@ -169,18 +169,19 @@ describe('the Qobuz queue on MQTT (issue #14)', () => {
     await listingWhere((l) => l.version?.major === 3 && l.length === 0 && l.items.length === 0 && l.next === null, from);
 
     // Autoplay: mode, suggestions, and a suggestion that became a queue item (105).
-    sim.sendMessages(rid, [message(102, { autoplay_mode: true })]);
+    sim.setAutoplay(true);
     expect(await event('autoplay_changed', from, (e) => e.change === 'mode')).toMatchObject({ autoplay: true });
-    sim.sendMessages(rid, [message(103, { tracks: [{ queue_item_id: 50, track_id: h.trackIds[1] }] })]);
+    const [suggestion] = sim.loadAutoplay([h.trackIds[1]!]) as [number];
     expect(await event('autoplay_changed', from, (e) => e.change === 'loaded')).toMatchObject({
-      count: 1, tracks: [{ queue_item_id: 50, track_id: h.trackIds[1], title: 'Track 2' }], autoplay_length: 1,
+      count: 1, tracks: [{ queue_item_id: suggestion, track_id: h.trackIds[1], title: 'Track 2' }], autoplay_length: 1,
     });
     await listingWhere((l) => l.autoplay.length === 1 && l.autoplay[0]?.title === 'Track 2', from);
-    sim.sendMessages(rid, [message(105, { queue_version: { major: 3, minor: 1 }, queue_item_ids: [50] })]);
+    // The service moves a suggestion into the queue once it plays (here without waiting for a track to end).
+    promoteAutoplay(sim.core, suggestion);
     expect(await event('autoplay_changed', from, (e) => e.change === 'moved_to_queue')).toMatchObject({
-      tracks: [{ queue_item_id: 50, track_id: h.trackIds[1] }], length: 1, autoplay_length: 0,
+      tracks: [{ queue_item_id: suggestion, track_id: h.trackIds[1] }], length: 1, autoplay_length: 0,
     });
-    await listingWhere((l) => l.length === 1 && l.items[0]?.queue_item_id === 50 && l.autoplay.length === 0, from);
+    await listingWhere((l) => l.length === 1 && l.items[0]?.queue_item_id === suggestion && l.autoplay.length === 0, from);
     await probe.flush();
     // One event per message, in order (the snapshot that answered our 76 after the shuffle is `queue_updated`).
     expect(queueEvents(from).filter((t) => t !== 'queue_updated')).toEqual([

@@ -61,7 +61,8 @@ export class PlayerRuntime {
             logger: logger.child({ module: 'qobuz' }),
           })
         : null;
-    if (!this.#api) logger.warn('qobuz.app_id / app_secret not set: the player is advertised but cannot stream');
+    if (!this.#api)
+      logger.warn('qobuz.app_id / app_secret not set: the player is advertised but cannot stream');
     this.#resolver = this.#api ? new StreamUrlResolver({ api: this.#api, logger }) : null;
     this.#covers = new CoverFetcher({ logger: logger.child({ module: 'covers' }) });
     const uuid = playerUuid(p);
@@ -111,10 +112,20 @@ export class PlayerRuntime {
         ...(options.tuning?.backoffStepsMs ? { backoffStepsMs: options.tuning.backoffStepsMs } : {}),
         ...(options.tuning?.pingIntervalMs ? { pingIntervalMs: options.tuning.pingIntervalMs } : {}),
         ...(options.tuning?.deadAfterMs ? { deadAfterMs: options.tuning.deadAfterMs } : {}),
+        ...(options.tuning?.tokenRenewAheadMs ? { renewAheadMs: options.tuning.tokenRenewAheadMs } : {}),
       },
       onLinkEvent: (event, count) => {
         if (event === 'reconnect') options.metrics.reconnects.inc({ player: p.id }, count);
-        else options.metrics.frames.inc({ player: p.id, direction: event === 'frames_in' ? 'in' : 'out' }, count);
+        else if (event === 'token_renewed_ahead' || event === 'token_renewed_at_reconnect') {
+          options.metrics.tokenRenewals.inc(
+            { player: p.id, when: event === 'token_renewed_ahead' ? 'ahead' : 'reconnect' },
+            count,
+          );
+        } else
+          options.metrics.frames.inc(
+            { player: p.id, direction: event === 'frames_in' ? 'in' : 'out' },
+            count,
+          );
       },
       onMessageHandled: (type, ms) => {
         options.metrics.commands.inc({ player: p.id, type: String(type) });
@@ -159,7 +170,10 @@ export class PlayerRuntime {
     // Per player and replaced on each connect, never accumulated (issue #13): this connect's
     // tokens and the previous one's, whose link is still being closed.
     const secrets = [request.jwtQconnect.jwt, request.jwtApi.jwt];
-    (this.#o.redactor ?? defaultRedactor).setSecrets(`player:${this.#o.player.id}`, [...secrets, ...this.#previousSecrets]);
+    (this.#o.redactor ?? defaultRedactor).setSecrets(`player:${this.#o.player.id}`, [
+      ...secrets,
+      ...this.#previousSecrets,
+    ]);
     this.#previousSecrets = secrets;
     this.#jwtApi.set({ jwt: request.jwtApi.jwt, exp: request.jwtApi.exp });
     // A new session takes the replaced one's stream tokens along (README "HTTP endpoints"). Cleared once

@@ -1,5 +1,10 @@
 import type { Logger } from 'pino';
-import { QconnectLink, TOKEN_EXPIRED, type LinkToken, type QconnectLinkOptions } from '../cloud/qconnect-link.js';
+import {
+  QconnectLink,
+  TOKEN_EXPIRED,
+  type LinkToken,
+  type QconnectLinkOptions,
+} from '../cloud/qconnect-link.js';
 import type { ConnectRequest } from '../core/connect-request.js';
 import type { PlayerEvents } from '../core/player.js';
 import type { PlayerCommand, PlayerView } from '../core/player-view.js';
@@ -27,8 +32,13 @@ export interface PlayerSessionOptions extends Omit<SessionCoreOptions, 'now'> {
   /** docs/protocol.md §5.7: report every 10 s while active and playing. */
   readonly heartbeatMs?: number;
   /** Tuning for tests (backoff steps, ping period). */
-  readonly link?: Partial<Pick<QconnectLinkOptions, 'backoffStepsMs' | 'pingIntervalMs' | 'deadAfterMs' | 'connectTimeoutMs'>>;
-  readonly onLinkEvent?: (event: 'reconnect' | 'frames_in' | 'frames_out', count: number) => void;
+  readonly link?: Partial<
+    Pick<QconnectLinkOptions, 'backoffStepsMs' | 'pingIntervalMs' | 'deadAfterMs' | 'connectTimeoutMs'>
+  >;
+  readonly onLinkEvent?: (
+    event: 'reconnect' | 'frames_in' | 'frames_out' | 'token_renewed_ahead' | 'token_renewed_at_reconnect',
+    count: number,
+  ) => void;
   /** Mints a WebSocket token with the user's own token (README "Own Qobuz identity"): sessions outlive the app's hour. */
   readonly renewToken?: () => Promise<LinkToken>;
   /** Each Qobuz message handled, with how long it took (metrics). */
@@ -80,9 +90,14 @@ export class PlayerSession {
     const events = this.#o.player.events;
     for (const name of Object.keys(SPEAKER_HANDLERS) as Array<keyof typeof SPEAKER_HANDLERS>) {
       const handler = SPEAKER_HANDLERS[name] as (core: SessionCore, ...args: unknown[]) => Effect;
-      events.on(name, (...args: PlayerEvents[typeof name]) => this.#input(name, () => handler(this.#core, ...args)));
+      events.on(name, (...args: PlayerEvents[typeof name]) =>
+        this.#input(name, () => handler(this.#core, ...args)),
+      );
     }
-    this.#heartbeat = setInterval(() => this.#input('heartbeat', () => this.#core.heartbeat()), this.#o.heartbeatMs ?? 10_000);
+    this.#heartbeat = setInterval(
+      () => this.#input('heartbeat', () => this.#core.heartbeat()),
+      this.#o.heartbeatMs ?? 10_000,
+    );
     this.#core.publishView();
   }
 
@@ -94,7 +109,9 @@ export class PlayerSession {
       this.#closeLink('replaced by a new connect');
       this.#request = request;
       if (fresh) {
-        this.#core.newSession()?.catch((err: unknown) => this.#log.warn({ err: errorMessage(err) }, 'speaker command failed'));
+        this.#core
+          .newSession()
+          ?.catch((err: unknown) => this.#log.warn({ err: errorMessage(err) }, 'speaker command failed'));
       }
       const link = new QconnectLink({
         endpoint: request.jwtQconnect.endpoint,
@@ -113,10 +130,17 @@ export class PlayerSession {
           if (link === this.#link && link.resubscribe()) this.#sendJoin(link, true);
         },
       );
-      link.events.on('connected', ({ reconnection }) => this.#input('connected', () => this.#join(link, reconnection)));
+      link.events.on('connected', ({ reconnection }) =>
+        this.#input('connected', () => this.#join(link, reconnection)),
+      );
       link.events.on('messages', (messages) => this.#input('messages', () => this.#dispatch(link, messages)));
-      link.events.on('disconnected', (info) => this.#input('disconnected', () => this.#onDown(link, info.reason)));
+      link.events.on('disconnected', (info) =>
+        this.#input('disconnected', () => this.#onDown(link, info.reason)),
+      );
       link.events.on('closed', (reason) => this.#input('closed', () => this.#onClosed(link, reason)));
+      link.events.on('tokenRenewed', ({ ahead }) =>
+        this.#o.onLinkEvent?.(ahead ? 'token_renewed_ahead' : 'token_renewed_at_reconnect', 1),
+      );
       link.events.on('framesIn', (n) => this.#o.onLinkEvent?.('frames_in', n));
       link.events.on('framesOut', (n) => this.#o.onLinkEvent?.('frames_out', n));
       link.start();
@@ -158,7 +182,9 @@ export class PlayerSession {
     if (this.#stopped) return;
     this.#loop
       .run(() => {
-        handle()?.catch((err: unknown) => this.#log.warn({ err: errorMessage(err), what }, 'speaker command failed'));
+        handle()?.catch((err: unknown) =>
+          this.#log.warn({ err: errorMessage(err), what }, 'speaker command failed'),
+        );
       })
       .catch((err: unknown) => this.#log.warn({ err: errorMessage(err), what }, 'session input failed'));
   }
@@ -208,7 +234,12 @@ export class PlayerSession {
       const started = performance.now();
       try {
         const effect = handler(this.#core, m.body);
-        if (effect) effects.push(effect.catch((err: unknown) => this.#log.warn({ err: errorMessage(err), name }, 'speaker command failed')));
+        if (effect)
+          effects.push(
+            effect.catch((err: unknown) =>
+              this.#log.warn({ err: errorMessage(err), name }, 'speaker command failed'),
+            ),
+          );
         this.#o.onMessageHandled?.(m.type, performance.now() - started);
       } catch (err) {
         this.#log.warn({ err: errorMessage(err), messageType: m.type, name }, 'handler failed');
@@ -250,5 +281,7 @@ export class PlayerSession {
 /** The app's hyphenated session uuid as the 16 bytes the joins carry (§5.1). */
 export function uuidBytes(uuid: string): Uint8Array {
   const hex = uuid.replace(/-/g, '');
-  return /^[0-9a-fA-F]{32}$/.test(hex) ? Uint8Array.from(Buffer.from(hex, 'hex')) : new TextEncoder().encode(uuid);
+  return /^[0-9a-fA-F]{32}$/.test(hex)
+    ? Uint8Array.from(Buffer.from(hex, 'hex'))
+    : new TextEncoder().encode(uuid);
 }

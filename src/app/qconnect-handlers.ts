@@ -315,7 +315,9 @@ function onSetState(core: SessionCore, b: qconnect.SrvrRndrSetState): Effect {
     position_ms: hasPosition ? b.current_position : null,
     queue_item_id: b.current_track ? (b.current_track.queue_item_id ?? 0) : null,
   });
-  if (!core.active) return null;
+  // After stepping aside for another MPD client, a play from the app takes the speaker back (issue #16).
+  const plays = b.current_track ? (b.current_track.queue_item_id ?? 0) >= 0 && state !== qconnect.PlayingState.STOPPED : state === qconnect.PlayingState.PLAYING;
+  if (!core.active && !(plays && core.resumeAfterStepAside())) return null;
   if (b.current_track) {
     const target = itemOf(b.current_track);
     if (target.queueItemId < 0 || state === qconnect.PlayingState.STOPPED) return core.stop();

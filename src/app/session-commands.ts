@@ -61,7 +61,7 @@ function checkCommand(core: SessionCore, cmd: PlayerCommand): void {
 }
 
 function action(core: SessionCore, name: NonNullable<PlayerCommand['action']>): Effect {
-  if (!core.active && name !== 'pause' && name !== 'stop') {
+  if (!core.active && name !== 'pause' && name !== 'stop' && !core.resumeAfterStepAside()) {
     // No active session: take playback back while still joined (the app sees us become active).
     core.requestActive();
     return null;

@@ -91,6 +91,8 @@ export class SessionCore {
   /** Become active as soon as our renderer id is known (a pick, or a rejoin while we were active). */
   #wantActive = false;
   #playOnActivate = false;
+  /** We stepped aside for another MPD client while active: the service still names us active (issue #16). */
+  #steppedAside = false;
   #current: PlayableItem | null = null;
   #next: PlayableItem | null = null;
   /** What we are doing, as commanded; reports extrapolate from it. */
@@ -295,6 +297,7 @@ export class SessionCore {
     this.#activeRendererId = -1;
     this.#active = false;
     this.#playOnActivate = false;
+    this.#steppedAside = false;
     this.#current = null;
     this.#next = null;
     this.#sessionMaxQuality = this.#o.maxAudioQuality;
@@ -331,6 +334,7 @@ export class SessionCore {
     this.#send = () => false;
     this.#reregister = () => {};
     this.#active = false;
+    this.#steppedAside = false;
     this.#linkState = 'none';
     if (reason !== null) {
       this.event('session_closed', { reason });
@@ -430,11 +434,20 @@ export class SessionCore {
 
   /** 43 false or another renderer active: pause, report nothing more, keep the link (§5.11). */
   deactivate(): Effect {
+    this.#steppedAside = false;
     if (!this.#active) return null;
     this.#active = false;
     if (this.#clock.status === 'playing') this.#setClock('paused', this.positionNow(), false);
     this.publishView();
     return this.#o.player.pause();
+  }
+
+  /** A play after `speakerTakenByOther`: the service still names us active, so we are again, no hand-over (issue #16). */
+  resumeAfterStepAside(): boolean {
+    if (!this.#steppedAside || this.#linkState !== 'joined' || this.#activeRendererId !== this.#rendererId) return false;
+    this.#steppedAside = false;
+    this.#active = true;
+    return true;
   }
 
   /** Play again where the last renderer was, for a play with no current item (§5.5). */
@@ -599,6 +612,21 @@ export class SessionCore {
       positionJumped(before, this.#clock)
     )
       this.reportState();
+  }
+
+  /**
+   * Another MPD client plays its own music (issue #16, docs/protocol.md §9.4): Qobuz hears STOPPED
+   * once, then nothing, as from an inactive renderer; link and item stay, for `resumeAfterStepAside`.
+   */
+  speakerTakenByOther(): void {
+    const snap = this.speaker();
+    if (!snap.available || !snap.settled) return;
+    const changed = this.#clock.status !== 'stopped' || this.#clock.buffering || this.#active;
+    this.#setClock('stopped', 0, false);
+    if (this.#active) this.#send([stateUpdated(this.rendererReport())]);
+    this.#steppedAside ||= this.#active;
+    this.#active = false;
+    if (changed) this.publishView();
   }
 
   /** Volume or mute changed at the speaker: tell Qobuz (25 / 29 are built by the caller). */

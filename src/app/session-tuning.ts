@@ -6,6 +6,8 @@ export interface SessionTuning {
   readonly backoffStepsMs?: readonly number[];
   readonly pingIntervalMs?: number;
   readonly deadAfterMs?: number;
+  /** How long before a WebSocket token's expiry the next one is minted (with a user token). */
+  readonly tokenRenewAheadMs?: number;
   /** The MQTT queue listing's lookup rate and publish timing (issue #14). */
   readonly queueListing?: QueueListingTuning;
 }

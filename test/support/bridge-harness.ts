@@ -61,6 +61,17 @@ export interface BridgeHarnessOptions {
   readonly mpdUnreachable?: boolean;
   /** `mqtt.base_topic`; with it the player's uuid is left to the bridge to derive (unique per base topic). */
   readonly baseTopic?: string;
+  /**
+   * Configure `qobuz.user_auth_token` (issued by the REST stub), whose `qws/createToken` mints
+   * WebSocket tokens for the session of the last connectApp, each lasting `tokenSeconds`.
+   */
+  readonly userAuthToken?: boolean;
+  /** Lifetime of every WebSocket token (the app's and minted ones), seconds (default 3600). */
+  readonly tokenSeconds?: number;
+  /** How long before expiry the bridge mints the next token. */
+  readonly tokenRenewAheadMs?: number;
+  /** The simulated service drops a link the moment its token expires (as a strict service may). */
+  readonly dropLinksAtTokenExpiry?: boolean;
 }
 
 /** ciao answers on lo only once loopback is multicast-capable (root here; see test/support/mdns-browser.ts). */
@@ -77,8 +88,25 @@ export async function startBridgeHarness(options: BridgeHarnessOptions = {}): Pr
   const dir = mkdtempSync(join(tmpdir(), 'qcb-bridge-'));
   const cdn = new AudioHttpServer();
   await cdn.start();
-  const api = new QobuzApiStub({ cdn });
+  let lastSessionId: string | null = null;
+  let serviceRef: QconnectService | null = null;
+  const api = new QobuzApiStub({
+    cdn,
+    ...(options.userAuthToken
+      ? {
+          mintQwsToken: () => {
+            if (!serviceRef || !lastSessionId) throw new Error('no session to mint a token for');
+            const t = serviceRef.issueToken({
+              sessionId: lastSessionId,
+              expiresInSeconds: options.tokenSeconds ?? 3600,
+            });
+            return { jwt: t.jwt, exp: t.exp, endpoint: t.endpoint };
+          },
+        }
+      : {}),
+  });
   await api.start();
+  const userAuthToken = options.userAuthToken ? api.issueUserAuthToken() : null;
   const trackIds: number[] = [];
   const seconds = options.trackSeconds ?? [4, 4, 4];
   for (const [i, s] of seconds.entries()) {
@@ -95,8 +123,9 @@ export async function startBridgeHarness(options: BridgeHarnessOptions = {}): Pr
     });
     trackIds.push(id);
   }
-  const service = new QconnectService();
+  const service = new QconnectService({ dropLinksAtTokenExpiry: options.dropLinksAtTokenExpiry ?? false });
   await service.start();
+  serviceRef = service;
   const mosquitto = options.mqtt === 'embedded' ? null : await startMosquitto();
   const mpd = await startMpd();
   const file = join(dir, 'config.json');
@@ -109,11 +138,14 @@ export async function startBridgeHarness(options: BridgeHarnessOptions = {}): Pr
         api_base_url: api.baseUrl,
         allowed_endpoint_hosts: ['127.0.0.1'],
         max_quality: 'cd',
+        ...(userAuthToken ? { user_auth_token: userAuthToken } : {}),
       },
       http: { port: 0, bind: '127.0.0.1', advertise_address: '127.0.0.1' },
       mdns: { interfaces: ['lo'] },
       mqtt: {
-        ...(mosquitto ? { url: mosquitto.url } : { embedded_port: await (await import('./free-port.js')).freePort() }),
+        ...(mosquitto
+          ? { url: mosquitto.url }
+          : { embedded_port: await (await import('./free-port.js')).freePort() }),
         ...(options.baseTopic ? { base_topic: options.baseTopic } : {}),
       },
       // A fresh uuid and name per harness: test files run side by side on the same loopback mDNS.
@@ -122,7 +154,10 @@ export async function startBridgeHarness(options: BridgeHarnessOptions = {}): Pr
           id: 'living_room',
           name: `Living Room ${randomUUID().slice(0, 8)}`,
           uuid: options.baseTopic ? null : randomUUID(),
-          mpd: { host: mpd.host, port: options.mpdUnreachable ? await (await import('./free-port.js')).freePort() : mpd.port },
+          mpd: {
+            host: mpd.host,
+            port: options.mpdUnreachable ? await (await import('./free-port.js')).freePort() : mpd.port,
+          },
           volume: options.volume ?? { min: 0, max: 100 },
         },
       ],
@@ -145,6 +180,7 @@ export async function startBridgeHarness(options: BridgeHarnessOptions = {}): Pr
       pingIntervalMs: options.pingIntervalMs ?? 1000,
       deadAfterMs: options.deadAfterMs ?? 3000,
       ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
+      ...(options.tokenRenewAheadMs ? { tokenRenewAheadMs: options.tokenRenewAheadMs } : {}),
     },
   });
   await bridge.start();
@@ -162,7 +198,11 @@ export async function startBridgeHarness(options: BridgeHarnessOptions = {}): Pr
     playerId: player.id,
     playerUuid: player.uuid ?? '',
     async connectApp(o = {}) {
-      const token = service.issueToken(o.sessionId ? { sessionId: o.sessionId } : {});
+      const token = service.issueToken({
+        ...(o.sessionId ? { sessionId: o.sessionId } : {}),
+        ...(options.tokenSeconds ? { expiresInSeconds: options.tokenSeconds } : {}),
+      });
+      lastSessionId = token.sessionId;
       const jwtApi = api.issueJwtApi();
       const res = await fetch(
         `http://127.0.0.1:${bridge.httpPort}/devices/${player.uuid}/connect-to-qconnect`,
@@ -181,7 +221,8 @@ export async function startBridgeHarness(options: BridgeHarnessOptions = {}): Pr
         throw new Error(`connect-to-qconnect answered ${res.status}: ${await res.text()}`);
       const sim = service.session(token.sessionId);
       const rendererId = await sim.waitForRenderer(player.uuid ?? '');
-      if (o.becomeActive ?? true) await sim.waitFor(() => sim.activeRendererId === rendererId, { what: 'our renderer active' });
+      if (o.becomeActive ?? true)
+        await sim.waitFor(() => sim.activeRendererId === rendererId, { what: 'our renderer active' });
       if (o.loadQueue) sim.loadQueue(trackIds);
       return { sim, rendererId, jwt: token.jwt, jwtApi: jwtApi.jwt };
     },

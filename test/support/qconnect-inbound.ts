@@ -86,6 +86,7 @@ const HANDLERS: HandlerTable = {
     ctx.core.savedState = view;
     if (ctx.core.queue.trackOf(view.currentQueueItemId) !== undefined)
       ctx.core.queue.current = view.currentQueueItemId;
+    ops.promoteAutoplay(ctx.core, view.currentQueueItemId);
     ctx.core.broadcast([
       message(82, {
         renderer_id: ctx.r.rendererId,
