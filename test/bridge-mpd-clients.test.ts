@@ -8,7 +8,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { qconnect } from '../src/protocol/generated/qconnect.js';
 import { makeFlac } from './support/audio-fixtures.js';
 import { startBridgeHarness, type BridgeHarness } from './support/bridge-harness.js';
-import { sampleMpd } from './support/fault-helpers.js';
 import { connectProbe, type MqttProbe } from './support/mosquitto-server.js';
 import type { SimSession } from './support/qconnect-service.js';
 
@@ -43,6 +42,9 @@ beforeAll(async () => {
     writeFileSync(join(dir, `cover-${i}.jpg`), bytes);
     h.cdn.add(coverPath(i), join(dir, `cover-${i}.jpg`));
   });
+  // The user's own music, for the other client to play instead of ours.
+  await makeFlac({ dir: join(h.mpd.dir, 'music'), name: 'mine.flac', seconds: 30, frequencyHz: 550 });
+  await mpc('update', '--wait');
   probe = await connectProbe(h.mosquitto!.url);
   await probe.subscribe(`${B}/#`);
   ({ sim, rendererId: rid } = await h.connectApp({ loadQueue: true }));
@@ -134,14 +136,21 @@ describe('other MPD clients see and control what Qobuz plays (issue #16)', () =>
     await stateAfter(m, (s) => s.state === 'playing');
   });
 
-  it('reports mpc seek as the new position', async () => {
+  it('reports mpc seek as the new position, forward and back, and never as a previous', async () => {
     await playing(0);
-    const n = sim.sent(rid).length - 1;
-    const m = probe.messages.length;
+    let n = sim.sent(rid).length - 1;
+    const first = n;
+    let m = probe.messages.length;
     await mpc('seek', '8');
     const r = await reportAfter(n, (s) => Math.abs(Number(s.current_position?.value ?? 0) - 8000) < 1000);
     expect(r.body).toBeDefined();
     await stateAfter(m, (s) => Math.abs(Number(s.position_ms) - 8000) < 1000);
+    n = sim.sent(rid).length - 1;
+    m = probe.messages.length;
+    await mpc('seek', '2');
+    await reportAfter(n, (s) => Math.abs(Number(s.current_position?.value ?? 0) - 2000) < 1000 && item(s) === 0);
+    await stateAfter(m, (s) => Math.abs(Number(s.position_ms) - 2000) < 1000);
+    expect(sim.sentTypes(rid, first + 1)).not.toContain(24);
   });
 
   it('reports mpc volume as a volume change', async () => {
@@ -164,15 +173,24 @@ describe('other MPD clients see and control what Qobuz plays (issue #16)', () =>
     expect(current).toMatchObject(tagsOf(2));
   });
 
-  it('reports mpc previous as the current item restarted (MPD holds no history before our window)', async () => {
+  it('turns mpc prev into the Qobuz previous (24), and plays the item the service answers with', async () => {
     await playing(1);
     await h.mpd.waitForStatus((s) => s.state === 'play' && Number(s.elapsed ?? 0) > 2.5, 10_000);
     const n = sim.sent(rid).length - 1;
     const m = probe.messages.length;
+    // MPD holds nothing before our current song: its `previous` restarts it (docs/protocol.md §9.4).
     await mpc('prev');
-    await reportAfter(n, (s) => item(s) === 1 && s.playing_state === qconnect.PlayingState.PLAYING && Number(s.current_position?.value ?? 0) < 1500);
-    await stateAfter(m, (s) => (s.queue as { index: number | null }).index === 1 && Number(s.position_ms) < 1500);
-    expect((await h.mpd.status()).state).toBe('play');
+    await sim.waitForMessage(rid, 24, { after: n, where: (b: qconnect.RndrSrvrRendererAction) => b.action === qconnect.RndrSrvrRendererAction.ActionType.PREVIOUS });
+    // The simulated service answers PREVIOUS with a 41 playing the item before (queue item 0).
+    await reportAfter(n, (s) => item(s) === 0 && s.playing_state === qconnect.PlayingState.PLAYING && s.buffer_state === qconnect.BufferState.OK);
+    await stateAfter(m, (s) => (s.queue as { index: number | null }).index === 0 && (s.track as { title?: string } | null)?.title === 'Track 1');
+    await h.mpd.waitForStatus((s) => s.state === 'play' && Number(s.elapsed ?? 0) > 0.2, 10_000);
+    const [current] = await pollSongs((c) => !!c[0]?.Name && c[0]?.Title?.length === 1, 'currentsong');
+    expect(current).toMatchObject(tagsOf(1));
+    expect(sim.queue().currentQueueItemId).toBe(0);
+    expect(sim.renderers().find((r) => r.rendererId === rid)?.lastState?.currentQueueItemId).toBe(0);
+    // Exactly one PREVIOUS: the load of item 0 that followed is ours, not another restart.
+    expect(sim.sentOfType(rid, 24).filter((x) => x.index > n)).toHaveLength(1);
   });
 
   it("hands MPD clients the album image of what plays through MPD's albumart, fetched once", async () => {
@@ -190,44 +208,59 @@ describe('other MPD clients see and control what Qobuz plays (issue #16)', () =>
     expect(h.cdn.requests.filter((r) => r.path === coverPath(2)).length).toBe(1);
   });
 
-  it('steps aside when another client plays its own song, leaves it playing, and takes MPD back on a new play from the app', async () => {
-    await makeFlac({ dir: join(h.mpd.dir, 'music'), name: 'mine.flac', seconds: 30, frequencyHz: 550 });
-    await mpc('update', '--wait');
+  it('steps aside when another client plays its own song, tells Qobuz it stopped, leaves the song playing, and takes MPD back on a jump from the app', async () => {
     await playing(0);
     let n = sim.sent(rid).length - 1;
     let m = probe.messages.length;
     await mpc('clear');
     await mpc('add', 'mine.flac');
     await mpc('play');
-    await reportAfter(n, (s) => s.playing_state === qconnect.PlayingState.STOPPED);
-    await stateAfter(m, (s) => s.state === 'idle' && s.source === 'other');
+    const stopped = await reportAfter(n, (s) => s.playing_state === qconnect.PlayingState.STOPPED);
+    await stateAfter(m, (s) => s.state === 'idle' && s.source === 'other' && s.qobuz_session === 'connected');
+    // Qobuz was told we stopped, and we keep the link: the app shows the speaker, available.
+    const record = sim.renderers().find((r) => r.rendererId === rid);
+    expect(record?.lastState?.playingState).toBe(qconnect.PlayingState.STOPPED);
+    expect(record?.connected).toBe(true);
 
-    // Five seconds of the user's song, sampled: the bridge must not stop, pause or replace it.
-    const sampler = sampleMpd(h.mpd, 100);
-    const until = Date.now() + 5000;
-    while (Date.now() < until) await new Promise((r) => setTimeout(r, 250));
-    const samples = await sampler.stop();
-    expect(samples.length).toBeGreaterThan(10);
-    expect(samples.filter((x) => x.state !== 'play')).toEqual([]);
-    expect(new Set(samples.map((x) => x.songId)).size).toBe(1);
-    expect(samples.at(-1)!.elapsedMs).toBeGreaterThan(samples[0]!.elapsedMs + 3000);
+    // Five seconds of the user's song, every status read on the way: never stopped, paused or replaced.
+    const start = await h.mpd.waitForStatus((s) => s.state === 'play' && s.songid !== undefined, 10_000);
+    const seen: Array<Record<string, string>> = [];
+    await mpc('volume', '27'); // the user's volume is theirs: not reported to Qobuz while aside
+    await h.mpd.waitForStatus((s) => {
+      seen.push(s);
+      return s.state !== 'play' || s.songid !== start.songid || Number(s.elapsed ?? 0) >= Number(start.elapsed ?? 0) + 5;
+    }, 20_000);
+    expect(seen.filter((s) => s.state !== 'play' || s.songid !== start.songid)).toEqual([]);
     expect((await songs()).map((x) => x.file?.[0])).toEqual(['mine.flac']);
-    const reportsWhileAside = sim.sent(rid).filter((x) => x.index > n && x.type === 23).length;
-    expect(reportsWhileAside).toBeLessThanOrEqual(2);
+    // After the STOPPED report, nothing more: no state, no volume (no longer the active renderer as far as we report).
+    expect(sim.sentTypes(rid, stopped.index + 1).filter((t) => t === 23 || t === 25)).toEqual([]);
 
     n = sim.sent(rid).length - 1;
     m = probe.messages.length;
     sim.jump(1, { playing: true });
     await reportAfter(n, (s) => item(s) === 1 && s.playing_state === qconnect.PlayingState.PLAYING && s.buffer_state === qconnect.BufferState.OK);
-    await stateAfter(m, (s) => s.state === 'playing' && s.source === 'qobuz');
-    const st = await h.mpd.waitForStatus((s) => s.state === 'play' && Number(s.elapsed ?? 0) > 0.2, 10_000);
-    const [current] = await songs('currentsong');
-    expect(current?.file?.[0]).toMatch(/\/stream\/living_room\/[A-Za-z0-9_-]+\.flac$/);
-    expect(current?.Id).toEqual([st.songid]);
-    // The user's song stays, in its place; ours follow it.
-    const files = (await songs()).map((x) => x.file?.[0] ?? '');
-    expect(files[0]).toBe('mine.flac');
-    expect(files.slice(1).every((f) => f.includes('/stream/living_room/'))).toBe(true);
+    await stateAfter(m, (s) => s.state === 'playing' && s.source === 'qobuz' && s.qobuz_session === 'active');
+    await ourSongPlaysAfterMine();
+  });
+
+  it('takes MPD back on a bare play from the app after stepping aside, from the item it stopped on', async () => {
+    await playing(2);
+    let n = sim.sent(rid).length - 1;
+    let m = probe.messages.length;
+    await mpc('clear');
+    await mpc('add', 'mine.flac');
+    await mpc('play');
+    await reportAfter(n, (s) => s.playing_state === qconnect.PlayingState.STOPPED && item(s) === 2);
+    await stateAfter(m, (s) => s.state === 'idle' && s.source === 'other');
+
+    n = sim.sent(rid).length - 1;
+    m = probe.messages.length;
+    sim.play();
+    await reportAfter(n, (s) => item(s) === 2 && s.playing_state === qconnect.PlayingState.PLAYING);
+    await stateAfter(m, (s) => s.state === 'playing' && s.source === 'qobuz' && (s.queue as { index: number | null }).index === 2);
+    await ourSongPlaysAfterMine();
+    const [current] = await pollSongs((c) => !!c[0]?.Name && c[0]?.Title?.length === 1, 'currentsong');
+    expect(current).toMatchObject(tagsOf(3));
   });
 
   it('reports mpc stop as stopped', async () => {
@@ -239,6 +272,19 @@ describe('other MPD clients see and control what Qobuz plays (issue #16)', () =>
     await stateAfter(m, (s) => s.state === 'stopped');
   });
 });
+
+/** Our song plays again, after the user's, which stays in its place; then the user removes theirs. */
+async function ourSongPlaysAfterMine(): Promise<void> {
+  const st = await h.mpd.waitForStatus((s) => s.state === 'play' && Number(s.elapsed ?? 0) > 0.2, 10_000);
+  const [current] = await songs('currentsong');
+  expect(current?.file?.[0]).toMatch(/\/stream\/living_room\/[A-Za-z0-9_-]+\.flac$/);
+  expect(current?.Id).toEqual([st.songid]);
+  const files = (await songs()).map((x) => x.file?.[0] ?? '');
+  expect(files[0]).toBe('mine.flac');
+  expect(files.slice(1).every((f) => f.includes('/stream/living_room/'))).toBe(true);
+  // The user tidies up (MPD positions count from 1 in mpc), so no other test finds their song first.
+  await mpc('del', '1');
+}
 
 async function pollSongs(pred: (s: Array<Record<string, string[]>>) => boolean, command = 'playlistinfo') {
   const deadline = Date.now() + 10_000;

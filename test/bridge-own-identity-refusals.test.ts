@@ -1,5 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startBridgeHarness, type BridgeHarness, type BridgeHarnessOptions } from './support/bridge-harness.js';
+import {
+  startBridgeHarness,
+  type BridgeHarness,
+  type BridgeHarnessOptions,
+} from './support/bridge-harness.js';
 import { connectProbe, type MqttProbe } from './support/mosquitto-server.js';
 
 /**
@@ -38,10 +42,17 @@ async function command(probe: MqttProbe, payload: unknown): Promise<Record<strin
 describe('play_media and transfer refuse what they cannot do, changing nothing (issue #15)', () => {
   it('without a user token and without a session: ERR_NO_USER_TOKEN, and no link is opened', async () => {
     const { h, probe } = await start({});
-    expect(await command(probe, { play_media: { type: 'album', id: ALBUM } })).toMatchObject({ ok: false, code: 'ERR_NO_USER_TOKEN' });
+    expect(await command(probe, { play_media: { type: 'album', id: ALBUM } })).toMatchObject({
+      ok: false,
+      code: 'ERR_NO_USER_TOKEN',
+    });
     expect(await command(probe, { transfer: true })).toMatchObject({ ok: false, code: 'ERR_NO_USER_TOKEN' });
     // play keeps its old answer when the player has no way into a session of its own.
-    expect(await command(probe, { action: 'play' })).toEqual({ ok: false, error: 'no Qobuz session', code: 'ERR_NO_SESSION' });
+    expect(await command(probe, { action: 'play' })).toEqual({
+      ok: false,
+      error: 'no Qobuz session',
+      code: 'ERR_NO_SESSION',
+    });
     expect(h.service.connections()).toHaveLength(0);
     expect(h.api.requestsTo('qws/createToken')).toHaveLength(0);
     expect((await h.mpd.status()).state).toBe('stop');
@@ -50,7 +61,14 @@ describe('play_media and transfer refuse what they cannot do, changing nothing (
   it('refuses unknown ids, an empty playlist and tracks Qobuz will not stream, while the music plays on untouched', async () => {
     const { h, probe } = await start({ userAuthToken: true });
     h.api.addPlaylist({ id: '777', title: 'Empty', trackIds: [] });
-    h.api.addTrack({ id: 9001, title: 'Gone', artist: 'Nobody', album: 'Nowhere', durationMs: 1000, formats: {} });
+    h.api.addTrack({
+      id: 9001,
+      title: 'Gone',
+      artist: 'Nobody',
+      album: 'Nowhere',
+      durationMs: 1000,
+      formats: {},
+    });
     h.api.addAlbum({ id: 'unstreamable1', title: 'Gone', trackIds: [9001] });
     const sim = h.service.session(h.service.accountSessionId);
     const rid = await sim.waitForRenderer(h.playerUuid);
@@ -66,7 +84,11 @@ describe('play_media and transfer refuse what they cannot do, changing nothing (
       [{ play_media: { type: 'track', id: 424242 } }, 'ERR_NOT_FOUND', /no track 424242/],
       [{ play_media: 'track:9001' }, 'ERR_NOT_STREAMABLE', /cannot be streamed/],
       [{ play_media: 'album:unstreamable1' }, 'ERR_NOT_STREAMABLE', /none of the 1 tracks/],
-      [{ play_media: 'https://example.com/album/abc' }, 'ERR_BAD_COMMAND', /Qobuz album, playlist or track link/],
+      [
+        { play_media: 'https://example.com/album/abc' },
+        'ERR_BAD_COMMAND',
+        /Qobuz album, playlist or track link/,
+      ],
       [{ play_media: { type: 'album', id: ALBUM }, volume: 10 }, 'ERR_BAD_COMMAND', /play_media goes alone/],
     ];
     for (const [payload, code, error] of cases) {
@@ -75,7 +97,12 @@ describe('play_media and transfer refuse what they cannot do, changing nothing (
       expect(String(answer.error)).toMatch(error);
     }
     // Nothing reached Qobuz, the queue and MPD are as they were, and we still play.
-    expect(sim.sent(rid).slice(sentBefore).filter((m) => [62, 63, 65, 66, 67, 68].includes(m.type))).toEqual([]);
+    expect(
+      sim
+        .sent(rid)
+        .slice(sentBefore)
+        .filter((m) => [62, 63, 65, 66, 67, 68].includes(m.type)),
+    ).toEqual([]);
     expect(sim.queue()).toEqual(queueBefore);
     expect(sim.activeRendererId).toBe(rid);
     expect(await h.mpd.command('currentsong')).toBe(songBefore);
@@ -100,7 +127,9 @@ describe('play_media and transfer refuse what they cannot do, changing nothing (
     h.api.failNext(1, 401, { path: 'qws/createToken', message: 'User authentication is required.' });
     const answer = await command(probe, { play_media: { type: 'album', id: ALBUM } });
     expect(answer).toMatchObject({ ok: false, code: 'ERR_QOBUZ_AUTH' });
-    expect(String(answer.error)).toMatch(/qws\/createToken refused with HTTP 401 using X-User-Auth-Token \(user_auth_token\)/);
+    expect(String(answer.error)).toMatch(
+      /qws\/createToken refused with HTTP 401 using X-User-Auth-Token \(user_auth_token\)/,
+    );
     expect(h.service.connections()).toHaveLength(0);
     expect((await h.mpd.status()).state).toBe('stop');
     // cloud: false — nothing joined in the background either; the next command mints and plays.
@@ -116,7 +145,10 @@ describe('play_media and transfer refuse what they cannot do, changing nothing (
     expect(answer).toMatchObject({ ok: false, code: 'ERR_TIMEOUT' });
     expect(String(answer.error)).toMatch(/qws\/createToken/);
     // The late token arrives and is dropped: still no link, MPD untouched.
-    await h.service.waitFor(() => h.logs.some((l) => l.includes('qobuz websocket token minted')), { timeoutMs: 10_000, what: 'the late answer read' });
+    await h.service.waitFor(() => h.logs.some((l) => l.includes('qobuz websocket token minted')), {
+      timeoutMs: 10_000,
+      what: 'the late answer read',
+    });
     await h.bridge.player(h.playerId)!.idle();
     expect(h.service.connections()).toHaveLength(0);
     expect((await h.mpd.status()).state).toBe('stop');
@@ -131,10 +163,15 @@ describe('play_media and transfer refuse what they cannot do, changing nothing (
     // The service ends the session for good: the player mints again after a while, refused twice, then joins.
     sim.sendDisconnect(rid, false);
     await probe.waitFor((m) => m.topic === `${B}/event` && JSON.parse(m.payload).type === 'session_closed');
-    await sim.waitFor(() => h.api.requestsTo('qws/createToken').length >= 4 && sim.renderers().find((r) => r.rendererId === rid)?.connected, {
-      timeoutMs: 15_000,
-      what: 'joined again after two refusals',
-    });
+    await sim.waitFor(
+      () =>
+        h.api.requestsTo('qws/createToken').length >= 4 &&
+        sim.renderers().find((r) => r.rendererId === rid)?.connected,
+      {
+        timeoutMs: 15_000,
+        what: 'joined again after two refusals',
+      },
+    );
     expect(h.api.requestsTo('qws/createToken').map((q) => q.status)).toEqual([200, 401, 401, 200]);
     expect(h.logs.some((l) => l.includes('qws/createToken failed'))).toBe(true);
   }, 30_000);

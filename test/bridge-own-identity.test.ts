@@ -1,6 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { qconnect } from '../src/protocol/generated/qconnect.js';
-import { startBridgeHarness, type BridgeHarness, type BridgeHarnessOptions } from './support/bridge-harness.js';
+import {
+  startBridgeHarness,
+  type BridgeHarness,
+  type BridgeHarnessOptions,
+} from './support/bridge-harness.js';
 import { connectProbe, type MqttProbe } from './support/mosquitto-server.js';
 import { SimRenderer, type SimSession } from './support/qconnect-service.js';
 
@@ -56,11 +60,16 @@ function lastState(r: Rig): Record<string, unknown> | undefined {
 }
 
 function stateWhere(r: Rig, pred: (s: Record<string, unknown>) => boolean) {
-  return r.probe.waitFor((m) => m.topic === `${B}/state` && pred(JSON.parse(m.payload) as Record<string, unknown>), { timeoutMs: 10_000 });
+  return r.probe.waitFor(
+    (m) => m.topic === `${B}/state` && pred(JSON.parse(m.payload) as Record<string, unknown>),
+    { timeoutMs: 10_000 },
+  );
 }
 
 function eventTypes(r: Rig): string[] {
-  return r.probe.messages.filter((m) => m.topic === `${B}/event`).map((m) => (JSON.parse(m.payload) as { type: string }).type);
+  return r.probe.messages
+    .filter((m) => m.topic === `${B}/event`)
+    .map((m) => (JSON.parse(m.payload) as { type: string }).type);
 }
 
 /** A phone of the same account, joined as the official app joins (61): it sees what the service broadcasts. */
@@ -91,11 +100,15 @@ describe("the bridge's own Qobuz identity (issue #15)", () => {
     expect(join.device_info?.friendly_name).toBe(r.h.config.players[0]!.name);
     expect(r.sim.activeRendererId).toBe(-1);
     expect(r.h.minted).toHaveLength(1);
-    expect(r.h.api.requestsTo('qws/createToken').map((q) => [q.auth, q.status])).toEqual([['user_auth_token', 200]]);
+    expect(r.h.api.requestsTo('qws/createToken').map((q) => [q.auth, q.status])).toEqual([
+      ['user_auth_token', 200],
+    ]);
     expect((await r.h.mpd.status()).state).toBe('stop');
     expect(lastState(r)).toMatchObject({ state: 'idle', qobuz_session: 'connected' });
     // get-connect-info names the account's session, learned from the service (81).
-    const info = (await (await fetch(`http://127.0.0.1:${r.h.bridge.httpPort}/devices/${r.h.playerUuid}/get-connect-info`)).json()) as {
+    const info = (await (
+      await fetch(`http://127.0.0.1:${r.h.bridge.httpPort}/devices/${r.h.playerUuid}/get-connect-info`)
+    ).json()) as {
       current_session_id: string;
     };
     expect(info.current_session_id).toBe(r.h.service.accountSessionId);
@@ -103,7 +116,7 @@ describe("the bridge's own Qobuz identity (issue #15)", () => {
     expect(r.h.logs.join('\n')).not.toContain(r.h.minted[0]!.jwt);
   }, 30_000);
 
-  it("replaces its own link cleanly when the app picks it: never two links for one device uuid", async () => {
+  it('replaces its own link cleanly when the app picks it: never two links for one device uuid', async () => {
     const r = await startRig();
     const before = r.h.service.connections().filter((c) => c.rendererId === r.rid);
     expect(before).toHaveLength(1);
@@ -142,7 +155,9 @@ describe("the bridge's own Qobuz identity (issue #15)", () => {
     const loaded = await phone.waitForMessage(91, { after: fromPhone });
     expect(loaded.tracks?.map((t) => t.track_id)).toEqual(r.h.trackIds);
     expect(phone.bodies(86, fromPhone).at(-1)?.active_renderer_id).toBe(r.rid);
-    await r.sim.waitFor(() => r.sim.savedState?.playingState === qconnect.PlayingState.PLAYING, { what: 'playing reported' });
+    await r.sim.waitFor(() => r.sim.savedState?.playingState === qconnect.PlayingState.PLAYING, {
+      what: 'playing reported',
+    });
     expect(r.sim.savedState?.currentQueueItemId).toBe(0);
     // What we sent, in order: the load (66, fresh context), 63 naming us, 62 PLAYING at item 0.
     const verbs = r.sim.sent(r.rid).filter((m) => [62, 63, 66].includes(m.type));
@@ -153,7 +168,13 @@ describe("the bridge's own Qobuz identity (issue #15)", () => {
     expect((verbs[1]!.body as { renderer_id?: number }).renderer_id).toBe(r.rid);
     expect(verbs[2]!.body).toMatchObject({ playing_state: qconnect.PlayingState.PLAYING });
     // MQTT agrees, and the session event fired for Home Assistant's event entity.
-    await stateWhere(r, (s) => s.state === 'playing' && s.qobuz_session === 'active' && (s.track as { title?: string } | null)?.title === 'Track 1');
+    await stateWhere(
+      r,
+      (s) =>
+        s.state === 'playing' &&
+        s.qobuz_session === 'active' &&
+        (s.track as { title?: string } | null)?.title === 'Track 1',
+    );
     expect(eventTypes(r)).toContain('session_started');
   }, 30_000);
 
@@ -164,7 +185,9 @@ describe("the bridge's own Qobuz identity (issue #15)", () => {
     await r.sim.waitFor(() => r.sim.activeRendererId === phone.rendererId, { what: 'the phone active' });
     r.sim.loadQueue(r.h.trackIds);
     r.sim.jump(1, { positionMs: 3000 });
-    await phone.waitFor(() => phone.state.playing === 'PLAYING' && phone.state.queueItemId === 1, { what: 'the phone playing' });
+    await phone.waitFor(() => phone.state.playing === 'PLAYING' && phone.state.queueItemId === 1, {
+      what: 'the phone playing',
+    });
     // Our mirror hears the phone's reports (82) before the command.
     await r.sim.waitFor(() => r.sim.savedState?.currentQueueItemId === 1, { what: 'the phone reported' });
     const t0 = Date.now();
@@ -175,7 +198,9 @@ describe("the bridge's own Qobuz identity (issue #15)", () => {
     expect(phone.active).toBe(false);
     expect(phone.state.playing).toBe('PAUSED');
     expect(r.sim.activeRendererId).toBe(r.rid);
-    const status = await r.h.mpd.waitForStatus((s) => s.state === 'play' && s.song === '0' && Number(s.elapsed) > 0);
+    const status = await r.h.mpd.waitForStatus(
+      (s) => s.state === 'play' && s.song === '0' && Number(s.elapsed) > 0,
+    );
     // MPD holds one window from the taken-over item: Track 2 (id 5001), near where the phone was.
     const song = await r.h.mpd.command('currentsong');
     expect(song).toContain('Title: Track 2');
@@ -185,7 +210,9 @@ describe("the bridge's own Qobuz identity (issue #15)", () => {
     // And the phone taking it back is "taken over" for Home Assistant.
     phone.becomeActive();
     await r.h.mpd.waitForStatus((s) => s.state === 'pause');
-    await r.probe.waitFor((m) => m.topic === `${B}/event` && JSON.parse(m.payload).type === 'session_taken_over');
+    await r.probe.waitFor(
+      (m) => m.topic === `${B}/event` && JSON.parse(m.payload).type === 'session_taken_over',
+    );
   }, 30_000);
 
   it('takes over on "play" when Qobuz plays elsewhere (an idle player with an identity)', async () => {
@@ -214,8 +241,13 @@ describe("the bridge's own Qobuz identity (issue #15)", () => {
     expect(await r.h.mpd.command('currentsong')).toContain('Title: Track 1');
 
     const from = r.sim.sent(r.rid).length;
-    expect(await command(r, { play_media: { type: 'album', id: '0060254735180', shuffle: true } })).toEqual({ ok: true });
-    const load = r.sim.sent(r.rid).slice(from).find((m) => m.type === 66)!.body as qconnect.CtrlSrvrQueueLoadTracks.$Properties;
+    expect(await command(r, { play_media: { type: 'album', id: '0060254735180', shuffle: true } })).toEqual({
+      ok: true,
+    });
+    const load = r.sim
+      .sent(r.rid)
+      .slice(from)
+      .find((m) => m.type === 66)!.body as qconnect.CtrlSrvrQueueLoadTracks.$Properties;
     expect(load.shuffle_mode).toBe(true);
     // The first track played is the pivot the service shuffled the rest around.
     const start = load.queue_position ?? 0;
@@ -245,19 +277,26 @@ describe("the bridge's own Qobuz identity (issue #15)", () => {
     // The first minted token lives 3 s, the next ones an hour.
     const r = await startRig({ mintLifetimeSeconds: (n) => (n === 0 ? 3 : 3600) });
     const first = r.h.minted[0]!;
-    await r.sim.waitFor(() => Date.now() >= first.exp * 1000 + 100, { timeoutMs: 10_000, what: 'the first token expired' });
+    await r.sim.waitFor(() => Date.now() >= first.exp * 1000 + 100, {
+      timeoutMs: 10_000,
+      what: 'the first token expired',
+    });
     // A drop after expiry: the link mints a new token instead of giving up (the service refuses the old one).
     const from = r.sim.sent(r.rid).length;
     if (r.sim.renderers().find((x) => x.rendererId === r.rid)?.connected) r.sim.dropConnection(r.rid);
     await r.sim.waitForMessage(r.rid, 61, { after: from, timeoutMs: 10_000 });
-    await r.sim.waitFor(() => r.sim.renderers().find((x) => x.rendererId === r.rid)?.connected === true, { what: 'joined again' });
+    await r.sim.waitFor(() => r.sim.renderers().find((x) => x.rendererId === r.rid)?.connected === true, {
+      what: 'joined again',
+    });
     expect(r.h.minted.length).toBeGreaterThanOrEqual(2);
     const auths = r.sim.frames(r.rid).filter((f) => f.type === 'AUTHENTICATE');
     expect((auths.at(-1)?.body as { jwt?: string }).jwt).toBe(r.h.minted.at(-1)!.jwt);
     await stateWhere(r, (s) => s.qobuz_session === 'connected');
     expect(eventTypes(r)).not.toContain('session_closed');
     // Still useful: an album plays on the renewed link.
-    expect(await command(r, { play_media: 'https://play.qobuz.com/album/0060254735180' })).toEqual({ ok: true });
+    expect(await command(r, { play_media: 'https://play.qobuz.com/album/0060254735180' })).toEqual({
+      ok: true,
+    });
     await r.h.mpd.waitForStatus((s) => s.state === 'play');
   }, 40_000);
 });

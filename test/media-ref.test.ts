@@ -14,7 +14,10 @@ describe('parseMediaRef: Qobuz links and ids, read in one place', () => {
     ['https://play.qobuz.com/playlist/1141084?ref=share', { type: 'playlist', id: '1141084' }],
     ['https://open.qobuz.com/track/64868955', { type: 'track', id: '64868955' }],
     ['open.qobuz.com/playlist/123', { type: 'playlist', id: '123' }],
-    ['https://www.qobuz.com/gb-en/album/kind-of-blue-miles-davis/0886443927087', { type: 'album', id: '0886443927087' }],
+    [
+      'https://www.qobuz.com/gb-en/album/kind-of-blue-miles-davis/0886443927087',
+      { type: 'album', id: '0886443927087' },
+    ],
     ['https://www.qobuz.com/fr-fr/playlists/jazz/1141084', { type: 'playlist', id: '1141084' }],
     ['https://widget.qobuz.com/album/abc123/', { type: 'album', id: 'abc123' }],
   ])('reads %s', (text, ref) => {
@@ -40,9 +43,18 @@ describe('parseMediaRef: Qobuz links and ids, read in one place', () => {
 
 describe('parseCommand: play_media and transfer (issue #15)', () => {
   it.each([
-    ['{"play_media":{"type":"album","id":"0060254735180"}}', { playMedia: { type: 'album', id: '0060254735180', shuffle: false } }],
-    ['{"play_media":{"type":"playlist","id":1141084,"shuffle":true}}', { playMedia: { type: 'playlist', id: '1141084', shuffle: true } }],
-    ['{"play_media":"https://play.qobuz.com/track/64868955"}', { playMedia: { type: 'track', id: '64868955', shuffle: false } }],
+    [
+      '{"play_media":{"type":"album","id":"0060254735180"}}',
+      { playMedia: { type: 'album', id: '0060254735180', shuffle: false } },
+    ],
+    [
+      '{"play_media":{"type":"playlist","id":1141084,"shuffle":true}}',
+      { playMedia: { type: 'playlist', id: '1141084', shuffle: true } },
+    ],
+    [
+      '{"play_media":"https://play.qobuz.com/track/64868955"}',
+      { playMedia: { type: 'track', id: '64868955', shuffle: false } },
+    ],
     ['{"play_media":"album:abc"}', { playMedia: { type: 'album', id: 'abc', shuffle: false } }],
     ['{"transfer":true}', { transfer: true }],
   ])('accepts %s', (payload, command) => {
@@ -50,18 +62,34 @@ describe('parseCommand: play_media and transfer (issue #15)', () => {
   });
 
   it('echoes the id of a media command, accepted or refused', () => {
-    expect(parseCommand('{"transfer":true,"id":"ha-1"}')).toEqual({ ok: true, command: { transfer: true }, id: 'ha-1' });
+    expect(parseCommand('{"transfer":true,"id":"ha-1"}')).toEqual({
+      ok: true,
+      command: { transfer: true },
+      id: 'ha-1',
+    });
     expect(parseCommand('{"play_media":"nonsense","id":"ha-2"}')).toMatchObject({ ok: false, id: 'ha-2' });
   });
 
   it.each([
-    ['{"play_media":{"type":"artist","id":"1"}}', /^play_media\.type: must be one of album, playlist, track$/],
+    [
+      '{"play_media":{"type":"artist","id":"1"}}',
+      /^play_media\.type: must be one of album, playlist, track$/,
+    ],
     ['{"play_media":{"type":"playlist","id":"abc"}}', /^play_media\.id: not a Qobuz id of that type$/],
     ['{"play_media":{"type":"album"}}', /^play_media\.id: must be a Qobuz id$/],
-    ['{"play_media":{"type":"album","id":"a","shuffle":"yes"}}', /^play_media\.shuffle: must be true or false$/],
+    [
+      '{"play_media":{"type":"album","id":"a","shuffle":"yes"}}',
+      /^play_media\.shuffle: must be true or false$/,
+    ],
     ['{"play_media":{"type":"album","id":"a","next":true}}', /^play_media: unknown key: next$/],
-    ['{"play_media":"https://open.spotify.com/album/x"}', /^play_media: expected a Qobuz album, playlist or track link/],
-    ['{"play_media":42}', /^play_media: must be \{"type": "album"\|"playlist"\|"track", "id": "…"\} or a Qobuz link$/],
+    [
+      '{"play_media":"https://open.spotify.com/album/x"}',
+      /^play_media: expected a Qobuz album, playlist or track link/,
+    ],
+    [
+      '{"play_media":42}',
+      /^play_media: must be \{"type": "album"\|"playlist"\|"track", "id": "…"\} or a Qobuz link$/,
+    ],
     ['{"play_media":null}', /^play_media: must be/],
     ['{"transfer":false}', /^transfer: must be true$/],
     ['{"transfer":true,"volume":20}', /^transfer goes alone/],

@@ -16,6 +16,13 @@ describe('parseCommand (README.md "MQTT topics", commands on B/<player>/set)', (
     ['{"shuffle":false}', { shuffle: false }],
     ['{"repeat":"all"}', { repeat: 'all' }],
     ['{"action":"play","volume":25,"repeat":"one","shuffle":true}', { action: 'play', volume: 25, repeat: 'one', shuffle: true }],
+    // Queue verbs (issue #14).
+    ['{"play_item":0}', { playItem: 0 }],
+    ['{"play_item":17}', { playItem: 17 }],
+    ['{"queue_add":{"type":"album","id":"0060254728578"}}', { queueAdd: { kind: 'album', id: '0060254728578', next: false } }],
+    ['{"queue_add":{"type":"playlist","id":1234567,"next":true}}', { queueAdd: { kind: 'playlist', id: '1234567', next: true } }],
+    ['{"queue_add":{"type":"track","id":"5000","next":false}}', { queueAdd: { kind: 'track', id: '5000', next: false } }],
+    ['{"queue_clear":true}', { queueClear: true }],
   ])('accepts %s', (payload, command) => {
     expect(parseCommand(Buffer.from(payload))).toEqual({ ok: true, command });
   });
@@ -39,6 +46,16 @@ describe('parseCommand (README.md "MQTT topics", commands on B/<player>/set)', (
     ['{"repeat":"track"}', /^repeat: must be one of off, one, all$/],
     ['{"colour":"red"}', /^unknown key: colour$/],
     ['{"action":"play","bogus":1,"other":2}', /^unknown keys: bogus, other$/],
+    ['{"play_item":-1}', /^play_item: must be >= 0$/],
+    ['{"play_item":"3"}', /^play_item: must be a queue item id/],
+    ['{"play_item":1.5}', /^play_item: must be a queue item id/],
+    ['{"queue_add":{"type":"artist","id":"1"}}', /^queue_add\.type: must be one of album, playlist, track$/],
+    ['{"queue_add":{"type":"album"}}', /^queue_add\.id: must be a Qobuz id/],
+    ['{"queue_add":{"type":"album","id":"../../etc"}}', /^queue_add\.id: must be a Qobuz id/],
+    ['{"queue_add":{"type":"album","id":"x","next":"yes"}}', /^queue_add\.next: must be true or false$/],
+    ['{"queue_add":{"type":"album","id":"x","shuffle":true}}', /^queue_add: unknown key: shuffle$/],
+    ['{"queue_add":"album"}', /^queue_add: must be an object/],
+    ['{"queue_clear":false}', /^queue_clear: must be true$/],
   ])('refuses %s with a readable error', (payload, error) => {
     const result = parseCommand(payload);
     expect(result.ok).toBe(false);

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseCommand } from '../src/mqtt/command-parser.js';
 import { HaDiscovery, type HaPlayer } from '../src/mqtt/ha-discovery.js';
+import { EMPTY_LISTING } from '../src/core/queue-listing.js';
+import { toQueuePayload } from '../src/mqtt/queue-payload.js';
 import { toStatePayload } from '../src/mqtt/state-payload.js';
 import { Topics } from '../src/mqtt/topics.js';
 
@@ -172,7 +174,7 @@ describe('Home Assistant device discovery (README.md "Home Assistant entities")'
     const uniqueIds = new Map<string, string>();
     const errors = messages.flatMap((m) => validateDeviceDiscovery(m.payload, uniqueIds, m.topic));
     expect(errors).toEqual([]);
-    expect(uniqueIds.size).toBe(2 + 2 * 18);
+    expect(uniqueIds.size).toBe(2 + 2 * 20);
   });
 
   it('matches the snapshot of the bridge device and of a player device', () => {
@@ -186,7 +188,7 @@ describe('Home Assistant device discovery (README.md "Home Assistant entities")'
     expect(platforms).toEqual({
       state: 'sensor', title: 'sensor', artist: 'sensor', album: 'sensor', cover: 'image', volume: 'number',
       mute: 'switch', shuffle: 'switch', repeat: 'select', play: 'button', pause: 'button', next: 'button',
-      previous: 'button', stop: 'button', qobuz_session: 'binary_sensor',
+      previous: 'button', stop: 'button', qobuz_session: 'binary_sensor', up_next: 'sensor', queue_length: 'sensor',
       play_media: 'text', transfer: 'button', session_event: 'event',
     });
   });
@@ -224,20 +226,34 @@ describe('Home Assistant device discovery (README.md "Home Assistant entities")'
     });
   });
 
-  it('reads in its value templates only fields the state JSON has', () => {
+  it('reads in its value templates only fields the JSON of its state topic has (the queue listing too, issue #14)', () => {
     const cmps = JSON.parse(discovery.playerConfig(players[0]!).payload).cmps as Record<string, Record<string, unknown>>;
-    const sample = toStatePayload({
+    const state = toStatePayload({
       state: 'idle', qobuzSession: 'disconnected', volume: 0, muted: false, positionMs: 0, positionAtMs: 0, durationMs: null,
       shuffle: false, repeat: 'off', track: null, queue: { length: 0, index: null }, available: true,
     });
-    const trackKeys = ['id', 'title', 'artist', 'album', 'cover_url', 'sample_rate', 'bit_depth'];
-    for (const c of Object.values(cmps).filter((x) => x.state_topic === 'qobuz-connect/living_room/state')) {
-      for (const [, path] of String(c.value_template ?? '').matchAll(/value_json\.([a-z_.]+)/g)) {
+    const entry = { queueItemId: 3, trackId: 5000, title: 't', artist: 'a', album: 'b', durationMs: 1000 };
+    const queue = toQueuePayload({ ...EMPTY_LISTING, items: [entry], next: entry });
+    const subKeys: Record<string, string[]> = {
+      track: ['id', 'title', 'artist', 'album', 'cover_url', 'sample_rate', 'bit_depth'],
+      queue: Object.keys(state.queue),
+      next: Object.keys(queue.next!),
+    };
+    const samples: Record<string, object> = { 'qobuz-connect/living_room/state': state, 'qobuz-connect/living_room/queue': queue };
+    let checked = 0;
+    // The session event entity reads the event topic: its own test below.
+    for (const c of Object.values(cmps).filter((x) => x.state_topic !== 'qobuz-connect/living_room/event')) {
+      const templates = `${String(c.value_template ?? '')} ${String(c.json_attributes_template ?? '')}`;
+      for (const [, path] of templates.matchAll(/value_json\.([a-z_.]+)/g)) {
+        const sample = samples[String(c.state_topic ?? c.json_attributes_topic)];
+        expect(sample, String(c.unique_id)).toBeDefined();
         const [head, sub] = path!.split('.');
-        expect(Object.keys(sample)).toContain(head);
-        if (sub !== undefined) expect(trackKeys).toContain(sub);
+        expect(Object.keys(sample!)).toContain(head);
+        if (sub !== undefined) expect(subKeys[head!]).toContain(sub);
+        checked += 1;
       }
     }
+    expect(checked).toBeGreaterThan(15);
   });
 
   it('turns exactly our three session events into the event entity\'s event types, from the event topic (issue #15)', () => {

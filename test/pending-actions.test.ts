@@ -35,6 +35,20 @@ describe('controller verbs waiting for the service (docs/protocol.md §8)', () =
     expect(p.size).toBe(0);
   });
 
+  it('lets a verb with no action uuid (a jump, issue #14) wait under a key of its own, several commands for one key', async () => {
+    const p = new PendingActions();
+    const first = p.expect('jump:3', 'the jump', 5000);
+    const second = p.expect('jump:3', 'the jump', 5000);
+    const short = p.expect('jump:3', 'the jump', 20);
+    await expect(short).rejects.toMatchObject({ code: 'ERR_TIMEOUT' });
+    expect(p.size).toBe(2);
+    expect(p.answered('jump:4')).toBe(false);
+    expect(p.answered('jump:3')).toBe(true);
+    await expect(Promise.all([first, second])).resolves.toEqual([undefined, undefined]);
+    expect(p.size).toBe(0);
+    expect(p.answered('jump:3')).toBe(false);
+  });
+
   it('sends 66 with shuffle pivot 0 and shuffle mode false present on the wire', () => {
     const writer = new FrameWriter(() => 1_700_000_000_000);
     const frame = decodeFrames(

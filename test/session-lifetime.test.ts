@@ -25,7 +25,9 @@ async function playingHarness(): Promise<Harness> {
   h.sim.addTracks([555]);
   await h.sim.waitFor(() => h.session.queue.items.length === 5, { what: 'five items mirrored' });
   h.sim.jump(1, { positionMs: 10_000, playing: true });
-  await h.sim.waitFor(() => h.player.current?.queueItemId === 1 && h.player.status === 'playing', { what: 'playing item 1' });
+  await h.sim.waitFor(() => h.player.current?.queueItemId === 1 && h.player.status === 'playing', {
+    what: 'playing item 1',
+  });
   return h;
 }
 
@@ -54,18 +56,24 @@ describe('sessions that last for hours (issue #12)', () => {
     await h.sim.waitFor(() => h.player.status === 'stopped', { what: 'the old item stopped' });
     await simB.waitForMessage(rendererB, 23);
     // Nothing of session A is reported into session B.
-    const reportsB = simB.sentOfType(rendererB, 23).map((m) => (m.body as { state?: { current_queue_item_id?: number } }).state);
+    const reportsB = simB
+      .sentOfType(rendererB, 23)
+      .map((m) => (m.body as { state?: { current_queue_item_id?: number } }).state);
     expect(reportsB.length).toBeGreaterThan(0);
     for (const r of reportsB) expect(r?.current_queue_item_id).toBe(-1);
     expect(h.session.view().state).toBe('idle');
     expect(h.session.view().queue.length).toBe(0);
     // Session B numbers its queue afresh, lower than A's: the mirror follows it.
     simB.loadQueue([777, 888]);
-    await simB.waitFor(() => h.session.queue.items.map((i) => i.trackId).join() === '777,888', { what: 'mirror of session B' });
+    await simB.waitFor(() => h.session.queue.items.map((i) => i.trackId).join() === '777,888', {
+      what: 'mirror of session B',
+    });
     expect(h.session.queue.version).toEqual(simB.queue().version);
     const first = simB.queue().items[0]!.queueItemId;
     simB.jump(first, { playing: true });
-    await simB.waitFor(() => h.player.current?.trackId === 777 && h.player.status === 'playing', { what: 'playing in session B' });
+    await simB.waitFor(() => h.player.current?.trackId === 777 && h.player.status === 'playing', {
+      what: 'playing in session B',
+    });
   });
 
   it('keeps the queue and the item when the app picks us again in the same session', async () => {
@@ -74,7 +82,10 @@ describe('sessions that last for hours (issue #12)', () => {
     await again.done;
     expect(h.session.queue.items.length).toBe(5);
     expect(h.session.view().queue.index).toBe(1);
-    await h.sim.waitFor(() => h.sim.activeRendererId === h.rendererId && h.session.view().qobuzSession === 'active', { what: 'active again' });
+    await h.sim.waitFor(
+      () => h.sim.activeRendererId === h.rendererId && h.session.view().qobuzSession === 'active',
+      { what: 'active again' },
+    );
     expect(h.player.current?.queueItemId).toBe(1);
   });
 
@@ -82,7 +93,9 @@ describe('sessions that last for hours (issue #12)', () => {
     const h = await playingHarness();
     h.sim.clearQueue();
     await h.sim.waitFor(() => h.player.status === 'stopped', { what: 'stopped' });
-    await h.sim.waitFor(() => (lastReport(h)?.current_queue_item_id === -1 ? true : undefined), { what: 'report of no item' });
+    await h.sim.waitFor(() => (lastReport(h)?.current_queue_item_id === -1 ? true : undefined), {
+      what: 'report of no item',
+    });
     const afterClear = h.sim.sent(h.rendererId).length;
     expect(h.session.view().state).toBe('idle');
     expect(h.session.view().track).toBeNull();
@@ -91,8 +104,13 @@ describe('sessions that last for hours (issue #12)', () => {
     h.sim.loadQueue([999]);
     await h.sim.waitFor(() => h.session.queue.items.length === 1, { what: 'new queue mirrored' });
     await h.session.idle();
-    const later = h.sim.sentOfType(h.rendererId, 23).filter((m) => h.sim.sent(h.rendererId).indexOf(m) >= afterClear);
-    for (const m of later) expect((m.body as { state?: { current_queue_item_id?: number } }).state?.current_queue_item_id ?? -1).not.toBe(1);
+    const later = h.sim
+      .sentOfType(h.rendererId, 23)
+      .filter((m) => h.sim.sent(h.rendererId).indexOf(m) >= afterClear);
+    for (const m of later)
+      expect(
+        (m.body as { state?: { current_queue_item_id?: number } }).state?.current_queue_item_id ?? -1,
+      ).not.toBe(1);
     expect(h.player.current?.queueItemId ?? null).not.toBe(1);
   });
 
@@ -114,20 +132,35 @@ describe('sessions that last for hours (issue #12)', () => {
     await sim.waitFor(() => sim.activeRendererId === phone.rendererId, { what: 'phone active' });
     sim.loadQueue([111, 222, 333]);
     phone.reportState({ playing: 'PLAYING', positionMs: 30_000, queueItemId: 2, durationMs: 200_000 });
-    await sim.waitFor(() => sim.renderers().find((r) => r.rendererId === phone.rendererId)?.lastState, { what: 'phone state' });
+    await sim.waitFor(() => sim.renderers().find((r) => r.rendererId === phone.rendererId)?.lastState, {
+      what: 'phone state',
+    });
     const h = await startHarness({ service, sessionId: token.sessionId, becomeActive: false });
     harnesses.push(h);
     // The answers to our join: the queue (90) and the session position (82 for renderer -1).
     await sim.waitFor(
-      () => sim.delivered(h.rendererId).some((m) => m.type === 82 && (m.body as { renderer_id?: number }).renderer_id === -1),
+      () =>
+        sim
+          .delivered(h.rendererId)
+          .some((m) => m.type === 82 && (m.body as { renderer_id?: number }).renderer_id === -1),
       { what: 'session position delivered' },
     );
     const delivered = sim.delivered(h.rendererId).length;
     phone.terminate();
-    await sim.waitFor(() => sim.delivered(h.rendererId).slice(delivered).some((m) => m.type === 82), { what: '82 of the lost phone' });
+    await sim.waitFor(
+      () =>
+        sim
+          .delivered(h.rendererId)
+          .slice(delivered)
+          .some((m) => m.type === 82),
+      { what: '82 of the lost phone' },
+    );
     // The phone's last word names item 0; then the service removes it. The session position (item 2) stays.
     sim.sendMessages(h.rendererId, [
-      message(82, { renderer_id: phone.rendererId, player_state: { playing_state: 2, current_position: { value: 5000 } } }),
+      message(82, {
+        renderer_id: phone.rendererId,
+        player_state: { playing_state: 2, current_position: { value: 5000 } },
+      }),
       message(85, { renderer_id: phone.rendererId }),
     ]);
     await h.session.idle();
@@ -143,7 +176,8 @@ describe('sessions that last for hours (issue #12)', () => {
     h.sim.seek(30_000);
     await h.sim.waitForMessage(h.rendererId, 23, {
       after: before30,
-      where: (b: { state?: { current_position?: { value?: number } } }) => (b.state?.current_position?.value ?? 0) >= 30_000,
+      where: (b: { state?: { current_position?: { value?: number } } }) =>
+        (b.state?.current_position?.value ?? 0) >= 30_000,
     });
     await h.sim.waitFor(() => (h.player.positionMs() >= 30_000 ? true : undefined), { what: 'at 30 s' });
     const from = h.sim.sent(h.rendererId).length;
@@ -152,21 +186,36 @@ describe('sessions that last for hours (issue #12)', () => {
     // The answer to the seek: a report near the start (a heartbeat in between would still say 30 s).
     const report = await h.sim.waitForMessage(h.rendererId, 23, {
       after: from,
-      where: (b: { state?: { current_position?: { value?: number } } }) => (b.state?.current_position?.value ?? 0) < 5000,
+      where: (b: { state?: { current_position?: { value?: number } } }) =>
+        (b.state?.current_position?.value ?? 0) < 5000,
     });
     // What the service sent: a 41 with no field at all.
-    const sent41 = h.sim.delivered(h.rendererId).slice(delivered).find((m) => m.type === 41);
-    expect(Object.values((sent41?.body ?? {}) as Record<string, unknown>).filter((v) => v !== undefined && v !== null)).toEqual([]);
-    const state = (report.body as { state?: { current_position?: { value?: number }; current_queue_item_id?: number } }).state;
+    const sent41 = h.sim
+      .delivered(h.rendererId)
+      .slice(delivered)
+      .find((m) => m.type === 41);
+    expect(
+      Object.values((sent41?.body ?? {}) as Record<string, unknown>).filter(
+        (v) => v !== undefined && v !== null,
+      ),
+    ).toEqual([]);
+    const state = (
+      report.body as { state?: { current_position?: { value?: number }; current_queue_item_id?: number } }
+    ).state;
     expect(state?.current_position?.value ?? 0).toBeLessThan(5000);
     expect(state?.current_queue_item_id).toBe(1);
-    await h.sim.waitFor(() => (h.player.positionMs() < 5000 ? true : undefined), { what: 'the speaker back at the start' });
+    await h.sim.waitFor(() => (h.player.positionMs() < 5000 ? true : undefined), {
+      what: 'the speaker back at the start',
+    });
     expect(h.player.status).toBe('playing');
     // Information (queue version and next track only) still gets no answer.
     const before = h.sim.sent(h.rendererId).length;
     h.sim.sendInfoOnlySetState();
     h.sim.setVolume(33); // answered with 25, after anything the info could have caused
-    await h.sim.waitForMessage(h.rendererId, 25, { after: before, where: (b: { volume?: number }) => b.volume === 33 });
+    await h.sim.waitForMessage(h.rendererId, 25, {
+      after: before,
+      where: (b: { volume?: number }) => b.volume === 33,
+    });
     expect(h.sim.sentTypes(h.rendererId, before).filter((t) => t === 23)).toEqual([]);
   });
 
@@ -184,7 +233,10 @@ describe('sessions that last for hours (issue #12)', () => {
     expect(subscribes()).toBe(2);
     // We had playback: we ask for it back (63) and are active again, still on our item, on the same socket.
     await h.sim.waitForMessage(h.rendererId, 63, { after: from });
-    await h.sim.waitFor(() => h.sim.activeRendererId === h.rendererId && h.session.view().qobuzSession === 'active', { what: 'active again' });
+    await h.sim.waitFor(
+      () => h.sim.activeRendererId === h.rendererId && h.session.view().qobuzSession === 'active',
+      { what: 'active again' },
+    );
     expect(h.player.current?.queueItemId).toBe(1);
     expect(h.service.connections().length).toBe(connections);
     // More of the same within the window: no storm of joins.
@@ -192,7 +244,10 @@ describe('sessions that last for hours (issue #12)', () => {
     h.sim.sendError(h.rendererId, SERVICE_ERRORS.nonActive.code, SERVICE_ERRORS.nonActive.message);
     h.sim.sendError(h.rendererId, SERVICE_ERRORS.notJoined.code, SERVICE_ERRORS.notJoined.message);
     h.sim.setVolume(33);
-    await h.sim.waitForMessage(h.rendererId, 25, { after: again, where: (b: { volume?: number }) => b.volume === 33 });
+    await h.sim.waitForMessage(h.rendererId, 25, {
+      after: again,
+      where: (b: { volume?: number }) => b.volume === 33,
+    });
     expect(joins()).toBe(2);
     expect(subscribes()).toBe(2);
   });
@@ -204,7 +259,10 @@ describe('sessions that last for hours (issue #12)', () => {
     const from = h.sim.sent(h.rendererId).length;
     h.sim.sendError(h.rendererId, SERVICE_ERRORS.nonActive.code, SERVICE_ERRORS.nonActive.message);
     h.sim.sendMessages(h.rendererId, [message(42, { volume: 21 })]);
-    await h.sim.waitForMessage(h.rendererId, 25, { after: from, where: (b: { volume?: number }) => b.volume === 21 });
+    await h.sim.waitForMessage(h.rendererId, 25, {
+      after: from,
+      where: (b: { volume?: number }) => b.volume === 21,
+    });
     expect(h.sim.sentTypes(h.rendererId, from)).not.toContain(61);
     expect(h.sim.frames(h.rendererId).filter((f) => f.type === 'SUBSCRIBE').length).toBe(1);
   });
@@ -218,7 +276,9 @@ describe('sessions that last for hours (issue #12)', () => {
     skewMs = 2 * 60 * 60 * 1000;
     h.sim.dropConnection(h.rendererId);
     await h.sim.waitFor(() => h.session.view().qobuzSession === 'expired', { what: 'expired' });
-    await h.sim.waitFor(() => h.published.states.at(-1)?.qobuzSession === 'expired', { what: 'expired published' });
+    await h.sim.waitFor(() => h.published.states.at(-1)?.qobuzSession === 'expired', {
+      what: 'expired published',
+    });
     expect(h.session.sessionId).toBe('');
     skewMs = 0;
     const again = connectTo(h);
@@ -248,13 +308,55 @@ describe('sessions that last for hours (issue #12)', () => {
     const from = h.sim.sent(h.rendererId).length;
     h.sim.dropConnection(h.rendererId);
     await h.sim.waitForMessage(h.rendererId, 61, { after: from });
-    await h.sim.waitFor(() => h.sim.activeRendererId === h.rendererId && h.session.view().qobuzSession === 'active', { what: 'active again' });
+    await h.sim.waitFor(
+      () => h.sim.activeRendererId === h.rendererId && h.session.view().qobuzSession === 'active',
+      { what: 'active again' },
+    );
     expect(renewed).toHaveLength(1);
     const auths = h.sim.frames(h.rendererId).filter((f) => f.type === 'AUTHENTICATE');
     expect(auths).toHaveLength(2);
     expect((auths[1]?.body as { jwt?: string }).jwt).toBe(renewed[0]);
     expect(h.session.sessionId).toBe(sessionId);
     expect(h.published.events.some((e) => e.type === 'session_closed')).toBe(false);
+  });
+
+  it('mints the next token ahead of expiry on a live link, retries a failed mint, and reconnects on the fresh token', async () => {
+    let sessionId = '';
+    let service: QconnectService | null = null;
+    const attempts: Array<'failed' | string> = [];
+    const h = await startHarness({
+      expiresInSeconds: 4,
+      renewAheadMs: 2000,
+      renewToken: async () => {
+        if (attempts.length === 0) {
+          attempts.push('failed');
+          throw new Error('createToken answered 503');
+        }
+        const t = service!.issueToken({ sessionId, expiresInSeconds: 3600 });
+        attempts.push(t.jwt);
+        return { jwt: t.jwt, expiresAtMs: t.exp * 1000, endpoint: t.endpoint };
+      },
+    });
+    harnesses.push(h);
+    service = h.service;
+    sessionId = h.token.sessionId;
+    await waitActive(h);
+    // Ahead of expiry (at 2 s of 4), on the link that stays up: one failure, then a token.
+    await h.sim.waitFor(() => attempts.length === 2, {
+      timeoutMs: 10_000,
+      what: 'a token minted after one failed try',
+    });
+    expect(attempts[0]).toBe('failed');
+    expect(h.sim.frames(h.rendererId).filter((f) => f.type === 'AUTHENTICATE')).toHaveLength(1);
+    expect(h.service.connections().filter((c) => c.phase !== 'closed')).toHaveLength(1);
+    // The next reconnect uses it at once: no further mint.
+    const from = h.sim.sent(h.rendererId).length;
+    h.sim.dropConnection(h.rendererId);
+    await h.sim.waitForMessage(h.rendererId, 61, { after: from });
+    const auths = h.sim.frames(h.rendererId).filter((f) => f.type === 'AUTHENTICATE');
+    expect((auths.at(-1)?.body as { jwt?: string }).jwt).toBe(attempts[1]);
+    expect(attempts).toHaveLength(2);
+    await h.sim.waitFor(() => h.sim.activeRendererId === h.rendererId, { what: 'active again' });
   });
 
   it('says "disconnected", not "expired", when the service ends the session for another reason', async () => {

@@ -17,7 +17,9 @@ afterEach(async () => {
 });
 
 const sessionEvents = (x: Harness) =>
-  x.published.events.filter((e) => e.type.startsWith('session_') && !['session_connected', 'session_closed'].includes(e.type)).map((e) => e.type);
+  x.published.events
+    .filter((e) => e.type.startsWith('session_') && !['session_connected', 'session_closed'].includes(e.type))
+    .map((e) => e.type);
 
 describe('the session events of the player (issue #15)', () => {
   it('started when picked, nothing for a dropped link that comes back, taken_over by another device, started again, ended with the session', async () => {
@@ -47,7 +49,12 @@ describe('the session events of the player (issue #15)', () => {
     await h.sim.waitFor(() => h!.session.view().qobuzSession === 'active', { what: 'ours again' });
     h.sim.sendDisconnect(h.rendererId, false);
     await h.sim.waitFor(() => h!.session.view().qobuzSession === 'disconnected', { what: 'ended' });
-    expect(sessionEvents(h)).toEqual(['session_started', 'session_taken_over', 'session_started', 'session_ended']);
+    expect(sessionEvents(h)).toEqual([
+      'session_started',
+      'session_taken_over',
+      'session_started',
+      'session_ended',
+    ]);
     const ended = h.published.events.find((e) => e.type === 'session_ended');
     expect(ended?.fields).toEqual({ reason: 'service said not to reconnect' });
   });

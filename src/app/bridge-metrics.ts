@@ -39,6 +39,12 @@ export class BridgeMetrics {
     labelNames: ['player'] as const,
     registers: [this.registry],
   });
+  readonly tokenRenewals = new Counter({
+    name: 'qcb_qobuz_token_renewals_total',
+    help: 'WebSocket tokens minted with the user token (qws/createToken), ahead of expiry or at a reconnect',
+    labelNames: ['player', 'when'] as const,
+    registers: [this.registry],
+  });
   readonly mpdErrors = new Counter({
     name: 'qcb_mpd_errors_total',
     help: 'MPD unreachable episodes and items MPD failed to play',

@@ -1,10 +1,10 @@
 import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { MediaType } from '../core/media-ref.js';
 import type { PlayerCommand } from '../core/player-view.js';
 import { QcbError } from '../core/qcb-error.js';
 import { loadQueue, newActionUuid, setPlayerState } from '../protocol/controller-messages.js';
 import { askForQueueState, askForRendererState } from '../protocol/renderer-messages.js';
+import type { TrackIdsLookup } from './queue-commands.js';
 import type { SessionCore } from './session-core.js';
 
 /**
@@ -21,17 +21,19 @@ export interface MediaHost {
   /** Runs `fn` in the player's loop, as one input. */
   inLoop<T>(fn: (core: SessionCore) => T): Promise<T>;
   /** Resolves with the first truthy value of `probe`, checked in the loop now and after each input. */
-  until<T>(probe: (core: SessionCore) => T | null | undefined | false, timeoutMs: number, what: string): Promise<T>;
+  until<T>(
+    probe: (core: SessionCore) => T | null | undefined | false,
+    timeoutMs: number,
+    what: string,
+  ): Promise<T>;
   /** A joined link: the player's own, or one opened with a freshly minted token. */
   ensureJoined(timeoutMs: number): Promise<void>;
 }
 
-export type TrackIdsOf = (type: MediaType, id: string) => Promise<{ title: string | null; trackIds: number[] }>;
-
 export interface MediaCommandsOptions {
   readonly host: MediaHost;
   /** The REST look-up of an album's, playlist's or track's ids; null without app id and secret. */
-  readonly trackIdsOf: TrackIdsOf | null;
+  readonly trackIdsOf: TrackIdsLookup | null;
   /** A user token is configured: the player can open a link of its own. */
   readonly canMint: boolean;
   /** Each step with the service: minting and joining, the queue load's answer. */
@@ -59,7 +61,11 @@ export class MediaCommands {
     const started = performance.now();
     const { host } = this.#o;
     await host.inLoop((core) => this.#check(core));
-    if (!this.#o.trackIdsOf) throw new QcbError('ERR_QOBUZ_API', 'qobuz.app_id and qobuz.app_secret are not set: the bridge cannot ask Qobuz');
+    if (!this.#o.trackIdsOf)
+      throw new QcbError(
+        'ERR_QOBUZ_API',
+        'qobuz.app_id and qobuz.app_secret are not set: the bridge cannot ask Qobuz',
+      );
     const { title, trackIds } = await this.#o.trackIdsOf(media.type, media.id);
     await host.ensureJoined(this.#o.stepTimeoutMs);
     // Shuffled, the queue starts at a random track: the pivot the service shuffles the rest around.
@@ -67,7 +73,13 @@ export class MediaCommands {
     const action = newActionUuid();
     const loaded = await host.inLoop((core) => ({
       answer: core.sendAction(
-        [loadQueue(core.queue.version, action, trackIds, { position: start, pivotIndex: start, shuffle: media.shuffle })],
+        [
+          loadQueue(core.queue.version, action, trackIds, {
+            position: start,
+            pivotIndex: start,
+            shuffle: media.shuffle,
+          }),
+        ],
         action,
         'the queue load',
         this.#o.stepTimeoutMs,
@@ -79,7 +91,8 @@ export class MediaCommands {
       (core) => {
         alive(core);
         const items = core.queue.items;
-        const same = items.length === trackIds.length && items.every((item, i) => item.trackId === trackIds[i]);
+        const same =
+          items.length === trackIds.length && items.every((item, i) => item.trackId === trackIds[i]);
         return same ? { item: items[start]!, ids: new Set(items.map((i) => i.queueItemId)) } : null;
       },
       this.#o.stepTimeoutMs,
@@ -87,7 +100,8 @@ export class MediaCommands {
     );
     const loadsBefore = await host.inLoop((core) => {
       // 63 naming ourselves, then 62 PLAYING from 0 at the first item: the service sends us the 41 that plays it.
-      if (!core.requestActive({ fresh: true })) throw new QcbError('ERR_SESSION_CLOSED', 'the Qobuz session ended');
+      if (!core.requestActive({ fresh: true }))
+        throw new QcbError('ERR_SESSION_CLOSED', 'the Qobuz session ended');
       core.send([setPlayerState({ playing: true, positionMs: 0, queueItemId: first.item.queueItemId })]);
       return core.loads;
     });
@@ -98,7 +112,13 @@ export class MediaCommands {
       'the speaker starting the new queue',
     );
     this.#o.logger.info(
-      { type: media.type, id: media.id, title, tracks: trackIds.length, ms: Math.round(performance.now() - started) },
+      {
+        type: media.type,
+        id: media.id,
+        title,
+        tracks: trackIds.length,
+        ms: Math.round(performance.now() - started),
+      },
       'playing from Home Assistant',
     );
   }
@@ -124,7 +144,11 @@ export class MediaCommands {
     await synced.answer;
     const asked = await host.inLoop((core) => {
       if (core.active) return false; // already playing here: nothing to take over
-      if (!core.canTakeOver) throw new QcbError('ERR_BAD_COMMAND', 'nothing to take over: no Qobuz device of this account has anything to play');
+      if (!core.canTakeOver)
+        throw new QcbError(
+          'ERR_BAD_COMMAND',
+          'nothing to take over: no Qobuz device of this account has anything to play',
+        );
       if (!core.requestActive()) throw new QcbError('ERR_SESSION_CLOSED', 'the Qobuz session ended');
       return true;
     });
@@ -134,7 +158,12 @@ export class MediaCommands {
         alive(core);
         const snap = core.speaker();
         const current = core.current;
-        return core.active && current !== null && playing(core) && snap.current?.queueItemId === current.queueItemId;
+        return (
+          core.active &&
+          current !== null &&
+          playing(core) &&
+          snap.current?.queueItemId === current.queueItemId
+        );
       },
       this.#o.playTimeoutMs,
       'the speaker taking over',
@@ -147,7 +176,8 @@ export class MediaCommands {
     if (core.linkState === 'none' && !this.#o.canMint) {
       throw new QcbError('ERR_NO_USER_TOKEN', 'no Qobuz session, and no qobuz.user_auth_token to start one');
     }
-    if (!core.speaker().available) throw new QcbError('ERR_MPD_UNREACHABLE', "the player's MPD is not reachable");
+    if (!core.speaker().available)
+      throw new QcbError('ERR_MPD_UNREACHABLE', "the player's MPD is not reachable");
   }
 }
 

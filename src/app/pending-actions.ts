@@ -1,27 +1,30 @@
 import { QcbError } from '../core/qcb-error.js';
 
+type Waiter = { resolve: () => void; reject: (err: Error) => void; timer: NodeJS.Timeout };
+
 /**
  * Controller verbs waiting for the service's answer (docs/protocol.md §8 "Controller verbs"): a
  * queue edit is done when the service's broadcast carrying its action uuid comes back (89-95),
  * refused when 88 names it, and failed when the link ends or no answer comes in time. The MQTT
  * answer waits on these promises, outside the session's loop; the loop only settles them.
+ * A verb the service answers without an action uuid (62 `play_item`, docs/protocol.md §8) waits
+ * under a string key of its own; several commands may wait for the same key.
  */
 export class PendingActions {
-  readonly #waiting = new Map<
-    string,
-    { resolve: () => void; reject: (err: Error) => void; timer: NodeJS.Timeout }
-  >();
+  readonly #waiting = new Map<string, Waiter[]>();
 
   get size(): number {
-    return this.#waiting.size;
+    let n = 0;
+    for (const list of this.#waiting.values()) n += list.length;
+    return n;
   }
 
   /** A promise for the answer to `actionUuid`; rejected with ERR_TIMEOUT after `timeoutMs`. */
-  expect(actionUuid: Uint8Array, what: string, timeoutMs: number): Promise<void> {
+  expect(actionUuid: Uint8Array | string, what: string, timeoutMs: number): Promise<void> {
     const key = keyOf(actionUuid);
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.#waiting.delete(key);
+        this.#remove(key, waiter);
         reject(
           new QcbError(
             'ERR_TIMEOUT',
@@ -30,17 +33,21 @@ export class PendingActions {
         );
       }, timeoutMs);
       timer.unref();
-      this.#waiting.set(key, { resolve, reject, timer });
+      const waiter: Waiter = { resolve, reject, timer };
+      this.#waiting.set(key, [...(this.#waiting.get(key) ?? []), waiter]);
     });
   }
 
-  /** The service applied the action: its broadcast came back. Unknown or absent uuids are someone else's. */
-  answered(actionUuid: Uint8Array | null | undefined): void {
-    this.#settle(actionUuid, (w) => w.resolve());
+  /**
+   * The service applied the action: its broadcast came back; true when someone waited for it.
+   * Unknown or absent uuids are someone else's.
+   */
+  answered(actionUuid: Uint8Array | string | null | undefined): boolean {
+    return this.#settle(actionUuid, (w) => w.resolve());
   }
 
   /** The service refused the action (88 with its uuid). */
-  refused(actionUuid: Uint8Array | null | undefined, reason: string): void {
+  refused(actionUuid: Uint8Array | string | null | undefined, reason: string): void {
     this.#settle(actionUuid, (w) =>
       w.reject(new QcbError('ERR_QOBUZ_REFUSED', `the Qobuz service refused it: ${reason}`)),
     );
@@ -48,25 +55,34 @@ export class PendingActions {
 
   /** The link ended or the session changed: nothing still waiting will be answered. */
   failAll(err: QcbError): void {
-    for (const [key, w] of this.#waiting) {
+    const all = [...this.#waiting.values()].flat();
+    this.#waiting.clear();
+    for (const w of all) {
       clearTimeout(w.timer);
-      this.#waiting.delete(key);
       w.reject(err);
     }
   }
 
-  #settle(
-    actionUuid: Uint8Array | null | undefined,
-    how: (w: { resolve: () => void; reject: (err: Error) => void }) => void,
-  ): void {
-    if (!actionUuid || actionUuid.length === 0) return;
+  #settle(actionUuid: Uint8Array | string | null | undefined, how: (w: Waiter) => void): boolean {
+    if (!actionUuid || actionUuid.length === 0) return false;
     const key = keyOf(actionUuid);
-    const w = this.#waiting.get(key);
-    if (!w) return;
-    clearTimeout(w.timer);
+    const list = this.#waiting.get(key);
+    if (!list) return false;
     this.#waiting.delete(key);
-    how(w);
+    for (const w of list) {
+      clearTimeout(w.timer);
+      how(w);
+    }
+    return true;
+  }
+
+  #remove(key: string, waiter: Waiter): void {
+    const rest = (this.#waiting.get(key) ?? []).filter((w) => w !== waiter);
+    if (rest.length > 0) this.#waiting.set(key, rest);
+    else this.#waiting.delete(key);
   }
 }
 
-const keyOf = (uuid: Uint8Array): string => Buffer.from(uuid).toString('hex');
+/** Action uuids as hex; string keys (never 32 hex digits) as they are. */
+const keyOf = (key: Uint8Array | string): string =>
+  typeof key === 'string' ? key : Buffer.from(key).toString('hex');

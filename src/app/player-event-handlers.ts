@@ -28,7 +28,19 @@ export const SPEAKER_HANDLERS: SpeakerHandlers = {
     return null;
   },
   stateChanged: (core) => {
+    // Another MPD client plays its own music: the speaker stepped aside, so do we (issue #16).
+    if (core.speaker().source === 'other') core.speakerTakenByOther();
+    else core.speakerStateChanged();
+    return null;
+  },
+  // docs/protocol.md §9.4: MPD holds no history before our current song, so another client's
+  // `previous` is the Qobuz previous; the restart is reported first, the service answers with a 41.
+  previousRequested: (core) => {
     core.speakerStateChanged();
+    if (core.active && core.current && core.speaker().settled) {
+      core.log.info({ queueItemId: core.current.queueItemId }, 'another MPD client asked for the previous song');
+      core.send([rendererAction(qconnect.RndrSrvrRendererAction.ActionType.PREVIOUS)]);
+    }
     return null;
   },
   volumeChanged: (core, volumePercent, muted) => {

@@ -63,7 +63,8 @@ export class PlayerRuntime {
             logger: logger.child({ module: 'qobuz' }),
           })
         : null;
-    if (!this.#api) logger.warn('qobuz.app_id / app_secret not set: the player is advertised but cannot stream');
+    if (!this.#api)
+      logger.warn('qobuz.app_id / app_secret not set: the player is advertised but cannot stream');
     this.#resolver = this.#api ? new StreamUrlResolver({ api: this.#api, logger }) : null;
     this.#covers = new CoverFetcher({ logger: logger.child({ module: 'covers' }) });
     const uuid = playerUuid(p);
@@ -75,6 +76,7 @@ export class PlayerRuntime {
         if (event.type === 'session_closed') options.tokens.clear(p.id);
         options.publisher()?.publishEvent(id, event);
       },
+      publishQueue: (id, listing) => options.publisher()?.publishQueue?.(id, listing),
       publishAvailability: (id, online) => {
         this.#mpdUp = online;
         if (!online) options.metrics.mpdErrors.inc({ player: p.id, kind: 'unreachable' });
@@ -100,13 +102,14 @@ export class PlayerRuntime {
       player: options.mpd,
       publisher,
       trackInfo: this.#api ? (id) => this.#trackInfo(id) : null,
+      ...(this.#api ? { trackIdsOf: (kind, id) => this.#api!.trackIdsOf(kind, id) } : {}),
+      ...(options.tuning?.queueListing ? { queueListing: options.tuning.queueListing } : {}),
       onQueueItems: (items) => options.tokens.retain(p.id, new Set(items.map((i) => i.queueItemId))),
       logger,
       // README "Own Qobuz identity": with a user token the link mints its own WebSocket tokens, so a
       // session outlives the app's one-hour token (docs/protocol.md §8), the player joins the
       // account in the background (qobuz.cloud), and play_media / transfer work without the app.
       ...(c.qobuz.user_auth_token && this.#api ? { renewToken: () => this.#mintToken(), cloud: c.qobuz.cloud } : {}),
-      trackIdsOf: this.#api ? (type, id) => this.#api!.trackIdsOf(type, id) : null,
       ...(options.tuning?.mediaStepTimeoutMs ? { mediaStepTimeoutMs: options.tuning.mediaStepTimeoutMs } : {}),
       ...(options.tuning?.mediaPlayTimeoutMs ? { mediaPlayTimeoutMs: options.tuning.mediaPlayTimeoutMs } : {}),
       ...(options.tuning?.cloudRetryStepsMs ? { cloudRetryStepsMs: options.tuning.cloudRetryStepsMs } : {}),
@@ -115,10 +118,20 @@ export class PlayerRuntime {
         ...(options.tuning?.backoffStepsMs ? { backoffStepsMs: options.tuning.backoffStepsMs } : {}),
         ...(options.tuning?.pingIntervalMs ? { pingIntervalMs: options.tuning.pingIntervalMs } : {}),
         ...(options.tuning?.deadAfterMs ? { deadAfterMs: options.tuning.deadAfterMs } : {}),
+        ...(options.tuning?.tokenRenewAheadMs ? { renewAheadMs: options.tuning.tokenRenewAheadMs } : {}),
       },
       onLinkEvent: (event, count) => {
         if (event === 'reconnect') options.metrics.reconnects.inc({ player: p.id }, count);
-        else options.metrics.frames.inc({ player: p.id, direction: event === 'frames_in' ? 'in' : 'out' }, count);
+        else if (event === 'token_renewed_ahead' || event === 'token_renewed_at_reconnect') {
+          options.metrics.tokenRenewals.inc(
+            { player: p.id, when: event === 'token_renewed_ahead' ? 'ahead' : 'reconnect' },
+            count,
+          );
+        } else
+          options.metrics.frames.inc(
+            { player: p.id, direction: event === 'frames_in' ? 'in' : 'out' },
+            count,
+          );
       },
       onMessageHandled: (type, ms) => {
         options.metrics.commands.inc({ player: p.id, type: String(type) });
@@ -163,7 +176,10 @@ export class PlayerRuntime {
     // Per player and replaced on each connect, never accumulated (issue #13): this connect's
     // tokens and the previous one's, whose link is still being closed.
     const secrets = [request.jwtQconnect.jwt, request.jwtApi.jwt];
-    (this.#o.redactor ?? defaultRedactor).setSecrets(`player:${this.#o.player.id}`, [...secrets, ...this.#previousSecrets]);
+    (this.#o.redactor ?? defaultRedactor).setSecrets(`player:${this.#o.player.id}`, [
+      ...secrets,
+      ...this.#previousSecrets,
+    ]);
     this.#previousSecrets = secrets;
     this.#jwtApi.set({ jwt: request.jwtApi.jwt, exp: request.jwtApi.exp });
     // A new session takes the replaced one's stream tokens along (README "HTTP endpoints"). Cleared once

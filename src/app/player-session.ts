@@ -1,5 +1,10 @@
 import type { Logger } from 'pino';
-import { QconnectLink, TOKEN_EXPIRED, type LinkToken, type QconnectLinkOptions } from '../cloud/qconnect-link.js';
+import {
+  QconnectLink,
+  TOKEN_EXPIRED,
+  type LinkToken,
+  type QconnectLinkOptions,
+} from '../cloud/qconnect-link.js';
 import type { ConnectRequest } from '../core/connect-request.js';
 import type { PlayerEvents } from '../core/player.js';
 import type { PlayerCommand, PlayerView } from '../core/player-view.js';
@@ -11,9 +16,10 @@ import { withTimeout } from '../util/abortable-sleep.js';
 import { SerialQueue } from '../util/serial-queue.js';
 import { CloudPresence } from './cloud-presence.js';
 import { LoopWaits } from './loop-waits.js';
-import { MediaCommands, type MediaHost, type TrackIdsOf } from './media-commands.js';
+import { MediaCommands, type MediaHost } from './media-commands.js';
 import { SPEAKER_HANDLERS } from './player-event-handlers.js';
 import { HANDLERS } from './qconnect-handlers.js';
+import type { TrackIdsLookup } from './queue-commands.js';
 import { applyCommand } from './session-commands.js';
 import { SessionCore, type Effect, type QueueView, type SessionCoreOptions } from './session-core.js';
 
@@ -30,19 +36,24 @@ export interface PlayerSessionOptions extends Omit<SessionCoreOptions, 'now'> {
   /** docs/protocol.md §5.7: report every 10 s while active and playing. */
   readonly heartbeatMs?: number;
   /** Tuning for tests (backoff steps, ping period). */
-  readonly link?: Partial<Pick<QconnectLinkOptions, 'backoffStepsMs' | 'pingIntervalMs' | 'deadAfterMs' | 'connectTimeoutMs'>>;
-  readonly onLinkEvent?: (event: 'reconnect' | 'frames_in' | 'frames_out', count: number) => void;
+  readonly link?: Partial<
+    Pick<QconnectLinkOptions, 'backoffStepsMs' | 'pingIntervalMs' | 'deadAfterMs' | 'connectTimeoutMs'>
+  >;
+  readonly onLinkEvent?: (
+    event: 'reconnect' | 'frames_in' | 'frames_out' | 'token_renewed_ahead' | 'token_renewed_at_reconnect',
+    count: number,
+  ) => void;
   /** Mints a WebSocket token with the user's own token (README "Own Qobuz identity"): sessions outlive the app's hour. */
   readonly renewToken?: () => Promise<LinkToken>;
   /** Each Qobuz message handled, with how long it took (metrics). */
   readonly onMessageHandled?: (messageType: number, elapsedMs: number) => void;
+  /** Track ids of an album, playlist or track from the Qobuz REST API, for `queue_add` (issue #14) and `play_media`. */
+  readonly trackIdsOf?: TrackIdsLookup;
   // ---- the player's own Qobuz identity (README "Own Qobuz identity"): all need `renewToken` ----
   /** Join the account's session at start, in the background, with a minted token (cloud presence). */
   readonly cloud?: boolean;
   /** Delays between failed cloud joins (default CLOUD_RETRY_STEPS_MS). */
   readonly cloudRetryStepsMs?: readonly number[];
-  /** The ids of an album, playlist or track, for play_media (REST). */
-  readonly trackIdsOf?: TrackIdsOf | null;
   /** play_media / transfer: each step with the service (default 10 s) and the speaker starting (default 20 s). */
   readonly mediaStepTimeoutMs?: number;
   readonly mediaPlayTimeoutMs?: number;
@@ -117,9 +128,14 @@ export class PlayerSession {
     const events = this.#o.player.events;
     for (const name of Object.keys(SPEAKER_HANDLERS) as Array<keyof typeof SPEAKER_HANDLERS>) {
       const handler = SPEAKER_HANDLERS[name] as (core: SessionCore, ...args: unknown[]) => Effect;
-      events.on(name, (...args: PlayerEvents[typeof name]) => this.#input(name, () => handler(this.#core, ...args)));
+      events.on(name, (...args: PlayerEvents[typeof name]) =>
+        this.#input(name, () => handler(this.#core, ...args)),
+      );
     }
-    this.#heartbeat = setInterval(() => this.#input('heartbeat', () => this.#core.heartbeat()), this.#o.heartbeatMs ?? 10_000);
+    this.#heartbeat = setInterval(
+      () => this.#input('heartbeat', () => this.#core.heartbeat()),
+      this.#o.heartbeatMs ?? 10_000,
+    );
     this.#core.publishView();
     this.#cloud?.start();
   }
@@ -133,7 +149,9 @@ export class PlayerSession {
       this.#closeLink('replaced by a new connect');
       this.#request = request;
       if (fresh) {
-        this.#core.newSession()?.catch((err: unknown) => this.#log.warn({ err: errorMessage(err) }, 'speaker command failed'));
+        this.#core
+          .newSession()
+          ?.catch((err: unknown) => this.#log.warn({ err: errorMessage(err) }, 'speaker command failed'));
       }
       const t = request.jwtQconnect;
       this.#openLink({ jwt: t.jwt, expiresAtMs: t.exp * 1000, endpoint: t.endpoint }, request.becomeActive);
@@ -148,7 +166,15 @@ export class PlayerSession {
     // README "Own Qobuz identity": controller verbs on our own link, answered once the music plays.
     if (cmd.playMedia) return this.#media.playMedia(cmd.playMedia);
     if (cmd.transfer) return this.#media.transfer();
-    const effects = await this.#run(() => (this.#media.playMeansTransfer(this.#core, cmd) ? null : applyCommand(this.#core, cmd)));
+    const effects = await this.#run(() =>
+      this.#media.playMeansTransfer(this.#core, cmd)
+        ? null
+        : applyCommand(this.#core, cmd, {
+            // A command's slow step (a REST lookup) comes back to the loop for what follows it (issue #14).
+            inLoop: (task) => this.#run(task),
+            trackIdsOf: this.#o.trackIdsOf ?? null,
+          }),
+    );
     if (effects === null) return this.#media.transfer();
     await Promise.all(effects);
   }
@@ -174,7 +200,9 @@ export class PlayerSession {
   #input(what: string, handle: () => Effect | void): void {
     if (this.#stopped) return;
     this.#run(() => {
-      handle()?.catch((err: unknown) => this.#log.warn({ err: errorMessage(err), what }, 'speaker command failed'));
+      handle()?.catch((err: unknown) =>
+        this.#log.warn({ err: errorMessage(err), what }, 'speaker command failed'),
+      );
     }).catch((err: unknown) => this.#log.warn({ err: errorMessage(err), what }, 'session input failed'));
   }
 
@@ -208,10 +236,17 @@ export class PlayerSession {
         if (link === this.#link && link.resubscribe()) this.#sendJoin(link, true);
       },
     );
-    link.events.on('connected', ({ reconnection }) => this.#input('connected', () => this.#join(link, reconnection)));
+    link.events.on('connected', ({ reconnection }) =>
+      this.#input('connected', () => this.#join(link, reconnection)),
+    );
     link.events.on('messages', (messages) => this.#input('messages', () => this.#dispatch(link, messages)));
-    link.events.on('disconnected', (info) => this.#input('disconnected', () => this.#onDown(link, info.reason)));
+    link.events.on('disconnected', (info) =>
+      this.#input('disconnected', () => this.#onDown(link, info.reason)),
+    );
     link.events.on('closed', (reason) => this.#input('closed', () => this.#onClosed(link, reason)));
+    link.events.on('tokenRenewed', ({ ahead }) =>
+      this.#o.onLinkEvent?.(ahead ? 'token_renewed_ahead' : 'token_renewed_at_reconnect', 1),
+    );
     link.events.on('framesIn', (n) => this.#o.onLinkEvent?.('frames_in', n));
     link.events.on('framesOut', (n) => this.#o.onLinkEvent?.('frames_out', n));
     link.start();
@@ -232,9 +267,15 @@ export class PlayerSession {
   #mediaHost(): MediaHost {
     return {
       // Wrapped so that a promise fn returns is not waited for inside the loop.
-      inLoop: async <T>(fn: (core: SessionCore) => T) => (await this.#run(() => ({ value: fn(this.#core) }))).value,
-      until: async <T>(probe: (core: SessionCore) => T | null | undefined | false, timeoutMs: number, what: string) =>
-        (await this.#run(() => ({ value: this.#waits.until(() => probe(this.#core), timeoutMs, what) }))).value,
+      inLoop: async <T>(fn: (core: SessionCore) => T) =>
+        (await this.#run(() => ({ value: fn(this.#core) }))).value,
+      until: async <T>(
+        probe: (core: SessionCore) => T | null | undefined | false,
+        timeoutMs: number,
+        what: string,
+      ) =>
+        (await this.#run(() => ({ value: this.#waits.until(() => probe(this.#core), timeoutMs, what) })))
+          .value,
       ensureJoined: (timeoutMs) => this.#ensureJoined(timeoutMs),
     };
   }
@@ -244,8 +285,20 @@ export class PlayerSession {
     const hasLink = await this.#run(() => this.#link !== null);
     const mint = this.#o.renewToken;
     if (!hasLink) {
-      if (!mint) throw new QcbError('ERR_NO_USER_TOKEN', 'no Qobuz session, and no qobuz.user_auth_token to start one');
-      const token = await withTimeout(mint(), timeoutMs, () => new QcbError('ERR_TIMEOUT', `Qobuz did not mint a WebSocket token (qws/createToken) within ${Math.round(timeoutMs / 1000)} s`));
+      if (!mint)
+        throw new QcbError(
+          'ERR_NO_USER_TOKEN',
+          'no Qobuz session, and no qobuz.user_auth_token to start one',
+        );
+      const token = await withTimeout(
+        mint(),
+        timeoutMs,
+        () =>
+          new QcbError(
+            'ERR_TIMEOUT',
+            `Qobuz did not mint a WebSocket token (qws/createToken) within ${Math.round(timeoutMs / 1000)} s`,
+          ),
+      );
       await this.#run(() => this.#openOwnLink(token));
     }
     const joined = await this.#run(() => ({
@@ -312,7 +365,12 @@ export class PlayerSession {
       const started = performance.now();
       try {
         const effect = handler(this.#core, m.body);
-        if (effect) effects.push(effect.catch((err: unknown) => this.#log.warn({ err: errorMessage(err), name }, 'speaker command failed')));
+        if (effect)
+          effects.push(
+            effect.catch((err: unknown) =>
+              this.#log.warn({ err: errorMessage(err), name }, 'speaker command failed'),
+            ),
+          );
         this.#o.onMessageHandled?.(m.type, performance.now() - started);
       } catch (err) {
         this.#log.warn({ err: errorMessage(err), messageType: m.type, name }, 'handler failed');
@@ -356,5 +414,7 @@ export class PlayerSession {
 /** The app's hyphenated session uuid as the 16 bytes the joins carry (§5.1). */
 export function uuidBytes(uuid: string): Uint8Array {
   const hex = uuid.replace(/-/g, '');
-  return /^[0-9a-fA-F]{32}$/.test(hex) ? Uint8Array.from(Buffer.from(hex, 'hex')) : new TextEncoder().encode(uuid);
+  return /^[0-9a-fA-F]{32}$/.test(hex)
+    ? Uint8Array.from(Buffer.from(hex, 'hex'))
+    : new TextEncoder().encode(uuid);
 }

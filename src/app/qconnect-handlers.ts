@@ -13,6 +13,8 @@ import {
   volumeChanged,
   volumeMuted,
 } from '../protocol/renderer-messages.js';
+import { autoplayEvent, queueDeltaEvent, type QueueEvent } from './queue-events.js';
+import { jumpKey } from './queue-commands.js';
 import type { Effect, SessionCore } from './session-core.js';
 
 /**
@@ -116,7 +118,11 @@ export const HANDLERS: HandlerTable = {
       (s.current_queue_item_id === -1 ? null : { queueItemId: itemId, trackId: 0 });
     const atMs = s.current_position?.timestamp ? Number(s.current_position.timestamp.toString()) : core.now();
     const playing = s.playing_state === qconnect.PlayingState.PLAYING;
-    core.notePeer(b.renderer_id ?? 0, {
+    // A play_item is applied once the active renderer (we too: our report echoed) plays it (docs/protocol.md §8).
+    const rendererId = b.renderer_id ?? 0;
+    if (rendererId >= 0 && rendererId === core.activeRendererId && s.current_queue_item_id !== -1)
+      core.actionAnswered(jumpKey(itemId));
+    core.notePeer(rendererId, {
       item,
       clock: clockAt(playing ? 'playing' : 'paused', s.current_position?.value ?? 0, atMs),
       durationMs: s.duration ?? null,
@@ -156,7 +162,13 @@ export const HANDLERS: HandlerTable = {
       autoplay: (b.autoplay_tracks ?? []).map(itemOf),
     });
     core.actionAnswered(b.action_uuid); // a 76 of ours that named an action uuid (README "Own Qobuz identity": transfer)
-    core.event('queue_updated', { version: core.queue.version, length: core.queue.items.length });
+    // The whole queue read again (our 76, or a resync): no edit, so none of the issue #14 events.
+    core.event('queue_updated', {
+      version: core.queue.version,
+      length: core.queue.items.length,
+      shuffle: core.queue.shuffle,
+      autoplay: core.queue.autoplayOn,
+    });
     return effect;
   },
   SrvrCtrlQueueTracksLoaded: (core, b) =>
@@ -261,28 +273,32 @@ function forgotUs(core: SessionCore, message: string): boolean {
 }
 
 function onDelta(core: SessionCore, delta: QueueDelta, actionUuid?: Uint8Array | null): Effect {
+  // Described before it is applied: a removal must still find the tracks it removes (issue #14).
+  const event = queueDeltaEvent(core, delta);
   const { result, effect } = core.applyQueueDelta(delta);
-  core.actionAnswered(actionUuid);
+  const ours = core.actionAnswered(actionUuid);
   if (result === 'stale') return null;
   // A gap or a shuffled order we cannot know: the full state is one message away (§6).
   if (result === 'resync') core.send([askForQueueState(core.queue.version)]);
-  core.event('queue_updated', {
-    change: delta.kind,
-    version: delta.version,
-    length: core.queue.items.length,
-  });
+  emitQueueEvent(core, event, ours);
   return effect;
 }
 
 function onAutoplay(core: SessionCore, v: QueueVersion | null, change: AutoplayChange): Effect {
   if (v) core.noteQueueVersion(v);
+  const event = autoplayEvent(core, change);
   const effect = core.applyAutoplay(change);
-  core.event('queue_updated', {
-    change: `autoplay_${change.kind}`,
-    autoplay: core.queue.autoplayOn,
-    autoplay_length: core.queue.autoplay.length,
-  });
+  emitQueueEvent(core, event, false);
   return effect;
+}
+
+/** README "MQTT topics": every queue event also says the queue's length after it, and whether our own command caused it. */
+function emitQueueEvent(core: SessionCore, e: QueueEvent, fromMqtt: boolean): void {
+  const autoplay =
+    e.type === 'autoplay_changed'
+      ? { autoplay: core.queue.autoplayOn, autoplayLength: core.queue.autoplay.length }
+      : {};
+  core.event(e.type, { ...e.fields, length: core.queue.items.length, ...autoplay, fromMqtt });
 }
 
 /** §5.6: a delta; apply what is present and answer at once, before any slow work. */
@@ -308,7 +324,9 @@ function onSetState(core: SessionCore, b: qconnect.SrvrRndrSetState): Effect {
     position_ms: hasPosition ? b.current_position : null,
     queue_item_id: b.current_track ? (b.current_track.queue_item_id ?? 0) : null,
   });
-  if (!core.active) return null;
+  // After stepping aside for another MPD client, a play from the app takes the speaker back (issue #16).
+  const plays = b.current_track ? (b.current_track.queue_item_id ?? 0) >= 0 && state !== qconnect.PlayingState.STOPPED : state === qconnect.PlayingState.PLAYING;
+  if (!core.active && !(plays && core.resumeAfterStepAside())) return null;
   if (b.current_track) {
     const target = itemOf(b.current_track);
     if (target.queueItemId < 0 || state === qconnect.PlayingState.STOPPED) return core.stop();

@@ -3,6 +3,7 @@ import type { PlayerCommand } from '../core/player-view.js';
 import { QcbError } from '../core/qcb-error.js';
 import { qconnect } from '../protocol/generated/qconnect.js';
 import { rendererAction, volumeChanged, volumeMuted } from '../protocol/renderer-messages.js';
+import { applyQueueCommand, checkQueueCommand, type CommandContext } from './queue-commands.js';
 import type { Effect, SessionCore } from './session-core.js';
 
 const Action = qconnect.RndrSrvrRendererAction.ActionType;
@@ -13,8 +14,9 @@ const Action = qconnect.RndrSrvrRendererAction.ActionType;
  * Validation throws a QcbError before anything changes; the returned effects are what the speaker
  * still has to do, which the MQTT answer waits for (outside the session's loop).
  */
-export function applyCommand(core: SessionCore, cmd: PlayerCommand): Effect[] {
+export function applyCommand(core: SessionCore, cmd: PlayerCommand, ctx: CommandContext): Effect[] {
   checkCommand(core, cmd);
+  checkQueueCommand(core, cmd, ctx);
   const effects: Effect[] = [];
   if (cmd.volume !== undefined) {
     effects.push(core.setVolume(cmd.volume));
@@ -31,6 +33,8 @@ export function applyCommand(core: SessionCore, cmd: PlayerCommand): Effect[] {
   }
   if (cmd.seekMs !== undefined) effects.push(core.seek(cmd.seekMs));
   if (cmd.action !== undefined) effects.push(action(core, cmd.action));
+  // Queue verbs (issue #14): controller verbs answered by the service, in queue-commands.ts.
+  effects.push(...applyQueueCommand(core, cmd, ctx));
   return effects;
 }
 
@@ -57,7 +61,7 @@ function checkCommand(core: SessionCore, cmd: PlayerCommand): void {
 }
 
 function action(core: SessionCore, name: NonNullable<PlayerCommand['action']>): Effect {
-  if (!core.active && name !== 'pause' && name !== 'stop') {
+  if (!core.active && name !== 'pause' && name !== 'stop' && !core.resumeAfterStepAside()) {
     // No active session: take playback back while still joined (the app sees us become active).
     core.requestActive();
     return null;

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { AudioFormat, PlayableItem, Player, PlayerSnapshot } from '../core/player.js';
 import type { PlayerView, RepeatMode, SessionEvent, StatePublisher, TrackInfo } from '../core/player-view.js';
+import type { TrackSummary } from '../core/queue-listing.js';
 import {
   clockAt,
   isFlowing,
@@ -22,6 +23,7 @@ import type { DeviceInfoValue, RendererReport } from '../protocol/renderer-messa
 import { setActiveRenderer, stateUpdated } from '../protocol/renderer-messages.js';
 import { QcbError } from '../core/qcb-error.js';
 import { PendingActions } from './pending-actions.js';
+import { QueuePublisher, type QueueListingTuning } from './queue-publisher.js';
 import { SessionPeers, type PeerState } from './session-peers.js';
 import { playerView, rendererReport, type SessionFacts } from './session-report.js';
 import { TrackInfoLookup } from './track-info-lookup.js';
@@ -57,6 +59,8 @@ export interface SessionCoreOptions {
   readonly onQueueItems: ((items: readonly PlayableItem[]) => void) | null;
   readonly logger: Logger;
   readonly now: () => number;
+  /** The MQTT queue listing's lookup rate and publish timing (issue #14); defaults suit production. */
+  readonly queueListing?: QueueListingTuning;
 }
 
 export type { PeerState } from './session-peers.js';
@@ -75,6 +79,8 @@ export class SessionCore {
   /** Controller verbs sent on our link, waiting for the service's answer (docs/protocol.md §8). */
   readonly #pending = new PendingActions();
   readonly #info: TrackInfoLookup;
+  /** The queue on MQTT (`B/<player>/queue`, issue #14). */
+  readonly #listing: QueuePublisher;
   #send: (messages: OutgoingMessage[]) => boolean = () => false;
   /** Subscribe and join again on the current link (set per link). */
   #reregister: () => void = () => {};
@@ -87,6 +93,8 @@ export class SessionCore {
   /** Become active as soon as our renderer id is known (a pick, or a rejoin while we were active). */
   #wantActive = false;
   #playOnActivate = false;
+  /** We stepped aside for another MPD client while active: the service still names us active (issue #16). */
+  #steppedAside = false;
   #current: PlayableItem | null = null;
   #next: PlayableItem | null = null;
   /** What we are doing, as commanded; reports extrapolate from it. */
@@ -109,6 +117,13 @@ export class SessionCore {
   constructor(options: SessionCoreOptions) {
     this.#o = options;
     this.#info = new TrackInfoLookup(options.trackInfo, options.logger);
+    this.#listing = new QueuePublisher({
+      playerId: options.playerId,
+      publisher: options.publisher,
+      trackInfo: options.trackInfo,
+      logger: options.logger,
+      ...(options.queueListing ? { tuning: options.queueListing } : {}),
+    });
     this.#sessionMaxQuality = options.maxAudioQuality;
     this.#clock = clockAt('stopped', 0, options.now());
     const snap = options.player.snapshot();
@@ -193,6 +208,15 @@ export class SessionCore {
   nextAfter(item: PlayableItem | null): PlayableItem | null {
     return item ? this.#mirror.next(item.queueItemId) : null;
   }
+  /** The item the session plays: ours while active, else what the active renderer last reported (82). */
+  sessionItem(): PlayableItem | null {
+    if (this.#active) return this.#current;
+    return this.#peers.takeover(this.#activeRendererId, this.#rendererId)?.item ?? this.#current;
+  }
+  /** What the queue listing knows of a track (queue events carry the titles already known). */
+  trackSummary(trackId: number): TrackSummary | undefined {
+    return this.#listing.summary(trackId);
+  }
   /** A queue item as the mirror knows it (with its track id), else as given. */
   resolve(item: PlayableItem): PlayableItem {
     return this.#mirror.find(item.queueItemId) ?? item;
@@ -220,6 +244,7 @@ export class SessionCore {
 
   /** README "MQTT topics": the first state carries the speaker's real volume, so none leaves before the speaker answered. */
   publishView(): void {
+    this.#updateListing();
     if (this.#speakerKnown) this.#o.publisher?.publishState(this.#o.playerId, this.view());
   }
 
@@ -235,7 +260,7 @@ export class SessionCore {
    */
   sendAction(
     messages: OutgoingMessage[],
-    actionUuid: Uint8Array,
+    actionUuid: Uint8Array | string,
     what: string,
     timeoutMs = ACTION_TIMEOUT_MS,
   ): Promise<void> {
@@ -248,9 +273,9 @@ export class SessionCore {
     return answer;
   }
 
-  /** A broadcast carrying an action uuid came back: the verb that sent it (if ours) is done. */
-  actionAnswered(actionUuid: Uint8Array | null | undefined): void {
-    this.#pending.answered(actionUuid);
+  /** A broadcast carrying an action uuid came back: the verb that sent it (if ours) is done; true when it was ours. */
+  actionAnswered(actionUuid: Uint8Array | string | null | undefined): boolean {
+    return this.#pending.answered(actionUuid);
   }
 
   /** 88: the service refused a queue edit. */
@@ -287,11 +312,13 @@ export class SessionCore {
       new QcbError('ERR_SESSION_CLOSED', 'a new Qobuz session replaced the one the command was for'),
     );
     this.#mirror.reset();
+    this.#listing.queueChanged();
     this.#peers.clear();
     this.#rendererId = null;
     this.#activeRendererId = -1;
     this.#active = false;
     this.#playOnActivate = false;
+    this.#steppedAside = false;
     this.#current = null;
     this.#next = null;
     this.#sessionMaxQuality = this.#o.maxAudioQuality;
@@ -332,6 +359,7 @@ export class SessionCore {
     this.#reregister = () => {};
     this.#active = false;
     this.#freshUntilMs = 0;
+    this.#steppedAside = false;
     this.#linkState = 'none';
     if (reason !== null) {
       this.event('session_closed', { reason });
@@ -365,6 +393,7 @@ export class SessionCore {
   notePeer(rendererId: number, peer: PeerState): void {
     if (rendererId === this.#rendererId) return; // our own report echoed (§5.10)
     this.#peers.note(rendererId, peer);
+    this.#updateListing();
   }
 
   /**
@@ -459,12 +488,21 @@ export class SessionCore {
 
   /** 43 false or another renderer active: pause, report nothing more, keep the link (§5.11). */
   deactivate(): Effect {
+    this.#steppedAside = false;
     if (!this.#active) return null;
     this.#active = false;
     this.#notPlayingHere('session_taken_over');
     if (this.#clock.status === 'playing') this.#setClock('paused', this.positionNow(), false);
     this.publishView();
     return this.#o.player.pause();
+  }
+
+  /** A play after `speakerTakenByOther`: the service still names us active, so we are again, no hand-over (issue #16). */
+  resumeAfterStepAside(): boolean {
+    if (!this.#steppedAside || this.#linkState !== 'joined' || this.#activeRendererId !== this.#rendererId) return false;
+    this.#steppedAside = false;
+    this.#active = true;
+    return true;
   }
 
   /** Play again where the last renderer was, for a play with no current item (§5.5). */
@@ -632,6 +670,21 @@ export class SessionCore {
       this.reportState();
   }
 
+  /**
+   * Another MPD client plays its own music (issue #16, docs/protocol.md §9.4): Qobuz hears STOPPED
+   * once, then nothing, as from an inactive renderer; link and item stay, for `resumeAfterStepAside`.
+   */
+  speakerTakenByOther(): void {
+    const snap = this.speaker();
+    if (!snap.available || !snap.settled) return;
+    const changed = this.#clock.status !== 'stopped' || this.#clock.buffering || this.#active;
+    this.#setClock('stopped', 0, false);
+    if (this.#active) this.#send([stateUpdated(this.rendererReport())]);
+    this.#steppedAside ||= this.#active;
+    this.#active = false;
+    if (changed) this.publishView();
+  }
+
   /** Volume or mute changed at the speaker: tell Qobuz (25 / 29 are built by the caller). */
   speakerVolume(
     volumePercent: number,
@@ -675,6 +728,7 @@ export class SessionCore {
       this.reportState();
     }
     this.#active = false;
+    this.#listing.stop();
   }
 
   /** Every 10 s while active and playing (§5.7). */
@@ -721,6 +775,7 @@ export class SessionCore {
     this.#current = null;
     this.#next = null;
     this.#info.forget();
+    this.#listing.queueChanged();
     this.#o.onQueueItems?.([...this.#mirror.items, ...this.#mirror.autoplay]);
     this.#setClock('stopped', 0, false);
     this.reportState();
@@ -728,8 +783,21 @@ export class SessionCore {
   }
 
   #queueChanged(): void {
+    this.#listing.queueChanged();
     this.#o.onQueueItems?.([...this.#mirror.items, ...this.#mirror.autoplay]);
     this.publishView();
+  }
+
+  /** The MQTT queue listing follows the session: the queue is copied only when it, the current or the next item changed. */
+  #updateListing(): void {
+    const current = this.sessionItem();
+    const next = current ? this.#mirror.next(current.queueItemId) : (this.#mirror.playOrder()[0] ?? null);
+    this.#listing.update({ inSession: this.#linkState !== 'none', current, next }, () => ({
+      version: this.#mirror.version,
+      order: [...this.#mirror.playOrder()],
+      shuffle: this.#mirror.shuffle,
+      autoplay: [...this.#mirror.autoplay],
+    }));
   }
 
   /** Track metadata for MQTT, once per track change; a late answer for another track is dropped. */

@@ -1,9 +1,15 @@
+import type { QueueListingTuning } from './queue-publisher.js';
+
 /** Timings of each player's session (defaults: the protocol's own, docs/protocol.md §3 and §5.7); tests and benches shorten them. */
 export interface SessionTuning {
   readonly heartbeatMs?: number;
   readonly backoffStepsMs?: readonly number[];
   readonly pingIntervalMs?: number;
   readonly deadAfterMs?: number;
+  /** How long before a WebSocket token's expiry the next one is minted (with a user token). */
+  readonly tokenRenewAheadMs?: number;
+  /** The MQTT queue listing's lookup rate and publish timing (issue #14). */
+  readonly queueListing?: QueueListingTuning;
   /** README "Own Qobuz identity": play_media / transfer step and play deadlines, cloud join retries. */
   readonly mediaStepTimeoutMs?: number;
   readonly mediaPlayTimeoutMs?: number;

@@ -35,6 +35,11 @@ export interface QconnectLinkOptions {
    * it a reconnect that finds the token expired renews it instead of giving up (§5.12).
    */
   readonly renewToken?: () => Promise<LinkToken>;
+  /**
+   * With `renewToken`: mint the next token this long before the current one expires (default
+   * 5 min, at most half its lifetime), so a reconnect never waits for a renewal (§8).
+   */
+  readonly renewAheadMs?: number;
 }
 
 export interface LinkToken {
@@ -56,6 +61,8 @@ export interface QconnectLinkEvents {
   disconnected: [info: { willReconnect: boolean; reason: string }];
   /** Given up for good (token expired, Disconnect{reconnect=false}, or close()). */
   closed: [reason: string];
+  /** A fresh token is in hand (`ahead`: minted before the old one expired, on a live link). */
+  tokenRenewed: [info: { ahead: boolean; expiresAtMs: number }];
   framesIn: [count: number];
   framesOut: [count: number];
 }
@@ -68,7 +75,9 @@ const BROWSER_UA =
 
 export class QconnectLink {
   readonly events: TypedEmitter<QconnectLinkEvents>;
-  readonly #o: Required<Omit<QconnectLinkOptions, 'userAgent' | 'backoffStepsMs' | 'renewToken'>> & {
+  readonly #o: Required<
+    Omit<QconnectLinkOptions, 'userAgent' | 'backoffStepsMs' | 'renewToken' | 'renewAheadMs'>
+  > & {
     userAgent: string;
   };
   /** The token in use: the app's at first, then each renewed one. */
@@ -84,6 +93,10 @@ export class QconnectLink {
   #heardFrame = false;
   #pingTimer: NodeJS.Timeout | null = null;
   #retryTimer: NodeJS.Timeout | null = null;
+  /** The next renewal ahead of expiry (its own timer: it runs whether the socket is up or not). */
+  #renewTimer: NodeJS.Timeout | null = null;
+  #renewing = false;
+  readonly #renewAheadMs: number;
 
   constructor(options: QconnectLinkOptions) {
     if (!options.endpoint || !options.jwt)
@@ -99,6 +112,7 @@ export class QconnectLink {
     };
     this.#token = { jwt: options.jwt, expiresAtMs: options.expiresAtMs, endpoint: options.endpoint };
     this.#renew = options.renewToken ?? null;
+    this.#renewAheadMs = options.renewAheadMs ?? 5 * 60_000;
     this.#backoff = new Backoff(options.backoffStepsMs ?? WEB_PLAYER_STEPS_MS, 40_000, this.#o.now);
     this.#writer = new FrameWriter(this.#o.now);
     this.events = new TypedEmitter((err, event) =>
@@ -111,6 +125,7 @@ export class QconnectLink {
   }
 
   start(): void {
+    this.#scheduleRenewal();
     this.#open();
   }
 
@@ -136,6 +151,8 @@ export class QconnectLink {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
     this.#clearTimers();
+    if (this.#renewTimer) clearTimeout(this.#renewTimer);
+    this.#renewTimer = null;
     const ws = this.#ws;
     this.#ws = null;
     if (ws) {
@@ -247,32 +264,83 @@ export class QconnectLink {
     this.#retryTimer = setTimeout(() => this.#open(), delay);
   }
 
+  /** Mints a token; one mint at a time, and an already-expired answer counts as a failure. */
+  async #mint(renew: () => Promise<LinkToken>): Promise<LinkToken> {
+    this.#renewing = true;
+    try {
+      const token = await renew();
+      if (token.expiresAtMs <= this.#o.now()) throw new Error('the renewed token is already expired');
+      return token;
+    } finally {
+      this.#renewing = false;
+    }
+  }
+
+  #adopt(token: LinkToken, ahead: boolean): void {
+    this.#token = token;
+    this.#o.logger.info({ expiresAtMs: token.expiresAtMs, ahead }, 'websocket token renewed');
+    this.events.emit('tokenRenewed', { ahead, expiresAtMs: token.expiresAtMs });
+    this.#scheduleRenewal();
+  }
+
+  /**
+   * docs/protocol.md §8: with a user token the next WebSocket token is minted before the current
+   * one expires, while the link lives; the socket keeps its authentication and the fresh token
+   * serves the next reconnect (the service may drop the link at expiry), so no reconnect waits.
+   */
+  #scheduleRenewal(): void {
+    if (!this.#renew || this.#state === 'closed') return;
+    if (this.#renewTimer) clearTimeout(this.#renewTimer);
+    const lifetime = this.#token.expiresAtMs - this.#o.now();
+    const delay = Math.max(0, lifetime - Math.min(this.#renewAheadMs, lifetime / 2));
+    this.#renewTimer = setTimeout(() => this.#renewAhead(), delay);
+    this.#renewTimer.unref();
+  }
+
+  #renewAhead(): void {
+    this.#renewTimer = null;
+    const renew = this.#renew;
+    if (!renew || this.#state === 'closed' || this.#renewing) return;
+    this.#mint(renew).then(
+      (token) => {
+        if (this.#state !== 'closed') this.#adopt(token, true);
+      },
+      (err: unknown) => {
+        if (this.#state === 'closed') return;
+        // Try again while the current token lives; once it expired, the next reconnect renews it.
+        const left = this.#token.expiresAtMs - this.#o.now();
+        this.#o.logger.warn(
+          { err: err instanceof Error ? err.message : String(err) },
+          'websocket token renewal ahead of expiry failed',
+        );
+        if (left > 1000) {
+          this.#renewTimer = setTimeout(() => this.#renewAhead(), Math.min(30_000, left / 2));
+          this.#renewTimer.unref();
+        }
+      },
+    );
+  }
+
   /** An expired token and a way to mint one: renew, then connect; a failed renewal is retried with backoff. */
   #renewThenOpen(renew: () => Promise<LinkToken>): void {
     this.#state = 'connecting';
-    renew()
-      .then((token) => {
-        if (token.expiresAtMs <= this.#o.now()) throw new Error('the renewed token is already expired');
-        return token;
-      })
-      .then(
-        (token) => {
-          if (this.#state === 'closed') return;
-          this.#token = token;
-          this.#o.logger.info({ expiresAtMs: token.expiresAtMs }, 'websocket token renewed');
-          this.#open();
-        },
-        (err: unknown) => {
-          if (this.#state === 'closed') return;
-          const delay = this.#backoff.next();
-          this.#o.logger.warn(
-            { err: err instanceof Error ? err.message : String(err), delayMs: delay },
-            'websocket token renewal failed',
-          );
-          this.#state = 'waiting';
-          this.#retryTimer = setTimeout(() => this.#open(), delay);
-        },
-      );
+    this.#mint(renew).then(
+      (token) => {
+        if (this.#state === 'closed') return;
+        this.#adopt(token, false);
+        this.#open();
+      },
+      (err: unknown) => {
+        if (this.#state === 'closed') return;
+        const delay = this.#backoff.next();
+        this.#o.logger.warn(
+          { err: err instanceof Error ? err.message : String(err), delayMs: delay },
+          'websocket token renewal failed',
+        );
+        this.#state = 'waiting';
+        this.#retryTimer = setTimeout(() => this.#open(), delay);
+      },
+    );
   }
 
   /** §3 keepalive: ping regularly; a half-open socket (no frame, no pong) is dropped within deadAfterMs. */

@@ -1,5 +1,6 @@
 import type { MediaType } from './media-ref.js';
 import type { PlayerSource } from './player.js';
+import type { QueueListing } from './queue-listing.js';
 
 /**
  * What the bridge tells the outside world (MQTT, /healthz) about one player, and what it
@@ -52,6 +53,15 @@ export interface SessionEvent {
     | 'set_max_audio_quality'
     | 'set_mute'
     | 'queue_updated'
+    // One per Qobuz queue message (README "MQTT topics", issue #14).
+    | 'queue_loaded'
+    | 'tracks_added'
+    | 'tracks_inserted'
+    | 'tracks_removed'
+    | 'tracks_reordered'
+    | 'queue_cleared'
+    | 'shuffle_changed'
+    | 'autoplay_changed'
     | 'session_connected'
     | 'session_closed'
     // README "Own Qobuz identity": Qobuz started playing here, stopped because its session ended, or moved to another device.
@@ -72,12 +82,21 @@ export interface PlayerCommand {
   readonly muted?: boolean;
   readonly shuffle?: boolean;
   readonly repeat?: RepeatMode;
+  // Queue verbs (issue #14), sent as a controller on the player's own link.
+  /** Jump to this queue item. */
+  readonly playItem?: number;
+  /** Append an album, playlist or track, or insert it after the current item (`next`). */
+  readonly queueAdd?: { readonly kind: QueueSourceKind; readonly id: string; readonly next: boolean };
+  readonly queueClear?: true;
   // ---- the player's own Qobuz identity (README "Own Qobuz identity"); each goes alone ----
   /** Load an album, playlist or track as the new queue and play it here. */
   readonly playMedia?: { readonly type: MediaType; readonly id: string; readonly shuffle: boolean };
   /** Take over what the account plays on another device, where it is. */
   readonly transfer?: true;
 }
+
+/** What `queue_add` can name (the Qobuz catalogue kinds with track lists). */
+export type QueueSourceKind = 'album' | 'playlist' | 'track';
 
 /** Carries commands to a player; rejects with a QcbError (e.g. ERR_NO_SESSION) when it cannot. */
 export type CommandSink = (playerId: string, command: PlayerCommand) => Promise<void>;
@@ -87,4 +106,6 @@ export interface StatePublisher {
   publishState(playerId: string, view: PlayerView): void;
   publishEvent(playerId: string, event: SessionEvent): void;
   publishAvailability(playerId: string, online: boolean): void;
+  /** The queue listing, retained (issue #14); optional so that publishers without a queue topic need not care. */
+  publishQueue?(playerId: string, listing: QueueListing): void;
 }

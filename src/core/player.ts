@@ -60,6 +60,11 @@ export interface PlayerEvents {
   queueEnded: [];
   /** Status, position (seek), duration or buffering changed, from us or from outside (e.g. `mpc pause`). */
   stateChanged: [snapshot: PlayerSnapshot];
+  /**
+   * Another client of the speaker asked for the previous song (`mpc prev`). MPD shows it only as a
+   * restart of the current song that the bridge did not ask for (docs/protocol.md §9.4).
+   */
+  previousRequested: [];
   /** Volume or mute changed from outside the bridge (e.g. `mpc volume 20`, a hardware knob). */
   volumeChanged: [volumePercent: number, muted: boolean];
   /** The real format of what is playing (MPD `audio: 96000:24:2`). */

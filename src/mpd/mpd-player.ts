@@ -19,6 +19,9 @@ import { reconcile } from './mpd-reconcile.js';
 import { MpdWatcher } from './mpd-watcher.js';
 import { VolumeMapping, type VolumeRange } from './volume-mapping.js';
 
+/** MPD's answer when the song it was told to start could not be opened or decoded. */
+const STREAM_FAILED = /failed to (decode|open)/i;
+
 /**
  * The `Player` port on MPD (issue #5). MPD's queue holds a two-entry window of the Qobuz
  * queue (mpd-queue-window.ts); unfiltered idle plus a light poll while playing keeps the
@@ -396,14 +399,21 @@ export class MpdPlayer implements Player {
     const id = this.#window.current?.songId;
     if (id == null) return;
     this.#state.startBuffering(positionMs);
-    if (positionMs > 0) await client.seekId(id, positionMs / 1000);
-    else await client.playId(id);
+    try {
+      if (positionMs > 0) await client.seekId(id, positionMs / 1000);
+      else await client.playId(id);
+    } catch (err) {
+      // docs/protocol.md §9.2: a stream that fails fast (404) can fail inside `playid` itself. That is
+      // the item failing, not the command: the sync that follows reads MPD's error and reports it.
+      if (!STREAM_FAILED.test(errorMessage(err))) throw err;
+      this.#log.debug({ err: errorMessage(err) }, 'the item failed as it started');
+    }
   }
 
   /** Reads MPD's status and emits what changed: track changes, failures, queue end, format, volume, state. */
   async #sync(client: MpdClient, force: boolean, announce?: () => void): Promise<void> {
     const had = { current: this.#window.current?.item ?? null, next: this.#window.next?.item ?? null };
-    const facts = await reconcile({ client, window: this.#window, state: this.#state, logger: this.#log });
+    const facts = await reconcile({ client, window: this.#window, state: this.#state, logger: this.#log, outside: !force });
     if (facts.some((f) => f.type === 'steppedAside')) this.#aside = had;
     if (this.#state.currentStarted && this.#window.current?.tagsKept === false)
       await this.#window.keepTags(client, this.#state.positionMs >= TAGS_SETTLED_MS);
@@ -415,6 +425,7 @@ export class MpdPlayer implements Player {
       else if (fact.type === 'queueEnded') this.events.emit('queueEnded');
       else if (fact.type === 'formatChanged') this.events.emit('formatChanged', fact.format);
       else if (fact.type === 'volumeChanged') this.events.emit('volumeChanged', fact.percent, fact.muted);
+      else if (fact.type === 'previousRequested') this.events.emit('previousRequested');
     }
     const changedTrack = facts.some((f) => f.type !== 'formatChanged' && f.type !== 'volumeChanged');
     this.#emitState(force || changedTrack);

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { AudioFormat, PlayableItem } from '../core/player.js';
+import { POSITION_JUMP_MS } from '../core/position-clock.js';
 import { stripStreamTokens } from '../core/stream-tokens.js';
 import type { MpdClient } from './mpd-client.js';
 import type { MpdPlayerState } from './mpd-player-state.js';
@@ -21,13 +22,21 @@ export type PlayerFact =
   | { readonly type: 'queueEnded' }
   | { readonly type: 'formatChanged'; readonly format: AudioFormat }
   | { readonly type: 'volumeChanged'; readonly percent: number; readonly muted: boolean }
-  | { readonly type: 'steppedAside' };
+  | { readonly type: 'steppedAside' }
+  | { readonly type: 'previousRequested' };
+
+/** A restart reads as one while `elapsed` is still under this (the watcher reads it within ms). */
+const RESTART_WITHIN_MS = 1000;
+/** `stoppedAtTheChange` and `restartedByOther`: this close to the end, a song counts as finished. */
+const END_OF_SONG_MS = 1500;
 
 export interface ReconcileContext {
   readonly client: MpdClient;
   readonly window: MpdQueueWindow;
   readonly state: MpdPlayerState;
   readonly logger: Logger;
+  /** A sync for a change MPD announced by itself (the watcher), not one after a command of ours. */
+  readonly outside?: boolean;
 }
 
 /** Folds MPD's status into `state` and `window` and returns the facts to emit, in order. */
@@ -36,6 +45,7 @@ export async function reconcile({
   window,
   state: s,
   logger,
+  outside = false,
 }: ReconcileContext): Promise<PlayerFact[]> {
   let st = await client.status();
   if (await playsOthers(client, window, st)) {
@@ -49,6 +59,10 @@ export async function reconcile({
   const cur = window.current;
   const next = window.next;
   const facts: PlayerFact[] = [];
+  if (outside && restartedByOther(st, s, cur?.songId ?? null, Date.now())) {
+    logger.info('another MPD client restarted the current song: previous');
+    facts.push({ type: 'previousRequested' });
+  }
   let failed = st.error === null ? null : await readError(client, window, st, st.error, logger);
 
   const onNext = cur !== null && next?.songId != null && st.songId === next.songId;
@@ -127,6 +141,22 @@ async function playsOthers(client: MpdClient, window: MpdQueueWindow, st: MpdSta
 }
 
 /**
+ * Another client's `previous` (docs/protocol.md §9.4): with no song before ours in MPD's queue, MPD
+ * restarts the current one, which then plays from under a second, having been a second or more
+ * further on (also from pause). Nothing else tells it from a client's `seekcur 0` while playing.
+ * Not while ours is loading or buffering, and not at the song's end (MPD's own repeat, if a client
+ * turned it on).
+ */
+function restartedByOther(st: MpdStatus, s: MpdPlayerState, songId: number | null, nowMs: number): boolean {
+  if (songId === null || st.songId !== songId || st.state !== 'play' || st.elapsedSec === null) return false;
+  if (s.status === 'stopped' || s.pendingStartMs !== null || s.bufferFromSec !== null || !s.currentStarted) return false;
+  const before = s.positionAt(nowMs);
+  const after = st.elapsedSec * 1000;
+  if (after >= RESTART_WITHIN_MS || before - after < POSITION_JUMP_MS) return false;
+  return s.durationMs === null || before < s.durationMs - END_OF_SONG_MS;
+}
+
+/**
  * MPD stopped on our current song right at its end while we were playing it, with a next entry
  * queued: the next one could not be opened. The end-of-song check keeps an `mpc stop` from
  * another client mid-song from counting as a failure.
@@ -134,7 +164,7 @@ async function playsOthers(client: MpdClient, window: MpdQueueWindow, st: MpdSta
 function stoppedAtTheChange(st: MpdStatus, s: MpdPlayerState, currentSongId: number | null): boolean {
   if (st.state !== 'stop' || currentSongId === null || st.songId !== currentSongId) return false;
   if (s.status !== 'playing' || s.pendingStartMs !== null || !s.currentStarted || s.currentFailed) return false;
-  return s.durationMs !== null && s.positionAt(Date.now()) >= s.durationMs - 1500;
+  return s.durationMs !== null && s.positionAt(Date.now()) >= s.durationMs - END_OF_SONG_MS;
 }
 
 /** Which window entry an `error:` line is about (cleared once read). */

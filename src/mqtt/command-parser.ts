@@ -18,6 +18,21 @@ const MAX_SEEK_MS = 24 * 60 * 60 * 1000;
 export const MAX_ID_CHARS = 64;
 
 const ACTIONS = ['play', 'pause', 'toggle', 'stop', 'next', 'previous'] as const;
+/** Queue verbs (README "MQTT topics", issue #14): what `queue_add` may name. */
+const SOURCE_KINDS = ['album', 'playlist', 'track'] as const;
+/** Qobuz album, playlist and track ids are letters and digits; this keeps them safe in a REST query. */
+const CATALOGUE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const QueueAddSchema = z.strictObject(
+  {
+    type: z.enum(SOURCE_KINDS, { error: `must be one of ${SOURCE_KINDS.join(', ')}` }),
+    id: z.union([
+      z.string().regex(CATALOGUE_ID, { error: 'must be a Qobuz id: 1-64 letters, digits, _ or -' }),
+      z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).transform(String),
+    ], { error: 'must be a Qobuz id (a string or a whole number)' }),
+    next: z.boolean({ error: 'must be true or false' }).optional(),
+  },
+  { error: 'must be an object {"type", "id", "next"}' },
+);
 const REPEAT_MODES = ['off', 'one', 'all'] as const;
 
 // ---- the player's own Qobuz identity (README "Own Qobuz identity", issue #15) ----
@@ -74,6 +89,14 @@ const CommandSchema = z
     shuffle: z.boolean({ error: 'must be true or false' }).optional(),
     repeat: z.enum(REPEAT_MODES, { error: `must be one of ${REPEAT_MODES.join(', ')}` }).optional(),
     id: z.string({ error: 'must be a string' }).max(MAX_ID_CHARS, { error: `must be at most ${MAX_ID_CHARS} characters` }).optional(),
+    play_item: z
+      .number({ error: 'must be a queue item id (a whole number)' })
+      .int({ error: 'must be a queue item id (a whole number)' })
+      .min(0, { error: 'must be >= 0' })
+      .max(2 ** 31 - 1, { error: 'must be a queue item id (int32)' })
+      .optional(),
+    queue_add: QueueAddSchema.optional(),
+    queue_clear: z.literal(true, { error: 'must be true' }).optional(),
     play_media: PlayMediaSchema.optional(),
     transfer: z.literal(true, { error: 'must be true' }).optional(),
   });
@@ -92,8 +115,11 @@ function idOf(json: object): { id?: string } {
 function describeIssues(error: z.ZodError): string {
   return error.issues
     .map((issue) => {
-      if (issue.code === 'unrecognized_keys') return `unknown key${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.join(', ')}`;
       const path = issue.path.map(String).join('.');
+      if (issue.code === 'unrecognized_keys') {
+        const keys = `unknown key${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.join(', ')}`;
+        return path ? `${path}: ${keys}` : keys;
+      }
       return path ? `${path}: ${issue.message}` : issue.message;
     })
     .join('; ');
@@ -113,7 +139,7 @@ export function parseCommand(payload: Buffer | string): CommandParseResult {
   if (json === null || typeof json !== 'object' || Array.isArray(json)) return { ok: false, error: 'payload must be a JSON object' };
   const id = idOf(json);
   if (Object.keys(json).filter((k) => k !== 'id').length === 0) {
-    return { ok: false, error: 'empty command: give at least one of action, seek_ms, volume, muted, shuffle, repeat', ...id };
+    return { ok: false, error: 'empty command: give at least one of action, seek_ms, volume, muted, shuffle, repeat, play_item, queue_add, queue_clear', ...id };
   }
   const parsed = CommandSchema.safeParse(json);
   if (!parsed.success) return { ok: false, error: describeIssues(parsed.error), ...id };
@@ -131,5 +157,8 @@ export function parseCommand(payload: Buffer | string): CommandParseResult {
   if (c.muted !== undefined) command.muted = c.muted;
   if (c.shuffle !== undefined) command.shuffle = c.shuffle;
   if (c.repeat !== undefined) command.repeat = c.repeat;
+  if (c.play_item !== undefined) command.playItem = c.play_item;
+  if (c.queue_add !== undefined) command.queueAdd = { kind: c.queue_add.type, id: c.queue_add.id, next: c.queue_add.next ?? false };
+  if (c.queue_clear !== undefined) command.queueClear = true;
   return { ok: true, command, ...id };
 }

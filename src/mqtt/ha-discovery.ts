@@ -217,7 +217,26 @@ export class HaDiscovery {
         p: 'binary_sensor', name: 'Qobuz session', unique_id: uid('qobuz_session'), device_class: 'connectivity',
         state_topic: state, value_template: "{{ 'ON' if value_json.qobuz_session in ['active', 'connected'] else 'OFF' }}",
       },
+      ...this.#queueComponents(player, uid),
       ...this.#identityComponents(player, uid),
+    };
+  }
+
+  /** The queue (README "Home Assistant entities", issue #14): what comes next, from the queue listing, and how long the queue is. */
+  #queueComponents(player: HaPlayer, uid: (entity: string) => string): Record<string, Component> {
+    const queue = this.#topics.queue(player.id);
+    return {
+      up_next: {
+        p: 'sensor', name: 'Up next', unique_id: uid('up_next'), icon: 'mdi:playlist-play',
+        state_topic: queue, value_template: '{{ value_json.next.title if value_json.next else None }}',
+        json_attributes_topic: queue,
+        json_attributes_template:
+          "{{ {'artist': value_json.next.artist, 'album': value_json.next.album, 'queue_item_id': value_json.next.queue_item_id, 'track_id': value_json.next.track_id} | tojson if value_json.next else '{}' }}",
+      },
+      queue_length: {
+        p: 'sensor', name: 'Queue length', unique_id: uid('queue_length'), icon: 'mdi:playlist-music',
+        state_topic: this.#topics.state(player.id), value_template: '{{ value_json.queue.length }}', unit_of_measurement: 'tracks',
+      },
     };
   }
 
@@ -233,7 +252,7 @@ export class HaDiscovery {
     const types = SESSION_EVENT_TYPES.map((e) => `'session_${e}'`).join(', ');
     return {
       play_media: {
-        p: 'text', name: 'Play Qobuz', unique_id: uid('play_media'), icon: 'mdi:playlist-play',
+        p: 'text', name: 'Play Qobuz', unique_id: uid('play_media'), icon: 'mdi:play-box-outline',
         command_topic: command, command_template: '{"play_media": {{ value | tojson }}}', mode: 'text', min: 0, max: 255,
       },
       transfer: {

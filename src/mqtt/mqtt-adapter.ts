@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import { assertPlayerIds } from '../core/player-id.js';
 import type { CommandSink, PlayerView, SessionEvent, StatePublisher } from '../core/player-view.js';
+import type { QueueListing } from '../core/queue-listing.js';
 import { errorMessage, isQcbError } from '../core/qcb-error.js';
 import { defaultRedactor, type Redactor } from '../util/redactor.js';
 import { SerialQueue } from '../util/serial-queue.js';
@@ -14,6 +15,7 @@ import { parseCommand } from './command-parser.js';
 import { DiscoveryPublisher } from './discovery-publisher.js';
 import { HaDiscovery, type HaBridgeInfo, type HaPlayer } from './ha-discovery.js';
 import { MqttLink, type MqttConnectionOptions } from './mqtt-link.js';
+import { toQueuePayload } from './queue-payload.js';
 import { toEventPayload, toStatePayload } from './state-payload.js';
 import { Topics } from './topics.js';
 
@@ -56,6 +58,8 @@ export class MqttAdapter implements StatePublisher {
   readonly #sentStates = new Map<string, string>();
   readonly #covers = new Map<string, string>();
   readonly #sentCovers = new Map<string, string>();
+  readonly #queueListings = new Map<string, string>();
+  readonly #sentQueueListings = new Map<string, string>();
   readonly #availability = new Map<string, 'online' | 'offline'>();
   #haTimer: NodeJS.Timeout | undefined;
   #swept = false;
@@ -140,6 +144,13 @@ export class MqttAdapter implements StatePublisher {
     this.#flushPlayer(playerId, false);
   }
 
+  /** `B/<player>/queue`, retained; the session already coalesces, and an unchanged listing is not sent again. */
+  publishQueue(playerId: string, listing: QueueListing): void {
+    if (!this.#known(playerId)) return;
+    this.#queueListings.set(playerId, this.#redactor.scrubKnown(JSON.stringify(toQueuePayload(listing))));
+    this.#flushPlayer(playerId, false);
+  }
+
   publishEvent(playerId: string, event: SessionEvent): void {
     if (!this.#known(playerId)) return;
     void this.link.publish(this.#topics.event(playerId), this.#redactor.scrubKnown(JSON.stringify(toEventPayload(event))));
@@ -158,7 +169,7 @@ export class MqttAdapter implements StatePublisher {
     return false;
   }
 
-  /** Sends the player's state and cover when they differ from what went out (all of it with `force`). */
+  /** Sends the player's state, cover and queue when they differ from what went out (all of it with `force`). */
   #flushPlayer(playerId: string, force: boolean): void {
     const state = this.#states.get(playerId);
     if (state !== undefined && (force || this.#sentStates.get(playerId) !== state)) {
@@ -169,6 +180,11 @@ export class MqttAdapter implements StatePublisher {
     if (cover !== undefined && (force || this.#sentCovers.get(playerId) !== cover)) {
       this.#sentCovers.set(playerId, cover);
       void this.link.publish(this.#topics.coverUrl(playerId), cover, { retain: true });
+    }
+    const queue = this.#queueListings.get(playerId);
+    if (queue !== undefined && (force || this.#sentQueueListings.get(playerId) !== queue)) {
+      this.#sentQueueListings.set(playerId, queue);
+      void this.link.publish(this.#topics.queue(playerId), queue, { retain: true });
     }
   }
 

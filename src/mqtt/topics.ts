@@ -42,6 +42,11 @@ export class Topics {
     return this.#player(playerId, 'event');
   }
 
+  /** The queue listing, retained (README "MQTT topics", issue #14). */
+  queue(playerId: string): string {
+    return this.#player(playerId, 'queue');
+  }
+
   /** Small retained topic holding just the cover URL: the HA image entity's `url_topic`. */
   coverUrl(playerId: string): string {
     return this.#player(playerId, 'cover_url');

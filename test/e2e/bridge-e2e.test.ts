@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DiscoveredService } from '../support/mdns-browser.js';
@@ -34,7 +35,7 @@ let rid: number;
 const tokens: string[] = [];
 
 beforeAll(async () => {
-  f = await startProcessFixture({ durations: DURATIONS, namePrefix: 'E2E Speaker', subscribe: [`${B}/#`, 'qobuz-connect/bridge/#'] });
+  f = await startProcessFixture({ durations: DURATIONS, namePrefix: 'E2E Speaker', subscribe: [`${B}/#`, 'qobuz-connect/bridge/#'], covers: true });
   ({ name: NAME, uuid: UUID, trackIds, api, service, mpd, probe, browser } = f);
   bridge = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--config', f.configFile], {
     env: { ...process.env, LOG_LEVEL: 'debug', LOG_FORMAT: 'json' },
@@ -48,6 +49,22 @@ afterAll(async () => {
   if (bridge.exitCode === null) bridge.kill('SIGKILL');
   await f?.close();
 });
+
+/** MPD's `currentsong` as tag -> value (the first value of each). */
+async function currentSong(): Promise<Record<string, string>> {
+  const song: Record<string, string> = {};
+  for (const line of (await mpd.command('currentsong')).split('\n')) {
+    const i = line.indexOf(': ');
+    if (i > 0) song[line.slice(0, i)] ??= line.slice(i + 2);
+  }
+  return song;
+}
+
+/** What any MPD client gets from `albumart` for `uri` (mpc reads MPD's binary chunks). */
+async function albumArt(uri: string): Promise<Buffer> {
+  const run = promisify(execFile);
+  return (await run('mpc', ['-h', mpd.host, '-p', String(mpd.port), 'albumart', uri], { encoding: 'buffer', timeout: 10_000 })).stdout;
+}
 
 /** MPD's view: its state and which item it plays (named by its duration). */
 async function mpdView(): Promise<{ state: string; item: number | null }> {
@@ -140,8 +157,21 @@ describe('the bridge end to end (issue #8)', () => {
     await mpd.waitForStatus((s) => s.volume === '40');
     await probe.waitFor((m) => m.topic === `${B}/state` && JSON.parse(m.payload).volume === 40);
 
+    // A gapless change (issue #16): MPD moves on by itself to the song queued next, which carries
+    // the second item's tags, and any MPD client gets its album image through MPD's albumart.
+    const queuedNext = (await mpd.waitForStatus((s) => s.nextsongid !== undefined)).nextsongid;
     sim.seek(4200); // 0.8 s before the end of track 1
     await viewsAgree({ state: 'playing', item: 1 }, 5000);
+    expect((await mpd.status()).songid).toBe(queuedNext);
+    // The stream's own tags may show for a moment as its audio starts; ours are put back.
+    const deadline = Date.now() + 5000;
+    let song = await currentSong();
+    while ((song.Name !== 'Qobuz' || song.Title !== 'Song 2') && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+      song = await currentSong();
+    }
+    expect(song).toMatchObject({ Id: queuedNext, Title: 'Song 2', Artist: 'Test Artist', Album: 'Test Album', Name: 'Qobuz' });
+    expect((await albumArt(song.file ?? '')).equals(f.covers[1]!)).toBe(true);
 
     await probe.publish(`${B}/set`, JSON.stringify({ action: 'pause' }));
     await viewsAgree({ state: 'paused', item: 1 });

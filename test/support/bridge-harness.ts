@@ -64,13 +64,21 @@ export interface BridgeHarnessOptions {
   /** `mqtt.base_topic`; with it the player's uuid is left to the bridge to derive (unique per base topic). */
   readonly baseTopic?: string;
   /**
-   * README "Own Qobuz identity": a `qobuz.user_auth_token` the REST stub knows (true) or this text; the
-   * stub's qws/createToken then mints account tokens of the simulated service (`mintLifetimeSeconds`
-   * of the n-th mint, default an hour).
+   * README "Own Qobuz identity": a `qobuz.user_auth_token` the REST stub knows (true) or this text.
+   * The stub's qws/createToken mints tokens of the simulated service for the session of the last
+   * connectApp, else for the account's session (`service.accountSessionId`), each lasting
+   * `mintLifetimeSeconds(n)` for the n-th mint, else `tokenSeconds`.
    */
   readonly userAuthToken?: boolean | string;
+  /** `qobuz.cloud` (default: the bridge's, on with a user token). */
   readonly cloud?: boolean;
   readonly mintLifetimeSeconds?: (n: number) => number;
+  /** Lifetime of every WebSocket token (the app's and minted ones), seconds (default 3600). */
+  readonly tokenSeconds?: number;
+  /** How long before expiry the bridge mints the next token. */
+  readonly tokenRenewAheadMs?: number;
+  /** The simulated service drops a link the moment its token expires (as a strict service may). */
+  readonly dropLinksAtTokenExpiry?: boolean;
   /** Session tuning for play_media / transfer and the cloud join's retries. */
   readonly mediaStepTimeoutMs?: number;
   readonly mediaPlayTimeoutMs?: number;
@@ -92,17 +100,23 @@ export async function startBridgeHarness(options: BridgeHarnessOptions = {}): Pr
   const cdn = new AudioHttpServer();
   await cdn.start();
   const minted: IssuedToken[] = [];
-  let mintService: QconnectService | null = null;
+  let lastSessionId: string | null = null;
+  let serviceRef: QconnectService | null = null;
   const api = new QobuzApiStub({
     cdn,
     mintQwsToken: () => {
-      if (!mintService) throw new Error('qws/createToken before the simulated service started');
-      const t = mintService.mintAccountToken({ expiresInSeconds: options.mintLifetimeSeconds?.(minted.length) ?? 3600 });
+      if (!serviceRef) throw new Error('qws/createToken before the simulated service started');
+      const t = serviceRef.issueToken({
+        sessionId: lastSessionId ?? serviceRef.accountSessionId,
+        expiresInSeconds: options.mintLifetimeSeconds?.(minted.length) ?? options.tokenSeconds ?? 3600,
+      });
       minted.push(t);
       return { jwt: t.jwt, exp: t.exp, endpoint: t.endpoint };
     },
   });
   await api.start();
+  const userAuthToken =
+    options.userAuthToken === true ? api.issueUserAuthToken() : options.userAuthToken ? options.userAuthToken : null;
   const trackIds: number[] = [];
   const seconds = options.trackSeconds ?? [4, 4, 4];
   for (const [i, s] of seconds.entries()) {
@@ -119,11 +133,9 @@ export async function startBridgeHarness(options: BridgeHarnessOptions = {}): Pr
     });
     trackIds.push(id);
   }
-  const service = new QconnectService();
+  const service = new QconnectService({ dropLinksAtTokenExpiry: options.dropLinksAtTokenExpiry ?? false });
   await service.start();
-  mintService = service;
-  const userAuthToken =
-    options.userAuthToken === true ? api.issueUserAuthToken() : options.userAuthToken ? options.userAuthToken : null;
+  serviceRef = service;
   const mosquitto = options.mqtt === 'embedded' ? null : await startMosquitto();
   const mpd = await startMpd();
   const file = join(dir, 'config.json');
@@ -142,7 +154,9 @@ export async function startBridgeHarness(options: BridgeHarnessOptions = {}): Pr
       http: { port: 0, bind: '127.0.0.1', advertise_address: '127.0.0.1' },
       mdns: { interfaces: ['lo'] },
       mqtt: {
-        ...(mosquitto ? { url: mosquitto.url } : { embedded_port: await (await import('./free-port.js')).freePort() }),
+        ...(mosquitto
+          ? { url: mosquitto.url }
+          : { embedded_port: await (await import('./free-port.js')).freePort() }),
         ...(options.baseTopic ? { base_topic: options.baseTopic } : {}),
       },
       // A fresh uuid and name per harness: test files run side by side on the same loopback mDNS.
@@ -151,7 +165,10 @@ export async function startBridgeHarness(options: BridgeHarnessOptions = {}): Pr
           id: 'living_room',
           name: `Living Room ${randomUUID().slice(0, 8)}`,
           uuid: options.baseTopic ? null : randomUUID(),
-          mpd: { host: mpd.host, port: options.mpdUnreachable ? await (await import('./free-port.js')).freePort() : mpd.port },
+          mpd: {
+            host: mpd.host,
+            port: options.mpdUnreachable ? await (await import('./free-port.js')).freePort() : mpd.port,
+          },
           volume: options.volume ?? { min: 0, max: 100 },
         },
       ],
@@ -174,6 +191,7 @@ export async function startBridgeHarness(options: BridgeHarnessOptions = {}): Pr
       pingIntervalMs: options.pingIntervalMs ?? 1000,
       deadAfterMs: options.deadAfterMs ?? 3000,
       ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
+      ...(options.tokenRenewAheadMs ? { tokenRenewAheadMs: options.tokenRenewAheadMs } : {}),
       ...(options.mediaStepTimeoutMs ? { mediaStepTimeoutMs: options.mediaStepTimeoutMs } : {}),
       ...(options.mediaPlayTimeoutMs ? { mediaPlayTimeoutMs: options.mediaPlayTimeoutMs } : {}),
       ...(options.cloudRetryStepsMs ? { cloudRetryStepsMs: options.cloudRetryStepsMs } : {}),
@@ -195,7 +213,11 @@ export async function startBridgeHarness(options: BridgeHarnessOptions = {}): Pr
     playerUuid: player.uuid ?? '',
     minted,
     async connectApp(o = {}) {
-      const token = service.issueToken(o.sessionId ? { sessionId: o.sessionId } : {});
+      const token = service.issueToken({
+        ...(o.sessionId ? { sessionId: o.sessionId } : {}),
+        ...(options.tokenSeconds ? { expiresInSeconds: options.tokenSeconds } : {}),
+      });
+      lastSessionId = token.sessionId;
       const jwtApi = api.issueJwtApi();
       const res = await fetch(
         `http://127.0.0.1:${bridge.httpPort}/devices/${player.uuid}/connect-to-qconnect`,
@@ -214,7 +236,8 @@ export async function startBridgeHarness(options: BridgeHarnessOptions = {}): Pr
         throw new Error(`connect-to-qconnect answered ${res.status}: ${await res.text()}`);
       const sim = service.session(token.sessionId);
       const rendererId = await sim.waitForRenderer(player.uuid ?? '');
-      if (o.becomeActive ?? true) await sim.waitFor(() => sim.activeRendererId === rendererId, { what: 'our renderer active' });
+      if (o.becomeActive ?? true)
+        await sim.waitFor(() => sim.activeRendererId === rendererId, { what: 'our renderer active' });
       if (o.loadQueue) sim.loadQueue(trackIds);
       return { sim, rendererId, jwt: token.jwt, jwtApi: jwtApi.jwt };
     },

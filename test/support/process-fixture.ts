@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +21,8 @@ export interface ProcessFixture {
   readonly uuid: string;
   readonly configFile: string;
   readonly trackIds: number[];
+  /** The album image the CDN serves for each track (with `covers`), else empty. */
+  readonly covers: Buffer[];
   readonly cdn: AudioHttpServer;
   readonly api: QobuzApiStub;
   readonly service: QconnectService;
@@ -37,6 +39,8 @@ export async function startProcessFixture(options: {
   readonly namePrefix: string;
   /** Topics the probe subscribes to from the start. */
   readonly subscribe: readonly string[];
+  /** Give every track an album image of its own on the CDN (`track/get` names it). */
+  readonly covers?: boolean;
 }): Promise<ProcessFixture> {
   const dir = mkdtempSync(join(tmpdir(), 'qcb-process-'));
   const name = `${options.namePrefix} ${randomUUID().slice(0, 6)}`;
@@ -46,9 +50,16 @@ export async function startProcessFixture(options: {
   const api = new QobuzApiStub({ cdn });
   await api.start();
   const trackIds: number[] = [];
+  const covers: Buffer[] = [];
   for (const [i, seconds] of options.durations.entries()) {
     const file = await makeFlac({ dir, name: `t${i}.flac`, seconds, frequencyHz: 440 + 100 * i });
     const id = 7000 + i;
+    if (options.covers) {
+      // A JPEG header and random bytes: large enough that MPD hands it out in several chunks.
+      covers.push(Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0 + i]), randomBytes(30_000)]));
+      writeFileSync(join(dir, `cover-${i}.jpg`), covers[i]!);
+      cdn.add(`/img/cover-${i}.jpg`, join(dir, `cover-${i}.jpg`));
+    }
     api.addTrack({
       id,
       title: `Song ${i + 1}`,
@@ -56,6 +67,7 @@ export async function startProcessFixture(options: {
       album: 'Test Album',
       durationMs: seconds * 1000,
       formats: { 6: { file, bitDepth: 16, samplingRateKhz: 44.1 } },
+      ...(options.covers ? { coverUrl: cdn.url(`/img/cover-${i}.jpg`) } : {}),
     });
     trackIds.push(id);
   }
@@ -91,6 +103,7 @@ export async function startProcessFixture(options: {
     uuid,
     configFile,
     trackIds,
+    covers,
     cdn,
     api,
     service,

@@ -87,6 +87,7 @@ const HANDLERS: HandlerTable = {
     ctx.core.savedState = view;
     if (ctx.core.queue.trackOf(view.currentQueueItemId) !== undefined)
       ctx.core.queue.current = view.currentQueueItemId;
+    ops.promoteAutoplay(ctx.core, view.currentQueueItemId);
     ctx.core.broadcast([
       message(82, {
         renderer_id: ctx.r.rendererId,
@@ -210,18 +211,43 @@ const HANDLERS: HandlerTable = {
       seed: b.shuffle_seed ?? undefined,
       actionUuid: b.action_uuid ?? undefined,
     }),
-  65: (b, ctx) => ops.clearQueue(ctx.core, b.action_uuid ?? undefined),
+  65: (b, ctx) => queueEdit(ctx, b, () => ops.clearQueue(ctx.core, b.action_uuid ?? undefined)),
   66: (b, ctx) =>
-    ops.loadQueue(ctx.core, b.track_ids ?? [], {
-      startIndex: b.queue_position ?? 0,
-      shuffle: b.shuffle_mode === true,
-      seed: b.shuffle_seed ?? undefined,
-      actionUuid: b.action_uuid ?? undefined,
-    }),
+    queueEdit(ctx, b, () =>
+      ops.loadQueue(ctx.core, b.track_ids ?? [], {
+        startIndex: b.queue_position ?? 0,
+        shuffle: b.shuffle_mode === true,
+        seed: b.shuffle_seed ?? undefined,
+        actionUuid: b.action_uuid ?? undefined,
+      }),
+    ),
   67: (b, ctx) =>
-    ops.insertTracks(ctx.core, b.track_ids ?? [], b.insert_after ?? 0, b.action_uuid ?? undefined),
-  68: (b, ctx) => ops.addTracks(ctx.core, b.track_ids ?? [], b.action_uuid ?? undefined),
-  69: (b, ctx) => ops.removeTracks(ctx.core, b.queue_item_ids ?? [], b.action_uuid ?? undefined),
+    queueEdit(ctx, b, () =>
+      ops.insertTracks(ctx.core, b.track_ids ?? [], b.insert_after ?? 0, b.action_uuid ?? undefined),
+    ),
+  68: (b, ctx) => queueEdit(ctx, b, () => ops.addTracks(ctx.core, b.track_ids ?? [], b.action_uuid ?? undefined)),
+  69: (b, ctx) =>
+    queueEdit(ctx, b, () => ops.removeTracks(ctx.core, b.queue_item_ids ?? [], b.action_uuid ?? undefined)),
   70: (b, ctx) =>
-    ops.reorderTracks(ctx.core, b.queue_item_ids ?? [], b.insert_after ?? 0, b.action_uuid ?? undefined),
+    queueEdit(ctx, b, () =>
+      ops.reorderTracks(ctx.core, b.queue_item_ids ?? [], b.insert_after ?? 0, b.action_uuid ?? undefined),
+    ),
 };
+
+/**
+ * A controller's queue edit (65-70) the service cannot apply (an insert after an item the queue does
+ * not hold) is refused to everyone with 88 naming its action uuid (docs/protocol.md §4), queue untouched.
+ */
+function queueEdit(ctx: Ctx, b: { action_uuid?: Uint8Array | null }, apply: () => void): void {
+  try {
+    apply();
+  } catch (err) {
+    ctx.core.broadcast([
+      message(88, {
+        queue_version: ctx.core.queue.version(),
+        action_uuid: b.action_uuid ?? undefined,
+        error: err instanceof Error ? err.message : String(err),
+      }),
+    ]);
+  }
+}

@@ -36,7 +36,60 @@ export function queueStateMessage(core: SessionCore, actionUuid?: Uint8Array | n
     tracks: tracksOf(q.items),
     shuffle_mode: q.shuffle,
     shuffled_track_indexes: q.shuffledIndexes(),
+    autoplay_mode: q.autoplayOn,
+    autoplay_tracks: tracksOf(q.autoplay),
   });
+}
+
+/** 102: autoplay on or off for everyone (off forgets the suggestions). */
+export function setAutoplay(core: SessionCore, on: boolean): void {
+  const q = core.queue;
+  q.autoplayOn = on;
+  if (!on) q.autoplay = [];
+  core.broadcast([
+    message(102, {
+      queue_version: q.version(),
+      action_uuid: newActionUuid(),
+      autoplay_mode: on,
+      autoplay_reset: !on,
+    }),
+  ]);
+  core.nextMayHaveChanged();
+}
+
+/** 103: suggestions appended after the queue's end. */
+export function loadAutoplay(core: SessionCore, trackIds: readonly number[]): number[] {
+  const added = core.queue.loadAutoplay(trackIds);
+  core.broadcast([
+    message(103, {
+      queue_version: core.queue.version(),
+      action_uuid: newActionUuid(),
+      tracks: tracksOf(added),
+      context_uuid: newActionUuid(),
+    }),
+  ]);
+  core.nextMayHaveChanged();
+  return added.map((i) => i.queueItemId);
+}
+
+/** 104: suggestions withdrawn. */
+export function removeAutoplay(core: SessionCore, ids: readonly number[]): void {
+  core.queue.removeAutoplay(ids);
+  core.broadcast([
+    message(104, {
+      queue_version: core.queue.version(),
+      action_uuid: newActionUuid(),
+      queue_item_ids: [...ids],
+    }),
+  ]);
+  core.nextMayHaveChanged();
+}
+
+/** 105: the suggestions up to `id` became queue items (the renderer reported playing `id`). */
+export function promoteAutoplay(core: SessionCore, id: number): void {
+  const moved = core.queue.promoteAutoplay(id);
+  if (moved.length === 0) return;
+  core.broadcast([message(105, { queue_version: core.queue.version(), queue_item_ids: moved })]);
 }
 
 export function loadQueue(core: SessionCore, trackIds: readonly number[], opts: LoadOptions = {}): void {
@@ -55,6 +108,7 @@ export function loadQueue(core: SessionCore, trackIds: readonly number[], opts: 
         shuffle_mode: q.shuffle,
         shuffle_seed: q.shuffle ? q.shuffleSeed : undefined,
         shuffle_pivot_queue_item_id: q.shuffle ? q.shufflePivot : undefined,
+        autoplay_reset: true,
       }),
     ]);
   if (opts.play && core.activeRendererId >= 0 && q.current >= 0)

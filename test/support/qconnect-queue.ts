@@ -7,6 +7,12 @@
  * and resets `minor` to 0; every other edit (insert, add, remove, reorder, shuffle change)
  * bumps `minor`. Loop mode changes do not touch the version (97 carries none).
  * Queue item ids restart at 0 on a load and keep counting up for inserted / added tracks.
+ *
+ * Autoplay (documented choice): suggestions get queue item ids from the same counter; loading or
+ * removing suggestions bumps `minor` (103 / 104 carry the new version), switching autoplay on or
+ * off does not (102); a load is a new context and drops them (91 autoplay_reset). A suggestion the active renderer reports as current is moved into the
+ * queue, with every suggestion before it (105, `minor` bumped), as the app shows played
+ * suggestions as queue items.
  */
 
 import { FuzzRandom } from './fuzz-random.js';
@@ -40,6 +46,9 @@ export class SimQueue {
   loop: LoopName = 'OFF';
   /** The session's cursor: the queue item playing or last told to play (-1 none). */
   current = -1;
+  autoplayOn = false;
+  /** Suggestions that play once the queue ends (loop OFF). */
+  autoplay: QueueItem[] = [];
   #shuffledIds: number[] = [];
   #nextId = 0;
 
@@ -51,6 +60,7 @@ export class SimQueue {
     this.major += 1;
     this.minor = 0;
     this.#nextId = 0;
+    this.autoplay = [];
     this.items = this.#mint(trackIds);
     this.current = this.items[startIndex]?.queueItemId ?? -1;
     this.#shuffledIds = [];
@@ -63,15 +73,16 @@ export class SimQueue {
     this.major += 1;
     this.minor = 0;
     this.items = [];
+    this.autoplay = [];
     this.#shuffledIds = [];
     this.current = -1;
   }
 
   /** Inserts after `afterId` (-1 = at the start); while shuffled the new items play right after the current one. */
   insert(trackIds: readonly number[], afterId: number): QueueItem[] {
-    const added = this.#mint(trackIds);
     const at = afterId < 0 ? 0 : this.#indexOf(afterId) + 1;
     if (afterId >= 0 && at === 0) throw new Error(`insert after unknown queue item ${afterId}`);
+    const added = this.#mint(trackIds);
     this.items.splice(at, 0, ...added);
     if (this.shuffle) {
       const cur = this.#shuffledIds.indexOf(this.current);
@@ -109,6 +120,30 @@ export class SimQueue {
     this.minor += 1;
   }
 
+  loadAutoplay(trackIds: readonly number[]): QueueItem[] {
+    const added = this.#mint(trackIds);
+    this.autoplay.push(...added);
+    this.minor += 1;
+    return added;
+  }
+
+  removeAutoplay(ids: readonly number[]): void {
+    const gone = new Set(ids);
+    this.autoplay = this.autoplay.filter((i) => !gone.has(i.queueItemId));
+    this.minor += 1;
+  }
+
+  /** Moves the suggestions up to and including `id` into the queue; their ids, or [] when `id` is no suggestion. */
+  promoteAutoplay(id: number): number[] {
+    const at = this.autoplay.findIndex((i) => i.queueItemId === id);
+    if (at < 0) return [];
+    const moved = this.autoplay.splice(0, at + 1);
+    this.items.push(...moved);
+    if (this.shuffle) this.#shuffledIds.push(...moved.map((i) => i.queueItemId));
+    this.minor += 1;
+    return moved.map((i) => i.queueItemId);
+  }
+
   setShuffle(on: boolean, seed?: number): void {
     if (on) this.#reshuffle(seed ?? DEFAULT_SHUFFLE_SEED);
     else {
@@ -130,18 +165,27 @@ export class SimQueue {
     return this.shuffle ? [...this.#shuffledIds] : this.items.map((i) => i.queueItemId);
   }
 
+  /** The track of a queue item or a suggestion ("Current track not found in queue nor autoplay"). */
   trackOf(queueItemId: number): number | undefined {
-    return this.items[this.#indexOf(queueItemId)]?.trackId;
+    return (
+      this.items[this.#indexOf(queueItemId)] ?? this.autoplay.find((i) => i.queueItemId === queueItemId)
+    )?.trackId;
   }
 
-  /** What plays when `id` ends by itself (41 next_track): the same item on REPEAT_ONE. */
+  /** What plays when `id` ends by itself (41 next_track): the same item on REPEAT_ONE; suggestions after a queue that ends. */
   nextOf(id: number): number | undefined {
-    if (this.loop === 'REPEAT_ONE' && this.#indexOf(id) >= 0) return id;
+    if (this.loop === 'REPEAT_ONE' && this.trackOf(id) !== undefined) return id;
+    const suggestion = this.autoplay.findIndex((i) => i.queueItemId === id);
+    if (suggestion >= 0) return this.autoplayOn ? this.autoplay[suggestion + 1]?.queueItemId : undefined;
+    const order = this.playOrder();
+    if (this.loop === 'OFF' && this.autoplayOn && order.length > 0 && order[order.length - 1] === id)
+      return this.autoplay[0]?.queueItemId;
     return this.#step(id, +1, this.loop === 'REPEAT_ALL');
   }
 
   /** Where an explicit NEXT (24) goes: the following item, wrapping unless loop is OFF (a skip never repeats one). */
   skipFrom(id: number): number | undefined {
+    if (this.loop === 'OFF' && this.autoplayOn) return this.nextOf(id);
     return this.#step(id, +1, this.loop !== 'OFF');
   }
 
@@ -181,4 +225,3 @@ export class SimQueue {
     return this.items.findIndex((i) => i.queueItemId === id);
   }
 }
-

@@ -76,6 +76,8 @@ export interface QconnectServiceOptions {
   readonly nextTrackUpdates?: boolean;
   /** First renderer id handed out (default 101); ids count up service-wide. */
   readonly firstRendererId?: number;
+  /** Drop a link (terminate its socket) the moment its token expires (default false: checked at Authenticate only). */
+  readonly dropLinksAtTokenExpiry?: boolean;
   readonly logger?: Logger;
 }
 
@@ -96,6 +98,10 @@ export class QconnectService {
   readonly #staleAfterMs: number;
   readonly #nextTrackUpdates: boolean;
   readonly #logger: Logger | undefined;
+  readonly #dropAtExpiry: boolean;
+  readonly #expiryTimers = new Set<NodeJS.Timeout>();
+  /** Links dropped because their token expired (dropLinksAtTokenExpiry). */
+  expiredDrops = 0;
   readonly #secret = randomBytes(32);
   readonly #tokens = new Map<string, { sessionId: string; exp: number; expired: boolean }>();
   readonly #sessions = new Map<string, SimSession>();
@@ -116,6 +122,7 @@ export class QconnectService {
     this.#nextTrackUpdates = options.nextTrackUpdates ?? true;
     this.#nextRendererId = options.firstRendererId ?? 101;
     this.#logger = options.logger;
+    this.#dropAtExpiry = options.dropLinksAtTokenExpiry ?? false;
     const sw = this.#switches;
     this.#ctx = {
       now: this.#now,
@@ -149,6 +156,8 @@ export class QconnectService {
   }
 
   async stop(): Promise<void> {
+    for (const t of this.#expiryTimers) clearTimeout(t);
+    this.#expiryTimers.clear();
     for (const c of this.#connections) if (c.phase !== 'closed') c.terminate('service stopped');
     await new Promise<void>((resolve) => (this.#wss ? this.#wss.close(() => resolve()) : resolve()));
     await new Promise<void>((resolve) => (this.#http ? this.#http.close(() => resolve()) : resolve()));
@@ -327,6 +336,18 @@ export class QconnectService {
     conn.jwt = jwt;
     conn.sessionId = token.sessionId;
     conn.phase = 'authenticated';
+    if (this.#dropAtExpiry) {
+      const timer = setTimeout(
+        () => {
+          this.#expiryTimers.delete(timer);
+          if (conn.phase === 'closed') return;
+          this.expiredDrops += 1;
+          conn.terminate('token expired');
+        },
+        token.exp * 1000 - this.#now(),
+      );
+      this.#expiryTimers.add(timer);
+    }
   }
 
   #refuse(conn: SimConnection, e: { code: number; descr: string }): void {

@@ -45,6 +45,8 @@ export interface QueueView {
   readonly loop: LoopName;
   /** The session's cursor (-1 none). */
   readonly currentQueueItemId: number;
+  readonly autoplayOn: boolean;
+  readonly autoplay: QueueItem[];
 }
 
 /** The decoded body of message type K (unknown for types we have no schema for). */
@@ -118,6 +120,8 @@ export class SimSession {
       shuffledIndexes: q.shuffledIndexes(),
       loop: q.loop,
       currentQueueItemId: q.current,
+      autoplayOn: q.autoplayOn,
+      autoplay: [...q.autoplay],
     };
   }
 
@@ -142,6 +146,17 @@ export class SimSession {
   }
   setShuffle(on: boolean, opts?: { seed?: number }): void {
     ops.setShuffle(this.core, on, opts);
+  }
+  /** Autoplay on or off (102), as the app's autoplay switch. */
+  setAutoplay(on: boolean): void {
+    ops.setAutoplay(this.core, on);
+  }
+  /** Suggestions after the queue's end (103); returns their queue item ids. */
+  loadAutoplay(trackIds: number[]): number[] {
+    return ops.loadAutoplay(this.core, trackIds);
+  }
+  removeAutoplay(queueItemIds: number[]): void {
+    ops.removeAutoplay(this.core, queueItemIds);
   }
   setLoop(mode: LoopName): void {
     ops.setLoop(this.core, mode);

@@ -63,6 +63,8 @@ export async function startHarness(
     /** The session's clock (the service keeps the real one). */
     now?: () => number;
     renewToken?: PlayerSessionOptions['renewToken'];
+    /** Mint the next token this long before expiry (with renewToken). */
+    renewAheadMs?: number;
   } = {},
 ): Promise<Harness> {
   const ownService = !opts.service;
@@ -84,7 +86,12 @@ export async function startHarness(
     heartbeatMs: opts.heartbeatMs ?? 10_000,
     ...(opts.now ? { now: opts.now } : {}),
     ...(opts.renewToken ? { renewToken: opts.renewToken } : {}),
-    link: { backoffStepsMs: [50, 100, 200], pingIntervalMs: 1000, deadAfterMs: 3000 },
+    link: {
+      backoffStepsMs: [50, 100, 200],
+      pingIntervalMs: 1000,
+      deadAfterMs: 3000,
+      ...(opts.renewAheadMs ? { renewAheadMs: opts.renewAheadMs } : {}),
+    },
   });
   session.start();
   const token = service.issueToken({

@@ -1,0 +1,98 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBridgeHarness, type BridgeHarness } from './support/bridge-harness.js';
+import { PLAYING, type SimSession } from './support/qconnect-service.js';
+
+/**
+ * Issue #12: when the queue ends with autoplay on, the speaker plays on into the suggestions
+ * gaplessly, in the same MPD window, reporting their queue item ids; loop modes still apply to
+ * the queue itself (docs/protocol.md §6 "Autoplay").
+ */
+let h: BridgeHarness;
+let sim: SimSession;
+let rendererId: number;
+
+beforeAll(async () => {
+  h = await startBridgeHarness({ trackSeconds: [3, 3, 3, 3] });
+  ({ sim, rendererId } = await h.connectApp());
+}, 60_000);
+afterAll(async () => h?.close());
+
+async function mpdItems(): Promise<number[]> {
+  const files = [
+    ...(await h.mpd.command('playlistinfo')).matchAll(
+      /^file: .*\/stream\/living_room\/([A-Za-z0-9_-]+)\.flac$/gm,
+    ),
+  ];
+  return files.map((m) => h.bridge.tokens.lookup('living_room', m[1]!)?.queueItemId ?? -99);
+}
+
+async function mpdHolds(expected: number[]): Promise<void> {
+  const deadline = Date.now() + 5000;
+  let got: number[] = [];
+  while (Date.now() < deadline) {
+    got = await mpdItems();
+    if (JSON.stringify(got) === JSON.stringify(expected)) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  if (JSON.stringify(got) !== JSON.stringify(expected))
+    console.log(
+      h.logs
+        .slice(-80)
+        .map((l) => l.slice(0, 400))
+        .join('\n'),
+    );
+  expect(got).toEqual(expected);
+}
+
+describe('autoplay after the queue ends (issue #12)', () => {
+  it('plays gaplessly into the suggestions, reports their ids, and follows them as the service moves them into the queue', async () => {
+    const [a, b, c, d] = h.trackIds as [number, number, number, number];
+    sim.loadQueue([a, b]);
+    sim.setLoop('OFF');
+    sim.setAutoplay(true);
+    const [first, second] = sim.loadAutoplay([c, d]) as [number, number];
+    sim.jump(1, { playing: true, positionMs: 1500 });
+    // The first suggestion waits in MPD's window behind the queue's last item.
+    await mpdHolds([1, first]);
+    const reported = await sim.waitFor(
+      () => {
+        const s = sim.renderers().find((r) => r.rendererId === rendererId)?.lastState;
+        return s?.currentQueueItemId === first && s.playingState === PLAYING.PLAYING ? s : undefined;
+      },
+      { timeoutMs: 10_000, what: 'the first suggestion reported playing' },
+    );
+    expect(reported.currentQueueItemId).toBe(first);
+    // The service moved the played suggestion into the queue (105); the next one follows it in MPD.
+    await sim.waitFor(() => sim.queue().items.some((i) => i.queueItemId === first), {
+      what: 'suggestion promoted',
+    });
+    expect(sim.queue().autoplay.map((i) => i.queueItemId)).toEqual([second]);
+    await mpdHolds([first, second]);
+    // Played on with no stop in between: no STOPPED report since the jump's first PLAYING one.
+    const reports = sim.sentOfType(rendererId, 23).map((m) => m.body.state);
+    const jumped = reports.findIndex(
+      (s) => s?.current_queue_item_id === 1 && s.playing_state === PLAYING.PLAYING,
+    );
+    expect(jumped).toBeGreaterThanOrEqual(0);
+    expect(reports.slice(jumped).map((s) => s?.playing_state)).not.toContain(PLAYING.STOPPED);
+    await h.mpd.waitForStatus((s) => s.state === 'play');
+  });
+
+  it('keeps loop modes on the queue: REPEAT_ALL wraps to its start, REPEAT_ONE repeats, autoplay off stops at the end', async () => {
+    const [a, b, c] = h.trackIds as [number, number, number];
+    sim.loadQueue([a, b]);
+    sim.setLoop('OFF');
+    sim.setAutoplay(true);
+    const [suggestion] = sim.loadAutoplay([c]) as [number];
+    sim.jump(1, { playing: true });
+    await mpdHolds([1, suggestion]);
+    sim.setLoop('REPEAT_ALL');
+    await mpdHolds([1, 0]);
+    sim.setLoop('REPEAT_ONE');
+    await mpdHolds([1, 1]);
+    sim.setLoop('OFF');
+    await mpdHolds([1, suggestion]);
+    sim.setAutoplay(false);
+    await mpdHolds([1]);
+  });
+});
