@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBridgeHarness, type BridgeHarness } from './support/bridge-harness.js';
+import { mpdHolds } from './support/mpd-window.js';
 import { PLAYING, type SimSession } from './support/qconnect-service.js';
 
 /**
@@ -17,33 +18,6 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => h?.close());
 
-async function mpdItems(): Promise<number[]> {
-  const files = [
-    ...(await h.mpd.command('playlistinfo')).matchAll(
-      /^file: .*\/stream\/living_room\/([A-Za-z0-9_-]+)\.flac$/gm,
-    ),
-  ];
-  return files.map((m) => h.bridge.tokens.lookup('living_room', m[1]!)?.queueItemId ?? -99);
-}
-
-async function mpdHolds(expected: number[]): Promise<void> {
-  const deadline = Date.now() + 5000;
-  let got: number[] = [];
-  while (Date.now() < deadline) {
-    got = await mpdItems();
-    if (JSON.stringify(got) === JSON.stringify(expected)) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  if (JSON.stringify(got) !== JSON.stringify(expected))
-    console.log(
-      h.logs
-        .slice(-80)
-        .map((l) => l.slice(0, 400))
-        .join('\n'),
-    );
-  expect(got).toEqual(expected);
-}
-
 describe('autoplay after the queue ends (issue #12)', () => {
   it('plays gaplessly into the suggestions, reports their ids, and follows them as the service moves them into the queue', async () => {
     const [a, b, c, d] = h.trackIds as [number, number, number, number];
@@ -53,7 +27,7 @@ describe('autoplay after the queue ends (issue #12)', () => {
     const [first, second] = sim.loadAutoplay([c, d]) as [number, number];
     sim.jump(1, { playing: true, positionMs: 1500 });
     // The first suggestion waits in MPD's window behind the queue's last item.
-    await mpdHolds([1, first]);
+    await mpdHolds(h, [1, first]);
     const reported = await sim.waitFor(
       () => {
         const s = sim.renderers().find((r) => r.rendererId === rendererId)?.lastState;
@@ -67,7 +41,7 @@ describe('autoplay after the queue ends (issue #12)', () => {
       what: 'suggestion promoted',
     });
     expect(sim.queue().autoplay.map((i) => i.queueItemId)).toEqual([second]);
-    await mpdHolds([first, second]);
+    await mpdHolds(h, [first, second]);
     // Played on with no stop in between: no STOPPED report since the jump's first PLAYING one.
     const reports = sim.sentOfType(rendererId, 23).map((m) => m.body.state);
     const jumped = reports.findIndex(
@@ -85,14 +59,14 @@ describe('autoplay after the queue ends (issue #12)', () => {
     sim.setAutoplay(true);
     const [suggestion] = sim.loadAutoplay([c]) as [number];
     sim.jump(1, { playing: true });
-    await mpdHolds([1, suggestion]);
+    await mpdHolds(h, [1, suggestion]);
     sim.setLoop('REPEAT_ALL');
-    await mpdHolds([1, 0]);
+    await mpdHolds(h, [1, 0]);
     sim.setLoop('REPEAT_ONE');
-    await mpdHolds([1, 1]);
+    await mpdHolds(h, [1, 1]);
     sim.setLoop('OFF');
-    await mpdHolds([1, suggestion]);
+    await mpdHolds(h, [1, suggestion]);
     sim.setAutoplay(false);
-    await mpdHolds([1]);
+    await mpdHolds(h, [1]);
   });
 });

@@ -42,23 +42,24 @@ afterAll(async () => {
   await h?.close();
 });
 
-async function command(payload: unknown): Promise<Json> {
-  const from = probe.messages.length;
-  await probe.publish(`${B}/set`, JSON.stringify(payload));
-  const result = await probe.waitFor((m) => m.topic === `${B}/set/result`, { from, timeoutMs: 15_000 });
-  return JSON.parse(result.payload) as Json;
-}
+const command = (payload: unknown): Promise<Json> => probe.command(B, payload, { timeoutMs: 15_000 });
 
 async function event(type: string, from: number, pred: (e: Json) => boolean = () => true): Promise<Json> {
   const m = await probe.waitFor(
-    (x) => x.topic === `${B}/event` && (JSON.parse(x.payload) as Json).type === type && pred(JSON.parse(x.payload) as Json),
+    (x) =>
+      x.topic === `${B}/event` &&
+      (JSON.parse(x.payload) as Json).type === type &&
+      pred(JSON.parse(x.payload) as Json),
     { from },
   );
   return JSON.parse(m.payload) as Json;
 }
 
 async function listingWhere(pred: (l: Listing) => boolean, from = 0): Promise<Listing> {
-  const m = await probe.waitFor((x) => x.topic === `${B}/queue` && pred(JSON.parse(x.payload) as Listing), { from, timeoutMs: 15_000 });
+  const m = await probe.waitFor((x) => x.topic === `${B}/queue` && pred(JSON.parse(x.payload) as Listing), {
+    from,
+    timeoutMs: 15_000,
+  });
   return JSON.parse(m.payload) as Listing;
 }
 
@@ -74,7 +75,9 @@ async function playingSession(): Promise<{ sim: SimSession; rid: number }> {
   const { sim, rendererId: rid } = await h.connectApp({ loadQueue: true });
   sim.jump(0, { playing: true });
   await h.mpd.waitForStatus((s) => s.state === 'play');
-  await sim.waitFor(() => sim.savedState?.currentQueueItemId === 0 || undefined, { what: 'our report of item 0' });
+  await sim.waitFor(() => sim.savedState?.currentQueueItemId === 0 || undefined, {
+    what: 'our report of item 0',
+  });
   return { sim, rid };
 }
 
@@ -97,7 +100,10 @@ describe('the Qobuz queue on MQTT (issue #14)', () => {
     // Its action: the album, next.
     from = probe.messages.length;
     const sentBefore = sim.sent(rid).length;
-    expect(await command({ queue_add: { type: 'album', id: ALBUM, next: true }, id: 'auto-1' })).toEqual({ ok: true, id: 'auto-1' });
+    expect(await command({ queue_add: { type: 'album', id: ALBUM, next: true }, id: 'auto-1' })).toEqual({
+      ok: true,
+      id: 'auto-1',
+    });
     // Answered once the service applied it: the queue holds the album after the current item.
     const [t0, t1, t2, t3] = h.trackIds;
     expect(sim.queue().items.map((i) => i.trackId)).toEqual([t0, t2, t1, t1, t2, t3, t3]);
@@ -110,7 +116,10 @@ describe('the Qobuz queue on MQTT (issue #14)', () => {
     expect(await event('tracks_inserted', from)).toMatchObject({
       count: 2,
       after_queue_item_id: 0,
-      tracks: [{ queue_item_id: 5, track_id: h.trackIds[2] }, { queue_item_id: 6, track_id: h.trackIds[1] }],
+      tracks: [
+        { queue_item_id: 5, track_id: h.trackIds[2] },
+        { queue_item_id: 6, track_id: h.trackIds[1] },
+      ],
       length: 7,
       from_mqtt: true,
     });
@@ -119,7 +128,12 @@ describe('the Qobuz queue on MQTT (issue #14)', () => {
       (l) => l.length === 7 && l.items.every((i) => i.title !== null) && l.next?.queue_item_id === 5,
       from,
     );
-    expect(listing).toMatchObject({ version: { major: 1, minor: 2 }, shuffle: false, index: 0, window: null });
+    expect(listing).toMatchObject({
+      version: { major: 1, minor: 2 },
+      shuffle: false,
+      index: 0,
+      window: null,
+    });
     expect(listing.items.map((i) => i.queue_item_id)).toEqual([0, 5, 6, 1, 2, 3, 4]);
     expect(listing.next).toMatchObject({ track_id: h.trackIds[2], title: 'Track 3', artist: 'Test Artist' });
     // The player still plays item 0.
@@ -145,48 +159,79 @@ describe('the Qobuz queue on MQTT (issue #14)', () => {
     from = probe.messages.length;
     sim.insertTracks([h.trackIds[3]!], 1);
     expect(await event('tracks_inserted', from)).toMatchObject({
-      after_queue_item_id: 1, count: 1, tracks: [{ queue_item_id: 4, track_id: h.trackIds[3], title: 'Track 4' }], length: 5,
+      after_queue_item_id: 1,
+      count: 1,
+      tracks: [{ queue_item_id: 4, track_id: h.trackIds[3], title: 'Track 4' }],
+      length: 5,
     });
     sim.removeTracks([2]);
     expect(await event('tracks_removed', from)).toMatchObject({
-      count: 1, tracks: [{ queue_item_id: 2, track_id: h.trackIds[2], title: 'Track 3' }], length: 4,
+      count: 1,
+      tracks: [{ queue_item_id: 2, track_id: h.trackIds[2], title: 'Track 3' }],
+      length: 4,
     });
     sim.reorderTracks([3], -1);
     expect(await event('tracks_reordered', from)).toMatchObject({
-      after_queue_item_id: -1, count: 1, tracks: [{ queue_item_id: 3, track_id: h.trackIds[3], title: 'Track 4' }],
+      after_queue_item_id: -1,
+      count: 1,
+      tracks: [{ queue_item_id: 3, track_id: h.trackIds[3], title: 'Track 4' }],
     });
     sim.setShuffle(true);
-    expect(await event('shuffle_changed', from)).toMatchObject({ shuffle: true, version: { major: 2, minor: 4 } });
+    expect(await event('shuffle_changed', from)).toMatchObject({
+      shuffle: true,
+      version: { major: 2, minor: 4 },
+    });
     // The shuffled order comes from the service (a 90 answers our 76): the listing follows it.
     const shuffled = await listingWhere((l) => l.shuffle && l.version?.minor === 4, from);
     const order = sim.queue().shuffledIndexes.map((i) => sim.queue().items[i]!.queueItemId);
     expect(shuffled.items.map((i) => i.queue_item_id)).toEqual(order);
     // Off again: the simulated service knows no autoplay, so a resync must not be needed below.
     sim.setShuffle(false);
-    expect(await event('shuffle_changed', from, (e) => e.shuffle === false)).toMatchObject({ version: { major: 2, minor: 5 } });
+    expect(await event('shuffle_changed', from, (e) => e.shuffle === false)).toMatchObject({
+      version: { major: 2, minor: 5 },
+    });
     sim.clearQueue();
     expect(await event('queue_cleared', from)).toMatchObject({ version: { major: 3, minor: 0 }, length: 0 });
-    await listingWhere((l) => l.version?.major === 3 && l.length === 0 && l.items.length === 0 && l.next === null, from);
+    await listingWhere(
+      (l) => l.version?.major === 3 && l.length === 0 && l.items.length === 0 && l.next === null,
+      from,
+    );
 
     // Autoplay: mode, suggestions, and a suggestion that became a queue item (105).
     sim.setAutoplay(true);
-    expect(await event('autoplay_changed', from, (e) => e.change === 'mode')).toMatchObject({ autoplay: true });
+    expect(await event('autoplay_changed', from, (e) => e.change === 'mode')).toMatchObject({
+      autoplay: true,
+    });
     const [suggestion] = sim.loadAutoplay([h.trackIds[1]!]) as [number];
     expect(await event('autoplay_changed', from, (e) => e.change === 'loaded')).toMatchObject({
-      count: 1, tracks: [{ queue_item_id: suggestion, track_id: h.trackIds[1], title: 'Track 2' }], autoplay_length: 1,
+      count: 1,
+      tracks: [{ queue_item_id: suggestion, track_id: h.trackIds[1], title: 'Track 2' }],
+      autoplay_length: 1,
     });
     await listingWhere((l) => l.autoplay.length === 1 && l.autoplay[0]?.title === 'Track 2', from);
     // The service moves a suggestion into the queue once it plays (here without waiting for a track to end).
     promoteAutoplay(sim.core, suggestion);
     expect(await event('autoplay_changed', from, (e) => e.change === 'moved_to_queue')).toMatchObject({
-      tracks: [{ queue_item_id: suggestion, track_id: h.trackIds[1] }], length: 1, autoplay_length: 0,
+      tracks: [{ queue_item_id: suggestion, track_id: h.trackIds[1] }],
+      length: 1,
+      autoplay_length: 0,
     });
-    await listingWhere((l) => l.length === 1 && l.items[0]?.queue_item_id === suggestion && l.autoplay.length === 0, from);
+    await listingWhere(
+      (l) => l.length === 1 && l.items[0]?.queue_item_id === suggestion && l.autoplay.length === 0,
+      from,
+    );
     await probe.flush();
     // One event per message, in order (the snapshot that answered our 76 after the shuffle is `queue_updated`).
     expect(queueEvents(from).filter((t) => t !== 'queue_updated')).toEqual([
-      'tracks_inserted', 'tracks_removed', 'tracks_reordered', 'shuffle_changed', 'shuffle_changed', 'queue_cleared',
-      'autoplay_changed', 'autoplay_changed', 'autoplay_changed',
+      'tracks_inserted',
+      'tracks_removed',
+      'tracks_reordered',
+      'shuffle_changed',
+      'shuffle_changed',
+      'queue_cleared',
+      'autoplay_changed',
+      'autoplay_changed',
+      'autoplay_changed',
     ]);
   }, 60_000);
 
@@ -198,16 +243,30 @@ describe('the Qobuz queue on MQTT (issue #14)', () => {
     expect(sim.savedState?.currentQueueItemId).toBe(2);
     expect(sim.sentOfType(rid, 62).at(-1)?.body).toMatchObject({ current_queue_item: { id: 2 } });
     await h.mpd.waitForStatus((s) => s.state === 'play');
-    await probe.waitFor((m) => m.topic === `${B}/state` && (JSON.parse(m.payload) as { track?: { title?: string } }).track?.title === 'Track 3', { from });
+    await probe.waitFor(
+      (m) =>
+        m.topic === `${B}/state` &&
+        (JSON.parse(m.payload) as { track?: { title?: string } }).track?.title === 'Track 3',
+      { from },
+    );
     await listingWhere((l) => l.index === 2 && l.next?.queue_item_id === 3, from);
 
     from = probe.messages.length;
-    expect(await command({ queue_add: { type: 'track', id: String(h.trackIds[0]) }, id: 'c2' })).toEqual({ ok: true, id: 'c2' });
+    expect(await command({ queue_add: { type: 'track', id: String(h.trackIds[0]) }, id: 'c2' })).toEqual({
+      ok: true,
+      id: 'c2',
+    });
     expect(sim.queue().items.at(-1)).toEqual({ queueItemId: 4, trackId: h.trackIds[0] });
-    expect(await event('tracks_added', from)).toMatchObject({ tracks: [{ queue_item_id: 4 }], from_mqtt: true });
+    expect(await event('tracks_added', from)).toMatchObject({
+      tracks: [{ queue_item_id: 4 }],
+      from_mqtt: true,
+    });
 
     from = probe.messages.length;
-    expect(await command({ queue_add: { type: 'playlist', id: PLAYLIST, next: true }, id: 'c3' })).toEqual({ ok: true, id: 'c3' });
+    expect(await command({ queue_add: { type: 'playlist', id: PLAYLIST, next: true }, id: 'c3' })).toEqual({
+      ok: true,
+      id: 'c3',
+    });
     expect(sim.queue().items.map((i) => i.queueItemId)).toEqual([0, 1, 2, 5, 3, 4]);
     expect(await event('tracks_inserted', from)).toMatchObject({ after_queue_item_id: 2, from_mqtt: true });
 
@@ -247,16 +306,32 @@ describe('the Qobuz queue on MQTT (issue #14)', () => {
     const version = sim.queue().version;
     const sent = sim.sent(rid).length;
     expect(await command({ play_item: 99, id: 'b1' })).toEqual({
-      ok: false, error: 'queue item 99 is not in the Qobuz queue', code: 'ERR_NOT_FOUND', id: 'b1',
+      ok: false,
+      error: 'queue item 99 is not in the Qobuz queue',
+      code: 'ERR_NOT_FOUND',
+      id: 'b1',
     });
-    for (const [type, id] of [['album', 'nope'], ['playlist', '999'], ['track', '999999'], ['track', 'abc']] as const) {
+    for (const [type, id] of [
+      ['album', 'nope'],
+      ['playlist', '999'],
+      ['track', '999999'],
+      ['track', 'abc'],
+    ] as const) {
       const r = await command({ queue_add: { type, id }, id: `b-${type}-${id}` });
       expect(r, `${type} ${id}`).toMatchObject({ ok: false, code: 'ERR_NOT_FOUND', id: `b-${type}-${id}` });
       expect(String(r.error)).toMatch(/Qobuz|track/);
     }
-    expect(await command({ queue_add: { type: 'artist', id: '1' } })).toMatchObject({ ok: false, code: 'ERR_BAD_COMMAND' });
+    expect(await command({ queue_add: { type: 'artist', id: '1' } })).toMatchObject({
+      ok: false,
+      code: 'ERR_BAD_COMMAND',
+    });
     expect(sim.queue().version).toEqual(version);
-    expect(sim.sent(rid).slice(sent).filter((m) => [62, 65, 66, 67, 68].includes(m.type))).toEqual([]);
+    expect(
+      sim
+        .sent(rid)
+        .slice(sent)
+        .filter((m) => [62, 65, 66, 67, 68].includes(m.type)),
+    ).toEqual([]);
     expect((await h.mpd.status()).state).toBe('play');
 
     // The session ends for good: the listing empties, and every queue verb says there is none.
@@ -265,11 +340,22 @@ describe('the Qobuz queue on MQTT (issue #14)', () => {
     await listingWhere((l) => l.version === null && l.length === 0 && l.items.length === 0, from);
     const albumCalls = h.api.requestsTo('album/get').length;
     from = probe.messages.length;
-    for (const cmd of [{ play_item: 0 }, { queue_add: { type: 'album', id: ALBUM } }, { queue_clear: true }]) {
-      expect(await command({ ...cmd, id: 'none' })).toEqual({ ok: false, error: 'no Qobuz session', code: 'ERR_NO_SESSION', id: 'none' });
+    for (const cmd of [
+      { play_item: 0 },
+      { queue_add: { type: 'album', id: ALBUM } },
+      { queue_clear: true },
+    ]) {
+      expect(await command({ ...cmd, id: 'none' })).toEqual({
+        ok: false,
+        error: 'no Qobuz session',
+        code: 'ERR_NO_SESSION',
+        id: 'none',
+      });
     }
     expect(h.api.requestsTo('album/get')).toHaveLength(albumCalls);
     await probe.flush();
-    expect(probe.messages.slice(from).filter((m) => m.topic === `${B}/queue` || m.topic === `${B}/event`)).toEqual([]);
+    expect(
+      probe.messages.slice(from).filter((m) => m.topic === `${B}/queue` || m.topic === `${B}/event`),
+    ).toEqual([]);
   }, 60_000);
 });

@@ -24,24 +24,29 @@ afterAll(async () => {
   await h?.close();
 });
 
-async function command(payload: unknown): Promise<Record<string, unknown>> {
-  const from = probe.messages.length;
-  await probe.publish(`${B}/set`, JSON.stringify(payload));
-  const result = await probe.waitFor((m) => m.topic === `${B}/set/result`, { from });
-  return JSON.parse(result.payload) as Record<string, unknown>;
-}
+const command = (payload: unknown) => probe.command(B, payload);
 
 function stateWhere(pred: (s: Record<string, unknown>) => boolean) {
-  return probe.waitFor((m) => m.topic === `${B}/state` && pred(JSON.parse(m.payload) as Record<string, unknown>), { timeoutMs: 5000 });
+  return probe.waitFor(
+    (m) => m.topic === `${B}/state` && pred(JSON.parse(m.payload) as Record<string, unknown>),
+    { timeoutMs: 5000 },
+  );
 }
 
 function reportAfter(index: number, pred: (s: qconnect.QueueRendererState.$Properties) => boolean) {
-  return sim.waitForMessage(rid, 23, { after: index, where: (b: { state?: qconnect.QueueRendererState.$Properties }) => !!b.state && pred(b.state) });
+  return sim.waitForMessage(rid, 23, {
+    after: index,
+    where: (b: { state?: qconnect.QueueRendererState.$Properties }) => !!b.state && pred(b.state),
+  });
 }
 
 describe('Home Assistant commands over MQTT (issue #6)', () => {
   it('answers play with "no Qobuz session" before the app has connected, changing nothing', async () => {
-    expect(await command({ action: 'play' })).toEqual({ ok: false, error: 'no Qobuz session', code: 'ERR_NO_SESSION' });
+    expect(await command({ action: 'play' })).toEqual({
+      ok: false,
+      error: 'no Qobuz session',
+      code: 'ERR_NO_SESSION',
+    });
     expect((await h.mpd.status()).state).toBe('stop');
   });
 
@@ -50,7 +55,11 @@ describe('Home Assistant commands over MQTT (issue #6)', () => {
     sim.jump(0, { playing: true });
     await h.mpd.waitForStatus((s) => s.state === 'play' && Number(s.elapsed) > 0.1);
     const playingState = await stateWhere((s) => s.state === 'playing' && s.qobuz_session === 'active');
-    expect(JSON.parse(playingState.payload)).toMatchObject({ queue: { length: 3, index: 0 }, repeat: 'off', shuffle: false });
+    expect(JSON.parse(playingState.payload)).toMatchObject({
+      queue: { length: 3, index: 0 },
+      repeat: 'off',
+      shuffle: false,
+    });
     await probe.waitFor((m) => m.topic === `${B}/event` && JSON.parse(m.payload).type === 'set_state');
     await stateWhere((s) => (s.track as { title?: string } | null)?.title === 'Track 1');
 
@@ -68,7 +77,10 @@ describe('Home Assistant commands over MQTT (issue #6)', () => {
     n = sim.sent(rid).length - 1;
     expect(await command({ volume: 30, muted: false })).toEqual({ ok: true });
     await h.mpd.waitForStatus((s) => s.volume === '30');
-    await sim.waitForMessage(rid, 25, { after: n, where: (b: qconnect.RndrSrvrVolumeChanged) => b.volume === 30 });
+    await sim.waitForMessage(rid, 25, {
+      after: n,
+      where: (b: qconnect.RndrSrvrVolumeChanged) => b.volume === 30,
+    });
 
     n = sim.sent(rid).length - 1;
     expect(await command({ action: 'play' })).toEqual({ ok: true });
@@ -83,7 +95,10 @@ describe('Home Assistant commands over MQTT (issue #6)', () => {
 
     n = sim.sent(rid).length - 1;
     expect(await command({ muted: true })).toEqual({ ok: true });
-    await sim.waitForMessage(rid, 29, { after: n, where: (b: qconnect.RndrSrvrVolumeMuted) => b.value === true });
+    await sim.waitForMessage(rid, 29, {
+      after: n,
+      where: (b: qconnect.RndrSrvrVolumeMuted) => b.value === true,
+    });
     await h.mpd.waitForStatus((s) => s.volume === '0');
     expect(await command({ muted: false })).toEqual({ ok: true });
     await h.mpd.waitForStatus((s) => s.volume === '30');

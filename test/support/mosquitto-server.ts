@@ -19,7 +19,12 @@ export interface MosquittoOptions {
   readonly username?: string;
   readonly password?: string;
   /** TLS listener (PEM file paths); with `requireCertificate` clients must show a cert signed by `caFile`. */
-  readonly tls?: { readonly caFile: string; readonly certFile: string; readonly keyFile: string; readonly requireCertificate?: boolean };
+  readonly tls?: {
+    readonly caFile: string;
+    readonly certFile: string;
+    readonly keyFile: string;
+    readonly requireCertificate?: boolean;
+  };
 }
 
 export interface MosquittoServer {
@@ -42,15 +47,27 @@ function installSafetyNet(): void {
   if (safetyNetInstalled) return;
   safetyNetInstalled = true;
   process.on('exit', () => {
-    for (const child of live) if (child.pid !== undefined) try { process.kill(child.pid, 'SIGKILL'); } catch { /* already gone */ }
+    for (const child of live)
+      if (child.pid !== undefined)
+        try {
+          process.kill(child.pid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
   });
 }
 
 function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
-    socket.once('error', () => { socket.destroy(); resolve(false); });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => {
+      socket.destroy();
+      resolve(false);
+    });
   });
 }
 
@@ -83,10 +100,16 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
   ];
   if (options.tls) {
     const t = options.tls;
-    lines.push(`cafile ${t.caFile}`, `certfile ${t.certFile}`, `keyfile ${t.keyFile}`, `require_certificate ${t.requireCertificate ? 'true' : 'false'}`);
+    lines.push(
+      `cafile ${t.caFile}`,
+      `certfile ${t.certFile}`,
+      `keyfile ${t.keyFile}`,
+      `require_certificate ${t.requireCertificate ? 'true' : 'false'}`,
+    );
   }
   if (options.username !== undefined) {
-    if (!existsSync(MOSQUITTO_PASSWD)) throw new Error(`${MOSQUITTO_PASSWD} is missing (Debian package mosquitto)`);
+    if (!existsSync(MOSQUITTO_PASSWD))
+      throw new Error(`${MOSQUITTO_PASSWD} is missing (Debian package mosquitto)`);
     const passwordFile = join(dir, 'passwd');
     execFileSync(MOSQUITTO_PASSWD, ['-b', '-c', passwordFile, options.username, options.password ?? '']);
     lines.push('allow_anonymous false', `password_file ${passwordFile}`);
@@ -109,7 +132,12 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
   };
   const killWith = async (signal: NodeJS.Signals) => {
     if (child.exitCode !== null || child.signalCode !== null) return;
-    if (child.pid !== undefined) try { process.kill(child.pid, signal); } catch { /* already gone */ }
+    if (child.pid !== undefined)
+      try {
+        process.kill(child.pid, signal);
+      } catch {
+        /* already gone */
+      }
     await waitExit(child);
   };
   await launch();
@@ -145,11 +173,24 @@ export interface ProbeMessage {
 export interface MqttProbe {
   readonly messages: ProbeMessage[];
   subscribe(...topics: string[]): Promise<void>;
-  publish(topic: string, payload: string | Buffer, options?: { retain?: boolean; qos?: 0 | 1 }): Promise<void>;
+  publish(
+    topic: string,
+    payload: string | Buffer,
+    options?: { retain?: boolean; qos?: 0 | 1 },
+  ): Promise<void>;
   /** First recorded message (from index `from`) matching `match`; polls until `timeoutMs`. */
-  waitFor(match: (m: ProbeMessage) => boolean, options?: { timeoutMs?: number; from?: number }): Promise<ProbeMessage>;
+  waitFor(
+    match: (m: ProbeMessage) => boolean,
+    options?: { timeoutMs?: number; from?: number },
+  ): Promise<ProbeMessage>;
   /** Round trip through the broker: everything published to it before this call has been delivered after it. */
   flush(): Promise<void>;
+  /** Publishes a command on `<playerTopic>/set` and resolves with the parsed answer on `<playerTopic>/set/result`. */
+  command(
+    playerTopic: string,
+    payload: unknown,
+    options?: { timeoutMs?: number },
+  ): Promise<Record<string, unknown>>;
   end(): Promise<void>;
 }
 
@@ -157,7 +198,11 @@ export async function connectProbe(
   url: string,
   options: { username?: string; password?: string; protocolVersion?: 4 | 5 } = {},
 ): Promise<MqttProbe> {
-  const client = await mqtt.connectAsync(url, { ...options, protocolVersion: options.protocolVersion ?? 5, reconnectPeriod: 0 });
+  const client = await mqtt.connectAsync(url, {
+    ...options,
+    protocolVersion: options.protocolVersion ?? 5,
+    reconnectPeriod: 0,
+  });
   const messages: ProbeMessage[] = [];
   const flushTopic = `probe/${Math.random().toString(16).slice(2)}/flush`;
   client.on('message', (topic, payload, packet) =>
@@ -179,8 +224,13 @@ export async function connectProbe(
         const found = messages.slice(opts.from ?? 0).find(match);
         if (found) return found;
         if (Date.now() > deadline) {
-          const seen = messages.slice(-10).map((m) => `${m.topic} ${m.payload.slice(0, 80)}`).join('\n  ');
-          throw new Error(`probe: no matching message within ${opts.timeoutMs ?? 10_000} ms; last seen:\n  ${seen}`);
+          const seen = messages
+            .slice(-10)
+            .map((m) => `${m.topic} ${m.payload.slice(0, 80)}`)
+            .join('\n  ');
+          throw new Error(
+            `probe: no matching message within ${opts.timeoutMs ?? 10_000} ms; last seen:\n  ${seen}`,
+          );
         }
         await new Promise((r) => setTimeout(r, 10));
       }
@@ -190,6 +240,15 @@ export async function connectProbe(
       const from = messages.length;
       await client.publishAsync(flushTopic, marker, { qos: 1 });
       await probe.waitFor((m) => m.topic === flushTopic && m.payload === marker, { from });
+    },
+    async command(playerTopic, payload, opts = {}) {
+      const from = messages.length;
+      await probe.publish(`${playerTopic}/set`, JSON.stringify(payload));
+      const result = await probe.waitFor((m) => m.topic === `${playerTopic}/set/result`, {
+        from,
+        timeoutMs: opts.timeoutMs ?? 10_000,
+      });
+      return JSON.parse(result.payload) as Record<string, unknown>;
     },
     async end() {
       await client.endAsync(true);
