@@ -21,6 +21,8 @@ export interface CloudPresenceOptions {
 
 /** A refused user token stays refused for a while: no point asking Qobuz more often than this. */
 export const CLOUD_RETRY_STEPS_MS = [5_000, 15_000, 60_000, 300_000] as const;
+/** The delays start over only after a join that lasted this long (a service ending each join at once must not cause a tight loop). */
+const STABLE_AFTER_MS = 10 * 60_000;
 
 export class CloudPresence {
   readonly #o: CloudPresenceOptions;
@@ -31,7 +33,7 @@ export class CloudPresence {
 
   constructor(options: CloudPresenceOptions) {
     this.#o = options;
-    this.#backoff = new Backoff(options.retryStepsMs ?? CLOUD_RETRY_STEPS_MS, Number.POSITIVE_INFINITY);
+    this.#backoff = new Backoff(options.retryStepsMs ?? CLOUD_RETRY_STEPS_MS, STABLE_AFTER_MS);
   }
 
   start(): void {
@@ -56,7 +58,7 @@ export class CloudPresence {
       (token) => {
         this.#minting = false;
         if (this.#stopped) return;
-        this.#backoff.reset();
+        this.#backoff.connected();
         this.#o.join(token);
       },
       (err: unknown) => {

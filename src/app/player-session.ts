@@ -394,7 +394,12 @@ export class PlayerSession {
         "Qobuz session ended: the app's token expired (they last about an hour); pick this speaker in the Qobuz app again, or set qobuz.user_auth_token so the bridge renews it itself",
       );
     } else {
-      this.#log.info({ reason }, 'Qobuz session closed: waiting for the app');
+      this.#log.info(
+        { reason },
+        this.#cloud
+          ? 'Qobuz session closed: joining the account again shortly'
+          : 'Qobuz session closed: waiting for the app',
+      );
     }
     this.#link = null;
     this.#core.linkClosed(reason, expired);
