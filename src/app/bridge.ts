@@ -40,7 +40,6 @@ export interface BridgeOptions {
   readonly httpLimits?: Partial<HttpLimits>;
 }
 
-
 export class Bridge {
   readonly metrics = new BridgeMetrics();
   readonly tokens = new StreamTokens();
@@ -56,7 +55,8 @@ export class Bridge {
   #advertiseAddress = '127.0.0.1';
 
   constructor(options: BridgeOptions) {
-    if (options.config.players.length === 0) throw new QcbError('ERR_CONFIG_INVALID', 'no players configured');
+    if (options.config.players.length === 0)
+      throw new QcbError('ERR_CONFIG_INVALID', 'no players configured');
     this.#o = options;
     this.#log = options.logger;
     this.#redactor = options.redactor ?? defaultRedactor;
@@ -89,7 +89,12 @@ export class Bridge {
     this.#log.info({ port, bind: c.http.bind }, 'HTTP server listening');
     for (const runtime of this.#players.values()) await runtime.start();
     this.#mdns = new MdnsAdvertiser({
-      players: c.players.map((p) => ({ id: p.id, name: p.name, uuid: playerUuid(p), deviceType: deviceTypeName(p) })),
+      players: c.players.map((p) => ({
+        id: p.id,
+        name: p.name,
+        uuid: playerUuid(p),
+        deviceType: deviceTypeName(p),
+      })),
       port,
       advertiseAddress: this.#advertiseAddress,
       interfaces: c.mdns.interfaces,
@@ -113,7 +118,11 @@ export class Bridge {
         this.#log.warn({ err: errorMessage(err), what }, 'shutdown step failed');
       }
     };
-    await step('sessions and players', () => Promise.all([...this.#players.values()].map((p) => p.stop())), 2000);
+    await step(
+      'sessions and players',
+      () => Promise.all([...this.#players.values()].map((p) => p.stop())),
+      2000,
+    );
     await step('mdns', async () => this.#mdns?.stop());
     await step('mqtt', async () => this.#mqtt?.stop());
     await step('broker', async () => this.#broker?.stop(), 500);
@@ -125,7 +134,10 @@ export class Bridge {
       status: 'ok',
       mqtt: { connected: this.#mqtt?.connected ?? false },
       players: Object.fromEntries(
-        [...this.#players].map(([id, runtime]) => [id, { advertised: this.#advertised, ...runtime.health() }]),
+        [...this.#players].map(([id, runtime]) => [
+          id,
+          { advertised: this.#advertised, ...runtime.health() },
+        ]),
       ),
     };
   }
@@ -207,7 +219,13 @@ export class Bridge {
               name: `Qobuz Connect Bridge (${c.mqtt.base_topic})`,
               uniqueIdScope: c.mqtt.base_topic.toLowerCase().replace(/[^a-z0-9_]/g, '_'),
             },
-      players: c.players.map((p) => ({ id: p.id, name: p.name, uuid: playerUuid(p), model: PRODUCT_MODEL, deviceType: p.device_type })),
+      players: c.players.map((p) => ({
+        id: p.id,
+        name: p.name,
+        uuid: playerUuid(p),
+        model: PRODUCT_MODEL,
+        deviceType: p.device_type,
+      })),
       onCommand: (playerId: string, cmd: PlayerCommand) => this.#command(playerId, cmd),
       logger: this.#log.child({ module: 'mqtt' }),
       redactor: this.#redactor,

@@ -53,7 +53,7 @@ export class MediaCommands {
   /** `play` (or `toggle`) on a player Qobuz does not play on, with an identity of its own, is a transfer. */
   playMeansTransfer(core: SessionCore, cmd: PlayerCommand): boolean {
     if (!this.#o.canMint || core.active || Object.keys(cmd).length !== 1) return false;
-    return cmd.action === 'play' || (cmd.action === 'toggle' && core.status !== 'playing');
+    return cmd.action === 'play' || (cmd.action === 'toggle' && core.playback.status !== 'playing');
   }
 
   /** Load an album, playlist or track as the new queue, make this player active and play it (§8). */
@@ -103,11 +103,11 @@ export class MediaCommands {
       if (!core.requestActive({ fresh: true }))
         throw new QcbError('ERR_SESSION_CLOSED', 'the Qobuz session ended');
       core.send([setPlayerState({ playing: true, positionMs: 0, queueItemId: first.item.queueItemId })]);
-      return core.loads;
+      return core.playback.loads;
     });
     // Queue item ids start at 0 on every load: what played before may carry one of the new ids, so only a load since counts.
     await host.until(
-      (core) => core.loads > loadsBefore && playingOneOf(core, first.ids),
+      (core) => core.playback.loads > loadsBefore && playingOneOf(core, first.ids),
       this.#o.playTimeoutMs,
       'the speaker starting the new queue',
     );
@@ -157,7 +157,7 @@ export class MediaCommands {
       (core) => {
         alive(core);
         const snap = core.speaker();
-        const current = core.current;
+        const current = core.playback.current;
         return (
           core.active &&
           current !== null &&

@@ -18,33 +18,39 @@ import type { Effect, SessionCore } from './session-core.js';
  * session drops what predates its newest command.
  */
 export type SpeakerHandlers = {
-  [K in keyof PlayerEvents as string extends K ? never : K]: (core: SessionCore, ...args: PlayerEvents[K]) => Effect;
+  [K in keyof PlayerEvents as string extends K ? never : K]: (
+    core: SessionCore,
+    ...args: PlayerEvents[K]
+  ) => Effect;
 };
 
 export const SPEAKER_HANDLERS: SpeakerHandlers = {
-  trackStarted: (core, item) => core.speakerTrackStarted(item),
+  trackStarted: (core, item) => core.playback.speakerTrackStarted(item),
   queueEnded: (core) => {
-    core.speakerQueueEnded();
+    core.playback.speakerQueueEnded();
     return null;
   },
   stateChanged: (core) => {
     // Another MPD client plays its own music: the speaker stepped aside, so do we (issue #16).
     if (core.speaker().source === 'other') core.speakerTakenByOther();
-    else core.speakerStateChanged();
+    else core.playback.speakerStateChanged();
     return null;
   },
   // docs/protocol.md §9.4: MPD holds no history before our current song, so another client's
   // `previous` is the Qobuz previous; the restart is reported first, the service answers with a 41.
   previousRequested: (core) => {
-    core.speakerStateChanged();
-    if (core.active && core.current && core.speaker().settled) {
-      core.log.info({ queueItemId: core.current.queueItemId }, 'another MPD client asked for the previous song');
+    core.playback.speakerStateChanged();
+    if (core.active && core.playback.current && core.speaker().settled) {
+      core.log.info(
+        { queueItemId: core.playback.current.queueItemId },
+        'another MPD client asked for the previous song',
+      );
       core.send([rendererAction(qconnect.RndrSrvrRendererAction.ActionType.PREVIOUS)]);
     }
     return null;
   },
   volumeChanged: (core, volumePercent, muted) => {
-    const changed = core.speakerVolume(volumePercent, muted);
+    const changed = core.playback.speakerVolume(volumePercent, muted);
     const messages = [];
     if (changed.volume) messages.push(volumeChanged(volumePercent));
     if (changed.muted) messages.push(volumeMuted(muted));
@@ -52,10 +58,15 @@ export const SPEAKER_HANDLERS: SpeakerHandlers = {
     return null;
   },
   formatChanged: (core, f) => {
-    core.speakerFormat(f);
+    core.playback.speakerFormat(f);
     if (core.active) {
       core.send([
-        fileAudioQualityChanged({ samplingRateHz: f.sampleRateHz, bitDepth: f.bitDepth, channels: f.channels, audioQuality: qualityLevel(f) }),
+        fileAudioQualityChanged({
+          samplingRateHz: f.sampleRateHz,
+          bitDepth: f.bitDepth,
+          channels: f.channels,
+          audioQuality: qualityLevel(f),
+        }),
       ]);
     }
     return null;
@@ -64,7 +75,7 @@ export const SPEAKER_HANDLERS: SpeakerHandlers = {
   itemFailed: (core, item, reason) => {
     core.log.warn({ queueItemId: item.queueItemId, trackId: item.trackId, reason }, 'item failed to play');
     core.event('playback_error', { queue_item_id: item.queueItemId, track_id: item.trackId, reason });
-    if (!core.active || !core.failureIsCurrent(item)) return null;
+    if (!core.active || !core.playback.failureIsCurrent(item)) return null;
     core.send([
       playbackError(core.queue.version, item.queueItemId, qconnect.ErrorType.TRACK_NOT_STREAMABLE),
       rendererAction(qconnect.RndrSrvrRendererAction.ActionType.NEXT),

@@ -109,9 +109,15 @@ export class PlayerRuntime {
       // README "Own Qobuz identity": with a user token the link mints its own WebSocket tokens, so a
       // session outlives the app's one-hour token (docs/protocol.md §8), the player joins the
       // account in the background (qobuz.cloud), and play_media / transfer work without the app.
-      ...(c.qobuz.user_auth_token && this.#api ? { renewToken: () => this.#mintToken(), cloud: c.qobuz.cloud } : {}),
-      ...(options.tuning?.mediaStepTimeoutMs ? { mediaStepTimeoutMs: options.tuning.mediaStepTimeoutMs } : {}),
-      ...(options.tuning?.mediaPlayTimeoutMs ? { mediaPlayTimeoutMs: options.tuning.mediaPlayTimeoutMs } : {}),
+      ...(c.qobuz.user_auth_token && this.#api
+        ? { renewToken: () => this.#mintToken(), cloud: c.qobuz.cloud }
+        : {}),
+      ...(options.tuning?.mediaStepTimeoutMs
+        ? { mediaStepTimeoutMs: options.tuning.mediaStepTimeoutMs }
+        : {}),
+      ...(options.tuning?.mediaPlayTimeoutMs
+        ? { mediaPlayTimeoutMs: options.tuning.mediaPlayTimeoutMs }
+        : {}),
       ...(options.tuning?.cloudRetryStepsMs ? { cloudRetryStepsMs: options.tuning.cloudRetryStepsMs } : {}),
       ...(options.tuning?.heartbeatMs ? { heartbeatMs: options.tuning.heartbeatMs } : {}),
       link: {
@@ -238,7 +244,10 @@ export class PlayerRuntime {
   /** qws/createToken; the token is a secret from the moment it arrives (issue #7), this one and the one before. */
   async #mintToken(): Promise<{ jwt: string; expiresAtMs: number; endpoint: string }> {
     const token = await this.#api!.createQwsToken();
-    (this.#o.redactor ?? defaultRedactor).setSecrets(`player:${this.#o.player.id}:minted`, [token.jwt, ...this.#previousMinted]);
+    (this.#o.redactor ?? defaultRedactor).setSecrets(`player:${this.#o.player.id}:minted`, [
+      token.jwt,
+      ...this.#previousMinted,
+    ]);
     this.#previousMinted = [token.jwt];
     return token;
   }

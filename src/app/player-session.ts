@@ -117,7 +117,7 @@ export class PlayerSession {
 
   /** The AudioQuality level streams are asked for: the configured one, lowered by the app's (44). */
   get effectiveMaxQuality(): number {
-    return this.#core.effectiveMaxQuality;
+    return this.#core.playback.effectiveMaxQuality;
   }
 
   view(): PlayerView {

@@ -54,10 +54,10 @@ export const HANDLERS: HandlerTable = {
   SrvrRndrSetState: onSetState,
   SrvrRndrSetVolume: (core, b) => {
     // Zeros are left off the wire (docs/protocol.md §8): a 42 with neither field is volume 0.
-    const target = b.volume ?? (b.volume_delta ? core.volume + b.volume_delta : 0);
-    const effect = core.setVolume(target);
-    core.send([volumeChanged(core.volume)]);
-    core.event('set_volume', { volume: core.volume, delta: b.volume_delta ?? null });
+    const target = b.volume ?? (b.volume_delta ? core.playback.volume + b.volume_delta : 0);
+    const effect = core.playback.setVolume(target);
+    core.send([volumeChanged(core.playback.volume)]);
+    core.event('set_volume', { volume: core.playback.volume, delta: b.volume_delta ?? null });
     return effect;
   },
   SrvrRndrSetActive: (core, b) => {
@@ -68,9 +68,9 @@ export const HANDLERS: HandlerTable = {
     // §5.4: mute, volume, max quality, then the state at the position taken over; and the queue.
     if (took) {
       core.send([
-        volumeMuted(core.muted),
-        volumeChanged(core.volume),
-        maxAudioQualityChanged(core.effectiveMaxQuality),
+        volumeMuted(core.playback.muted),
+        volumeChanged(core.playback.volume),
+        maxAudioQualityChanged(core.playback.effectiveMaxQuality),
         stateUpdated(core.rendererReport()),
         askForQueueState(core.queue.version),
       ]);
@@ -78,9 +78,9 @@ export const HANDLERS: HandlerTable = {
     return effect;
   },
   SrvrRndrSetMaxAudioQuality: (core, b) => {
-    const effect = core.setSessionMaxQuality(b.max_audio_quality ?? core.sessionMaxQuality);
-    core.send([maxAudioQualityChanged(core.effectiveMaxQuality)]);
-    core.event('set_max_audio_quality', { max_audio_quality: core.sessionMaxQuality });
+    const effect = core.playback.setSessionMaxQuality(b.max_audio_quality ?? core.playback.sessionMaxQuality);
+    core.send([maxAudioQualityChanged(core.playback.effectiveMaxQuality)]);
+    core.event('set_max_audio_quality', { max_audio_quality: core.playback.sessionMaxQuality });
     return effect;
   },
   SrvrRndrSetLoopMode: (core, b) => {
@@ -95,9 +95,9 @@ export const HANDLERS: HandlerTable = {
     return null;
   },
   SrvrRndrMuteVolume: (core, b) => {
-    const effect = core.setMuted(b.value === true);
-    core.send([volumeMuted(core.muted)]);
-    core.event('set_mute', { muted: core.muted });
+    const effect = core.playback.setMuted(b.value === true);
+    core.send([volumeMuted(core.playback.muted)]);
+    core.event('set_mute', { muted: core.playback.muted });
     return effect;
   },
   SrvrCtrlSessionState: (core, b) => {
@@ -308,16 +308,16 @@ function onSetState(core: SessionCore, b: qconnect.SrvrRndrSetState): Effect {
   const state = b.playing_state ?? 0;
   const hasState = state !== qconnect.PlayingState.PLAYING_STATE_UNKNOWN;
   const hasPosition = b.current_position !== null && b.current_position !== undefined;
-  const hint = b.next_track ? core.resolve(itemOf(b.next_track)) : null;
+  const hint = b.next_track ? core.playback.resolve(itemOf(b.next_track)) : null;
   // §8 "Zero values": a seek to 0 loses its only field on the wire, so a 41 with nothing at all is that seek.
   const seekToZero = !v && !b.next_track && !b.current_track && !hasPosition && !hasState;
   if (seekToZero) {
     core.event('set_state', { playing_state: null, position_ms: 0, queue_item_id: null });
-    return core.active && core.current ? core.seek(0) : null;
+    return core.active && core.playback.current ? core.playback.seek(0) : null;
   }
   if (!b.current_track && !hasPosition && !hasState) {
     // Information only (version / next track): update, never answer (§5.6 feedback loop).
-    return hint && core.current ? core.setNext(hint) : null;
+    return hint && core.playback.current ? core.playback.setNext(hint) : null;
   }
   core.event('set_state', {
     playing_state: hasState ? qconnect.PlayingState[state] : null,
@@ -325,14 +325,16 @@ function onSetState(core: SessionCore, b: qconnect.SrvrRndrSetState): Effect {
     queue_item_id: b.current_track ? (b.current_track.queue_item_id ?? 0) : null,
   });
   // After stepping aside for another MPD client, a play from the app takes the speaker back (issue #16).
-  const plays = b.current_track ? (b.current_track.queue_item_id ?? 0) >= 0 && state !== qconnect.PlayingState.STOPPED : state === qconnect.PlayingState.PLAYING;
+  const plays = b.current_track
+    ? (b.current_track.queue_item_id ?? 0) >= 0 && state !== qconnect.PlayingState.STOPPED
+    : state === qconnect.PlayingState.PLAYING;
   if (!core.active && !(plays && core.resumeAfterStepAside())) return null;
   if (b.current_track) {
     const target = itemOf(b.current_track);
-    if (target.queueItemId < 0 || state === qconnect.PlayingState.STOPPED) return core.stop();
-    const item = core.resolve(target);
-    return core.load(item, b.current_position ?? 0, state !== qconnect.PlayingState.PAUSED, {
-      next: hint ?? core.nextAfter(item),
+    if (target.queueItemId < 0 || state === qconnect.PlayingState.STOPPED) return core.playback.stop();
+    const item = core.playback.resolve(target);
+    return core.playback.load(item, b.current_position ?? 0, state !== qconnect.PlayingState.PAUSED, {
+      next: hint ?? core.playback.nextAfter(item),
     });
   }
   if (hasPosition) {
@@ -342,12 +344,12 @@ function onSetState(core: SessionCore, b: qconnect.SrvrRndrSetState): Effect {
         : state === qconnect.PlayingState.PLAYING
           ? 'playing'
           : undefined;
-    if (state === qconnect.PlayingState.STOPPED) return core.stop();
+    if (state === qconnect.PlayingState.STOPPED) return core.playback.stop();
     // A seek never cancels a track change on its way: the speaker applies it after the load.
-    return core.seek(b.current_position ?? 0, status);
+    return core.playback.seek(b.current_position ?? 0, status);
   }
-  if (state === qconnect.PlayingState.STOPPED) return core.stop();
+  if (state === qconnect.PlayingState.STOPPED) return core.playback.stop();
   const playing = state === qconnect.PlayingState.PLAYING;
-  if (!core.current) return playing ? core.resumeFromPeers() : null;
-  return core.setPlaying(playing);
+  if (!core.playback.current) return playing ? core.resumeFromPeers() : null;
+  return core.playback.setPlaying(playing);
 }

@@ -71,7 +71,10 @@ function clear(core: SessionCore): Promise<void> {
  */
 function playItem(core: SessionCore, queueItemId: number): Promise<void> {
   const jump = setPlayerState({ playing: true, queueItemId });
-  const messages = core.activeRendererId < 0 && core.rendererId !== null ? [setActiveRenderer(core.rendererId), jump] : [jump];
+  const messages =
+    core.activeRendererId < 0 && core.rendererId !== null
+      ? [setActiveRenderer(core.rendererId), jump]
+      : [jump];
   return core.sendAction(messages, jumpKey(queueItemId), `the jump to queue item ${queueItemId}`);
 }
 

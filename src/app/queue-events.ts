@@ -38,7 +38,11 @@ export function queueDeltaEvent(core: SessionCore, delta: QueueDelta): QueueEven
     case 'loaded':
       return {
         type: TYPES.loaded,
-        fields: { ...base, ...(delta.shuffle !== null ? { shuffle: delta.shuffle } : {}), ...tracks(core, delta.items) },
+        fields: {
+          ...base,
+          ...(delta.shuffle !== null ? { shuffle: delta.shuffle } : {}),
+          ...tracks(core, delta.items),
+        },
       };
     case 'inserted':
       return {

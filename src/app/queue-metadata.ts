@@ -46,7 +46,8 @@ export class QueueMetadata {
 
   constructor(options: QueueMetadataOptions) {
     const rate = options.rate ?? DEFAULT_LOOKUP_RATE;
-    if (!(rate.perSecond > 0) || !(rate.concurrency >= 1)) throw new Error('QueueMetadata: rate must be positive');
+    if (!(rate.perSecond > 0) || !(rate.concurrency >= 1))
+      throw new Error('QueueMetadata: rate must be positive');
     this.#o = options;
     this.#rate = rate;
   }
@@ -112,7 +113,9 @@ export class QueueMetadata {
           this.#o.onResolved();
           this.#pump();
         })
-        .catch((err: unknown) => this.#o.logger.warn({ err: errorMessage(err) }, 'queue metadata update failed'));
+        .catch((err: unknown) =>
+          this.#o.logger.warn({ err: errorMessage(err) }, 'queue metadata update failed'),
+        );
     }
   }
 

@@ -19,19 +19,28 @@ export function applyCommand(core: SessionCore, cmd: PlayerCommand, ctx: Command
   checkQueueCommand(core, cmd, ctx);
   const effects: Effect[] = [];
   if (cmd.volume !== undefined) {
-    effects.push(core.setVolume(cmd.volume));
-    if (core.active) core.send([volumeChanged(core.volume)]);
+    effects.push(core.playback.setVolume(cmd.volume));
+    if (core.active) core.send([volumeChanged(core.playback.volume)]);
   }
   if (cmd.muted !== undefined) {
-    effects.push(core.setMuted(cmd.muted));
-    if (core.active) core.send([volumeMuted(core.muted)]);
+    effects.push(core.playback.setMuted(cmd.muted));
+    if (core.active) core.send([volumeMuted(core.playback.muted)]);
   }
   // Shuffle and repeat belong to the session: ask the service, which tells every client (docs/protocol.md §4 ActionType).
-  if (cmd.shuffle !== undefined) core.send([rendererAction(cmd.shuffle ? Action.SHUFFLE_ON : Action.SHUFFLE_OFF)]);
+  if (cmd.shuffle !== undefined)
+    core.send([rendererAction(cmd.shuffle ? Action.SHUFFLE_ON : Action.SHUFFLE_OFF)]);
   if (cmd.repeat !== undefined) {
-    core.send([rendererAction(cmd.repeat === 'one' ? Action.REPEAT_ONE : cmd.repeat === 'all' ? Action.REPEAT_ALL : Action.REPEAT_OFF)]);
+    core.send([
+      rendererAction(
+        cmd.repeat === 'one'
+          ? Action.REPEAT_ONE
+          : cmd.repeat === 'all'
+            ? Action.REPEAT_ALL
+            : Action.REPEAT_OFF,
+      ),
+    ]);
   }
-  if (cmd.seekMs !== undefined) effects.push(core.seek(cmd.seekMs));
+  if (cmd.seekMs !== undefined) effects.push(core.playback.seek(cmd.seekMs));
   if (cmd.action !== undefined) effects.push(action(core, cmd.action));
   // Queue verbs (issue #14): controller verbs answered by the service, in queue-commands.ts.
   effects.push(...applyQueueCommand(core, cmd, ctx));
@@ -43,10 +52,11 @@ function checkCommand(core: SessionCore, cmd: PlayerCommand): void {
   if (cmd.shuffle !== undefined || cmd.repeat !== undefined) requireSession(core);
   if (cmd.seekMs !== undefined) {
     requireActive(core);
-    if (!core.current) throw new QcbError('ERR_BAD_COMMAND', 'nothing to seek in');
+    if (!core.playback.current) throw new QcbError('ERR_BAD_COMMAND', 'nothing to seek in');
   }
   if (cmd.action === undefined) return;
-  const action = cmd.action === 'toggle' ? (core.status === 'playing' ? 'pause' : 'play') : cmd.action;
+  const action =
+    cmd.action === 'toggle' ? (core.playback.status === 'playing' ? 'pause' : 'play') : cmd.action;
   const revives = !core.active && action !== 'pause' && action !== 'stop';
   if (revives) {
     requireSession(core);
@@ -54,7 +64,7 @@ function checkCommand(core: SessionCore, cmd: PlayerCommand): void {
     return;
   }
   if (action === 'pause' || action === 'stop') requireActive(core);
-  if (action === 'play' && !core.current && core.queue.playOrder().length === 0) {
+  if (action === 'play' && !core.playback.current && core.queue.playOrder().length === 0) {
     throw new QcbError('ERR_BAD_COMMAND', 'the Qobuz queue is empty');
   }
   if (action === 'next' || action === 'previous') skipTarget(core, action === 'next' ? 1 : -1);
@@ -70,37 +80,47 @@ function action(core: SessionCore, name: NonNullable<PlayerCommand['action']>): 
     case 'play':
       return play(core);
     case 'pause':
-      return core.setPlaying(false);
+      return core.playback.setPlaying(false);
     case 'toggle':
-      return core.status === 'playing' ? core.setPlaying(false) : play(core);
+      return core.playback.status === 'playing' ? core.playback.setPlaying(false) : play(core);
     case 'stop':
-      return core.stop();
+      return core.playback.stop();
     case 'next':
     case 'previous': {
       const target = skipTarget(core, name === 'next' ? 1 : -1);
-      return target === 'restart' ? core.seek(0) : core.load(target, 0, core.status !== 'paused');
+      return target === 'restart'
+        ? core.playback.seek(0)
+        : core.playback.load(target, 0, core.playback.status !== 'paused');
     }
   }
 }
 
 function play(core: SessionCore): Effect {
-  const current = core.current;
+  const current = core.playback.current;
   if (!current) {
     const first = core.queue.playOrder()[0];
-    return first ? core.load(first, 0, true) : null;
+    return first ? core.playback.load(first, 0, true) : null;
   }
-  if (core.status === 'stopped') return core.load(current, 0, true, { next: core.next });
-  return core.setPlaying(true);
+  if (core.playback.status === 'stopped')
+    return core.playback.load(current, 0, true, { next: core.playback.next });
+  return core.playback.setPlaying(true);
 }
 
 /** Where next / previous go; "previous" past the first seconds restarts the track, as every player does. */
 function skipTarget(core: SessionCore, step: 1 | -1): PlayableItem | 'restart' {
-  const current = core.current;
+  const current = core.playback.current;
   if (!current) throw new QcbError('ERR_BAD_COMMAND', 'nothing is playing');
-  if (step === -1 && core.positionNow() > 3000) return 'restart';
+  if (step === -1 && core.playback.positionNow() > 3000) return 'restart';
   const repeat = core.queue.repeat === 'all' ? 'all' : 'off';
-  const target = step === 1 ? core.queue.next(current.queueItemId, repeat) : core.queue.previous(current.queueItemId, repeat);
-  if (!target) throw new QcbError('ERR_BAD_COMMAND', step === 1 ? 'already at the end of the queue' : 'already at the start');
+  const target =
+    step === 1
+      ? core.queue.next(current.queueItemId, repeat)
+      : core.queue.previous(current.queueItemId, repeat);
+  if (!target)
+    throw new QcbError(
+      'ERR_BAD_COMMAND',
+      step === 1 ? 'already at the end of the queue' : 'already at the start',
+    );
   return target;
 }
 

@@ -54,8 +54,17 @@ export function rendererReport(f: SessionFacts, snap: PlayerSnapshot, nowMs: num
 export function playerView(f: SessionFacts, snap: PlayerSnapshot, nowMs: number): PlayerView {
   return {
     // Another MPD client plays its own music (issue #16): nothing of Qobuz plays.
-    state: snap.source === 'other' || (f.current === null && f.clock.status === 'stopped') ? 'idle' : f.clock.status,
-    qobuzSession: f.active ? 'active' : f.linkState === 'joined' ? 'connected' : f.expired ? 'expired' : 'disconnected',
+    state:
+      snap.source === 'other' || (f.current === null && f.clock.status === 'stopped')
+        ? 'idle'
+        : f.clock.status,
+    qobuzSession: f.active
+      ? 'active'
+      : f.linkState === 'joined'
+        ? 'connected'
+        : f.expired
+          ? 'expired'
+          : 'disconnected',
     volume: f.volume,
     muted: f.muted,
     positionMs: Math.round(positionAt(f.clock, nowMs)),
