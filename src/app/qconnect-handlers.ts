@@ -150,8 +150,7 @@ export const HANDLERS: HandlerTable = {
     core.send([askForQueueState(null)]);
     return null;
   },
-  SrvrCtrlQueueCleared: (core, b) =>
-    onDelta(core, { kind: 'cleared', version: version(b.queue_version) ?? zero }, b.action_uuid),
+  SrvrCtrlQueueCleared: delta(() => ({ kind: 'cleared' })),
   SrvrCtrlQueueState: (core, b) => {
     const effect = core.applyQueueSnapshot({
       version: version(b.queue_version) ?? zero,
@@ -171,70 +170,26 @@ export const HANDLERS: HandlerTable = {
     });
     return effect;
   },
-  SrvrCtrlQueueTracksLoaded: (core, b) =>
-    onDelta(
-      core,
-      {
-        kind: 'loaded',
-        version: version(b.queue_version) ?? zero,
-        items: (b.tracks ?? []).map(itemOf),
-        shuffle: b.shuffle_mode ?? null,
-        autoplayReset: b.autoplay_reset === true,
-      },
-      b.action_uuid,
-    ),
-  SrvrCtrlQueueTracksInserted: (core, b) =>
-    onDelta(
-      core,
-      {
-        kind: 'inserted',
-        version: version(b.queue_version) ?? zero,
-        items: (b.tracks ?? []).map(itemOf),
-        afterQueueItemId: b.insert_after ?? 0,
-      },
-      b.action_uuid,
-    ),
-  SrvrCtrlQueueTracksAdded: (core, b) =>
-    onDelta(
-      core,
-      {
-        kind: 'added',
-        version: version(b.queue_version) ?? zero,
-        items: (b.tracks ?? []).map(itemOf),
-      },
-      b.action_uuid,
-    ),
-  SrvrCtrlQueueTracksRemoved: (core, b) =>
-    onDelta(
-      core,
-      {
-        kind: 'removed',
-        version: version(b.queue_version) ?? zero,
-        queueItemIds: b.queue_item_ids ?? [],
-      },
-      b.action_uuid,
-    ),
-  SrvrCtrlQueueTracksReordered: (core, b) =>
-    onDelta(
-      core,
-      {
-        kind: 'reordered',
-        version: version(b.queue_version) ?? zero,
-        queueItemIds: b.queue_item_ids ?? [],
-        afterQueueItemId: b.insert_after ?? 0,
-      },
-      b.action_uuid,
-    ),
-  SrvrCtrlShuffleModeSet: (core, b) =>
-    onDelta(
-      core,
-      {
-        kind: 'shuffle',
-        version: version(b.queue_version) ?? zero,
-        shuffle: b.shuffle_mode === true,
-      },
-      b.action_uuid,
-    ),
+  // Queue deltas (docs/protocol.md §6): each names the new version and the action uuid that caused it.
+  SrvrCtrlQueueTracksLoaded: delta((b) => ({
+    kind: 'loaded',
+    items: (b.tracks ?? []).map(itemOf),
+    shuffle: b.shuffle_mode ?? null,
+    autoplayReset: b.autoplay_reset === true,
+  })),
+  SrvrCtrlQueueTracksInserted: delta((b) => ({
+    kind: 'inserted',
+    items: (b.tracks ?? []).map(itemOf),
+    afterQueueItemId: b.insert_after ?? 0,
+  })),
+  SrvrCtrlQueueTracksAdded: delta((b) => ({ kind: 'added', items: (b.tracks ?? []).map(itemOf) })),
+  SrvrCtrlQueueTracksRemoved: delta((b) => ({ kind: 'removed', queueItemIds: b.queue_item_ids ?? [] })),
+  SrvrCtrlQueueTracksReordered: delta((b) => ({
+    kind: 'reordered',
+    queueItemIds: b.queue_item_ids ?? [],
+    afterQueueItemId: b.insert_after ?? 0,
+  })),
+  SrvrCtrlShuffleModeSet: delta((b) => ({ kind: 'shuffle', shuffle: b.shuffle_mode === true })),
   SrvrCtrlLoopModeSet: (core, b) => core.setRepeat(LOOP[b.loop_mode ?? 0] ?? 'off'),
   // Autoplay (docs/protocol.md §6): suggestions that follow the queue's end; 105 moves played ones into the queue.
   SrvrCtrlAutoplayModeSet: (core, b) =>
@@ -247,12 +202,10 @@ export const HANDLERS: HandlerTable = {
     onAutoplay(core, version(b.queue_version), { kind: 'loaded', items: (b.tracks ?? []).map(itemOf) }),
   SrvrCtrlAutoplayTracksRemoved: (core, b) =>
     onAutoplay(core, version(b.queue_version), { kind: 'removed', queueItemIds: b.queue_item_ids ?? [] }),
-  SrvrCtrlQueueTracksAddedFromAutoplay: (core, b) =>
-    onDelta(core, {
-      kind: 'fromAutoplay',
-      version: version(b.queue_version) ?? zero,
-      queueItemIds: b.queue_item_ids ?? [],
-    }),
+  SrvrCtrlQueueTracksAddedFromAutoplay: delta((b) => ({
+    kind: 'fromAutoplay',
+    queueItemIds: b.queue_item_ids ?? [],
+  })),
 };
 
 /** A 16-byte session uuid as the app spells it (8-4-4-4-12, lower case); null when absent or not 16 bytes. */
@@ -270,6 +223,20 @@ function uuidText(bytes: Uint8Array | null | undefined): string | null {
 function forgotUs(core: SessionCore, message: string): boolean {
   if (/non active renderer/i.test(message)) return core.active;
   return /not joined/i.test(message);
+}
+
+type DeltaBody = {
+  queue_version?: qconnect.QueueVersion.$Properties | null;
+  action_uuid?: Uint8Array | null;
+};
+type Unversioned<D> = D extends QueueDelta ? Omit<D, 'version'> : never;
+
+/** A handler for one queue delta message: `build` reads what changed, the version and action uuid are common. */
+function delta<B extends DeltaBody>(
+  build: (b: B) => Unversioned<QueueDelta>,
+): (core: SessionCore, b: B) => Effect {
+  return (core, b) =>
+    onDelta(core, { ...build(b), version: version(b.queue_version) ?? zero } as QueueDelta, b.action_uuid);
 }
 
 function onDelta(core: SessionCore, delta: QueueDelta, actionUuid?: Uint8Array | null): Effect {
