@@ -8,6 +8,7 @@ import { PRODUCT_MODEL, PRODUCT_NAME } from '../core/product.js';
 import { errorMessage } from '../core/qcb-error.js';
 import type { StreamTokens } from '../core/stream-tokens.js';
 import { qconnect } from '../protocol/generated/qconnect.js';
+import { uuidBytes } from '../protocol/renderer-messages.js';
 import { CoverFetcher, type CoverImage } from '../qobuz/cover-fetcher.js';
 import { QobuzApi } from '../qobuz/qobuz-api.js';
 import { levelForQuality } from '../qobuz/quality-levels.js';
@@ -16,7 +17,7 @@ import { JwtApiToken, UserAuthToken } from '../qobuz/token-provider.js';
 import { defaultRedactor, type Redactor } from '../util/redactor.js';
 import type { BridgeMetrics } from './bridge-metrics.js';
 import type { SessionTuning } from './session-tuning.js';
-import { PlayerSession, uuidBytes } from './player-session.js';
+import { PlayerSession } from './player-session.js';
 
 /**
  * Everything one configured player is made of: its speaker (MPD), its Qobuz REST client and

@@ -10,15 +10,14 @@ import type { PlayerEvents } from '../core/player.js';
 import type { PlayerCommand, PlayerView } from '../core/player-view.js';
 import { QcbError, errorMessage } from '../core/qcb-error.js';
 import type { QcMessage } from '../protocol/frame-codec.js';
-import { MESSAGE_NAMES } from '../protocol/message-types.js';
-import { ctrlJoinSession, rndrJoinSession } from '../protocol/renderer-messages.js';
+import { joinMessage, uuidBytes } from '../protocol/renderer-messages.js';
 import { withTimeout } from '../util/abortable-sleep.js';
 import { SerialQueue } from '../util/serial-queue.js';
 import { CloudPresence } from './cloud-presence.js';
+import { dispatchMessages } from './dispatch-messages.js';
 import { LoopWaits } from './loop-waits.js';
 import { MediaCommands, type MediaHost } from './media-commands.js';
 import { SPEAKER_HANDLERS } from './player-event-handlers.js';
-import { HANDLERS } from './qconnect-handlers.js';
 import type { TrackIdsLookup } from './queue-commands.js';
 import { applyCommand } from './session-commands.js';
 import { SessionCore, type Effect, type QueueView, type SessionCoreOptions } from './session-core.js';
@@ -326,57 +325,24 @@ export class PlayerSession {
   #sendJoin(link: QconnectLink, background: boolean): void {
     if (link !== this.#link) return;
     const c = this.#core;
-    const reconnection = background;
     c.joining();
-    if (!this.#request) {
-      // Our own token names the account, not a session (docs/protocol.md §8): 61 without a session uuid.
-      c.send([ctrlJoinSession(null, c.device)]);
-      return;
-    }
-    const sessionUuid = uuidBytes(this.#request.sessionId);
-    if (c.joinMode === 'renderer') {
-      c.send([
-        rndrJoinSession(sessionUuid, c.device, {
-          reconnection,
-          isActive: !reconnection && c.wantsActive,
-          initialState: c.rendererReport(),
-        }),
-      ]);
-    } else {
-      c.send([ctrlJoinSession(sessionUuid, c.device)]);
-    }
+    c.send([
+      joinMessage({
+        // Our own token names the account, not a session (docs/protocol.md §8): 61 without a session uuid.
+        sessionUuid: this.#request ? uuidBytes(this.#request.sessionId) : null,
+        device: c.device,
+        renderer: this.#request !== null && c.joinMode === 'renderer',
+        background,
+        wantsActive: c.wantsActive,
+        report: () => c.rendererReport(),
+      }),
+    ]);
   }
 
-  /** A batch of Qobuz messages, handled in order (docs/protocol.md §3); one failing handler never stops the rest. */
+  /** A batch of Qobuz messages for the current link (docs/protocol.md §3). */
   #dispatch(link: QconnectLink, messages: QcMessage[]): Effect {
     if (link !== this.#link) return null;
-    const effects: Promise<void>[] = [];
-    for (const m of messages) {
-      if (m.type === 'unknown') {
-        this.#log.debug({ messageType: m.messageType }, 'unknown message type ignored');
-        continue;
-      }
-      const name = MESSAGE_NAMES[m.type];
-      const handler = HANDLERS[name] as ((core: SessionCore, body: unknown) => Effect) | undefined;
-      if (!handler) {
-        this.#log.debug({ messageType: m.type, name }, 'message without handler ignored');
-        continue;
-      }
-      const started = performance.now();
-      try {
-        const effect = handler(this.#core, m.body);
-        if (effect)
-          effects.push(
-            effect.catch((err: unknown) =>
-              this.#log.warn({ err: errorMessage(err), name }, 'speaker command failed'),
-            ),
-          );
-        this.#o.onMessageHandled?.(m.type, performance.now() - started);
-      } catch (err) {
-        this.#log.warn({ err: errorMessage(err), messageType: m.type, name }, 'handler failed');
-      }
-    }
-    return effects.length > 0 ? Promise.all(effects).then(() => undefined) : null;
+    return dispatchMessages(this.#core, messages, this.#log, this.#o.onMessageHandled);
   }
 
   #onDown(link: QconnectLink, reason: string): void {
@@ -414,12 +380,4 @@ export class PlayerSession {
     this.#core.linkClosed(null);
     link.close(reason);
   }
-}
-
-/** The app's hyphenated session uuid as the 16 bytes the joins carry (§5.1). */
-export function uuidBytes(uuid: string): Uint8Array {
-  const hex = uuid.replace(/-/g, '');
-  return /^[0-9a-fA-F]{32}$/.test(hex)
-    ? Uint8Array.from(Buffer.from(hex, 'hex'))
-    : new TextEncoder().encode(uuid);
 }

@@ -63,7 +63,10 @@ export function queueRendererState(r: RendererReport): qconnect.QueueRendererSta
   return {
     playing_state: r.playingState,
     buffer_state: r.bufferState,
-    current_position: { timestamp: Long.fromNumber(r.positionAtMs, true), value: Math.max(0, Math.round(r.positionMs)) },
+    current_position: {
+      timestamp: Long.fromNumber(r.positionAtMs, true),
+      value: Math.max(0, Math.round(r.positionMs)),
+    },
     duration: r.durationMs === null ? 0 : Math.round(r.durationMs),
     queue_version: r.queueVersion ?? undefined,
     current_queue_item_id: r.currentQueueItemId,
@@ -94,7 +97,36 @@ export function rndrJoinSession(
   });
 }
 
-export const stateUpdated = (r: RendererReport): OutgoingMessage => message(23, { state: queueRendererState(r) });
+/**
+ * The join for a link (§5.1): 61 by default; 21 with `renderer` (reason 2 and inactive on a
+ * background rejoin, §5.12). No session uuid: a link with a token of our own joins the account (§8).
+ */
+export function joinMessage(o: {
+  sessionUuid: Uint8Array | null;
+  device: DeviceInfoValue;
+  renderer: boolean;
+  background: boolean;
+  wantsActive: boolean;
+  report: () => RendererReport;
+}): OutgoingMessage {
+  if (!o.renderer || o.sessionUuid === null) return ctrlJoinSession(o.sessionUuid, o.device);
+  return rndrJoinSession(o.sessionUuid, o.device, {
+    reconnection: o.background,
+    isActive: !o.background && o.wantsActive,
+    initialState: o.report(),
+  });
+}
+
+/** The app's hyphenated session uuid as the 16 bytes the joins carry (§5.1). */
+export function uuidBytes(uuid: string): Uint8Array {
+  const hex = uuid.replace(/-/g, '');
+  return /^[0-9a-fA-F]{32}$/.test(hex)
+    ? Uint8Array.from(Buffer.from(hex, 'hex'))
+    : new TextEncoder().encode(uuid);
+}
+
+export const stateUpdated = (r: RendererReport): OutgoingMessage =>
+  message(23, { state: queueRendererState(r) });
 export const rendererAction = (
   action: qconnect.RndrSrvrRendererAction.ActionType,
   seekPositionMs?: number,
@@ -106,15 +138,24 @@ export const fileAudioQualityChanged = (q: {
   channels: number;
   audioQuality: number;
 }): OutgoingMessage =>
-  message(26, { sampling_rate: q.samplingRateHz, bit_depth: q.bitDepth, nb_channels: q.channels, audio_quality: q.audioQuality });
+  message(26, {
+    sampling_rate: q.samplingRateHz,
+    bit_depth: q.bitDepth,
+    nb_channels: q.channels,
+    audio_quality: q.audioQuality,
+  });
 export const maxAudioQualityChanged = (level: number, networkType?: number): OutgoingMessage =>
   message(28, { max_audio_quality: level, network_type: networkType });
 export const volumeMuted = (value: boolean): OutgoingMessage => message(29, { value });
-export const setActiveRenderer = (rendererId: number): OutgoingMessage => message(63, { renderer_id: rendererId });
+export const setActiveRenderer = (rendererId: number): OutgoingMessage =>
+  message(63, { renderer_id: rendererId });
 /** 76; with `actionUuid` the service's 90 names it, so the answer can be awaited (docs/protocol.md §4). */
-export const askForQueueState = (queueVersion: QueueVersionValue | null, actionUuid?: Uint8Array): OutgoingMessage =>
-  message(76, { queue_version: queueVersion ?? undefined, action_uuid: actionUuid });
-export const askForRendererState = (rendererId: number): OutgoingMessage => message(77, { renderer_id: rendererId });
+export const askForQueueState = (
+  queueVersion: QueueVersionValue | null,
+  actionUuid?: Uint8Array,
+): OutgoingMessage => message(76, { queue_version: queueVersion ?? undefined, action_uuid: actionUuid });
+export const askForRendererState = (rendererId: number): OutgoingMessage =>
+  message(77, { renderer_id: rendererId });
 export const playbackError = (
   queueVersion: QueueVersionValue | null,
   queueItemId: number,
