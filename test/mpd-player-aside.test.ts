@@ -1,16 +1,14 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { PlayableItem } from '../src/core/player.js';
 import { MpdPlayer } from '../src/mpd/mpd-player.js';
 import { makeFlac } from './support/audio-fixtures.js';
-import { AudioHttpServer } from './support/audio-http-server.js';
-import { startMpd, type MpdServer } from './support/mpd-server.js';
+import type { AudioHttpServer } from './support/audio-http-server.js';
+import type { MpdServer } from './support/mpd-server.js';
+import { useMpdPlayerRig } from './support/mpd-player-rig.js';
 import { nextEvent } from './support/next-event.js';
-import { startMpdPlayer } from './support/start-mpd-player.js';
 
 // Issue #16, docs/protocol.md §9.4: another MPD client plays its own songs; the player steps aside.
 
@@ -21,33 +19,18 @@ const B: PlayableItem = { queueItemId: 2, trackId: 2 }; // 20 s
 let mpd: MpdServer;
 let cdn: AudioHttpServer;
 let dir: string;
-let player: MpdPlayer | undefined;
 const path = (item: PlayableItem) => `/stream/test/${item.trackId}.flac`;
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'qcb-mpd-aside-'));
-  cdn = new AudioHttpServer();
-  [mpd] = await Promise.all([startMpd(), cdn.start()]);
+const rig = useMpdPlayerRig('aside', async (parts) => {
+  ({ mpd, cdn, dir } = parts);
   cdn.add(path(A), await makeFlac({ dir, name: 'a.flac', seconds: 20 }));
   cdn.add(path(B), await makeFlac({ dir, name: 'b.flac', seconds: 20, frequencyHz: 660 }));
   await makeFlac({ dir: join(mpd.dir, 'music'), name: 'mine.flac', seconds: 30, frequencyHz: 550 });
   await run('mpc', ['-h', mpd.host, '-p', String(mpd.port), 'update', '--wait'], { timeout: 10_000 });
 });
 
-afterEach(async () => {
-  await player?.stop();
-  player = undefined;
-});
-
-afterAll(async () => {
-  await mpd?.stop();
-  await cdn?.stop();
-  await rm(dir, { recursive: true, force: true });
-});
-
 async function startPlayer(): Promise<MpdPlayer> {
-  player = await startMpdPlayer(mpd, { urlFor: (item) => cdn.url(path(item)), isOurs: (uri) => uri.includes('/stream/test/') });
-  return player;
+  return rig.start({ urlFor: (item) => cdn.url(path(item)), isOurs: (uri) => uri.includes('/stream/test/') });
 }
 
 const files = async () => (await mpd.command('playlistinfo')).match(/^file: .*$/gm)?.map((l) => l.slice(6)) ?? [];

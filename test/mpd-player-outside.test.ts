@@ -1,16 +1,13 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { PlayableItem } from '../src/core/player.js';
 import { MpdPlayer } from '../src/mpd/mpd-player.js';
 import { makeFlac } from './support/audio-fixtures.js';
-import { AudioHttpServer } from './support/audio-http-server.js';
-import { startMpd, type MpdServer } from './support/mpd-server.js';
+import type { AudioHttpServer } from './support/audio-http-server.js';
+import type { MpdServer } from './support/mpd-server.js';
+import { useMpdPlayerRig } from './support/mpd-player-rig.js';
 import { nextEvent } from './support/next-event.js';
-import { startMpdPlayer } from './support/start-mpd-player.js';
 
 // Issue #5: changes from other MPD clients, failing URLs and a crashing MPD.
 
@@ -23,14 +20,11 @@ const SEEKY: PlayableItem = { queueItemId: 5, trackId: 7 }; // 8 s, refuses rang
 let mpd: MpdServer;
 let cdn: AudioHttpServer;
 let dir: string;
-let player: MpdPlayer | undefined;
 let logLines: string[] = [];
 const path = (item: PlayableItem) => `/stream/${item.trackId}.flac`;
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'qcb-mpd-outside-'));
-  cdn = new AudioHttpServer();
-  [mpd] = await Promise.all([startMpd(), cdn.start()]);
+const rig = useMpdPlayerRig('outside', async (parts) => {
+  ({ mpd, cdn, dir } = parts);
   cdn.add(path(TRACK), await makeFlac({ dir, name: 'track.flac', seconds: 8 }));
   cdn.add(path(SEEKY), await makeFlac({ dir, name: 'seeky.flac', seconds: 8 }));
   cdn.add(path(OTHER), await makeFlac({ dir, name: 'other.flac', seconds: 3, frequencyHz: 660 }));
@@ -38,17 +32,6 @@ beforeAll(async () => {
   // Like the stream route: a stable URL that redirects to a signed CDN URL, here refused.
   cdn.fail('/cdn/x.flac', 403);
   cdn.redirect(path(SIGNED), cdn.url('/cdn/x.flac?request_sig=SECRET123&etsp=1'));
-});
-
-afterEach(async () => {
-  await player?.stop();
-  player = undefined;
-});
-
-afterAll(async () => {
-  await mpd?.stop();
-  await cdn?.stop();
-  await rm(dir, { recursive: true, force: true });
 });
 
 async function startPlayer(volume = { min: 0, max: 100 }, opts: { waitUp?: boolean } = {}): Promise<MpdPlayer> {
@@ -60,8 +43,7 @@ async function startPlayer(volume = { min: 0, max: 100 }, opts: { waitUp?: boole
     },
   });
   const options = { volume, urlFor: (item: PlayableItem) => cdn.url(path(item)), logger: pino({ level: 'debug' }, sink), reconnect: { stepsMs: [100, 250, 500] } };
-  player = await startMpdPlayer(mpd, options, opts);
-  return player;
+  return rig.start(options, opts);
 }
 
 const elapsed = (st: Record<string, string>) => Number(st.elapsed ?? 'NaN');

@@ -1,14 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { PlayableItem } from '../src/core/player.js';
 import { MpdPlayer } from '../src/mpd/mpd-player.js';
 import { makeFlac } from './support/audio-fixtures.js';
-import { AudioHttpServer } from './support/audio-http-server.js';
-import { startMpd, type MpdServer } from './support/mpd-server.js';
+import type { AudioHttpServer } from './support/audio-http-server.js';
+import type { MpdServer } from './support/mpd-server.js';
+import { useMpdPlayerRig } from './support/mpd-player-rig.js';
 import { nextEvent } from './support/next-event.js';
-import { startMpdPlayer } from './support/start-mpd-player.js';
 
 // Issue #5: real audio through MPD. Real MPD, real FLAC over HTTP with Range support.
 
@@ -20,13 +17,10 @@ const LONG: PlayableItem = { queueItemId: 20, trackId: 8 }; // 8 s
 let mpd: MpdServer;
 let cdn: AudioHttpServer;
 let dir: string;
-let player: MpdPlayer | undefined;
 const path = (item: PlayableItem) => `/stream/${item.trackId}.flac`;
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'qcb-mpd-play-'));
-  cdn = new AudioHttpServer();
-  [mpd] = await Promise.all([startMpd(), cdn.start()]);
+const rig = useMpdPlayerRig('play', async (parts) => {
+  ({ mpd, cdn, dir } = parts);
   cdn.add(path(SHORT_A), await makeFlac({ dir, name: 'a.flac', seconds: 2 }));
   cdn.add(path(SHORT_B), await makeFlac({ dir, name: 'b.flac', seconds: 2, frequencyHz: 660 }));
   cdn.add(path(SHORT_C), await makeFlac({ dir, name: 'c.flac', seconds: 2, frequencyHz: 880 }));
@@ -36,19 +30,8 @@ beforeAll(async () => {
   );
 });
 
-afterEach(async () => {
-  await player?.stop();
-  player = undefined;
-});
-
-afterAll(async () => {
-  await mpd?.stop();
-  await cdn?.stop();
-  await rm(dir, { recursive: true, force: true });
-});
-
 async function startPlayer(): Promise<MpdPlayer> {
-  player = await startMpdPlayer(mpd, { urlFor: (item) => cdn.url(path(item)) });
+  const player = await rig.start({ urlFor: (item) => cdn.url(path(item)) });
   expect(player.snapshot().available).toBe(true);
   return player;
 }
@@ -175,7 +158,6 @@ describe('MpdPlayer playback on a real MPD (issue #5)', () => {
     await p.load(LONG, { positionMs: 0, play: true, next: SHORT_B });
     await mpd.waitForStatus((s) => s.state === 'play' && elapsed(s) > 0.1);
     await p.stop();
-    player = undefined;
     const st = await mpd.status();
     expect(st.state).toBe('pause');
     expect(st.playlistlength).toBe('2');

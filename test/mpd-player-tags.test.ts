@@ -1,17 +1,14 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ItemTags, ItemTagsFor, PlayableItem } from '../src/core/player.js';
 import { MpdPlayer } from '../src/mpd/mpd-player.js';
 import { makeFlac } from './support/audio-fixtures.js';
-import { AudioHttpServer } from './support/audio-http-server.js';
+import type { AudioHttpServer } from './support/audio-http-server.js';
 import { pollUntil } from './support/fault-helpers.js';
-import { startMpd, type MpdServer } from './support/mpd-server.js';
+import type { MpdServer } from './support/mpd-server.js';
+import { useMpdPlayerRig } from './support/mpd-player-rig.js';
 import { nextEvent } from './support/next-event.js';
-import { startMpdPlayer } from './support/start-mpd-player.js';
 
 // Issue #16, docs/protocol.md §9.4: every song we queue carries Qobuz's tags for every MPD client.
 
@@ -26,13 +23,10 @@ const TAGS: Record<number, ItemTags> = {
 let mpd: MpdServer;
 let cdn: AudioHttpServer;
 let dir: string;
-let player: MpdPlayer | undefined;
 const path = (item: PlayableItem) => `/stream/${item.trackId}.flac`;
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'qcb-mpd-tags-'));
-  cdn = new AudioHttpServer();
-  [mpd] = await Promise.all([startMpd(), cdn.start()]);
+const rig = useMpdPlayerRig('tags', async (parts) => {
+  ({ mpd, cdn, dir } = parts);
   const a = await makeFlac({ dir, name: 'a.flac', seconds: 5 });
   // The stream's own tags, as a Qobuz FLAC has them: they must not replace ours.
   await run('/usr/bin/metaflac', ['--set-tag=TITLE=Stream Title', '--set-tag=ARTIST=Stream Artist', a]);
@@ -40,20 +34,8 @@ beforeAll(async () => {
   cdn.add(path(B), await makeFlac({ dir, name: 'b.flac', seconds: 3, frequencyHz: 660 }));
 });
 
-afterEach(async () => {
-  await player?.stop();
-  player = undefined;
-});
-
-afterAll(async () => {
-  await mpd?.stop();
-  await cdn?.stop();
-  await rm(dir, { recursive: true, force: true });
-});
-
 async function startPlayer(tagsFor: ItemTagsFor): Promise<MpdPlayer> {
-  player = await startMpdPlayer(mpd, { urlFor: (item) => cdn.url(path(item)), tagsFor });
-  return player;
+  return rig.start({ urlFor: (item) => cdn.url(path(item)), tagsFor });
 }
 
 /** `playlistinfo` (or `currentsong`) as one record of tag -> values per song. */
