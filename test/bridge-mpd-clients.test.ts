@@ -57,19 +57,7 @@ afterAll(async () => {
 const mpc = async (...args: string[]) =>
   (await run('mpc', ['-h', h.mpd.host, '-p', String(h.mpd.port), ...args], { timeout: 10_000 })).stdout;
 
-/** `playlistinfo` / `currentsong` as tag -> values per song. */
-async function songs(command = 'playlistinfo'): Promise<Array<Record<string, string[]>>> {
-  const out: Array<Record<string, string[]>> = [];
-  for (const line of (await h.mpd.command(command)).split('\n')) {
-    const i = line.indexOf(': ');
-    if (i <= 0) continue;
-    const [key, value] = [line.slice(0, i), line.slice(i + 2)];
-    if (key === 'file') out.push({});
-    const song = out.at(-1);
-    if (song) (song[key] ??= []).push(value);
-  }
-  return out;
-}
+const songs = (command?: 'playlistinfo' | 'currentsong') => h.mpd.songs(command);
 
 const tagsOf = (n: number) => ({
   Title: [`Track ${n}`],
@@ -286,7 +274,7 @@ async function ourSongPlaysAfterMine(): Promise<void> {
   await mpc('del', '1');
 }
 
-async function pollSongs(pred: (s: Array<Record<string, string[]>>) => boolean, command = 'playlistinfo') {
+async function pollSongs(pred: (s: Array<Record<string, string[]>>) => boolean, command: 'playlistinfo' | 'currentsong' = 'playlistinfo') {
   const deadline = Date.now() + 10_000;
   for (;;) {
     const s = await songs(command);

@@ -38,19 +38,7 @@ async function startPlayer(tagsFor: ItemTagsFor): Promise<MpdPlayer> {
   return rig.start({ urlFor: (item) => cdn.url(path(item)), tagsFor });
 }
 
-/** `playlistinfo` (or `currentsong`) as one record of tag -> values per song. */
-async function songs(command = 'playlistinfo'): Promise<Array<Record<string, string[]>>> {
-  const out: Array<Record<string, string[]>> = [];
-  for (const line of (await mpd.command(command)).split('\n')) {
-    const i = line.indexOf(': ');
-    if (i <= 0) continue;
-    const [key, value] = [line.slice(0, i), line.slice(i + 2)];
-    if (key === 'file') out.push({});
-    const song = out.at(-1);
-    if (song) (song[key] ??= []).push(value);
-  }
-  return out;
-}
+const songs = (command?: 'playlistinfo' | 'currentsong') => mpd.songs(command);
 
 const TAGS_A = {
   Title: ['Qobuz "One"'],

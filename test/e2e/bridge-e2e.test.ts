@@ -52,12 +52,8 @@ afterAll(async () => {
 
 /** MPD's `currentsong` as tag -> value (the first value of each). */
 async function currentSong(): Promise<Record<string, string>> {
-  const song: Record<string, string> = {};
-  for (const line of (await mpd.command('currentsong')).split('\n')) {
-    const i = line.indexOf(': ');
-    if (i > 0) song[line.slice(0, i)] ??= line.slice(i + 2);
-  }
-  return song;
+  const [song = {}] = await mpd.songs('currentsong');
+  return Object.fromEntries(Object.entries(song).map(([tag, values]) => [tag, values[0] ?? '']));
 }
 
 /** What any MPD client gets from `albumart` for `uri` (mpc reads MPD's binary chunks). */

@@ -31,6 +31,8 @@ export interface MpdServer {
   command(cmd: string): Promise<string>;
   /** `status` as a key -> value record (for assertions). */
   status(): Promise<Record<string, string>>;
+  /** `playlistinfo` (or `currentsong`) as one record of tag -> values per song, in MPD's order. */
+  songs(command?: 'playlistinfo' | 'currentsong'): Promise<Array<Record<string, string[]>>>;
   /** Polls `status` every 20 ms until `predicate` holds; rejects with the last status after `timeoutMs` (default 3000). */
   waitForStatus(predicate: (status: Record<string, string>) => boolean, timeoutMs?: number): Promise<Record<string, string>>;
 }
@@ -148,6 +150,18 @@ export async function startMpd(options: StartMpdOptions = {}): Promise<MpdServer
       await launch();
     },
     command: (cmd) => rawCommand(port, cmd, options.password),
+    async songs(cmd = 'playlistinfo') {
+      const out: Array<Record<string, string[]>> = [];
+      for (const line of (await rawCommand(port, cmd, options.password)).split('\n')) {
+        const i = line.indexOf(': ');
+        if (i <= 0) continue;
+        const [key, value] = [line.slice(0, i), line.slice(i + 2)];
+        if (key === 'file') out.push({});
+        const song = out.at(-1);
+        if (song) (song[key] ??= []).push(value);
+      }
+      return out;
+    },
     status,
     async waitForStatus(predicate, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
