@@ -170,7 +170,7 @@ export class PlayerSession {
         ? null
         : applyCommand(this.#core, cmd, {
             // A command's slow step (a REST lookup) comes back to the loop for what follows it (issue #14).
-            inLoop: (task) => this.#run(task),
+            inLoop: (task) => this.#inLoop(task),
             trackIdsOf: this.#o.trackIdsOf ?? null,
           }),
     );
@@ -262,19 +262,20 @@ export class PlayerSession {
     this.#openLink(token, false);
   }
 
+  /**
+   * Runs `fn` as one input of the loop and resolves with what it returns. A promise it returns (an
+   * answer to wait for) is wrapped, so it settles outside the loop and never holds it.
+   */
+  async #inLoop<T>(fn: (core: SessionCore) => T): Promise<Awaited<T>> {
+    // An async function adopts the promise it returns: awaited here, out of the loop.
+    return (await this.#run(() => ({ value: fn(this.#core) }))).value as Awaited<T>;
+  }
+
   /** What play_media and transfer need of the session (media-commands.ts). */
   #mediaHost(): MediaHost {
     return {
-      // Wrapped so that a promise fn returns is not waited for inside the loop.
-      inLoop: async <T>(fn: (core: SessionCore) => T) =>
-        (await this.#run(() => ({ value: fn(this.#core) }))).value,
-      until: async <T>(
-        probe: (core: SessionCore) => T | null | undefined | false,
-        timeoutMs: number,
-        what: string,
-      ) =>
-        (await this.#run(() => ({ value: this.#waits.until(() => probe(this.#core), timeoutMs, what) })))
-          .value,
+      inLoop: (fn) => this.#inLoop(fn),
+      until: (probe, timeoutMs, what) => this.#inLoop((core) => this.#waits.until(() => probe(core), timeoutMs, what)),
       ensureJoined: (timeoutMs) => this.#ensureJoined(timeoutMs),
     };
   }
@@ -300,18 +301,17 @@ export class PlayerSession {
       );
       await this.#run(() => this.#openOwnLink(token));
     }
-    const joined = await this.#run(() => ({
-      value: this.#waits.until(
+    await this.#inLoop((core) =>
+      this.#waits.until(
         () => {
-          if (this.#core.linkState === 'joined') return true;
+          if (core.linkState === 'joined') return true;
           if (!this.#link) throw new QcbError('ERR_SESSION_CLOSED', 'the Qobuz link ended before it joined');
           return false;
         },
         timeoutMs,
         'joining the Qobuz session',
       ),
-    }));
-    await joined.value;
+    );
   }
 
   #join(link: QconnectLink, reconnection: boolean): void {

@@ -26,7 +26,7 @@ export type TrackIdsLookup = (
 
 /** What a command needs beyond the session: the loop to come back to after slow work, and the REST lookups. */
 export interface CommandContext {
-  /** Runs `task` in the session's loop after the inputs queued before it. Never return a promise from it: it would hold the loop. */
+  /** Runs `task` in the session's loop after the inputs queued before it (a promise it returns settles outside the loop). */
   readonly inLoop: <T extends object>(task: () => T) => Promise<T>;
   readonly trackIdsOf: TrackIdsLookup | null;
 }
