@@ -91,8 +91,8 @@ async function queueAdd(
   await answer;
 }
 
+/** Sent from the loop after the lookup; a session that ended meanwhile rejects it (ERR_NO_SESSION, in sendAction). */
 function sendAdd(core: SessionCore, trackIds: readonly number[], next: boolean): Promise<void> {
-  if (core.linkState !== 'joined') throw new QcbError('ERR_NO_SESSION', 'no Qobuz session');
   const uuid = newActionUuid();
   const version = core.queue.version;
   const after = next ? insertAfter(core) : null;
