@@ -18,8 +18,8 @@ import type { SessionCore } from './session-core.js';
 
 /** What the player's session lends these commands. */
 export interface MediaHost {
-  /** Runs `fn` in the player's loop, as one input. */
-  inLoop<T>(fn: (core: SessionCore) => T): Promise<T>;
+  /** Runs `fn` in the player's loop, as one input; a promise it returns settles outside the loop. */
+  inLoop<T>(fn: (core: SessionCore) => T): Promise<Awaited<T>>;
   /** Resolves with the first truthy value of `probe`, checked in the loop now and after each input. */
   until<T>(
     probe: (core: SessionCore) => T | null | undefined | false,
@@ -71,8 +71,8 @@ export class MediaCommands {
     // Shuffled, the queue starts at a random track: the pivot the service shuffles the rest around.
     const start = media.shuffle ? randomInt(trackIds.length) : 0;
     const action = newActionUuid();
-    const loaded = await host.inLoop((core) => ({
-      answer: core.sendAction(
+    await host.inLoop((core) =>
+      core.sendAction(
         [
           loadQueue(core.queue.version, action, trackIds, {
             position: start,
@@ -84,8 +84,7 @@ export class MediaCommands {
         'the queue load',
         this.#o.stepTimeoutMs,
       ),
-    }));
-    await loaded.answer;
+    );
     // The service numbered the items (91); the mirror has them once that is applied (or after a resync, the 90).
     const first = await host.until(
       (core) => {
@@ -131,17 +130,16 @@ export class MediaCommands {
     await host.ensureJoined(this.#o.stepTimeoutMs);
     // Where the active renderer is, and the queue, as of now: 77 then 76, answered in order (the 90 names our uuid).
     const sync = newActionUuid();
-    const synced = await host.inLoop((core) => ({
-      answer: core.active
-        ? Promise.resolve()
+    await host.inLoop((core) =>
+      core.active
+        ? undefined
         : core.sendAction(
             [askForRendererState(core.activeRendererId), askForQueueState(core.queue.version, sync)],
             sync,
             'the session state',
             this.#o.stepTimeoutMs,
           ),
-    }));
-    await synced.answer;
+    );
     const asked = await host.inLoop((core) => {
       if (core.active) return false; // already playing here: nothing to take over
       if (!core.canTakeOver)

@@ -27,7 +27,7 @@ export type TrackIdsLookup = (
 /** What a command needs beyond the session: the loop to come back to after slow work, and the REST lookups. */
 export interface CommandContext {
   /** Runs `task` in the session's loop after the inputs queued before it (a promise it returns settles outside the loop). */
-  readonly inLoop: <T extends object>(task: () => T) => Promise<T>;
+  readonly inLoop: <T>(task: () => T) => Promise<Awaited<T>>;
   readonly trackIdsOf: TrackIdsLookup | null;
 }
 
@@ -87,8 +87,7 @@ async function queueAdd(
   const lookup = ctx.trackIdsOf;
   if (!lookup) throw new QcbError('ERR_QOBUZ_UNAVAILABLE', 'the Qobuz API is not configured');
   const { trackIds } = await lookup(add.kind, add.id);
-  const { answer } = await ctx.inLoop(() => ({ answer: sendAdd(core, trackIds, add.next) }));
-  await answer;
+  await ctx.inLoop(() => sendAdd(core, trackIds, add.next));
 }
 
 /** Sent from the loop after the lookup; a session that ended meanwhile rejects it (ERR_NO_SESSION, in sendAction). */
