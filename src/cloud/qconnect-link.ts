@@ -91,6 +91,9 @@ export class QconnectLink {
   #lastHeardAt = 0;
   /** Pongs count as life only once the service has sent a real frame on this connection. */
   #heardFrame = false;
+  /** An Error envelope came before any payload on this connection: the service refused the token (§8). */
+  #refusedAtAuth = false;
+  #heardPayload = false;
   #pingTimer: NodeJS.Timeout | null = null;
   #retryTimer: NodeJS.Timeout | null = null;
   /** The next renewal ahead of expiry (its own timer: it runs whether the socket is up or not). */
@@ -197,6 +200,8 @@ export class QconnectLink {
     this.events.emit('framesOut', 2);
     this.#state = 'open';
     this.#heardFrame = false;
+    this.#heardPayload = false;
+    this.#refusedAtAuth = false;
     this.#lastHeardAt = this.#o.now();
     this.#backoff.connected();
     this.#startPings(ws);
@@ -225,12 +230,14 @@ export class QconnectLink {
     for (const frame of frames) {
       switch (frame.type) {
         case 'PAYLOAD':
+          this.#heardPayload = true;
           this.events.emit('messages', messagesOf(frame.body));
           break;
         case 'DISCONNECT':
           this.#onDisconnectFrame(frame.body.reconnect === true);
           return;
         case 'ERROR':
+          if (!this.#heardPayload) this.#refusedAtAuth = true;
           this.#o.logger.warn({ code: frame.body.code, descr: frame.body.descr }, 'service error envelope');
           break;
         default:
@@ -252,6 +259,12 @@ export class QconnectLink {
     if (ws !== this.#ws || this.#state === 'closed') return;
     this.#ws = null;
     this.#clearTimers();
+    if (this.#refusedAtAuth && this.#renew && this.#token.expiresAtMs > this.#o.now()) {
+      // §8: refused before any payload (revoked, or our clock behind the service's): the same token
+      // would be refused again until its exp. With a user token, the reconnect mints a fresh one.
+      this.#o.logger.info('the service refused the token; minting a new one for the reconnect');
+      this.#token = { ...this.#token, expiresAtMs: this.#o.now() };
+    }
     const willReconnect = this.#o.now() < this.#token.expiresAtMs || this.#renew !== null;
     this.#state = willReconnect ? 'waiting' : 'closed';
     this.events.emit('disconnected', { willReconnect, reason });
