@@ -30,6 +30,8 @@ export interface ConnectionView {
   readonly url: string;
   readonly phase: ConnectionPhase;
   readonly sessionId: string | undefined;
+  /** The token it authenticated with (to expire it: QconnectService.expireToken). */
+  readonly jwt: string | undefined;
   readonly rendererId: number | undefined;
   readonly frames: readonly RecordedFrame[];
   /** WebSocket close code seen by the service (1006 when terminated), null while open. */

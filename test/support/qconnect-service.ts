@@ -78,6 +78,13 @@ export interface QconnectServiceOptions {
   readonly firstRendererId?: number;
   /** Drop a link (terminate its socket) the moment its token expires (default false: checked at Authenticate only). */
   readonly dropLinksAtTokenExpiry?: boolean;
+  /**
+   * A connection authenticated with an account token (mintAccountToken, what qws/createToken mints)
+   * joins the session its first 61/21 names, when the service holds it (default false: the token's
+   * session, the account's). docs/protocol.md §8: the minted JWT names only user and app, so a
+   * player the app picked in its own session renews its token and rejoins that session.
+   */
+  readonly accountTokensJoinNamedSession?: boolean;
   readonly logger?: Logger;
 }
 
@@ -99,6 +106,7 @@ export class QconnectService {
   readonly #nextTrackUpdates: boolean;
   readonly #logger: Logger | undefined;
   readonly #dropAtExpiry: boolean;
+  readonly #joinNamedSession: boolean;
   readonly #expiryTimers = new Set<NodeJS.Timeout>();
   /** Links dropped because their token expired (dropLinksAtTokenExpiry). */
   expiredDrops = 0;
@@ -123,6 +131,7 @@ export class QconnectService {
     this.#nextRendererId = options.firstRendererId ?? 101;
     this.#logger = options.logger;
     this.#dropAtExpiry = options.dropLinksAtTokenExpiry ?? false;
+    this.#joinNamedSession = options.accountTokensJoinNamedSession ?? false;
     const sw = this.#switches;
     this.#ctx = {
       now: this.#now,
@@ -311,6 +320,7 @@ export class QconnectService {
       );
     if (toNumber(frame.body.payload?.messages_time) < at - this.#staleAfterMs)
       return conn.sendMessages([errorMessage(SERVICE_ERRORS.tooOld)]);
+    if (this.#joinNamedSession) this.#followNamedSession(conn, frame.body);
     const core = this.session(conn.sessionId ?? '').core;
     for (const m of messagesOf(frame.body)) {
       try {
@@ -321,6 +331,15 @@ export class QconnectService {
         this.#logger?.warn({ connectionId: conn.id, error }, 'qconnect sim: message handling failed');
       }
     }
+  }
+
+  /** accountTokensJoinNamedSession: before its join, an account token's connection moves to the session the join names. */
+  #followNamedSession(conn: SimConnection, payload: Parameters<typeof messagesOf>[0]): void {
+    if (conn.rendererId !== undefined || conn.sessionId !== this.accountSessionId) return;
+    const join = messagesOf(payload).find((m) => m.type === 61 || m.type === 21);
+    const uuid = join && (join.type === 61 || join.type === 21) ? join.body.session_uuid : undefined;
+    if (!uuid || uuid.length === 0) return;
+    for (const [id, s] of this.#sessions) if (Buffer.from(s.core.uuid).equals(Buffer.from(uuid))) conn.sessionId = id;
   }
 
   #authenticate(conn: SimConnection, jwt: string): void {

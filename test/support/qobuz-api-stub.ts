@@ -187,6 +187,11 @@ export class QobuzApiStub {
     });
   }
 
+  /** Forgets the failures failNext queued that no call has met yet. */
+  clearFailures(): void {
+    this.#failures = [];
+  }
+
   /** getFileUrl refuses this format of this track: a `restrictions` answer, or an HTTP 400 status error. */
   refuseFormat(trackId: number, formatId: number, how: Refusal = 'restrictions'): void {
     this.#refused.set(`${trackId}:${formatId}`, how);
