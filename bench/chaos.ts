@@ -126,7 +126,11 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
           const playing = r.views.mpd?.state === 'play';
           if (p.intent === 'play' && !playing)
             record({ player: p.id, kind: 'silence', detail: `asked to play, but all agree on ${r.views.mpd?.state} at the quiet check` });
-          if (p.intent === 'pause' && playing) notes.push(`${p.id} plays at a quiet check although last asked to pause`);
+          if (p.intent === 'pause' && playing) {
+            const at = (Date.now() - t0) / 1000;
+            const before = engine.events.filter((e) => e.player === p.id && e.at - t0 > at * 1000 - 30_000).map((e) => `${((e.at - t0) / 1000).toFixed(1)} ${e.what}`);
+            notes.push(`${at.toFixed(1)} s: ${p.id} plays at a quiet check although last asked to pause (before: ${before.join(', ')})`);
+          }
           p.intent = playing ? 'play' : 'pause';
         }),
       );
@@ -214,11 +218,13 @@ export async function benchChaos(): Promise<void> {
   console.log(`  seed ${seed} (again: npm run bench -- chaos --seed ${seed} ${quick ? '--quick' : `--minutes ${minutes}`})`);
   console.log(`  ${hostNote()}`);
   const logFile = argValue('log');
+  const faultShare = argValue('fault-share');
   const result = await runChaos({
     ...(quick ? QUICK : {}),
     seed,
     durationMs: minutes * 60_000,
     ...(logFile ? { logFile } : {}),
+    ...(faultShare ? { faultShare: Number(faultShare) } : {}),
   });
   printChaos(result, (line) => console.log(line));
   if (result.violations.length > 0) process.exitCode = 1;
