@@ -134,6 +134,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
           p.intent = playing ? 'play' : 'pause';
         }),
       );
+      for (const u of engine.unrecovered.splice(0)) record({ player: u.player, kind: 'recovery', detail: u.detail });
       const s = await rig.bridge.sample();
       if (s) samples.push(s);
       for (const line of rig.bridge.crashes.slice(crashesSeen))

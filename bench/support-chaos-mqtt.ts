@@ -16,6 +16,8 @@ export class MqttWatch {
   readonly #client: MqttClient;
   readonly #base: string;
   readonly #states = new Map<string, MqttState>();
+  /** The last `B/<player>/availability` payload and when it came. */
+  readonly #availability = new Map<string, { readonly payload: string; readonly at: number }>();
   readonly #results = new Map<string, (r: { ok: boolean; error?: string }) => void>();
   #seq = 0;
   /** Payloads on state topics that did not parse as the README's state JSON. */
@@ -37,7 +39,7 @@ export class MqttWatch {
     // Errors while the broker is away are expected; the client reconnects.
     client.on('error', () => undefined);
     const watch = new MqttWatch(client, base);
-    await client.subscribeAsync([`${base}/+/state`, `${base}/+/set/result`], { qos: 1 });
+    await client.subscribeAsync([`${base}/+/state`, `${base}/+/set/result`, `${base}/+/availability`], { qos: 1 });
     return watch;
   }
 
@@ -47,6 +49,17 @@ export class MqttWatch {
 
   state(playerId: string): MqttState | undefined {
     return this.#states.get(playerId);
+  }
+
+  /** Forgets every state seen: after a broker restart (no persistence) only what the bridge published again counts. */
+  forgetStates(): void {
+    this.#states.clear();
+  }
+
+  /** The player said `online` (its MPD reachable again) at or after `since` (epoch ms). */
+  onlineSince(playerId: string, since: number): boolean {
+    const a = this.#availability.get(playerId);
+    return a !== undefined && a.payload === 'online' && a.at >= since;
   }
 
   /** Publishes a command; resolves with its answer, or `{ok: false, error: 'no answer'}` after `timeoutMs`. */
@@ -79,6 +92,10 @@ export class MqttWatch {
     const rest = topic.slice(this.#base.length + 1);
     const [player, kind, sub] = rest.split('/');
     if (!player) return;
+    if (kind === 'availability' && sub === undefined) {
+      this.#availability.set(player, { payload, at: Date.now() });
+      return;
+    }
     try {
       const json = JSON.parse(payload) as Record<string, unknown>;
       if (kind === 'state' && sub === undefined) {

@@ -9,7 +9,7 @@ export interface Violation {
   /** Seconds since the soak started. */
   readonly at: number;
   readonly player: string | null;
-  readonly kind: 'silence' | 'disagreement' | 'session' | 'resources' | 'unhandled';
+  readonly kind: 'silence' | 'disagreement' | 'session' | 'recovery' | 'resources' | 'unhandled';
   detail: string;
 }
 
