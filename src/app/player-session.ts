@@ -17,6 +17,7 @@ import { CloudPresence } from './cloud-presence.js';
 import { dispatchMessages } from './dispatch-messages.js';
 import { LoopWaits } from './loop-waits.js';
 import { MediaCommands, type MediaHost } from './media-commands.js';
+import { OwnJoin } from './own-join.js';
 import { SPEAKER_HANDLERS } from './player-event-handlers.js';
 import type { TrackIdsLookup } from './queue-commands.js';
 import { applyCommand } from './session-commands.js';
@@ -66,6 +67,7 @@ export class PlayerSession {
   readonly #waits = new LoopWaits();
   readonly #media: MediaCommands;
   readonly #cloud: CloudPresence | null;
+  readonly #ownJoin: OwnJoin;
   #link: QconnectLink | null = null;
   /** The app's connect the link came from; null for a link of our own (cloud presence, play_media). */
   #request: ConnectRequest | null = null;
@@ -77,6 +79,7 @@ export class PlayerSession {
     this.#log = options.logger;
     this.#core = new SessionCore({ ...options, now: options.now ?? Date.now });
     const mint = options.renewToken;
+    this.#ownJoin = new OwnJoin(this.#log.child({ module: 'cloud' }));
     this.#cloud =
       options.cloud && mint
         ? new CloudPresence({
@@ -147,6 +150,7 @@ export class PlayerSession {
       // One link per player (docs/protocol.md §8): the app's replaces ours, or the previous app's.
       this.#closeLink('replaced by a new connect');
       this.#request = request;
+      this.#ownJoin.seen(request.sessionId);
       if (fresh) {
         this.#core
           .newSession()
@@ -305,7 +309,8 @@ export class PlayerSession {
       this.#waits.until(
         () => {
           if (core.linkState === 'joined') return true;
-          if (!this.#link) throw new QcbError('ERR_SESSION_CLOSED', 'the Qobuz link ended before it joined');
+          if (!this.#link)
+            throw this.#ownJoin.refusal() ?? new QcbError('ERR_SESSION_CLOSED', 'the Qobuz link ended before it joined');
           return false;
         },
         timeoutMs,
@@ -328,8 +333,8 @@ export class PlayerSession {
     c.joining();
     c.send([
       joinMessage({
-        // Our own token names the account, not a session (docs/protocol.md §8): 61 without a session uuid.
-        sessionUuid: this.#request ? uuidBytes(this.#request.sessionId) : null,
+        // Our own token names the account, not a session (docs/protocol.md §8): 61 without one, unless refused (own-join.ts).
+        sessionUuid: this.#request ? uuidBytes(this.#request.sessionId) : this.#ownJoin.sessionUuid(),
         device: c.device,
         renderer: this.#request !== null && c.joinMode === 'renderer',
         background,
@@ -342,7 +347,16 @@ export class PlayerSession {
   /** A batch of Qobuz messages for the current link (docs/protocol.md §3). */
   #dispatch(link: QconnectLink, messages: QcMessage[]): Effect {
     if (link !== this.#link) return null;
-    return dispatchMessages(this.#core, messages, this.#log, this.#o.onMessageHandled);
+    const effect = dispatchMessages(this.#core, messages, this.#log, this.#o.onMessageHandled);
+    // A join of ours refused (docs/protocol.md "Unknowns"): again with what is known, or presence off for a while.
+    const c = this.#core;
+    const step = this.#ownJoin.afterBatch(!this.#request, c.linkState === 'joined', c.sessionUuid, messages);
+    if (step === 'retry') this.#sendJoin(link, false);
+    if (step === 'off') {
+      this.#closeLink('the service refused our join');
+      this.#cloud?.rejoinLater();
+    }
+    return effect;
   }
 
   #onDown(link: QconnectLink, reason: string): void {

@@ -11,7 +11,7 @@ import { makeFlac } from './audio-fixtures.js';
 import { AudioHttpServer } from './audio-http-server.js';
 import { startMosquitto, type MosquittoServer } from './mosquitto-server.js';
 import { startMpd, type MpdServer } from './mpd-server.js';
-import { QconnectService, type IssuedToken, type SimSession } from './qconnect-service.js';
+import { QconnectService, type IssuedToken, type ServiceBehaviours, type SimSession } from './qconnect-service.js';
 import { QobuzApiStub, type StubTrack } from './qobuz-api-stub.js';
 
 /**
@@ -79,6 +79,8 @@ export interface BridgeHarnessOptions {
   readonly tokenRenewAheadMs?: number;
   /** The simulated service drops a link the moment its token expires (as a strict service may). */
   readonly dropLinksAtTokenExpiry?: boolean;
+  /** The simulated service's switches for what the real one was never seen doing (qconnect-behaviours.ts). */
+  readonly behaviours?: Partial<ServiceBehaviours>;
   /** Session tuning for play_media / transfer and the cloud join's retries. */
   readonly mediaStepTimeoutMs?: number;
   readonly mediaPlayTimeoutMs?: number;
@@ -133,7 +135,10 @@ export async function startBridgeHarness(options: BridgeHarnessOptions = {}): Pr
     });
     trackIds.push(id);
   }
-  const service = new QconnectService({ dropLinksAtTokenExpiry: options.dropLinksAtTokenExpiry ?? false });
+  const service = new QconnectService({
+    dropLinksAtTokenExpiry: options.dropLinksAtTokenExpiry ?? false,
+    ...(options.behaviours ? { behaviours: options.behaviours } : {}),
+  });
   await service.start();
   serviceRef = service;
   const mosquitto = options.mqtt === 'embedded' ? null : await startMosquitto();

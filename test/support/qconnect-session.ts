@@ -164,17 +164,19 @@ export class SimSession {
 
   /** The app picks a renderer: 43 {} to the previous active, 43 {active: true} to it, 86 to all; `withSetState` adds a 41 playing the session's current item. */
   pickRenderer(rendererId: number, opts: { withSetState?: boolean } = {}): void {
-    this.core.setActive(rendererId);
     const current = this.core.queue.current;
-    if (opts.withSetState && this.core.queue.trackOf(current) !== undefined) {
-      const s = this.core.savedState;
-      this.core.sendToActive([
-        this.core.jumpMessage(current, {
-          positionMs: s?.positionMs,
-          playing: s?.playingState !== PLAYING.PAUSED,
-        }),
-      ]);
-    }
+    if (!opts.withSetState || this.core.queue.trackOf(current) === undefined) return this.core.setActive(rendererId);
+    const s = this.core.savedState;
+    const jump = this.core.jumpMessage(current, {
+      positionMs: s?.positionMs,
+      playing: s?.playingState !== PLAYING.PAUSED,
+    });
+    // ServiceBehaviours.setStateOnPick: where the real service puts that 41 against the 43 is not known.
+    const order = this.core.deps.behaviours.setStateOnPick;
+    if (order === 'before') this.core.sendTo(rendererId, [jump]);
+    if (order === 'same-batch') this.core.setActive(rendererId, [jump]);
+    else this.core.setActive(rendererId);
+    if (order === 'after') this.core.sendToActive([jump]);
   }
 
   // Play / pause / stop / seek are bare deltas, as captured (41 {playing_state: PLAYING}); §5.6.
