@@ -100,3 +100,28 @@ describe('a background reconnect joins without taking playback (issue #21, docs/
     },
   );
 });
+
+describe('a seek to 0, whose only field is a zero (issue #21, docs/protocol.md §8 "Zero values")', () => {
+  it.each(BEHAVIOUR_VALUES.seekToZeroAs)(
+    'with seekToZeroAs = %s: an empty 41 seeks to 0; one with the playing state keeps playing where it is (the safe failure)',
+    async (form) => {
+      const service = await serviceWith({ behaviours: { seekToZeroAs: form } });
+      const h = await harness({ service });
+      await h.sim.waitFor(() => h.sim.activeRendererId === h.rendererId, { what: 'active' });
+      h.sim.loadQueue([111, 222]);
+      h.sim.jump(1, { positionMs: 30_000, playing: true });
+      await h.sim.waitFor(() => h.player.current?.queueItemId === 1 && h.player.positionMs() >= 30_000, {
+        what: 'playing item 1 at 30 s',
+      });
+      const from = h.sim.sent(h.rendererId).length;
+      h.sim.seek(0);
+      // Either form is answered with a report (never silence), on item 1, still playing.
+      const report = await h.sim.waitForMessage(h.rendererId, 23, { after: from });
+      const position = report.body.state?.current_position?.value ?? 0;
+      if (form === 'empty') expect(position).toBeLessThan(5000);
+      else expect(position).toBeGreaterThanOrEqual(30_000);
+      expect(report.body.state?.current_queue_item_id).toBe(1);
+      expect(h.player.status).toBe('playing');
+    },
+  );
+});

@@ -26,6 +26,8 @@ export interface ServiceBehaviours {
    * `minor`; one counter in `major`; or steps of two (every delta looks like a gap).
    */
   versionRule: 'major-on-load' | 'minor-only' | 'major-only' | 'gaps';
+  /** A seek to 0 (its only field a zero): a 41 with no field at all, or a 41 carrying the playing state. */
+  seekToZeroAs: 'empty' | 'with-state';
   /** Controller verbs (by message type: 62, 65-70, 76) answered with a type-1 error instead of being applied. */
   refuseVerbs: number[];
 }
@@ -39,6 +41,7 @@ export const DEFAULT_BEHAVIOURS: Readonly<ServiceBehaviours> = {
   playAutoplayItem: 'accepted',
   afterClear: 'nothing',
   versionRule: 'major-on-load',
+  seekToZeroAs: 'empty',
   refuseVerbs: [],
 };
 
@@ -52,6 +55,7 @@ export const BEHAVIOUR_VALUES = {
   playAutoplayItem: ['accepted', 'refused'],
   afterClear: ['nothing', 'stop'],
   versionRule: ['major-on-load', 'minor-only', 'major-only', 'gaps'],
+  seekToZeroAs: ['empty', 'with-state'],
 } as const satisfies { [K in Exclude<keyof ServiceBehaviours, 'refuseVerbs'>]: ReadonlyArray<ServiceBehaviours[K]> };
 
 /** The type-1 error a refused verb gets (the production text and code are unknown). */

@@ -190,7 +190,10 @@ export class SimSession {
     this.core.sendToActive([message(41, { playing_state: PLAYING.STOPPED })]);
   }
   seek(positionMs: number): void {
-    this.core.sendToActive([message(41, { current_position: positionMs })]);
+    // ServiceBehaviours.seekToZeroAs: a zero position leaves the wire; what the real service sends then is not captured.
+    const withState = positionMs === 0 && this.core.deps.behaviours.seekToZeroAs === 'with-state';
+    const state = this.core.savedState?.playingState ?? PLAYING.PLAYING;
+    this.core.sendToActive([message(41, withState ? { playing_state: state } : { current_position: positionMs })]);
   }
   /** A scrub: one bare seek per position, all in one batch, as the service groups a burst. */
   seekBurst(positionsMs: readonly number[]): void {
