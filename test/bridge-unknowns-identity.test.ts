@@ -80,14 +80,16 @@ function joinsSent(h: BridgeHarness): Array<qconnect.CtrlSrvrJoinSession.$Proper
     .filter((f) => f.type === 'PAYLOAD')
     .flatMap((f) => messagesOf(f.body as qconnect.Payload))
     .flatMap((m) => (m.type === 61 ? [m.body] : []))
-    .filter((b) => Buffer.from(b.device_info?.device_uuid ?? []).toString('hex') === h.playerUuid.replace(/-/g, ''));
+    .filter(
+      (b) => Buffer.from(b.device_info?.device_uuid ?? []).toString('hex') === h.playerUuid.replace(/-/g, ''),
+    );
 }
 
 const hex = (b: Uint8Array | null | undefined) => Buffer.from(b ?? []).toString('hex');
 
 describe('transfer when the 90 does or does not echo the 76 (issue #21, docs/protocol.md "Unknowns")', () => {
   it.each(BEHAVIOUR_VALUES.echoQueueStateAction)(
-    'takes over what the phone plays with echoQueueStateAction = %s: answered ok, MPD plays the phone\'s item',
+    "takes over what the phone plays with echoQueueStateAction = %s: answered ok, MPD plays the phone's item",
     async (echo) => {
       const r = await startRig({ behaviours: { echoQueueStateAction: echo } });
       const rid = await r.sim.waitForRenderer(r.h.playerUuid);
@@ -145,7 +147,10 @@ describe('cloud presence when a 61 without a session uuid is taken or refused (i
         expect(warnings(r.h, refusedLine)).toEqual([]);
       } else {
         // Refused, retried on the backoff (each retry a new link), said once.
-        await r.sim.waitFor(() => joinsSent(r.h).length >= 3, { timeoutMs: 15_000, what: 'three refused joins' });
+        await r.sim.waitFor(() => joinsSent(r.h).length >= 3, {
+          timeoutMs: 15_000,
+          what: 'three refused joins',
+        });
         expect(joinsSent(r.h).every((j) => (j.session_uuid?.length ?? 0) === 0)).toBe(true);
         expect(r.sim.rendererIdOf(r.h.playerUuid)).toBeUndefined();
         expect(warnings(r.h, refusedLine)).toHaveLength(1);
@@ -162,14 +167,20 @@ describe('cloud presence when a 61 without a session uuid is taken or refused (i
       const joinsBefore = joinsSent(r.h).length;
       r.sim.sendDisconnect(app.rendererId, false);
       await r.sim.waitFor(
-        () => joinsSent(r.h).length > joinsBefore && r.sim.renderers().find((x) => x.rendererId === app.rendererId)?.connected,
+        () =>
+          joinsSent(r.h).length > joinsBefore &&
+          r.sim.renderers().find((x) => x.rendererId === app.rendererId)?.connected,
         { timeoutMs: 15_000, what: 'joined the account again' },
       );
       const rejoin = joinsSent(r.h).at(-1)!;
       // Without a session uuid when the service takes that; else with the last one seen (the app's).
-      expect(hex(rejoin.session_uuid)).toBe(mode === 'accepted' ? '' : r.h.service.accountSessionId.replace(/-/g, ''));
+      expect(hex(rejoin.session_uuid)).toBe(
+        mode === 'accepted' ? '' : r.h.service.accountSessionId.replace(/-/g, ''),
+      );
       await r.probe.waitFor(
-        (m) => m.topic === `${B}/state` && (JSON.parse(m.payload) as { qobuz_session: string }).qobuz_session === 'connected',
+        (m) =>
+          m.topic === `${B}/state` &&
+          (JSON.parse(m.payload) as { qobuz_session: string }).qobuz_session === 'connected',
         { from: r.probe.messages.length - 1, timeoutMs: 10_000 },
       );
       expect(warnings(r.h, refusedLine)).toHaveLength(mode === 'accepted' ? 0 : 1);

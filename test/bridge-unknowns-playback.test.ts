@@ -2,7 +2,11 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { qconnect } from '../src/protocol/generated/qconnect.js';
-import { startBridgeHarness, type BridgeHarness, type BridgeHarnessOptions } from './support/bridge-harness.js';
+import {
+  startBridgeHarness,
+  type BridgeHarness,
+  type BridgeHarnessOptions,
+} from './support/bridge-harness.js';
 import { mpdHolds } from './support/mpd-window.js';
 import { waitForPlayingTitle } from './support/mpd-title.js';
 import { BEHAVIOUR_VALUES, PLAYING, type SimSession } from './support/qconnect-service.js';
@@ -27,7 +31,10 @@ afterEach(async () => {
   for (const h of rigs.splice(0)) await h.close();
 });
 
-async function rig(o: BridgeHarnessOptions, app: { becomeActive?: boolean; loadQueue?: boolean } = {}): Promise<Rig> {
+async function rig(
+  o: BridgeHarnessOptions,
+  app: { becomeActive?: boolean; loadQueue?: boolean } = {},
+): Promise<Rig> {
   const h = await startBridgeHarness({ trackSeconds: [12, 12, 12], ...o });
   rigs.push(h);
   const { sim, rendererId: rid } = await h.connectApp(app);
@@ -36,7 +43,11 @@ async function rig(o: BridgeHarnessOptions, app: { becomeActive?: boolean; loadQ
 
 /** The first report (23) of ours at index > `after` that matches. */
 const reportAfter = (r: Rig, after: number, pred: (s: Report) => boolean) =>
-  r.sim.waitForMessage(r.rid, 23, { after: after + 1, where: (b) => !!b.state && pred(b.state), timeoutMs: 10_000 });
+  r.sim.waitForMessage(r.rid, 23, {
+    after: after + 1,
+    where: (b) => !!b.state && pred(b.state),
+    timeoutMs: 10_000,
+  });
 
 const mpc = async (h: BridgeHarness, ...args: string[]) =>
   (await run('mpc', ['-h', h.mpd.host, '-p', String(h.mpd.port), ...args], { timeout: 10_000 })).stdout;
@@ -64,11 +75,14 @@ describe('the 41 of a pick before, with or after its 43 (issue #21, docs/protoco
 
 describe('PREVIOUS on the first item (issue #21, docs/protocol.md "Unknowns")', () => {
   it.each(BEHAVIOUR_VALUES.previousOnFirst)(
-    "with previousOnFirst = %s: mpc prev on the first song ends where the service says, MPD and our reports agreeing",
+    'with previousOnFirst = %s: mpc prev on the first song ends where the service says, MPD and our reports agreeing',
     async (rule) => {
       const r = await rig({ behaviours: { previousOnFirst: rule } }, { loadQueue: true });
       r.sim.jump(0);
-      const before = await r.h.mpd.waitForStatus((s) => s.state === 'play' && Number(s.elapsed) > 2.5, 10_000);
+      const before = await r.h.mpd.waitForStatus(
+        (s) => s.state === 'play' && Number(s.elapsed) > 2.5,
+        10_000,
+      );
       const t0 = Date.now();
       const from = r.sim.sent(r.rid).length - 1;
       await mpc(r.h, 'prev');
@@ -81,7 +95,11 @@ describe('PREVIOUS on the first item (issue #21, docs/protocol.md "Unknowns")', 
         await reportAfter(r, from, (s) => s.playing_state === PLAYING.STOPPED);
       } else {
         // Restarted (by MPD's own previous, then the service's 41 when it sends one): Track 1 from its start.
-        await reportAfter(r, from, (s) => (s.current_queue_item_id ?? 0) === 0 && s.playing_state === PLAYING.PLAYING);
+        await reportAfter(
+          r,
+          from,
+          (s) => (s.current_queue_item_id ?? 0) === 0 && s.playing_state === PLAYING.PLAYING,
+        );
         const status = await r.h.mpd.waitForStatus((s) => s.state === 'play', 10_000);
         // Back at the start: well behind where playing on would have taken it.
         expect(Number(status.elapsed)).toBeLessThan(Number(before.elapsed) + (Date.now() - t0) / 1000 - 2);
@@ -125,20 +143,31 @@ describe('which suggestions 105 moves into the queue (issue #21, docs/protocol.m
       r.sim.jump(1, { playing: true, positionMs: 1500 });
       await mpdHolds(r.h, [1, first]);
       await mpdHolds(r.h, [first, second]);
-      await r.sim.waitFor(() => r.sim.savedState?.currentQueueItemId === first, { what: 'the first suggestion reported' });
+      await r.sim.waitFor(() => r.sim.savedState?.currentQueueItemId === first, {
+        what: 'the first suggestion reported',
+      });
       // Played on with no stop in between.
       const reports = r.sim.sentOfType(r.rid, 23).map((m) => m.body.state);
-      const jumped = reports.findIndex((s) => s?.current_queue_item_id === 1 && s.playing_state === PLAYING.PLAYING);
+      const jumped = reports.findIndex(
+        (s) => s?.current_queue_item_id === 1 && s.playing_state === PLAYING.PLAYING,
+      );
       expect(jumped).toBeGreaterThanOrEqual(0);
       expect(reports.slice(jumped).map((s) => s?.playing_state)).not.toContain(PLAYING.STOPPED);
       // The app jumps past a suggestion: what moves into the queue now differs by rule.
       r.sim.jump(third);
       await waitForPlayingTitle(r.h.mpd, 'Track 1');
-      const expected = { 'with-earlier': [0, 1, first, second, third], 'only-current': [0, 1, first, third], never: [0, 1] }[rule];
-      await r.sim.waitFor(() => JSON.stringify(r.sim.queue().items.map((i) => i.queueItemId)) === JSON.stringify(expected), {
-        timeoutMs: 10_000,
-        what: `the service queue ${JSON.stringify(expected)}`,
-      });
+      const expected = {
+        'with-earlier': [0, 1, first, second, third],
+        'only-current': [0, 1, first, third],
+        never: [0, 1],
+      }[rule];
+      await r.sim.waitFor(
+        () => JSON.stringify(r.sim.queue().items.map((i) => i.queueItemId)) === JSON.stringify(expected),
+        {
+          timeoutMs: 10_000,
+          what: `the service queue ${JSON.stringify(expected)}`,
+        },
+      );
       const mirror = r.h.bridge.player('living_room')!.session.queue;
       await r.sim.waitFor(
         () =>

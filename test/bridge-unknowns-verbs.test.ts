@@ -64,11 +64,12 @@ const VERBS: Array<{ type: number; payload: Record<string, unknown>; applied: (r
     type: 67,
     payload: { queue_add: { type: 'album', id: ALBUM, next: true } },
     applied: async (r) =>
-      expect(r.sim.queue().items.slice(0, 3).map((i) => i.trackId)).toEqual([
-        r.h.trackIds[0],
-        r.h.trackIds[2],
-        r.h.trackIds[1],
-      ]),
+      expect(
+        r.sim
+          .queue()
+          .items.slice(0, 3)
+          .map((i) => i.trackId),
+      ).toEqual([r.h.trackIds[0], r.h.trackIds[2], r.h.trackIds[1]]),
   },
   {
     type: 66,

@@ -16,13 +16,17 @@ afterEach(async () => {
   for (const s of services.splice(0)) await s.stop();
 });
 
-async function harness(o: Parameters<typeof startHarness>[0] & { service?: QconnectService } = {}): Promise<Harness> {
+async function harness(
+  o: Parameters<typeof startHarness>[0] & { service?: QconnectService } = {},
+): Promise<Harness> {
   const h = await startHarness(o);
   open.push(h);
   return h;
 }
 
-async function serviceWith(behaviours: ConstructorParameters<typeof QconnectService>[0]): Promise<QconnectService> {
+async function serviceWith(
+  behaviours: ConstructorParameters<typeof QconnectService>[0],
+): Promise<QconnectService> {
   const s = new QconnectService(behaviours);
   await s.start();
   services.push(s);

@@ -89,7 +89,8 @@ export class SessionLink {
    * it was ours. `queueState`: a 90, which answers our oldest 76 even without the echo (queue-state-answers.ts).
    */
   answered(actionUuid: Uint8Array | string | null | undefined, queueState = false): boolean {
-    if (queueState && typeof actionUuid !== 'string') return this.#pending.answered(this.#asked.arrived(actionUuid));
+    if (queueState && typeof actionUuid !== 'string')
+      return this.#pending.answered(this.#asked.arrived(actionUuid));
     return this.#pending.answered(actionUuid);
   }
 

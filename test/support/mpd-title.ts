@@ -6,13 +6,15 @@ import type { MpdServer } from './mpd-server.js';
  */
 export async function waitForPlayingTitle(mpd: MpdServer, title: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  let last = '';
   for (;;) {
     const status = await mpd.status();
-    last = await mpd.command('currentsong');
-    if (status.state === 'play' && Number(status.elapsed ?? 0) > 0 && last.includes(`Title: ${title}\n`)) return;
+    const last = await mpd.command('currentsong');
+    if (status.state === 'play' && Number(status.elapsed ?? 0) > 0 && last.includes(`Title: ${title}\n`))
+      return;
     if (Date.now() > deadline)
-      throw new Error(`MPD did not play "${title}" within ${timeoutMs} ms (state ${status.state}; ${last.replace(/\n/g, ' | ')})`);
+      throw new Error(
+        `MPD did not play "${title}" within ${timeoutMs} ms (state ${status.state}; ${last.replace(/\n/g, ' | ')})`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

@@ -56,7 +56,9 @@ export const BEHAVIOUR_VALUES = {
   afterClear: ['nothing', 'stop'],
   versionRule: ['major-on-load', 'minor-only', 'major-only', 'gaps'],
   seekToZeroAs: ['empty', 'with-state'],
-} as const satisfies { [K in Exclude<keyof ServiceBehaviours, 'refuseVerbs'>]: ReadonlyArray<ServiceBehaviours[K]> };
+} as const satisfies {
+  [K in Exclude<keyof ServiceBehaviours, 'refuseVerbs'>]: ReadonlyArray<ServiceBehaviours[K]>;
+};
 
 /** The type-1 error a refused verb gets (the production text and code are unknown). */
 export const VERB_REFUSED = { code: '400', message: 'Action not allowed' } as const;
