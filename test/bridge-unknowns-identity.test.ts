@@ -115,22 +115,28 @@ describe('transfer when the 90 does or does not echo the 76 (issue #21, docs/pro
     30_000,
   );
 
-  it('answers transfer at once with ERR_QOBUZ_REFUSED when the service refuses the 76 with a type-1 error', async () => {
-    const r = await startRig({ behaviours: { refuseVerbs: [76] } });
-    await r.sim.waitForRenderer(r.h.playerUuid);
-    const phone = await joinPhone(r);
-    phone.becomeActive();
-    await r.sim.waitFor(() => r.sim.activeRendererId === phone.rendererId, { what: 'the phone active' });
-    r.sim.loadQueue(r.h.trackIds);
-    r.sim.jump(0);
-    await r.sim.waitFor(() => r.sim.savedState?.currentQueueItemId === 0, { what: 'the phone reported' });
-    const answer = await command(r, { transfer: true });
-    // Refused, not timed out (ERR_TIMEOUT would be the 10 s wait), with the service's text.
-    expect(answer).toMatchObject({ ok: false, code: 'ERR_QOBUZ_REFUSED' });
-    expect(String(answer.error)).toContain('Action not allowed');
-    expect(r.sim.activeRendererId).toBe(phone.rendererId);
-    expect((await r.h.mpd.status()).state).toBe('stop');
-  }, 30_000);
+  it.each([76, 63])(
+    'answers transfer at once with ERR_QOBUZ_REFUSED when the service refuses its %s with a type-1 error',
+    async (verb) => {
+      const r = await startRig({});
+      await r.sim.waitForRenderer(r.h.playerUuid);
+      const phone = await joinPhone(r);
+      phone.becomeActive();
+      await r.sim.waitFor(() => r.sim.activeRendererId === phone.rendererId, { what: 'the phone active' });
+      r.sim.loadQueue(r.h.trackIds);
+      r.sim.jump(0);
+      await r.sim.waitFor(() => r.sim.savedState?.currentQueueItemId === 0, { what: 'the phone reported' });
+      // Refused from now on (the phone's own 63 went through).
+      r.h.service.behaviours.refuseVerbs = [verb];
+      const answer = await command(r, { transfer: true });
+      // Refused, not timed out (ERR_TIMEOUT would be the 10 s wait), with the service's text.
+      expect(answer).toMatchObject({ ok: false, code: 'ERR_QOBUZ_REFUSED' });
+      expect(String(answer.error)).toContain('Action not allowed');
+      expect(r.sim.activeRendererId).toBe(phone.rendererId);
+      expect((await r.h.mpd.status()).state).toBe('stop');
+    },
+    30_000,
+  );
 });
 
 describe('cloud presence when a 61 without a session uuid is taken or refused (issue #21, docs/protocol.md "Unknowns")', () => {

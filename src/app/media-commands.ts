@@ -154,24 +154,33 @@ export class MediaCommands {
           'nothing to take over: no Qobuz device of this account has anything to play',
         );
       if (!core.requestActive()) throw new QcbError('ERR_SESSION_CLOSED', 'the Qobuz session ended');
-      return true;
+      // The 63 just sent waits like any verb, so a type-1 refusal of it answers at once (service-errors.ts).
+      const answer = core.sendAction([], ACTIVATION_KEY, 'the activation', this.#o.playTimeoutMs);
+      return { refused: onlyRefusal(answer) };
     });
     if (!asked) return;
-    await host.until(
-      (core) => {
-        alive(core);
-        const snap = core.speaker();
-        const current = core.playback.current;
-        return (
-          core.active &&
-          current !== null &&
-          playing(core) &&
-          snap.current?.queueItemId === current.queueItemId
-        );
-      },
-      this.#o.playTimeoutMs,
-      'the speaker taking over',
-    );
+    try {
+      await Promise.race([
+        host.until(
+          (core) => {
+            alive(core);
+            const snap = core.speaker();
+            const current = core.playback.current;
+            return (
+              core.active &&
+              current !== null &&
+              playing(core) &&
+              snap.current?.queueItemId === current.queueItemId
+            );
+          },
+          this.#o.playTimeoutMs,
+          'the speaker taking over',
+        ),
+        asked.refused,
+      ]);
+    } finally {
+      await host.inLoop((core) => core.actionAnswered(ACTIVATION_KEY));
+    }
     this.#o.logger.info({ ms: Math.round(performance.now() - started) }, 'took over the Qobuz session');
   }
 
@@ -184,6 +193,9 @@ export class MediaCommands {
       throw new QcbError('ERR_MPD_UNREACHABLE', "the player's MPD is not reachable");
   }
 }
+
+/** The pending key of transfer's 63 (it carries no action uuid and nothing answers it by name). */
+const ACTIVATION_KEY = 'transfer:activation';
 
 /** Settles only when `answer` is refused: the speaker playing, not the service's echo, is what answers the command. */
 function onlyRefusal(answer: Promise<void>): Promise<never> {

@@ -80,7 +80,8 @@ export class SessionLink {
   ): Promise<void> {
     if (this.#state !== 'joined') return Promise.reject(new QcbError('ERR_NO_SESSION', 'no Qobuz session'));
     const answer = this.#pending.expect(actionUuid, what, timeoutMs);
-    if (!this.send(messages)) this.#pending.refused(actionUuid, 'the link is down');
+    // No messages: a verb already sent (transfer's 63) waits for its answer or refusal like the others.
+    if (messages.length > 0 && !this.send(messages)) this.#pending.refused(actionUuid, 'the link is down');
     return answer;
   }
 
