@@ -105,7 +105,7 @@ export class MediaCommands {
       const play = setPlayerState({ playing: true, positionMs: 0, queueItemId: id });
       // Waits like a play_item, so a type-1 refusal of the 62 answers at once (service-errors.ts).
       const answer = core.sendAction([play], jumpKey(id), 'the play', this.#o.playTimeoutMs);
-      return { loadsBefore: core.playback.loads, refused: { only: onlyRefusal(answer) } };
+      return { loadsBefore: core.playback.loads, refused: onlyRefusal(answer) };
     });
     // Queue item ids start at 0 on every load: what played before may carry one of the new ids, so only a load since counts.
     await Promise.race([
@@ -114,7 +114,7 @@ export class MediaCommands {
         this.#o.playTimeoutMs,
         'the speaker starting the new queue',
       ),
-      refused.only,
+      refused,
     ]);
     this.#o.logger.info(
       {
