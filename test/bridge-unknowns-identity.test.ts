@@ -99,8 +99,10 @@ describe('transfer when the 90 does or does not echo the 76 (issue #21, docs/pro
       r.sim.loadQueue(r.h.trackIds);
       r.sim.jump(1, { positionMs: 3000 });
       await r.sim.waitFor(() => r.sim.savedState?.currentQueueItemId === 1, { what: 'the phone reported' });
+      const t0 = Date.now();
       const answer = await command(r, { transfer: true });
       expect(answer).toEqual({ ok: true });
+      console.log(`transfer (echo ${echo}) → set/result: ${Date.now() - t0} ms`);
       // The 76 named an action uuid; the 90 after it echoed it only when the service does.
       const asked = r.sim.sentOfType(rid, 76).find((m) => (m.body.action_uuid?.length ?? 0) > 0);
       expect(asked).toBeDefined();

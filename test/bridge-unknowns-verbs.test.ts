@@ -85,7 +85,9 @@ describe('a controller verb refused with a type-1 error is answered at once (iss
       const r = await playingRig();
       const queueBefore = r.sim.queue();
       r.h.service.behaviours.refuseVerbs = [type];
+      const t0 = Date.now();
       const refused = await command(r, payload);
+      console.log(`verb ${type} refused → set/result: ${Date.now() - t0} ms`);
       // ERR_QOBUZ_REFUSED with the service's own words, not ERR_TIMEOUT after 10 s.
       expect(refused).toMatchObject({ ok: false, code: 'ERR_QOBUZ_REFUSED' });
       expect(String(refused.error)).toContain('Action not allowed');
