@@ -261,4 +261,40 @@ describe('wire recorder and bug-report bundle (issue #21 part 2, README "Reporti
     expect(smallBundle.players).toBeUndefined();
     expect(leaks(smallText, secrets)).toEqual([]);
   }, 120_000);
+
+  it('turns the recorder on from the command line with --record FILE', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qcb-diag-cli-'));
+    const recording = join(dir, 'cli.jsonl');
+    const config = join(dir, 'config.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        http: { port: 0, bind: '127.0.0.1', advertise_address: '127.0.0.1' },
+        mdns: { interfaces: ['lo'] },
+        mqtt: { embedded_port: await freePort() },
+        // No MPD here: the recorder opens its file at start all the same.
+        players: [{ id: 'solo', name: `Solo ${randomBytes(4).toString('hex')}`, mpd: { host: '127.0.0.1', port: await freePort() } }],
+      }),
+    );
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--config', config, '--record', recording], {
+      env: { ...process.env, LOG_FORMAT: 'json', LOG_LEVEL: 'info' },
+    });
+    let stderr = '';
+    const running = new Promise<void>((resolve, reject) => {
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (stderr.includes('bridge running')) resolve();
+      });
+      child.on('close', () => reject(new Error(`the bridge ended: ${stderr}`)));
+    });
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    try {
+      await running;
+      expect(stderr).toContain('wire recording on');
+      expect(readdirSync(dir)).toContain('cli.jsonl');
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await closed).toBe(0);
+  }, 60_000);
 });
