@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import Router from '@koa/router';
 import Koa from 'koa';
 import { afterEach, describe, expect, it } from 'vitest';
+import { decodeFileCommand } from '../src/app/diagnostics-commands.js';
 import { configSecrets } from '../src/config/config-secrets.js';
 import { ConfigSchema } from '../src/config/config-schema.js';
 import { isQcbError } from '../src/core/qcb-error.js';
@@ -164,6 +165,26 @@ describe('what a record may hold (issue #21 part 2)', () => {
     for (const form of [Buffer.from(secret).toString('hex'), encodeURIComponent(secret), JSON.stringify({ secret })])
       expect(leaks(`…${form}…`, { s: [secret] })).not.toEqual([]);
     expect(encodingsOf(secret).length).toBeGreaterThan(6);
+  });
+});
+
+describe('decode --file (issue #21 part 2)', () => {
+  it('prints an error for each line that is no record or whose bytes do not decode, the rest decoded, and exits 1', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qcb-dec-'));
+    const file = join(dir, 'rec.jsonl');
+    const good = new WireRenderer(new Redactor()).qconnect('p', 'in', new FrameWriter(() => 1).payload([message(43, { active: true })]), 0);
+    const broken = { ...good, raw: Buffer.from([6, 0x7f, 1]).toString('base64') };
+    writeFileSync(file, [JSON.stringify(good), 'not json', JSON.stringify({ v: 2 }), JSON.stringify(broken), ''].join('\n'));
+    const out: string[] = [];
+    const code = await decodeFileCommand(['--file', file], { out: (t) => void out.push(t), err: (t) => void out.push(t) });
+    expect(code).toBe(1);
+    const lines = out.map((l) => JSON.parse(l) as { error?: string; decoded?: { envelope?: string; error?: string } });
+    expect(lines).toHaveLength(4);
+    expect(lines[0]?.decoded?.envelope).toBe('PAYLOAD');
+    expect(lines[1]?.error).toMatch(/rec\.jsonl:2: not JSON/);
+    expect(lines[2]?.error).toMatch(/rec\.jsonl:3: not a recording line/);
+    expect(lines[3]?.decoded?.error).toMatch(/ERR_FRAME_TRUNCATED/);
+    expect(await decodeFileCommand(['--file'], { out: () => {}, err: () => {} })).toBe(2);
   });
 });
 

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { decodeFrameText } from '../protocol/decode-text.js';
-import type { Json } from '../protocol/frame-json.js';
+import { decodeFrames } from '../protocol/frame-codec.js';
+import { frameToJson, type Json } from '../protocol/frame-json.js';
 import { recordMatchesType, WireRecordSchema, type WireRecord } from './wire-record.js';
 
 /**
@@ -55,6 +55,11 @@ export function decodeRecord(record: WireRecord): DecodedLine {
   const { raw, body, ...head } = record;
   const header = { ...head } as unknown as { [key: string]: Json };
   if (raw === null) return { ok: true, json: { ...header, decoded: body } };
-  const decoded = decodeFrameText(raw);
-  return { ok: decoded.ok, json: { ...header, decoded: decoded.json } };
+  // Base64 by the record's format: never guessed (decode-text.ts reads hex first, and short base64 may look like hex).
+  try {
+    const frames = decodeFrames(Buffer.from(raw, 'base64')).map(frameToJson);
+    return { ok: true, json: { ...header, decoded: frames.length === 1 ? (frames[0] as Json) : frames } };
+  } catch (err) {
+    return { ok: false, json: { ...header, decoded: { error: err instanceof Error ? err.message : String(err) } } };
+  }
 }
