@@ -125,7 +125,7 @@ describe('loadConfig: file and environment (README.md "Configuration")', () => {
     );
     expect(issues).toEqual([
       'QCB_MQTT__BASE_TOPIK: no setting mqtt.base_topik; did you mean QCB_MQTT__BASE_TOPIC?',
-      'QCB_NOPE: no setting nope; allowed here: qobuz, http, mdns, mqtt, players',
+      'QCB_NOPE: no setting nope; allowed here: qobuz, http, mdns, mqtt, diagnostics, players',
       'QCB_PLAYERS__3__NAME: players has 1 item(s): index 3 would leave a gap',
       'QCB_PLAYERS__NAME: players is a list: expected a numeric index, got "NAME"',
     ]);

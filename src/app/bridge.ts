@@ -8,6 +8,9 @@ import type { PlayerCommand } from '../core/player-view.js';
 import { PRODUCT_MODEL, PRODUCT_NAME, QUALITY_NAMES } from '../core/product.js';
 import { QcbError, errorMessage } from '../core/qcb-error.js';
 import { StreamTokens, streamPath, stripStreamTokens } from '../core/stream-tokens.js';
+import type { BoundedRing } from '../diagnostics/bounded-ring.js';
+import { Diagnostics } from '../diagnostics/diagnostics.js';
+import { buildReportBundle } from '../diagnostics/report-bundle.js';
 import { HttpServer, type HttpLimits } from '../discovery/http-server.js';
 import { MdnsAdvertiser } from '../discovery/mdns-advertiser.js';
 import { resolveAdvertiseAddress } from '../discovery/resolve-advertise-address.js';
@@ -17,6 +20,7 @@ import { MqttAdapter } from '../mqtt/mqtt-adapter.js';
 import { withTimeout } from '../util/abortable-sleep.js';
 import { defaultRedactor, type Redactor } from '../util/redactor.js';
 import { BridgeMetrics } from './bridge-metrics.js';
+
 import { PlayerRuntime } from './player-runtime.js';
 import type { SessionTuning } from './session-tuning.js';
 
@@ -38,11 +42,15 @@ export interface BridgeOptions {
   readonly redactor?: Redactor;
   /** HTTP slow-client limits for tests (defaults: README "HTTP endpoints"). */
   readonly httpLimits?: Partial<HttpLimits>;
+  /** The ring the root logger tees its lines into (main.ts), for the bug-report bundle's log. */
+  readonly logLines?: BoundedRing<string>;
 }
 
 export class Bridge {
   readonly metrics = new BridgeMetrics();
   readonly tokens = new StreamTokens();
+  /** Rings of recent wire traffic, the recorder, the bundle's sources (README "Reporting a problem"). */
+  readonly diagnostics: Diagnostics;
   readonly #o: BridgeOptions;
   readonly #log: Logger;
   readonly #players = new Map<string, PlayerRuntime>();
@@ -64,6 +72,14 @@ export class Bridge {
     // in a text no one thought to strip (MPD error texts are stripped where they enter too).
     this.#redactor.setRule('stream-tokens', stripStreamTokens);
     this.metrics.sessionStates = () => [...this.#players.values()].map((p) => p.session.view().qobuzSession);
+    const d = options.config.diagnostics;
+    this.diagnostics = new Diagnostics({
+      players: options.config.players.map((p) => p.id),
+      recording: { all: d.record, file: d.record_file, maxBytes: d.record_max_bytes, files: d.record_files },
+      redactor: this.#redactor,
+      logger: this.#log.child({ module: 'diagnostics' }),
+      ...(options.logLines ? { logLines: options.logLines } : {}),
+    });
   }
 
   get httpPort(): number {
@@ -83,6 +99,8 @@ export class Bridge {
     this.#advertiseAddress = resolveAdvertiseAddress(c.http.advertise_address, c.mdns.interfaces);
     this.#log.info({ address: this.#advertiseAddress }, 'advertising address');
     for (const p of c.players) this.#players.set(p.id, this.#buildPlayer(p));
+    // Before any link opens, so that a recording asked for in the config starts with the first frame.
+    await this.diagnostics.start();
     await this.#startMqtt();
     this.#http = this.#buildHttp();
     const port = await this.#http.start();
@@ -127,6 +145,19 @@ export class Bridge {
     await step('mqtt', async () => this.#mqtt?.stop());
     await step('broker', async () => this.#broker?.stop(), 500);
     await step('http', async () => this.#http?.stop(), 500);
+    await step('diagnostics', () => this.diagnostics.stop(), 1000);
+  }
+
+  /** The bug-report bundle (README "Reporting a problem"), as GET /diagnostics serves it. */
+  report(): Promise<Record<string, unknown>> {
+    return buildReportBundle({
+      version: this.#o.version,
+      config: this.#o.config,
+      redactor: this.#redactor,
+      diagnostics: this.diagnostics,
+      players: () => [...this.#players.values()].map((p) => p.bundleInfo()),
+      metrics: async () => (await this.metrics.render()).body,
+    });
   }
 
   health(): unknown {
@@ -145,6 +176,7 @@ export class Bridge {
   #buildPlayer(p: PlayerConfig): PlayerRuntime {
     const c = this.#o.config;
     const log = this.#log.child({ module: 'player', player: p.id });
+    const tap = this.diagnostics.tapFor(p.id);
     const urlFor = (item: PlayableItem) =>
       `http://${this.#advertiseAddress}:${this.httpPort}${streamPath(p.id, this.tokens.tokenFor(p.id, item))}`;
     // The runtime owns the Qobuz REST client the tags come from; it exists before any song is queued.
@@ -158,6 +190,7 @@ export class Bridge {
       // Our songs are our stream route's (docs/protocol.md §9.4); another client's are never removed.
       isOurs: (uri) => isStreamUrlOf(uri, p.id),
       logger: log.child({ module: 'mpd' }),
+      tap,
     });
     const runtime: PlayerRuntime = new PlayerRuntime({
       config: c,
@@ -169,6 +202,7 @@ export class Bridge {
       version: this.#o.version,
       logger: log,
       redactor: this.#redactor,
+      tap,
       ...(this.#o.sessionTuning ? { tuning: this.#o.sessionTuning } : {}),
     });
     return runtime;
@@ -236,6 +270,8 @@ export class Bridge {
   #command(playerId: string, cmd: PlayerCommand): Promise<void> {
     const runtime = this.#players.get(playerId);
     if (!runtime) return Promise.reject(new QcbError('ERR_BAD_COMMAND', `unknown player ${playerId}`));
+    // The recorder is the bridge's, not the session's: `record` goes alone (command-parser.ts).
+    if (cmd.record !== undefined) return this.diagnostics.setRecording(playerId, cmd.record);
     return runtime.command(cmd);
   }
 
@@ -261,6 +297,8 @@ export class Bridge {
       cover: (id) => this.#players.get(id)?.cover() ?? Promise.resolve(null),
       health: () => this.health(),
       metrics: () => this.metrics.render(),
+      diagnostics: () => this.report(),
+      diagnosticsToken: c.diagnostics.token,
       logger: this.#log.child({ module: 'http' }),
       advertiseAddress: this.#advertiseAddress,
       redact: (text) => this.#redactor.scrubString(text),

@@ -6,7 +6,9 @@ import type { ItemTags, PlayableItem, Player } from '../core/player.js';
 import type { PlayerCommand, StatePublisher, TrackInfo } from '../core/player-view.js';
 import { PRODUCT_MODEL, PRODUCT_NAME } from '../core/product.js';
 import { errorMessage } from '../core/qcb-error.js';
+import type { QueueListing } from '../core/queue-listing.js';
 import type { StreamTokens } from '../core/stream-tokens.js';
+import type { WireTap } from '../core/wire-tap.js';
 import { qconnect } from '../protocol/generated/qconnect.js';
 import { uuidBytes } from '../protocol/renderer-messages.js';
 import { CoverFetcher, type CoverImage } from '../qobuz/cover-fetcher.js';
@@ -36,6 +38,8 @@ export interface PlayerRuntimeOptions {
   readonly tuning?: SessionTuning;
   /** Where this player's session tokens are registered for redaction (default: the process-wide one). */
   readonly redactor?: Redactor;
+  /** The player's wire tap (README "Reporting a problem"): handed to its Qobuz REST client and cloud link. */
+  readonly tap?: WireTap;
 }
 
 export class PlayerRuntime {
@@ -50,6 +54,8 @@ export class PlayerRuntime {
   #previousSecrets: readonly string[] = [];
   /** The last minted WebSocket token, censored while a link may still use it. */
   #previousMinted: readonly string[] = [];
+  /** The last queue listing published, for the bug-report bundle's queue summary. */
+  #lastListing: QueueListing | null = null;
 
   constructor(options: PlayerRuntimeOptions) {
     this.#o = options;
@@ -62,6 +68,7 @@ export class PlayerRuntime {
             appSecret: c.qobuz.app_secret,
             auth: c.qobuz.user_auth_token ? new UserAuthToken(c.qobuz.user_auth_token) : this.#jwtApi,
             logger: logger.child({ module: 'qobuz' }),
+            ...(options.tap ? { tap: options.tap } : {}),
           })
         : null;
     if (!this.#api)
@@ -77,7 +84,10 @@ export class PlayerRuntime {
         if (event.type === 'session_closed') options.tokens.clear(p.id);
         options.publisher()?.publishEvent(id, event);
       },
-      publishQueue: (id, listing) => options.publisher()?.publishQueue?.(id, listing),
+      publishQueue: (id, listing) => {
+        this.#lastListing = listing;
+        options.publisher()?.publishQueue?.(id, listing);
+      },
       publishAvailability: (id, online) => {
         this.#mpdUp = online;
         if (!online) options.metrics.mpdErrors.inc({ player: p.id, kind: 'unreachable' });
@@ -126,6 +136,7 @@ export class PlayerRuntime {
         ...(options.tuning?.pingIntervalMs ? { pingIntervalMs: options.tuning.pingIntervalMs } : {}),
         ...(options.tuning?.deadAfterMs ? { deadAfterMs: options.tuning.deadAfterMs } : {}),
         ...(options.tuning?.tokenRenewAheadMs ? { renewAheadMs: options.tuning.tokenRenewAheadMs } : {}),
+        ...(options.tap ? { tap: options.tap } : {}),
       },
       onLinkEvent: (event, count) => {
         if (event === 'reconnect') options.metrics.reconnects.inc({ player: p.id }, count);
@@ -212,6 +223,28 @@ export class PlayerRuntime {
   health(): Record<string, unknown> {
     const view = this.session.view();
     return { session: view.qobuzSession, state: view.state, mpd_reachable: this.#mpdUp };
+  }
+
+  /** The player as the bug-report bundle shows it (README "Reporting a problem"): view, session, queue in short. */
+  bundleInfo(): { id: string; view: unknown; session: unknown; queue: unknown } {
+    const view = this.session.view();
+    const l = this.#lastListing;
+    return {
+      id: this.#o.player.id,
+      view,
+      session: { state: view.qobuzSession, session_id: this.session.sessionId || null, mpd_reachable: this.#mpdUp },
+      queue: l
+        ? {
+            version: l.version,
+            length: l.length,
+            index: l.index,
+            shuffle: l.shuffle,
+            window: l.window,
+            autoplay: l.autoplay.length,
+            next: l.next,
+          }
+        : null,
+    };
   }
 
   /** The album image of the item the speaker is on, for MPD clients (issue #16); null when none. */

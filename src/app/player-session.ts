@@ -35,9 +35,9 @@ export interface PlayerSessionOptions extends Omit<SessionCoreOptions, 'now'> {
   readonly now?: () => number;
   /** docs/protocol.md §5.7: report every 10 s while active and playing. */
   readonly heartbeatMs?: number;
-  /** Tuning for tests (backoff steps, ping period). */
+  /** Tuning for tests (backoff steps, ping period) and the wire tap (README "Reporting a problem"). */
   readonly link?: Partial<
-    Pick<QconnectLinkOptions, 'backoffStepsMs' | 'pingIntervalMs' | 'deadAfterMs' | 'connectTimeoutMs'>
+    Pick<QconnectLinkOptions, 'backoffStepsMs' | 'pingIntervalMs' | 'deadAfterMs' | 'connectTimeoutMs' | 'tap'>
   >;
   readonly onLinkEvent?: (
     event: 'reconnect' | 'frames_in' | 'frames_out' | 'token_renewed_ahead' | 'token_renewed_at_reconnect',

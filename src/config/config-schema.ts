@@ -132,6 +132,30 @@ const MqttSchema = z
   })
   .prefault({});
 
+/** README "Reporting a problem": the wire recorder and the /diagnostics bundle. */
+const DiagnosticsSchema = z
+  .strictObject({
+    record: z
+      .boolean(expected('true or false'))
+      .default(DEFAULTS.diagnostics.record)
+      .describe(
+        "Record every player's wire traffic (QConnect messages, Qobuz REST calls, MPD commands; redacted) from the start. Also --record FILE, or {\"record\": true} on a player's MQTT set topic.",
+      ),
+    record_file: nonEmpty('a file path')
+      .default(DEFAULTS.diagnostics.record_file)
+      .describe('The recording (JSON Lines), relative to the working directory; rotated files get .1 (newest), .2 …'),
+    record_max_bytes: intRange(65_536, 1_073_741_824)
+      .default(DEFAULTS.diagnostics.record_max_bytes)
+      .describe('A recording file is rotated before it grows past this many bytes.'),
+    record_files: intRange(1, 20)
+      .default(DEFAULTS.diagnostics.record_files)
+      .describe('Recording files kept, the current one included.'),
+    token: optionalText().describe(
+      'Token that lets a client other than this host fetch GET /diagnostics (Authorization: Bearer <token>); null = this host only.',
+    ),
+  })
+  .prefault({});
+
 const MpdSchema = z
   .strictObject({
     host: nonEmpty('a host name or IP address')
@@ -191,6 +215,7 @@ export const ConfigSchema = z
     http: HttpSchema,
     mdns: MdnsSchema,
     mqtt: MqttSchema,
+    diagnostics: DiagnosticsSchema.describe('Wire recorder and bug-report bundle (README "Reporting a problem").'),
     players: PlayersSchema,
   })
   .meta({

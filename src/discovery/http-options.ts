@@ -38,6 +38,10 @@ export interface HttpServerOptions {
   health(): unknown;
   /** Prometheus text for GET /metrics. */
   metrics(): Promise<{ contentType: string; body: string }>;
+  /** The bug-report bundle for GET /diagnostics (README "Reporting a problem"); absent: no route. */
+  diagnostics?(): Promise<unknown>;
+  /** `diagnostics.token`: lets a non-loopback client fetch /diagnostics; null or absent = loopback only. */
+  readonly diagnosticsToken?: string | null;
   readonly logger: Logger;
   /** docs/protocol.md §2: 64 KiB. */
   readonly maxBodyBytes?: number;

@@ -6,6 +6,7 @@ import Koa from 'koa';
 import type { Logger } from 'pino';
 import { QcbError, errorMessage } from '../core/qcb-error.js';
 import { deviceRoutes } from './device-routes.js';
+import { diagnosticsRoute } from './diagnostics-route.js';
 import { HYPHENATED_UUID } from './device-types.js';
 import { healthRoutes } from './health-routes.js';
 import { defaultRedactor } from '../util/redactor.js';
@@ -116,6 +117,8 @@ export class HttpServer {
       log: this.log,
     });
     healthRoutes(router, { health: () => o.health(), metrics: () => o.metrics() });
+    const diagnostics = o.diagnostics?.bind(o);
+    if (diagnostics) diagnosticsRoute(router, { bundle: diagnostics, token: o.diagnosticsToken ?? null });
     app.use(async (ctx, next) => this.handleErrorsAndLog(ctx, next));
     // Every route, before it runs: Host (421) and Origin (403) checks (README "HTTP endpoints").
     app.use(

@@ -9,6 +9,7 @@ import type {
   StreamUrlFor,
 } from '../core/player.js';
 import { QcbError, errorMessage, isQcbError } from '../core/qcb-error.js';
+import type { MpdTap } from '../core/wire-tap.js';
 import { SerialQueue } from '../util/serial-queue.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import type { MpdClient } from './mpd-client.js';
@@ -49,6 +50,8 @@ export interface MpdPlayerOptions {
   readonly reconnect?: { readonly stepsMs: readonly number[] };
   /** Per-command timeout, default 3000 ms. */
   readonly timeoutMs?: number;
+  /** Sees every MPD command (README "Reporting a problem"). */
+  readonly tap?: MpdTap;
 }
 
 type Resume = 'play' | 'pause' | 'none';
@@ -112,6 +115,7 @@ export class MpdPlayer implements Player {
       timeoutMs: options.timeoutMs ?? 3000,
       stepsMs: options.reconnect?.stepsMs ?? MPD_RECONNECT_STEPS_MS,
       logger: this.#log,
+      ...(options.tap ? { tap: options.tap } : {}),
     });
     this.#watcher = new MpdWatcher({
       queue: this.#queue,

@@ -69,7 +69,7 @@ const PlayMediaSchema = z.unknown().transform((value, ctx) => {
   return z.NEVER;
 });
 /** These verbs act on the session as a whole; mixing them with other keys would leave half a command applied. */
-const ALONE = ['play_media', 'transfer'] as const;
+const ALONE = ['play_media', 'transfer', 'record'] as const;
 
 const CommandSchema = z
   .strictObject({
@@ -99,6 +99,8 @@ const CommandSchema = z
     queue_clear: z.literal(true, { error: 'must be true' }).optional(),
     play_media: PlayMediaSchema.optional(),
     transfer: z.literal(true, { error: 'must be true' }).optional(),
+    // README "Reporting a problem": the wire recorder for this player, on or off.
+    record: z.boolean({ error: 'must be true or false' }).optional(),
   });
 
 /** `id` is the command's own, when it gave a usable one: echoed in the answer, good or bad. */
@@ -150,6 +152,7 @@ export function parseCommand(payload: Buffer | string): CommandParseResult {
   const command: { -readonly [K in keyof PlayerCommand]: PlayerCommand[K] } = {};
   if (c.play_media !== undefined) command.playMedia = c.play_media;
   if (c.transfer !== undefined) command.transfer = true;
+  if (c.record !== undefined) command.record = c.record;
   if (c.action !== undefined) command.action = c.action;
   if (c.seek_ms !== undefined) command.seekMs = c.seek_ms;
   // HA's slider may send 40.0; the core works in whole percent.

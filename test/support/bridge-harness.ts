@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Bridge } from '../../src/app/bridge.js';
+import type { BoundedRing } from '../../src/diagnostics/bounded-ring.js';
 import type { Config } from '../../src/config/config-schema.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { createLogger } from '../../src/util/logger.js';
@@ -85,6 +86,12 @@ export interface BridgeHarnessOptions {
   readonly mediaStepTimeoutMs?: number;
   readonly mediaPlayTimeoutMs?: number;
   readonly cloudRetryStepsMs?: readonly number[];
+  /** `mqtt.username` / `mqtt.password` (the embedded broker honours them). */
+  readonly mqttCredentials?: { readonly username: string; readonly password: string };
+  /** The config's `diagnostics` section (README "Reporting a problem"). */
+  readonly diagnostics?: Record<string, unknown>;
+  /** A ring the logger tees its lines into, handed to the bridge as main.ts does (issue #21). */
+  readonly logLines?: BoundedRing<string>;
 }
 
 /** ciao answers on lo only once loopback is multicast-capable (root here; see test/support/mdns-browser.ts). */
@@ -163,7 +170,9 @@ export async function startBridgeHarness(options: BridgeHarnessOptions = {}): Pr
           ? { url: mosquitto.url }
           : { embedded_port: await (await import('./free-port.js')).freePort() }),
         ...(options.baseTopic ? { base_topic: options.baseTopic } : {}),
+        ...(options.mqttCredentials ?? {}),
       },
+      ...(options.diagnostics ? { diagnostics: options.diagnostics } : {}),
       // A fresh uuid and name per harness: test files run side by side on the same loopback mDNS.
       players: [
         {
@@ -185,12 +194,14 @@ export async function startBridgeHarness(options: BridgeHarnessOptions = {}): Pr
     level: 'debug',
     format: 'json',
     destination: { write: (line: string) => void logs.push(line) },
+    ...(options.logLines ? { tee: (line: string) => options.logLines?.push(line, line.length) } : {}),
   });
   await options.beforeBridge?.({ mpd, mosquitto });
   const bridge = new Bridge({
     config,
     logger,
     version: '0.1.0-test',
+    ...(options.logLines ? { logLines: options.logLines } : {}),
     sessionTuning: {
       backoffStepsMs: [50, 100, 200],
       pingIntervalMs: options.pingIntervalMs ?? 1000,
