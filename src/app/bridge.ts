@@ -10,6 +10,7 @@ import { QcbError, errorMessage } from '../core/qcb-error.js';
 import { StreamTokens, streamPath, stripStreamTokens } from '../core/stream-tokens.js';
 import { HttpServer, type HttpLimits } from '../discovery/http-server.js';
 import { MdnsAdvertiser } from '../discovery/mdns-advertiser.js';
+import { reservedHosts } from '../discovery/reserved-hosts.js';
 import { resolveAdvertiseAddress } from '../discovery/resolve-advertise-address.js';
 import { MpdPlayer } from '../mpd/mpd-player.js';
 import { EmbeddedBroker } from '../mqtt/embedded-broker.js';
@@ -84,7 +85,7 @@ export class Bridge {
     this.#log.info({ address: this.#advertiseAddress }, 'advertising address');
     for (const p of c.players) this.#players.set(p.id, this.#buildPlayer(p));
     await this.#startMqtt();
-    this.#http = this.#buildHttp();
+    this.#http = this.#buildHttp(await reservedHosts(this.#o.config.players.map((p) => p.mpd.host)));
     const port = await this.#http.start();
     this.#log.info({ port, bind: c.http.bind }, 'HTTP server listening');
     for (const runtime of this.#players.values()) await runtime.start();
@@ -239,7 +240,7 @@ export class Bridge {
     return runtime.command(cmd);
   }
 
-  #buildHttp(): HttpServer {
+  #buildHttp(reserved: readonly string[]): HttpServer {
     const c = this.#o.config;
     return new HttpServer({
       port: c.http.port,
@@ -257,6 +258,8 @@ export class Bridge {
       allowedEndpointHosts: c.qobuz.allowed_endpoint_hosts,
       currentSessionId: (id) => this.#players.get(id)?.sessionId ?? '',
       onConnect: (id: string, request: ConnectRequest) => this.#connect(id, request),
+      onConnectRefused: (player, reason) => this.metrics.connects.inc({ player, result: 'refused', reason }),
+      reservedHosts: reserved,
       resolveStream: (id, token) => this.#players.get(id)?.resolveStream(token) ?? Promise.resolve(null),
       cover: (id) => this.#players.get(id)?.cover() ?? Promise.resolve(null),
       health: () => this.health(),
