@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Bridge } from '../../src/app/bridge.js';
+import type { HttpLimits } from '../../src/discovery/http-server.js';
 import type { Config } from '../../src/config/config-schema.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { createLogger } from '../../src/util/logger.js';
@@ -83,6 +84,10 @@ export interface BridgeHarnessOptions {
   readonly mediaStepTimeoutMs?: number;
   readonly mediaPlayTimeoutMs?: number;
   readonly cloudRetryStepsMs?: readonly number[];
+  /** HTTP limits (README "Security"): connect rate, per-host connection caps, timeouts. */
+  readonly httpLimits?: Partial<HttpLimits>;
+  /** How long an app's connect may take to be joined (make before break, issue #26). */
+  readonly connectAcceptTimeoutMs?: number;
 }
 
 /** ciao answers on lo only once loopback is multicast-capable (root here; see test/support/mdns-browser.ts). */
@@ -195,7 +200,9 @@ export async function startBridgeHarness(options: BridgeHarnessOptions = {}): Pr
       ...(options.mediaStepTimeoutMs ? { mediaStepTimeoutMs: options.mediaStepTimeoutMs } : {}),
       ...(options.mediaPlayTimeoutMs ? { mediaPlayTimeoutMs: options.mediaPlayTimeoutMs } : {}),
       ...(options.cloudRetryStepsMs ? { cloudRetryStepsMs: options.cloudRetryStepsMs } : {}),
+      ...(options.connectAcceptTimeoutMs ? { connectAcceptTimeoutMs: options.connectAcceptTimeoutMs } : {}),
     },
+    ...(options.httpLimits ? { httpLimits: options.httpLimits } : {}),
   });
   await bridge.start();
   const player = config.players[0]!;
