@@ -184,6 +184,8 @@ export class Bridge {
         bind: c.mqtt.embedded_bind,
         username: c.mqtt.username,
         password: c.mqtt.password,
+        baseTopic: c.mqtt.base_topic,
+        discoveryPrefix: c.mqtt.discovery_prefix,
         logger: this.#log.child({ module: 'broker' }),
       });
       await this.#broker.start();
@@ -191,11 +193,14 @@ export class Bridge {
       this.#log.info({ url }, 'embedded MQTT broker running');
     }
     const tls = c.mqtt.tls;
+    // The embedded broker knows the bridge by credentials of its own (README "Security", issue #26).
+    const own = this.#broker?.bridgeCredentials;
+    if (own) this.#redactor.setSecrets('mqtt:embedded-bridge', [own.password]);
     this.#mqtt = new MqttAdapter({
       link: {
         url,
-        username: c.mqtt.username,
-        password: c.mqtt.password,
+        username: own ? own.username : c.mqtt.username,
+        password: own ? own.password : c.mqtt.password,
         ...(this.#broker ? { protocolVersion: EmbeddedBroker.protocolVersion } : {}),
         ...(tls
           ? {
