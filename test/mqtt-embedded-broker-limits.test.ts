@@ -3,6 +3,7 @@ import mqtt from 'mqtt';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EmbeddedBroker } from '../src/mqtt/embedded-broker.js';
+import { MqttAdapter } from '../src/mqtt/mqtt-adapter.js';
 import { MqttPacketMeter } from '../src/mqtt/packet-size-guard.js';
 import { describeGrowth, sampleMemory } from './support/fuzz-memory.js';
 import { connectProbe } from './support/mosquitto-server.js';
@@ -147,5 +148,30 @@ describe('a bounded embedded broker (issue #26)', () => {
     const bridge = await connectClient(broker.url, { ...broker.bridgeCredentials, clientId: 'qcb_5ecret1d' });
     await expect(connectClient(broker.url, { username: 'ha', password: 'ha-pass-1', clientId: 'qcb_5ecret1d' })).rejects.toMatchObject({ code: 2 });
     expect(bridge.connected).toBe(true);
+  });
+
+  it('gives the bridge a new random client id at each start, and its own MQTT session cannot be taken over', async () => {
+    const broker = await startBroker({ username: 'ha', password: 'ha-pass-1' });
+    const ids: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const adapter = new MqttAdapter({
+        link: { url: broker.url, ...broker.bridgeCredentials, protocolVersion: EmbeddedBroker.protocolVersion, reconnectPeriodMs: 200 },
+        baseTopic: 'qc',
+        discovery: { enabled: false, prefix: 'homeassistant' },
+        bridge: { version: '0.1.0', name: 'Bridge' },
+        players: [{ id: 'den', name: 'Den', uuid: 'den-uuid' }],
+        onCommand: async () => {},
+        logger: pino({ level: 'silent' }),
+      });
+      await adapter.start();
+      expect(adapter.connected).toBe(true);
+      ids.push(adapter.link.clientId ?? '');
+      // Someone who learnt the id (aedes announces it on $SYS) cannot take it over while the bridge is on.
+      await expect(connectClient(broker.url, { username: 'ha', password: 'ha-pass-1', clientId: ids[i]! })).rejects.toMatchObject({ code: 2 });
+      expect(adapter.connected).toBe(true);
+      await adapter.stop();
+    }
+    for (const id of ids) expect(id).toMatch(/^qcb_[0-9a-f]{16}$/);
+    expect(ids[0]).not.toBe(ids[1]);
   });
 });
