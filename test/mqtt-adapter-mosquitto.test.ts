@@ -229,7 +229,7 @@ describe('MqttAdapter commands (README.md "MQTT topics", B/<player>/set)', () =>
     ['volume 150', '{"volume":150}', /volume: must be 0-100/],
     ['seek -1', '{"seek_ms":-1}', /seek_ms: must be >= 0/],
     ['a wrong type', '{"muted":"yes"}', /muted: must be true or false/],
-    ['an unknown key', '{"colour":"red"}', /unknown key: colour/],
+    ['an unknown key', '{"colour":"red"}', /unknown key \(by position: #1\)/],
     ['an empty object', '{}', /empty command/],
     ['a 1 MiB payload', Buffer.alloc(1024 * 1024, 0x20), /payload too large: 1048576 bytes/],
   ])('answers %s with ok false and never calls onCommand', async (_what, payload, error) => {

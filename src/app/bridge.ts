@@ -13,6 +13,7 @@ import { Diagnostics } from '../diagnostics/diagnostics.js';
 import { buildReportBundle } from '../diagnostics/report-bundle.js';
 import { HttpServer, type HttpLimits } from '../discovery/http-server.js';
 import { MdnsAdvertiser } from '../discovery/mdns-advertiser.js';
+import { reservedHosts } from '../discovery/reserved-hosts.js';
 import { resolveAdvertiseAddress } from '../discovery/resolve-advertise-address.js';
 import { MpdPlayer } from '../mpd/mpd-player.js';
 import { EmbeddedBroker } from '../mqtt/embedded-broker.js';
@@ -102,7 +103,7 @@ export class Bridge {
     // Before any link opens, so that a recording asked for in the config starts with the first frame.
     await this.diagnostics.start();
     await this.#startMqtt();
-    this.#http = this.#buildHttp();
+    this.#http = this.#buildHttp(await reservedHosts(this.#o.config.players.map((p) => p.mpd.host)));
     const port = await this.#http.start();
     this.#log.info({ port, bind: c.http.bind }, 'HTTP server listening');
     for (const runtime of this.#players.values()) await runtime.start();
@@ -217,6 +218,8 @@ export class Bridge {
         bind: c.mqtt.embedded_bind,
         username: c.mqtt.username,
         password: c.mqtt.password,
+        baseTopic: c.mqtt.base_topic,
+        discoveryPrefix: c.mqtt.discovery_prefix,
         logger: this.#log.child({ module: 'broker' }),
       });
       await this.#broker.start();
@@ -224,11 +227,14 @@ export class Bridge {
       this.#log.info({ url }, 'embedded MQTT broker running');
     }
     const tls = c.mqtt.tls;
+    // The embedded broker knows the bridge by credentials of its own (README "Security", issue #26).
+    const own = this.#broker?.bridgeCredentials;
+    if (own) this.#redactor.setSecrets('mqtt:embedded-bridge', [own.password]);
     this.#mqtt = new MqttAdapter({
       link: {
         url,
-        username: c.mqtt.username,
-        password: c.mqtt.password,
+        username: own ? own.username : c.mqtt.username,
+        password: own ? own.password : c.mqtt.password,
         ...(this.#broker ? { protocolVersion: EmbeddedBroker.protocolVersion } : {}),
         ...(tls
           ? {
@@ -275,7 +281,7 @@ export class Bridge {
     return runtime.command(cmd);
   }
 
-  #buildHttp(): HttpServer {
+  #buildHttp(reserved: readonly string[]): HttpServer {
     const c = this.#o.config;
     return new HttpServer({
       port: c.http.port,
@@ -293,6 +299,8 @@ export class Bridge {
       allowedEndpointHosts: c.qobuz.allowed_endpoint_hosts,
       currentSessionId: (id) => this.#players.get(id)?.sessionId ?? '',
       onConnect: (id: string, request: ConnectRequest) => this.#connect(id, request),
+      onConnectRefused: (player, reason) => this.metrics.connects.inc({ player, result: 'refused', reason }),
+      reservedHosts: reserved,
       resolveStream: (id, token) => this.#players.get(id)?.resolveStream(token) ?? Promise.resolve(null),
       cover: (id) => this.#players.get(id)?.cover() ?? Promise.resolve(null),
       health: () => this.health(),

@@ -130,6 +130,18 @@ const MqttSchema = z
       .describe('Home Assistant discovery prefix.'),
     tls: TlsSchema.nullable().default(null).describe('TLS files for an mqtts:// or wss:// broker.'),
   })
+  .superRefine((m, ctx) => {
+    // README "Security" (issue #26): the embedded broker takes both or neither. A user name alone
+    // would be the whole credential (an empty password), and a password alone is not MQTT 3.1.1.
+    if (m.url !== null || (m.username === null) === (m.password === null)) return;
+    const missing = m.password === null ? 'password' : 'username';
+    ctx.addIssue({
+      code: 'custom',
+      path: [missing],
+      input: null,
+      message: `expected a ${missing === 'password' ? 'password' : 'user name'}: the embedded broker (no mqtt.url) needs mqtt.username and mqtt.password together`,
+    });
+  })
   .prefault({});
 
 /** README "Reporting a problem": the wire recorder and the /diagnostics bundle. */
