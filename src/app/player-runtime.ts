@@ -6,6 +6,7 @@ import type { ItemTags, PlayableItem, Player } from '../core/player.js';
 import type { PlayerCommand, StatePublisher, TrackInfo } from '../core/player-view.js';
 import { PRODUCT_MODEL, PRODUCT_NAME } from '../core/product.js';
 import { errorMessage } from '../core/qcb-error.js';
+import type { SessionObserver } from '../core/session-observer.js';
 import type { StreamTokens } from '../core/stream-tokens.js';
 import { qconnect } from '../protocol/generated/qconnect.js';
 import { uuidBytes } from '../protocol/renderer-messages.js';
@@ -36,6 +37,8 @@ export interface PlayerRuntimeOptions {
   readonly tuning?: SessionTuning;
   /** Where this player's session tokens are registered for redaction (default: the process-wide one). */
   readonly redactor?: Redactor;
+  /** The account's session view (README "The Qobuz session"): fed by this player's link. */
+  readonly sessionObserver?: SessionObserver;
 }
 
 export class PlayerRuntime {
@@ -121,6 +124,7 @@ export class PlayerRuntime {
         : {}),
       ...(options.tuning?.cloudRetryStepsMs ? { cloudRetryStepsMs: options.tuning.cloudRetryStepsMs } : {}),
       ...(options.tuning?.heartbeatMs ? { heartbeatMs: options.tuning.heartbeatMs } : {}),
+      ...(options.sessionObserver ? { sessionObserver: options.sessionObserver } : {}),
       link: {
         ...(options.tuning?.backoffStepsMs ? { backoffStepsMs: options.tuning.backoffStepsMs } : {}),
         ...(options.tuning?.pingIntervalMs ? { pingIntervalMs: options.tuning.pingIntervalMs } : {}),
@@ -251,6 +255,11 @@ export class PlayerRuntime {
     ]);
     this.#previousMinted = [token.jwt];
     return token;
+  }
+
+  /** Track metadata from the cached `track/get`; null when Qobuz cannot say (the account's session view). */
+  trackInfo(trackId: number): Promise<TrackInfo | null> {
+    return this.#trackInfo(trackId);
   }
 
   async #trackInfo(trackId: number): Promise<TrackInfo | null> {

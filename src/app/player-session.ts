@@ -21,6 +21,7 @@ import { SPEAKER_HANDLERS } from './player-event-handlers.js';
 import type { TrackIdsLookup } from './queue-commands.js';
 import { applyCommand } from './session-commands.js';
 import { SessionCore, type Effect, type QueueView, type SessionCoreOptions } from './session-core.js';
+import { SessionWatch, type SessionObserver } from './session-watch.js';
 
 /**
  * One player's Qobuz Connect life (docs/protocol.md §5) as ONE loop (docs/architecture.md "One
@@ -56,6 +57,8 @@ export interface PlayerSessionOptions extends Omit<SessionCoreOptions, 'now'> {
   /** play_media / transfer: each step with the service (default 10 s) and the speaker starting (default 20 s). */
   readonly mediaStepTimeoutMs?: number;
   readonly mediaPlayTimeoutMs?: number;
+  /** The account-level owner of the whole session's view (README "The Qobuz session", issue #24). */
+  readonly sessionObserver?: SessionObserver;
 }
 
 export class PlayerSession {
@@ -66,6 +69,7 @@ export class PlayerSession {
   readonly #waits = new LoopWaits();
   readonly #media: MediaCommands;
   readonly #cloud: CloudPresence | null;
+  readonly #watch: SessionWatch | null;
   #link: QconnectLink | null = null;
   /** The app's connect the link came from; null for a link of our own (cloud presence, play_media). */
   #request: ConnectRequest | null = null;
@@ -94,6 +98,8 @@ export class PlayerSession {
       playTimeoutMs: options.mediaPlayTimeoutMs ?? 20_000,
       logger: this.#log,
     });
+    const [observer, inLoop, ownLink] = [options.sessionObserver, this.#inLoop.bind(this), () => !this.#request];
+    this.#watch = observer ? new SessionWatch({ ...options, observer, core: this.#core, inLoop, ownLink }) : null;
   }
 
   /**
@@ -212,6 +218,7 @@ export class PlayerSession {
         return task();
       } finally {
         this.#waits.check();
+        this.#watch?.afterInput();
       }
     });
   }
@@ -342,7 +349,9 @@ export class PlayerSession {
   /** A batch of Qobuz messages for the current link (docs/protocol.md §3). */
   #dispatch(link: QconnectLink, messages: QcMessage[]): Effect {
     if (link !== this.#link) return null;
-    return dispatchMessages(this.#core, messages, this.#log, this.#o.onMessageHandled);
+    const effect = dispatchMessages(this.#core, messages, this.#log, this.#o.onMessageHandled);
+    this.#watch?.messages(messages);
+    return effect;
   }
 
   #onDown(link: QconnectLink, reason: string): void {
