@@ -80,9 +80,10 @@ export function sessionDeviceConfig(ctx: SessionDiscoveryContext, labels: readon
       payload_press: JSON.stringify({ pause: true }),
     },
     device_event: {
-      p: 'event', name: 'Devices', unique_id: uid('device_event'), icon: 'mdi:devices',
+      p: 'event', name: 'Device change', unique_id: uid('device_event'), icon: 'mdi:devices',
       state_topic: t.session('event'), event_types: [...ACCOUNT_EVENT_TYPES],
-      value_template: "{{ {'event_type': value_json.type} | tojson }}",
+      // The event's fields (name, player, from, to …) become the HA event's attributes, for automations.
+      value_template: '{{ dict(value_json, event_type=value_json.type) | tojson }}',
     },
   };
   const payload = {
