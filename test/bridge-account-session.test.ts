@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { message } from '../src/protocol/frame-writer.js';
 import { uuidBytes } from '../src/protocol/renderer-messages.js';
+import { startBridgeHarness, type BridgeHarness } from './support/bridge-harness.js';
+import { connectProbe } from './support/mosquitto-server.js';
 import { BASE, startSessionRig, type SessionRig } from './support/session-rig.js';
 
 /**
@@ -16,8 +18,10 @@ const MOBILE = 6;
 const STREAMER = 2;
 
 const rigs: SessionRig[] = [];
+const harnesses: BridgeHarness[] = [];
 afterEach(async () => {
   for (const r of rigs.splice(0)) await r.close();
+  for (const h of harnesses.splice(0)) await h.close();
 });
 
 async function rig(): Promise<SessionRig> {
@@ -206,4 +210,23 @@ describe('the Qobuz session device (issue #24)', () => {
       `device_joined:${r.players.living_room.name}`,
     ]);
   }, 90_000);
+
+  it('answers ERR_NO_SESSION while no player of the bridge is in a session, sending nothing', async () => {
+    // A user token but no cloud presence: nothing joins until the app picks a player.
+    const h = await startBridgeHarness({ userAuthToken: true, cloud: false });
+    harnesses.push(h);
+    const probe = await connectProbe(h.mosquitto!.url);
+    try {
+      await probe.subscribe(`${BASE}/session/#`);
+      const idle = await probe.waitFor((m) => m.topic === `${BASE}/session/state`);
+      expect(JSON.parse(idle.payload)).toEqual({ in_session: false, session_id: null, via: null, devices: [], active: null });
+      for (const payload of [{ play_on: 'Phone' }, { pause: false }])
+        expect(await probe.command(`${BASE}/session`, payload)).toMatchObject({ ok: false, code: 'ERR_NO_SESSION' });
+      // Even a pause: with no session there is no one to ask.
+      expect(await probe.command(`${BASE}/session`, { pause: true })).toMatchObject({ ok: false, code: 'ERR_NO_SESSION' });
+      expect(h.service.connections()).toHaveLength(0);
+    } finally {
+      await probe.end();
+    }
+  }, 60_000);
 });

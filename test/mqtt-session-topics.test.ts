@@ -48,7 +48,7 @@ async function probe(): Promise<MqttProbe> {
   return p;
 }
 
-async function adapter(o: Partial<MqttAdapterOptions> & { base: string; prefix: string }): Promise<MqttAdapter> {
+async function adapter(o: Partial<MqttAdapterOptions> & { base: string; prefix: string }): Promise<MqttAdapter & { halt(): Promise<void> }> {
   const a = new MqttAdapter({
     link: { url: server.url, reconnectPeriodMs: 200 },
     baseTopic: o.base,
