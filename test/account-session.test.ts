@@ -115,4 +115,15 @@ describe('AccountSession (issue #24)', () => {
     expect(s.view.devices).toEqual([]);
     expect(events).toHaveLength(5);
   });
+
+  it('keeps what it heard when the session id comes after the renderers (81 after the 83s)', () => {
+    const { s, events } = owner();
+    s.rendererAdded('a', renderer(100, 'A', UUID.a));
+    s.rendererAdded('a', renderer(101, 'Phone'));
+    s.link('a', { sessionId: null, ownRendererId: 100, own: true });
+    s.link('a', { sessionId: 'S', ownRendererId: 100, own: true });
+    expect(s.view).toMatchObject({ sessionId: 'S', via: 'a' });
+    expect(s.view.devices.map((d) => d.name)).toEqual(['A', 'Phone']);
+    expect(events).toEqual([]);
+  });
 });

@@ -29,9 +29,13 @@ export class SessionRoster {
     return this.link !== null;
   }
 
-  /** The link joined, moved to another session, or ended: a new session starts from nothing. */
+  /**
+   * The link joined, moved to another session, or ended: a new session starts from nothing. A
+   * session id learnt late (81 after the 83s) is the same session, not a move.
+   */
   setLink(link: SessionLinkFact | null): void {
-    const moved = link === null || (this.link !== null && this.link.sessionId !== link.sessionId);
+    const before = this.link?.sessionId ?? null;
+    const moved = link === null || (before !== null && link.sessionId !== null && before !== link.sessionId);
     this.link = link;
     if (moved) this.clear();
   }
