@@ -32,9 +32,9 @@ export interface ActiveDeviceView extends SessionDeviceView {
 }
 
 export interface AccountSessionView {
-  /** The session uuid, null while no player of this bridge is in a session. */
+  /** The session uuid, null while no player of this bridge is in a session (or before the service named it). */
   readonly sessionId: string | null;
-  /** The player whose link answers for the session (README "The Qobuz session"). */
+  /** The player whose link answers for the session (README "The Qobuz session"); null: no player is in one. */
   readonly via: string | null;
   readonly devices: readonly SessionDeviceView[];
   readonly active: ActiveDeviceView | null;

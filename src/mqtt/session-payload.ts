@@ -45,7 +45,7 @@ export function toSessionStatePayload(view: AccountSessionView): SessionStatePay
   const a = view.active;
   const t = a?.track ?? null;
   return {
-    in_session: view.sessionId !== null,
+    in_session: view.via !== null,
     session_id: view.sessionId,
     via: view.via,
     devices: view.devices.map(device),
