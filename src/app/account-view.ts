@@ -74,7 +74,7 @@ const STATE: Record<RendererPlayStatus, ViewPlaybackState> = {
  * events, so joining at start does not announce every device already there.
  */
 export function accountEvents(before: AccountSessionView, after: AccountSessionView, atMs: number): AccountSessionEvent[] {
-  if (before.sessionId === null || before.sessionId !== after.sessionId) return [];
+  if (!sameSession(before, after)) return [];
   const events: AccountSessionEvent[] = [];
   const was = new Map(before.devices.map((d) => [d.rendererId, d]));
   const is = new Map(after.devices.map((d) => [d.rendererId, d]));
@@ -92,6 +92,12 @@ export function accountEvents(before: AccountSessionView, after: AccountSessionV
     });
   }
   return events;
+}
+
+/** Both views show a session, the same one as far as is known (a session id may come late, or never: docs/protocol.md §8). */
+function sameSession(a: AccountSessionView, b: AccountSessionView): boolean {
+  if (a.via === null || b.via === null) return false;
+  return a.sessionId === null || b.sessionId === null || a.sessionId === b.sessionId;
 }
 
 function describe(d: SessionDeviceView): Record<string, unknown> {
