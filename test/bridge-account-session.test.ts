@@ -204,6 +204,8 @@ describe('the Qobuz session device (issue #24)', () => {
     expect(r.sim.activeRendererId).toBe(phone.rendererId);
     r.sim.rejectConnections(false);
     await stateWhere(r, (s) => s.via === 'living_room' && s.devices.length === 3, from, 20_000);
+    // The event follows the state it describes (the select's options are published before both).
+    await r.probe.waitFor((m) => m.topic === `${BASE}/session/event` && m.payload.includes('device_joined'), { from });
     expect(events(r, from)).toEqual([
       `device_left:${r.players.living_room.name}`,
       'active_device_changed:->Phone',
