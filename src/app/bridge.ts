@@ -4,6 +4,7 @@ import { deviceTypeName, playerUuid } from '../config/config-schema.js';
 import { DEFAULTS } from '../config/defaults.js';
 import type { ConnectRequest } from '../core/connect-request.js';
 import type { PlayableItem } from '../core/player.js';
+import type { AccountSessionCommand } from '../core/account-session-view.js';
 import type { PlayerCommand } from '../core/player-view.js';
 import { PRODUCT_MODEL, PRODUCT_NAME, QUALITY_NAMES } from '../core/product.js';
 import { QcbError, errorMessage } from '../core/qcb-error.js';
@@ -20,6 +21,7 @@ import { EmbeddedBroker } from '../mqtt/embedded-broker.js';
 import { MqttAdapter } from '../mqtt/mqtt-adapter.js';
 import { withTimeout } from '../util/abortable-sleep.js';
 import { defaultRedactor, type Redactor } from '../util/redactor.js';
+import { AccountSession } from './account-session.js';
 import { BridgeMetrics } from './bridge-metrics.js';
 
 import { PlayerRuntime } from './player-runtime.js';
@@ -60,6 +62,8 @@ export class Bridge {
   #mdns: MdnsAdvertiser | null = null;
   #broker: EmbeddedBroker | null = null;
   #mqtt: MqttAdapter | null = null;
+  /** The account's session as one view (README "The Qobuz session"): only with a user token. */
+  #account: AccountSession | null = null;
   #advertised = false;
   #advertiseAddress = '127.0.0.1';
 
@@ -99,10 +103,12 @@ export class Bridge {
     const c = this.#o.config;
     this.#advertiseAddress = resolveAdvertiseAddress(c.http.advertise_address, c.mdns.interfaces);
     this.#log.info({ address: this.#advertiseAddress }, 'advertising address');
+    this.#account = c.qobuz.user_auth_token ? this.#buildAccount() : null;
     for (const p of c.players) this.#players.set(p.id, this.#buildPlayer(p));
     // Before any link opens, so that a recording asked for in the config starts with the first frame.
     await this.diagnostics.start();
     await this.#startMqtt();
+    this.#account?.start();
     this.#http = this.#buildHttp(await reservedHosts(this.#o.config.players.map((p) => p.mpd.host)));
     const port = await this.#http.start();
     this.#log.info({ port, bind: c.http.bind }, 'HTTP server listening');
@@ -137,6 +143,7 @@ export class Bridge {
         this.#log.warn({ err: errorMessage(err), what }, 'shutdown step failed');
       }
     };
+    this.#account?.stop();
     await step(
       'sessions and players',
       () => Promise.all([...this.#players.values()].map((p) => p.stop())),
@@ -205,8 +212,23 @@ export class Bridge {
       redactor: this.#redactor,
       tap,
       ...(this.#o.sessionTuning ? { tuning: this.#o.sessionTuning } : {}),
+      ...(this.#account ? { sessionObserver: this.#account } : {}),
     });
     return runtime;
+  }
+
+  /** One owner of the account's session view, fed by every player's link (docs/architecture.md "The account's session"). */
+  #buildAccount(): AccountSession {
+    const c = this.#o.config;
+    const first = () => this.#players.values().next().value;
+    const timeout = this.#o.sessionTuning?.mediaStepTimeoutMs;
+    return new AccountSession({
+      players: c.players.map((p) => ({ id: p.id, uuid: playerUuid(p) })),
+      publisher: () => this.#mqtt,
+      trackInfo: c.qobuz.app_id && c.qobuz.app_secret ? (id) => first()?.trackInfo(id) ?? Promise.resolve(null) : null,
+      logger: this.#log.child({ module: 'account' }),
+      ...(timeout ? { stepTimeoutMs: timeout } : {}),
+    });
   }
 
   async #startMqtt(): Promise<void> {
@@ -267,6 +289,7 @@ export class Bridge {
         deviceType: p.device_type,
       })),
       onCommand: (playerId: string, cmd: PlayerCommand) => this.#command(playerId, cmd),
+      ...(this.#account ? { session: (cmd: AccountSessionCommand) => this.#account!.command(cmd) } : {}),
       logger: this.#log.child({ module: 'mqtt' }),
       redactor: this.#redactor,
     });

@@ -7,6 +7,7 @@ import type { PlayerCommand, StatePublisher, TrackInfo } from '../core/player-vi
 import { PRODUCT_MODEL, PRODUCT_NAME } from '../core/product.js';
 import { errorMessage } from '../core/qcb-error.js';
 import type { QueueListing } from '../core/queue-listing.js';
+import type { SessionObserver } from '../core/session-observer.js';
 import type { StreamTokens } from '../core/stream-tokens.js';
 import type { WireTap } from '../core/wire-tap.js';
 import { qconnect } from '../protocol/generated/qconnect.js';
@@ -40,6 +41,8 @@ export interface PlayerRuntimeOptions {
   readonly redactor?: Redactor;
   /** The player's wire tap (README "Reporting a problem"): handed to its Qobuz REST client and cloud link. */
   readonly tap?: WireTap;
+  /** The account's session view (README "The Qobuz session"): fed by this player's link. */
+  readonly sessionObserver?: SessionObserver;
 }
 
 export class PlayerRuntime {
@@ -138,6 +141,7 @@ export class PlayerRuntime {
       onConnectAccepted: (request, sessionChanged) => this.#accepted(request, sessionChanged),
       onConnectRejected: (_request, reason) =>
         options.metrics.connects.inc({ player: p.id, result: 'rejected', reason }),
+      ...(options.sessionObserver ? { sessionObserver: options.sessionObserver } : {}),
       link: {
         ...(options.tuning?.backoffStepsMs ? { backoffStepsMs: options.tuning.backoffStepsMs } : {}),
         ...(options.tuning?.pingIntervalMs ? { pingIntervalMs: options.tuning.pingIntervalMs } : {}),
@@ -300,6 +304,11 @@ export class PlayerRuntime {
     ]);
     this.#previousMinted = [token.jwt];
     return token;
+  }
+
+  /** Track metadata from the cached `track/get`; null when Qobuz cannot say (the account's session view). */
+  trackInfo(trackId: number): Promise<TrackInfo | null> {
+    return this.#trackInfo(trackId);
   }
 
   async #trackInfo(trackId: number): Promise<TrackInfo | null> {

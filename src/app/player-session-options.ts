@@ -4,6 +4,7 @@ import type { ConnectRejection } from './connect-candidate.js';
 import type { TrackIdsLookup } from './queue-commands.js';
 import type { SessionCoreOptions } from './session-core.js';
 import type { LinkEvent } from './session-link-factory.js';
+import type { SessionObserver } from './session-watch.js';
 
 /** What a PlayerSession (player-session.ts) is built with. */
 export interface PlayerSessionOptions extends Omit<SessionCoreOptions, 'now'> {
@@ -35,4 +36,6 @@ export interface PlayerSessionOptions extends Omit<SessionCoreOptions, 'now'> {
   readonly onConnectAccepted?: (request: ConnectRequest, sessionChanged: boolean) => void;
   /** An app's connect that did not become the session; nothing of the current one changed. */
   readonly onConnectRejected?: (request: ConnectRequest, reason: ConnectRejection) => void;
+  /** The account-level owner of the whole session's view (README "The Qobuz session", issue #24). */
+  readonly sessionObserver?: SessionObserver;
 }

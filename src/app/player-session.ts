@@ -18,6 +18,7 @@ import { SPEAKER_HANDLERS } from './player-event-handlers.js';
 import { applyCommand } from './session-commands.js';
 import { createSessionLink, logLinkClosed } from './session-link-factory.js';
 import { SessionCore, type Effect, type QueueView } from './session-core.js';
+import { SessionWatch } from './session-watch.js';
 import type { PlayerSessionOptions } from './player-session-options.js';
 
 export type { PlayerSessionOptions } from './player-session-options.js';
@@ -41,6 +42,7 @@ export class PlayerSession {
   readonly #ownJoin: OwnJoin;
   /** An app's connect being built beside the current link (make before break, issue #26). */
   readonly #switch: ConnectSwitch;
+  readonly #watch: SessionWatch | null;
   #link: QconnectLink | null = null;
   /** The app's connect the link came from; null for a link of our own (cloud presence, play_media). */
   #request: ConnectRequest | null = null;
@@ -84,6 +86,8 @@ export class PlayerSession {
       playTimeoutMs: options.mediaPlayTimeoutMs ?? 20_000,
       logger: this.#log,
     });
+    const [observer, inLoop, ownLink] = [options.sessionObserver, this.#inLoop.bind(this), () => !this.#request];
+    this.#watch = observer ? new SessionWatch({ ...options, observer, core: this.#core, inLoop, ownLink }) : null;
   }
 
   /**
@@ -219,6 +223,7 @@ export class PlayerSession {
         return task();
       } finally {
         this.#waits.check();
+        this.#watch?.afterInput();
       }
     });
   }
@@ -359,6 +364,7 @@ export class PlayerSession {
   #dispatch(link: QconnectLink, messages: QcMessage[]): Effect {
     if (link !== this.#link) return null;
     const effect = dispatchMessages(this.#core, messages, this.#log, this.#o.onMessageHandled);
+    this.#watch?.messages(messages);
     // A join of ours refused (docs/protocol.md "Unknowns"): again with what is known, or presence off for a while.
     const c = this.#core;
     const step = this.#ownJoin.afterBatch(!this.#request, c.linkState === 'joined', c.sessionUuid, messages);

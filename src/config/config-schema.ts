@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DEVICE_TYPE_NAMES, DEVICE_TYPES, QUALITIES, type DeviceType, type DeviceTypeName } from '../core/product.js';
-import { PLAYER_ID_PATTERN } from '../core/player-id.js';
+import { PLAYER_ID_PATTERN, RESERVED_PLAYER_IDS } from '../core/player-id.js';
 import { DEFAULTS } from './defaults.js';
 import { playerUuid, UUID_PATTERN } from './player-uuid.js';
 import { checkUniquePlayers } from './check-unique-players.js';
@@ -199,6 +199,7 @@ const PlayerSchema = z
     id: z
       .string(expected('an id of a-z, 0-9 and _'))
       .regex(new RegExp(`^${PLAYER_ID_PATTERN}$`), expected('an id of a-z, 0-9 and _'))
+      .refine((id) => !RESERVED_PLAYER_IDS.includes(id), expected('an id other than bridge or session (the bridge\'s own topics)'))
       .describe('Stable player id, used in topics and Home Assistant unique ids.'),
     name: nonEmpty('a display name').describe('Name shown in the Qobuz app and Home Assistant.'),
     device_type: z
