@@ -225,6 +225,7 @@ export class Bridge {
         uuid: playerUuid(p),
         model: PRODUCT_MODEL,
         deviceType: p.device_type,
+        volumeFixed: p.volume.mode === 'fixed',
       })),
       onCommand: (playerId: string, cmd: PlayerCommand) => this.#command(playerId, cmd),
       logger: this.#log.child({ module: 'mqtt' }),

@@ -95,7 +95,8 @@ export class PlayerRuntime {
         type: qconnect.DeviceType[deviceTypeName(p)],
         minAudioQuality: 1,
         maxAudioQuality: levelForQuality(c.qobuz.max_quality),
-        volumeRemoteControl: true,
+        // README "Volume modes": with a fixed volume the app hides its slider (docs/protocol.md §5.9).
+        volumeRemoteControl: p.volume.mode !== 'fixed',
         softwareVersion: options.version,
       },
       joinMode: c.qobuz.join,

@@ -49,6 +49,9 @@ export function applyCommand(core: SessionCore, cmd: PlayerCommand, ctx: Command
 
 /** Every check before any change, so a refused command changes nothing (README "Bad input"). */
 function checkCommand(core: SessionCore, cmd: PlayerCommand): void {
+  // README "Volume modes": a fixed volume belongs to the amplifier; the command changes nothing.
+  if ((cmd.volume !== undefined || cmd.muted !== undefined) && core.playback.volumeFixed)
+    throw new QcbError('ERR_VOLUME_FIXED', 'volume is fixed on this player (players[].volume.mode: fixed)');
   if (cmd.shuffle !== undefined || cmd.repeat !== undefined) requireSession(core);
   if (cmd.seekMs !== undefined) {
     requireActive(core);

@@ -91,6 +91,7 @@ export class SessionCore {
       now: options.now,
       report: () => this.reportState(),
       publish: () => this.publishView(),
+      volumeFixed: !options.device.volumeRemoteControl,
     });
     this.#listing = new QueuePublisher({
       playerId: options.playerId,

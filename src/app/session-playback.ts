@@ -27,6 +27,8 @@ export interface SessionPlaybackOptions {
   readonly report: () => void;
   /** Publish the view only (MQTT), nothing to Qobuz. */
   readonly publish: () => void;
+  /** `players[].volume.mode: fixed` (README "Volume modes"): MPD's volume and mute are never touched. */
+  readonly volumeFixed?: boolean;
 }
 
 /**
@@ -57,6 +59,8 @@ export class SessionPlayback {
     this.#o = options;
     this.#info = new TrackInfoLookup(options.trackInfo, options.logger);
     this.#sessionMaxQuality = options.maxAudioQuality;
+    // A fixed volume is full scale unless MPD has a mixer that says otherwise.
+    if (options.volumeFixed) this.#volume = 100;
     this.#clock = clockAt('stopped', 0, options.now());
     const snap = options.player.snapshot();
     this.#speakerKnown = snap.available;
@@ -76,6 +80,10 @@ export class SessionPlayback {
   }
   get status(): ClockStatus {
     return this.#clock.status;
+  }
+  /** Volume and mute belong to the amplifier: every volume intent is refused, nothing reaches MPD. */
+  get volumeFixed(): boolean {
+    return this.#o.volumeFixed === true;
   }
   get volume(): number {
     return this.#volume;
@@ -171,12 +179,14 @@ export class SessionPlayback {
   }
 
   setVolume(volume: number): Effect {
+    if (this.volumeFixed) return null;
     this.#volume = Math.max(0, Math.min(100, Math.round(volume)));
     this.#o.publish();
     return this.#o.player.setVolume(this.#volume);
   }
 
   setMuted(muted: boolean): Effect {
+    if (this.volumeFixed) return null;
     this.#muted = muted;
     this.#o.publish();
     return this.#o.player.setMuted(muted);

@@ -142,8 +142,16 @@ const MpdSchema = z
   })
   .prefault({});
 
+export const VOLUME_MODES = ['mpd', 'fixed'] as const;
+
 const VolumeSchema = z
   .strictObject({
+    mode: z
+      .enum(VOLUME_MODES, oneOf(VOLUME_MODES))
+      .default(DEFAULTS.player.volume.mode)
+      .describe(
+        'mpd: Qobuz and Home Assistant set MPD\'s volume; fixed: MPD\'s volume is never touched, the app hides its slider and volume commands are refused (ERR_VOLUME_FIXED).',
+      ),
     min: intRange(0, 100).default(DEFAULTS.player.volume.min),
     max: intRange(0, 100).default(DEFAULTS.player.volume.max),
   })
@@ -176,7 +184,7 @@ const PlayerSchema = z
       .default(null)
       .describe('Device uuid; null = derived from the id (and mqtt.base_topic when not the default), stable across restarts.'),
     mpd: MpdSchema.describe('The MPD that plays for this player.'),
-    volume: VolumeSchema.describe('MPD volume range that Qobuz 0-100 maps onto.'),
+    volume: VolumeSchema.describe('Who owns the volume (mode), and the MPD volume range that Qobuz 0-100 maps onto.'),
   });
 
 const PlayersSchema = z

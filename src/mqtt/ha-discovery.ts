@@ -33,6 +33,8 @@ export interface HaPlayer {
   /** Shown as the device model, e.g. "MPD"; default "Qobuz Connect <deviceType>". */
   readonly model?: string;
   readonly deviceType?: string;
+  /** `players[].volume.mode: fixed` (README "Volume modes"): no volume or mute entity. */
+  readonly volumeFixed?: boolean;
 }
 
 export interface HaDiscoveryOptions {
@@ -133,7 +135,7 @@ export class HaDiscovery {
         { topic: t.availability(player.id), ...ONLINE },
       ],
       availability_mode: 'all',
-      cmps: this.#playerComponents(player),
+      cmps: withoutFixedVolume(player, this.#playerComponents(player)),
     };
     return { topic: t.discoveryConfig(this.objectId(player)), payload: JSON.stringify(payload) };
   }
@@ -266,4 +268,14 @@ export class HaDiscovery {
       },
     };
   }
+}
+
+/**
+ * A fixed volume belongs to the amplifier (README "Volume modes"): the volume and mute entities go.
+ * A component left with only its platform is removed by HA from a device it had (HA docs, "Device
+ * discovery payload"), so switching a player to `fixed` takes them away without a restart of HA.
+ */
+function withoutFixedVolume(player: HaPlayer, cmps: Record<string, Component>): Record<string, Component> {
+  if (!player.volumeFixed) return cmps;
+  return { ...cmps, volume: { p: 'number' }, mute: { p: 'switch' } };
 }
