@@ -62,6 +62,14 @@ describe('parseCommand (README.md "MQTT topics", commands on B/<player>/set)', (
     if (!result.ok) expect(result.error).toMatch(error);
   });
 
+  it('reads the amplifier\'s {"volume_report": n} as a whole percent and refuses one out of range (issue #23)', () => {
+    expect(parseCommand(Buffer.from('{"volume_report": 36.6}'))).toEqual({ ok: true, command: { volumeReport: 37 } });
+    for (const bad of ['{"volume_report": 101}', '{"volume_report": -1}', '{"volume_report": "37"}']) {
+      const r = parseCommand(Buffer.from(bad));
+      expect(r.ok).toBe(false);
+    }
+  });
+
   it('refuses a payload over 64 KiB before parsing it', () => {
     const big = Buffer.from(JSON.stringify({ action: 'play', pad: 'x'.repeat(MAX_COMMAND_BYTES) }));
     const result = parseCommand(big);

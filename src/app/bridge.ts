@@ -225,7 +225,7 @@ export class Bridge {
         uuid: playerUuid(p),
         model: PRODUCT_MODEL,
         deviceType: p.device_type,
-        volumeFixed: p.volume.mode === 'fixed',
+        volumeMode: p.volume.mode,
       })),
       onCommand: (playerId: string, cmd: PlayerCommand) => this.#command(playerId, cmd),
       logger: this.#log.child({ module: 'mqtt' }),

@@ -78,6 +78,7 @@ export class PlayerRuntime {
         options.publisher()?.publishEvent(id, event);
       },
       publishQueue: (id, listing) => options.publisher()?.publishQueue?.(id, listing),
+      publishVolumeRequest: (id, request) => options.publisher()?.publishVolumeRequest?.(id, request),
       publishAvailability: (id, online) => {
         this.#mpdUp = online;
         if (!online) options.metrics.mpdErrors.inc({ player: p.id, kind: 'unreachable' });
@@ -100,6 +101,7 @@ export class PlayerRuntime {
         softwareVersion: options.version,
       },
       joinMode: c.qobuz.join,
+      ...(p.volume.mode === 'external' ? { volumeExternal: { reportTimeoutMs: p.volume.report_timeout_ms } } : {}),
       maxAudioQuality: levelForQuality(c.qobuz.max_quality),
       player: options.mpd,
       publisher,

@@ -13,6 +13,7 @@ import type { QcMessage } from '../protocol/frame-codec.js';
 import { joinMessage, uuidBytes } from '../protocol/renderer-messages.js';
 import { withTimeout } from '../util/abortable-sleep.js';
 import { SerialQueue } from '../util/serial-queue.js';
+import { volumeTimedOut } from './volume-commands.js';
 import { CloudPresence } from './cloud-presence.js';
 import { dispatchMessages } from './dispatch-messages.js';
 import { LoopWaits } from './loop-waits.js';
@@ -30,7 +31,7 @@ import { SessionCore, type Effect, type QueueView, type SessionCoreOptions } fro
  * reaches another player.
  */
 
-export interface PlayerSessionOptions extends Omit<SessionCoreOptions, 'now'> {
+export interface PlayerSessionOptions extends Omit<SessionCoreOptions, 'now' | 'awaitVolumeReport'> {
   readonly now?: () => number;
   /** docs/protocol.md §5.7: report every 10 s while active and playing. */
   readonly heartbeatMs?: number;
@@ -75,7 +76,11 @@ export class PlayerSession {
   constructor(options: PlayerSessionOptions) {
     this.#o = options;
     this.#log = options.logger;
-    this.#core = new SessionCore({ ...options, now: options.now ?? Date.now });
+    this.#core = new SessionCore({
+      ...options,
+      now: options.now ?? Date.now,
+      awaitVolumeReport: (n) => this.#awaitVolumeReport(n, options.volumeExternal?.reportTimeoutMs ?? 5000),
+    });
     const mint = options.renewToken;
     this.#cloud =
       options.cloud && mint
@@ -269,6 +274,16 @@ export class PlayerSession {
   async #inLoop<T>(fn: (core: SessionCore) => T): Promise<Awaited<T>> {
     // An async function adopts the promise it returns: awaited here, out of the loop.
     return (await this.#run(() => ({ value: fn(this.#core) }))).value as Awaited<T>;
+  }
+
+  /**
+   * README "Volume modes", `external`: called in the loop; a report settles it in the loop, and a
+   * timeout comes back to the loop so the app hears the amplifier's real level again.
+   */
+  #awaitVolumeReport(n: number, timeoutMs: number): Promise<void> {
+    const wait = this.#waits.until(() => this.#core.playback.external?.settled(n), timeoutMs, "the amplifier's volume_report");
+    wait.catch(() => this.#input('volume report timeout', () => volumeTimedOut(this.#core, n)));
+    return wait.then(() => undefined);
   }
 
   /** What play_media and transfer need of the session (media-commands.ts). */

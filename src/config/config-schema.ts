@@ -142,7 +142,7 @@ const MpdSchema = z
   })
   .prefault({});
 
-export const VOLUME_MODES = ['mpd', 'fixed'] as const;
+export const VOLUME_MODES = ['mpd', 'fixed', 'external'] as const;
 
 const VolumeSchema = z
   .strictObject({
@@ -150,8 +150,11 @@ const VolumeSchema = z
       .enum(VOLUME_MODES, oneOf(VOLUME_MODES))
       .default(DEFAULTS.player.volume.mode)
       .describe(
-        'mpd: Qobuz and Home Assistant set MPD\'s volume; fixed: MPD\'s volume is never touched, the app hides its slider and volume commands are refused (ERR_VOLUME_FIXED).',
+        'mpd: Qobuz and Home Assistant set MPD\'s volume; fixed: MPD\'s volume is never touched, the app hides its slider and volume commands are refused (ERR_VOLUME_FIXED); external: volume intents are published on B/<player>/volume/request for an automation to drive the amplifier, which reports its level back with {"volume_report": n}.',
       ),
+    report_timeout_ms: intRange(100, 60_000)
+      .default(DEFAULTS.player.volume.report_timeout_ms)
+      .describe('external: how long a volume request waits for the amplifier\'s volume_report before it counts as not applied.'),
     min: intRange(0, 100).default(DEFAULTS.player.volume.min),
     max: intRange(0, 100).default(DEFAULTS.player.volume.max),
   })

@@ -33,8 +33,8 @@ export interface HaPlayer {
   /** Shown as the device model, e.g. "MPD"; default "Qobuz Connect <deviceType>". */
   readonly model?: string;
   readonly deviceType?: string;
-  /** `players[].volume.mode: fixed` (README "Volume modes"): no volume or mute entity. */
-  readonly volumeFixed?: boolean;
+  /** `players[].volume.mode` (README "Volume modes"): `fixed` has no volume or mute entity, `external` no mute. */
+  readonly volumeMode?: 'mpd' | 'fixed' | 'external';
 }
 
 export interface HaDiscoveryOptions {
@@ -271,11 +271,13 @@ export class HaDiscovery {
 }
 
 /**
- * A fixed volume belongs to the amplifier (README "Volume modes"): the volume and mute entities go.
+ * A fixed volume belongs to the amplifier (README "Volume modes"): the volume and mute entities go;
+ * an external one keeps the volume slider (its intents go to the amplifier) and loses mute.
  * A component left with only its platform is removed by HA from a device it had (HA docs, "Device
  * discovery payload"), so switching a player to `fixed` takes them away without a restart of HA.
  */
 function withoutFixedVolume(player: HaPlayer, cmps: Record<string, Component>): Record<string, Component> {
-  if (!player.volumeFixed) return cmps;
+  if (player.volumeMode === 'external') return { ...cmps, mute: { p: 'switch' } };
+  if (player.volumeMode !== 'fixed') return cmps;
   return { ...cmps, volume: { p: 'number' }, mute: { p: 'switch' } };
 }

@@ -52,7 +52,7 @@ export interface BridgeHarnessOptions {
   /** More `track/get` metadata for track `i` (cover, album artist, number, date). */
   readonly trackExtras?: (i: number, cdn: AudioHttpServer) => Partial<Omit<StubTrack, 'id' | 'formats'>>;
   readonly mqtt?: 'mosquitto' | 'embedded';
-  readonly volume?: { min: number; max: number; mode?: 'mpd' | 'fixed' };
+  readonly volume?: { min: number; max: number; mode?: 'mpd' | 'fixed' | 'external'; report_timeout_ms?: number };
   readonly heartbeatMs?: number;
   /** Link keepalive (defaults here: ping every 1 s, dead after 3 s, so faults show quickly). */
   readonly pingIntervalMs?: number;
