@@ -52,6 +52,10 @@ type Component = Record<string, unknown>;
 
 const ONLINE = { payload_available: 'online', payload_not_available: 'offline' } as const;
 /** HA event types of the "Qobuz session" event entity: our `session_<type>` events (README "Own Qobuz identity"). */
+/** "24-bit / 96 kHz", "16-bit / 44.1 kHz"; None (unknown) without a track or a format. */
+const AUDIO_FORMAT_TEMPLATE =
+  '{% set t = value_json.track %}{% if t and t.sample_rate and t.bit_depth %}{% set k = t.sample_rate / 1000 %}' +
+  "{{ t.bit_depth }}-bit / {{ k | int if k == (k | int) else k }} kHz{% else %}None{% endif %}";
 export const SESSION_EVENT_TYPES = ['started', 'ended', 'taken_over'] as const;
 
 export class HaDiscovery {
@@ -219,6 +223,8 @@ export class HaDiscovery {
         p: 'binary_sensor', name: 'Qobuz session', unique_id: uid('qobuz_session'), device_class: 'connectivity',
         state_topic: state, value_template: "{{ 'ON' if value_json.qobuz_session in ['active', 'connected'] else 'OFF' }}",
       },
+      // Issue #23: what MPD actually plays (`audio:` in its status; the state's track format is MPD's once it plays).
+      audio_format: sensor('audio_format', 'Audio format', AUDIO_FORMAT_TEMPLATE, { icon: 'mdi:waveform' }),
       ...this.#queueComponents(player, uid),
       ...this.#identityComponents(player, uid),
     };
