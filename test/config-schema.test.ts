@@ -38,6 +38,7 @@ describe('the config schema (README.md "Configuration")', () => {
         device_type: 'speaker',
         uuid: derivePlayerUuid('living_room'),
         mpd: { host: '127.0.0.1', port: 6600, password: null },
+        max_quality: null,
         volume: { mode: 'mpd', min: 0, max: 100, report_timeout_ms: 5000 },
       },
     ]);

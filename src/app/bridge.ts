@@ -5,7 +5,7 @@ import { DEFAULTS } from '../config/defaults.js';
 import type { ConnectRequest } from '../core/connect-request.js';
 import type { PlayableItem } from '../core/player.js';
 import type { PlayerCommand } from '../core/player-view.js';
-import { PRODUCT_MODEL, PRODUCT_NAME, QUALITY_NAMES } from '../core/product.js';
+import { PRODUCT_MODEL, PRODUCT_NAME, QUALITY_NAMES, playerMaxQuality } from '../core/product.js';
 import { QcbError, errorMessage } from '../core/qcb-error.js';
 import { StreamTokens, streamPath, stripStreamTokens } from '../core/stream-tokens.js';
 import { HttpServer, type HttpLimits } from '../discovery/http-server.js';
@@ -250,7 +250,7 @@ export class Bridge {
         name: p.name,
         uuid: playerUuid(p),
         deviceType: deviceTypeName(p),
-        maxAudioQuality: QUALITY_NAMES[c.qobuz.max_quality],
+        maxAudioQuality: QUALITY_NAMES[playerMaxQuality(c.qobuz.max_quality, p.max_quality)],
       })),
       appId: c.qobuz.app_id ?? '',
       brand: PRODUCT_NAME,

@@ -4,7 +4,7 @@ import { deviceTypeName, playerUuid } from '../config/config-schema.js';
 import type { ConnectRequest } from '../core/connect-request.js';
 import type { ItemTags, PlayableItem, Player } from '../core/player.js';
 import type { PlayerCommand, StatePublisher, TrackInfo } from '../core/player-view.js';
-import { PRODUCT_MODEL, PRODUCT_NAME } from '../core/product.js';
+import { PRODUCT_MODEL, PRODUCT_NAME, playerMaxQuality } from '../core/product.js';
 import { errorMessage } from '../core/qcb-error.js';
 import type { StreamTokens } from '../core/stream-tokens.js';
 import { qconnect } from '../protocol/generated/qconnect.js';
@@ -95,14 +95,14 @@ export class PlayerRuntime {
         serialNumber: uuid,
         type: qconnect.DeviceType[deviceTypeName(p)],
         minAudioQuality: 1,
-        maxAudioQuality: levelForQuality(c.qobuz.max_quality),
+        maxAudioQuality: levelForQuality(playerMaxQuality(c.qobuz.max_quality, p.max_quality)),
         // README "Volume modes": with a fixed volume the app hides its slider (docs/protocol.md §5.9).
         volumeRemoteControl: p.volume.mode !== 'fixed',
         softwareVersion: options.version,
       },
       joinMode: c.qobuz.join,
       ...(p.volume.mode === 'external' ? { volumeExternal: { reportTimeoutMs: p.volume.report_timeout_ms } } : {}),
-      maxAudioQuality: levelForQuality(c.qobuz.max_quality),
+      maxAudioQuality: levelForQuality(playerMaxQuality(c.qobuz.max_quality, p.max_quality)),
       player: options.mpd,
       publisher,
       trackInfo: this.#api ? (id) => this.#trackInfo(id) : null,

@@ -187,6 +187,11 @@ const PlayerSchema = z
       .default(null)
       .describe('Device uuid; null = derived from the id (and mqtt.base_topic when not the default), stable across restarts.'),
     mpd: MpdSchema.describe('The MPD that plays for this player.'),
+    max_quality: z
+      .enum(QUALITIES, oneOf(QUALITIES))
+      .nullable()
+      .default(null)
+      .describe('Highest streaming quality for this player (a DAC that cannot take 24/192), capped by qobuz.max_quality; null = qobuz.max_quality.'),
     volume: VolumeSchema.describe('Who owns the volume (mode), and the MPD volume range that Qobuz 0-100 maps onto.'),
   });
 
