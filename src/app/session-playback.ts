@@ -13,13 +13,16 @@ import { TrackInfoLookup } from './track-info-lookup.js';
 import { ExternalVolume } from './external-volume.js';
 import type { VolumeRequest } from '../core/player-view.js';
 
+/** How long the 41 answering a PREVIOUS sent for an MPD client's move back is awaited (§9.4). */
+const MOVED_BACK_ANSWER_MS = 10_000;
+
 /** What the speaker still has to do for an intent; failures are the caller's to log or answer. */
 export type Effect = Promise<void> | null;
 
 export interface SessionPlaybackOptions {
   readonly player: Player;
   /** The session's queue mirror: what follows an item, and items by id. */
-  readonly queue: Pick<QueueMirror, 'next' | 'find'>;
+  readonly queue: Pick<QueueMirror, 'next' | 'previous' | 'find'>;
   readonly trackInfo: ((trackId: number) => Promise<TrackInfo | null>) | null;
   /** Configured ceiling, AudioQuality level 1-4. */
   readonly maxAudioQuality: number;
@@ -50,6 +53,12 @@ export class SessionPlayback {
   readonly external: ExternalVolume | null;
   #current: PlayableItem | null = null;
   #next: PlayableItem | null = null;
+  #previous: PlayableItem | null = null;
+  /**
+   * Another MPD client moved the speaker back to this item and we sent 24 PREVIOUS (docs/protocol.md
+   * §9.4): the 41 answering it names an item that already plays, so it is taken as it plays.
+   */
+  #movedBack: { readonly item: PlayableItem; readonly atMs: number } | null = null;
   /** What we are doing, as commanded; reports extrapolate from it. */
   #clock: PositionClock;
   #volume = 50;
@@ -81,6 +90,9 @@ export class SessionPlayback {
   }
   get next(): PlayableItem | null {
     return this.#next;
+  }
+  get previous(): PlayableItem | null {
+    return this.#previous;
   }
   get clock(): PositionClock {
     return this.#clock;
@@ -123,6 +135,10 @@ export class SessionPlayback {
   nextAfter(item: PlayableItem | null): PlayableItem | null {
     return item ? this.#o.queue.next(item.queueItemId) : null;
   }
+  /** What precedes `item` now in play order: the speaker keeps it for another client's `previous` (§9.4). */
+  previousBefore(item: PlayableItem | null): PlayableItem | null {
+    return item ? this.#o.queue.previous(item.queueItemId) : null;
+  }
   /** A queue item as the mirror knows it (with its track id), else as given. */
   resolve(item: PlayableItem): PlayableItem {
     return this.#o.queue.find(item.queueItemId) ?? item;
@@ -142,17 +158,28 @@ export class SessionPlayback {
     o: { next?: PlayableItem | null; report?: boolean } = {},
   ): Effect {
     const next = o.next === undefined ? this.nextAfter(item) : o.next;
+    const playsAlready = play && this.#answersMovedBack(item);
+    this.#movedBack = null;
     this.#loads += 1;
     this.#current = item;
     this.#next = next;
+    this.#previous = this.previousBefore(item);
+    if (playsAlready) {
+      // The service's answer to our PREVIOUS names what MPD already plays: no reload, no gap.
+      const snap = this.speaker();
+      this.#clock = clockAt('playing', positionAt(snap, this.#o.now()), this.#o.now(), snap.buffering);
+      if (o.report !== false) this.#o.report();
+      return this.#neighbours();
+    }
     this.setClock(play ? 'playing' : 'paused', positionMs, true);
     if (o.report !== false) this.#o.report();
     this.#fetchTrackInfo(item);
-    return this.#o.player.load(item, { positionMs, play, next });
+    return this.#o.player.load(item, { positionMs, play, next, previous: this.#previous });
   }
 
   /** A position change on the current item; `status`, when given, also plays or pauses. */
   seek(positionMs: number, status?: 'playing' | 'paused'): Effect {
+    this.#movedBack = null;
     this.setClock(status ?? (this.#clock.status === 'playing' ? 'playing' : 'paused'), positionMs);
     this.#o.report();
     const seek = this.#o.player.seek(positionMs);
@@ -162,20 +189,24 @@ export class SessionPlayback {
   }
 
   setPlaying(playing: boolean): Effect {
+    this.#movedBack = null;
     this.setClock(playing ? 'playing' : 'paused', this.positionNow());
     this.#o.report();
     return playing ? this.#o.player.play() : this.#o.player.pause();
   }
 
   stop(): Effect {
+    this.#movedBack = null;
     this.setClock('stopped', 0, false);
     this.#o.report();
     return this.#o.player.stopPlayback();
   }
 
-  /** Re-computes what follows the current item and tells the speaker when it changed. */
+  /** Re-computes what follows and precedes the current item and tells the speaker what changed. */
   refreshNext(): Effect {
-    return this.setNext(this.nextAfter(this.#current));
+    const next = this.setNext(this.nextAfter(this.#current));
+    const previous = this.#setPrevious(this.previousBefore(this.#current));
+    return next && previous ? Promise.all([next, previous]).then(() => undefined) : (next ?? previous);
   }
 
   /** What follows the current item, as the service or the mirror says. */
@@ -227,6 +258,7 @@ export class SessionPlayback {
   takeOver(item: PlayableItem, status: ClockStatus, positionMs: number): void {
     this.#current = this.resolve(item);
     this.#next = this.nextAfter(this.#current);
+    this.#previous = this.previousBefore(this.#current);
     this.#clock = clockAt(status, positionMs, this.#o.now(), true);
   }
 
@@ -243,6 +275,8 @@ export class SessionPlayback {
     const ours = this.#current !== null || this.#clock.status !== 'stopped';
     this.#current = null;
     this.#next = null;
+    this.#previous = null;
+    this.#movedBack = null;
     if (o.resetQuality) this.#sessionMaxQuality = this.#o.maxAudioQuality;
     this.#info.forget();
     this.setClock('stopped', 0, false);
@@ -260,10 +294,28 @@ export class SessionPlayback {
     if (!snap.settled || snap.current?.queueItemId !== item.queueItemId) return null;
     this.#current = this.resolve(item);
     this.#next = this.nextAfter(this.#current);
+    this.#previous = this.previousBefore(this.#current);
     this.setClock('playing', 0, false);
     this.#fetchTrackInfo(this.#current);
     this.#o.report();
-    return this.#o.player.setNext(this.#next);
+    return this.#neighbours();
+  }
+
+  /**
+   * Another MPD client moved the speaker back to `item`, the previous one we gave it (§9.4); the
+   * caller has sent 24 PREVIOUS when `answerAwaited`. Taken like a track change: what plays is
+   * reported, and the 41 answering the PREVIOUS is then taken as it plays (see load).
+   */
+  speakerMovedBack(item: PlayableItem, answerAwaited: boolean): Effect {
+    const snap = this.speaker();
+    this.#current = this.resolve(item);
+    this.#next = this.nextAfter(this.#current);
+    this.#previous = this.previousBefore(this.#current);
+    this.#movedBack = answerAwaited ? { item: this.#current, atMs: this.#o.now() } : null;
+    this.#clock = clockAt('playing', positionAt(snap, this.#o.now()), this.#o.now(), snap.buffering);
+    this.#fetchTrackInfo(this.#current);
+    this.#o.report();
+    return this.#neighbours();
   }
 
   /** The current item ended with nothing after it: report STOPPED (§5.8). */
@@ -332,6 +384,26 @@ export class SessionPlayback {
   }
 
   // ---- private -----------------------------------------------------------------------------
+
+  /** The speaker's neighbours of the current item, as the session has them (it skips what it holds). */
+  #neighbours(): Effect {
+    const player = this.#o.player;
+    return Promise.all([player.setNext(this.#next), player.setPrevious(this.#previous)]).then(() => undefined);
+  }
+
+  #setPrevious(previous: PlayableItem | null): Effect {
+    if (previous?.queueItemId === this.#previous?.queueItemId && previous?.trackId === this.#previous?.trackId) return null;
+    this.#previous = previous;
+    return this.#current ? this.#o.player.setPrevious(previous) : null;
+  }
+
+  /** Whether a load of `item` is the service's answer to the PREVIOUS an MPD client's move made us send. */
+  #answersMovedBack(item: PlayableItem): boolean {
+    const back = this.#movedBack;
+    if (!back || back.item.queueItemId !== item.queueItemId || this.#o.now() - back.atMs > MOVED_BACK_ANSWER_MS) return false;
+    const snap = this.speaker();
+    return snap.settled && snap.status === 'playing' && snap.current?.queueItemId === item.queueItemId;
+  }
 
   #adoptSpeakerVolume(snap: PlayerSnapshot): void {
     if (this.external) return;

@@ -24,7 +24,7 @@ import { VolumeMapping, type VolumeRange } from './volume-mapping.js';
 const STREAM_FAILED = /failed to (decode|open)/i;
 
 /**
- * The `Player` port on MPD (issue #5). MPD's queue holds a two-entry window of the Qobuz
+ * The `Player` port on MPD (issue #5). MPD's queue holds a window of the Qobuz
  * queue (mpd-queue-window.ts); unfiltered idle plus a light poll while playing keeps the
  * snapshot current (mpd-watcher.ts); a lost MPD is reconnected with backoff and the window
  * restored (mpd-connection.ts). Every MPD call, ours or the watcher's, runs through one
@@ -56,6 +56,13 @@ export interface MpdPlayerOptions {
 
 type Resume = 'play' | 'pause' | 'none';
 
+/** What the window held: enough to take MPD back after stepping aside. */
+interface Neighbours {
+  readonly current: PlayableItem | null;
+  readonly next: PlayableItem | null;
+  readonly previous: PlayableItem | null;
+}
+
 /** Past this far into a song, the stream's own tags have replaced ours if they were going to. */
 const TAGS_SETTLED_MS = 1500;
 
@@ -85,7 +92,7 @@ export class MpdPlayer implements Player {
    * Another MPD client plays its own songs: we stepped aside (issue #16) and drive MPD again only
    * when given an item (a load), or asked to play what we had (`play`).
    */
-  #aside: { readonly current: PlayableItem | null; readonly next: PlayableItem | null } | null = null;
+  #aside: Neighbours | null = null;
   /** Newest generation of each kind of transport command (see Transport). */
   readonly #newest: Record<Transport, number> = { replace: 0, seek: 0, toggle: 0 };
 
@@ -162,7 +169,7 @@ export class MpdPlayer implements Player {
   load(item: PlayableItem, options: LoadOptions): Promise<void> {
     const model = () => {
       this.#aside = null;
-      this.#window.set(item, options.next);
+      this.#window.set(item, options.next, options.previous ?? null);
       this.#state.resetTrack();
       this.#state.format = null;
       this.#state.positionMs = Math.max(0, options.positionMs);
@@ -192,14 +199,24 @@ export class MpdPlayer implements Player {
       async (client) => {
         if (!this.#window.hasNext(next)) await this.#window.writeNext(client, next);
       },
-      () => this.#window.set(this.#window.current?.item ?? null, next),
+      () => this.#window.set(this.#window.current?.item ?? null, next, this.#window.previous?.item ?? null),
+    );
+  }
+
+  setPrevious(previous: PlayableItem | null): Promise<void> {
+    return this.#command(
+      'setPrevious',
+      async (client) => {
+        if (!this.#window.hasPrevious(previous)) await this.#window.writePrevious(client, previous);
+      },
+      () => this.#window.set(this.#window.current?.item ?? null, this.#window.next?.item ?? null, previous),
     );
   }
 
   play(): Promise<void> {
     // Qobuz plays again after another client took MPD: take it back with what we had.
     const had = this.#aside;
-    if (had?.current) return this.load(had.current, { positionMs: 0, play: true, next: had.next });
+    if (had?.current) return this.load(had.current, { positionMs: 0, play: true, next: had.next, previous: had.previous });
     return this.#transport(
       'toggle',
       'play',
@@ -416,7 +433,8 @@ export class MpdPlayer implements Player {
 
   /** Reads MPD's status and emits what changed: track changes, failures, queue end, format, volume, state. */
   async #sync(client: MpdClient, force: boolean, announce?: () => void): Promise<void> {
-    const had = { current: this.#window.current?.item ?? null, next: this.#window.next?.item ?? null };
+    const w = this.#window;
+    const had = { current: w.current?.item ?? null, next: w.next?.item ?? null, previous: w.previous?.item ?? null };
     const facts = await reconcile({ client, window: this.#window, state: this.#state, logger: this.#log, outside: !force });
     if (facts.some((f) => f.type === 'steppedAside')) this.#aside = had;
     if (this.#state.currentStarted && this.#window.current?.tagsKept === false)
@@ -430,6 +448,7 @@ export class MpdPlayer implements Player {
       else if (fact.type === 'formatChanged') this.events.emit('formatChanged', fact.format);
       else if (fact.type === 'volumeChanged') this.events.emit('volumeChanged', fact.percent, fact.muted);
       else if (fact.type === 'previousRequested') this.events.emit('previousRequested');
+      else if (fact.type === 'previousStarted') this.events.emit('previousStarted', fact.item);
     }
     const changedTrack = facts.some((f) => f.type !== 'formatChanged' && f.type !== 'volumeChanged');
     this.#emitState(force || changedTrack);
@@ -477,7 +496,7 @@ export class MpdPlayer implements Player {
         s.pendingStartMs = s.positionMs;
       }
       // Metadata that arrived while MPD was away (no-op for songs already fully tagged).
-      for (const entry of [this.#window.current, this.#window.next]) if (entry) await this.#window.writeTags(client, entry);
+      for (const entry of this.#window.entries()) await this.#window.writeTags(client, entry);
       this.#log.info({ resume: this.#resume, positionMs: s.positionMs, adopted }, 'mpd window restored');
     }
     // Announced once MPD's state is folded in, so a listener's snapshot() is already current.
