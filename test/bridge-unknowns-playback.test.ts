@@ -141,8 +141,8 @@ describe('which suggestions 105 moves into the queue (issue #21, docs/protocol.m
       r.sim.setAutoplay(true);
       const [first, second, third] = r.sim.loadAutoplay([c, d, a]) as [number, number, number];
       r.sim.jump(1, { playing: true, positionMs: 1500 });
-      await mpdHolds(r.h, [1, first]);
-      await mpdHolds(r.h, [first, second]);
+      await mpdHolds(r.h, [0, 1, first]);
+      await mpdHolds(r.h, [1, first, second]);
       await r.sim.waitFor(() => r.sim.savedState?.currentQueueItemId === first, {
         what: 'the first suggestion reported',
       });
