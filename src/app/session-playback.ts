@@ -1,5 +1,4 @@
-import type { Logger } from 'pino';
-import type { AudioFormat, PlayableItem, Player, PlayerSnapshot } from '../core/player.js';
+import type { AudioFormat, PlayableItem, PlayerSnapshot } from '../core/player.js';
 import type { TrackInfo } from '../core/player-view.js';
 import {
   clockAt,
@@ -8,39 +7,16 @@ import {
   type ClockStatus,
   type PositionClock,
 } from '../core/position-clock.js';
-import type { QueueMirror } from '../core/queue-mirror.js';
 import { TrackInfoLookup } from './track-info-lookup.js';
 import { ExternalVolume } from './external-volume.js';
-import type { VolumeRequest } from '../core/player-view.js';
+import { PreviousAnswer } from './previous-answer.js';
+import type { Effect, SessionPlaybackOptions } from './session-playback-options.js';
 
-/** How long the 41 answering a PREVIOUS sent for an MPD client's move back is awaited (§9.4). */
-const MOVED_BACK_ANSWER_MS = 10_000;
-
-/** What the speaker still has to do for an intent; failures are the caller's to log or answer. */
-export type Effect = Promise<void> | null;
-
-export interface SessionPlaybackOptions {
-  readonly player: Player;
-  /** The session's queue mirror: what follows an item, and items by id. */
-  readonly queue: Pick<QueueMirror, 'next' | 'previous' | 'find'>;
-  readonly trackInfo: ((trackId: number) => Promise<TrackInfo | null>) | null;
-  /** Configured ceiling, AudioQuality level 1-4. */
-  readonly maxAudioQuality: number;
-  readonly logger: Logger;
-  readonly now: () => number;
-  /** Report the new state (to Qobuz when active, and to MQTT): SessionCore decides who hears it. */
-  readonly report: () => void;
-  /** Publish the view only (MQTT), nothing to Qobuz. */
-  readonly publish: () => void;
-  /** `players[].volume.mode: fixed` (README "Volume modes"): MPD's volume and mute are never touched. */
-  readonly volumeFixed?: boolean;
-  /** `players[].volume.mode: external`: volume intents go to the amplifier's automation, never to MPD. */
-  readonly volumeRequest?: (request: VolumeRequest) => void;
-}
+export type { Effect, SessionPlaybackOptions } from './session-playback-options.js';
 
 /**
  * What one player's session plays, and the speaker's side of it (docs/architecture.md "One owner
- * per player"): the current and next item, the position clock, volume and mute, the quality
+ * per player"): the current item and its neighbours, the position clock, volume and mute, the quality
  * ceiling, the track's metadata. Part of SessionCore: only the core holds one, and the session's
  * loop calls it, one input at a time. Each intent changes the state at once, reports it, and hands
  * the speaker work back as an Effect the loop does not wait for (docs/architecture.md "The newest
@@ -54,11 +30,7 @@ export class SessionPlayback {
   #current: PlayableItem | null = null;
   #next: PlayableItem | null = null;
   #previous: PlayableItem | null = null;
-  /**
-   * Another MPD client moved the speaker back to this item and we sent 24 PREVIOUS (docs/protocol.md
-   * §9.4): the 41 answering it names an item that already plays, so it is taken as it plays.
-   */
-  #movedBack: { readonly item: PlayableItem; readonly atMs: number } | null = null;
+  readonly #previousAnswer = new PreviousAnswer();
   /** What we are doing, as commanded; reports extrapolate from it. */
   #clock: PositionClock;
   #volume = 50;
@@ -158,16 +130,14 @@ export class SessionPlayback {
     o: { next?: PlayableItem | null; report?: boolean } = {},
   ): Effect {
     const next = o.next === undefined ? this.nextAfter(item) : o.next;
-    const playsAlready = play && this.#answersMovedBack(item);
-    this.#movedBack = null;
+    const playsAlready = this.#previousAnswer.take(item, this.#o.now(), this.speaker()) && play;
     this.#loads += 1;
     this.#current = item;
     this.#next = next;
     this.#previous = this.previousBefore(item);
     if (playsAlready) {
       // The service's answer to our PREVIOUS names what MPD already plays: no reload, no gap.
-      const snap = this.speaker();
-      this.#clock = clockAt('playing', positionAt(snap, this.#o.now()), this.#o.now(), snap.buffering);
+      this.#clockFromSpeaker();
       if (o.report !== false) this.#o.report();
       return this.#neighbours();
     }
@@ -179,7 +149,7 @@ export class SessionPlayback {
 
   /** A position change on the current item; `status`, when given, also plays or pauses. */
   seek(positionMs: number, status?: 'playing' | 'paused'): Effect {
-    this.#movedBack = null;
+    this.#previousAnswer.forget();
     this.setClock(status ?? (this.#clock.status === 'playing' ? 'playing' : 'paused'), positionMs);
     this.#o.report();
     const seek = this.#o.player.seek(positionMs);
@@ -189,14 +159,14 @@ export class SessionPlayback {
   }
 
   setPlaying(playing: boolean): Effect {
-    this.#movedBack = null;
+    this.#previousAnswer.forget();
     this.setClock(playing ? 'playing' : 'paused', this.positionNow());
     this.#o.report();
     return playing ? this.#o.player.play() : this.#o.player.pause();
   }
 
   stop(): Effect {
-    this.#movedBack = null;
+    this.#previousAnswer.forget();
     this.setClock('stopped', 0, false);
     this.#o.report();
     return this.#o.player.stopPlayback();
@@ -204,9 +174,7 @@ export class SessionPlayback {
 
   /** Re-computes what follows and precedes the current item and tells the speaker what changed. */
   refreshNext(): Effect {
-    const next = this.setNext(this.nextAfter(this.#current));
-    const previous = this.#setPrevious(this.previousBefore(this.#current));
-    return next && previous ? Promise.all([next, previous]).then(() => undefined) : (next ?? previous);
+    return both(this.setNext(this.nextAfter(this.#current)), this.#setPrevious(this.previousBefore(this.#current)));
   }
 
   /** What follows the current item, as the service or the mirror says. */
@@ -276,7 +244,7 @@ export class SessionPlayback {
     this.#current = null;
     this.#next = null;
     this.#previous = null;
-    this.#movedBack = null;
+    this.#previousAnswer.forget();
     if (o.resetQuality) this.#sessionMaxQuality = this.#o.maxAudioQuality;
     this.#info.forget();
     this.setClock('stopped', 0, false);
@@ -292,13 +260,8 @@ export class SessionPlayback {
   speakerTrackStarted(item: PlayableItem): Effect {
     const snap = this.speaker();
     if (!snap.settled || snap.current?.queueItemId !== item.queueItemId) return null;
-    this.#current = this.resolve(item);
-    this.#next = this.nextAfter(this.#current);
-    this.#previous = this.previousBefore(this.#current);
-    this.setClock('playing', 0, false);
-    this.#fetchTrackInfo(this.#current);
-    this.#o.report();
-    return this.#neighbours();
+    this.#previousAnswer.forget();
+    return this.#playsNow(item, () => this.setClock('playing', 0, false));
   }
 
   /**
@@ -307,15 +270,9 @@ export class SessionPlayback {
    * reported, and the 41 answering the PREVIOUS is then taken as it plays (see load).
    */
   speakerMovedBack(item: PlayableItem, answerAwaited: boolean): Effect {
-    const snap = this.speaker();
-    this.#current = this.resolve(item);
-    this.#next = this.nextAfter(this.#current);
-    this.#previous = this.previousBefore(this.#current);
-    this.#movedBack = answerAwaited ? { item: this.#current, atMs: this.#o.now() } : null;
-    this.#clock = clockAt('playing', positionAt(snap, this.#o.now()), this.#o.now(), snap.buffering);
-    this.#fetchTrackInfo(this.#current);
-    this.#o.report();
-    return this.#neighbours();
+    if (answerAwaited) this.#previousAnswer.await(this.resolve(item), this.#o.now());
+    else this.#previousAnswer.forget();
+    return this.#playsNow(item, () => this.#clockFromSpeaker());
   }
 
   /** The current item ended with nothing after it: report STOPPED (§5.8). */
@@ -386,23 +343,31 @@ export class SessionPlayback {
   // ---- private -----------------------------------------------------------------------------
 
   /** The speaker's neighbours of the current item, as the session has them (it skips what it holds). */
+  /** The speaker changed track by itself to `item`: what surrounds it follows, and it is reported. */
+  #playsNow(item: PlayableItem, clock: () => void): Effect {
+    this.#current = this.resolve(item);
+    this.#next = this.nextAfter(this.#current);
+    this.#previous = this.previousBefore(this.#current);
+    clock();
+    this.#fetchTrackInfo(this.#current);
+    this.#o.report();
+    return this.#neighbours();
+  }
+
+  /** Playing where the speaker is now. */
+  #clockFromSpeaker(): void {
+    const snap = this.speaker();
+    this.#clock = clockAt('playing', positionAt(snap, this.#o.now()), this.#o.now(), snap.buffering);
+  }
+
   #neighbours(): Effect {
-    const player = this.#o.player;
-    return Promise.all([player.setNext(this.#next), player.setPrevious(this.#previous)]).then(() => undefined);
+    return both(this.#o.player.setNext(this.#next), this.#o.player.setPrevious(this.#previous));
   }
 
   #setPrevious(previous: PlayableItem | null): Effect {
     if (previous?.queueItemId === this.#previous?.queueItemId && previous?.trackId === this.#previous?.trackId) return null;
     this.#previous = previous;
     return this.#current ? this.#o.player.setPrevious(previous) : null;
-  }
-
-  /** Whether a load of `item` is the service's answer to the PREVIOUS an MPD client's move made us send. */
-  #answersMovedBack(item: PlayableItem): boolean {
-    const back = this.#movedBack;
-    if (!back || back.item.queueItemId !== item.queueItemId || this.#o.now() - back.atMs > MOVED_BACK_ANSWER_MS) return false;
-    const snap = this.speaker();
-    return snap.settled && snap.status === 'playing' && snap.current?.queueItemId === item.queueItemId;
   }
 
   #adoptSpeakerVolume(snap: PlayerSnapshot): void {
@@ -419,4 +384,8 @@ export class SessionPlayback {
       () => this.#o.publish(),
     );
   }
+}
+
+function both(a: Effect, b: Effect): Effect {
+  return a && b ? Promise.all([a, b]).then(() => undefined) : (a ?? b);
 }
