@@ -26,6 +26,13 @@ export interface WindowEntry {
   tagsKept: boolean;
 }
 
+/** The items of the window (e.g. to take MPD back after stepping aside). */
+export interface WindowItems {
+  readonly current: PlayableItem | null;
+  readonly next: PlayableItem | null;
+  readonly previous: PlayableItem | null;
+}
+
 export interface QueueWindowTagging {
   readonly tagsFor: ItemTagsFor;
   /** Tags arrived for an entry already written to MPD: the owner queues `writeTags` for it. */
@@ -48,6 +55,10 @@ export class MpdQueueWindow {
     this.previous = current && previous ? this.#entry(previous) : null;
     this.current = current ? this.#entry(current) : null;
     this.next = current && next ? this.#entry(next) : null;
+  }
+
+  items(): WindowItems {
+    return { current: this.current?.item ?? null, next: this.next?.item ?? null, previous: this.previous?.item ?? null };
   }
 
   /** Every entry, in MPD's order. */

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import type { AudioFormat, PlayableItem } from '../core/player.js';
+import type { AudioFormat, PlayableItem, PlayerEvents } from '../core/player.js';
+import type { TypedEmitter } from '../util/typed-emitter.js';
 import { POSITION_JUMP_MS } from '../core/position-clock.js';
 import { stripStreamTokens } from '../core/stream-tokens.js';
 import type { MpdClient } from './mpd-client.js';
@@ -201,4 +202,17 @@ async function readError(
     return { item: cur.item, reason };
   logger.debug({ error: reason }, 'mpd error about an entry not in the window');
   return null;
+}
+
+/** The facts as the player's events, in order. */
+export function emitFacts(events: TypedEmitter<PlayerEvents>, facts: readonly PlayerFact[]): void {
+  for (const fact of facts) {
+    if (fact.type === 'trackStarted') events.emit('trackStarted', fact.item);
+    else if (fact.type === 'itemFailed') events.emit('itemFailed', fact.item, fact.reason);
+    else if (fact.type === 'queueEnded') events.emit('queueEnded');
+    else if (fact.type === 'formatChanged') events.emit('formatChanged', fact.format);
+    else if (fact.type === 'volumeChanged') events.emit('volumeChanged', fact.percent, fact.muted);
+    else if (fact.type === 'previousRequested') events.emit('previousRequested');
+    else if (fact.type === 'previousStarted') events.emit('previousStarted', fact.item);
+  }
 }
