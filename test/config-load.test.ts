@@ -140,6 +140,19 @@ describe('loadConfig: file and environment (README.md "Configuration")', () => {
     ]);
   });
 
+  it('refuses mqtt.username without mqtt.password (and the reverse) for the embedded broker, with its path (issue #26)', () => {
+    writeFileSync(join(dir, 'u.yaml'), 'mqtt:\n  username: ha\nplayers: [{ id: a, name: A }]\n');
+    const [userOnly] = issuesOf(() => loadConfig({ file: join(dir, 'u.yaml'), env: {} }));
+    expect(userOnly).toMatch(/^mqtt\.password: expected a password: the embedded broker \(no mqtt\.url\) needs mqtt\.username and mqtt\.password together/);
+    writeFileSync(join(dir, 'p.yaml'), 'mqtt:\n  password: s3cret-only\nplayers: [{ id: a, name: A }]\n');
+    const issues = issuesOf(() => loadConfig({ file: join(dir, 'p.yaml'), env: {} }));
+    expect(issues[0]).toMatch(/^mqtt\.username: expected a user name/);
+    expect(issues.join('\n')).not.toContain('s3cret-only');
+    // Both, neither, or an external broker (its own policy) are fine.
+    writeFileSync(join(dir, 'ok.yaml'), 'mqtt:\n  url: mqtt://broker:1883\n  username: ha\nplayers: [{ id: a, name: A }]\n');
+    expect(loadConfig({ file: join(dir, 'ok.yaml'), env: {} }).mqtt.username).toBe('ha');
+  });
+
   it('reports an unknown key with the closest allowed key', () => {
     writeFileSync(join(dir, 'c.yaml'), 'mqtt:\n  base_topik: x\nplayers: [{ id: a, name: A, mdp: {} }]\n');
     expect(issuesOf(() => loadConfig({ file: join(dir, 'c.yaml'), env: {} }))).toEqual([

@@ -4,6 +4,7 @@ import { deviceTypeName, playerUuid } from '../config/config-schema.js';
 import { DEFAULTS } from '../config/defaults.js';
 import type { ConnectRequest } from '../core/connect-request.js';
 import type { PlayableItem } from '../core/player.js';
+import type { AccountSessionCommand } from '../core/account-session-view.js';
 import type { PlayerCommand } from '../core/player-view.js';
 import { PRODUCT_MODEL, PRODUCT_NAME, QUALITY_NAMES } from '../core/product.js';
 import { QcbError, errorMessage } from '../core/qcb-error.js';
@@ -13,12 +14,14 @@ import { Diagnostics } from '../diagnostics/diagnostics.js';
 import { buildReportBundle } from '../diagnostics/report-bundle.js';
 import { HttpServer, type HttpLimits } from '../discovery/http-server.js';
 import { MdnsAdvertiser } from '../discovery/mdns-advertiser.js';
+import { reservedHosts } from '../discovery/reserved-hosts.js';
 import { resolveAdvertiseAddress } from '../discovery/resolve-advertise-address.js';
 import { MpdPlayer } from '../mpd/mpd-player.js';
 import { EmbeddedBroker } from '../mqtt/embedded-broker.js';
 import { MqttAdapter } from '../mqtt/mqtt-adapter.js';
 import { withTimeout } from '../util/abortable-sleep.js';
 import { defaultRedactor, type Redactor } from '../util/redactor.js';
+import { AccountSession } from './account-session.js';
 import { BridgeMetrics } from './bridge-metrics.js';
 
 import { PlayerRuntime } from './player-runtime.js';
@@ -59,6 +62,8 @@ export class Bridge {
   #mdns: MdnsAdvertiser | null = null;
   #broker: EmbeddedBroker | null = null;
   #mqtt: MqttAdapter | null = null;
+  /** The account's session as one view (README "The Qobuz session"): only with a user token. */
+  #account: AccountSession | null = null;
   #advertised = false;
   #advertiseAddress = '127.0.0.1';
 
@@ -98,11 +103,13 @@ export class Bridge {
     const c = this.#o.config;
     this.#advertiseAddress = resolveAdvertiseAddress(c.http.advertise_address, c.mdns.interfaces);
     this.#log.info({ address: this.#advertiseAddress }, 'advertising address');
+    this.#account = c.qobuz.user_auth_token ? this.#buildAccount() : null;
     for (const p of c.players) this.#players.set(p.id, this.#buildPlayer(p));
     // Before any link opens, so that a recording asked for in the config starts with the first frame.
     await this.diagnostics.start();
     await this.#startMqtt();
-    this.#http = this.#buildHttp();
+    this.#account?.start();
+    this.#http = this.#buildHttp(await reservedHosts(this.#o.config.players.map((p) => p.mpd.host)));
     const port = await this.#http.start();
     this.#log.info({ port, bind: c.http.bind }, 'HTTP server listening');
     for (const runtime of this.#players.values()) await runtime.start();
@@ -136,6 +143,7 @@ export class Bridge {
         this.#log.warn({ err: errorMessage(err), what }, 'shutdown step failed');
       }
     };
+    this.#account?.stop();
     await step(
       'sessions and players',
       () => Promise.all([...this.#players.values()].map((p) => p.stop())),
@@ -204,8 +212,23 @@ export class Bridge {
       redactor: this.#redactor,
       tap,
       ...(this.#o.sessionTuning ? { tuning: this.#o.sessionTuning } : {}),
+      ...(this.#account ? { sessionObserver: this.#account } : {}),
     });
     return runtime;
+  }
+
+  /** One owner of the account's session view, fed by every player's link (docs/architecture.md "The account's session"). */
+  #buildAccount(): AccountSession {
+    const c = this.#o.config;
+    const first = () => this.#players.values().next().value;
+    const timeout = this.#o.sessionTuning?.mediaStepTimeoutMs;
+    return new AccountSession({
+      players: c.players.map((p) => ({ id: p.id, uuid: playerUuid(p) })),
+      publisher: () => this.#mqtt,
+      trackInfo: c.qobuz.app_id && c.qobuz.app_secret ? (id) => first()?.trackInfo(id) ?? Promise.resolve(null) : null,
+      logger: this.#log.child({ module: 'account' }),
+      ...(timeout ? { stepTimeoutMs: timeout } : {}),
+    });
   }
 
   async #startMqtt(): Promise<void> {
@@ -217,6 +240,8 @@ export class Bridge {
         bind: c.mqtt.embedded_bind,
         username: c.mqtt.username,
         password: c.mqtt.password,
+        baseTopic: c.mqtt.base_topic,
+        discoveryPrefix: c.mqtt.discovery_prefix,
         logger: this.#log.child({ module: 'broker' }),
       });
       await this.#broker.start();
@@ -224,11 +249,14 @@ export class Bridge {
       this.#log.info({ url }, 'embedded MQTT broker running');
     }
     const tls = c.mqtt.tls;
+    // The embedded broker knows the bridge by credentials of its own (README "Security", issue #26).
+    const own = this.#broker?.bridgeCredentials;
+    if (own) this.#redactor.setSecrets('mqtt:embedded-bridge', [own.password]);
     this.#mqtt = new MqttAdapter({
       link: {
         url,
-        username: c.mqtt.username,
-        password: c.mqtt.password,
+        username: own ? own.username : c.mqtt.username,
+        password: own ? own.password : c.mqtt.password,
         ...(this.#broker ? { protocolVersion: EmbeddedBroker.protocolVersion } : {}),
         ...(tls
           ? {
@@ -261,6 +289,7 @@ export class Bridge {
         deviceType: p.device_type,
       })),
       onCommand: (playerId: string, cmd: PlayerCommand) => this.#command(playerId, cmd),
+      ...(this.#account ? { session: (cmd: AccountSessionCommand) => this.#account!.command(cmd) } : {}),
       logger: this.#log.child({ module: 'mqtt' }),
       redactor: this.#redactor,
     });
@@ -275,7 +304,7 @@ export class Bridge {
     return runtime.command(cmd);
   }
 
-  #buildHttp(): HttpServer {
+  #buildHttp(reserved: readonly string[]): HttpServer {
     const c = this.#o.config;
     return new HttpServer({
       port: c.http.port,
@@ -293,6 +322,8 @@ export class Bridge {
       allowedEndpointHosts: c.qobuz.allowed_endpoint_hosts,
       currentSessionId: (id) => this.#players.get(id)?.sessionId ?? '',
       onConnect: (id: string, request: ConnectRequest) => this.#connect(id, request),
+      onConnectRefused: (player, reason) => this.metrics.connects.inc({ player, result: 'refused', reason }),
+      reservedHosts: reserved,
       resolveStream: (id, token) => this.#players.get(id)?.resolveStream(token) ?? Promise.resolve(null),
       cover: (id) => this.#players.get(id)?.cover() ?? Promise.resolve(null),
       health: () => this.health(),

@@ -7,6 +7,7 @@ import type { PlayerCommand, StatePublisher, TrackInfo } from '../core/player-vi
 import { PRODUCT_MODEL, PRODUCT_NAME } from '../core/product.js';
 import { errorMessage } from '../core/qcb-error.js';
 import type { QueueListing } from '../core/queue-listing.js';
+import type { SessionObserver } from '../core/session-observer.js';
 import type { StreamTokens } from '../core/stream-tokens.js';
 import type { WireTap } from '../core/wire-tap.js';
 import { qconnect } from '../protocol/generated/qconnect.js';
@@ -40,6 +41,8 @@ export interface PlayerRuntimeOptions {
   readonly redactor?: Redactor;
   /** The player's wire tap (README "Reporting a problem"): handed to its Qobuz REST client and cloud link. */
   readonly tap?: WireTap;
+  /** The account's session view (README "The Qobuz session"): fed by this player's link. */
+  readonly sessionObserver?: SessionObserver;
 }
 
 export class PlayerRuntime {
@@ -50,7 +53,8 @@ export class PlayerRuntime {
   readonly #resolver: StreamUrlResolver | null;
   readonly #covers: CoverFetcher;
   #mpdUp = false;
-  /** The tokens of the last connect, still censored while the replaced link winds down (issue #13). */
+  /** The tokens of the session's connect, and of the last connect, still censored (issues #13, #26). */
+  #acceptedSecrets: readonly string[] = [];
   #previousSecrets: readonly string[] = [];
   /** The last minted WebSocket token, censored while a link may still use it. */
   #previousMinted: readonly string[] = [];
@@ -131,6 +135,13 @@ export class PlayerRuntime {
         : {}),
       ...(options.tuning?.cloudRetryStepsMs ? { cloudRetryStepsMs: options.tuning.cloudRetryStepsMs } : {}),
       ...(options.tuning?.heartbeatMs ? { heartbeatMs: options.tuning.heartbeatMs } : {}),
+      ...(options.tuning?.connectAcceptTimeoutMs
+        ? { connectAcceptTimeoutMs: options.tuning.connectAcceptTimeoutMs }
+        : {}),
+      onConnectAccepted: (request, sessionChanged) => this.#accepted(request, sessionChanged),
+      onConnectRejected: (_request, reason) =>
+        options.metrics.connects.inc({ player: p.id, result: 'rejected', reason }),
+      ...(options.sessionObserver ? { sessionObserver: options.sessionObserver } : {}),
       link: {
         ...(options.tuning?.backoffStepsMs ? { backoffStepsMs: options.tuning.backoffStepsMs } : {}),
         ...(options.tuning?.pingIntervalMs ? { pingIntervalMs: options.tuning.pingIntervalMs } : {}),
@@ -189,23 +200,32 @@ export class PlayerRuntime {
     }
   }
 
+  /**
+   * The app's connect (README "Security", issue #26: make before break): the session builds its link
+   * beside the current one; nothing of the current session changes until the service accepted it.
+   */
   connect(request: ConnectRequest): Promise<void> {
     // Tokens from the app are secrets from the moment they arrive (issue #7: central redaction).
-    // Per player and replaced on each connect, never accumulated (issue #13): this connect's
-    // tokens and the previous one's, whose link is still being closed.
+    // Per player and replaced on each connect, never accumulated (issue #13): the session's tokens,
+    // this connect's and the previous connect's, whose link may still be winding down.
     const secrets = [request.jwtQconnect.jwt, request.jwtApi.jwt];
     (this.#o.redactor ?? defaultRedactor).setSecrets(`player:${this.#o.player.id}`, [
-      ...secrets,
-      ...this.#previousSecrets,
+      ...new Set([...this.#acceptedSecrets, ...secrets, ...this.#previousSecrets]),
     ]);
     this.#previousSecrets = secrets;
+    return this.session.connect(request);
+  }
+
+  /**
+   * The service accepted a connect (in the session's loop, before the previous session ends): its REST
+   * token serves from now on, and a new session takes the replaced one's stream tokens along (README
+   * "HTTP endpoints"), before the new one can load a queue. The same session keeps MPD's queued URLs.
+   */
+  #accepted(request: ConnectRequest, sessionChanged: boolean): void {
+    this.#acceptedSecrets = [request.jwtQconnect.jwt, request.jwtApi.jwt];
     this.#jwtApi.set({ jwt: request.jwtApi.jwt, exp: request.jwtApi.exp });
-    // A new session takes the replaced one's stream tokens along (README "HTTP endpoints"). Cleared once
-    // the old link is closed (the connect task ran) and before the new one can load a queue. The app
-    // picking us again in the same session is not a new session: MPD's queued URLs stay valid.
-    const sameSession = request.sessionId === this.session.sessionId;
-    const connected = this.session.connect(request);
-    return sameSession ? connected : connected.finally(() => this.#o.tokens.clear(this.#o.player.id));
+    if (sessionChanged) this.#o.tokens.clear(this.#o.player.id);
+    this.#o.metrics.connects.inc({ player: this.#o.player.id, result: 'accepted', reason: 'joined' });
   }
 
   command(cmd: PlayerCommand): Promise<void> {
@@ -284,6 +304,11 @@ export class PlayerRuntime {
     ]);
     this.#previousMinted = [token.jwt];
     return token;
+  }
+
+  /** Track metadata from the cached `track/get`; null when Qobuz cannot say (the account's session view). */
+  trackInfo(trackId: number): Promise<TrackInfo | null> {
+    return this.#trackInfo(trackId);
   }
 
   async #trackInfo(trackId: number): Promise<TrackInfo | null> {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Bridge } from '../../src/app/bridge.js';
 import type { BoundedRing } from '../../src/diagnostics/bounded-ring.js';
+import type { HttpLimits } from '../../src/discovery/http-server.js';
 import type { Config } from '../../src/config/config-schema.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { createLogger } from '../../src/util/logger.js';
@@ -92,6 +93,10 @@ export interface BridgeHarnessOptions {
   readonly diagnostics?: Record<string, unknown>;
   /** A ring the logger tees its lines into, handed to the bridge as main.ts does (issue #21). */
   readonly logLines?: BoundedRing<string>;
+  /** HTTP limits (README "Security"): connect rate, per-host connection caps, timeouts. */
+  readonly httpLimits?: Partial<HttpLimits>;
+  /** How long an app's connect may take to be joined (make before break, issue #26). */
+  readonly connectAcceptTimeoutMs?: number;
 }
 
 /** ciao answers on lo only once loopback is multicast-capable (root here; see test/support/mdns-browser.ts). */
@@ -211,7 +216,9 @@ export async function startBridgeHarness(options: BridgeHarnessOptions = {}): Pr
       ...(options.mediaStepTimeoutMs ? { mediaStepTimeoutMs: options.mediaStepTimeoutMs } : {}),
       ...(options.mediaPlayTimeoutMs ? { mediaPlayTimeoutMs: options.mediaPlayTimeoutMs } : {}),
       ...(options.cloudRetryStepsMs ? { cloudRetryStepsMs: options.cloudRetryStepsMs } : {}),
+      ...(options.connectAcceptTimeoutMs ? { connectAcceptTimeoutMs: options.connectAcceptTimeoutMs } : {}),
     },
+    ...(options.httpLimits ? { httpLimits: options.httpLimits } : {}),
   });
   await bridge.start();
   const player = config.players[0]!;
