@@ -34,6 +34,8 @@ interface Sample {
   readonly malloced: number;
   /** VmHWM: the highest RSS the process had. */
   readonly peakRss: number;
+  /** RssFile: mapped files (node's own code, mostly), the rest of RSS being anonymous memory. */
+  readonly fileRss: number;
 }
 
 /** A child started with the GC probe; `ready` resolves when `readyText` appears on its output. */
@@ -77,8 +79,13 @@ class Probed {
       const m = /QCB_MEM (\{[^\n]*\})\n/.exec(this.#out.slice(Math.max(0, from - 10)));
       if (m) {
         const status = readFileSync(`/proc/${this.#child.pid}/status`, 'utf8');
-        const peakKb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
-        return { ...(JSON.parse(m[1]!) as Omit<Sample, 'peakRss'>), peakRss: peakKb * 1024 };
+        const kb = (field: string) =>
+          Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? Number.NaN) * 1024;
+        return {
+          ...(JSON.parse(m[1]!) as Omit<Sample, 'peakRss' | 'fileRss'>),
+          peakRss: kb('VmHWM'),
+          fileRss: kb('RssFile'),
+        };
       }
       if (Date.now() > deadline) throw new Error(`no QCB_MEM line:\n${this.#out.slice(-2000)}`);
       await sleep(50);
@@ -145,7 +152,7 @@ export async function benchIdleMemory(): Promise<void> {
     const [b, o, f] = await Promise.all([at(bare), at(one), at(fifty)]);
     const row = (label: string, s: Sample) =>
       console.log(
-        `  ${label.padEnd(28)} RSS ${fmt(s.rss).padStart(9)}   heap used ${fmt(s.heapUsed).padStart(8)} of ${fmt(s.heapTotal).padStart(8)}   external ${fmt(s.external).padStart(7)}   peak RSS ${fmt(s.peakRss).padStart(9)}`,
+        `  ${label.padEnd(28)} RSS ${fmt(s.rss).padStart(9)}   heap used ${fmt(s.heapUsed).padStart(8)} of ${fmt(s.heapTotal).padStart(8)}   external ${fmt(s.external).padStart(7)}   files ${fmt(s.fileRss).padStart(8)}   peak RSS ${fmt(s.peakRss).padStart(9)}`,
       );
     row('bare Node', b);
     row('bridge, 1 player', o);
