@@ -70,6 +70,14 @@ describe('parseCommand (README.md "MQTT topics", commands on B/<player>/set)', (
         expect(result.error, payload).not.toMatch(/k4711|4711|k\[/);
         expect(result.error, payload).toMatch(/unknown key \(by position: #\d\)/);
       }
+      }
+    });
+
+  it('reads the amplifier\'s {"volume_report": n} as a whole percent and refuses one out of range (issue #23)', () => {
+    expect(parseCommand(Buffer.from('{"volume_report": 36.6}'))).toEqual({ ok: true, command: { volumeReport: 37 } });
+    for (const bad of ['{"volume_report": 101}', '{"volume_report": -1}', '{"volume_report": "37"}']) {
+      const r = parseCommand(Buffer.from(bad));
+      expect(r.ok).toBe(false);
     }
   });
 

@@ -179,7 +179,7 @@ describe('Home Assistant device discovery (README.md "Home Assistant entities")'
     const uniqueIds = new Map<string, string>();
     const errors = messages.flatMap((m) => validateDeviceDiscovery(m.payload, uniqueIds, m.topic));
     expect(errors).toEqual([]);
-    expect(uniqueIds.size).toBe(2 + 2 * 20);
+    expect(uniqueIds.size).toBe(2 + 2 * 21);
   });
 
   it('matches the snapshot of the bridge device and of a player device', () => {
@@ -194,7 +194,7 @@ describe('Home Assistant device discovery (README.md "Home Assistant entities")'
       state: 'sensor', title: 'sensor', artist: 'sensor', album: 'sensor', cover: 'image', volume: 'number',
       mute: 'switch', shuffle: 'switch', repeat: 'select', play: 'button', pause: 'button', next: 'button',
       previous: 'button', stop: 'button', qobuz_session: 'binary_sensor', up_next: 'sensor', queue_length: 'sensor',
-      play_media: 'text', transfer: 'button', session_event: 'event',
+      play_media: 'text', transfer: 'button', session_event: 'event', audio_format: 'sensor',
     });
   });
 

@@ -6,7 +6,7 @@ import type { ConnectRequest } from '../core/connect-request.js';
 import type { PlayableItem } from '../core/player.js';
 import type { AccountSessionCommand } from '../core/account-session-view.js';
 import type { PlayerCommand } from '../core/player-view.js';
-import { PRODUCT_MODEL, PRODUCT_NAME, QUALITY_NAMES } from '../core/product.js';
+import { PRODUCT_MODEL, PRODUCT_NAME, QUALITY_NAMES, playerMaxQuality } from '../core/product.js';
 import { QcbError, errorMessage } from '../core/qcb-error.js';
 import { StreamTokens, streamPath, stripStreamTokens } from '../core/stream-tokens.js';
 import type { BoundedRing } from '../diagnostics/bounded-ring.js';
@@ -287,6 +287,7 @@ export class Bridge {
         uuid: playerUuid(p),
         model: PRODUCT_MODEL,
         deviceType: p.device_type,
+        volumeMode: p.volume.mode,
       })),
       onCommand: (playerId: string, cmd: PlayerCommand) => this.#command(playerId, cmd),
       ...(this.#account ? { session: (cmd: AccountSessionCommand) => this.#account!.command(cmd) } : {}),
@@ -314,7 +315,7 @@ export class Bridge {
         name: p.name,
         uuid: playerUuid(p),
         deviceType: deviceTypeName(p),
-        maxAudioQuality: QUALITY_NAMES[c.qobuz.max_quality],
+        maxAudioQuality: QUALITY_NAMES[playerMaxQuality(c.qobuz.max_quality, p.max_quality)],
       })),
       appId: c.qobuz.app_id ?? '',
       brand: PRODUCT_NAME,

@@ -4,7 +4,7 @@ import { deviceTypeName, playerUuid } from '../config/config-schema.js';
 import type { ConnectRequest } from '../core/connect-request.js';
 import type { ItemTags, PlayableItem, Player } from '../core/player.js';
 import type { PlayerCommand, StatePublisher, TrackInfo } from '../core/player-view.js';
-import { PRODUCT_MODEL, PRODUCT_NAME } from '../core/product.js';
+import { PRODUCT_MODEL, PRODUCT_NAME, playerMaxQuality } from '../core/product.js';
 import { errorMessage } from '../core/qcb-error.js';
 import type { QueueListing } from '../core/queue-listing.js';
 import type { SessionObserver } from '../core/session-observer.js';
@@ -92,6 +92,7 @@ export class PlayerRuntime {
         this.#lastListing = listing;
         options.publisher()?.publishQueue?.(id, listing);
       },
+      publishVolumeRequest: (id, request) => options.publisher()?.publishVolumeRequest?.(id, request),
       publishAvailability: (id, online) => {
         this.#mpdUp = online;
         if (!online) options.metrics.mpdErrors.inc({ player: p.id, kind: 'unreachable' });
@@ -108,12 +109,14 @@ export class PlayerRuntime {
         serialNumber: uuid,
         type: qconnect.DeviceType[deviceTypeName(p)],
         minAudioQuality: 1,
-        maxAudioQuality: levelForQuality(c.qobuz.max_quality),
-        volumeRemoteControl: true,
+        maxAudioQuality: levelForQuality(playerMaxQuality(c.qobuz.max_quality, p.max_quality)),
+        // README "Volume modes": with a fixed volume the app hides its slider (docs/protocol.md §5.9).
+        volumeRemoteControl: p.volume.mode !== 'fixed',
         softwareVersion: options.version,
       },
       joinMode: c.qobuz.join,
-      maxAudioQuality: levelForQuality(c.qobuz.max_quality),
+      ...(p.volume.mode === 'external' ? { volumeExternal: { reportTimeoutMs: p.volume.report_timeout_ms } } : {}),
+      maxAudioQuality: levelForQuality(playerMaxQuality(c.qobuz.max_quality, p.max_quality)),
       player: options.mpd,
       publisher,
       trackInfo: this.#api ? (id) => this.#trackInfo(id) : null,

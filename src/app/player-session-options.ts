@@ -7,7 +7,7 @@ import type { LinkEvent } from './session-link-factory.js';
 import type { SessionObserver } from './session-watch.js';
 
 /** What a PlayerSession (player-session.ts) is built with. */
-export interface PlayerSessionOptions extends Omit<SessionCoreOptions, 'now'> {
+export interface PlayerSessionOptions extends Omit<SessionCoreOptions, 'now' | 'awaitVolumeReport'> {
   readonly now?: () => number;
   /** docs/protocol.md §5.7: report every 10 s while active and playing. */
   readonly heartbeatMs?: number;

@@ -8,6 +8,7 @@ import type { QcMessage } from '../protocol/frame-codec.js';
 import { joinMessage, uuidBytes } from '../protocol/renderer-messages.js';
 import { withTimeout } from '../util/abortable-sleep.js';
 import { SerialQueue } from '../util/serial-queue.js';
+import { volumeTimedOut } from './volume-commands.js';
 import { CloudPresence } from './cloud-presence.js';
 import { ConnectSwitch, type ConnectCandidate } from './connect-candidate.js';
 import { dispatchMessages } from './dispatch-messages.js';
@@ -52,7 +53,11 @@ export class PlayerSession {
   constructor(options: PlayerSessionOptions) {
     this.#o = options;
     this.#log = options.logger;
-    this.#core = new SessionCore({ ...options, now: options.now ?? Date.now });
+    this.#core = new SessionCore({
+      ...options,
+      now: options.now ?? Date.now,
+      awaitVolumeReport: (n) => this.#awaitVolumeReport(n, options.volumeExternal?.reportTimeoutMs ?? 5000),
+    });
     const mint = options.renewToken;
     this.#ownJoin = new OwnJoin(this.#log.child({ module: 'cloud' }));
     this.#cloud =
@@ -289,6 +294,16 @@ export class PlayerSession {
   async #inLoop<T>(fn: (core: SessionCore) => T): Promise<Awaited<T>> {
     // An async function adopts the promise it returns: awaited here, out of the loop.
     return (await this.#run(() => ({ value: fn(this.#core) }))).value as Awaited<T>;
+  }
+
+  /**
+   * README "Volume modes", `external`: called in the loop; a report settles it in the loop, and a
+   * timeout comes back to the loop so the app hears the amplifier's real level again.
+   */
+  #awaitVolumeReport(n: number, timeoutMs: number): Promise<void> {
+    const wait = this.#waits.until(() => this.#core.playback.external?.settled(n), timeoutMs, "the amplifier's volume_report");
+    wait.catch(() => this.#input('volume report timeout', () => volumeTimedOut(this.#core, n)));
+    return wait.then(() => undefined);
   }
 
   /** What play_media and transfer need of the session (media-commands.ts). */

@@ -17,6 +17,7 @@ import { autoplayEvent, queueDeltaEvent, type QueueEvent } from './queue-events.
 import { jumpKey } from './queue-commands.js';
 import { bothEffects, keepEarlySetState, takeEarlySetState } from './early-set-state.js';
 import { onServiceError } from './service-errors.js';
+import { requestExternalVolume } from './volume-commands.js';
 import type { Effect, SessionCore } from './session-core.js';
 
 /**
@@ -50,6 +51,9 @@ export const HANDLERS: HandlerTable = {
   Error: onServiceError,
   SrvrRndrSetState: onSetState,
   SrvrRndrSetVolume: (core, b) => {
+    if (core.playback.volumeFixed) return refuseFixedVolume(core, 'set_volume');
+    // README "Volume modes", `external`: no 25 until the amplifier reports its level (volume-commands.ts).
+    if (core.playback.external) return requestExternalVolume(core, { volume: b.volume, delta: b.volume_delta }, 'qobuz');
     // Zeros are left off the wire (docs/protocol.md §8): a 42 with neither field is volume 0.
     const target = b.volume ?? (b.volume_delta ? core.playback.volume + b.volume_delta : 0);
     const effect = core.playback.setVolume(target);
@@ -94,6 +98,7 @@ export const HANDLERS: HandlerTable = {
     return null;
   },
   SrvrRndrMuteVolume: (core, b) => {
+    if (core.playback.volumeFixed || core.playback.external) return refuseFixedVolume(core, 'set_mute');
     const effect = core.playback.setMuted(b.value === true);
     core.send([volumeMuted(core.playback.muted)]);
     core.event('set_mute', { muted: core.playback.muted });
@@ -312,4 +317,16 @@ function onSetState(core: SessionCore, b: qconnect.SrvrRndrSetState): Effect {
   const playing = state === qconnect.PlayingState.PLAYING;
   if (!core.playback.current) return playing ? core.resumeFromPeers() : null;
   return core.playback.setPlaying(playing);
+}
+
+/**
+ * `players[].volume.mode: fixed` (README "Volume modes"), and a mute with `external`: the app was told volume control is not
+ * allowed (docs/protocol.md §5.9); a 42 or 47 that comes anyway changes nothing, and the app hears
+ * the volume and mute as they are so its view snaps back.
+ */
+function refuseFixedVolume(core: SessionCore, type: 'set_volume' | 'set_mute'): Effect {
+  core.log.info({ code: 'ERR_VOLUME_FIXED' }, "MPD's volume is not ours on this player: volume command ignored");
+  core.send([volumeMuted(core.playback.muted), volumeChanged(core.playback.volume)]);
+  core.event(type, { volume: core.playback.volume, muted: core.playback.muted, refused: 'ERR_VOLUME_FIXED' });
+  return null;
 }

@@ -10,6 +10,8 @@ import {
 } from '../core/position-clock.js';
 import type { QueueMirror } from '../core/queue-mirror.js';
 import { TrackInfoLookup } from './track-info-lookup.js';
+import { ExternalVolume } from './external-volume.js';
+import type { VolumeRequest } from '../core/player-view.js';
 
 /** What the speaker still has to do for an intent; failures are the caller's to log or answer. */
 export type Effect = Promise<void> | null;
@@ -27,6 +29,10 @@ export interface SessionPlaybackOptions {
   readonly report: () => void;
   /** Publish the view only (MQTT), nothing to Qobuz. */
   readonly publish: () => void;
+  /** `players[].volume.mode: fixed` (README "Volume modes"): MPD's volume and mute are never touched. */
+  readonly volumeFixed?: boolean;
+  /** `players[].volume.mode: external`: volume intents go to the amplifier's automation, never to MPD. */
+  readonly volumeRequest?: (request: VolumeRequest) => void;
 }
 
 /**
@@ -40,6 +46,8 @@ export interface SessionPlaybackOptions {
 export class SessionPlayback {
   readonly #o: SessionPlaybackOptions;
   readonly #info: TrackInfoLookup;
+  /** README "Volume modes", `external`; null in the other modes. */
+  readonly external: ExternalVolume | null;
   #current: PlayableItem | null = null;
   #next: PlayableItem | null = null;
   /** What we are doing, as commanded; reports extrapolate from it. */
@@ -56,7 +64,10 @@ export class SessionPlayback {
   constructor(options: SessionPlaybackOptions) {
     this.#o = options;
     this.#info = new TrackInfoLookup(options.trackInfo, options.logger);
+    this.external = options.volumeRequest ? new ExternalVolume(options.volumeRequest) : null;
     this.#sessionMaxQuality = options.maxAudioQuality;
+    // A fixed volume is full scale unless MPD has a mixer that says otherwise.
+    if (options.volumeFixed) this.#volume = 100;
     this.#clock = clockAt('stopped', 0, options.now());
     const snap = options.player.snapshot();
     this.#speakerKnown = snap.available;
@@ -76,6 +87,10 @@ export class SessionPlayback {
   }
   get status(): ClockStatus {
     return this.#clock.status;
+  }
+  /** Volume and mute belong to the amplifier: every volume intent is refused, nothing reaches MPD. */
+  get volumeFixed(): boolean {
+    return this.#o.volumeFixed === true;
   }
   get volume(): number {
     return this.#volume;
@@ -171,12 +186,21 @@ export class SessionPlayback {
   }
 
   setVolume(volume: number): Effect {
+    if (this.volumeFixed || this.external) return null;
     this.#volume = Math.max(0, Math.min(100, Math.round(volume)));
     this.#o.publish();
     return this.#o.player.setVolume(this.#volume);
   }
 
+  /** `external`: the amplifier's real level came back; it is the speaker's volume from now on. */
+  volumeReported(volume: number): void {
+    this.external?.report();
+    this.#volume = Math.max(0, Math.min(100, Math.round(volume)));
+    this.#o.publish();
+  }
+
   setMuted(muted: boolean): Effect {
+    if (this.volumeFixed) return null;
     this.#muted = muted;
     this.#o.publish();
     return this.#o.player.setMuted(muted);
@@ -274,6 +298,8 @@ export class SessionPlayback {
     volumePercent: number,
     muted: boolean,
   ): { readonly volume: boolean; readonly muted: boolean } {
+    // `external`: the amplifier's report is the volume, never MPD's (README "Volume modes").
+    if (this.external) return { volume: false, muted: false };
     const changed = { volume: volumePercent !== this.#volume, muted: muted !== this.#muted };
     this.#volume = volumePercent;
     this.#muted = muted;
@@ -308,6 +334,7 @@ export class SessionPlayback {
   // ---- private -----------------------------------------------------------------------------
 
   #adoptSpeakerVolume(snap: PlayerSnapshot): void {
+    if (this.external) return;
     if (snap.volumePercent !== null) this.#volume = snap.volumePercent;
     this.#muted = snap.muted;
   }

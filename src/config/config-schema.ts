@@ -178,8 +178,19 @@ const MpdSchema = z
   })
   .prefault({});
 
+export const VOLUME_MODES = ['mpd', 'fixed', 'external'] as const;
+
 const VolumeSchema = z
   .strictObject({
+    mode: z
+      .enum(VOLUME_MODES, oneOf(VOLUME_MODES))
+      .default(DEFAULTS.player.volume.mode)
+      .describe(
+        'mpd: Qobuz and Home Assistant set MPD\'s volume; fixed: MPD\'s volume is never touched, the app hides its slider and volume commands are refused (ERR_VOLUME_FIXED); external: volume intents are published on B/<player>/volume/request for an automation to drive the amplifier, which reports its level back with {"volume_report": n}.',
+      ),
+    report_timeout_ms: intRange(100, 60_000)
+      .default(DEFAULTS.player.volume.report_timeout_ms)
+      .describe('external: how long a volume request waits for the amplifier\'s volume_report before it counts as not applied.'),
     min: intRange(0, 100).default(DEFAULTS.player.volume.min),
     max: intRange(0, 100).default(DEFAULTS.player.volume.max),
   })
@@ -213,7 +224,12 @@ const PlayerSchema = z
       .default(null)
       .describe('Device uuid; null = derived from the id (and mqtt.base_topic when not the default), stable across restarts.'),
     mpd: MpdSchema.describe('The MPD that plays for this player.'),
-    volume: VolumeSchema.describe('MPD volume range that Qobuz 0-100 maps onto.'),
+    max_quality: z
+      .enum(QUALITIES, oneOf(QUALITIES))
+      .nullable()
+      .default(null)
+      .describe('Highest streaming quality for this player (a DAC that cannot take 24/192), capped by qobuz.max_quality; null = qobuz.max_quality.'),
+    volume: VolumeSchema.describe('Who owns the volume (mode), and the MPD volume range that Qobuz 0-100 maps onto.'),
   });
 
 const PlayersSchema = z

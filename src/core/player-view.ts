@@ -80,6 +80,8 @@ export interface PlayerCommand {
   readonly seekMs?: number;
   readonly volume?: number;
   readonly muted?: boolean;
+  /** README "Volume modes", `external`: the amplifier's real level, reported by its automation. */
+  readonly volumeReport?: number;
   readonly shuffle?: boolean;
   readonly repeat?: RepeatMode;
   // Queue verbs (issue #14), sent as a controller on the player's own link.
@@ -110,4 +112,13 @@ export interface StatePublisher {
   publishAvailability(playerId: string, online: boolean): void;
   /** The queue listing, retained (issue #14); optional so that publishers without a queue topic need not care. */
   publishQueue?(playerId: string, listing: QueueListing): void;
+  /** README "Volume modes", `external`: a volume intent for the amplifier's automation. */
+  publishVolumeRequest?(playerId: string, request: VolumeRequest): void;
+}
+
+/** `B/<player>/volume/request`: the target level (0-100), and the delta when the app sent one. */
+export interface VolumeRequest {
+  readonly volume: number;
+  readonly delta: number | null;
+  readonly source: 'qobuz' | 'mqtt';
 }

@@ -24,7 +24,8 @@ export type QcbErrorCode =
   | 'ERR_NOT_STREAMABLE'
   | 'ERR_NO_USER_TOKEN'
   | 'ERR_QOBUZ_REFUSED'
-  | 'ERR_RECORDER';
+  | 'ERR_RECORDER'
+  | 'ERR_VOLUME_FIXED';
 
 export class QcbError extends Error {
   readonly code: QcbErrorCode;

@@ -459,7 +459,7 @@ export class MpdPlayer implements Player {
     const s = this.#state;
     await client.setPlaybackModesOff();
     const st = await client.status();
-    if (st.volume !== null && s.mpdVolume !== null && st.volume !== s.mpdVolume)
+    if (!this.#volume.fixed && st.volume !== null && s.mpdVolume !== null && st.volume !== s.mpdVolume)
       await client.setVol(s.mpdVolume);
     if (this.#window.current) {
       const wantPlay = this.#resume === 'play';

@@ -87,6 +87,11 @@ const CommandSchema = z
       .max(100, { error: 'must be 0-100' })
       .optional(),
     muted: z.boolean({ error: 'must be true or false' }).optional(),
+    volume_report: z
+      .number({ error: 'must be a number 0-100' })
+      .min(0, { error: 'must be 0-100' })
+      .max(100, { error: 'must be 0-100' })
+      .optional(),
     shuffle: z.boolean({ error: 'must be true or false' }).optional(),
     repeat: z.enum(REPEAT_MODES, { error: `must be one of ${REPEAT_MODES.join(', ')}` }).optional(),
     id: z.string({ error: 'must be a string' }).max(MAX_ID_CHARS, { error: `must be at most ${MAX_ID_CHARS} characters` }).optional(),
@@ -164,7 +169,7 @@ export function parseCommand(payload: Buffer | string): CommandParseResult {
   if (json === null || typeof json !== 'object' || Array.isArray(json)) return { ok: false, error: 'payload must be a JSON object' };
   const id = idOf(json);
   if (Object.keys(json).filter((k) => k !== 'id').length === 0) {
-    return { ok: false, error: 'empty command: give at least one of action, seek_ms, volume, muted, shuffle, repeat, play_item, queue_add, queue_clear', ...id };
+    return { ok: false, error: 'empty command: give at least one of action, seek_ms, volume, muted, volume_report, shuffle, repeat, play_item, queue_add, queue_clear', ...id };
   }
   const parsed = CommandSchema.safeParse(json);
   if (!parsed.success) return { ok: false, error: describeIssues(json, parsed.error), ...id };
@@ -181,6 +186,7 @@ export function parseCommand(payload: Buffer | string): CommandParseResult {
   // HA's slider may send 40.0; the core works in whole percent.
   if (c.volume !== undefined) command.volume = Math.round(c.volume);
   if (c.muted !== undefined) command.muted = c.muted;
+  if (c.volume_report !== undefined) command.volumeReport = Math.round(c.volume_report);
   if (c.shuffle !== undefined) command.shuffle = c.shuffle;
   if (c.repeat !== undefined) command.repeat = c.repeat;
   if (c.play_item !== undefined) command.playItem = c.play_item;

@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import type { AccountSessionEvent, AccountSessionPublisher, AccountSessionSink, AccountSessionView } from '../core/account-session-view.js';
 import { assertPlayerIds, RESERVED_PLAYER_IDS } from '../core/player-id.js';
-import type { CommandSink, PlayerView, SessionEvent, StatePublisher } from '../core/player-view.js';
+import type { CommandSink, PlayerView, SessionEvent, StatePublisher, VolumeRequest } from '../core/player-view.js';
 import type { QueueListing } from '../core/queue-listing.js';
 import { errorMessage, isQcbError } from '../core/qcb-error.js';
 import { defaultRedactor, type Redactor } from '../util/redactor.js';
@@ -178,6 +178,11 @@ export class MqttAdapter implements StatePublisher, AccountSessionPublisher {
     if (this.#o.session) this.#session.publishEvent(event);
   }
 
+  publishVolumeRequest(playerId: string, request: VolumeRequest): void {
+    if (!this.#known(playerId)) return;
+    void this.link.publish(this.#topics.volumeRequest(playerId), JSON.stringify(request));
+  }
+
   publishEvent(playerId: string, event: SessionEvent): void {
     if (!this.#known(playerId)) return;
     void this.link.publish(this.#topics.event(playerId), this.#redactor.scrubKnown(JSON.stringify(toEventPayload(event))));
@@ -286,6 +291,8 @@ export class MqttAdapter implements StatePublisher, AccountSessionPublisher {
     }
     let queue = this.#queues.get(playerId);
     if (!queue) this.#queues.set(playerId, (queue = new SerialQueue()));
+    // README "Volume modes": the amplifier's report answers a volume command still waiting in this queue, so it goes around it.
+    if (Object.keys(parsed.command).length === 1 && parsed.command.volumeReport !== undefined) queue = new SerialQueue();
     // Results go out in command order per player; a throwing sink is answered, never fatal.
     void queue.run(async () => {
       try {

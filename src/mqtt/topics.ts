@@ -56,6 +56,11 @@ export class Topics {
     return this.#player(playerId, 'cover_url');
   }
 
+  /** README "Volume modes", `external`: the volume an automation should give the amplifier (not retained). */
+  volumeRequest(playerId: string): string {
+    return `${this.#player(playerId, 'volume')}/request`;
+  }
+
   set(playerId: string): string {
     return this.#player(playerId, 'set');
   }

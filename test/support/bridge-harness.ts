@@ -54,7 +54,9 @@ export interface BridgeHarnessOptions {
   /** More `track/get` metadata for track `i` (cover, album artist, number, date). */
   readonly trackExtras?: (i: number, cdn: AudioHttpServer) => Partial<Omit<StubTrack, 'id' | 'formats'>>;
   readonly mqtt?: 'mosquitto' | 'embedded';
-  readonly volume?: { min: number; max: number };
+  readonly volume?: { min: number; max: number; mode?: 'mpd' | 'fixed' | 'external'; report_timeout_ms?: number };
+  /** `players[].max_quality` (issue #23); the bridge's `qobuz.max_quality` here is `cd`. */
+  readonly playerMaxQuality?: 'mp3' | 'cd' | 'hires_96' | 'hires_192';
   readonly heartbeatMs?: number;
   /** Link keepalive (defaults here: ping every 1 s, dead after 3 s, so faults show quickly). */
   readonly pingIntervalMs?: number;
@@ -189,6 +191,7 @@ export async function startBridgeHarness(options: BridgeHarnessOptions = {}): Pr
             port: options.mpdUnreachable ? await (await import('./free-port.js')).freePort() : mpd.port,
           },
           volume: options.volume ?? { min: 0, max: 100 },
+          ...(options.playerMaxQuality ? { max_quality: options.playerMaxQuality } : {}),
         },
       ],
     }),
