@@ -3,6 +3,8 @@
  * The command line (README.md "Command line"): run the bridge, check a config, decode frames.
  * Exit codes: 0 ok, 1 runtime failure (or a frame that did not decode), 2 bad config.
  */
+// First, before the modules below load: docs/architecture.md "Memory at idle".
+import './util/young-generation.js';
 import { readFileSync } from 'node:fs';
 import { PRODUCT_NAME } from './core/product.js';
 import { dirname, join } from 'node:path';
