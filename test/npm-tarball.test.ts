@@ -40,8 +40,8 @@ beforeAll(async () => {
     env,
     maxBuffer: 16 * 1024 * 1024,
   });
-  // npm prints prepack's output before the JSON array.
-  packed = (JSON.parse(stdout.slice(stdout.indexOf('\n[') + 1)) as (typeof packed)[])[0]!;
+  // npm prints prepack's output before the JSON array, which starts on a line of its own.
+  packed = (JSON.parse(stdout.slice(Math.max(0, stdout.search(/^\[$/m)))) as (typeof packed)[])[0]!;
   app = join(dir, 'app');
   mkdirSync(app);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'tarball-check', private: true }));
