@@ -3,6 +3,7 @@
  * same run. Pass names to run some: `npm run bench -- codec`.
  */
 import { benchCodec } from './codec.js';
+import { benchIdleMemory } from './idle-memory.js';
 import { benchLatency } from './latency.js';
 import { benchMqtt } from './mqtt.js';
 import { benchScale } from './scale.js';
@@ -10,6 +11,7 @@ import { benchSoak } from './soak.js';
 
 const benches: Record<string, () => Promise<void> | void> = {
   codec: () => benchCodec(),
+  'idle-memory': () => benchIdleMemory(),
   latency: () => benchLatency(),
   mqtt: () => benchMqtt(),
   scale: () => benchScale(),

@@ -3,17 +3,16 @@
  * The command line (README.md "Command line"): run the bridge, check a config, decode frames.
  * Exit codes: 0 ok, 1 runtime failure (or a frame that did not decode), 2 bad config.
  */
+// First, before the modules below load: docs/architecture.md "Memory at idle".
+import './util/young-generation.js';
 import { readFileSync } from 'node:fs';
 import { PRODUCT_NAME } from './core/product.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Bridge } from './app/bridge.js';
-import { decodeFileCommand, reportCommand } from './app/diagnostics-commands.js';
-import { checkConfig } from './config/check-config.js';
 import { ConfigError } from './config/config-error.js';
 import { loadConfig } from './config/load-config.js';
 import { errorMessage } from './core/qcb-error.js';
-import { decodeFrameText } from './protocol/decode-text.js';
 import { newLogRing } from './diagnostics/diagnostics.js';
 import { loggerFromEnv } from './util/logger.js';
 
@@ -58,11 +57,12 @@ export function packageVersion(): string {
 
 const io = { out: (text: string) => process.stdout.write(text), err: (text: string) => process.stderr.write(text) };
 
-function decodeCommand(frames: string[]): number {
+async function decodeCommand(frames: string[]): Promise<number> {
   if (frames.length === 0) {
     process.stderr.write('decode: give at least one frame (hex or base64)\n');
     return 2;
   }
+  const { decodeFrameText } = await import('./protocol/decode-text.js');
   let failed = false;
   for (const text of frames) {
     const result = decodeFrameText(text);
@@ -72,12 +72,13 @@ function decodeCommand(frames: string[]): number {
   return failed ? 1 : 0;
 }
 
-function checkConfigCommand(args: string[]): number {
+async function checkConfigCommand(args: string[]): Promise<number> {
   const [file] = args;
   if (!file || args.length > 1) {
     process.stderr.write('check-config: give exactly one config file\n');
     return 2;
   }
+  const { checkConfig } = await import('./config/check-config.js');
   const result = checkConfig(file, process.env);
   const out = result.ok ? process.stdout : process.stderr;
   for (const line of result.lines) out.write(`${line}\n`);
@@ -152,8 +153,12 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${packageVersion()}\n`);
     return 0;
   }
-  if (command === 'decode') return rest.includes('--file') ? decodeFileCommand(rest, io) : decodeCommand(rest);
-  if (command === 'report') return reportCommand(rest, io, packageVersion());
+  // The commands other than run load their modules when used (docs/architecture.md "Memory at idle").
+  if (command === 'decode' && rest.includes('--file'))
+    return (await import('./app/diagnostics-commands.js')).decodeFileCommand(rest, io);
+  if (command === 'decode') return decodeCommand(rest);
+  if (command === 'report')
+    return (await import('./app/diagnostics-commands.js')).reportCommand(rest, io, packageVersion());
   if (command === 'check-config') return checkConfigCommand(rest);
   if (command === undefined || command.startsWith('-')) return runCommand(argv);
   process.stderr.write(`unknown command: ${command}\n${HELP}`);

@@ -4,6 +4,7 @@ import type { PlayerCommand } from '../core/player-view.js';
 import { QcbError, isQcbError } from '../core/qcb-error.js';
 import { loadQueue, newActionUuid, setPlayerState } from '../protocol/controller-messages.js';
 import { askForQueueState, askForRendererState } from '../protocol/renderer-messages.js';
+import { IntentRun } from './intent-supersede.js';
 import { jumpKey, type TrackIdsLookup } from './queue-commands.js';
 import type { SessionCore } from './session-core.js';
 
@@ -45,9 +46,36 @@ export interface MediaCommandsOptions {
 
 export class MediaCommands {
   readonly #o: MediaCommandsOptions;
+  /** The play_media or transfer under way; a newer transport intent cuts it short (intent-supersede.ts). */
+  #run: IntentRun | null = null;
 
   constructor(options: MediaCommandsOptions) {
     this.#o = options;
+  }
+
+  /** A newer transport intent: the command under way is answered ERR_SUPERSEDED and takes no further step. */
+  supersede(): void {
+    this.#run?.supersede();
+    this.#run = null;
+  }
+
+  /** The host's steps and waits, each cut short once a newer intent supersedes this run. */
+  #host(): { run: IntentRun; host: MediaHost } {
+    const run = new IntentRun();
+    this.#run = run;
+    const h = this.#o.host;
+    const host: MediaHost = {
+      inLoop: (fn) =>
+        run.race(
+          h.inLoop((core) => {
+            run.check();
+            return fn(core);
+          }),
+        ),
+      until: (probe, timeoutMs, what) => run.race(h.until(probe, timeoutMs, what)),
+      ensureJoined: (timeoutMs) => run.race(h.ensureJoined(timeoutMs)),
+    };
+    return { run, host };
   }
 
   /** `play` (or `toggle`) on a player Qobuz does not play on, with an identity of its own, is a transfer. */
@@ -59,14 +87,14 @@ export class MediaCommands {
   /** Load an album, playlist or track as the new queue, make this player active and play it (§8). */
   async playMedia(media: NonNullable<PlayerCommand['playMedia']>): Promise<void> {
     const started = performance.now();
-    const { host } = this.#o;
+    const { run, host } = this.#host();
     await host.inLoop((core) => this.#check(core));
     if (!this.#o.trackIdsOf)
       throw new QcbError(
         'ERR_QOBUZ_API',
         'qobuz.app_id and qobuz.app_secret are not set: the bridge cannot ask Qobuz',
       );
-    const { title, trackIds } = await this.#o.trackIdsOf(media.type, media.id);
+    const { title, trackIds } = await run.race(this.#o.trackIdsOf(media.type, media.id));
     await host.ensureJoined(this.#o.stepTimeoutMs);
     // Shuffled, the queue starts at a random track: the pivot the service shuffles the rest around.
     const start = media.shuffle ? randomInt(trackIds.length) : 0;
@@ -114,7 +142,7 @@ export class MediaCommands {
         this.#o.playTimeoutMs,
         'the speaker starting the new queue',
       ),
-      refused,
+      run.race(refused),
     ]);
     this.#o.logger.info(
       {
@@ -131,7 +159,7 @@ export class MediaCommands {
   /** Take over what the account plays elsewhere, where it is, as picking the speaker in the app does (§5.3-§5.5). */
   async transfer(): Promise<void> {
     const started = performance.now();
-    const { host } = this.#o;
+    const { run, host } = this.#host();
     await host.inLoop((core) => this.#check(core));
     await host.ensureJoined(this.#o.stepTimeoutMs);
     // Where the active renderer is, and the queue, as of now: 77 then 76, answered in order (the 90 names our uuid).
@@ -176,10 +204,10 @@ export class MediaCommands {
           this.#o.playTimeoutMs,
           'the speaker taking over',
         ),
-        asked.refused,
+        run.race(asked.refused),
       ]);
     } finally {
-      await host.inLoop((core) => core.actionAnswered(ACTIVATION_KEY));
+      await this.#o.host.inLoop((core) => core.actionAnswered(ACTIVATION_KEY));
     }
     this.#o.logger.info({ ms: Math.round(performance.now() - started) }, 'took over the Qobuz session');
   }

@@ -68,6 +68,20 @@ export class PendingActions {
     }
   }
 
+  /** Rejects every waiter whose key `which` picks; the keys it rejected. */
+  failWhere(which: (key: string) => boolean, err: QcbError): string[] {
+    const keys = [...this.#waiting.keys()].filter(which);
+    for (const key of keys) {
+      const list = this.#waiting.get(key) ?? [];
+      this.#waiting.delete(key);
+      for (const w of list) {
+        clearTimeout(w.timer);
+        w.reject(err);
+      }
+    }
+    return keys;
+  }
+
   #settle(actionUuid: Uint8Array | string | null | undefined, how: (w: Waiter) => void): boolean {
     if (!actionUuid || actionUuid.length === 0) return false;
     const key = keyOf(actionUuid);

@@ -12,6 +12,7 @@ import { volumeTimedOut } from './volume-commands.js';
 import { CloudPresence } from './cloud-presence.js';
 import { ConnectSwitch, type ConnectCandidate } from './connect-candidate.js';
 import { dispatchMessages } from './dispatch-messages.js';
+import { supersedesWith } from './intent-supersede.js';
 import { LoopWaits } from './loop-waits.js';
 import { MediaCommands, type MediaHost } from './media-commands.js';
 import { OwnJoin } from './own-join.js';
@@ -177,6 +178,12 @@ export class PlayerSession {
    * until the speaker did it. Rejects with a QcbError (ERR_NO_SESSION …) the adapter turns into a reply.
    */
   async command(cmd: PlayerCommand): Promise<void> {
+    // The newest intent wins (intent-supersede.ts): what an older transport command still waits for is cut short now.
+    const supersedes = supersedesWith(cmd);
+    if (supersedes) {
+      this.#media.supersede();
+      void this.#run(() => this.#core.supersedePlays(supersedes === 'hold'));
+    }
     // README "Own Qobuz identity": controller verbs on our own link, answered once the music plays.
     if (cmd.playMedia) return this.#media.playMedia(cmd.playMedia);
     if (cmd.transfer) return this.#media.transfer();

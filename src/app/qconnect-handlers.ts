@@ -298,7 +298,9 @@ function onSetState(core: SessionCore, b: qconnect.SrvrRndrSetState): Effect {
     const target = itemOf(b.current_track);
     if (target.queueItemId < 0 || state === qconnect.PlayingState.STOPPED) return core.playback.stop();
     const item = core.playback.resolve(target);
-    return core.playback.load(item, b.current_position ?? 0, state !== qconnect.PlayingState.PAUSED, {
+    // A play that a pause or stop from MQTT superseded while the service was answering it stays paused.
+    const play = state !== qconnect.PlayingState.PAUSED && !core.heldPlay(jumpKey(target.queueItemId));
+    return core.playback.load(item, b.current_position ?? 0, play, {
       next: hint ?? core.playback.nextAfter(item),
     });
   }

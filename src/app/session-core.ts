@@ -218,6 +218,16 @@ export class SessionCore {
     return this.#link.answered(actionUuid, queueState);
   }
 
+  /** A newer intent: the plays waiting for the service are superseded (intent-supersede.ts). */
+  supersedePlays(hold: boolean): void {
+    this.#link.supersedePlays(hold);
+  }
+
+  /** The 41 answering a play a pause superseded: applied paused (intent-supersede.ts). */
+  heldPlay(key: string): boolean {
+    return this.#link.heldPlay(key);
+  }
+
   /** 88: the service refused a queue edit; 'pending': a type-1 error refuses every verb waiting. */
   actionRefused(actionUuid: Uint8Array | 'pending' | null | undefined, reason: string): void {
     this.#link.refused(actionUuid, reason);

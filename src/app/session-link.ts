@@ -1,4 +1,5 @@
 import { QcbError } from '../core/qcb-error.js';
+import { supersededError } from './intent-supersede.js';
 import type { OutgoingMessage } from '../protocol/frame-writer.js';
 import { PendingActions } from './pending-actions.js';
 import { QueueStateAnswers } from './queue-state-answers.js';
@@ -20,6 +21,8 @@ export type LinkState = SessionFacts['linkState'];
 export class SessionLink {
   readonly #now: () => number;
   readonly #pending = new PendingActions();
+  /** Plays superseded by a pause or stop (supersedePlays), until when their 41 is expected. */
+  readonly #held = new Map<string, number>();
   /** Our 76s on this link, to pair with the 90s answering them (queue-state-answers.ts). */
   readonly #asked = new QueueStateAnswers();
   #send: (messages: OutgoingMessage[]) => boolean = () => false;
@@ -104,6 +107,27 @@ export class SessionLink {
     else this.#pending.refused(actionUuid, reason);
   }
 
+  /**
+   * A newer intent supersedes the plays still waiting for the service (intent-supersede.ts): they
+   * are answered ERR_SUPERSEDED now. With `hold`, the service's play for one of them, when it still
+   * comes, is applied paused (heldPlay).
+   */
+  supersedePlays(hold: boolean): void {
+    const keys = this.#pending.failWhere((key) => key.startsWith('jump:'), supersededError());
+    this.#held.clear();
+    if (hold) for (const key of keys) this.#held.set(key, this.#now() + ACTION_TIMEOUT_MS);
+  }
+
+  /**
+   * True once for a play superseded by a pause or stop, while its answer may still come: the
+   * service's 41 for it must not start the music. Later, a 41 for that item is the app's own again.
+   */
+  heldPlay(key: string): boolean {
+    const until = this.#held.get(key);
+    this.#held.delete(key);
+    return until !== undefined && this.#now() <= until;
+  }
+
   /** A new link: frames go to `send` from now on. */
   opened(send: (messages: OutgoingMessage[]) => boolean, reregister: () => void): void {
     this.#send = send;
@@ -119,6 +143,7 @@ export class SessionLink {
     this.#pending.failAll(
       new QcbError('ERR_SESSION_CLOSED', 'a new Qobuz session replaced the one the command was for'),
     );
+    this.#held.clear();
     this.#rendererId = null;
     this.#activeRendererId = -1;
     this.#sessionUuid = null;

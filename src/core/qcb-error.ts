@@ -25,6 +25,7 @@ export type QcbErrorCode =
   | 'ERR_NO_USER_TOKEN'
   | 'ERR_QOBUZ_REFUSED'
   | 'ERR_RECORDER'
+  | 'ERR_SUPERSEDED'
   | 'ERR_VOLUME_FIXED';
 
 export class QcbError extends Error {

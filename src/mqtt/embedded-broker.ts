@@ -6,7 +6,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
-import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
+import type { Aedes, AuthenticateError, Client, PublishPacket } from 'aedes';
 import type { Logger } from 'pino';
 import { clientMayPublish } from './broker-acl.js';
 import { GuardedSocket, MqttPacketMeter } from './packet-size-guard.js';
@@ -85,7 +85,10 @@ export class EmbeddedBroker {
     if (this.#server) return;
     const { username, password } = this.#o;
     const required = Boolean(username) || Boolean(password);
-    const broker = await Aedes.createBroker({
+    // aedes loads only when the embedded broker runs (docs/architecture.md "Memory at idle"):
+    // a bridge on its own broker (mqtt.url) never pays for it.
+    const { Aedes: AedesBroker } = await import('aedes');
+    const broker = await AedesBroker.createBroker({
       authenticate: (client, user, pass, done) => this.#authenticate(required, client, user, pass, done),
       authorizePublish: (client, packet, done) => done(this.#mayPublish(client, packet)),
     });

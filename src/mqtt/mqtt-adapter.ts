@@ -11,7 +11,6 @@ import type { CommandSink, PlayerView, SessionEvent, StatePublisher, VolumeReque
 import type { QueueListing } from '../core/queue-listing.js';
 import { errorMessage, isQcbError } from '../core/qcb-error.js';
 import { defaultRedactor, type Redactor } from '../util/redactor.js';
-import { SerialQueue } from '../util/serial-queue.js';
 import { parseCommand } from './command-parser.js';
 import { DiscoveryPublisher } from './discovery-publisher.js';
 import { HaDiscovery, type HaBridgeInfo, type HaPlayer } from './ha-discovery.js';
@@ -61,7 +60,8 @@ export class MqttAdapter implements StatePublisher, AccountSessionPublisher {
   readonly #discovery: DiscoveryPublisher;
   readonly #session: SessionTopics;
   readonly #players: ReadonlySet<string>;
-  readonly #queues = new Map<string, SerialQueue>();
+  /** Per player, the last command's answer: answers go out in command order. */
+  readonly #answered = new Map<string, Promise<void>>();
   /** Latest retained payloads per player, and what went out since the last (re)connect. */
   readonly #states = new Map<string, string>();
   readonly #sentStates = new Map<string, string>();
@@ -289,21 +289,25 @@ export class MqttAdapter implements StatePublisher, AccountSessionPublisher {
       this.#log.debug({ playerId, error: parsed.error }, 'rejected MQTT command');
       return answer({ ok: false, error: parsed.error, code: 'ERR_BAD_COMMAND' });
     }
-    let queue = this.#queues.get(playerId);
-    if (!queue) this.#queues.set(playerId, (queue = new SerialQueue()));
-    // README "Volume modes": the amplifier's report answers a volume command still waiting in this queue, so it goes around it.
-    if (Object.keys(parsed.command).length === 1 && parsed.command.volumeReport !== undefined) queue = new SerialQueue();
-    // Results go out in command order per player; a throwing sink is answered, never fatal.
-    void queue.run(async () => {
-      try {
-        await this.#o.onCommand(playerId, parsed.command);
-        answer({ ok: true });
-      } catch (err) {
-        const error = isQcbError(err, 'ERR_NO_SESSION') ? 'no Qobuz session' : errorMessage(err);
-        const code = isQcbError(err) ? err.code : 'ERR_INTERNAL';
-        this.#log.info({ playerId, command: parsed.command, error, code }, 'MQTT command failed');
-        answer({ ok: false, error, code });
-      }
+    // The newest intent wins (docs/architecture.md): every command goes to the player at once, where a
+    // transport command supersedes an older one still waiting; only the answers keep the commands' order.
+    const outcome = Promise.resolve()
+      .then(() => this.#o.onCommand(playerId, parsed.command))
+      .then(
+        () => ({ ok: true }) as const,
+        (err: unknown) => {
+          const error = isQcbError(err, 'ERR_NO_SESSION') ? 'no Qobuz session' : errorMessage(err);
+          const code = isQcbError(err) ? err.code : 'ERR_INTERNAL';
+          this.#log.info({ playerId, command: parsed.command, error, code }, 'MQTT command failed');
+          return { ok: false, error, code } as const;
+        },
+      );
+    const answered = (this.#answered.get(playerId) ?? Promise.resolve())
+      .then(() => outcome)
+      .then(answer);
+    this.#answered.set(playerId, answered);
+    void answered.then(() => {
+      if (this.#answered.get(playerId) === answered) this.#answered.delete(playerId);
     });
   }
 }

@@ -128,6 +128,10 @@ export class MqttLink extends TypedEmitter<MqttLinkEvents> {
       ...(cert ? { cert } : {}),
       ...(key ? { key } : {}),
       rejectUnauthorized: tls.rejectUnauthorized ?? true,
+      // docs/architecture.md "Memory at idle": mqtt-packet otherwise pre-builds a 2-byte Buffer
+      // for each of the 65536 packet ids on its first write, 6 MB of heap for good (process-wide:
+      // the embedded broker's aedes shares the module and writes only after this client exists).
+      writeCache: false,
     };
     this.#connect();
   }

@@ -1,6 +1,7 @@
+import { createRequire } from 'node:module';
 import { isatty } from 'node:tty';
 import { pino, type DestinationStream, type Logger, type LoggerOptions as PinoOptions } from 'pino';
-import { prettyFactory } from 'pino-pretty';
+import type { prettyFactory } from 'pino-pretty';
 import { CENSOR, defaultRedactor, redactPaths, type Redactor } from './redactor.js';
 
 /**
@@ -44,7 +45,12 @@ export interface CreateLoggerOptions {
 
 /** pino-pretty in-process and synchronous: each JSON line is formatted and written at once (no worker transport). */
 function prettyDestination(destination: DestinationStream, colorize: boolean): DestinationStream {
-  const pretty = prettyFactory({
+  // Loaded only for pretty output (docs/architecture.md "Memory at idle"): LOG_FORMAT=json never
+  // pays for pino-pretty and its dependencies. require() keeps logger creation synchronous.
+  const { prettyFactory: factory } = createRequire(import.meta.url)('pino-pretty') as {
+    prettyFactory: typeof prettyFactory;
+  };
+  const pretty = factory({
     colorize,
     translateTime: 'SYS:HH:MM:ss.l',
     ignore: 'module,player',
