@@ -75,4 +75,20 @@ describe('the previous item at the speaker (issue #23)', () => {
     expect(h.player.next?.queueItemId).toBe(1);
     expect(previouses(h, from)).toHaveLength(1);
   });
+
+  it('sends no PREVIOUS when the track change before the move back never reached the session (next, then previous at once)', async () => {
+    h = await playing(1);
+    const from = h.sim.sent(h.rendererId).length - 1;
+    // Both in one tick: the session reads the speaker already back on item 1 when it takes the change.
+    h.player.finishTrack();
+    h.player.movedBack();
+    expect(h.player.previous).toBeNull();
+    await h.sim.waitFor(() => (h!.player.previous?.queueItemId === 0 ? true : undefined), { what: 'item 0 given back as previous' });
+    const paused = h.sim.sent(h.rendererId).length - 1;
+    h.sim.pause();
+    await h.sim.waitForMessage(h.rendererId, 23, { after: paused, where: (b) => isState(b.state?.playing_state, 'PAUSED') });
+    expect(previouses(h, from)).toHaveLength(0);
+    expect(h.sim.sentOfType(h.rendererId, 23).filter((m) => m.index > from).every((m) => m.body.state?.current_queue_item_id === 1)).toBe(true);
+    expect(h.sim.queue().currentQueueItemId).toBe(1);
+  });
 });

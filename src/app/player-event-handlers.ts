@@ -60,7 +60,8 @@ export const SPEAKER_HANDLERS: SpeakerHandlers = {
     // nothing moved, the current item restarted.
     if (core.playback.current?.queueItemId === item.queueItemId) {
       core.playback.speakerStateChanged();
-      return null;
+      // The speaker's window slid back without the session: give it the item before again.
+      return core.playback.syncNeighbours();
     }
     const previous = core.active && core.playback.current !== null;
     if (previous) {

@@ -139,7 +139,7 @@ export class SessionPlayback {
       // The service's answer to our PREVIOUS names what MPD already plays: no reload, no gap.
       this.#clockFromSpeaker();
       if (o.report !== false) this.#o.report();
-      return this.#neighbours();
+      return this.syncNeighbours();
     }
     this.setClock(play ? 'playing' : 'paused', positionMs, true);
     if (o.report !== false) this.#o.report();
@@ -342,7 +342,6 @@ export class SessionPlayback {
 
   // ---- private -----------------------------------------------------------------------------
 
-  /** The speaker's neighbours of the current item, as the session has them (it skips what it holds). */
   /** The speaker changed track by itself to `item`: what surrounds it follows, and it is reported. */
   #playsNow(item: PlayableItem, clock: () => void): Effect {
     this.#current = this.resolve(item);
@@ -351,7 +350,7 @@ export class SessionPlayback {
     clock();
     this.#fetchTrackInfo(this.#current);
     this.#o.report();
-    return this.#neighbours();
+    return this.syncNeighbours();
   }
 
   /** Playing where the speaker is now. */
@@ -360,7 +359,8 @@ export class SessionPlayback {
     this.#clock = clockAt('playing', positionAt(snap, this.#o.now()), this.#o.now(), snap.buffering);
   }
 
-  #neighbours(): Effect {
+  /** Tells the speaker the current item's neighbours as the session has them (it skips what it holds). */
+  syncNeighbours(): Effect {
     return both(this.#o.player.setNext(this.#next), this.#o.player.setPrevious(this.#previous));
   }
 
