@@ -98,9 +98,13 @@ describe("an MPD client's previous is the Qobuz previous (issue #23)", () => {
     await new Promise((r) => setTimeout(r, Math.max(0, 300 - (Date.now() - t0))));
     const m = sim.sent(rid).length - 1;
     const target = await previousSongId();
+    const into = Number((await h.mpd.status()).elapsed);
+    const t1 = Date.now();
     await mpc('prev');
     await sim.waitForMessage(rid, 24, { after: m, where: (b: qconnect.RndrSrvrRendererAction) => b.action === PREVIOUS });
+    const previousMs = Date.now() - t1;
     await reportAfter(m, (s) => item(s) === 0 && s.playing_state === PLAYING && s.buffer_state === OK);
+    console.log(`mpc prev ${t1 - t0} ms after mpc next (${into.toFixed(2)} s into the song) → PREVIOUS at the service ${previousMs} ms, item 0 reported playing ${Date.now() - t1} ms`);
     await playsOnWithoutReload(target, 2);
     await settledOn(0);
     expect(previousesAfter(n)).toHaveLength(1);
