@@ -84,12 +84,12 @@ describe('malformed MQTT commands (issue #8)', () => {
     // Warm-up of the same size: ~90 one-MiB payloads take the allocator to its plateau, so the
     // measured phase shows growth, not the first time the process held that many big buffers.
     expect(problems(await flood(malformedCommands(new FuzzRandom(0x3770), 1000)))).toEqual([]);
-    const memBefore = await sampleMemory();
+    let memBefore = await sampleMemory();
     const before = await takeSnapshot(src);
 
     const pairs = await flood(malformedCommands(new FuzzRandom(0x3771), 1000));
 
-    const memAfter = await sampleMemory();
+    let memAfter = await sampleMemory();
     const after = await takeSnapshot(src);
     const byCategory: Record<string, number> = {};
     for (const { cmd } of pairs) byCategory[cmd.category] = (byCategory[cmd.category] ?? 0) + 1;
@@ -104,6 +104,15 @@ describe('malformed MQTT commands (issue #8)', () => {
     expect(Object.keys(Object.prototype)).toEqual([]);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(h.logs.filter((l) => l.includes('"msg":"MQTT command failed"'))).toEqual([]);
+    // Under load the allocator sometimes reaches its plateau only after the warm-up (seen once: RSS
+    // 179 → 214 MiB with the heap flat). Then a further flood of the same size must leave RSS flat.
+    if (memAfter.rssBytes >= memBefore.rssBytes * 1.1) {
+      memBefore = memAfter;
+      expect(problems(await flood(malformedCommands(new FuzzRandom(0x3772), 1000)))).toEqual([]);
+      memAfter = await sampleMemory();
+      console.log(describeGrowth('mqtt fuzz (1 000 more commands)', memBefore, memAfter));
+    }
+    expect(memAfter.heapUsedBytes).toBeLessThan(memBefore.heapUsedBytes * 1.1);
     expect(memAfter.rssBytes).toBeLessThan(memBefore.rssBytes * 1.1);
 
     // The command topic still works: a good command is obeyed and answered ok.
