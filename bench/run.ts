@@ -4,6 +4,7 @@
  */
 import { benchChaos } from './chaos.js';
 import { benchCodec } from './codec.js';
+import { benchIdleMemory } from './idle-memory.js';
 import { benchLatency } from './latency.js';
 import { benchMqtt } from './mqtt.js';
 import { benchScale } from './scale.js';
@@ -12,6 +13,7 @@ import { benchSoak } from './soak.js';
 const benches: Record<string, () => Promise<void> | void> = {
   chaos: () => benchChaos(),
   codec: () => benchCodec(),
+  'idle-memory': () => benchIdleMemory(),
   latency: () => benchLatency(),
   mqtt: () => benchMqtt(),
   scale: () => benchScale(),

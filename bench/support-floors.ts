@@ -56,6 +56,14 @@ export class MpdLine {
     });
   }
 
+  /**
+   * Clears the changes MPD holds for this connection: `idle` answers at once with the pending
+   * ones, else the `noidle` written with it ends it with a bare `OK` (docs/protocol.md §9.1).
+   */
+  async drainIdle(subsystem: string): Promise<string> {
+    return this.send(`idle ${subsystem}\nnoidle`);
+  }
+
   async rtt(cmd: string): Promise<number> {
     const t0 = performance.now();
     await this.send(cmd);

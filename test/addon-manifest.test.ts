@@ -5,14 +5,16 @@ import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { SCHEMA_ELEMENT, type SchemaNode, supervisorOptions } from '../addon/dev/supervisor-options.js';
+import { SUPERVISOR_DEFAULTS } from '../addon/dev/supervisor-store.js';
 
 /**
  * Issues #7 and #17 / README.md "Home Assistant add-on": the add-on manifest passes the
  * Supervisor's own checks (supervisor/apps/validate.py, store/data.py) and the add-on
  * linter's (frenck/action-addon-linter: no key at its default value), its defaults pass its
  * schema, every option is named and described in the translations, the AppArmor profile is
- * one profile the Supervisor can rename, the repository file is valid, and the store images
- * are real PNGs of the sizes Home Assistant shows.
+ * one profile the Supervisor can rename, and the store images are real PNGs of the sizes
+ * Home Assistant shows. The store tree itself (repository.yaml and the app folder) is
+ * test/addon-store.test.ts.
  */
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -33,50 +35,6 @@ function paths(node: unknown, prefix = ''): string[] {
   return [prefix];
 }
 const leaves = (node: unknown) => [...new Set(paths(node))].filter((p) => !p.endsWith('[]'));
-
-/**
- * The keys whose value, when written, is the Supervisor's default (validate.py
- * _SCHEMA_APP_CONFIG), which the add-on linter asks to remove.
- */
-const SUPERVISOR_DEFAULTS: Record<string, unknown> = {
-  startup: 'application',
-  boot: 'auto',
-  init: true,
-  advanced: false,
-  stage: 'stable',
-  ingress: false,
-  ingress_port: 8099,
-  ingress_stream: false,
-  panel_icon: 'mdi:puzzle',
-  panel_admin: true,
-  host_network: false,
-  host_pid: false,
-  host_ipc: false,
-  host_uts: false,
-  host_dbus: false,
-  udev: false,
-  tmpfs: false,
-  apparmor: true,
-  full_access: false,
-  audio: false,
-  video: false,
-  gpio: false,
-  usb: false,
-  uart: false,
-  devicetree: false,
-  kernel_modules: false,
-  realtime: false,
-  hassio_api: false,
-  hassio_role: 'default',
-  homeassistant_api: false,
-  stdin: false,
-  legacy: false,
-  docker_api: false,
-  auth_api: false,
-  backup: 'hot',
-  timeout: 10,
-  journald: false,
-};
 
 describe('the add-on manifest (addon/config.yaml)', () => {
   it('names the add-on, carries the package version and runs under s6-overlay on the host network', () => {
@@ -226,7 +184,7 @@ describe('the add-on manifest (addon/config.yaml)', () => {
   });
 
   it('names the menus as Home Assistant does since 2026 (Settings > Apps), never the old add-on paths (#17)', () => {
-    for (const file of ['addon/DOCS.md', 'addon/install-local.sh', 'repository.yaml', 'README.md']) {
+    for (const file of ['addon/DOCS.md', 'addon/install-local.sh', 'scripts/build-addon-store.ts', 'README.md']) {
       expect(text(file), file).not.toMatch(/Settings\s*(>|→)\s*Add-ons|Add-on store/);
     }
     expect(text('addon/DOCS.md')).toMatch(/Settings\s*>\s*Apps/);
@@ -243,7 +201,7 @@ describe('the AppArmor profile (addon/apparmor.txt)', () => {
   });
 
   it('allows the network, the Pulse socket and /data, but no blanket file, capability or mount rule', () => {
-    for (const rule of ['network inet stream,', 'network inet dgram,', 'unix,', '/run/** ', '/data/** rwk,'])
+    for (const rule of ['network inet stream,', 'network inet dgram,', 'unix,', '/run/{,**} rwk,', '/data/** rwk,'])
       expect(profile).toContain(rule);
     const rules = profile
       .split('\n')
@@ -256,6 +214,42 @@ describe('the AppArmor profile (addon/apparmor.txt)', () => {
     );
   });
 
+  /** The rules of the top-level profile and of its child `bridge` (comments and blank lines dropped). */
+  const parts = () => {
+    const rules = profile
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== '' && !l.startsWith('#'));
+    const start = rules.findIndex((l) => l.startsWith('profile bridge '));
+    return { main: rules.slice(0, start), bridge: rules.slice(start + 1, -2) };
+  };
+
+  it('gives the root part no dac_override, setuid or setgid, and no executable /run but s6\'s own and the generated MPD services (#26)', () => {
+    const { main } = parts();
+    for (const cap of ['dac_override', 'dac_read_search', 'setuid', 'setgid', 'sys_admin'])
+      expect(main.filter((l) => l.startsWith('capability') && l.includes(cap)), cap).toEqual([]);
+    const runExec = main.filter((l) => /^\/(var\/)?run\//.test(l) && /\s[a-z]*x[a-z]*[, ]/.test(l));
+    expect(runExec).toEqual([
+      '/run/s6/** rix,',
+      '/run/s6-rc*/** rix,',
+      '/run/service/** rix,',
+      '/run/qobuz-connect-bridge/services/*/run rix,',
+      '/run/qobuz-connect-bridge/services/*/finish rix,',
+    ]);
+  });
+
+  it('runs the bridge in a child profile from the drop on: only it may change identity, and it writes nothing but /tmp (#26)', () => {
+    const { main, bridge } = parts();
+    expect(main).toContain('/usr/local/libexec/qcb-setuidgid cx -> bridge,');
+    // The only identity change in the add-on: s6-setuidgid (root) becoming qcb.
+    expect(bridge.filter((l) => l.startsWith('capability'))).toEqual(['capability setuid,', 'capability setgid,']);
+    // It executes Node.js and nothing else, and writes only temporary files.
+    expect(bridge.filter((l) => /\s[a-z]*x[a-z]*,$/.test(l))).toEqual(['/usr/bin/node rix,']);
+    expect(bridge.filter((l) => /^\/\S+ [a-z]*w[a-z]*,$/.test(l))).toEqual(['/tmp/** rwk,']);
+    expect(bridge).toContain('/run/qobuz-connect-bridge/bridge.json r,');
+    expect(bridge.some((l) => l.startsWith('unix'))).toBe(false);
+  });
+
   it('parses with apparmor_parser (syntax and includes, without loading it)', () => {
     const parser = ['/usr/sbin/apparmor_parser', '/sbin/apparmor_parser'].find((p) => existsSync(p));
     if (!parser)
@@ -265,39 +259,6 @@ describe('the AppArmor profile (addon/apparmor.txt)', () => {
     execFileSync(parser, ['--skip-kernel-load', '--skip-cache', `${ROOT}addon/apparmor.txt`], {
       stdio: 'pipe',
     });
-  });
-});
-
-describe('the add-on repository (repository.yaml, #17)', () => {
-  it('has the name, url and maintainer the Supervisor reads', () => {
-    const repo = YAML.parse(text('repository.yaml')) as Record<string, unknown>;
-    expect(repo).toEqual({ name: expect.any(String), url: manifest.url, maintainer: expect.any(String) });
-  });
-
-  it('holds one add-on: every other file the Supervisor takes for a manifest is a known one (SPEC: the root config files)', () => {
-    // supervisor/store/data.py: every **/config.* with a .json/.yaml/.yml suffix, except
-    // under a dot-folder or a rootfs/ folder, is read as an add-on manifest.
-    const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-    })
-      .split('\n')
-      .filter((f) => f !== '' && existsSync(`${ROOT}${f}`));
-    const found = files.filter(
-      (f) =>
-        /(^|\/)config\.[^/]*$/.test(f) &&
-        /\.(json|ya?ml)$/.test(f) &&
-        !f.split('/').some((part) => part.startsWith('.') || part === 'rootfs'),
-    );
-    const manifests = found.filter((f) => 'slug' in ((YAML.parse(text(f)) as Record<string, unknown>) ?? {}));
-    expect(manifests).toEqual(['addon/config.yaml']);
-    // The bridge's own config.example.yaml and config.schema.json sit at the root by SPEC
-    // ("Configuration"); the Supervisor logs them as unreadable manifests until they move
-    // (README "Home Assistant add-on": a maintainer's decision). Nothing else may join them.
-    expect(found.filter((f) => !manifests.includes(f)).sort()).toEqual([
-      'config.example.yaml',
-      'config.schema.json',
-    ]);
   });
 });
 

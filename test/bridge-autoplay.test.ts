@@ -26,8 +26,8 @@ describe('autoplay after the queue ends (issue #12)', () => {
     sim.setAutoplay(true);
     const [first, second] = sim.loadAutoplay([c, d]) as [number, number];
     sim.jump(1, { playing: true, positionMs: 1500 });
-    // The first suggestion waits in MPD's window behind the queue's last item.
-    await mpdHolds(h, [1, first]);
+    // The first suggestion waits in MPD's window behind the queue's last item (the item before it ahead, issue #23).
+    await mpdHolds(h, [0, 1, first]);
     const reported = await sim.waitFor(
       () => {
         const s = sim.renderers().find((r) => r.rendererId === rendererId)?.lastState;
@@ -41,7 +41,7 @@ describe('autoplay after the queue ends (issue #12)', () => {
       what: 'suggestion promoted',
     });
     expect(sim.queue().autoplay.map((i) => i.queueItemId)).toEqual([second]);
-    await mpdHolds(h, [first, second]);
+    await mpdHolds(h, [1, first, second]);
     // Played on with no stop in between: no STOPPED report since the jump's first PLAYING one.
     const reports = sim.sentOfType(rendererId, 23).map((m) => m.body.state);
     const jumped = reports.findIndex(
@@ -59,14 +59,14 @@ describe('autoplay after the queue ends (issue #12)', () => {
     sim.setAutoplay(true);
     const [suggestion] = sim.loadAutoplay([c]) as [number];
     sim.jump(1, { playing: true });
-    await mpdHolds(h, [1, suggestion]);
+    await mpdHolds(h, [0, 1, suggestion]);
     sim.setLoop('REPEAT_ALL');
-    await mpdHolds(h, [1, 0]);
+    await mpdHolds(h, [0, 1, 0]);
     sim.setLoop('REPEAT_ONE');
-    await mpdHolds(h, [1, 1]);
+    await mpdHolds(h, [0, 1, 1]);
     sim.setLoop('OFF');
-    await mpdHolds(h, [1, suggestion]);
+    await mpdHolds(h, [0, 1, suggestion]);
     sim.setAutoplay(false);
-    await mpdHolds(h, [1]);
+    await mpdHolds(h, [0, 1]);
   });
 });

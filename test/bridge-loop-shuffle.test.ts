@@ -14,21 +14,22 @@ beforeAll(async () => {
 afterAll(async () => h?.close());
 
 describe('loop and shuffle on a real MPD (issue #5)', () => {
-  it('queues the same item again with REPEAT_ONE, the first after the last with REPEAT_ALL, nothing with OFF', async () => {
+  it('queues the same item again with REPEAT_ONE, the first after the last with REPEAT_ALL, nothing with OFF, and the item before it ahead of it (issue #23)', async () => {
     sim.loadQueue(h.trackIds);
     sim.setLoop('OFF');
     sim.jump(4, { playing: true });
     await h.mpd.waitForStatus((s) => s.state === 'play');
-    await mpdHolds(h, [4]);
+    // [previous, current, next] (issue #23): the previous one is the item before in play order.
+    await mpdHolds(h, [3, 4]);
     sim.setLoop('REPEAT_ALL');
-    await mpdHolds(h, [4, 0]);
+    await mpdHolds(h, [3, 4, 0]);
     sim.setLoop('REPEAT_ONE');
-    await mpdHolds(h, [4, 4]);
+    await mpdHolds(h, [3, 4, 4]);
     sim.setLoop('OFF');
-    await mpdHolds(h, [4]);
+    await mpdHolds(h, [3, 4]);
   });
 
-  it("queues the next item of the service's shuffled order", async () => {
+  it("queues the next and the previous item of the service's shuffled order (issue #23)", async () => {
     sim.loadQueue(h.trackIds);
     sim.setLoop('OFF');
     sim.jump(0, { playing: true });
@@ -40,6 +41,7 @@ describe('loop and shuffle on a real MPD (issue #5)', () => {
     const items = sim.queue().items.map((i) => i.queueItemId);
     const at = order.findIndex((i) => items[i] === 0);
     const following = at + 1 < order.length ? items[order[at + 1]!] : undefined;
-    await mpdHolds(h, following === undefined ? [0] : [0, following]);
+    const before = at > 0 ? items[order[at - 1]!] : undefined;
+    await mpdHolds(h, [before, 0, following].filter((i): i is number => i !== undefined));
   });
 });

@@ -91,7 +91,8 @@ describe('playing the Qobuz queue on MPD (issue #5)', () => {
       const s = await h.mpd.status();
       states.push(s.state ?? '?');
       const song = await h.mpd.command('currentsong');
-      changed = /Pos: 0/.test(song) && sim.sent(rid).some((m) => m.type === 23 && (m.body as { state?: { current_queue_item_id?: number } }).state?.current_queue_item_id === 1);
+      // Item 1 plays at position 1: the finished item 0 stays before it as its previous (issue #23).
+      changed = /Pos: 1/.test(song) && sim.sent(rid).some((m) => m.type === 23 && (m.body as { state?: { current_queue_item_id?: number } }).state?.current_queue_item_id === 1);
     }
     expect(changed).toBe(true);
     expect(states).not.toContain('stop');

@@ -38,7 +38,8 @@ describe('the config schema (README.md "Configuration")', () => {
         device_type: 'speaker',
         uuid: derivePlayerUuid('living_room'),
         mpd: { host: '127.0.0.1', port: 6600, password: null },
-        volume: { min: 0, max: 100 },
+        max_quality: null,
+        volume: { mode: 'mpd', min: 0, max: 100, report_timeout_ms: 5000 },
       },
     ]);
     // The defaults object is what the schema used, not a second copy of the values.
@@ -55,7 +56,7 @@ describe('the config schema (README.md "Configuration")', () => {
     expect(c.mqtt.tls).toEqual({ ca: '/ca.pem', cert: null, key: null, reject_unauthorized: true });
     expect(c.mqtt.embedded_port).toBe(1883);
     expect(c.players[0]?.mpd).toEqual({ host: '127.0.0.1', port: 6601, password: null });
-    expect(c.players[0]?.volume).toEqual({ min: 0, max: 60 });
+    expect(c.players[0]?.volume).toEqual({ mode: 'mpd', min: 0, max: 60, report_timeout_ms: 5000 });
   });
 
   it('treats empty credentials as not set, so the example placeholders mean "none"', () => {
@@ -122,6 +123,14 @@ describe('the config schema (README.md "Configuration")', () => {
     // players[1] repeats an id (its derived uuid repeats with it: one mistake, one issue);
     // players[2] was given players[0]'s derived uuid.
     expect(found).toEqual(['players.1.id', 'players.2.uuid']);
+  });
+
+  it('refuses the player ids bridge and session, whose topics are the bridge\'s own (issue #24)', () => {
+    const r = ConfigSchema.safeParse({ players: [{ id: 'bridge', name: 'A' }, { id: 'session', name: 'B' }, { id: 'sessions', name: 'C' }] });
+    expect(r.error?.issues.map((i) => [i.path.join('.'), i.message])).toEqual([
+      ['players.0.id', "expected an id other than bridge or session (the bridge's own topics)"],
+      ['players.1.id', "expected an id other than bridge or session (the bridge's own topics)"],
+    ]);
   });
 
   it('rejects unknown keys at every level', () => {

@@ -111,7 +111,7 @@ describe('MpdPlayer playback on a real MPD (issue #5)', () => {
     expect(elapsed(st)).toBeLessThan(3.25);
   });
 
-  it('moves on to the next item at the end without MPD ever stopping, then reports the queue end', async () => {
+  it('moves on to the next item at the end without MPD ever stopping, keeps the finished one as previous (issue #23), then reports the queue end', async () => {
     const p = await startPlayer();
     const started = nextEvent(p, 'trackStarted');
     const ended = nextEvent(p, 'queueEnded', () => true, 9000);
@@ -128,11 +128,14 @@ describe('MpdPlayer playback on a real MPD (issue #5)', () => {
     expect(st.state).toBe('play');
     expect(await mpd.command('currentsong')).toContain(`file: ${bUrl}`);
     expect(await started).toEqual([SHORT_B]);
-    // The finished entry is dropped: nothing stale stays in MPD's queue.
-    await mpd.waitForStatus((s) => s.playlistlength === '1');
+    // The finished entry stays before the current one as its previous (issue #23), and nothing else.
+    const queue = await mpd.command('playlistinfo');
+    expect([...queue.matchAll(/^file: (.*)$/gm)].map((m) => m[1])).toEqual([cdn.url(path(SHORT_A)), bUrl]);
     expect(p.snapshot().current).toEqual(SHORT_B);
     await ended;
     expect(p.snapshot()).toMatchObject({ status: 'stopped', current: null });
+    // At the queue's end our songs leave MPD's queue.
+    await mpd.waitForStatus((s) => s.playlistlength === '0');
   });
 
   it('setNext swaps only the following entry and MPD moves on to the new one', async () => {

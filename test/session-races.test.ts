@@ -100,10 +100,11 @@ describe('the newest command wins over a slow earlier step (issue #11)', () => {
     sim.jump(3, { playing: true });
     await reportWhere(sim, rid, (s) => s.current_queue_item_id === 3 && s.playing_state === PS.PLAYING, { after: n });
     gate.release();
-    await h.mpd.waitForStatus((s) => s.state === 'play' && s.song === '0' && Number(s.elapsed) > 0.05, 10_000);
+    // MPD holds [2, 3, 4]: item 3 after its previous one (issue #23).
+    await h.mpd.waitForStatus((s) => s.state === 'play' && s.song === '1' && Number(s.elapsed) > 0.05, 10_000);
     await settled();
     const song = await h.mpd.command('currentsong');
-    expect(song).toMatch(/Pos: 0/);
+    expect(song).toMatch(/Pos: 1/);
     expect(lastReport()).toMatchObject({ playing_state: PS.PLAYING, current_queue_item_id: 3 });
     expect(await mqttStateWhere((st) => st.state === 'playing' && (st.queue as { index?: number }).index === 3)).toMatchObject({ state: 'playing', queue: { index: 3 } });
   });

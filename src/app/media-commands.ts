@@ -1,10 +1,11 @@
 import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { PlayerCommand } from '../core/player-view.js';
-import { QcbError } from '../core/qcb-error.js';
+import { QcbError, isQcbError } from '../core/qcb-error.js';
 import { loadQueue, newActionUuid, setPlayerState } from '../protocol/controller-messages.js';
 import { askForQueueState, askForRendererState } from '../protocol/renderer-messages.js';
-import type { TrackIdsLookup } from './queue-commands.js';
+import { IntentRun } from './intent-supersede.js';
+import { jumpKey, type TrackIdsLookup } from './queue-commands.js';
 import type { SessionCore } from './session-core.js';
 
 /**
@@ -45,9 +46,36 @@ export interface MediaCommandsOptions {
 
 export class MediaCommands {
   readonly #o: MediaCommandsOptions;
+  /** The play_media or transfer under way; a newer transport intent cuts it short (intent-supersede.ts). */
+  #run: IntentRun | null = null;
 
   constructor(options: MediaCommandsOptions) {
     this.#o = options;
+  }
+
+  /** A newer transport intent: the command under way is answered ERR_SUPERSEDED and takes no further step. */
+  supersede(): void {
+    this.#run?.supersede();
+    this.#run = null;
+  }
+
+  /** The host's steps and waits, each cut short once a newer intent supersedes this run. */
+  #host(): { run: IntentRun; host: MediaHost } {
+    const run = new IntentRun();
+    this.#run = run;
+    const h = this.#o.host;
+    const host: MediaHost = {
+      inLoop: (fn) =>
+        run.race(
+          h.inLoop((core) => {
+            run.check();
+            return fn(core);
+          }),
+        ),
+      until: (probe, timeoutMs, what) => run.race(h.until(probe, timeoutMs, what)),
+      ensureJoined: (timeoutMs) => run.race(h.ensureJoined(timeoutMs)),
+    };
+    return { run, host };
   }
 
   /** `play` (or `toggle`) on a player Qobuz does not play on, with an identity of its own, is a transfer. */
@@ -59,14 +87,14 @@ export class MediaCommands {
   /** Load an album, playlist or track as the new queue, make this player active and play it (§8). */
   async playMedia(media: NonNullable<PlayerCommand['playMedia']>): Promise<void> {
     const started = performance.now();
-    const { host } = this.#o;
+    const { run, host } = this.#host();
     await host.inLoop((core) => this.#check(core));
     if (!this.#o.trackIdsOf)
       throw new QcbError(
         'ERR_QOBUZ_API',
         'qobuz.app_id and qobuz.app_secret are not set: the bridge cannot ask Qobuz',
       );
-    const { title, trackIds } = await this.#o.trackIdsOf(media.type, media.id);
+    const { title, trackIds } = await run.race(this.#o.trackIdsOf(media.type, media.id));
     await host.ensureJoined(this.#o.stepTimeoutMs);
     // Shuffled, the queue starts at a random track: the pivot the service shuffles the rest around.
     const start = media.shuffle ? randomInt(trackIds.length) : 0;
@@ -97,19 +125,25 @@ export class MediaCommands {
       this.#o.stepTimeoutMs,
       'the loaded queue',
     );
-    const loadsBefore = await host.inLoop((core) => {
+    const { loadsBefore, refused } = await host.inLoop((core) => {
       // 63 naming ourselves, then 62 PLAYING from 0 at the first item: the service sends us the 41 that plays it.
       if (!core.requestActive({ fresh: true }))
         throw new QcbError('ERR_SESSION_CLOSED', 'the Qobuz session ended');
-      core.send([setPlayerState({ playing: true, positionMs: 0, queueItemId: first.item.queueItemId })]);
-      return core.playback.loads;
+      const id = first.item.queueItemId;
+      const play = setPlayerState({ playing: true, positionMs: 0, queueItemId: id });
+      // Waits like a play_item, so a type-1 refusal of the 62 answers at once (service-errors.ts).
+      const answer = core.sendAction([play], jumpKey(id), 'the play', this.#o.playTimeoutMs);
+      return { loadsBefore: core.playback.loads, refused: onlyRefusal(answer) };
     });
     // Queue item ids start at 0 on every load: what played before may carry one of the new ids, so only a load since counts.
-    await host.until(
-      (core) => core.playback.loads > loadsBefore && playingOneOf(core, first.ids),
-      this.#o.playTimeoutMs,
-      'the speaker starting the new queue',
-    );
+    await Promise.race([
+      host.until(
+        (core) => core.playback.loads > loadsBefore && playingOneOf(core, first.ids),
+        this.#o.playTimeoutMs,
+        'the speaker starting the new queue',
+      ),
+      run.race(refused),
+    ]);
     this.#o.logger.info(
       {
         type: media.type,
@@ -125,7 +159,7 @@ export class MediaCommands {
   /** Take over what the account plays elsewhere, where it is, as picking the speaker in the app does (§5.3-§5.5). */
   async transfer(): Promise<void> {
     const started = performance.now();
-    const { host } = this.#o;
+    const { run, host } = this.#host();
     await host.inLoop((core) => this.#check(core));
     await host.ensureJoined(this.#o.stepTimeoutMs);
     // Where the active renderer is, and the queue, as of now: 77 then 76, answered in order (the 90 names our uuid).
@@ -148,24 +182,33 @@ export class MediaCommands {
           'nothing to take over: no Qobuz device of this account has anything to play',
         );
       if (!core.requestActive()) throw new QcbError('ERR_SESSION_CLOSED', 'the Qobuz session ended');
-      return true;
+      // The 63 just sent waits like any verb, so a type-1 refusal of it answers at once (service-errors.ts).
+      const answer = core.sendAction([], ACTIVATION_KEY, 'the activation', this.#o.playTimeoutMs);
+      return { refused: onlyRefusal(answer) };
     });
     if (!asked) return;
-    await host.until(
-      (core) => {
-        alive(core);
-        const snap = core.speaker();
-        const current = core.playback.current;
-        return (
-          core.active &&
-          current !== null &&
-          playing(core) &&
-          snap.current?.queueItemId === current.queueItemId
-        );
-      },
-      this.#o.playTimeoutMs,
-      'the speaker taking over',
-    );
+    try {
+      await Promise.race([
+        host.until(
+          (core) => {
+            alive(core);
+            const snap = core.speaker();
+            const current = core.playback.current;
+            return (
+              core.active &&
+              current !== null &&
+              playing(core) &&
+              snap.current?.queueItemId === current.queueItemId
+            );
+          },
+          this.#o.playTimeoutMs,
+          'the speaker taking over',
+        ),
+        run.race(asked.refused),
+      ]);
+    } finally {
+      await this.#o.host.inLoop((core) => core.actionAnswered(ACTIVATION_KEY));
+    }
     this.#o.logger.info({ ms: Math.round(performance.now() - started) }, 'took over the Qobuz session');
   }
 
@@ -177,6 +220,20 @@ export class MediaCommands {
     if (!core.speaker().available)
       throw new QcbError('ERR_MPD_UNREACHABLE', "the player's MPD is not reachable");
   }
+}
+
+/** The pending key of transfer's 63 (it carries no action uuid and nothing answers it by name). */
+const ACTIVATION_KEY = 'transfer:activation';
+
+/** Settles only when `answer` is refused: the speaker playing, not the service's echo, is what answers the command. */
+function onlyRefusal(answer: Promise<void>): Promise<never> {
+  return answer.then(
+    () => new Promise<never>(() => {}),
+    (err: unknown) => {
+      if (isQcbError(err, 'ERR_QOBUZ_REFUSED')) throw err;
+      return new Promise<never>(() => {});
+    },
+  );
 }
 
 /** The link is gone: nothing asked of it will come. */

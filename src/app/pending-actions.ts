@@ -53,6 +53,11 @@ export class PendingActions {
     );
   }
 
+  /** A type-1 error, which names no verb, while verbs wait: each is refused now, not after its timeout. */
+  refuseAll(reason: string): void {
+    this.failAll(new QcbError('ERR_QOBUZ_REFUSED', `the Qobuz service refused it: ${reason}`));
+  }
+
   /** The link ended or the session changed: nothing still waiting will be answered. */
   failAll(err: QcbError): void {
     const all = [...this.#waiting.values()].flat();
@@ -61,6 +66,20 @@ export class PendingActions {
       clearTimeout(w.timer);
       w.reject(err);
     }
+  }
+
+  /** Rejects every waiter whose key `which` picks; the keys it rejected. */
+  failWhere(which: (key: string) => boolean, err: QcbError): string[] {
+    const keys = [...this.#waiting.keys()].filter(which);
+    for (const key of keys) {
+      const list = this.#waiting.get(key) ?? [];
+      this.#waiting.delete(key);
+      for (const w of list) {
+        clearTimeout(w.timer);
+        w.reject(err);
+      }
+    }
+    return keys;
   }
 
   #settle(actionUuid: Uint8Array | string | null | undefined, how: (w: Waiter) => void): boolean {

@@ -36,8 +36,8 @@ export const SPEAKER_HANDLERS: SpeakerHandlers = {
     else core.playback.speakerStateChanged();
     return null;
   },
-  // docs/protocol.md §9.4: MPD holds no history before our current song, so another client's
-  // `previous` is the Qobuz previous; the restart is reported first, the service answers with a 41.
+  // docs/protocol.md §9.4: MPD holds nothing before our current song (the first item), so another
+  // client's `previous` restarts it; the restart is reported first, the service answers with a 41.
   previousRequested: (core) => {
     core.playback.speakerStateChanged();
     if (core.active && core.playback.current && core.speaker().settled) {
@@ -48,6 +48,27 @@ export const SPEAKER_HANDLERS: SpeakerHandlers = {
       core.send([rendererAction(qconnect.RndrSrvrRendererAction.ActionType.PREVIOUS)]);
     }
     return null;
+  },
+  // docs/protocol.md §9.4 (issue #23): MPD held our previous song before the current one and another
+  // client's `previous` moved there. At any position it is the Qobuz previous: one 24 PREVIOUS, sent
+  // before the report of what plays so the service moves from the item it knows; its 41 is then
+  // taken as MPD plays it.
+  previousStarted: (core, item) => {
+    const snap = core.speaker();
+    if (!snap.settled || snap.current?.queueItemId !== item.queueItemId) return null;
+    // The track change before it never reached the session (next, then previous at once): for Qobuz
+    // nothing moved, the current item restarted.
+    if (core.playback.current?.queueItemId === item.queueItemId) {
+      core.playback.speakerStateChanged();
+      // The speaker's window slid back without the session: give it the item before again.
+      return core.playback.syncNeighbours();
+    }
+    const previous = core.active && core.playback.current !== null;
+    if (previous) {
+      core.log.info({ queueItemId: item.queueItemId }, 'another MPD client moved back to the previous song');
+      core.send([rendererAction(qconnect.RndrSrvrRendererAction.ActionType.PREVIOUS)]);
+    }
+    return core.playback.speakerMovedBack(item, previous);
   },
   volumeChanged: (core, volumePercent, muted) => {
     const changed = core.playback.speakerVolume(volumePercent, muted);

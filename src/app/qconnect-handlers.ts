@@ -15,6 +15,9 @@ import {
 } from '../protocol/renderer-messages.js';
 import { autoplayEvent, queueDeltaEvent, type QueueEvent } from './queue-events.js';
 import { jumpKey } from './queue-commands.js';
+import { bothEffects, keepEarlySetState, takeEarlySetState } from './early-set-state.js';
+import { onServiceError } from './service-errors.js';
+import { requestExternalVolume } from './volume-commands.js';
 import type { Effect, SessionCore } from './session-core.js';
 
 /**
@@ -45,14 +48,12 @@ const LOOP: Record<number, RepeatMode> = {
 };
 
 export const HANDLERS: HandlerTable = {
-  Error: (core, b) => {
-    core.log.warn({ code: b.code, message: b.message }, 'service reported an error');
-    if (forgotUs(core, b.message ?? '') && core.serviceForgotUs())
-      core.log.info({ message: b.message }, 'service forgot us: joining again on the same link');
-    return null;
-  },
+  Error: onServiceError,
   SrvrRndrSetState: onSetState,
   SrvrRndrSetVolume: (core, b) => {
+    if (core.playback.volumeFixed) return refuseFixedVolume(core, 'set_volume');
+    // README "Volume modes", `external`: no 25 until the amplifier reports its level (volume-commands.ts).
+    if (core.playback.external) return requestExternalVolume(core, { volume: b.volume, delta: b.volume_delta }, 'qobuz');
     // Zeros are left off the wire (docs/protocol.md §8): a 42 with neither field is volume 0.
     const target = b.volume ?? (b.volume_delta ? core.playback.volume + b.volume_delta : 0);
     const effect = core.playback.setVolume(target);
@@ -75,7 +76,9 @@ export const HANDLERS: HandlerTable = {
         askForQueueState(core.queue.version),
       ]);
     }
-    return effect;
+    // A 41 that came before this 43 (early-set-state.ts) says what the pick plays.
+    const early = took ? takeEarlySetState(core) : null;
+    return early ? bothEffects(effect, onSetState(core, early)) : effect;
   },
   SrvrRndrSetMaxAudioQuality: (core, b) => {
     const effect = core.playback.setSessionMaxQuality(b.max_audio_quality ?? core.playback.sessionMaxQuality);
@@ -95,6 +98,7 @@ export const HANDLERS: HandlerTable = {
     return null;
   },
   SrvrRndrMuteVolume: (core, b) => {
+    if (core.playback.volumeFixed || core.playback.external) return refuseFixedVolume(core, 'set_mute');
     const effect = core.playback.setMuted(b.value === true);
     core.send([volumeMuted(core.playback.muted)]);
     core.event('set_mute', { muted: core.playback.muted });
@@ -160,7 +164,8 @@ export const HANDLERS: HandlerTable = {
       autoplayOn: b.autoplay_mode === true,
       autoplay: (b.autoplay_tracks ?? []).map(itemOf),
     });
-    core.actionAnswered(b.action_uuid); // a 76 of ours that named an action uuid (README "Own Qobuz identity": transfer)
+    // The 76 it answers, echoed or not (queue-state-answers.ts; README "Own Qobuz identity": transfer).
+    core.actionAnswered(b.action_uuid, true);
     // The whole queue read again (our 76, or a resync): no edit, so none of the issue #14 events.
     core.event('queue_updated', {
       version: core.queue.version,
@@ -213,16 +218,6 @@ function uuidText(bytes: Uint8Array | null | undefined): string | null {
   if (!bytes || bytes.length !== 16) return null;
   const hex = Buffer.from(bytes).toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
-
-/**
- * Errors that mean the service no longer knows us although the socket is open (docs/protocol.md
- * §5.13, §8 "Silent deregistration"): our report refused as from a non-active renderer while we
- * are the active one, or "not joined".
- */
-function forgotUs(core: SessionCore, message: string): boolean {
-  if (/non active renderer/i.test(message)) return core.active;
-  return /not joined/i.test(message);
 }
 
 type DeltaBody = {
@@ -295,12 +290,17 @@ function onSetState(core: SessionCore, b: qconnect.SrvrRndrSetState): Effect {
   const plays = b.current_track
     ? (b.current_track.queue_item_id ?? 0) >= 0 && state !== qconnect.PlayingState.STOPPED
     : state === qconnect.PlayingState.PLAYING;
-  if (!core.active && !(plays && core.resumeAfterStepAside())) return null;
+  if (!core.active && !(plays && core.resumeAfterStepAside())) {
+    keepEarlySetState(core, b);
+    return null;
+  }
   if (b.current_track) {
     const target = itemOf(b.current_track);
     if (target.queueItemId < 0 || state === qconnect.PlayingState.STOPPED) return core.playback.stop();
     const item = core.playback.resolve(target);
-    return core.playback.load(item, b.current_position ?? 0, state !== qconnect.PlayingState.PAUSED, {
+    // A play that a pause or stop from MQTT superseded while the service was answering it stays paused.
+    const play = state !== qconnect.PlayingState.PAUSED && !core.heldPlay(jumpKey(target.queueItemId));
+    return core.playback.load(item, b.current_position ?? 0, play, {
       next: hint ?? core.playback.nextAfter(item),
     });
   }
@@ -319,4 +319,16 @@ function onSetState(core: SessionCore, b: qconnect.SrvrRndrSetState): Effect {
   const playing = state === qconnect.PlayingState.PLAYING;
   if (!core.playback.current) return playing ? core.resumeFromPeers() : null;
   return core.playback.setPlaying(playing);
+}
+
+/**
+ * `players[].volume.mode: fixed` (README "Volume modes"), and a mute with `external`: the app was told volume control is not
+ * allowed (docs/protocol.md §5.9); a 42 or 47 that comes anyway changes nothing, and the app hears
+ * the volume and mute as they are so its view snaps back.
+ */
+function refuseFixedVolume(core: SessionCore, type: 'set_volume' | 'set_mute'): Effect {
+  core.log.info({ code: 'ERR_VOLUME_FIXED' }, "MPD's volume is not ours on this player: volume command ignored");
+  core.send([volumeMuted(core.playback.muted), volumeChanged(core.playback.volume)]);
+  core.event(type, { volume: core.playback.volume, muted: core.playback.muted, refused: 'ERR_VOLUME_FIXED' });
+  return null;
 }

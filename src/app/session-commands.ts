@@ -5,6 +5,7 @@ import { qconnect } from '../protocol/generated/qconnect.js';
 import { rendererAction, volumeChanged, volumeMuted } from '../protocol/renderer-messages.js';
 import { applyQueueCommand, checkQueueCommand, type CommandContext } from './queue-commands.js';
 import type { Effect, SessionCore } from './session-core.js';
+import { requestExternalVolume, volumeReported } from './volume-commands.js';
 
 const Action = qconnect.RndrSrvrRendererAction.ActionType;
 
@@ -18,7 +19,10 @@ export function applyCommand(core: SessionCore, cmd: PlayerCommand, ctx: Command
   checkCommand(core, cmd);
   checkQueueCommand(core, cmd, ctx);
   const effects: Effect[] = [];
-  if (cmd.volume !== undefined) {
+  if (cmd.volumeReport !== undefined) volumeReported(core, cmd.volumeReport);
+  if (cmd.volume !== undefined && core.playback.external) {
+    effects.push(requestExternalVolume(core, { volume: cmd.volume }, 'mqtt'));
+  } else if (cmd.volume !== undefined) {
     effects.push(core.playback.setVolume(cmd.volume));
     if (core.active) core.send([volumeChanged(core.playback.volume)]);
   }
@@ -49,6 +53,13 @@ export function applyCommand(core: SessionCore, cmd: PlayerCommand, ctx: Command
 
 /** Every check before any change, so a refused command changes nothing (README "Bad input"). */
 function checkCommand(core: SessionCore, cmd: PlayerCommand): void {
+  // README "Volume modes": a fixed volume belongs to the amplifier; the command changes nothing.
+  if ((cmd.volume !== undefined || cmd.muted !== undefined) && core.playback.volumeFixed)
+    throw new QcbError('ERR_VOLUME_FIXED', 'volume is fixed on this player (players[].volume.mode: fixed)');
+  if (cmd.volumeReport !== undefined && !core.playback.external)
+    throw new QcbError('ERR_BAD_COMMAND', 'volume_report is for players[].volume.mode: external');
+  if (cmd.muted !== undefined && core.playback.external)
+    throw new QcbError('ERR_BAD_COMMAND', "with an external volume, mute is the amplifier's: ask its automation, or send volume 0");
   if (cmd.shuffle !== undefined || cmd.repeat !== undefined) requireSession(core);
   if (cmd.seekMs !== undefined) {
     requireActive(core);

@@ -51,6 +51,10 @@ export interface SessionCoreOptions {
   readonly now: () => number;
   /** The MQTT queue listing's lookup rate and publish timing (issue #14); defaults suit production. */
   readonly queueListing?: QueueListingTuning;
+  /** README "Volume modes", `external`: volume intents are published for the amplifier (issue #23). */
+  readonly volumeExternal?: { readonly reportTimeoutMs: number };
+  /** `external`: settles when request `n` was answered by the amplifier; rejects (ERR_TIMEOUT) when not in time. Given by PlayerSession. */
+  readonly awaitVolumeReport?: (n: number) => Promise<void>;
 }
 
 /** The read-only face of the queue mirror: handlers read it, only the core changes it. */
@@ -91,6 +95,10 @@ export class SessionCore {
       now: options.now,
       report: () => this.reportState(),
       publish: () => this.publishView(),
+      volumeFixed: !options.device.volumeRemoteControl,
+      ...(options.volumeExternal
+        ? { volumeRequest: (r) => options.publisher?.publishVolumeRequest?.(options.playerId, r) }
+        : {}),
     });
     this.#listing = new QueuePublisher({
       playerId: options.playerId,
@@ -102,6 +110,11 @@ export class SessionCore {
   }
 
   // ---- reads -------------------------------------------------------------------------------
+
+  /** README "Volume modes", `external`: the wait for the amplifier's report of request `n` (volume-commands.ts). */
+  awaitVolumeReport(n: number): Promise<void> {
+    return this.#o.awaitVolumeReport?.(n) ?? Promise.resolve();
+  }
 
   get log(): Logger {
     return this.#o.logger;
@@ -200,13 +213,23 @@ export class SessionCore {
     return this.#link.sendAction(messages, actionUuid, what, timeoutMs);
   }
 
-  /** A broadcast carrying an action uuid came back: true when it answered a verb of ours. */
-  actionAnswered(actionUuid: Uint8Array | string | null | undefined): boolean {
-    return this.#link.answered(actionUuid);
+  /** A broadcast carrying an action uuid came back (`queueState`: a 90): true when it answered a verb of ours. */
+  actionAnswered(actionUuid: Uint8Array | string | null | undefined, queueState = false): boolean {
+    return this.#link.answered(actionUuid, queueState);
   }
 
-  /** 88: the service refused a queue edit. */
-  actionRefused(actionUuid: Uint8Array | null | undefined, reason: string): void {
+  /** A newer intent: the plays waiting for the service are superseded (intent-supersede.ts). */
+  supersedePlays(hold: boolean): void {
+    this.#link.supersedePlays(hold);
+  }
+
+  /** The 41 answering a play a pause superseded: applied paused (intent-supersede.ts). */
+  heldPlay(key: string): boolean {
+    return this.#link.heldPlay(key);
+  }
+
+  /** 88: the service refused a queue edit; 'pending': a type-1 error refuses every verb waiting. */
+  actionRefused(actionUuid: Uint8Array | 'pending' | null | undefined, reason: string): void {
     this.#link.refused(actionUuid, reason);
   }
 

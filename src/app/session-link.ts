@@ -1,6 +1,8 @@
 import { QcbError } from '../core/qcb-error.js';
+import { supersededError } from './intent-supersede.js';
 import type { OutgoingMessage } from '../protocol/frame-writer.js';
 import { PendingActions } from './pending-actions.js';
+import { QueueStateAnswers } from './queue-state-answers.js';
 import type { SessionFacts } from './session-report.js';
 
 /** docs/protocol.md §8 "Silent deregistration": at most one re-join on the same link per this long. */
@@ -19,6 +21,10 @@ export type LinkState = SessionFacts['linkState'];
 export class SessionLink {
   readonly #now: () => number;
   readonly #pending = new PendingActions();
+  /** Plays superseded by a pause or stop (supersedePlays), until when their 41 is expected. */
+  readonly #held = new Map<string, number>();
+  /** Our 76s on this link, to pair with the 90s answering them (queue-state-answers.ts). */
+  readonly #asked = new QueueStateAnswers();
   #send: (messages: OutgoingMessage[]) => boolean = () => false;
   /** Subscribe and join again on the current link (set per link). */
   #reregister: () => void = () => {};
@@ -60,7 +66,9 @@ export class SessionLink {
 
   /** Sends now, or drops when no link can carry it (never queued: docs/protocol.md §3). */
   send(messages: OutgoingMessage[]): boolean {
-    return this.#send(messages);
+    const sent = this.#send(messages);
+    if (sent) this.#asked.sent(messages);
+    return sent;
   }
 
   /**
@@ -75,18 +83,49 @@ export class SessionLink {
   ): Promise<void> {
     if (this.#state !== 'joined') return Promise.reject(new QcbError('ERR_NO_SESSION', 'no Qobuz session'));
     const answer = this.#pending.expect(actionUuid, what, timeoutMs);
-    if (!this.#send(messages)) this.#pending.refused(actionUuid, 'the link is down');
+    // No messages: a verb already sent (transfer's 63) waits for its answer or refusal like the others.
+    if (messages.length > 0 && !this.send(messages)) this.#pending.refused(actionUuid, 'the link is down');
     return answer;
   }
 
-  /** A broadcast carrying an action uuid came back: the verb that sent it (if ours) is done; true when it was ours. */
-  answered(actionUuid: Uint8Array | string | null | undefined): boolean {
+  /**
+   * A broadcast carrying an action uuid came back: the verb that sent it (if ours) is done; true when
+   * it was ours. `queueState`: a 90, which answers our oldest 76 even without the echo (queue-state-answers.ts).
+   */
+  answered(actionUuid: Uint8Array | string | null | undefined, queueState = false): boolean {
+    if (queueState && typeof actionUuid !== 'string')
+      return this.#pending.answered(this.#asked.arrived(actionUuid));
     return this.#pending.answered(actionUuid);
   }
 
-  /** 88: the service refused a queue edit. */
-  refused(actionUuid: Uint8Array | null | undefined, reason: string): void {
-    this.#pending.refused(actionUuid, reason);
+  /**
+   * 88: the service refused a queue edit. `'pending'`: a type-1 error, which names no verb, refuses
+   * every verb still waiting (docs/protocol.md "Unknowns": a refusal must never wait for the timeout).
+   */
+  refused(actionUuid: Uint8Array | 'pending' | null | undefined, reason: string): void {
+    if (actionUuid === 'pending') this.#pending.refuseAll(reason);
+    else this.#pending.refused(actionUuid, reason);
+  }
+
+  /**
+   * A newer intent supersedes the plays still waiting for the service (intent-supersede.ts): they
+   * are answered ERR_SUPERSEDED now. With `hold`, the service's play for one of them, when it still
+   * comes, is applied paused (heldPlay).
+   */
+  supersedePlays(hold: boolean): void {
+    const keys = this.#pending.failWhere((key) => key.startsWith('jump:'), supersededError());
+    this.#held.clear();
+    if (hold) for (const key of keys) this.#held.set(key, this.#now() + ACTION_TIMEOUT_MS);
+  }
+
+  /**
+   * True once for a play superseded by a pause or stop, while its answer may still come: the
+   * service's 41 for it must not start the music. Later, a 41 for that item is the app's own again.
+   */
+  heldPlay(key: string): boolean {
+    const until = this.#held.get(key);
+    this.#held.delete(key);
+    return until !== undefined && this.#now() <= until;
   }
 
   /** A new link: frames go to `send` from now on. */
@@ -94,6 +133,7 @@ export class SessionLink {
     this.#send = send;
     this.#reregister = reregister;
     this.#lastReregisterAtMs = null;
+    this.#asked.reset();
     this.#expired = false;
     this.#state = 'connecting';
   }
@@ -103,6 +143,7 @@ export class SessionLink {
     this.#pending.failAll(
       new QcbError('ERR_SESSION_CLOSED', 'a new Qobuz session replaced the one the command was for'),
     );
+    this.#held.clear();
     this.#rendererId = null;
     this.#activeRendererId = -1;
     this.#sessionUuid = null;
@@ -118,6 +159,7 @@ export class SessionLink {
     this.#pending.failAll(
       new QcbError('ERR_SESSION_CLOSED', 'the Qobuz link dropped before the service answered'),
     );
+    this.#asked.reset();
     this.#state = 'connecting';
   }
 
@@ -127,6 +169,7 @@ export class SessionLink {
       new QcbError('ERR_SESSION_CLOSED', 'the Qobuz session ended before the service answered'),
     );
     this.#expired = expired;
+    this.#asked.reset();
     this.#send = () => false;
     this.#reregister = () => {};
     this.#state = 'none';

@@ -1,5 +1,4 @@
-import type { Logger } from 'pino';
-import type { AudioFormat, PlayableItem, Player, PlayerSnapshot } from '../core/player.js';
+import type { AudioFormat, PlayableItem, PlayerSnapshot } from '../core/player.js';
 import type { TrackInfo } from '../core/player-view.js';
 import {
   clockAt,
@@ -8,30 +7,16 @@ import {
   type ClockStatus,
   type PositionClock,
 } from '../core/position-clock.js';
-import type { QueueMirror } from '../core/queue-mirror.js';
 import { TrackInfoLookup } from './track-info-lookup.js';
+import { ExternalVolume } from './external-volume.js';
+import { PreviousAnswer } from './previous-answer.js';
+import type { Effect, SessionPlaybackOptions } from './session-playback-options.js';
 
-/** What the speaker still has to do for an intent; failures are the caller's to log or answer. */
-export type Effect = Promise<void> | null;
-
-export interface SessionPlaybackOptions {
-  readonly player: Player;
-  /** The session's queue mirror: what follows an item, and items by id. */
-  readonly queue: Pick<QueueMirror, 'next' | 'find'>;
-  readonly trackInfo: ((trackId: number) => Promise<TrackInfo | null>) | null;
-  /** Configured ceiling, AudioQuality level 1-4. */
-  readonly maxAudioQuality: number;
-  readonly logger: Logger;
-  readonly now: () => number;
-  /** Report the new state (to Qobuz when active, and to MQTT): SessionCore decides who hears it. */
-  readonly report: () => void;
-  /** Publish the view only (MQTT), nothing to Qobuz. */
-  readonly publish: () => void;
-}
+export type { Effect, SessionPlaybackOptions } from './session-playback-options.js';
 
 /**
  * What one player's session plays, and the speaker's side of it (docs/architecture.md "One owner
- * per player"): the current and next item, the position clock, volume and mute, the quality
+ * per player"): the current item and its neighbours, the position clock, volume and mute, the quality
  * ceiling, the track's metadata. Part of SessionCore: only the core holds one, and the session's
  * loop calls it, one input at a time. Each intent changes the state at once, reports it, and hands
  * the speaker work back as an Effect the loop does not wait for (docs/architecture.md "The newest
@@ -40,8 +25,12 @@ export interface SessionPlaybackOptions {
 export class SessionPlayback {
   readonly #o: SessionPlaybackOptions;
   readonly #info: TrackInfoLookup;
+  /** README "Volume modes", `external`; null in the other modes. */
+  readonly external: ExternalVolume | null;
   #current: PlayableItem | null = null;
   #next: PlayableItem | null = null;
+  #previous: PlayableItem | null = null;
+  readonly #previousAnswer = new PreviousAnswer();
   /** What we are doing, as commanded; reports extrapolate from it. */
   #clock: PositionClock;
   #volume = 50;
@@ -56,7 +45,10 @@ export class SessionPlayback {
   constructor(options: SessionPlaybackOptions) {
     this.#o = options;
     this.#info = new TrackInfoLookup(options.trackInfo, options.logger);
+    this.external = options.volumeRequest ? new ExternalVolume(options.volumeRequest) : null;
     this.#sessionMaxQuality = options.maxAudioQuality;
+    // A fixed volume is full scale unless MPD has a mixer that says otherwise.
+    if (options.volumeFixed) this.#volume = 100;
     this.#clock = clockAt('stopped', 0, options.now());
     const snap = options.player.snapshot();
     this.#speakerKnown = snap.available;
@@ -71,11 +63,18 @@ export class SessionPlayback {
   get next(): PlayableItem | null {
     return this.#next;
   }
+  get previous(): PlayableItem | null {
+    return this.#previous;
+  }
   get clock(): PositionClock {
     return this.#clock;
   }
   get status(): ClockStatus {
     return this.#clock.status;
+  }
+  /** Volume and mute belong to the amplifier: every volume intent is refused, nothing reaches MPD. */
+  get volumeFixed(): boolean {
+    return this.#o.volumeFixed === true;
   }
   get volume(): number {
     return this.#volume;
@@ -108,6 +107,10 @@ export class SessionPlayback {
   nextAfter(item: PlayableItem | null): PlayableItem | null {
     return item ? this.#o.queue.next(item.queueItemId) : null;
   }
+  /** What precedes `item` now in play order: the speaker keeps it for another client's `previous` (§9.4). */
+  previousBefore(item: PlayableItem | null): PlayableItem | null {
+    return item ? this.#o.queue.previous(item.queueItemId) : null;
+  }
   /** A queue item as the mirror knows it (with its track id), else as given. */
   resolve(item: PlayableItem): PlayableItem {
     return this.#o.queue.find(item.queueItemId) ?? item;
@@ -127,17 +130,26 @@ export class SessionPlayback {
     o: { next?: PlayableItem | null; report?: boolean } = {},
   ): Effect {
     const next = o.next === undefined ? this.nextAfter(item) : o.next;
+    const playsAlready = this.#previousAnswer.take(item, this.#o.now(), this.speaker()) && play;
     this.#loads += 1;
     this.#current = item;
     this.#next = next;
+    this.#previous = this.previousBefore(item);
+    if (playsAlready) {
+      // The service's answer to our PREVIOUS names what MPD already plays: no reload, no gap.
+      this.#clockFromSpeaker();
+      if (o.report !== false) this.#o.report();
+      return this.syncNeighbours();
+    }
     this.setClock(play ? 'playing' : 'paused', positionMs, true);
     if (o.report !== false) this.#o.report();
     this.#fetchTrackInfo(item);
-    return this.#o.player.load(item, { positionMs, play, next });
+    return this.#o.player.load(item, { positionMs, play, next, previous: this.#previous });
   }
 
   /** A position change on the current item; `status`, when given, also plays or pauses. */
   seek(positionMs: number, status?: 'playing' | 'paused'): Effect {
+    this.#previousAnswer.forget();
     this.setClock(status ?? (this.#clock.status === 'playing' ? 'playing' : 'paused'), positionMs);
     this.#o.report();
     const seek = this.#o.player.seek(positionMs);
@@ -147,20 +159,22 @@ export class SessionPlayback {
   }
 
   setPlaying(playing: boolean): Effect {
+    this.#previousAnswer.forget();
     this.setClock(playing ? 'playing' : 'paused', this.positionNow());
     this.#o.report();
     return playing ? this.#o.player.play() : this.#o.player.pause();
   }
 
   stop(): Effect {
+    this.#previousAnswer.forget();
     this.setClock('stopped', 0, false);
     this.#o.report();
     return this.#o.player.stopPlayback();
   }
 
-  /** Re-computes what follows the current item and tells the speaker when it changed. */
+  /** Re-computes what follows and precedes the current item and tells the speaker what changed. */
   refreshNext(): Effect {
-    return this.setNext(this.nextAfter(this.#current));
+    return both(this.setNext(this.nextAfter(this.#current)), this.#setPrevious(this.previousBefore(this.#current)));
   }
 
   /** What follows the current item, as the service or the mirror says. */
@@ -171,12 +185,21 @@ export class SessionPlayback {
   }
 
   setVolume(volume: number): Effect {
+    if (this.volumeFixed || this.external) return null;
     this.#volume = Math.max(0, Math.min(100, Math.round(volume)));
     this.#o.publish();
     return this.#o.player.setVolume(this.#volume);
   }
 
+  /** `external`: the amplifier's real level came back; it is the speaker's volume from now on. */
+  volumeReported(volume: number): void {
+    this.external?.report();
+    this.#volume = Math.max(0, Math.min(100, Math.round(volume)));
+    this.#o.publish();
+  }
+
   setMuted(muted: boolean): Effect {
+    if (this.volumeFixed) return null;
     this.#muted = muted;
     this.#o.publish();
     return this.#o.player.setMuted(muted);
@@ -203,6 +226,7 @@ export class SessionPlayback {
   takeOver(item: PlayableItem, status: ClockStatus, positionMs: number): void {
     this.#current = this.resolve(item);
     this.#next = this.nextAfter(this.#current);
+    this.#previous = this.previousBefore(this.#current);
     this.#clock = clockAt(status, positionMs, this.#o.now(), true);
   }
 
@@ -219,6 +243,8 @@ export class SessionPlayback {
     const ours = this.#current !== null || this.#clock.status !== 'stopped';
     this.#current = null;
     this.#next = null;
+    this.#previous = null;
+    this.#previousAnswer.forget();
     if (o.resetQuality) this.#sessionMaxQuality = this.#o.maxAudioQuality;
     this.#info.forget();
     this.setClock('stopped', 0, false);
@@ -234,12 +260,19 @@ export class SessionPlayback {
   speakerTrackStarted(item: PlayableItem): Effect {
     const snap = this.speaker();
     if (!snap.settled || snap.current?.queueItemId !== item.queueItemId) return null;
-    this.#current = this.resolve(item);
-    this.#next = this.nextAfter(this.#current);
-    this.setClock('playing', 0, false);
-    this.#fetchTrackInfo(this.#current);
-    this.#o.report();
-    return this.#o.player.setNext(this.#next);
+    this.#previousAnswer.forget();
+    return this.#playsNow(item, () => this.setClock('playing', 0, false));
+  }
+
+  /**
+   * Another MPD client moved the speaker back to `item`, the previous one we gave it (§9.4); the
+   * caller has sent 24 PREVIOUS when `answerAwaited`. Taken like a track change: what plays is
+   * reported, and the 41 answering the PREVIOUS is then taken as it plays (see load).
+   */
+  speakerMovedBack(item: PlayableItem, answerAwaited: boolean): Effect {
+    if (answerAwaited) this.#previousAnswer.await(this.resolve(item), this.#o.now());
+    else this.#previousAnswer.forget();
+    return this.#playsNow(item, () => this.#clockFromSpeaker());
   }
 
   /** The current item ended with nothing after it: report STOPPED (§5.8). */
@@ -274,6 +307,8 @@ export class SessionPlayback {
     volumePercent: number,
     muted: boolean,
   ): { readonly volume: boolean; readonly muted: boolean } {
+    // `external`: the amplifier's report is the volume, never MPD's (README "Volume modes").
+    if (this.external) return { volume: false, muted: false };
     const changed = { volume: volumePercent !== this.#volume, muted: muted !== this.#muted };
     this.#volume = volumePercent;
     this.#muted = muted;
@@ -307,7 +342,36 @@ export class SessionPlayback {
 
   // ---- private -----------------------------------------------------------------------------
 
+  /** The speaker changed track by itself to `item`: what surrounds it follows, and it is reported. */
+  #playsNow(item: PlayableItem, clock: () => void): Effect {
+    this.#current = this.resolve(item);
+    this.#next = this.nextAfter(this.#current);
+    this.#previous = this.previousBefore(this.#current);
+    clock();
+    this.#fetchTrackInfo(this.#current);
+    this.#o.report();
+    return this.syncNeighbours();
+  }
+
+  /** Playing where the speaker is now. */
+  #clockFromSpeaker(): void {
+    const snap = this.speaker();
+    this.#clock = clockAt('playing', positionAt(snap, this.#o.now()), this.#o.now(), snap.buffering);
+  }
+
+  /** Tells the speaker the current item's neighbours as the session has them (it skips what it holds). */
+  syncNeighbours(): Effect {
+    return both(this.#o.player.setNext(this.#next), this.#o.player.setPrevious(this.#previous));
+  }
+
+  #setPrevious(previous: PlayableItem | null): Effect {
+    if (previous?.queueItemId === this.#previous?.queueItemId && previous?.trackId === this.#previous?.trackId) return null;
+    this.#previous = previous;
+    return this.#current ? this.#o.player.setPrevious(previous) : null;
+  }
+
   #adoptSpeakerVolume(snap: PlayerSnapshot): void {
+    if (this.external) return;
     if (snap.volumePercent !== null) this.#volume = snap.volumePercent;
     this.#muted = snap.muted;
   }
@@ -320,4 +384,8 @@ export class SessionPlayback {
       () => this.#o.publish(),
     );
   }
+}
+
+function both(a: Effect, b: Effect): Effect {
+  return a && b ? Promise.all([a, b]).then(() => undefined) : (a ?? b);
 }

@@ -80,6 +80,8 @@ export interface PlayerCommand {
   readonly seekMs?: number;
   readonly volume?: number;
   readonly muted?: boolean;
+  /** README "Volume modes", `external`: the amplifier's real level, reported by its automation. */
+  readonly volumeReport?: number;
   readonly shuffle?: boolean;
   readonly repeat?: RepeatMode;
   // Queue verbs (issue #14), sent as a controller on the player's own link.
@@ -93,6 +95,8 @@ export interface PlayerCommand {
   readonly playMedia?: { readonly type: MediaType; readonly id: string; readonly shuffle: boolean };
   /** Take over what the account plays on another device, where it is. */
   readonly transfer?: true;
+  /** Record this player's wire traffic or stop (README "Reporting a problem"); goes alone, handled by the bridge. */
+  readonly record?: boolean;
 }
 
 /** What `queue_add` can name (the Qobuz catalogue kinds with track lists). */
@@ -108,4 +112,13 @@ export interface StatePublisher {
   publishAvailability(playerId: string, online: boolean): void;
   /** The queue listing, retained (issue #14); optional so that publishers without a queue topic need not care. */
   publishQueue?(playerId: string, listing: QueueListing): void;
+  /** README "Volume modes", `external`: a volume intent for the amplifier's automation. */
+  publishVolumeRequest?(playerId: string, request: VolumeRequest): void;
+}
+
+/** `B/<player>/volume/request`: the target level (0-100), and the delta when the app sent one. */
+export interface VolumeRequest {
+  readonly volume: number;
+  readonly delta: number | null;
+  readonly source: 'qobuz' | 'mqtt';
 }

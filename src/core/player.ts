@@ -61,10 +61,17 @@ export interface PlayerEvents {
   /** Status, position (seek), duration or buffering changed, from us or from outside (e.g. `mpc pause`). */
   stateChanged: [snapshot: PlayerSnapshot];
   /**
-   * Another client of the speaker asked for the previous song (`mpc prev`). MPD shows it only as a
-   * restart of the current song that the bridge did not ask for (docs/protocol.md §9.4).
+   * Another client of the speaker asked for the previous song (`mpc prev`) while the speaker held
+   * nothing before the current item (the first one): MPD shows it only as a restart of the current
+   * song that the bridge did not ask for (docs/protocol.md §9.4).
    */
   previousRequested: [];
+  /**
+   * Another client of the speaker moved back to the item it had been given as `previous` (`mpc prev`
+   * with our previous song before the current one in MPD's queue): it now plays from its start
+   * (docs/protocol.md §9.4).
+   */
+  previousStarted: [item: PlayableItem];
   /** Volume or mute changed from outside the bridge (e.g. `mpc volume 20`, a hardware knob). */
   volumeChanged: [volumePercent: number, muted: boolean];
   /** The real format of what is playing (MPD `audio: 96000:24:2`). */
@@ -80,6 +87,11 @@ export interface LoadOptions {
   readonly play: boolean;
   /** What follows `item`, queued ahead of time so the change is gapless. */
   readonly next: PlayableItem | null;
+  /**
+   * What precedes `item` in play order, kept in the speaker so that another client's `previous`
+   * lands on it (docs/protocol.md §9.4). Absent: none.
+   */
+  readonly previous?: PlayableItem | null;
 }
 
 export interface Player {
@@ -97,6 +109,8 @@ export interface Player {
   load(item: PlayableItem, options: LoadOptions): Promise<void>;
   /** Change what follows the current item (queue, loop or shuffle changed). */
   setNext(next: PlayableItem | null): Promise<void>;
+  /** Change what precedes the current item (queue, loop or shuffle changed, or a track change). */
+  setPrevious(previous: PlayableItem | null): Promise<void>;
   play(): Promise<void>;
   pause(): Promise<void>;
   /** Stop playback and forget the current item. */

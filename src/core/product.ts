@@ -25,6 +25,12 @@ export type DeviceTypeName = (typeof DEVICE_TYPE_NAMES)[DeviceType];
 export const QUALITIES = ['mp3', 'cd', 'hires_96', 'hires_192'] as const;
 export type MaxQuality = (typeof QUALITIES)[number];
 
+/** A player's ceiling (`players[].max_quality`, issue #23): its own when set, never above `qobuz.max_quality`. */
+export function playerMaxQuality(qobuzMax: MaxQuality, playerMax: MaxQuality | null): MaxQuality {
+  if (playerMax === null) return qobuzMax;
+  return QUALITIES.indexOf(playerMax) < QUALITIES.indexOf(qobuzMax) ? playerMax : qobuzMax;
+}
+
 /** Config quality → the web schema's AudioQuality name get-display-info answers (docs/protocol.md §2). */
 export const QUALITY_NAMES = { mp3: 'MP3', cd: 'CD', hires_96: 'HIRES_L1', hires_192: 'HIRES_L2' } as const satisfies Record<MaxQuality, string>;
 export type MaxAudioQualityName = (typeof QUALITY_NAMES)[MaxQuality];

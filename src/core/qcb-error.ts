@@ -23,7 +23,10 @@ export type QcbErrorCode =
   | 'ERR_NOT_FOUND'
   | 'ERR_NOT_STREAMABLE'
   | 'ERR_NO_USER_TOKEN'
-  | 'ERR_QOBUZ_REFUSED';
+  | 'ERR_QOBUZ_REFUSED'
+  | 'ERR_RECORDER'
+  | 'ERR_SUPERSEDED'
+  | 'ERR_VOLUME_FIXED';
 
 export class QcbError extends Error {
   readonly code: QcbErrorCode;

@@ -98,6 +98,28 @@ export class MpdPlayerState {
     return { format: this.#observeFormat(st.audio), volume: this.#observeVolume(st.volume) };
   }
 
+  /** A Qobuz-scale volume asked for. Setting a volume also unmutes: the app's slider moves from the muted level. */
+  wantVolume(volumePercent: number): void {
+    this.mpdVolume = this.volume.toMpd(volumePercent);
+    this.volumePercent = Math.min(100, Math.max(0, Math.round(volumePercent)));
+    this.muted = false;
+    this.unmuteMpdVolume = null;
+  }
+
+  /** Mute (keeping the volume to restore) or unmute; false when it already is. */
+  wantMuted(muted: boolean): boolean {
+    if (this.muted === muted) return false;
+    if (muted) {
+      this.unmuteMpdVolume = this.mpdVolume;
+      this.mpdVolume = this.volume.mutedMpdVolume;
+    } else {
+      this.mpdVolume = this.unmuteMpdVolume ?? this.volume.toMpd(this.volumePercent ?? 100);
+      this.unmuteMpdVolume = null;
+    }
+    this.muted = muted;
+    return true;
+  }
+
   /** MPD went away: freeze the clock at the moment of the loss. */
   freeze(nowMs: number): void {
     this.positionMs = this.positionAt(nowMs);

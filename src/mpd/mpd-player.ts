@@ -1,66 +1,31 @@
 import type { Logger } from 'pino';
-import type {
-  ItemTagsFor,
-  LoadOptions,
-  PlayableItem,
-  Player,
-  PlayerEvents,
-  PlayerSnapshot,
-  StreamUrlFor,
-} from '../core/player.js';
-import { QcbError, errorMessage, isQcbError } from '../core/qcb-error.js';
+import type { LoadOptions, PlayableItem, Player, PlayerEvents, PlayerSnapshot } from '../core/player.js';
+import { errorMessage, isQcbError } from '../core/qcb-error.js';
 import { SerialQueue } from '../util/serial-queue.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import type { MpdClient } from './mpd-client.js';
 import { MPD_RECONNECT_STEPS_MS, MpdConnection } from './mpd-connection.js';
+import { checkMpdPlayerOptions, type MpdPlayerOptions } from './mpd-player-options.js';
 import { MpdPlayerState, snapshotChanged } from './mpd-player-state.js';
-import { MpdQueueWindow, type WindowEntry } from './mpd-queue-window.js';
-import { reconcile } from './mpd-reconcile.js';
+import { MpdQueueWindow, type WindowEntry, type WindowItems } from './mpd-queue-window.js';
+import { emitFacts, reconcile } from './mpd-reconcile.js';
 import { MpdWatcher } from './mpd-watcher.js';
-import { VolumeMapping, type VolumeRange } from './volume-mapping.js';
+import { restoreSpeaker, resumeAtLoss, startCurrent, type Resume } from './mpd-restore.js';
+import { TransportGate, type Transport, type TransportTicket } from './mpd-transport-gate.js';
+import { VolumeMapping } from './volume-mapping.js';
 
-/** MPD's answer when the song it was told to start could not be opened or decoded. */
-const STREAM_FAILED = /failed to (decode|open)/i;
+export type { MpdPlayerOptions } from './mpd-player-options.js';
 
 /**
- * The `Player` port on MPD (issue #5). MPD's queue holds a two-entry window of the Qobuz
- * queue (mpd-queue-window.ts); unfiltered idle plus a light poll while playing keeps the
+ * The `Player` port on MPD (issue #5). MPD's queue holds a window of the Qobuz queue: the
+ * previous, current and next items (mpd-queue-window.ts); unfiltered idle plus a light poll while playing keeps the
  * snapshot current (mpd-watcher.ts); a lost MPD is reconnected with backoff and the window
  * restored (mpd-connection.ts). Every MPD call, ours or the watcher's, runs through one
  * serial queue (docs/conventions.md principle 4).
  */
 
-export interface MpdPlayerOptions {
-  readonly host: string;
-  readonly port: number;
-  readonly password?: string;
-  /** MPD range the Qobuz 0-100 volume maps onto (README.md "Configuration reference" `players[].volume`). */
-  readonly volume: VolumeRange;
-  readonly urlFor: StreamUrlFor;
-  /**
-   * Whether a song in MPD's queue is one we added (our stream route's `/stream/<player>/` URLs);
-   * songs that are not ours are never removed (issue #16). Default: every song counts as ours.
-   */
-  readonly isOurs?: (uri: string) => boolean;
-  /** Qobuz metadata for the tags every MPD client shows (issue #16); without it songs carry only `Name`. */
-  readonly tagsFor?: ItemTagsFor;
-  readonly logger: Logger;
-  /** Default MPD_RECONNECT_STEPS_MS (250 ms … 5 s). */
-  readonly reconnect?: { readonly stepsMs: readonly number[] };
-  /** Per-command timeout, default 3000 ms. */
-  readonly timeoutMs?: number;
-}
-
-type Resume = 'play' | 'pause' | 'none';
-
 /** Past this far into a song, the stream's own tags have replaced ours if they were going to. */
 const TAGS_SETTLED_MS = 1500;
-
-/**
- * Transport commands by what makes them pointless: a load or stop makes every earlier transport
- * command pointless; a seek makes an earlier seek pointless; a play or pause an earlier one.
- */
-type Transport = 'replace' | 'seek' | 'toggle';
 
 export class MpdPlayer implements Player {
   readonly events: TypedEmitter<PlayerEvents>;
@@ -75,24 +40,15 @@ export class MpdPlayer implements Player {
   #lastEmitted: PlayerSnapshot | null = null;
   /** What to bring back after a reconnect; kept up to date while MPD is away. */
   #resume: Resume = 'none';
-  /** Generation of the newest transport command asked for, and of the newest one applied. */
-  #requested = 0;
-  #applied = 0;
+  readonly #gate = new TransportGate();
   /**
    * Another MPD client plays its own songs: we stepped aside (issue #16) and drive MPD again only
    * when given an item (a load), or asked to play what we had (`play`).
    */
-  #aside: { readonly current: PlayableItem | null; readonly next: PlayableItem | null } | null = null;
-  /** Newest generation of each kind of transport command (see Transport). */
-  readonly #newest: Record<Transport, number> = { replace: 0, seek: 0, toggle: 0 };
+  #aside: WindowItems | null = null;
 
   constructor(options: MpdPlayerOptions) {
-    if (!options.host) throw new QcbError('ERR_CONFIG_INVALID', 'MpdPlayer: host is required');
-    if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535) {
-      throw new QcbError('ERR_CONFIG_INVALID', `MpdPlayer: port must be 1-65535, got ${options.port}`);
-    }
-    if (typeof options.urlFor !== 'function')
-      throw new QcbError('ERR_CONFIG_INVALID', 'MpdPlayer: urlFor is required');
+    checkMpdPlayerOptions(options);
     this.#log = options.logger.child({ module: 'mpd', mpd: `${options.host}:${options.port}` });
     this.events = new TypedEmitter<PlayerEvents>((err, event) =>
       this.#log.error({ err: errorMessage(err), event }, 'player listener threw'),
@@ -112,6 +68,7 @@ export class MpdPlayer implements Player {
       timeoutMs: options.timeoutMs ?? 3000,
       stepsMs: options.reconnect?.stepsMs ?? MPD_RECONNECT_STEPS_MS,
       logger: this.#log,
+      ...(options.tap ? { tap: options.tap } : {}),
     });
     this.#watcher = new MpdWatcher({
       queue: this.#queue,
@@ -148,7 +105,7 @@ export class MpdPlayer implements Player {
   }
 
   snapshot(): PlayerSnapshot {
-    const settled = this.#applied === this.#requested;
+    const settled = this.#gate.settled;
     const snap = this.#state.snapshot(this.#window.current?.item ?? null, this.#available, settled);
     if (!this.#aside) return snap;
     // What the other client plays is not ours to report: stopped, nothing current.
@@ -158,7 +115,7 @@ export class MpdPlayer implements Player {
   load(item: PlayableItem, options: LoadOptions): Promise<void> {
     const model = () => {
       this.#aside = null;
-      this.#window.set(item, options.next);
+      this.#window.set(item, options.next, options.previous ?? null);
       this.#state.resetTrack();
       this.#state.format = null;
       this.#state.positionMs = Math.max(0, options.positionMs);
@@ -188,14 +145,24 @@ export class MpdPlayer implements Player {
       async (client) => {
         if (!this.#window.hasNext(next)) await this.#window.writeNext(client, next);
       },
-      () => this.#window.set(this.#window.current?.item ?? null, next),
+      () => this.#window.set(this.#window.current?.item ?? null, next, this.#window.previous?.item ?? null),
+    );
+  }
+
+  setPrevious(previous: PlayableItem | null): Promise<void> {
+    return this.#command(
+      'setPrevious',
+      async (client) => {
+        if (!this.#window.hasPrevious(previous)) await this.#window.writePrevious(client, previous);
+      },
+      () => this.#window.set(this.#window.current?.item ?? null, this.#window.next?.item ?? null, previous),
     );
   }
 
   play(): Promise<void> {
     // Qobuz plays again after another client took MPD: take it back with what we had.
     const had = this.#aside;
-    if (had?.current) return this.load(had.current, { positionMs: 0, play: true, next: had.next });
+    if (had?.current) return this.load(had.current, { positionMs: 0, play: true, next: had.next, previous: had.previous });
     return this.#transport(
       'toggle',
       'play',
@@ -274,65 +241,34 @@ export class MpdPlayer implements Player {
   }
 
   setVolume(volumePercent: number): Promise<void> {
-    const model = () => {
-      // Setting a volume also unmutes: the app's slider moves from the muted level.
-      this.#state.mpdVolume = this.#volume.toMpd(volumePercent);
-      this.#state.volumePercent = Math.min(100, Math.max(0, Math.round(volumePercent)));
-      this.#state.muted = false;
-      this.#state.unmuteMpdVolume = null;
-    };
     return this.#command(
       'setVolume',
       async (client) => {
-        model();
+        this.#state.wantVolume(volumePercent);
         await client.setVol(this.#state.mpdVolume ?? 0);
       },
-      model,
+      () => this.#state.wantVolume(volumePercent),
     );
   }
 
   setMuted(muted: boolean): Promise<void> {
-    const model = (): boolean => {
-      const s = this.#state;
-      if (s.muted === muted) return false;
-      if (muted) {
-        s.unmuteMpdVolume = s.mpdVolume;
-        s.mpdVolume = this.#volume.mutedMpdVolume;
-      } else {
-        s.mpdVolume = s.unmuteMpdVolume ?? this.#volume.toMpd(s.volumePercent ?? 100);
-        s.unmuteMpdVolume = null;
-      }
-      s.muted = muted;
-      return true;
-    };
     return this.#command(
       'setMuted',
       async (client) => {
-        if (model()) await client.setVol(this.#state.mpdVolume ?? this.#volume.mutedMpdVolume);
+        if (this.#state.wantMuted(muted)) await client.setVol(this.#state.mpdVolume ?? this.#volume.mutedMpdVolume);
       },
-      () => void model(),
+      () => this.#state.wantMuted(muted),
     );
   }
 
-  /**
-   * A transport command: it takes the next generation now, and when its turn in the queue comes
-   * it is skipped if a newer command of a kind that covers it was asked for meanwhile
-   * (docs/architecture.md "The newest intent wins"). A burst of seeks thus ends in one MPD seek.
-   */
+  /** A transport command (TransportGate): skipped in its turn when a newer one makes it pointless. */
   #transport(
     kind: Transport,
     name: string,
     online: (client: MpdClient) => Promise<void>,
     offline: () => unknown,
   ): Promise<void> {
-    const generation = ++this.#requested;
-    this.#newest[kind] = generation;
-    if (kind === 'replace') {
-      this.#newest.seek = generation;
-      this.#newest.toggle = generation;
-    }
-    const superseded = () => this.#newest.replace > generation || this.#newest[kind] > generation;
-    return this.#command(name, online, offline, { generation, superseded });
+    return this.#command(name, online, offline, this.#gate.begin(kind));
   }
 
   /** Runs a command in the serial queue; while MPD is away it only updates what a reconnect restores. */
@@ -340,18 +276,16 @@ export class MpdPlayer implements Player {
     name: string,
     online: (client: MpdClient) => Promise<void>,
     offline: () => unknown,
-    transport?: { readonly generation: number; readonly superseded: () => boolean },
+    transport?: TransportTicket,
   ): Promise<void> {
     return this.#queue.run(async () => {
       if (transport?.superseded()) {
         this.#log.debug({ command: name }, 'skipped: a newer command replaces it');
-        this.#applied = transport.generation;
+        this.#gate.applied(transport);
         return;
       }
       // Applied from here on: the snapshot the sync below emits is settled unless newer commands wait.
-      const applied = () => {
-        if (transport) this.#applied = transport.generation;
-      };
+      const applied = () => transport && this.#gate.applied(transport);
       const client = this.#connection.client;
       if (client && this.#available) {
         try {
@@ -395,38 +329,20 @@ export class MpdPlayer implements Player {
     this.#state.pendingStartMs = null;
   }
 
-  async #startCurrent(client: MpdClient, positionMs: number): Promise<void> {
-    const id = this.#window.current?.songId;
-    if (id == null) return;
-    this.#state.startBuffering(positionMs);
-    try {
-      if (positionMs > 0) await client.seekId(id, positionMs / 1000);
-      else await client.playId(id);
-    } catch (err) {
-      // docs/protocol.md §9.2: a stream that fails fast (404) can fail inside `playid` itself. That is
-      // the item failing, not the command: the sync that follows reads MPD's error and reports it.
-      if (!STREAM_FAILED.test(errorMessage(err))) throw err;
-      this.#log.debug({ err: errorMessage(err) }, 'the item failed as it started');
-    }
+  #startCurrent(client: MpdClient, positionMs: number): Promise<void> {
+    return startCurrent(client, this.#window, this.#state, positionMs, this.#log);
   }
 
   /** Reads MPD's status and emits what changed: track changes, failures, queue end, format, volume, state. */
   async #sync(client: MpdClient, force: boolean, announce?: () => void): Promise<void> {
-    const had = { current: this.#window.current?.item ?? null, next: this.#window.next?.item ?? null };
+    const had = this.#window.items();
     const facts = await reconcile({ client, window: this.#window, state: this.#state, logger: this.#log, outside: !force });
     if (facts.some((f) => f.type === 'steppedAside')) this.#aside = had;
     if (this.#state.currentStarted && this.#window.current?.tagsKept === false)
       await this.#window.keepTags(client, this.#state.positionMs >= TAGS_SETTLED_MS);
     announce?.();
     // Emitted after the state is folded in, so listeners see a current snapshot.
-    for (const fact of facts) {
-      if (fact.type === 'trackStarted') this.events.emit('trackStarted', fact.item);
-      else if (fact.type === 'itemFailed') this.events.emit('itemFailed', fact.item, fact.reason);
-      else if (fact.type === 'queueEnded') this.events.emit('queueEnded');
-      else if (fact.type === 'formatChanged') this.events.emit('formatChanged', fact.format);
-      else if (fact.type === 'volumeChanged') this.events.emit('volumeChanged', fact.percent, fact.muted);
-      else if (fact.type === 'previousRequested') this.events.emit('previousRequested');
-    }
+    emitFacts(this.events, facts);
     const changedTrack = facts.some((f) => f.type !== 'formatChanged' && f.type !== 'volumeChanged');
     this.#emitState(force || changedTrack);
     this.#watcher.schedulePoll();
@@ -452,30 +368,15 @@ export class MpdPlayer implements Player {
   /** After (re)connecting: our volume, our window, and playback where it was at the loss. */
   async #restore(client: MpdClient): Promise<void> {
     if (client !== this.#connection.client) return;
-    const s = this.#state;
-    await client.setPlaybackModesOff();
-    const st = await client.status();
-    if (st.volume !== null && s.mpdVolume !== null && st.volume !== s.mpdVolume)
-      await client.setVol(s.mpdVolume);
-    if (this.#window.current) {
-      const wantPlay = this.#resume === 'play';
-      const drift = Math.abs((st.elapsedSec ?? 0) * 1000 - s.positionMs);
-      const adopted =
-        (st.state === 'play') === wantPlay && drift < 3000 && (await this.#window.adopt(client, st));
-      if (!adopted) {
-        const positionMs = s.positionMs;
-        s.resetTrack();
-        await client.clearError();
-        await this.#window.write(client);
-        if (wantPlay) await this.#startCurrent(client, positionMs);
-        else if (this.#resume === 'pause') s.pendingStartMs = positionMs;
-      } else if (this.#resume === 'pause' && st.state === 'stop') {
-        s.pendingStartMs = s.positionMs;
-      }
-      // Metadata that arrived while MPD was away (no-op for songs already fully tagged).
-      for (const entry of [this.#window.current, this.#window.next]) if (entry) await this.#window.writeTags(client, entry);
-      this.#log.info({ resume: this.#resume, positionMs: s.positionMs, adopted }, 'mpd window restored');
-    }
+    await restoreSpeaker({
+      client,
+      window: this.#window,
+      state: this.#state,
+      volume: this.#volume,
+      resume: this.#resume,
+      startCurrent: (c, positionMs) => this.#startCurrent(c, positionMs),
+      logger: this.#log,
+    });
     // Announced once MPD's state is folded in, so a listener's snapshot() is already current.
     await this.#sync(client, true, () => {
       this.#available = true;
@@ -485,17 +386,7 @@ export class MpdPlayer implements Player {
 
   #onLost(): void {
     if (!this.#available) return;
-    const s = this.#state;
-    const paused = s.pendingStartMs !== null || s.status === 'paused';
-    const resume: Resume = !this.#window.current
-      ? 'none'
-      : s.status === 'playing'
-        ? 'play'
-        : paused
-          ? 'pause'
-          : 'none';
-    if (s.pendingStartMs !== null) s.positionMs = s.pendingStartMs;
-    s.freeze(Date.now());
+    const resume = resumeAtLoss(this.#state, this.#window.current !== null);
     this.#available = false;
     this.#window.forgetSongIds();
     this.#watcher.cancelPoll();

@@ -4,11 +4,13 @@ import { SOURCE_NAME, mpdSongTags, mpdTitle } from './mpd-song-tags.js';
 import type { MpdStatus } from './mpd-status.js';
 
 /**
- * The window of the Qobuz queue that lives in MPD's queue: the current item and the one
- * after it. MPD opens the next URL ~20 s before the current one ends (docs/protocol.md §9.2), so
- * two entries are enough for a gapless change, and nothing else of the Qobuz queue needs
- * to be in MPD. URIs come only from `urlFor` (our stream route, never a signed URL), and
- * song ids are mapped back to items here, never by parsing URIs.
+ * The window of the Qobuz queue that lives in MPD's queue: the previous item, the current one and
+ * the one after it (docs/protocol.md §9.2, §9.4). MPD opens the next URL ~20 s before the current one
+ * ends, so the next entry makes the change gapless; the previous entry is there so that another MPD
+ * client's `previous` lands on a song we recognise. Nothing else of the Qobuz queue is in MPD. The
+ * entries before and after the current one are swapped one at a time, never the current one, so our
+ * own edits never interrupt what plays. URIs come only from `urlFor` (our stream route, never a
+ * signed URL), and song ids are mapped back to items here, never by parsing URIs.
  */
 
 export interface WindowEntry {
@@ -24,6 +26,13 @@ export interface WindowEntry {
   tagsKept: boolean;
 }
 
+/** The items of the window (e.g. to take MPD back after stepping aside). */
+export interface WindowItems {
+  readonly current: PlayableItem | null;
+  readonly next: PlayableItem | null;
+  readonly previous: PlayableItem | null;
+}
+
 export interface QueueWindowTagging {
   readonly tagsFor: ItemTagsFor;
   /** Tags arrived for an entry already written to MPD: the owner queues `writeTags` for it. */
@@ -31,6 +40,7 @@ export interface QueueWindowTagging {
 }
 
 export class MpdQueueWindow {
+  previous: WindowEntry | null = null;
   current: WindowEntry | null = null;
   next: WindowEntry | null = null;
 
@@ -40,10 +50,20 @@ export class MpdQueueWindow {
     private readonly isOurs: (uri: string) => boolean = () => true,
   ) {}
 
-  /** Replaces both entries (not yet written to MPD). */
-  set(current: PlayableItem | null, next: PlayableItem | null): void {
+  /** Replaces every entry (not yet written to MPD). */
+  set(current: PlayableItem | null, next: PlayableItem | null, previous: PlayableItem | null = null): void {
+    this.previous = current && previous ? this.#entry(previous) : null;
     this.current = current ? this.#entry(current) : null;
     this.next = current && next ? this.#entry(next) : null;
+  }
+
+  items(): WindowItems {
+    return { current: this.current?.item ?? null, next: this.next?.item ?? null, previous: this.previous?.item ?? null };
+  }
+
+  /** Every entry, in MPD's order. */
+  entries(): WindowEntry[] {
+    return [this.previous, this.current, this.next].filter((e): e is WindowEntry => e !== null);
   }
 
   /** True when `next` is what the window already holds as next. */
@@ -52,31 +72,52 @@ export class MpdQueueWindow {
     return this.next.item.queueItemId === next.queueItemId && this.next.uri === this.urlFor(next);
   }
 
-  /** MPD moved on to `next`: it becomes current. Returns the finished entry. */
+  /** True when `previous` is what the window already holds as previous. */
+  hasPrevious(previous: PlayableItem | null): boolean {
+    if (previous === null || this.previous === null) return previous === this.previous;
+    return this.previous.item.queueItemId === previous.queueItemId && this.previous.uri === this.urlFor(previous);
+  }
+
+  /**
+   * MPD moved on to `next`: it becomes current, and the finished entry the previous one (the
+   * session swaps it when the Qobuz queue says otherwise). Returns the entry that left the window.
+   */
   advance(): WindowEntry | null {
-    const finished = this.current;
+    const gone = this.previous;
+    this.previous = this.current;
     this.current = this.next;
     this.next = null;
-    return finished;
+    return gone;
+  }
+
+  /**
+   * Another client moved MPD back to the previous entry: it becomes current and the current one
+   * next; nothing is known before it until the session says. Returns the entry that left the window.
+   */
+  back(): WindowEntry | null {
+    const gone = this.next;
+    this.next = this.current;
+    this.current = this.previous;
+    this.previous = null;
+    if (this.current) this.current.tagsKept = false;
+    return gone;
   }
 
   /** Song ids belong to one MPD connection. */
   forgetSongIds(): void {
-    if (this.current) this.current.songId = null;
-    if (this.next) this.next.songId = null;
+    for (const entry of this.entries()) entry.songId = null;
   }
 
-  /** The entry an MPD `error:` line is about (it quotes the URL). */
+  /** The entry an MPD `error:` line is about (it quotes the URL); the current one first. */
   byError(error: string): WindowEntry | null {
-    for (const entry of [this.current, this.next]) if (entry && error.includes(entry.uri)) return entry;
+    for (const entry of [this.current, this.next, this.previous]) if (entry && error.includes(entry.uri)) return entry;
     return null;
   }
 
   /** Makes MPD's queue exactly this window. */
   async write(client: MpdClient): Promise<void> {
     await this.removeOurs(client);
-    if (this.current) await this.#add(client, this.current);
-    if (this.next) await this.#add(client, this.next);
+    for (const entry of this.entries()) await this.#add(client, entry);
   }
 
   /**
@@ -92,9 +133,9 @@ export class MpdQueueWindow {
     for (const song of songs) if (this.isOurs(song.file)) await client.deleteId(song.id);
   }
 
-  /** True while `entry` is one of the two entries. */
+  /** True while `entry` is one of the window's entries. */
   holds(entry: WindowEntry): boolean {
-    return entry === this.current || entry === this.next;
+    return entry === this.previous || entry === this.current || entry === this.next;
   }
 
   /**
@@ -110,15 +151,34 @@ export class MpdQueueWindow {
     for (const [tag, value] of mpdSongTags(entry.tags)) await client.addTagId(entry.songId, tag, value);
   }
 
-  /** Swaps only the second entry, right after the current one. */
+  /** Swaps only the entry after the current one. */
   async writeNext(client: MpdClient, next: PlayableItem | null): Promise<void> {
     const old = this.next;
     this.next = this.current && next ? this.#entry(next) : null;
     if (old?.songId != null) await client.deleteId(old.songId).catch(() => {});
     if (!this.next || this.current?.songId == null) return;
-    const songs = await client.playlistInfo();
-    const pos = songs.find((s) => s.id === this.current?.songId)?.pos;
+    const pos = await this.#currentPos(client);
     await this.#add(client, this.next, pos === undefined ? undefined : pos + 1);
+  }
+
+  /**
+   * Swaps only the entry before the current one. MPD keeps playing the current song and keeps the
+   * next one it may have opened already: an edit before the current song changes neither.
+   */
+  async writePrevious(client: MpdClient, previous: PlayableItem | null): Promise<void> {
+    const old = this.previous;
+    this.previous = this.current && previous ? this.#entry(previous) : null;
+    if (old?.songId != null) await client.deleteId(old.songId).catch(() => {});
+    if (!this.previous || this.current?.songId == null) return;
+    const pos = await this.#currentPos(client);
+    // The current song is gone from MPD's queue (another client's edit): nothing to put it before.
+    if (pos === undefined) return;
+    await this.#add(client, this.previous, pos);
+  }
+
+  async #currentPos(client: MpdClient): Promise<number | undefined> {
+    const songs = await client.playlistInfo();
+    return songs.find((s) => s.id === this.current?.songId)?.pos;
   }
 
   /**
@@ -158,9 +218,9 @@ export class MpdQueueWindow {
   async adopt(client: MpdClient, status: MpdStatus): Promise<boolean> {
     if (!this.current) return false;
     const songs = await client.playlistInfo();
-    const wanted = [this.current, this.next].filter((e): e is WindowEntry => e !== null);
+    const wanted = this.entries();
     if (songs.length !== wanted.length || songs.some((s, i) => s.file !== wanted[i]?.uri)) return false;
-    if (status.songId !== songs[0]?.id) return false;
+    if (status.songId !== songs[wanted.indexOf(this.current)]?.id) return false;
     wanted.forEach((e, i) => {
       e.songId = songs[i]?.id ?? null;
       // MPD kept the songs and the tags we gave them; add what arrived while it was away.

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import type { AudioFormat, PlayableItem } from '../core/player.js';
+import type { AudioFormat, PlayableItem, PlayerEvents } from '../core/player.js';
+import type { TypedEmitter } from '../util/typed-emitter.js';
 import { POSITION_JUMP_MS } from '../core/position-clock.js';
 import { stripStreamTokens } from '../core/stream-tokens.js';
 import type { MpdClient } from './mpd-client.js';
@@ -9,7 +10,8 @@ import { redactUrls, type MpdStatus } from './mpd-status.js';
 
 /**
  * Reads MPD's status and turns what MPD did by itself into facts for the player's
- * events: a gapless move to our `next`, a URL that failed, the end of the window.
+ * events: a gapless move to our `next`, another client's move back to our `previous`, a URL that
+ * failed, the end of the window.
  * MPD's failure modes (docs/protocol.md §9.2): a failing URL alone gives `state: stop` with an
  * `error:` line naming it; with a following song MPD skips to it and the error
  * vanishes; a next song failing at the change stops on it with the error; a refused
@@ -23,7 +25,8 @@ export type PlayerFact =
   | { readonly type: 'formatChanged'; readonly format: AudioFormat }
   | { readonly type: 'volumeChanged'; readonly percent: number; readonly muted: boolean }
   | { readonly type: 'steppedAside' }
-  | { readonly type: 'previousRequested' };
+  | { readonly type: 'previousRequested' }
+  | { readonly type: 'previousStarted'; readonly item: PlayableItem };
 
 /** A restart reads as one while `elapsed` is still under this (the watcher reads it within ms). */
 const RESTART_WITHIN_MS = 1000;
@@ -56,10 +59,23 @@ export async function reconcile({
     const effects = s.apply(st, Date.now());
     return [...(effects.volume ? [{ type: 'volumeChanged' as const, ...effects.volume }] : []), { type: 'steppedAside' }];
   }
+  const facts: PlayerFact[] = [];
+  const prev = window.previous;
+  if (window.current !== null && prev?.songId != null && st.songId === prev.songId) {
+    // Another client's `previous` (or its play of that song): MPD plays our previous entry from its
+    // start (docs/protocol.md §9.4). The window slides back around it; the song after it stays.
+    const gone = window.back();
+    if (gone?.songId != null) await client.deleteId(gone.songId).catch(() => {});
+    s.resetTrack();
+    if (st.state === 'play') s.startBuffering(0);
+    logger.info({ queueItemId: prev.item.queueItemId }, 'another MPD client moved back to the previous item');
+    facts.push({ type: 'previousStarted', item: prev.item });
+  }
   const cur = window.current;
   const next = window.next;
-  const facts: PlayerFact[] = [];
-  if (outside && restartedByOther(st, s, cur?.songId ?? null, Date.now())) {
+  // With our previous song before it, a `previous` moves MPD there: a restart is then a client's seek.
+  const nothingBefore = window.previous?.songId == null;
+  if (outside && nothingBefore && restartedByOther(st, s, cur?.songId ?? null, Date.now())) {
     logger.info('another MPD client restarted the current song: previous');
     facts.push({ type: 'previousRequested' });
   }
@@ -79,9 +95,9 @@ export async function reconcile({
       };
     }
   } else if (onNext && (st.state !== 'stop' || failed?.item === next.item)) {
-    const finished = window.advance();
-    // Drop the finished entry so nothing stale stays in MPD's queue (or its state file).
-    if (finished?.songId != null) await client.deleteId(finished.songId).catch(() => {});
+    const gone = window.advance();
+    // The finished entry stays as the previous one; the one before it leaves MPD's queue.
+    if (gone?.songId != null) await client.deleteId(gone.songId).catch(() => {});
     s.resetTrack();
     s.currentStarted = true;
     logger.info({ queueItemId: next.item.queueItemId }, 'mpd moved on to the next item');
@@ -91,8 +107,8 @@ export async function reconcile({
   if (!onNext && cur !== null && next !== null && stoppedAtTheChange(st, s, cur.songId)) {
     // The next URL failed to open and MPD stopped on the finished song with no error left to
     // read: it is the next item that failed. Move on to it and report it, or the queue stalls.
-    const finished = window.advance();
-    if (finished?.songId != null) await client.deleteId(finished.songId).catch(() => {});
+    const gone = window.advance();
+    if (gone?.songId != null) await client.deleteId(gone.songId).catch(() => {});
     s.resetTrack();
     s.currentStarted = true;
     facts.push({ type: 'trackStarted', item: next.item });
@@ -112,11 +128,11 @@ export async function reconcile({
 
   const ended = window.current !== null && st.state === 'stop' && st.songId === null;
   if (ended && s.status === 'playing' && s.pendingStartMs === null && !s.currentFailed) {
-    const finished = window.current?.songId ?? null;
+    const finished = [window.previous?.songId, window.current?.songId];
     window.set(null, null);
     s.resetTrack();
-    // Only our song: songs another client queued after it are theirs.
-    if (finished !== null) await client.deleteId(finished).catch(() => {});
+    // Only our songs: songs another client queued after them are theirs.
+    for (const id of finished) if (id != null) await client.deleteId(id).catch(() => {});
     logger.info('mpd reached the end of the window: queue ended');
     facts.push({ type: 'queueEnded' });
   }
@@ -135,7 +151,7 @@ export async function reconcile({
 async function playsOthers(client: MpdClient, window: MpdQueueWindow, st: MpdStatus): Promise<boolean> {
   const cur = window.current;
   if (cur?.songId == null) return false;
-  if (st.songId !== null) return st.songId !== cur.songId && st.songId !== window.next?.songId;
+  if (st.songId !== null) return !window.entries().some((e) => e.songId === st.songId);
   if (st.playlistLength === 0) return true;
   return !(await client.playlistInfo()).some((song) => song.id === cur.songId);
 }
@@ -186,4 +202,17 @@ async function readError(
     return { item: cur.item, reason };
   logger.debug({ error: reason }, 'mpd error about an entry not in the window');
   return null;
+}
+
+/** The facts as the player's events, in order. */
+export function emitFacts(events: TypedEmitter<PlayerEvents>, facts: readonly PlayerFact[]): void {
+  for (const fact of facts) {
+    if (fact.type === 'trackStarted') events.emit('trackStarted', fact.item);
+    else if (fact.type === 'itemFailed') events.emit('itemFailed', fact.item, fact.reason);
+    else if (fact.type === 'queueEnded') events.emit('queueEnded');
+    else if (fact.type === 'formatChanged') events.emit('formatChanged', fact.format);
+    else if (fact.type === 'volumeChanged') events.emit('volumeChanged', fact.percent, fact.muted);
+    else if (fact.type === 'previousRequested') events.emit('previousRequested');
+    else if (fact.type === 'previousStarted') events.emit('previousStarted', fact.item);
+  }
 }

@@ -10,14 +10,19 @@
 export interface VolumeRange {
   readonly min: number;
   readonly max: number;
+  /** `fixed` or `external` (README "Volume modes"): MPD's volume belongs to the user; we never set it back on reconnect. */
+  readonly mode?: string;
 }
 
 export class VolumeMapping {
   readonly #min: number;
   readonly #max: number;
   #last: { percent: number; mpd: number } | null = null;
+  /** MPD's volume is never ours to set (README "Volume modes", `fixed`). */
+  readonly fixed: boolean;
 
   constructor(range: VolumeRange) {
+    this.fixed = range.mode === 'fixed' || range.mode === 'external';
     const min = Math.round(range.min);
     const max = Math.round(range.max);
     if (!(min >= 0 && max <= 100 && min < max)) {

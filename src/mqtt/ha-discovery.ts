@@ -10,6 +10,7 @@
  */
 import type { Topics } from './topics.js';
 import { PRODUCT_NAME } from '../core/product.js';
+import { sessionDeviceConfig } from './session-discovery.js';
 
 export const ORIGIN_NAME = PRODUCT_NAME;
 const MANUFACTURER = PRODUCT_NAME;
@@ -33,11 +34,18 @@ export interface HaPlayer {
   /** Shown as the device model, e.g. "MPD"; default "Qobuz Connect <deviceType>". */
   readonly model?: string;
   readonly deviceType?: string;
+  /** `players[].volume.mode` (README "Volume modes"): `fixed` has no volume or mute entity, `external` no mute. */
+  readonly volumeMode?: 'mpd' | 'fixed' | 'external';
 }
 
 export interface HaDiscoveryOptions {
   readonly topics: Topics;
   readonly bridge: HaBridgeInfo;
+  /**
+   * A user token is configured (README "Own Qobuz identity"): the players' identity entities ("Play
+   * Qobuz", "Play here", "Qobuz session") are offered only then, as they work only then (issue #24).
+   */
+  readonly identity?: boolean;
 }
 
 /** One retained discovery publish; `payload` '' removes the device's entities. */
@@ -50,15 +58,21 @@ type Component = Record<string, unknown>;
 
 const ONLINE = { payload_available: 'online', payload_not_available: 'offline' } as const;
 /** HA event types of the "Qobuz session" event entity: our `session_<type>` events (README "Own Qobuz identity"). */
+/** "24-bit / 96 kHz", "16-bit / 44.1 kHz"; None (unknown) without a track or a format. */
+const AUDIO_FORMAT_TEMPLATE =
+  '{% set t = value_json.track %}{% if t and t.sample_rate and t.bit_depth %}{% set k = t.sample_rate / 1000 %}' +
+  "{{ t.bit_depth }}-bit / {{ k | int if k == (k | int) else k }} kHz{% else %}None{% endif %}";
 export const SESSION_EVENT_TYPES = ['started', 'ended', 'taken_over'] as const;
 
 export class HaDiscovery {
   readonly #topics: Topics;
   readonly #bridge: HaBridgeInfo;
+  readonly #identity: boolean;
 
   constructor(options: HaDiscoveryOptions) {
     this.#topics = options.topics;
     this.#bridge = options.bridge;
+    this.#identity = options.identity ?? true;
   }
 
   /** Identifier of the bridge device; includes the base topic so two bridges on one broker stay apart. */
@@ -133,9 +147,25 @@ export class HaDiscovery {
         { topic: t.availability(player.id), ...ONLINE },
       ],
       availability_mode: 'all',
-      cmps: this.#playerComponents(player),
+      cmps: withoutFixedVolume(player, this.#playerComponents(player)),
     };
     return { topic: t.discoveryConfig(this.objectId(player)), payload: JSON.stringify(payload) };
+  }
+
+  /** The account's session device (README "The Qobuz session"); `labels` are the "Play on" select's options. */
+  sessionConfig(labels: readonly string[]): DiscoveryMessage {
+    const scoped = this.#bridge.uniqueIdScope !== undefined;
+    return sessionDeviceConfig(
+      {
+        topics: this.#topics,
+        bridgeIdentifier: this.bridgeIdentifier,
+        version: this.#bridge.version,
+        origin: this.#origin(),
+        manufacturer: MANUFACTURER,
+        name: scoped ? `Qobuz (${this.#topics.base})` : 'Qobuz',
+      },
+      labels,
+    );
   }
 
   /** Empty retained payload: HA removes the device's entities (HA docs, "Removing"). */
@@ -217,8 +247,10 @@ export class HaDiscovery {
         p: 'binary_sensor', name: 'Qobuz session', unique_id: uid('qobuz_session'), device_class: 'connectivity',
         state_topic: state, value_template: "{{ 'ON' if value_json.qobuz_session in ['active', 'connected'] else 'OFF' }}",
       },
+      // Issue #23: what MPD actually plays (`audio:` in its status; the state's track format is MPD's once it plays).
+      audio_format: sensor('audio_format', 'Audio format', AUDIO_FORMAT_TEMPLATE, { icon: 'mdi:waveform' }),
       ...this.#queueComponents(player, uid),
-      ...this.#identityComponents(player, uid),
+      ...(this.#identity ? this.#identityComponents(player, uid) : {}),
     };
   }
 
@@ -266,4 +298,16 @@ export class HaDiscovery {
       },
     };
   }
+}
+
+/**
+ * A fixed volume belongs to the amplifier (README "Volume modes"): the volume and mute entities go;
+ * an external one keeps the volume slider (its intents go to the amplifier) and loses mute.
+ * A component left with only its platform is removed by HA from a device it had (HA docs, "Device
+ * discovery payload"), so switching a player to `fixed` takes them away without a restart of HA.
+ */
+function withoutFixedVolume(player: HaPlayer, cmps: Record<string, Component>): Record<string, Component> {
+  if (player.volumeMode === 'external') return { ...cmps, mute: { p: 'switch' } };
+  if (player.volumeMode !== 'fixed') return cmps;
+  return { ...cmps, volume: { p: 'number' }, mute: { p: 'switch' } };
 }

@@ -5,16 +5,18 @@
  * availability, states) whole across HA restarts and broker restarts.
  */
 import type { Logger } from 'pino';
-import { assertPlayerIds } from '../core/player-id.js';
-import type { CommandSink, PlayerView, SessionEvent, StatePublisher } from '../core/player-view.js';
+import type { AccountSessionEvent, AccountSessionPublisher, AccountSessionSink, AccountSessionView } from '../core/account-session-view.js';
+import { assertPlayerIds, RESERVED_PLAYER_IDS } from '../core/player-id.js';
+import type { CommandSink, PlayerView, SessionEvent, StatePublisher, VolumeRequest } from '../core/player-view.js';
 import type { QueueListing } from '../core/queue-listing.js';
 import { errorMessage, isQcbError } from '../core/qcb-error.js';
 import { defaultRedactor, type Redactor } from '../util/redactor.js';
-import { SerialQueue } from '../util/serial-queue.js';
 import { parseCommand } from './command-parser.js';
 import { DiscoveryPublisher } from './discovery-publisher.js';
 import { HaDiscovery, type HaBridgeInfo, type HaPlayer } from './ha-discovery.js';
 import { MqttLink, type MqttConnectionOptions } from './mqtt-link.js';
+import { sweepRetained } from './retained-sweep.js';
+import { SessionTopics } from './session-topics.js';
 import { toQueuePayload } from './queue-payload.js';
 import { toEventPayload, toStatePayload } from './state-payload.js';
 import { Topics } from './topics.js';
@@ -27,6 +29,11 @@ export interface MqttAdapterOptions {
   readonly bridge: HaBridgeInfo;
   readonly players: readonly HaPlayer[];
   readonly onCommand: CommandSink;
+  /**
+   * With a user token (README "The Qobuz session", issue #24): the account's session device and
+   * `B/session/…`, commands going here; and the players' identity entities. Absent: neither is offered.
+   */
+  readonly session?: AccountSessionSink;
   readonly logger: Logger;
   /** start() waits this long for the first connection, then goes on (default 10 s). */
   readonly startTimeoutMs?: number;
@@ -44,15 +51,17 @@ export interface MqttAdapterOptions {
 }
 
 
-export class MqttAdapter implements StatePublisher {
+export class MqttAdapter implements StatePublisher, AccountSessionPublisher {
   readonly link: MqttLink;
   readonly #o: MqttAdapterOptions;
   readonly #log: Logger;
   readonly #topics: Topics;
   readonly #redactor: Redactor;
   readonly #discovery: DiscoveryPublisher;
+  readonly #session: SessionTopics;
   readonly #players: ReadonlySet<string>;
-  readonly #queues = new Map<string, SerialQueue>();
+  /** Per player, the last command's answer: answers go out in command order. */
+  readonly #answered = new Map<string, Promise<void>>();
   /** Latest retained payloads per player, and what went out since the last (re)connect. */
   readonly #states = new Map<string, string>();
   readonly #sentStates = new Map<string, string>();
@@ -85,13 +94,23 @@ export class MqttAdapter implements StatePublisher {
       options.link instanceof MqttLink
         ? options.link
         : new MqttLink({ ...options.link, baseTopic: options.baseTopic, bridgeInfo, logger: options.logger });
+    const ha = new HaDiscovery({ topics: this.#topics, bridge: options.bridge, identity: options.session !== undefined });
     this.#discovery = new DiscoveryPublisher({
       link: this.link,
       topics: this.#topics,
-      discovery: new HaDiscovery({ topics: this.#topics, bridge: options.bridge }),
+      discovery: ha,
       players: options.players,
       logger: options.logger,
       ...(options.sweepQuietMs !== undefined ? { sweepQuietMs: options.sweepQuietMs } : {}),
+      more: () => (options.session ? [ha.sessionConfig(this.#session.labels)] : []),
+    });
+    this.#session = new SessionTopics({
+      link: this.link,
+      topics: this.#topics,
+      redactor: this.#redactor,
+      logger: options.logger,
+      onCommand: options.session ?? null,
+      discoveryChanged: () => this.publishDiscovery(),
     });
   }
 
@@ -151,6 +170,19 @@ export class MqttAdapter implements StatePublisher {
     this.#flushPlayer(playerId, false);
   }
 
+  publishSessionState(view: AccountSessionView): void {
+    if (this.#o.session) this.#session.publishState(view);
+  }
+
+  publishSessionEvent(event: AccountSessionEvent): void {
+    if (this.#o.session) this.#session.publishEvent(event);
+  }
+
+  publishVolumeRequest(playerId: string, request: VolumeRequest): void {
+    if (!this.#known(playerId)) return;
+    void this.link.publish(this.#topics.volumeRequest(playerId), JSON.stringify(request));
+  }
+
   publishEvent(playerId: string, event: SessionEvent): void {
     if (!this.#known(playerId)) return;
     void this.link.publish(this.#topics.event(playerId), this.#redactor.scrubKnown(JSON.stringify(toEventPayload(event))));
@@ -195,15 +227,22 @@ export class MqttAdapter implements StatePublisher {
       void this.link.publish(this.#topics.availability(id), value, { retain: true });
     }
     for (const id of this.#players) this.#flushPlayer(id, true);
+    if (this.#o.session) this.#session.flush(true);
   };
 
   #onConnected = (): void => {
     void (async () => {
       const subs = [this.#topics.setWildcard, ...(this.#o.discovery.enabled ? [this.#topics.haStatus] : [])];
       await this.link.subscribe(subs);
-      if (this.#o.discovery.enabled && !this.#swept) {
+      if (!this.#swept) {
         this.#swept = true;
-        await this.#discovery.removeStale();
+        // README "MQTT topics": nothing retained is left of a removed player (issue #24), and of the session without a token.
+        const keep = new Set([...this.#players, ...RESERVED_PLAYER_IDS.filter((id) => id !== 'session' || this.#o.session)]);
+        const quiet = this.#o.sweepQuietMs !== undefined ? { quietMs: this.#o.sweepQuietMs } : {};
+        await Promise.all([
+          sweepRetained({ link: this.link, topics: this.#topics, keep, logger: this.#log, ...quiet }),
+          this.#o.discovery.enabled ? this.#discovery.removeStale() : null,
+        ]);
       }
       await this.#republishAll();
       this.#resolveFirstSync?.();
@@ -214,6 +253,7 @@ export class MqttAdapter implements StatePublisher {
   /** One handler per incoming topic kind (docs/conventions.md principle 6). */
   #onMessage = (topic: string, payload: Buffer, retained: boolean): void => {
     if (topic === this.#topics.haStatus && this.#o.discovery.enabled) return this.#onHaStatus(payload, retained);
+    if (topic === this.#topics.session('set')) return this.#session.command(payload, retained);
     const playerId = this.#topics.parseSetTopic(topic);
     if (playerId !== null) return this.#onCommandMessage(playerId, payload, retained);
   };
@@ -249,19 +289,25 @@ export class MqttAdapter implements StatePublisher {
       this.#log.debug({ playerId, error: parsed.error }, 'rejected MQTT command');
       return answer({ ok: false, error: parsed.error, code: 'ERR_BAD_COMMAND' });
     }
-    let queue = this.#queues.get(playerId);
-    if (!queue) this.#queues.set(playerId, (queue = new SerialQueue()));
-    // Results go out in command order per player; a throwing sink is answered, never fatal.
-    void queue.run(async () => {
-      try {
-        await this.#o.onCommand(playerId, parsed.command);
-        answer({ ok: true });
-      } catch (err) {
-        const error = isQcbError(err, 'ERR_NO_SESSION') ? 'no Qobuz session' : errorMessage(err);
-        const code = isQcbError(err) ? err.code : 'ERR_INTERNAL';
-        this.#log.info({ playerId, command: parsed.command, error, code }, 'MQTT command failed');
-        answer({ ok: false, error, code });
-      }
+    // The newest intent wins (docs/architecture.md): every command goes to the player at once, where a
+    // transport command supersedes an older one still waiting; only the answers keep the commands' order.
+    const outcome = Promise.resolve()
+      .then(() => this.#o.onCommand(playerId, parsed.command))
+      .then(
+        () => ({ ok: true }) as const,
+        (err: unknown) => {
+          const error = isQcbError(err, 'ERR_NO_SESSION') ? 'no Qobuz session' : errorMessage(err);
+          const code = isQcbError(err) ? err.code : 'ERR_INTERNAL';
+          this.#log.info({ playerId, command: parsed.command, error, code }, 'MQTT command failed');
+          return { ok: false, error, code } as const;
+        },
+      );
+    const answered = (this.#answered.get(playerId) ?? Promise.resolve())
+      .then(() => outcome)
+      .then(answer);
+    this.#answered.set(playerId, answered);
+    void answered.then(() => {
+      if (this.#answered.get(playerId) === answered) this.#answered.delete(playerId);
     });
   }
 }

@@ -14,6 +14,7 @@ export class MemoryPlayer implements Player {
   #atMs: number;
   #current: PlayableItem | null = null;
   #next: PlayableItem | null = null;
+  #previous: PlayableItem | null = null;
   #volume = 50;
   #muted = false;
   #available = true;
@@ -35,6 +36,7 @@ export class MemoryPlayer implements Player {
     this.calls.push({ op: 'load', args: [item, o] });
     this.#current = item;
     this.#next = o.next;
+    this.#previous = o.previous ?? null;
     this.#buffering = true;
     this.#set(o.play ? 'playing' : 'paused', o.positionMs);
     // Audio flows at once in memory: buffering ends on the next tick, as a real player's would later.
@@ -48,6 +50,10 @@ export class MemoryPlayer implements Player {
   async setNext(next: PlayableItem | null): Promise<void> {
     this.calls.push({ op: 'setNext', args: [next] });
     this.#next = next;
+  }
+  async setPrevious(previous: PlayableItem | null): Promise<void> {
+    this.calls.push({ op: 'setPrevious', args: [previous] });
+    this.#previous = previous;
   }
   async play(): Promise<void> {
     this.calls.push({ op: 'play', args: [] });
@@ -107,6 +113,9 @@ export class MemoryPlayer implements Player {
   get next(): PlayableItem | null {
     return this.#next;
   }
+  get previous(): PlayableItem | null {
+    return this.#previous;
+  }
   get status(): PlayerSnapshot['status'] {
     return this.#status;
   }
@@ -117,6 +126,7 @@ export class MemoryPlayer implements Player {
   /** The current track ends: move to the queued next item (gapless) or stop. */
   finishTrack(): void {
     if (this.#next) {
+      this.#previous = this.#current;
       this.#current = this.#next;
       this.#next = null;
       this.#set('playing', 0);
@@ -126,6 +136,15 @@ export class MemoryPlayer implements Player {
       this.#set('stopped', 0);
       this.events.emit('queueEnded');
     }
+  }
+  /** Another client's `previous` (issue #23): back to the previous item, from its start. */
+  movedBack(): void {
+    if (!this.#previous || !this.#current) return;
+    this.#next = this.#current;
+    this.#current = this.#previous;
+    this.#previous = null;
+    this.#set('playing', 0);
+    this.events.emit('previousStarted', this.#current);
   }
   /** Someone paused or resumed at the speaker (another MPD client, a button). */
   externally(status: 'playing' | 'paused'): void {

@@ -52,11 +52,13 @@ import { decodeFrames, messagesOf, type Frame } from '../../src/protocol/frame-c
 import { SimConnection, type ConnectionContext, type ConnectionView } from './qconnect-connection.js';
 import { errorMessage, handleInbound } from './qconnect-inbound.js';
 import { storedMessagesOf, toNumber, Waiters } from './qconnect-records.js';
+import { DEFAULT_BEHAVIOURS, type ServiceBehaviours } from './qconnect-behaviours.js';
 import { SERVICE_ERRORS } from './qconnect-session-core.js';
 import { SimSession, type Switches } from './qconnect-session.js';
 
 export { SimSession } from './qconnect-session.js';
 export { SimRenderer } from './sim-renderer.js';
+export { BEHAVIOUR_VALUES, VERB_REFUSED, type ServiceBehaviours } from './qconnect-behaviours.js';
 export { SERVICE_ERRORS, PLAYING, RENDERER_STATUS } from './qconnect-session-core.js';
 
 /** Error envelope (type 9) codes; the real ones are unknown, these are stable for tests. */
@@ -85,6 +87,8 @@ export interface QconnectServiceOptions {
    * player the app picked in its own session renews its token and rejoins that session.
    */
   readonly accountTokensJoinNamedSession?: boolean;
+  /** One switch per behaviour the real service was never seen showing (qconnect-behaviours.ts; defaults as before). */
+  readonly behaviours?: Partial<ServiceBehaviours>;
   readonly logger?: Logger;
 }
 
@@ -108,6 +112,8 @@ export class QconnectService {
   readonly #dropAtExpiry: boolean;
   readonly #joinNamedSession: boolean;
   readonly #expiryTimers = new Set<NodeJS.Timeout>();
+  /** The unknowns' switches (qconnect-behaviours.ts): change them at any time, they apply to every session. */
+  readonly behaviours: ServiceBehaviours;
   /** Links dropped because their token expired (dropLinksAtTokenExpiry). */
   expiredDrops = 0;
   readonly #secret = randomBytes(32);
@@ -132,6 +138,7 @@ export class QconnectService {
     this.#logger = options.logger;
     this.#dropAtExpiry = options.dropLinksAtTokenExpiry ?? false;
     this.#joinNamedSession = options.accountTokensJoinNamedSession ?? false;
+    this.behaviours = { ...DEFAULT_BEHAVIOURS, refuseVerbs: [], ...options.behaviours };
     const sw = this.#switches;
     this.#ctx = {
       now: this.#now,
@@ -213,6 +220,7 @@ export class QconnectService {
           now: this.#now,
           nextRendererId: () => this.#nextRendererId++,
           nextTrackUpdates: this.#nextTrackUpdates,
+          behaviours: this.behaviours,
         },
         this.#waiters,
         this.#switches,
