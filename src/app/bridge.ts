@@ -152,6 +152,7 @@ export class Bridge {
       host: p.mpd.host,
       port: p.mpd.port,
       ...(p.mpd.password ? { password: p.mpd.password } : {}),
+      configFile: p.mpd.config_file,
       volume: p.volume,
       urlFor,
       tagsFor: (item) => runtime.tagsFor(item),

@@ -17,6 +17,7 @@ import { MpdPlayerState, snapshotChanged } from './mpd-player-state.js';
 import { MpdQueueWindow, type WindowEntry } from './mpd-queue-window.js';
 import { reconcile } from './mpd-reconcile.js';
 import { MpdWatcher } from './mpd-watcher.js';
+import { readAudioPath } from './mpd-audio-config.js';
 import { VolumeMapping, type VolumeRange } from './volume-mapping.js';
 
 /** MPD's answer when the song it was told to start could not be opened or decoded. */
@@ -49,6 +50,8 @@ export interface MpdPlayerOptions {
   readonly reconnect?: { readonly stepsMs: readonly number[] };
   /** Per-command timeout, default 3000 ms. */
   readonly timeoutMs?: number;
+  /** MPD's own config file, read for its outputs' formats and mixers (issue #23, `players[].mpd.config_file`); null: bit-perfectness unknown. */
+  readonly configFile?: string | null;
 }
 
 type Resume = 'play' | 'pause' | 'none';
@@ -85,6 +88,7 @@ export class MpdPlayer implements Player {
   #aside: { readonly current: PlayableItem | null; readonly next: PlayableItem | null } | null = null;
   /** Newest generation of each kind of transport command (see Transport). */
   readonly #newest: Record<Transport, number> = { replace: 0, seek: 0, toggle: 0 };
+  readonly #configFile: string | null;
 
   constructor(options: MpdPlayerOptions) {
     if (!options.host) throw new QcbError('ERR_CONFIG_INVALID', 'MpdPlayer: host is required');
@@ -98,6 +102,7 @@ export class MpdPlayer implements Player {
       this.#log.error({ err: errorMessage(err), event }, 'player listener threw'),
     );
     this.#volume = new VolumeMapping(options.volume);
+    this.#configFile = options.configFile ?? null;
     const tagsFor = options.tagsFor;
     this.#window = new MpdQueueWindow(
       options.urlFor,
@@ -441,6 +446,17 @@ export class MpdPlayer implements Player {
 
   #onConnected(client: MpdClient): void {
     this.#watcher.attach(client);
+    // An output switched on or off (`mpc enable`) changes what the DAC gets (issue #23).
+    client.events.on('changed', (subsystem) => {
+      if (subsystem !== 'output' || !this.#configFile) return;
+      this.#queue
+        .run(async () => {
+          if (client !== this.#connection.client || !this.#available) return;
+          await readAudioPath(client, this.#configFile, this.#state, this.#log);
+          await this.#sync(client, false);
+        })
+        .catch((err: unknown) => this.#log.debug({ err: errorMessage(err) }, 'could not read MPD outputs'));
+    });
     this.#queue
       .run(() => this.#restore(client))
       .catch((err: unknown) => {
@@ -454,6 +470,7 @@ export class MpdPlayer implements Player {
     if (client !== this.#connection.client) return;
     const s = this.#state;
     await client.setPlaybackModesOff();
+    await readAudioPath(client, this.#configFile, this.#state, this.#log);
     const st = await client.status();
     if (!this.#volume.fixed && st.volume !== null && s.mpdVolume !== null && st.volume !== s.mpdVolume)
       await client.setVol(s.mpdVolume);

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { AudioFormat, PlayableItem } from '../core/player.js';
+import type { PlayableItem, PlayedFormat } from '../core/player.js';
 import { POSITION_JUMP_MS } from '../core/position-clock.js';
 import { stripStreamTokens } from '../core/stream-tokens.js';
 import type { MpdClient } from './mpd-client.js';
@@ -20,7 +20,7 @@ export type PlayerFact =
   | { readonly type: 'trackStarted'; readonly item: PlayableItem }
   | { readonly type: 'itemFailed'; readonly item: PlayableItem; readonly reason: string }
   | { readonly type: 'queueEnded' }
-  | { readonly type: 'formatChanged'; readonly format: AudioFormat }
+  | { readonly type: 'formatChanged'; readonly format: PlayedFormat }
   | { readonly type: 'volumeChanged'; readonly percent: number; readonly muted: boolean }
   | { readonly type: 'steppedAside' }
   | { readonly type: 'previousRequested' };
