@@ -11,13 +11,16 @@ import { StreamTokens, streamPath, stripStreamTokens } from '../core/stream-toke
 import { HttpServer, type HttpLimits } from '../discovery/http-server.js';
 import { MdnsAdvertiser } from '../discovery/mdns-advertiser.js';
 import { resolveAdvertiseAddress } from '../discovery/resolve-advertise-address.js';
+import type { Player } from '../core/player.js';
 import { MpdPlayer } from '../mpd/mpd-player.js';
 import { EmbeddedBroker } from '../mqtt/embedded-broker.js';
 import { MqttAdapter } from '../mqtt/mqtt-adapter.js';
+import { SnapcastVolume } from '../snapcast/snapcast-volume.js';
 import { withTimeout } from '../util/abortable-sleep.js';
 import { defaultRedactor, type Redactor } from '../util/redactor.js';
 import { BridgeMetrics } from './bridge-metrics.js';
 import { PlayerRuntime } from './player-runtime.js';
+import { VolumeRoutedPlayer } from './volume-routed-player.js';
 import type { SessionTuning } from './session-tuning.js';
 
 export type { SessionTuning } from './session-tuning.js';
@@ -163,7 +166,7 @@ export class Bridge {
     const runtime: PlayerRuntime = new PlayerRuntime({
       config: c,
       player: p,
-      mpd,
+      mpd: withVolumeControl(mpd, p, log),
       tokens: this.tokens,
       metrics: this.metrics,
       publisher: () => this.#mqtt,
@@ -283,4 +286,18 @@ function isStreamUrlOf(uri: string, playerId: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** `players[].volume.mode: snapcast` (README "Multi-room with Snapcast"): volume and mute go to the Snapcast group, playback stays MPD's. */
+function withVolumeControl(mpd: Player, p: PlayerConfig, log: Logger): Player {
+  const snap = p.volume.snapcast;
+  if (p.volume.mode !== 'snapcast' || !snap) return mpd;
+  const volume = new SnapcastVolume({
+    host: snap.host,
+    port: snap.port,
+    group: snap.group,
+    stream: snap.stream,
+    logger: log.child({ module: 'snapcast' }),
+  });
+  return new VolumeRoutedPlayer(mpd, volume, log);
 }

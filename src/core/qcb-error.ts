@@ -24,7 +24,9 @@ export type QcbErrorCode =
   | 'ERR_NOT_STREAMABLE'
   | 'ERR_NO_USER_TOKEN'
   | 'ERR_QOBUZ_REFUSED'
-  | 'ERR_VOLUME_FIXED';
+  | 'ERR_VOLUME_FIXED'
+  | 'ERR_SNAPCAST_UNREACHABLE'
+  | 'ERR_SNAPCAST';
 
 export class QcbError extends Error {
   readonly code: QcbErrorCode;
