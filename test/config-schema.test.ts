@@ -148,6 +148,23 @@ describe('the config schema (README.md "Configuration")', () => {
     expect(r.error?.issues.map((i) => i.path.join('.'))).toEqual(['mqtt.tls.key', 'players.0.volume.max']);
   });
 
+  it('takes a Snapcast volume with a group or a stream, and says what is wrong with one that is not (issue #23)', () => {
+    const ok = ConfigSchema.parse({ players: [{ id: 'a', name: 'A', volume: { mode: 'snapcast', snapcast: { stream: 'qobuz' } } }] });
+    expect(ok.players[0]?.volume.snapcast).toEqual({ host: '127.0.0.1', port: 1705, group: null, stream: 'qobuz' });
+    const r = ConfigSchema.safeParse({
+      players: [
+        { id: 'a', name: 'A', volume: { mode: 'snapcast' } },
+        { id: 'b', name: 'B', volume: { mode: 'snapcast', snapcast: { group: 'g', stream: 's' } } },
+        { id: 'c', name: 'C', volume: { snapcast: { group: 'g' } } },
+      ],
+    });
+    expect(r.error?.issues.map((i) => i.path.join('.'))).toEqual([
+      'players.0.volume.snapcast',
+      'players.1.volume.snapcast.group',
+      'players.2.volume.snapcast',
+    ]);
+  });
+
   it('needs at least one player', () => {
     expect(ConfigSchema.safeParse({ players: [] }).success).toBe(false);
     expect(ConfigSchema.safeParse({}).success).toBe(false);
