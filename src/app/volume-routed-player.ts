@@ -26,7 +26,8 @@ export class VolumeRoutedPlayer implements Player {
       player.events.on(event, (...args: PlayerEvents[K]) => this.events.emit(event, ...args));
     forward('trackStarted');
     forward('queueEnded');
-    forward('stateChanged');
+    // The snapshot carries the volume too: the routed one, never MPD's.
+    player.events.on('stateChanged', () => this.events.emit('stateChanged', this.snapshot()));
     forward('previousRequested');
     forward('formatChanged');
     forward('itemFailed');
