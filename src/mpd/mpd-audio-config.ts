@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 import type { Logger } from 'pino';
-import { QcbError, errorMessage } from '../core/qcb-error.js';
+import { QcbError, errorMessage, isQcbError } from '../core/qcb-error.js';
 import type { MpdClient } from './mpd-client.js';
 
 /**
@@ -150,5 +150,12 @@ export async function readAudioPath(
     into.audioConfig = null;
     log.warn({ err: errorMessage(err) }, "MPD's config could not be read: bit-perfectness unknown");
   }
-  into.enabledOutputs = await client.enabledOutputs();
+  try {
+    into.enabledOutputs = await client.enabledOutputs();
+  } catch (err) {
+    // Never a reason to drop MPD: judge by the config's own `enabled` instead.
+    into.enabledOutputs = null;
+    if (isQcbError(err, 'ERR_MPD_UNREACHABLE') || isQcbError(err, 'ERR_MPD_TIMEOUT')) throw err;
+    log.warn({ err: errorMessage(err) }, "MPD's outputs could not be listed: judged by its config alone");
+  }
 }

@@ -85,7 +85,8 @@ export class SnapcastVolume implements VolumeControl {
       for (const c of clients) {
         const percent = volumes.get(c.id);
         if (percent === undefined || percent === c.config.volume.percent) continue;
-        const result = parseVolumeResult(await this.#rpc.request('Client.SetVolume', { id: c.id, volume: { percent } }));
+        // Both fields, as Snapcast's control API documents them; a room's own mute is kept.
+        const result = parseVolumeResult(await this.#rpc.request('Client.SetVolume', { id: c.id, volume: { percent, muted: c.config.volume.muted } }));
         if (!result) throw new QcbError('ERR_SNAPCAST', 'snapserver answered Client.SetVolume with something else than a volume');
         c.config.volume = result;
       }
