@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { qconnect } from '../src/protocol/generated/qconnect.js';
 import { startBridgeHarness, type BridgeHarness } from './support/bridge-harness.js';
 import { connectProbe, type MqttProbe } from './support/mosquitto-server.js';
+import type { StartMpdOptions } from './support/mpd-server.js';
 
 /**
  * Issue #23, "the true format": a 96 kHz / 24-bit stream through a real MPD. MPD's `audio:` is the
@@ -21,14 +22,14 @@ interface FormatJson {
   not_bit_perfect: string[];
 }
 
-async function hiresRig(outputFormat: string | undefined): Promise<{ h: BridgeHarness; probe: MqttProbe; rid: number; sim: Awaited<ReturnType<BridgeHarness['connectApp']>>['sim'] }> {
+async function hiresRig(mpdOptions: StartMpdOptions): Promise<{ h: BridgeHarness; probe: MqttProbe; rid: number; sim: Awaited<ReturnType<BridgeHarness['connectApp']>>['sim'] }> {
   let probe: MqttProbe | undefined;
   const h = await startBridgeHarness({
-    trackSeconds: [20],
+    trackSeconds: [45],
     trackFormat: { sampleRate: 96_000, bitDepth: 24 },
     qobuzMaxQuality: 'hires_96',
     mpdConfigFile: true,
-    ...(outputFormat ? { mpdOptions: { outputFormat } } : {}),
+    mpdOptions,
     beforeBridge: async ({ mpd, mosquitto }) => {
       await mpd.command('setvol 100');
       probe = await connectProbe(mosquitto!.url);
@@ -56,7 +57,7 @@ async function formatOnState(probe: MqttProbe, where: (f: FormatJson) => boolean
 describe('an MPD output that resamples (issue #23)', () => {
   let rig: Awaited<ReturnType<typeof hiresRig>>;
   beforeAll(async () => {
-    rig = await hiresRig('44100:16:2');
+    rig = await hiresRig({ outputFormat: '44100:16:2' });
   }, 60_000);
   afterAll(async () => {
     await rig?.probe.end();
@@ -86,7 +87,13 @@ describe('an MPD output that resamples (issue #23)', () => {
 describe('an MPD output that passes the stream on (issue #23)', () => {
   let rig: Awaited<ReturnType<typeof hiresRig>>;
   beforeAll(async () => {
-    rig = await hiresRig(undefined);
+    // A second output, off at start, that would resample: only enabled outputs count.
+    rig = await hiresRig({
+      audioOutputs: [
+        'audio_output {\n  type "null"\n  name "null"\n  mixer_type "software"\n}',
+        'audio_output {\n  type "null"\n  name "lofi"\n  mixer_type "none"\n  format "44100:16:2"\n  enabled "no"\n}',
+      ].join('\n'),
+    });
   }, 60_000);
   afterAll(async () => {
     await rig?.probe.end();
@@ -115,6 +122,16 @@ describe('an MPD output that passes the stream on (issue #23)', () => {
     expect(down.sample_rate).toBe(96_000);
     const back = rig.probe.messages.length;
     expect(await rig.probe.command(B, { volume: 100 })).toEqual({ ok: true });
+    expect((await formatOnState(rig.probe, (x) => x.bit_perfect === true, back)).not_bit_perfect).toEqual([]);
+  }, 30_000);
+
+  it('judges again when another MPD client switches an output on or off', async () => {
+    const from = rig.probe.messages.length;
+    await rig.h.mpd.command('enableoutput 1');
+    const on = await formatOnState(rig.probe, (x) => x.bit_perfect === false, from);
+    expect(on.not_bit_perfect).toEqual(['converted to 16-bit / 44.1 kHz by output "lofi"']);
+    const back = rig.probe.messages.length;
+    await rig.h.mpd.command('disableoutput 1');
     expect((await formatOnState(rig.probe, (x) => x.bit_perfect === true, back)).not_bit_perfect).toEqual([]);
   }, 30_000);
 });
