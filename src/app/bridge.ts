@@ -3,7 +3,7 @@ import type { Config, PlayerConfig } from '../config/config-schema.js';
 import { deviceTypeName, playerUuid } from '../config/config-schema.js';
 import { DEFAULTS } from '../config/defaults.js';
 import type { ConnectRequest } from '../core/connect-request.js';
-import type { PlayableItem } from '../core/player.js';
+import type { PlayableItem, Player } from '../core/player.js';
 import type { PlayerCommand } from '../core/player-view.js';
 import { PRODUCT_MODEL, PRODUCT_NAME, QUALITY_NAMES, playerMaxQuality } from '../core/product.js';
 import { QcbError, errorMessage } from '../core/qcb-error.js';
@@ -11,7 +11,6 @@ import { StreamTokens, streamPath, stripStreamTokens } from '../core/stream-toke
 import { HttpServer, type HttpLimits } from '../discovery/http-server.js';
 import { MdnsAdvertiser } from '../discovery/mdns-advertiser.js';
 import { resolveAdvertiseAddress } from '../discovery/resolve-advertise-address.js';
-import type { Player } from '../core/player.js';
 import { MpdPlayer } from '../mpd/mpd-player.js';
 import { EmbeddedBroker } from '../mqtt/embedded-broker.js';
 import { MqttAdapter } from '../mqtt/mqtt-adapter.js';

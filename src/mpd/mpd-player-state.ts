@@ -153,11 +153,6 @@ export class MpdPlayerState {
   }
 }
 
-export function sameFormat(a: AudioFormat | null, b: AudioFormat | null): boolean {
-  if (a === null || b === null) return a === b;
-  return a.sampleRateHz === b.sampleRateHz && a.bitDepth === b.bitDepth && a.channels === b.channels;
-}
-
 /** Whether `next` differs from `prev` enough for a `stateChanged` (README.md "MQTT topics": position only on change). */
 export function snapshotChanged(prev: PlayerSnapshot | null, next: PlayerSnapshot): boolean {
   if (prev === null) return true;
