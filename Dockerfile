@@ -5,8 +5,11 @@
 # The config is read from /config/config.yaml (start from config.example.yaml).
 # The Home Assistant add-on has its own image: addon/Dockerfile.
 
+# Node.js 24, the active LTS (README "Security": Node 20 reached its end of life on 2026-04-30,
+# and the HTTP parser facing the LAN gets no fixes there any more).
+
 # --- build: full npm ci (TypeScript is a dev dependency), compile, then drop dev deps ------
-FROM node:20-slim AS build
+FROM node:24-slim AS build
 WORKDIR /build
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 # No dependency has an install script; --ignore-scripts keeps it that way.
@@ -17,7 +20,7 @@ COPY src/ ./src/
 RUN npm run build && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 
 # --- run --------------------------------------------------------------------------------
-FROM node:20-slim
+FROM node:24-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /build/package.json ./

@@ -1,6 +1,8 @@
 // Lint + the import-direction rule of docs/conventions.md "Layers":
 // util <- core <- adapters (protocol, cloud, discovery, qobuz, mpd, mqtt, config) <- app <- main.ts.
 // Adapters never import each other, except cloud -> protocol.
+// diagnostics (wire recorder, rings, bundle) sits beside the adapters: it uses util, core and protocol,
+// and no adapter imports it (they expose wire taps, src/core/wire-tap.ts, that app wires to it).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -33,13 +35,18 @@ export default tseslint.config(
   },
   { files: ['test/**/*.ts', 'bench/**/*.ts', 'scripts/**', 'src/main.ts'], rules: { 'no-console': 'off' } },
   { files: ['scripts/**/*.mjs', 'eslint.config.js'], languageOptions: { globals: { process: 'readonly', console: 'readonly' } } },
-  layer('util', ['core', 'app', ...adapters], 'util knows no domain: it imports nothing from src/ but util'),
-  layer('core', ['app', ...adapters], 'core is pure: it imports only util'),
+  layer('util', ['core', 'app', 'diagnostics', ...adapters], 'util knows no domain: it imports nothing from src/ but util'),
+  layer('core', ['app', 'diagnostics', ...adapters], 'core is pure: it imports only util'),
   ...adapters.map((a) =>
     layer(
       a,
-      ['app', ...adapters.filter((b) => b !== a && !(a === 'cloud' && b === 'protocol'))],
+      ['app', 'diagnostics', ...adapters.filter((b) => b !== a && !(a === 'cloud' && b === 'protocol'))],
       `adapters depend on core and util only (cloud may use protocol): ${a} must not import another adapter`,
     ),
+  ),
+  layer(
+    'diagnostics',
+    ['app', ...adapters.filter((b) => b !== 'protocol')],
+    'diagnostics depend on util, core and protocol only: adapters reach them through wire taps',
   ),
 );

@@ -8,19 +8,27 @@ import { PRODUCT_NAME } from './core/product.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Bridge } from './app/bridge.js';
+import { decodeFileCommand, reportCommand } from './app/diagnostics-commands.js';
 import { checkConfig } from './config/check-config.js';
 import { ConfigError } from './config/config-error.js';
 import { loadConfig } from './config/load-config.js';
 import { errorMessage } from './core/qcb-error.js';
 import { decodeFrameText } from './protocol/decode-text.js';
+import { newLogRing } from './diagnostics/diagnostics.js';
 import { loggerFromEnv } from './util/logger.js';
 
 const HELP = `qobuz-connect-bridge — a Qobuz Connect receiver for MPD speakers, mirrored into Home Assistant over MQTT
 
 Usage:
-  qobuz-connect-bridge [--config FILE]      run the bridge (default ./config.yaml if present, else env only)
+  qobuz-connect-bridge [--config FILE] [--record FILE]
+                                            run the bridge (default ./config.yaml if present, else env only);
+                                            --record: record the wire (redacted JSON Lines) into FILE
   qobuz-connect-bridge check-config FILE    validate a config file, print every error with its path (exit 2)
   qobuz-connect-bridge decode FRAME...      decode QConnect frames (hex or base64) to JSON on stdout
+  qobuz-connect-bridge decode --file FILE [--player ID] [--type TYPE]
+                                            decode a recording (TYPE: 41, SrvrRndrSetState, addid, …)
+  qobuz-connect-bridge report [--config FILE] [--out FILE]
+                                            write a bug-report bundle (from the running bridge if it answers)
   qobuz-connect-bridge --version | --help
 
 Environment:
@@ -47,6 +55,8 @@ export function packageVersion(): string {
   }
   return '0.0.0';
 }
+
+const io = { out: (text: string) => process.stdout.write(text), err: (text: string) => process.stderr.write(text) };
 
 function decodeCommand(frames: string[]): number {
   if (frames.length === 0) {
@@ -77,16 +87,20 @@ function checkConfigCommand(args: string[]): number {
 
 async function runCommand(args: string[]): Promise<number> {
   let file: string | undefined;
+  let record: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if ((arg === '--config' || arg === '-c') && args[i + 1]) file = args[++i];
     else if (arg?.startsWith('--config=')) file = arg.slice('--config='.length);
+    else if (arg === '--record' && args[i + 1]) record = args[++i];
     else {
       process.stderr.write(`unknown argument: ${arg ?? ''}\n${HELP}`);
       return 2;
     }
   }
-  const logger = loggerFromEnv(process.env);
+  // The bug-report bundle's recent log lines (README "Reporting a problem"), scrubbed like every line.
+  const logLines = newLogRing();
+  const logger = loggerFromEnv(process.env, { tee: (line) => logLines.push(line, line.length) });
   let config;
   try {
     config = loadConfig({ ...(file ? { file } : {}), env: process.env });
@@ -95,7 +109,9 @@ async function runCommand(args: string[]): Promise<number> {
     for (const line of err.issues) process.stderr.write(`${line}\n`);
     return 2;
   }
-  const bridge = new Bridge({ config, logger, version: packageVersion() });
+  // --record FILE: the config's recorder, on from the start, into FILE.
+  if (record !== undefined) config = { ...config, diagnostics: { ...config.diagnostics, record: true, record_file: record } };
+  const bridge = new Bridge({ config, logger, version: packageVersion(), logLines });
   // Nothing but a bad config at start may end the process (README "Bad input").
   process.on('uncaughtException', (err) => logger.error({ err: errorMessage(err) }, 'uncaught exception (kept running)'));
   process.on('unhandledRejection', (err) => logger.error({ err: errorMessage(err) }, 'unhandled rejection (kept running)'));
@@ -136,7 +152,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${packageVersion()}\n`);
     return 0;
   }
-  if (command === 'decode') return decodeCommand(rest);
+  if (command === 'decode') return rest.includes('--file') ? decodeFileCommand(rest, io) : decodeCommand(rest);
+  if (command === 'report') return reportCommand(rest, io, packageVersion());
   if (command === 'check-config') return checkConfigCommand(rest);
   if (command === undefined || command.startsWith('-')) return runCommand(argv);
   process.stderr.write(`unknown command: ${command}\n${HELP}`);

@@ -49,12 +49,13 @@ const ignored = (path: string) => dockerignore().some((p) => path === p || path.
 describe('the plain Docker image (Dockerfile)', () => {
   const file = text('Dockerfile');
 
-  it('builds on node:20-slim and runs the compiled CLI with /config/config.yaml', () => {
+  it('builds on node:24-slim, the current Node.js LTS (#26), and runs the compiled CLI as the node user with /config/config.yaml', () => {
     const ops = instructions(file);
     expect(ops.filter((i) => i.op === 'FROM').map((i) => i.args)).toEqual([
-      'node:20-slim AS build',
-      'node:20-slim',
+      'node:24-slim AS build',
+      'node:24-slim',
     ]);
+    expect(ops.filter((i) => i.op === 'USER').map((i) => i.args)).toEqual(['node']);
     expect(
       ops.some((i) => i.op === 'RUN' && i.args.includes('npm ci') && i.args.includes('--ignore-scripts')),
     ).toBe(true);
@@ -100,9 +101,28 @@ describe('the add-on image (addon/Dockerfile)', () => {
     expect(
       ops.find((i) => i.op === 'RUN' && i.args.includes('apk add') && i.args.includes(' mpd')),
     ).toBeDefined();
+    // #26: Node.js 24 (the active LTS) in both stages, never whatever the base happens to carry.
+    const apk = ops.filter((i) => i.op === 'RUN' && i.args.includes('apk add'));
+    expect(apk).toHaveLength(2);
+    for (const i of apk) expect(i.args).toContain("'nodejs~24'");
     // s6-overlay's /init (the base image's entrypoint) runs the services: no CMD of our own.
     expect(ops.some((i) => i.op === 'CMD' || i.op === 'ENTRYPOINT')).toBe(false);
     expect(existsSync(join(ROOT, 'addon', 'build.yaml'))).toBe(false); // no longer read: it would mislead
+  });
+
+  it('makes the unprivileged user qcb and the drop to it at the path the service and AppArmor name (#26)', () => {
+    const ops = instructions(file);
+    const user = ops.find((i) => i.op === 'RUN' && i.args.includes('adduser'))?.args ?? '';
+    expect(user).toMatch(/addgroup -S qcb/);
+    expect(user).toMatch(/adduser -S -D -H -h \/nonexistent -s \/sbin\/nologin -G qcb qcb/);
+    expect(user).toContain('install -D -m 0755 "$(readlink -f /command/s6-setuidgid)" /usr/local/libexec/qcb-setuidgid');
+    expect(text('addon/rootfs/etc/s6-overlay/scripts/qcb-common.sh')).toContain(
+      'QCB_SETUIDGID="${QCB_SETUIDGID:-/usr/local/libexec/qcb-setuidgid}"',
+    );
+    expect(text('addon/rootfs/etc/s6-overlay/scripts/qcb-common.sh')).toContain('QCB_BRIDGE_USER="${QCB_BRIDGE_USER:-qcb}"');
+    expect(text('addon/apparmor.txt')).toContain('/usr/local/libexec/qcb-setuidgid cx -> bridge,');
+    // The image itself stays root: s6-overlay's /init needs it; only the bridge drops (the service's run).
+    expect(ops.some((i) => i.op === 'USER')).toBe(false);
   });
 
   it('checks its health on /healthz and carries the current labels, version and arch from the build args (#17)', () => {

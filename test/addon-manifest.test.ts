@@ -243,7 +243,7 @@ describe('the AppArmor profile (addon/apparmor.txt)', () => {
   });
 
   it('allows the network, the Pulse socket and /data, but no blanket file, capability or mount rule', () => {
-    for (const rule of ['network inet stream,', 'network inet dgram,', 'unix,', '/run/** ', '/data/** rwk,'])
+    for (const rule of ['network inet stream,', 'network inet dgram,', 'unix,', '/run/{,**} rwk,', '/data/** rwk,'])
       expect(profile).toContain(rule);
     const rules = profile
       .split('\n')
@@ -254,6 +254,42 @@ describe('the AppArmor profile (addon/apparmor.txt)', () => {
     expect(rules.some((l) => /^(capability )?sys_admin/.test(l) || l === 'capability sys_admin,')).toBe(
       false,
     );
+  });
+
+  /** The rules of the top-level profile and of its child `bridge` (comments and blank lines dropped). */
+  const parts = () => {
+    const rules = profile
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== '' && !l.startsWith('#'));
+    const start = rules.findIndex((l) => l.startsWith('profile bridge '));
+    return { main: rules.slice(0, start), bridge: rules.slice(start + 1, -2) };
+  };
+
+  it('gives the root part no dac_override, setuid or setgid, and no executable /run but s6\'s own and the generated MPD services (#26)', () => {
+    const { main } = parts();
+    for (const cap of ['dac_override', 'dac_read_search', 'setuid', 'setgid', 'sys_admin'])
+      expect(main.filter((l) => l.startsWith('capability') && l.includes(cap)), cap).toEqual([]);
+    const runExec = main.filter((l) => /^\/(var\/)?run\//.test(l) && /\s[a-z]*x[a-z]*[, ]/.test(l));
+    expect(runExec).toEqual([
+      '/run/s6/** rix,',
+      '/run/s6-rc*/** rix,',
+      '/run/service/** rix,',
+      '/run/qobuz-connect-bridge/services/*/run rix,',
+      '/run/qobuz-connect-bridge/services/*/finish rix,',
+    ]);
+  });
+
+  it('runs the bridge in a child profile from the drop on: only it may change identity, and it writes nothing but /tmp (#26)', () => {
+    const { main, bridge } = parts();
+    expect(main).toContain('/usr/local/libexec/qcb-setuidgid cx -> bridge,');
+    // The only identity change in the add-on: s6-setuidgid (root) becoming qcb.
+    expect(bridge.filter((l) => l.startsWith('capability'))).toEqual(['capability setuid,', 'capability setgid,']);
+    // It executes Node.js and nothing else, and writes only temporary files.
+    expect(bridge.filter((l) => /\s[a-z]*x[a-z]*,$/.test(l))).toEqual(['/usr/bin/node rix,']);
+    expect(bridge.filter((l) => /^\/\S+ [a-z]*w[a-z]*,$/.test(l))).toEqual(['/tmp/** rwk,']);
+    expect(bridge).toContain('/run/qobuz-connect-bridge/bridge.json r,');
+    expect(bridge.some((l) => l.startsWith('unix'))).toBe(false);
   });
 
   it('parses with apparmor_parser (syntax and includes, without loading it)', () => {

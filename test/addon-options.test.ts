@@ -129,7 +129,7 @@ describe('add-on options and the bridge schema', () => {
   it('accept "" wherever the documentation says empty = unset, and treat it as unset (#17)', () => {
     const options = validated({
       qobuz: { user_auth_token: '' },
-      http: { advertise_address: '' },
+      http: { advertise_address: '', bind: '' },
       mdns: { interfaces: [''] },
       mqtt: { url: '', username: '', password: '' },
       players: [{ id: 'a', name: 'A', uuid: '', mpd_host: '', mpd_password: '' }],
@@ -137,6 +137,7 @@ describe('add-on options and the bridge schema', () => {
     const config = bridgeConfig(options);
     expect(config.qobuz.user_auth_token).toBeNull();
     expect(config.http.advertise_address).toBe('auto');
+    expect(config.http.bind).toBe('0.0.0.0');
     expect(config.mdns.interfaces).toBeNull();
     // Empty url, user and password: Home Assistant's MQTT service with its credentials.
     expect(config.mqtt).toMatchObject({
@@ -179,12 +180,21 @@ describe('add-on options and the bridge schema', () => {
       { qobuz: { user_auth_token: 'tok', join: 'renderer', max_quality: 'mp3' } },
     ],
     ['"auto" as the advertised address', { http: { advertise_address: 'auto' } }],
+    ['one IPv4 listen address (#26)', { http: { bind: '192.168.1.20' } }],
+    ['an IPv6 listen address (#26)', { http: { bind: 'fd00::20' } }],
     [
       'a quoted port, coerced as the Supervisor does',
       { http: { port: '8700' }, players: [{ id: 'a', name: 'A', mpd_port: '6601' }] },
     ],
   ])('both accept %s', (_title, userOptions) => {
     expect(bridgeIssues(validated(userOptions))).toEqual([]);
+  });
+
+  it('hand the bridge http.bind as its listen address (#26)', () => {
+    expect(bridgeConfig(validated({ http: { port: 8700, bind: '192.168.1.20' } })).http).toMatchObject({
+      port: 8700,
+      bind: '192.168.1.20',
+    });
   });
 
   it('hand the bridge every player field under its own name', () => {
@@ -219,6 +229,8 @@ describe('add-on options and the bridge schema', () => {
     [{ qobuz: { join: 'listener' } }, 'qobuz.join'],
     [{ http: { port: 70000 } }, 'http.port'],
     [{ http: { advertise_address: '300.1.2.3' } }, 'http.advertise_address'],
+    [{ http: { bind: '300.1.2.3' } }, 'http.bind'],
+    [{ http: { bind: 'eth0' } }, 'http.bind'],
     [{ mqtt: { url: 'http://broker.lan' } }, 'mqtt.url'],
     [{ mqtt: { base_topic: 'qobuz/#' } }, 'mqtt.base_topic'],
     [{ mqtt: { discovery: 'maybe' } }, 'mqtt.discovery'],

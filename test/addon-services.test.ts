@@ -58,12 +58,16 @@ const JQ_WRAPPER = `#!/bin/bash
 { printf '%s\\n' "$*"; env; } >>"$SHIM_DIR/jq-calls"
 exec /usr/bin/jq "$@"
 `;
+/** The bridge's stand-in: it runs as the unprivileged user (#26), so it writes to out/, open to it. */
 const CAPTURE_BRIDGE = `#!/bin/bash
-printf '%s\\n' "$@" >"$SHIM_DIR/bridge-args"
-cp "$2" "$SHIM_DIR/bridge-config.json"
-printf '%s' "$LOG_LEVEL" >"$SHIM_DIR/bridge-log-level"
+printf '%s\\n' "$@" >"$SHIM_DIR/out/bridge-args"
+cp "$2" "$SHIM_DIR/out/bridge-config.json"
+printf '%s' "$LOG_LEVEL" >"$SHIM_DIR/out/bridge-log-level"
+id -un >"$SHIM_DIR/out/bridge-user"
 exit "$(cat "$SHIM_DIR/bridge-exit-code" 2>/dev/null || echo 0)"
 `;
+/** Who the bridge runs as here: Debian's unprivileged user, as the image's qcb (#26). */
+const BRIDGE_USER = 'nobody';
 /** A fake MPD that stays up (s6 would restart one that exits) and says how it was started. */
 const FAKE_MPD = `#!/bin/bash
 printf '%s\\n' "$*" >>"$SHIM_DIR/mpd-calls"
@@ -123,6 +127,10 @@ async function startAddon(
   mpd: 'fake' | 'real' = 'fake',
 ): Promise<Addon> {
   const dir = mkdtempSync(join(tmpdir(), 'qcb-addon-s6-'));
+  // The bridge's user must reach its config (run/bridge.json) and the stand-in, as in the image.
+  chmodSync(dir, 0o755);
+  mkdirSync(join(dir, 'out'), { mode: 0o777 });
+  chmodSync(join(dir, 'out'), 0o777);
   const file = (name: string, text: string, mode = 0o644) => {
     writeFileSync(join(dir, name), text);
     chmodSync(join(dir, name), mode);
@@ -146,6 +154,8 @@ async function startAddon(
     QCB_MPD_DATA_DIR: join(dir, 'data', 'mpd'),
     QCB_MPD_BIN: mpd === 'real' ? '/usr/bin/mpd' : file('fake-mpd', FAKE_MPD, 0o755),
     QCB_BRIDGE_CMD: file('capture-bridge', CAPTURE_BRIDGE, 0o755),
+    QCB_BRIDGE_USER: BRIDGE_USER,
+    QCB_SETUIDGID: 's6-setuidgid',
     QCB_SCANDIR: scandir,
     QCB_SERVICE_SHELL: 'bash',
     QCB_EXITCODE_FILE: join(dir, 'exitcode'),
@@ -247,7 +257,12 @@ describe('add-on init (s6-rc oneshot init-qobuz-connect-bridge)', () => {
     const { code, log } = await init(addon);
     expect(code, log).toBe(0);
     const configFile = join(addon.dir, 'run', 'bridge.json');
-    expect(statSync(configFile).mode & 0o077).toBe(0); // it holds secrets
+    // It holds secrets: root's, readable by the bridge's group only (#26: the bridge is not root).
+    const stat = statSync(configFile);
+    expect(stat.mode & 0o777).toBe(0o640);
+    expect(stat.uid).toBe(0);
+    expect(stat.gid).toBe(Number((await run('id', ['-g', BRIDGE_USER])).stdout.trim()));
+    expect(statSync(join(addon.dir, 'run')).mode & 0o777).toBe(0o750);
     const config = loadConfig({ file: configFile, env: {} });
     expect(config.mqtt).toMatchObject({
       url: 'mqtt://core-mosquitto:1883',
@@ -395,7 +410,7 @@ describe('the bridge service (s6-rc longrun qobuz-connect-bridge)', () => {
     return dir;
   }
 
-  it('runs the bridge with the config and the log level, and stops the add-on with its exit code when it ends', async () => {
+  it('runs the bridge as the unprivileged user with the config and the log level, and stops the add-on with its exit code when it ends', async () => {
     const addon = await startAddon(
       options({ players: [player('a', { mpd_host: 'kitchen.lan' })], log_level: 'debug' }),
       SERVICE,
@@ -412,27 +427,30 @@ describe('the bridge service (s6-rc longrun qobuz-connect-bridge)', () => {
     ]);
     await addon.svscanExited;
     const configFile = join(addon.dir, 'run', 'bridge.json');
-    expect(readFileSync(join(addon.dir, 'bridge-args'), 'utf8')).toBe(`--config\n${configFile}\n`);
-    expect(readFileSync(join(addon.dir, 'bridge-log-level'), 'utf8')).toBe('debug');
+    expect(readFileSync(join(addon.dir, 'out', 'bridge-args'), 'utf8')).toBe(`--config\n${configFile}\n`);
+    expect(readFileSync(join(addon.dir, 'out', 'bridge-log-level'), 'utf8')).toBe('debug');
+    // #26: never root; and as that user it could read its config (the copy is byte for byte).
+    expect(readFileSync(join(addon.dir, 'out', 'bridge-user'), 'utf8').trim()).toBe(BRIDGE_USER);
+    expect(readFileSync(join(addon.dir, 'out', 'bridge-config.json'), 'utf8')).toBe(readFileSync(configFile, 'utf8'));
     expect(readFileSync(join(addon.dir, 'exitcode'), 'utf8').trim()).toBe('2');
     expect(addon.serviceLog()).toContain('ERROR qobuz-connect-bridge exited with code 2; the add-on stops');
   });
 });
 
 describe('the image HEALTHCHECK (qcb-healthcheck)', () => {
-  async function serve(status: number): Promise<number> {
+  async function serve(status: number, host = '127.0.0.1'): Promise<number> {
     const server = createHttpServer((req, res) => {
       res.statusCode = req.url === '/healthz' ? status : 404;
       res.end('{}');
     });
     servers.push(server);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    await new Promise<void>((resolve) => server.listen(0, host, () => resolve()));
     return (server.address() as { port: number }).port;
   }
-  async function healthcheck(port: number): Promise<number> {
+  async function healthcheck(port: number, bind?: string): Promise<number> {
     const dir = mkdtempSync(join(tmpdir(), 'qcb-health-'));
     try {
-      writeFileSync(join(dir, 'bridge.json'), JSON.stringify({ http: { port } }));
+      writeFileSync(join(dir, 'bridge.json'), JSON.stringify({ http: { port, ...(bind ? { bind } : {}) } }));
       await run('sh', [join(ADDON, 'rootfs/usr/local/bin/qcb-healthcheck')], {
         env: { PATH: process.env.PATH, QCB_CONFIG_FILE: join(dir, 'bridge.json') },
         timeout: DEADLINE_MS,
@@ -449,5 +467,13 @@ describe('the image HEALTHCHECK (qcb-healthcheck)', () => {
     expect(await healthcheck(await serve(200))).toBe(0);
     expect(await healthcheck(await serve(503))).not.toBe(0);
     expect(await healthcheck(await freePort())).not.toBe(0);
+  });
+
+  it('asks the address the bridge listens on when http.bind names one (#26)', async () => {
+    const port = await serve(200, '127.0.0.2');
+    expect(await healthcheck(port, '127.0.0.2')).toBe(0);
+    // Listening on every address: 127.0.0.1, where nothing answers on this port here.
+    expect(await healthcheck(port, '0.0.0.0')).not.toBe(0);
+    expect(await healthcheck(port)).not.toBe(0);
   });
 });

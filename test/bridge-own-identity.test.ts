@@ -116,7 +116,7 @@ describe("the bridge's own Qobuz identity (issue #15)", () => {
     expect(r.h.logs.join('\n')).not.toContain(r.h.minted[0]!.jwt);
   }, 30_000);
 
-  it('replaces its own link cleanly when the app picks it: never two links for one device uuid', async () => {
+  it('replaces its own link when the app picks it: the app\'s link joins first (make before break), then one link is left', async () => {
     const r = await startRig();
     const before = r.h.service.connections().filter((c) => c.rendererId === r.rid);
     expect(before).toHaveLength(1);
@@ -126,9 +126,8 @@ describe("the bridge's own Qobuz identity (issue #15)", () => {
     await r.sim.waitFor(() => before[0]!.phase === 'closed', { what: 'the cloud link closed' });
     const ours = r.h.service.connections().filter((c) => c.rendererId === r.rid);
     expect(ours).toHaveLength(2);
-    // Closed by the bridge itself (1000), not evicted or replaced by the service.
-    expect(before[0]!.closeCode).toBe(1000);
-    expect(before[0]!.closedBy).toBeNull();
+    // Issue #26: the cloud link ends once the app's joined (the service replaces it, or the bridge closes it).
+    expect([1000, 4000]).toContain(before[0]!.closeCode);
     expect(ours.filter((c) => c.phase !== 'closed')).toHaveLength(1);
     // The app's connect took playback as usual.
     r.sim.jump(0);

@@ -125,7 +125,7 @@ describe('loadConfig: file and environment (README.md "Configuration")', () => {
     );
     expect(issues).toEqual([
       'QCB_MQTT__BASE_TOPIK: no setting mqtt.base_topik; did you mean QCB_MQTT__BASE_TOPIC?',
-      'QCB_NOPE: no setting nope; allowed here: qobuz, http, mdns, mqtt, players',
+      'QCB_NOPE: no setting nope; allowed here: qobuz, http, mdns, mqtt, diagnostics, players',
       'QCB_PLAYERS__3__NAME: players has 1 item(s): index 3 would leave a gap',
       'QCB_PLAYERS__NAME: players is a list: expected a numeric index, got "NAME"',
     ]);
@@ -138,6 +138,19 @@ describe('loadConfig: file and environment (README.md "Configuration")', () => {
     expect(issues).toEqual([
       'http.port: expected integer 0-65535, got string "eighty" (from QCB_HTTP__PORT)',
     ]);
+  });
+
+  it('refuses mqtt.username without mqtt.password (and the reverse) for the embedded broker, with its path (issue #26)', () => {
+    writeFileSync(join(dir, 'u.yaml'), 'mqtt:\n  username: ha\nplayers: [{ id: a, name: A }]\n');
+    const [userOnly] = issuesOf(() => loadConfig({ file: join(dir, 'u.yaml'), env: {} }));
+    expect(userOnly).toMatch(/^mqtt\.password: expected a password: the embedded broker \(no mqtt\.url\) needs mqtt\.username and mqtt\.password together/);
+    writeFileSync(join(dir, 'p.yaml'), 'mqtt:\n  password: s3cret-only\nplayers: [{ id: a, name: A }]\n');
+    const issues = issuesOf(() => loadConfig({ file: join(dir, 'p.yaml'), env: {} }));
+    expect(issues[0]).toMatch(/^mqtt\.username: expected a user name/);
+    expect(issues.join('\n')).not.toContain('s3cret-only');
+    // Both, neither, or an external broker (its own policy) are fine.
+    writeFileSync(join(dir, 'ok.yaml'), 'mqtt:\n  url: mqtt://broker:1883\n  username: ha\nplayers: [{ id: a, name: A }]\n');
+    expect(loadConfig({ file: join(dir, 'ok.yaml'), env: {} }).mqtt.username).toBe('ha');
   });
 
   it('reports an unknown key with the closest allowed key', () => {

@@ -125,6 +125,14 @@ describe('the config schema (README.md "Configuration")', () => {
     expect(found).toEqual(['players.1.id', 'players.2.uuid']);
   });
 
+  it('refuses the player ids bridge and session, whose topics are the bridge\'s own (issue #24)', () => {
+    const r = ConfigSchema.safeParse({ players: [{ id: 'bridge', name: 'A' }, { id: 'session', name: 'B' }, { id: 'sessions', name: 'C' }] });
+    expect(r.error?.issues.map((i) => [i.path.join('.'), i.message])).toEqual([
+      ['players.0.id', "expected an id other than bridge or session (the bridge's own topics)"],
+      ['players.1.id', "expected an id other than bridge or session (the bridge's own topics)"],
+    ]);
+  });
+
   it('rejects unknown keys at every level', () => {
     const r = ConfigSchema.safeParse({
       extra: 1,

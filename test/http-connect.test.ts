@@ -18,6 +18,8 @@ const onConnect = vi.fn(async (playerId: string, req: ConnectRequest) => {
 });
 let server: HttpServer;
 let base: string;
+/** `player:reason` of every connect the route refused (the metrics hook). */
+const refusals: string[] = [];
 
 function goodBody(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
@@ -63,6 +65,9 @@ beforeAll(async () => {
     health: () => ({ ok: true }),
     metrics: async () => ({ contentType: 'text/plain; version=0.0.4', body: '' }),
     logger,
+    onConnectRefused: (playerId, reason) => refusals.push(`${playerId}:${reason}`),
+    // These tests send many connects from one address; the limit itself is tested below (issue #26).
+    limits: { connectsPerMinute: 1000 },
   });
   const port = await server.start();
   expect(server.port).toBe(port);
@@ -302,5 +307,77 @@ describe('a LAN surface a web page cannot drive (issue #13, README "HTTP endpoin
     expect(req?.jwtQconnect.exp).toBeGreaterThanOrEqual(now + 24 * 3600);
     expect(req?.jwtQconnect.exp).toBeLessThanOrEqual(now + 24 * 3600 + 60);
     expect(req?.jwtApi.exp).toBe(now + 1800);
+  });
+});
+
+describe('connects that prove nothing, or come too often (issue #26, README "Security")', () => {
+  it('refuses an expired jwt_qconnect or jwt_api with 400 and hands nothing over', async () => {
+    refusals.length = 0;
+    const past = Math.floor(Date.now() / 1000) - 1;
+    const q = await connect(goodBody({ jwt_qconnect: { jwt: JWT_Q, exp: past, endpoint: 'wss://qws-eu-prod.qobuz.com/ws' } }));
+    expect(q).toEqual({ status: 400, json: { success: false, error: 'jwt_qconnect.exp: the token has expired' } });
+    const a = await connect(goodBody({ jwt_api: { jwt: JWT_API, exp: past } }));
+    expect(a).toEqual({ status: 400, json: { success: false, error: 'jwt_api.exp: the token has expired' } });
+    await expectNoStateChange();
+    expect(refusals).toEqual(['kitchen:expired_token', 'kitchen:expired_token']);
+  });
+
+  it('answers 429 past a few connects a minute from one address, per player, while other addresses go on', async () => {
+    const limited = new HttpServer({
+      port: 0,
+      bind: '127.0.0.1',
+      players: [
+        { id: 'kitchen', name: 'Kitchen', uuid, deviceType: 'SPEAKER', maxAudioQuality: 'HIRES_L2' },
+        { id: 'office', name: 'Office', uuid: SESSION_BEFORE, deviceType: 'SPEAKER', maxAudioQuality: 'CD' },
+      ],
+      appId: '950096963',
+      model: 'MPD bridge',
+      allowedEndpointHosts: ['*.qobuz.com'],
+      currentSessionId: () => '',
+      onConnect,
+      onConnectRefused: (playerId, reason) => refusals.push(`${playerId}:${reason}`),
+      resolveStream: async () => null,
+      health: () => ({ ok: true }),
+      metrics: async () => ({ contentType: 'text/plain; version=0.0.4', body: '' }),
+      logger: pino({ level: 'silent' }),
+    });
+    const port = await limited.start();
+    refusals.length = 0;
+    /** One connect from `from` (a loopback address of its own: the route sees the socket's address). */
+    const post = (from: string, device: string) =>
+      new Promise<{ status: number; retryAfter: string | undefined }>((resolve, reject) => {
+        const body = JSON.stringify(goodBody());
+        const req = httpRequest(
+          {
+            host: '127.0.0.1',
+            port,
+            localAddress: from,
+            method: 'POST',
+            path: `/devices/${device}/connect-to-qconnect`,
+            headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) },
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] }));
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 8; i++) statuses.push((await post('127.0.0.2', uuid)).status);
+      expect(statuses).toEqual([200, 200, 200, 200, 200, 200, 429, 429]);
+      const refused = await post('127.0.0.2', uuid);
+      expect(refused.status).toBe(429);
+      expect(Number(refused.retryAfter)).toBeGreaterThanOrEqual(1);
+      expect(Number(refused.retryAfter)).toBeLessThanOrEqual(60);
+      // Another player from the same address, and the same player from another address, go on.
+      expect((await post('127.0.0.2', SESSION_BEFORE)).status).toBe(200);
+      expect((await post('127.0.0.3', uuid)).status).toBe(200);
+      expect(refusals).toEqual(['kitchen:rate_limited', 'kitchen:rate_limited', 'kitchen:rate_limited']);
+    } finally {
+      await limited.stop();
+    }
   });
 });

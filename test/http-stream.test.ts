@@ -12,6 +12,8 @@ const TOKEN = 'q7Hk2_xY-9aBcDeFgHiJkLmNoPqRsTu';
 const SIGNED = 'https://streaming.example.test/file?eid=1&sig=abcdef';
 const resolveStream = vi.fn(async (playerId: string, token: string) => (playerId === 'kitchen' && token === TOKEN ? SIGNED : null));
 const logLines: string[] = [];
+/** What the cover hook hands the route, per player (the office has none). */
+const coverOf = new Map<string, { bytes: Buffer; contentType: string }>();
 let server: HttpServer;
 let port: number;
 
@@ -41,6 +43,7 @@ beforeAll(async () => {
     currentSessionId: () => '',
     onConnect: async () => undefined,
     resolveStream,
+    cover: async (playerId) => coverOf.get(playerId) ?? null,
     health: () => ({ players: { kitchen: { mpd: 'up' } } }),
     metrics: async () => ({ contentType: 'text/plain; version=0.0.4; charset=utf-8', body: 'qcb_up 1\n' }),
     logger: pino({ level: 'trace' }, { write: (line: string) => void logLines.push(line) }),
@@ -50,6 +53,38 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server.stop();
+});
+
+describe('cover route (issue #26)', () => {
+  const get = async (path: string) => {
+    const res = await fetch(`http://127.0.0.1:${port}${path}`);
+    return { status: res.status, type: res.headers.get('content-type'), nosniff: res.headers.get('x-content-type-options'), body: await res.text() };
+  };
+
+  it('gives one answer for an unknown player and a player without a cover, so ids cannot be enumerated', async () => {
+    coverOf.clear();
+    const unknown = await get('/stream/nobody/cover.jpg');
+    const none = await get('/stream/office/cover.jpg');
+    expect(unknown.status).toBe(404);
+    expect(none).toEqual(unknown);
+    expect(unknown.nosniff).toBe('nosniff');
+  });
+
+  it('serves JPEG, PNG and WebP with nosniff, and refuses any other type (SVG, HTML) as "no cover"', async () => {
+    const none = await get('/stream/office/cover.jpg');
+    for (const type of ['image/jpeg', 'image/png', 'image/webp', 'IMAGE/PNG; charset=binary']) {
+      coverOf.set('kitchen', { bytes: Buffer.from('\x89PNG fake'), contentType: type });
+      const ok = await get('/stream/kitchen/cover.png');
+      expect(ok.status, type).toBe(200);
+      expect(ok.type, type).toBe(type.split(';')[0]!.toLowerCase());
+      expect(ok.nosniff, type).toBe('nosniff');
+    }
+    for (const type of ['image/svg+xml', 'text/html', 'image/gif', '']) {
+      coverOf.set('kitchen', { bytes: Buffer.from('<svg onload="alert(1)"/>'), contentType: type });
+      expect(await get('/stream/kitchen/cover.jpg'), type).toEqual(none);
+    }
+    coverOf.clear();
+  });
 });
 
 describe('stream route', () => {

@@ -16,6 +16,15 @@ describe('the import-direction rule (issue #2)', () => {
     expect(await violations('src/util/x.ts', "import { QcbError } from '../core/qcb-error.js';\nexport const x = QcbError;\n")).toHaveLength(1);
   }, 30_000);
 
+  it('keeps the diagnostics module beside the adapters: none imports it, it imports none but protocol (issue #21)', async () => {
+    expect(await violations('src/cloud/x.ts', "import { Diagnostics } from '../diagnostics/diagnostics.js';\nexport const x = Diagnostics;\n")).toHaveLength(1);
+    expect(await violations('src/mpd/x.ts', "import { Diagnostics } from '../diagnostics/diagnostics.js';\nexport const x = Diagnostics;\n")).toHaveLength(1);
+    expect(await violations('src/diagnostics/x.ts', "import { MpdPlayer } from '../mpd/mpd-player.js';\nexport const x = MpdPlayer;\n")).toHaveLength(1);
+    expect(await violations('src/diagnostics/x.ts', "import { Bridge } from '../app/bridge.js';\nexport const x = Bridge;\n")).toHaveLength(1);
+    expect(await violations('src/diagnostics/x.ts', "import { decodeFrames } from '../protocol/frame-codec.js';\nexport const x = decodeFrames;\n")).toEqual([]);
+    expect(await violations('src/app/x.ts', "import { Diagnostics } from '../diagnostics/diagnostics.js';\nexport const x = Diagnostics;\n")).toEqual([]);
+  }, 30_000);
+
   it('allows adapters on core and util, cloud on protocol, and app on everything', async () => {
     expect(await violations('src/mqtt/x.ts', "import { QcbError } from '../core/qcb-error.js';\nexport const x = QcbError;\n")).toEqual([]);
     expect(await violations('src/cloud/x.ts', "import { decodeFrames } from '../protocol/frame-codec.js';\nexport const x = decodeFrames;\n")).toEqual([]);

@@ -81,7 +81,7 @@ describe('parseCommand: play_media and transfer (issue #15)', () => {
       '{"play_media":{"type":"album","id":"a","shuffle":"yes"}}',
       /^play_media\.shuffle: must be true or false$/,
     ],
-    ['{"play_media":{"type":"album","id":"a","next":true}}', /^play_media: unknown key: next$/],
+    ['{"play_media":{"type":"album","id":"a","next":true}}', /^play_media: unknown key \(by position: #3\); known keys: type, id, shuffle$/],
     [
       '{"play_media":"https://open.spotify.com/album/x"}',
       /^play_media: expected a Qobuz album, playlist or track link/,

@@ -117,7 +117,8 @@ describe('MqttAdapter against a real Mosquitto (README.md "MQTT topics")', () =>
     const p = await probe();
     await p.subscribe(`${prefix}/device/+/config`);
     await p.flush();
-    const expected = new HaDiscovery({ topics: new Topics(base, prefix), bridge: BRIDGE }).all(PLAYERS);
+    // Without a session sink (no user token) the identity entities are not offered (issue #24).
+    const expected = new HaDiscovery({ topics: new Topics(base, prefix), bridge: BRIDGE, identity: false }).all(PLAYERS);
     const got = p.messages.filter((m) => m.topic.startsWith(`${prefix}/`));
     expect(got.map((m) => [m.topic, m.payload, m.retain])).toEqual(expected.map((m) => [m.topic, m.payload, true]));
     const before = p.messages.length;
@@ -229,7 +230,7 @@ describe('MqttAdapter commands (README.md "MQTT topics", B/<player>/set)', () =>
     ['volume 150', '{"volume":150}', /volume: must be 0-100/],
     ['seek -1', '{"seek_ms":-1}', /seek_ms: must be >= 0/],
     ['a wrong type', '{"muted":"yes"}', /muted: must be true or false/],
-    ['an unknown key', '{"colour":"red"}', /unknown key: colour/],
+    ['an unknown key', '{"colour":"red"}', /unknown key \(by position: #1\)/],
     ['an empty object', '{}', /empty command/],
     ['a 1 MiB payload', Buffer.alloc(1024 * 1024, 0x20), /payload too large: 1048576 bytes/],
   ])('answers %s with ok false and never calls onCommand', async (_what, payload, error) => {

@@ -44,8 +44,8 @@ describe('parseCommand (README.md "MQTT topics", commands on B/<player>/set)', (
     ['{"muted":"yes"}', /^muted: must be true or false$/],
     ['{"shuffle":1}', /^shuffle: must be true or false$/],
     ['{"repeat":"track"}', /^repeat: must be one of off, one, all$/],
-    ['{"colour":"red"}', /^unknown key: colour$/],
-    ['{"action":"play","bogus":1,"other":2}', /^unknown keys: bogus, other$/],
+    ['{"colour":"red"}', /^unknown key \(by position: #1\); known keys: action, seek_ms, volume/],
+    ['{"action":"play","bogus":1,"other":2}', /^unknown keys \(by position: #2, #3\); known keys: action,/],
     ['{"play_item":-1}', /^play_item: must be >= 0$/],
     ['{"play_item":"3"}', /^play_item: must be a queue item id/],
     ['{"play_item":1.5}', /^play_item: must be a queue item id/],
@@ -53,7 +53,7 @@ describe('parseCommand (README.md "MQTT topics", commands on B/<player>/set)', (
     ['{"queue_add":{"type":"album"}}', /^queue_add\.id: must be a Qobuz id/],
     ['{"queue_add":{"type":"album","id":"../../etc"}}', /^queue_add\.id: must be a Qobuz id/],
     ['{"queue_add":{"type":"album","id":"x","next":"yes"}}', /^queue_add\.next: must be true or false$/],
-    ['{"queue_add":{"type":"album","id":"x","shuffle":true}}', /^queue_add: unknown key: shuffle$/],
+    ['{"queue_add":{"type":"album","id":"x","shuffle":true}}', /^queue_add: unknown key \(by position: #3\); known keys: type, id, next$/],
     ['{"queue_add":"album"}', /^queue_add: must be an object/],
     ['{"queue_clear":false}', /^queue_clear: must be true$/],
   ])('refuses %s with a readable error', (payload, error) => {
@@ -61,6 +61,17 @@ describe('parseCommand (README.md "MQTT topics", commands on B/<player>/set)', (
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.error).toMatch(error);
   });
+
+  it('names unknown keys by position, never by their text, so a guessed secret is not confirmed (issue #26)', () => {
+    for (const payload of ['{"k4711":1}', '{"action":"play","k4711":true}', '{"queue_add":{"type":"album","id":"1","k4711":1}}', '{"play_media":{"type":"album","id":"0123456789","k4711":1}}']) {
+      const result = parseCommand(payload);
+      expect(result.ok, payload).toBe(false);
+      if (!result.ok) {
+        expect(result.error, payload).not.toMatch(/k4711|4711|k\[/);
+        expect(result.error, payload).toMatch(/unknown key \(by position: #\d\)/);
+      }
+      }
+    });
 
   it('reads the amplifier\'s {"volume_report": n} as a whole percent and refuses one out of range (issue #23)', () => {
     expect(parseCommand(Buffer.from('{"volume_report": 36.6}'))).toEqual({ ok: true, command: { volumeReport: 37 } });

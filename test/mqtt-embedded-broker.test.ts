@@ -13,7 +13,7 @@ afterEach(async () => {
 });
 
 async function startBroker() {
-  const broker = new EmbeddedBroker({ port: 0, bind: '127.0.0.1', logger: silent });
+  const broker = new EmbeddedBroker({ port: 0, bind: '127.0.0.1', baseTopic: 'qc', logger: silent });
   await broker.start();
   cleanups.push(() => broker.stop());
   return broker;
@@ -35,7 +35,8 @@ describe('EmbeddedBroker (README.md "Configuration": no mqtt.url runs aedes)', (
     const broker = await startBroker();
     const onCommand = vi.fn<(id: string, c: PlayerCommand) => Promise<void>>(async () => {});
     const adapter = new MqttAdapter({
-      link: { url: broker.url, reconnectPeriodMs: 200 },
+      // The bridge's own credentials (issue #26): the ACL lets only it publish state and discovery.
+      link: { url: broker.url, reconnectPeriodMs: 200, ...broker.bridgeCredentials },
       baseTopic: 'qc',
       discovery: { enabled: true, prefix: 'homeassistant' },
       bridge: { version: '0.1.0', name: 'Bridge' },
@@ -84,7 +85,7 @@ describe('EmbeddedBroker credentials (issue #13, README "MQTT topics": the embed
 
   async function startLockedBroker(lines: string[]) {
     const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) });
-    const broker = new EmbeddedBroker({ port: 0, bind: '127.0.0.1', username: USER, password: PASSWORD, logger });
+    const broker = new EmbeddedBroker({ port: 0, bind: '127.0.0.1', username: USER, password: PASSWORD, baseTopic: 'qc', logger });
     await broker.start();
     cleanups.push(() => broker.stop());
     return broker;
@@ -123,10 +124,12 @@ describe('EmbeddedBroker credentials (issue #13, README "MQTT topics": the embed
     expect(log).not.toContain(PASSWORD);
   });
 
-  it("lets the bridge's own adapter in with the configured credentials", async () => {
+  it("lets the bridge's own adapter in with the credentials it makes at each start (issue #26)", async () => {
     const broker = await startLockedBroker([]);
+    expect(broker.bridgeCredentials.username).toMatch(/^qcb-bridge-[0-9a-f]{8}$/);
+    expect(broker.bridgeCredentials.password).toMatch(/^[0-9a-f]{48}$/);
     const adapter = new MqttAdapter({
-      link: { url: broker.url, username: USER, password: PASSWORD, protocolVersion: EmbeddedBroker.protocolVersion, reconnectPeriodMs: 200 },
+      link: { url: broker.url, ...broker.bridgeCredentials, protocolVersion: EmbeddedBroker.protocolVersion, reconnectPeriodMs: 200 },
       baseTopic: 'qc',
       discovery: { enabled: false, prefix: 'homeassistant' },
       bridge: { version: '0.1.0', name: 'Bridge' },

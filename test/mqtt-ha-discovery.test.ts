@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseCommand } from '../src/mqtt/command-parser.js';
+import { withRemovedComponents } from '../src/mqtt/discovery-removals.js';
+import { parseSessionCommand } from '../src/mqtt/session-command-parser.js';
+import { toSessionStatePayload } from '../src/mqtt/session-payload.js';
 import { HaDiscovery, type HaPlayer } from '../src/mqtt/ha-discovery.js';
 import { EMPTY_LISTING } from '../src/core/queue-listing.js';
 import { toQueuePayload } from '../src/mqtt/queue-payload.js';
@@ -136,7 +139,9 @@ function validateDeviceDiscovery(payload: string, uniqueIds: Map<string, string>
       if (!['auto', 'box', 'slider'].includes(mode)) errors.push(`${at}: mode must be auto, box or slider`);
     }
     const options = cmp.options;
-    if (options !== undefined && (!Array.isArray(options) || options.length === 0 || options.some((x) => typeof x !== 'string'))) {
+    // HA's MQTT select takes any list (`cv.ensure_list`): the session's "Play on" has none before the first join (issue #24).
+    const empty = Array.isArray(options) && options.length === 0 && platformName !== 'select';
+    if (options !== undefined && (!Array.isArray(options) || empty || options.some((x) => typeof x !== 'string'))) {
       errors.push(`${at}: options must be a non-empty list of strings`);
     }
     if (platformName === 'sensor' && cmp.device_class === 'enum' && options === undefined) errors.push(`${at}: enum sensor needs options`);
@@ -304,5 +309,82 @@ describe('Home Assistant device discovery (README.md "Home Assistant entities")'
         expect.stringMatching(/^payload\.cmps\.album: unique_id qcb_living_room_album also used by/),
       ]),
     );
+  });
+});
+
+describe('Home Assistant shows only what works, and the account\'s session (issue #24)', () => {
+  const noToken = new HaDiscovery({ topics, bridge: { version: '0.1.0', name: 'Qobuz Connect Bridge' }, identity: false });
+  const cmpsOf = (d: HaDiscovery) => JSON.parse(d.playerConfig(players[0]!).payload).cmps as Record<string, Record<string, unknown>>;
+
+  it('offers the "Play Qobuz" text, "Play here" button and "Qobuz session" event only with a user token', () => {
+    const identity = ['play_media', 'transfer', 'session_event'];
+    expect(Object.keys(cmpsOf(discovery))).toEqual(expect.arrayContaining(identity));
+    const without = cmpsOf(noToken);
+    for (const id of identity) expect(without).not.toHaveProperty(id);
+    expect(Object.keys(without)).toEqual(Object.keys(cmpsOf(discovery)).filter((id) => !identity.includes(id)));
+    const errors = noToken.all(players).flatMap((m) => validateDeviceDiscovery(m.payload, new Map(), m.topic));
+    expect(errors).toEqual([]);
+  });
+
+  it('builds a valid "Qobuz" device on the bridge device, with unique ids unique beside the players\'', () => {
+    const session = discovery.sessionConfig(['Living Room', 'Kitchen', 'Phone']);
+    expect(session.topic).toBe('homeassistant/device/qcb_session_qobuz_connect/config');
+    const uniqueIds = new Map<string, string>();
+    const errors = [...discovery.all(players), session].flatMap((m) => validateDeviceDiscovery(m.payload, uniqueIds, m.topic));
+    expect(errors).toEqual([]);
+    const cfg = JSON.parse(session.payload);
+    expect(cfg.dev).toMatchObject({ name: 'Qobuz', via_device: discovery.bridgeIdentifier });
+    expect(discovery.isOurs(session.payload)).toBe(true);
+    expect(cfg).toMatchSnapshot('session device');
+    // Before the first join the select offers nothing, and is still valid.
+    expect(validateDeviceDiscovery(discovery.sessionConfig([]).payload, new Map())).toEqual([]);
+    const scoped = new HaDiscovery({ topics: new Topics('upstairs'), bridge: { version: '1', name: 'x', uniqueIdScope: 'upstairs' } });
+    expect(JSON.parse(scoped.sessionConfig([]).payload).dev.name).toBe('Qobuz (upstairs)');
+  });
+
+  it('commands through B/session/set what the session parser accepts, and reads only fields B/session/state has', () => {
+    const cmps = JSON.parse(discovery.sessionConfig(['Living Room', 'Phone (102)']).payload).cmps as Record<string, Record<string, unknown>>;
+    expect(cmps.play_on!.options).toEqual(['Living Room', 'Phone (102)']);
+    const select = parseSessionCommand(renderCommand(String(cmps.play_on!.command_template), 'Phone (102)'));
+    expect(select).toEqual({ ok: true, command: { playOn: 'Phone (102)' } });
+    expect(parseSessionCommand(String(cmps.pause!.payload_press))).toEqual({ ok: true, command: { pause: true } });
+    for (const c of Object.values(cmps)) if (c.command_topic) expect(c.command_topic).toBe('qobuz-connect/session/set');
+    expect(cmps.device_event!.event_types).toEqual(['device_joined', 'device_left', 'active_device_changed']);
+    const device = { rendererId: 7, name: 'Phone', label: 'Phone', type: 'mobile', playerId: null };
+    const state = toSessionStatePayload({
+      sessionId: 's', via: 'living_room', devices: [device],
+      active: {
+        ...device, state: 'playing', positionMs: 1, positionAtMs: 1, durationMs: 2, queueItemId: 0, connected: true,
+        track: { id: 1, title: 't', artist: null, album: null, coverUrl: null, durationMs: null, sampleRateHz: null, bitDepth: null },
+      },
+    });
+    const keys: Record<string, string[]> = { active: Object.keys(state.active!), track: Object.keys(state.active!.track!) };
+    let checked = 0;
+    for (const c of Object.values(cmps).filter((x) => x.state_topic === 'qobuz-connect/session/state')) {
+      const templates = `${String(c.value_template ?? '')} ${String(c.json_attributes_template ?? '')}`;
+      for (const [, path] of templates.matchAll(/value_json\.([a-z_.]+)/g)) {
+        const [head, sub, leaf] = path!.split('.');
+        expect(Object.keys(state)).toContain(head);
+        if (sub !== undefined) expect(keys[head!]).toContain(sub);
+        if (leaf !== undefined) expect(keys[sub!]).toContain(leaf);
+        checked += 1;
+      }
+    }
+    expect(checked).toBeGreaterThan(20);
+  });
+
+  it('marks for removal, once, the components a retained config had and the new one lacks', () => {
+    const before = discovery.playerConfig(players[0]!);
+    const after = noToken.playerConfig(players[0]!);
+    const marked = withRemovedComponents(after, Buffer.from(before.payload));
+    const cmps = JSON.parse(marked.payload).cmps as Record<string, Record<string, unknown>>;
+    expect(cmps.play_media).toEqual({ p: 'text' });
+    expect(cmps.transfer).toEqual({ p: 'button' });
+    expect(cmps.session_event).toEqual({ p: 'event' });
+    // The next start finds the markers retained: nothing more to remove.
+    expect(withRemovedComponents(after, Buffer.from(marked.payload))).toEqual(after);
+    expect(withRemovedComponents(before, Buffer.from(after.payload))).toEqual(before);
+    expect(withRemovedComponents(after, undefined)).toEqual(after);
+    expect(withRemovedComponents(after, Buffer.from('not json'))).toEqual(after);
   });
 });

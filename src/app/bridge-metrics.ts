@@ -58,6 +58,18 @@ export class BridgeMetrics {
     registers: [this.registry],
   });
 
+  /**
+   * README "Security" (issue #26): every app connect and its outcome. `result` accepted (reason
+   * `joined`), rejected by the service or in time (reasons of ConnectRejection), or refused at the
+   * route (`rate_limited`, `expired_token`, `bad_request`, `endpoint_not_allowed`).
+   */
+  readonly connects = new Counter({
+    name: 'qcb_connects_total',
+    help: 'connect-to-qconnect requests by outcome (accepted, rejected, refused) and reason',
+    labelNames: ['player', 'result', 'reason'] as const,
+    registers: [this.registry],
+  });
+
   async render(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }

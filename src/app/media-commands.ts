@@ -1,10 +1,10 @@
 import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { PlayerCommand } from '../core/player-view.js';
-import { QcbError } from '../core/qcb-error.js';
+import { QcbError, isQcbError } from '../core/qcb-error.js';
 import { loadQueue, newActionUuid, setPlayerState } from '../protocol/controller-messages.js';
 import { askForQueueState, askForRendererState } from '../protocol/renderer-messages.js';
-import type { TrackIdsLookup } from './queue-commands.js';
+import { jumpKey, type TrackIdsLookup } from './queue-commands.js';
 import type { SessionCore } from './session-core.js';
 
 /**
@@ -97,19 +97,25 @@ export class MediaCommands {
       this.#o.stepTimeoutMs,
       'the loaded queue',
     );
-    const loadsBefore = await host.inLoop((core) => {
+    const { loadsBefore, refused } = await host.inLoop((core) => {
       // 63 naming ourselves, then 62 PLAYING from 0 at the first item: the service sends us the 41 that plays it.
       if (!core.requestActive({ fresh: true }))
         throw new QcbError('ERR_SESSION_CLOSED', 'the Qobuz session ended');
-      core.send([setPlayerState({ playing: true, positionMs: 0, queueItemId: first.item.queueItemId })]);
-      return core.playback.loads;
+      const id = first.item.queueItemId;
+      const play = setPlayerState({ playing: true, positionMs: 0, queueItemId: id });
+      // Waits like a play_item, so a type-1 refusal of the 62 answers at once (service-errors.ts).
+      const answer = core.sendAction([play], jumpKey(id), 'the play', this.#o.playTimeoutMs);
+      return { loadsBefore: core.playback.loads, refused: onlyRefusal(answer) };
     });
     // Queue item ids start at 0 on every load: what played before may carry one of the new ids, so only a load since counts.
-    await host.until(
-      (core) => core.playback.loads > loadsBefore && playingOneOf(core, first.ids),
-      this.#o.playTimeoutMs,
-      'the speaker starting the new queue',
-    );
+    await Promise.race([
+      host.until(
+        (core) => core.playback.loads > loadsBefore && playingOneOf(core, first.ids),
+        this.#o.playTimeoutMs,
+        'the speaker starting the new queue',
+      ),
+      refused,
+    ]);
     this.#o.logger.info(
       {
         type: media.type,
@@ -148,24 +154,33 @@ export class MediaCommands {
           'nothing to take over: no Qobuz device of this account has anything to play',
         );
       if (!core.requestActive()) throw new QcbError('ERR_SESSION_CLOSED', 'the Qobuz session ended');
-      return true;
+      // The 63 just sent waits like any verb, so a type-1 refusal of it answers at once (service-errors.ts).
+      const answer = core.sendAction([], ACTIVATION_KEY, 'the activation', this.#o.playTimeoutMs);
+      return { refused: onlyRefusal(answer) };
     });
     if (!asked) return;
-    await host.until(
-      (core) => {
-        alive(core);
-        const snap = core.speaker();
-        const current = core.playback.current;
-        return (
-          core.active &&
-          current !== null &&
-          playing(core) &&
-          snap.current?.queueItemId === current.queueItemId
-        );
-      },
-      this.#o.playTimeoutMs,
-      'the speaker taking over',
-    );
+    try {
+      await Promise.race([
+        host.until(
+          (core) => {
+            alive(core);
+            const snap = core.speaker();
+            const current = core.playback.current;
+            return (
+              core.active &&
+              current !== null &&
+              playing(core) &&
+              snap.current?.queueItemId === current.queueItemId
+            );
+          },
+          this.#o.playTimeoutMs,
+          'the speaker taking over',
+        ),
+        asked.refused,
+      ]);
+    } finally {
+      await host.inLoop((core) => core.actionAnswered(ACTIVATION_KEY));
+    }
     this.#o.logger.info({ ms: Math.round(performance.now() - started) }, 'took over the Qobuz session');
   }
 
@@ -177,6 +192,20 @@ export class MediaCommands {
     if (!core.speaker().available)
       throw new QcbError('ERR_MPD_UNREACHABLE', "the player's MPD is not reachable");
   }
+}
+
+/** The pending key of transfer's 63 (it carries no action uuid and nothing answers it by name). */
+const ACTIVATION_KEY = 'transfer:activation';
+
+/** Settles only when `answer` is refused: the speaker playing, not the service's echo, is what answers the command. */
+function onlyRefusal(answer: Promise<void>): Promise<never> {
+  return answer.then(
+    () => new Promise<never>(() => {}),
+    (err: unknown) => {
+      if (isQcbError(err, 'ERR_QOBUZ_REFUSED')) throw err;
+      return new Promise<never>(() => {});
+    },
+  );
 }
 
 /** The link is gone: nothing asked of it will come. */

@@ -53,6 +53,11 @@ export class PendingActions {
     );
   }
 
+  /** A type-1 error, which names no verb, while verbs wait: each is refused now, not after its timeout. */
+  refuseAll(reason: string): void {
+    this.failAll(new QcbError('ERR_QOBUZ_REFUSED', `the Qobuz service refused it: ${reason}`));
+  }
+
   /** The link ended or the session changed: nothing still waiting will be answered. */
   failAll(err: QcbError): void {
     const all = [...this.#waiting.values()].flat();

@@ -6,7 +6,10 @@ import type { ItemTags, PlayableItem, Player } from '../core/player.js';
 import type { PlayerCommand, StatePublisher, TrackInfo } from '../core/player-view.js';
 import { PRODUCT_MODEL, PRODUCT_NAME, playerMaxQuality } from '../core/product.js';
 import { errorMessage } from '../core/qcb-error.js';
+import type { QueueListing } from '../core/queue-listing.js';
+import type { SessionObserver } from '../core/session-observer.js';
 import type { StreamTokens } from '../core/stream-tokens.js';
+import type { WireTap } from '../core/wire-tap.js';
 import { qconnect } from '../protocol/generated/qconnect.js';
 import { uuidBytes } from '../protocol/renderer-messages.js';
 import { CoverFetcher, type CoverImage } from '../qobuz/cover-fetcher.js';
@@ -36,6 +39,10 @@ export interface PlayerRuntimeOptions {
   readonly tuning?: SessionTuning;
   /** Where this player's session tokens are registered for redaction (default: the process-wide one). */
   readonly redactor?: Redactor;
+  /** The player's wire tap (README "Reporting a problem"): handed to its Qobuz REST client and cloud link. */
+  readonly tap?: WireTap;
+  /** The account's session view (README "The Qobuz session"): fed by this player's link. */
+  readonly sessionObserver?: SessionObserver;
 }
 
 export class PlayerRuntime {
@@ -46,10 +53,13 @@ export class PlayerRuntime {
   readonly #resolver: StreamUrlResolver | null;
   readonly #covers: CoverFetcher;
   #mpdUp = false;
-  /** The tokens of the last connect, still censored while the replaced link winds down (issue #13). */
+  /** The tokens of the session's connect, and of the last connect, still censored (issues #13, #26). */
+  #acceptedSecrets: readonly string[] = [];
   #previousSecrets: readonly string[] = [];
   /** The last minted WebSocket token, censored while a link may still use it. */
   #previousMinted: readonly string[] = [];
+  /** The last queue listing published, for the bug-report bundle's queue summary. */
+  #lastListing: QueueListing | null = null;
 
   constructor(options: PlayerRuntimeOptions) {
     this.#o = options;
@@ -62,6 +72,7 @@ export class PlayerRuntime {
             appSecret: c.qobuz.app_secret,
             auth: c.qobuz.user_auth_token ? new UserAuthToken(c.qobuz.user_auth_token) : this.#jwtApi,
             logger: logger.child({ module: 'qobuz' }),
+            ...(options.tap ? { tap: options.tap } : {}),
           })
         : null;
     if (!this.#api)
@@ -77,7 +88,10 @@ export class PlayerRuntime {
         if (event.type === 'session_closed') options.tokens.clear(p.id);
         options.publisher()?.publishEvent(id, event);
       },
-      publishQueue: (id, listing) => options.publisher()?.publishQueue?.(id, listing),
+      publishQueue: (id, listing) => {
+        this.#lastListing = listing;
+        options.publisher()?.publishQueue?.(id, listing);
+      },
       publishVolumeRequest: (id, request) => options.publisher()?.publishVolumeRequest?.(id, request),
       publishAvailability: (id, online) => {
         this.#mpdUp = online;
@@ -124,11 +138,19 @@ export class PlayerRuntime {
         : {}),
       ...(options.tuning?.cloudRetryStepsMs ? { cloudRetryStepsMs: options.tuning.cloudRetryStepsMs } : {}),
       ...(options.tuning?.heartbeatMs ? { heartbeatMs: options.tuning.heartbeatMs } : {}),
+      ...(options.tuning?.connectAcceptTimeoutMs
+        ? { connectAcceptTimeoutMs: options.tuning.connectAcceptTimeoutMs }
+        : {}),
+      onConnectAccepted: (request, sessionChanged) => this.#accepted(request, sessionChanged),
+      onConnectRejected: (_request, reason) =>
+        options.metrics.connects.inc({ player: p.id, result: 'rejected', reason }),
+      ...(options.sessionObserver ? { sessionObserver: options.sessionObserver } : {}),
       link: {
         ...(options.tuning?.backoffStepsMs ? { backoffStepsMs: options.tuning.backoffStepsMs } : {}),
         ...(options.tuning?.pingIntervalMs ? { pingIntervalMs: options.tuning.pingIntervalMs } : {}),
         ...(options.tuning?.deadAfterMs ? { deadAfterMs: options.tuning.deadAfterMs } : {}),
         ...(options.tuning?.tokenRenewAheadMs ? { renewAheadMs: options.tuning.tokenRenewAheadMs } : {}),
+        ...(options.tap ? { tap: options.tap } : {}),
       },
       onLinkEvent: (event, count) => {
         if (event === 'reconnect') options.metrics.reconnects.inc({ player: p.id }, count);
@@ -181,23 +203,32 @@ export class PlayerRuntime {
     }
   }
 
+  /**
+   * The app's connect (README "Security", issue #26: make before break): the session builds its link
+   * beside the current one; nothing of the current session changes until the service accepted it.
+   */
   connect(request: ConnectRequest): Promise<void> {
     // Tokens from the app are secrets from the moment they arrive (issue #7: central redaction).
-    // Per player and replaced on each connect, never accumulated (issue #13): this connect's
-    // tokens and the previous one's, whose link is still being closed.
+    // Per player and replaced on each connect, never accumulated (issue #13): the session's tokens,
+    // this connect's and the previous connect's, whose link may still be winding down.
     const secrets = [request.jwtQconnect.jwt, request.jwtApi.jwt];
     (this.#o.redactor ?? defaultRedactor).setSecrets(`player:${this.#o.player.id}`, [
-      ...secrets,
-      ...this.#previousSecrets,
+      ...new Set([...this.#acceptedSecrets, ...secrets, ...this.#previousSecrets]),
     ]);
     this.#previousSecrets = secrets;
+    return this.session.connect(request);
+  }
+
+  /**
+   * The service accepted a connect (in the session's loop, before the previous session ends): its REST
+   * token serves from now on, and a new session takes the replaced one's stream tokens along (README
+   * "HTTP endpoints"), before the new one can load a queue. The same session keeps MPD's queued URLs.
+   */
+  #accepted(request: ConnectRequest, sessionChanged: boolean): void {
+    this.#acceptedSecrets = [request.jwtQconnect.jwt, request.jwtApi.jwt];
     this.#jwtApi.set({ jwt: request.jwtApi.jwt, exp: request.jwtApi.exp });
-    // A new session takes the replaced one's stream tokens along (README "HTTP endpoints"). Cleared once
-    // the old link is closed (the connect task ran) and before the new one can load a queue. The app
-    // picking us again in the same session is not a new session: MPD's queued URLs stay valid.
-    const sameSession = request.sessionId === this.session.sessionId;
-    const connected = this.session.connect(request);
-    return sameSession ? connected : connected.finally(() => this.#o.tokens.clear(this.#o.player.id));
+    if (sessionChanged) this.#o.tokens.clear(this.#o.player.id);
+    this.#o.metrics.connects.inc({ player: this.#o.player.id, result: 'accepted', reason: 'joined' });
   }
 
   command(cmd: PlayerCommand): Promise<void> {
@@ -215,6 +246,28 @@ export class PlayerRuntime {
   health(): Record<string, unknown> {
     const view = this.session.view();
     return { session: view.qobuzSession, state: view.state, mpd_reachable: this.#mpdUp };
+  }
+
+  /** The player as the bug-report bundle shows it (README "Reporting a problem"): view, session, queue in short. */
+  bundleInfo(): { id: string; view: unknown; session: unknown; queue: unknown } {
+    const view = this.session.view();
+    const l = this.#lastListing;
+    return {
+      id: this.#o.player.id,
+      view,
+      session: { state: view.qobuzSession, session_id: this.session.sessionId || null, mpd_reachable: this.#mpdUp },
+      queue: l
+        ? {
+            version: l.version,
+            length: l.length,
+            index: l.index,
+            shuffle: l.shuffle,
+            window: l.window,
+            autoplay: l.autoplay.length,
+            next: l.next,
+          }
+        : null,
+    };
   }
 
   /** The album image of the item the speaker is on, for MPD clients (issue #16); null when none. */
@@ -254,6 +307,11 @@ export class PlayerRuntime {
     ]);
     this.#previousMinted = [token.jwt];
     return token;
+  }
+
+  /** Track metadata from the cached `track/get`; null when Qobuz cannot say (the account's session view). */
+  trackInfo(trackId: number): Promise<TrackInfo | null> {
+    return this.#trackInfo(trackId);
   }
 
   async #trackInfo(trackId: number): Promise<TrackInfo | null> {

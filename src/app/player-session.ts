@@ -1,10 +1,5 @@
 import type { Logger } from 'pino';
-import {
-  QconnectLink,
-  TOKEN_EXPIRED,
-  type LinkToken,
-  type QconnectLinkOptions,
-} from '../cloud/qconnect-link.js';
+import { TOKEN_EXPIRED, type LinkToken, type QconnectLink } from '../cloud/qconnect-link.js';
 import type { ConnectRequest } from '../core/connect-request.js';
 import type { PlayerEvents } from '../core/player.js';
 import type { PlayerCommand, PlayerView } from '../core/player-view.js';
@@ -15,13 +10,19 @@ import { withTimeout } from '../util/abortable-sleep.js';
 import { SerialQueue } from '../util/serial-queue.js';
 import { volumeTimedOut } from './volume-commands.js';
 import { CloudPresence } from './cloud-presence.js';
+import { ConnectSwitch, type ConnectCandidate } from './connect-candidate.js';
 import { dispatchMessages } from './dispatch-messages.js';
 import { LoopWaits } from './loop-waits.js';
 import { MediaCommands, type MediaHost } from './media-commands.js';
+import { OwnJoin } from './own-join.js';
 import { SPEAKER_HANDLERS } from './player-event-handlers.js';
-import type { TrackIdsLookup } from './queue-commands.js';
 import { applyCommand } from './session-commands.js';
-import { SessionCore, type Effect, type QueueView, type SessionCoreOptions } from './session-core.js';
+import { createSessionLink, logLinkClosed } from './session-link-factory.js';
+import { SessionCore, type Effect, type QueueView } from './session-core.js';
+import { SessionWatch } from './session-watch.js';
+import type { PlayerSessionOptions } from './player-session-options.js';
+
+export type { PlayerSessionOptions } from './player-session-options.js';
 
 /**
  * One player's Qobuz Connect life (docs/protocol.md §5) as ONE loop (docs/architecture.md "One
@@ -31,34 +32,6 @@ import { SessionCore, type Effect, type QueueView, type SessionCoreOptions } fro
  * reaches another player.
  */
 
-export interface PlayerSessionOptions extends Omit<SessionCoreOptions, 'now' | 'awaitVolumeReport'> {
-  readonly now?: () => number;
-  /** docs/protocol.md §5.7: report every 10 s while active and playing. */
-  readonly heartbeatMs?: number;
-  /** Tuning for tests (backoff steps, ping period). */
-  readonly link?: Partial<
-    Pick<QconnectLinkOptions, 'backoffStepsMs' | 'pingIntervalMs' | 'deadAfterMs' | 'connectTimeoutMs'>
-  >;
-  readonly onLinkEvent?: (
-    event: 'reconnect' | 'frames_in' | 'frames_out' | 'token_renewed_ahead' | 'token_renewed_at_reconnect',
-    count: number,
-  ) => void;
-  /** Mints a WebSocket token with the user's own token (README "Own Qobuz identity"): sessions outlive the app's hour. */
-  readonly renewToken?: () => Promise<LinkToken>;
-  /** Each Qobuz message handled, with how long it took (metrics). */
-  readonly onMessageHandled?: (messageType: number, elapsedMs: number) => void;
-  /** Track ids of an album, playlist or track from the Qobuz REST API, for `queue_add` (issue #14) and `play_media`. */
-  readonly trackIdsOf?: TrackIdsLookup;
-  // ---- the player's own Qobuz identity (README "Own Qobuz identity"): all need `renewToken` ----
-  /** Join the account's session at start, in the background, with a minted token (cloud presence). */
-  readonly cloud?: boolean;
-  /** Delays between failed cloud joins (default CLOUD_RETRY_STEPS_MS). */
-  readonly cloudRetryStepsMs?: readonly number[];
-  /** play_media / transfer: each step with the service (default 10 s) and the speaker starting (default 20 s). */
-  readonly mediaStepTimeoutMs?: number;
-  readonly mediaPlayTimeoutMs?: number;
-}
-
 export class PlayerSession {
   readonly #core: SessionCore;
   readonly #loop = new SerialQueue();
@@ -67,6 +40,10 @@ export class PlayerSession {
   readonly #waits = new LoopWaits();
   readonly #media: MediaCommands;
   readonly #cloud: CloudPresence | null;
+  readonly #ownJoin: OwnJoin;
+  /** An app's connect being built beside the current link (make before break, issue #26). */
+  readonly #switch: ConnectSwitch;
+  readonly #watch: SessionWatch | null;
   #link: QconnectLink | null = null;
   /** The app's connect the link came from; null for a link of our own (cloud presence, play_media). */
   #request: ConnectRequest | null = null;
@@ -82,6 +59,7 @@ export class PlayerSession {
       awaitVolumeReport: (n) => this.#awaitVolumeReport(n, options.volumeExternal?.reportTimeoutMs ?? 5000),
     });
     const mint = options.renewToken;
+    this.#ownJoin = new OwnJoin(this.#log.child({ module: 'cloud' }));
     this.#cloud =
       options.cloud && mint
         ? new CloudPresence({
@@ -91,6 +69,20 @@ export class PlayerSession {
             ...(options.cloudRetryStepsMs ? { retryStepsMs: options.cloudRetryStepsMs } : {}),
           })
         : null;
+    this.#switch = new ConnectSwitch({
+      core: this.#core,
+      log: this.#log,
+      timeoutMs: options.connectAcceptTimeoutMs ?? 20_000,
+      newLink: (token, mayRenew) => this.#newLink(token, mayRenew),
+      input: (what, task) => this.#input(what, task),
+      currentSessionId: () => this.sessionId,
+      promote: (c, messages) => this.#promote(c, messages),
+      rejected: (c, reason) => {
+        options.onConnectRejected?.(c.request, reason);
+        // Cloud presence waited for this connect (#openOwnLink): with no link at all, it joins again.
+        if (!this.#link && reason !== 'bridge_stopping') this.#cloud?.rejoinLater();
+      },
+    });
     this.#media = new MediaCommands({
       host: this.#mediaHost(),
       trackIdsOf: options.trackIdsOf ?? null,
@@ -99,6 +91,8 @@ export class PlayerSession {
       playTimeoutMs: options.mediaPlayTimeoutMs ?? 20_000,
       logger: this.#log,
     });
+    const [observer, inLoop, ownLink] = [options.sessionObserver, this.#inLoop.bind(this), () => !this.#request];
+    this.#watch = observer ? new SessionWatch({ ...options, observer, core: this.#core, inLoop, ownLink }) : null;
   }
 
   /**
@@ -144,22 +138,38 @@ export class PlayerSession {
     this.#cloud?.start();
   }
 
-  /** The app picked us (POST connect-to-qconnect): join that session, replacing any previous one cleanly. */
+  /**
+   * The app picked us (POST connect-to-qconnect). Make before break (README "Security", issue #26): the
+   * new link is built beside the current one (connect-candidate.ts); only once the service has taken
+   * its token and named us does the current session end (#promote). A connect the service refuses or
+   * never answers changes nothing. Resolves once the new link is started.
+   */
   connect(request: ConnectRequest): Promise<void> {
     return this.#run(() => {
-      // The app picking us again in the same session keeps the queue; any other connect starts clean (issue #12).
-      const fresh = request.sessionId.toLowerCase() !== this.sessionId.toLowerCase();
-      // One link per player (docs/protocol.md §8): the app's replaces ours, or the previous app's.
-      this.#closeLink('replaced by a new connect');
-      this.#request = request;
-      if (fresh) {
-        this.#core
-          .newSession()
-          ?.catch((err: unknown) => this.#log.warn({ err: errorMessage(err) }, 'speaker command failed'));
-      }
-      const t = request.jwtQconnect;
-      this.#openLink({ jwt: t.jwt, expiresAtMs: t.exp * 1000, endpoint: t.endpoint }, request.becomeActive);
+      if (this.#stopped) throw new QcbError('ERR_SESSION_CLOSED', 'the bridge is stopping');
+      this.#switch.start(request);
     });
+  }
+
+  /** The service accepted the connect: now, and only now, the current session ends and the new one begins. */
+  #promote(c: ConnectCandidate, messages: QcMessage[]): Effect {
+    const request = c.request;
+    // The app picking us again in the same session keeps the queue; any other connect starts clean (issue #12).
+    const fresh = request.sessionId.toLowerCase() !== this.sessionId.toLowerCase();
+    // One link per player (docs/protocol.md §8): the app's replaces ours, or the previous app's.
+    this.#closeLink('replaced by a new connect');
+    this.#request = request;
+    this.#ownJoin.seen(request.sessionId);
+    this.#o.onConnectAccepted?.(request, fresh);
+    const stopped = fresh ? this.#core.newSession() : null;
+    this.#adopt(c.link, request.becomeActive);
+    this.#core.joining();
+    this.#log.info(
+      { sessionChanged: fresh },
+      'connect-to-qconnect joined: the new session replaces the previous one',
+    );
+    const handled = this.#dispatch(c.link, messages);
+    return stopped && handled ? Promise.all([stopped, handled]).then(() => undefined) : (stopped ?? handled);
   }
 
   /**
@@ -191,6 +201,7 @@ export class PlayerSession {
       this.#waits.failAll(new QcbError('ERR_SESSION_CLOSED', 'the bridge is stopping'));
       if (this.#heartbeat) clearInterval(this.#heartbeat);
       this.#core.shutdown();
+      this.#switch.drop('bridge_stopping', 'the bridge is stopping');
       this.#closeLink('bridge stopping');
     });
   }
@@ -217,21 +228,20 @@ export class PlayerSession {
         return task();
       } finally {
         this.#waits.check();
+        this.#watch?.afterInput();
       }
     });
   }
 
   /** Opens the player's one link with `token`; `becomeActive` takes playback once joined (§5.3). */
   #openLink(token: LinkToken, becomeActive: boolean): void {
-    const link = new QconnectLink({
-      endpoint: token.endpoint,
-      jwt: token.jwt,
-      expiresAtMs: token.expiresAtMs,
-      logger: this.#log.child({ module: 'cloud' }),
-      now: () => this.#core.now(),
-      ...(this.#o.renewToken ? { renewToken: this.#o.renewToken } : {}),
-      ...this.#o.link,
-    });
+    const link = this.#newLink(token, () => true);
+    this.#adopt(link, becomeActive);
+    link.start();
+  }
+
+  /** The session's link from now on (its frames go out through it). */
+  #adopt(link: QconnectLink, becomeActive: boolean): void {
     this.#link = link;
     this.#core.linkOpened(
       (messages) => link.send(messages),
@@ -240,20 +250,30 @@ export class PlayerSession {
         if (link === this.#link && link.resubscribe()) this.#sendJoin(link, true);
       },
     );
-    link.events.on('connected', ({ reconnection }) =>
-      this.#input('connected', () => this.#join(link, reconnection)),
-    );
-    link.events.on('messages', (messages) => this.#input('messages', () => this.#dispatch(link, messages)));
-    link.events.on('disconnected', (info) =>
-      this.#input('disconnected', () => this.#onDown(link, info.reason)),
-    );
-    link.events.on('closed', (reason) => this.#input('closed', () => this.#onClosed(link, reason)));
-    link.events.on('tokenRenewed', ({ ahead }) =>
-      this.#o.onLinkEvent?.(ahead ? 'token_renewed_ahead' : 'token_renewed_at_reconnect', 1),
-    );
-    link.events.on('framesIn', (n) => this.#o.onLinkEvent?.('frames_in', n));
-    link.events.on('framesOut', (n) => this.#o.onLinkEvent?.('frames_out', n));
-    link.start();
+  }
+
+  /** A link, not started: a pending connect's events go to the switch until it is promoted, the rest here. */
+  #newLink(token: LinkToken, mayRenew: () => boolean): QconnectLink {
+    const sw = this.#switch;
+    return createSessionLink({
+      token,
+      mayRenew,
+      renew: this.#o.renewToken,
+      logger: this.#log.child({ module: 'cloud' }),
+      now: () => this.#core.now(),
+      tuning: this.#o.link,
+      onLinkEvent: this.#o.onLinkEvent,
+      routes: (link) => ({
+        connected: (again) =>
+          this.#input('connected', () => (sw.owns(link) ? sw.connected() : this.#join(link, again))),
+        messages: (m) =>
+          this.#input('messages', () => (sw.owns(link) ? sw.messages(m) : this.#dispatch(link, m))),
+        disconnected: (why) =>
+          this.#input('disconnected', () => (sw.owns(link) ? sw.ended(why) : this.#onDown(link, why))),
+        closed: (why) =>
+          this.#input('closed', () => (sw.owns(link) ? sw.ended(why) : this.#onClosed(link, why))),
+      }),
+    });
   }
 
   /**
@@ -261,7 +281,7 @@ export class PlayerSession {
    * taking playback. Only when the player has no link: an app's connect is never replaced by ours.
    */
   #openOwnLink(token: LinkToken): void {
-    if (this.#link || this.#stopped) return;
+    if (this.#link || this.#switch.pending || this.#stopped) return;
     this.#request = null;
     this.#log.info('joining the Qobuz account in the background (qobuz.user_auth_token)');
     this.#openLink(token, false);
@@ -320,7 +340,8 @@ export class PlayerSession {
       this.#waits.until(
         () => {
           if (core.linkState === 'joined') return true;
-          if (!this.#link) throw new QcbError('ERR_SESSION_CLOSED', 'the Qobuz link ended before it joined');
+          if (!this.#link)
+            throw this.#ownJoin.refusal() ?? new QcbError('ERR_SESSION_CLOSED', 'the Qobuz link ended before it joined');
           return false;
         },
         timeoutMs,
@@ -343,8 +364,8 @@ export class PlayerSession {
     c.joining();
     c.send([
       joinMessage({
-        // Our own token names the account, not a session (docs/protocol.md §8): 61 without a session uuid.
-        sessionUuid: this.#request ? uuidBytes(this.#request.sessionId) : null,
+        // Our own token names the account, not a session (docs/protocol.md §8): 61 without one, unless refused (own-join.ts).
+        sessionUuid: this.#request ? uuidBytes(this.#request.sessionId) : this.#ownJoin.sessionUuid(),
         device: c.device,
         renderer: this.#request !== null && c.joinMode === 'renderer',
         background,
@@ -357,7 +378,17 @@ export class PlayerSession {
   /** A batch of Qobuz messages for the current link (docs/protocol.md §3). */
   #dispatch(link: QconnectLink, messages: QcMessage[]): Effect {
     if (link !== this.#link) return null;
-    return dispatchMessages(this.#core, messages, this.#log, this.#o.onMessageHandled);
+    const effect = dispatchMessages(this.#core, messages, this.#log, this.#o.onMessageHandled);
+    this.#watch?.messages(messages);
+    // A join of ours refused (docs/protocol.md "Unknowns"): again with what is known, or presence off for a while.
+    const c = this.#core;
+    const step = this.#ownJoin.afterBatch(!this.#request, c.linkState === 'joined', c.sessionUuid, messages);
+    if (step === 'retry') this.#sendJoin(link, false);
+    if (step === 'off') {
+      this.#closeLink('the service refused our join');
+      this.#cloud?.rejoinLater();
+    }
+    return effect;
   }
 
   #onDown(link: QconnectLink, reason: string): void {
@@ -369,19 +400,7 @@ export class PlayerSession {
   #onClosed(link: QconnectLink, reason: string): void {
     if (link !== this.#link) return;
     const expired = reason === TOKEN_EXPIRED;
-    if (expired) {
-      // README "MQTT topics" (`expired`): the one line that tells the user what happened and what to do.
-      this.#log.warn(
-        "Qobuz session ended: the app's token expired (they last about an hour); pick this speaker in the Qobuz app again, or set qobuz.user_auth_token so the bridge renews it itself",
-      );
-    } else {
-      this.#log.info(
-        { reason },
-        this.#cloud
-          ? 'Qobuz session closed: joining the account again shortly'
-          : 'Qobuz session closed: waiting for the app',
-      );
-    }
+    logLinkClosed(this.#log, reason, expired, this.#cloud !== null);
     this.#link = null;
     this.#core.linkClosed(reason, expired);
     // README "Own Qobuz identity": the player comes back to the account's session after a while.

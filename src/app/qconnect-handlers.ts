@@ -15,6 +15,8 @@ import {
 } from '../protocol/renderer-messages.js';
 import { autoplayEvent, queueDeltaEvent, type QueueEvent } from './queue-events.js';
 import { jumpKey } from './queue-commands.js';
+import { bothEffects, keepEarlySetState, takeEarlySetState } from './early-set-state.js';
+import { onServiceError } from './service-errors.js';
 import { requestExternalVolume } from './volume-commands.js';
 import type { Effect, SessionCore } from './session-core.js';
 
@@ -46,12 +48,7 @@ const LOOP: Record<number, RepeatMode> = {
 };
 
 export const HANDLERS: HandlerTable = {
-  Error: (core, b) => {
-    core.log.warn({ code: b.code, message: b.message }, 'service reported an error');
-    if (forgotUs(core, b.message ?? '') && core.serviceForgotUs())
-      core.log.info({ message: b.message }, 'service forgot us: joining again on the same link');
-    return null;
-  },
+  Error: onServiceError,
   SrvrRndrSetState: onSetState,
   SrvrRndrSetVolume: (core, b) => {
     if (core.playback.volumeFixed) return refuseFixedVolume(core, 'set_volume');
@@ -79,7 +76,9 @@ export const HANDLERS: HandlerTable = {
         askForQueueState(core.queue.version),
       ]);
     }
-    return effect;
+    // A 41 that came before this 43 (early-set-state.ts) says what the pick plays.
+    const early = took ? takeEarlySetState(core) : null;
+    return early ? bothEffects(effect, onSetState(core, early)) : effect;
   },
   SrvrRndrSetMaxAudioQuality: (core, b) => {
     const effect = core.playback.setSessionMaxQuality(b.max_audio_quality ?? core.playback.sessionMaxQuality);
@@ -165,7 +164,8 @@ export const HANDLERS: HandlerTable = {
       autoplayOn: b.autoplay_mode === true,
       autoplay: (b.autoplay_tracks ?? []).map(itemOf),
     });
-    core.actionAnswered(b.action_uuid); // a 76 of ours that named an action uuid (README "Own Qobuz identity": transfer)
+    // The 76 it answers, echoed or not (queue-state-answers.ts; README "Own Qobuz identity": transfer).
+    core.actionAnswered(b.action_uuid, true);
     // The whole queue read again (our 76, or a resync): no edit, so none of the issue #14 events.
     core.event('queue_updated', {
       version: core.queue.version,
@@ -218,16 +218,6 @@ function uuidText(bytes: Uint8Array | null | undefined): string | null {
   if (!bytes || bytes.length !== 16) return null;
   const hex = Buffer.from(bytes).toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
-
-/**
- * Errors that mean the service no longer knows us although the socket is open (docs/protocol.md
- * §5.13, §8 "Silent deregistration"): our report refused as from a non-active renderer while we
- * are the active one, or "not joined".
- */
-function forgotUs(core: SessionCore, message: string): boolean {
-  if (/non active renderer/i.test(message)) return core.active;
-  return /not joined/i.test(message);
 }
 
 type DeltaBody = {
@@ -300,7 +290,10 @@ function onSetState(core: SessionCore, b: qconnect.SrvrRndrSetState): Effect {
   const plays = b.current_track
     ? (b.current_track.queue_item_id ?? 0) >= 0 && state !== qconnect.PlayingState.STOPPED
     : state === qconnect.PlayingState.PLAYING;
-  if (!core.active && !(plays && core.resumeAfterStepAside())) return null;
+  if (!core.active && !(plays && core.resumeAfterStepAside())) {
+    keepEarlySetState(core, b);
+    return null;
+  }
   if (b.current_track) {
     const target = itemOf(b.current_track);
     if (target.queueItemId < 0 || state === qconnect.PlayingState.STOPPED) return core.playback.stop();

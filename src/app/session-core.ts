@@ -213,13 +213,13 @@ export class SessionCore {
     return this.#link.sendAction(messages, actionUuid, what, timeoutMs);
   }
 
-  /** A broadcast carrying an action uuid came back: true when it answered a verb of ours. */
-  actionAnswered(actionUuid: Uint8Array | string | null | undefined): boolean {
-    return this.#link.answered(actionUuid);
+  /** A broadcast carrying an action uuid came back (`queueState`: a 90): true when it answered a verb of ours. */
+  actionAnswered(actionUuid: Uint8Array | string | null | undefined, queueState = false): boolean {
+    return this.#link.answered(actionUuid, queueState);
   }
 
-  /** 88: the service refused a queue edit. */
-  actionRefused(actionUuid: Uint8Array | null | undefined, reason: string): void {
+  /** 88: the service refused a queue edit; 'pending': a type-1 error refuses every verb waiting. */
+  actionRefused(actionUuid: Uint8Array | 'pending' | null | undefined, reason: string): void {
     this.#link.refused(actionUuid, reason);
   }
 

@@ -1,6 +1,7 @@
 import { QcbError } from '../core/qcb-error.js';
 import type { OutgoingMessage } from '../protocol/frame-writer.js';
 import { PendingActions } from './pending-actions.js';
+import { QueueStateAnswers } from './queue-state-answers.js';
 import type { SessionFacts } from './session-report.js';
 
 /** docs/protocol.md §8 "Silent deregistration": at most one re-join on the same link per this long. */
@@ -19,6 +20,8 @@ export type LinkState = SessionFacts['linkState'];
 export class SessionLink {
   readonly #now: () => number;
   readonly #pending = new PendingActions();
+  /** Our 76s on this link, to pair with the 90s answering them (queue-state-answers.ts). */
+  readonly #asked = new QueueStateAnswers();
   #send: (messages: OutgoingMessage[]) => boolean = () => false;
   /** Subscribe and join again on the current link (set per link). */
   #reregister: () => void = () => {};
@@ -60,7 +63,9 @@ export class SessionLink {
 
   /** Sends now, or drops when no link can carry it (never queued: docs/protocol.md §3). */
   send(messages: OutgoingMessage[]): boolean {
-    return this.#send(messages);
+    const sent = this.#send(messages);
+    if (sent) this.#asked.sent(messages);
+    return sent;
   }
 
   /**
@@ -75,18 +80,28 @@ export class SessionLink {
   ): Promise<void> {
     if (this.#state !== 'joined') return Promise.reject(new QcbError('ERR_NO_SESSION', 'no Qobuz session'));
     const answer = this.#pending.expect(actionUuid, what, timeoutMs);
-    if (!this.#send(messages)) this.#pending.refused(actionUuid, 'the link is down');
+    // No messages: a verb already sent (transfer's 63) waits for its answer or refusal like the others.
+    if (messages.length > 0 && !this.send(messages)) this.#pending.refused(actionUuid, 'the link is down');
     return answer;
   }
 
-  /** A broadcast carrying an action uuid came back: the verb that sent it (if ours) is done; true when it was ours. */
-  answered(actionUuid: Uint8Array | string | null | undefined): boolean {
+  /**
+   * A broadcast carrying an action uuid came back: the verb that sent it (if ours) is done; true when
+   * it was ours. `queueState`: a 90, which answers our oldest 76 even without the echo (queue-state-answers.ts).
+   */
+  answered(actionUuid: Uint8Array | string | null | undefined, queueState = false): boolean {
+    if (queueState && typeof actionUuid !== 'string')
+      return this.#pending.answered(this.#asked.arrived(actionUuid));
     return this.#pending.answered(actionUuid);
   }
 
-  /** 88: the service refused a queue edit. */
-  refused(actionUuid: Uint8Array | null | undefined, reason: string): void {
-    this.#pending.refused(actionUuid, reason);
+  /**
+   * 88: the service refused a queue edit. `'pending'`: a type-1 error, which names no verb, refuses
+   * every verb still waiting (docs/protocol.md "Unknowns": a refusal must never wait for the timeout).
+   */
+  refused(actionUuid: Uint8Array | 'pending' | null | undefined, reason: string): void {
+    if (actionUuid === 'pending') this.#pending.refuseAll(reason);
+    else this.#pending.refused(actionUuid, reason);
   }
 
   /** A new link: frames go to `send` from now on. */
@@ -94,6 +109,7 @@ export class SessionLink {
     this.#send = send;
     this.#reregister = reregister;
     this.#lastReregisterAtMs = null;
+    this.#asked.reset();
     this.#expired = false;
     this.#state = 'connecting';
   }
@@ -118,6 +134,7 @@ export class SessionLink {
     this.#pending.failAll(
       new QcbError('ERR_SESSION_CLOSED', 'the Qobuz link dropped before the service answered'),
     );
+    this.#asked.reset();
     this.#state = 'connecting';
   }
 
@@ -127,6 +144,7 @@ export class SessionLink {
       new QcbError('ERR_SESSION_CLOSED', 'the Qobuz session ended before the service answered'),
     );
     this.#expired = expired;
+    this.#asked.reset();
     this.#send = () => false;
     this.#reregister = () => {};
     this.#state = 'none';

@@ -14,4 +14,6 @@ export interface SessionTuning {
   readonly mediaStepTimeoutMs?: number;
   readonly mediaPlayTimeoutMs?: number;
   readonly cloudRetryStepsMs?: readonly number[];
+  /** Make before break (README "Security"): how long an app's connect may take to be joined (default 20 s). */
+  readonly connectAcceptTimeoutMs?: number;
 }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import WebSocket from 'ws';
 import { QcbError } from '../core/qcb-error.js';
+import { safeTap, type QconnectTap } from '../core/wire-tap.js';
 import { Backoff, WEB_PLAYER_STEPS_MS } from '../util/backoff.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import { decodeFrames, messagesOf, type QcMessage } from '../protocol/frame-codec.js';
@@ -40,6 +41,8 @@ export interface QconnectLinkOptions {
    * 5 min, at most half its lifetime), so a reconnect never waits for a renewal (§8).
    */
   readonly renewAheadMs?: number;
+  /** Sees every binary message sent and received (README "Reporting a problem"); never throws into the link. */
+  readonly tap?: QconnectTap;
 }
 
 export interface LinkToken {
@@ -76,7 +79,7 @@ const BROWSER_UA =
 export class QconnectLink {
   readonly events: TypedEmitter<QconnectLinkEvents>;
   readonly #o: Required<
-    Omit<QconnectLinkOptions, 'userAgent' | 'backoffStepsMs' | 'renewToken' | 'renewAheadMs'>
+    Omit<QconnectLinkOptions, 'userAgent' | 'backoffStepsMs' | 'renewToken' | 'renewAheadMs' | 'tap'>
   > & {
     userAgent: string;
   };
@@ -97,6 +100,7 @@ export class QconnectLink {
   #renewTimer: NodeJS.Timeout | null = null;
   #renewing = false;
   readonly #renewAheadMs: number;
+  readonly #tap: QconnectTap | null;
 
   constructor(options: QconnectLinkOptions) {
     if (!options.endpoint || !options.jwt)
@@ -113,6 +117,7 @@ export class QconnectLink {
     this.#token = { jwt: options.jwt, expiresAtMs: options.expiresAtMs, endpoint: options.endpoint };
     this.#renew = options.renewToken ?? null;
     this.#renewAheadMs = options.renewAheadMs ?? 5 * 60_000;
+    this.#tap = options.tap ?? null;
     this.#backoff = new Backoff(options.backoffStepsMs ?? WEB_PLAYER_STEPS_MS, 40_000, this.#o.now);
     this.#writer = new FrameWriter(this.#o.now);
     this.events = new TypedEmitter((err, event) =>
@@ -133,7 +138,7 @@ export class QconnectLink {
   send(messages: OutgoingMessage[]): boolean {
     if (this.#state !== 'open' || this.#ws?.readyState !== WebSocket.OPEN || messages.length === 0)
       return false;
-    this.#ws.send(this.#writer.payload(messages));
+    this.#sendBytes(this.#ws, this.#writer.payload(messages));
     this.events.emit('framesOut', 1);
     return true;
   }
@@ -141,7 +146,7 @@ export class QconnectLink {
   /** Subscribes again on the open socket, before a join again (docs/protocol.md §8 "Silent deregistration"). */
   resubscribe(): boolean {
     if (this.#state !== 'open' || this.#ws?.readyState !== WebSocket.OPEN) return false;
-    this.#ws.send(this.#writer.subscribe());
+    this.#sendBytes(this.#ws, this.#writer.subscribe());
     this.events.emit('framesOut', 1);
     return true;
   }
@@ -192,8 +197,8 @@ export class QconnectLink {
 
   #onOpen(ws: WebSocket): void {
     if (ws !== this.#ws) return;
-    ws.send(this.#writer.authenticate(this.#token.jwt));
-    ws.send(this.#writer.subscribe());
+    this.#sendBytes(ws, this.#writer.authenticate(this.#token.jwt));
+    this.#sendBytes(ws, this.#writer.subscribe());
     this.events.emit('framesOut', 2);
     this.#state = 'open';
     this.#heardFrame = false;
@@ -205,6 +210,12 @@ export class QconnectLink {
     this.events.emit('connected', { reconnection });
   }
 
+  #sendBytes(ws: WebSocket, bytes: Uint8Array): void {
+    ws.send(bytes);
+    const tap = this.#tap;
+    if (tap) safeTap(() => tap.qconnect('out', bytes));
+  }
+
   #onMessage(data: Buffer, isBinary: boolean): void {
     this.#lastHeardAt = this.#o.now();
     this.#heardFrame = true;
@@ -212,6 +223,9 @@ export class QconnectLink {
       this.#o.logger.debug({ bytes: data.length }, 'text message ignored');
       return;
     }
+    const tap = this.#tap;
+    // Before decoding: a frame we cannot decode is exactly what a recording is for.
+    if (tap) safeTap(() => tap.qconnect('in', data));
     let frames;
     try {
       frames = decodeFrames(data);

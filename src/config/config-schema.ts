@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DEVICE_TYPE_NAMES, DEVICE_TYPES, QUALITIES, type DeviceType, type DeviceTypeName } from '../core/product.js';
-import { PLAYER_ID_PATTERN } from '../core/player-id.js';
+import { PLAYER_ID_PATTERN, RESERVED_PLAYER_IDS } from '../core/player-id.js';
 import { DEFAULTS } from './defaults.js';
 import { playerUuid, UUID_PATTERN } from './player-uuid.js';
 import { checkUniquePlayers } from './check-unique-players.js';
@@ -130,6 +130,42 @@ const MqttSchema = z
       .describe('Home Assistant discovery prefix.'),
     tls: TlsSchema.nullable().default(null).describe('TLS files for an mqtts:// or wss:// broker.'),
   })
+  .superRefine((m, ctx) => {
+    // README "Security" (issue #26): the embedded broker takes both or neither. A user name alone
+    // would be the whole credential (an empty password), and a password alone is not MQTT 3.1.1.
+    if (m.url !== null || (m.username === null) === (m.password === null)) return;
+    const missing = m.password === null ? 'password' : 'username';
+    ctx.addIssue({
+      code: 'custom',
+      path: [missing],
+      input: null,
+      message: `expected a ${missing === 'password' ? 'password' : 'user name'}: the embedded broker (no mqtt.url) needs mqtt.username and mqtt.password together`,
+    });
+  })
+  .prefault({});
+
+/** README "Reporting a problem": the wire recorder and the /diagnostics bundle. */
+const DiagnosticsSchema = z
+  .strictObject({
+    record: z
+      .boolean(expected('true or false'))
+      .default(DEFAULTS.diagnostics.record)
+      .describe(
+        "Record every player's wire traffic (QConnect messages, Qobuz REST calls, MPD commands; redacted) from the start. Also --record FILE, or {\"record\": true} on a player's MQTT set topic.",
+      ),
+    record_file: nonEmpty('a file path')
+      .default(DEFAULTS.diagnostics.record_file)
+      .describe('The recording (JSON Lines), relative to the working directory; rotated files get .1 (newest), .2 …'),
+    record_max_bytes: intRange(65_536, 1_073_741_824)
+      .default(DEFAULTS.diagnostics.record_max_bytes)
+      .describe('A recording file is rotated before it grows past this many bytes.'),
+    record_files: intRange(1, 20)
+      .default(DEFAULTS.diagnostics.record_files)
+      .describe('Recording files kept, the current one included.'),
+    token: optionalText().describe(
+      'Token that lets a client other than this host fetch GET /diagnostics (Authorization: Bearer <token>); null = this host only.',
+    ),
+  })
   .prefault({});
 
 const MpdSchema = z
@@ -201,6 +237,7 @@ const PlayerSchema = z
     id: z
       .string(expected('an id of a-z, 0-9 and _'))
       .regex(new RegExp(`^${PLAYER_ID_PATTERN}$`), expected('an id of a-z, 0-9 and _'))
+      .refine((id) => !RESERVED_PLAYER_IDS.includes(id), expected('an id other than bridge or session (the bridge\'s own topics)'))
       .describe('Stable player id, used in topics and Home Assistant unique ids.'),
     name: nonEmpty('a display name').describe('Name shown in the Qobuz app and Home Assistant.'),
     device_type: z
@@ -234,6 +271,7 @@ export const ConfigSchema = z
     http: HttpSchema,
     mdns: MdnsSchema,
     mqtt: MqttSchema,
+    diagnostics: DiagnosticsSchema.describe('Wire recorder and bug-report bundle (README "Reporting a problem").'),
     players: PlayersSchema,
   })
   .meta({

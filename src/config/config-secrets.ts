@@ -2,7 +2,7 @@ import type { Config } from './config-schema.js';
 
 /**
  * The secret values of a configuration, for the log redactor (README.md "Command
- * line": the app secret, user auth token and MQTT password never reach a log line).
+ * line": the app secret, user auth token, MQTT password and diagnostics token never reach a log line).
  * loadConfig registers them as soon as the config is valid. The app id is public
  * (every Qobuz web player sends it) and is not listed.
  */
@@ -11,6 +11,7 @@ export function configSecrets(config: Config): string[] {
     config.qobuz.app_secret,
     config.qobuz.user_auth_token,
     config.mqtt.password,
+    config.diagnostics.token,
     ...config.players.map((p) => p.mpd.password),
   ];
   if (config.mqtt.url !== null) {

@@ -29,6 +29,13 @@ export const DEFAULTS = {
     discovery_prefix: 'homeassistant',
     tls_reject_unauthorized: true,
   },
+  diagnostics: {
+    /** README "Reporting a problem": the wire recorder is off unless asked. */
+    record: false,
+    record_file: 'qobuz-connect-recording.jsonl',
+    record_max_bytes: 10 * 1024 * 1024,
+    record_files: 3,
+  },
   player: {
     device_type: 'speaker',
     mpd: { host: '127.0.0.1', port: 6600 },

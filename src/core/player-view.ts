@@ -97,6 +97,8 @@ export interface PlayerCommand {
   readonly playMedia?: { readonly type: MediaType; readonly id: string; readonly shuffle: boolean };
   /** Take over what the account plays on another device, where it is. */
   readonly transfer?: true;
+  /** Record this player's wire traffic or stop (README "Reporting a problem"); goes alone, handled by the bridge. */
+  readonly record?: boolean;
 }
 
 /** What `queue_add` can name (the Qobuz catalogue kinds with track lists). */

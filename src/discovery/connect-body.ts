@@ -58,3 +58,15 @@ export function parseConnectBody(body: unknown, nowMs: number = Date.now()): Con
     },
   };
 }
+
+/**
+ * README "Security" (issue #26): a connect whose token has already expired is refused (400), never
+ * joined: with `qobuz.user_auth_token` its link would otherwise renew it with the owner's token.
+ * Returns the refusal, or null.
+ */
+export function expiredToken(request: ConnectRequest, nowMs: number = Date.now()): string | null {
+  const now = nowMs / 1000;
+  if (request.jwtQconnect.exp <= now) return 'jwt_qconnect.exp: the token has expired';
+  if (request.jwtApi.exp <= now) return 'jwt_api.exp: the token has expired';
+  return null;
+}

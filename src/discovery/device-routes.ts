@@ -1,7 +1,8 @@
 import type Router from '@koa/router';
 import type { Logger } from 'pino';
 import { errorMessage, isQcbError } from '../core/qcb-error.js';
-import { parseConnectBody } from './connect-body.js';
+import { expiredToken, parseConnectBody } from './connect-body.js';
+import { sourceAddress, type ConnectRateLimit } from './connect-rate-limit.js';
 import { HYPHENATED_UUID } from './device-types.js';
 import { endpointRefusal } from './endpoint-check.js';
 import type { HttpPlayer, HttpServerOptions } from './http-options.js';
@@ -10,8 +11,14 @@ import { requireJsonContentType } from './request-guard.js';
 
 type Deps = Pick<
   HttpServerOptions,
-  'appId' | 'model' | 'allowedEndpointHosts' | 'currentSessionId' | 'onConnect'
-> & { readonly brand: string; readonly players: readonly HttpPlayer[]; readonly maxBodyBytes: number; readonly log: Logger };
+  'appId' | 'model' | 'allowedEndpointHosts' | 'currentSessionId' | 'onConnect' | 'onConnectRefused'
+> & {
+  readonly brand: string;
+  readonly players: readonly HttpPlayer[];
+  readonly maxBodyBytes: number;
+  readonly rateLimit: ConnectRateLimit;
+  readonly log: Logger;
+};
 
 /**
  * The three routes the Qobuz app calls under TXT `path` = `/devices/{uuid}`
@@ -50,14 +57,37 @@ export function deviceRoutes(router: Router, deps: Deps): void {
   router.post('/devices/:uuid/connect-to-qconnect', async (ctx) => {
     const p = playerFor(ctx.params.uuid);
     ctx.state.player = p.id;
-    requireJsonContentType(ctx.get('content-type'));
-    const parsed = parseConnectBody(await readJsonBody(ctx.req, deps.maxBodyBytes));
-    if (!parsed.ok) throw new HttpError(400, parsed.error);
+    const refuse = (status: number, reason: string, message: string): HttpError => {
+      deps.onConnectRefused?.(p.id, reason);
+      return new HttpError(status, message);
+    };
+    // README "Security" (issue #26): a few connects a minute per source address and player, counted
+    // before the body is read, so a flood costs nothing. The socket's own address: no proxy is trusted.
+    const retryAfterS = deps.rateLimit.attempt(sourceAddress(ctx.req.socket.remoteAddress), p.id);
+    if (retryAfterS > 0) {
+      ctx.set('Retry-After', String(retryAfterS));
+      throw refuse(429, 'rate_limited', 'too many connects: try again later');
+    }
+    let parsed: ReturnType<typeof parseConnectBody>;
+    try {
+      requireJsonContentType(ctx.get('content-type'));
+      parsed = parseConnectBody(await readJsonBody(ctx.req, deps.maxBodyBytes));
+    } catch (err) {
+      deps.onConnectRefused?.(p.id, 'bad_request');
+      throw err;
+    }
+    if (!parsed.ok) throw refuse(400, 'bad_request', parsed.error);
+    // Issue #26: an expired token proves nothing, and is never renewed with the owner's user token.
+    const expired = expiredToken(parsed.request);
+    if (expired) {
+      deps.log.warn({ player: p.id, reason: expired }, 'connect-to-qconnect refused');
+      throw refuse(400, 'expired_token', expired);
+    }
     const refusal = endpointRefusal(parsed.request.jwtQconnect.endpoint, deps.allowedEndpointHosts);
     if (refusal) {
       // docs/protocol.md §2: refuse and connect nowhere; only scheme and host are logged.
       deps.log.warn({ player: p.id, reason: refusal }, 'connect-to-qconnect refused');
-      throw new HttpError(403, refusal);
+      throw refuse(403, 'endpoint_not_allowed', refusal);
     }
     const secrets = [parsed.request.jwtQconnect.jwt, parsed.request.jwtApi.jwt];
     try {
@@ -69,7 +99,12 @@ export function deviceRoutes(router: Router, deps: Deps): void {
       ctx.body = { success: false, error: `connect failed (${code})` };
       return;
     }
-    deps.log.info({ player: p.id, becomeActive: parsed.request.becomeActive }, 'connect-to-qconnect accepted');
+    // Taken in hand: the player joins beside its current session, which ends only once the service
+    // accepted the new one (README "Security"); the outcome is logged and counted then.
+    deps.log.info(
+      { player: p.id, becomeActive: parsed.request.becomeActive },
+      'connect-to-qconnect: joining',
+    );
     ctx.body = { success: true };
   });
 }

@@ -30,6 +30,8 @@ export interface HttpServerOptions {
   currentSessionId(playerId: string): string;
   /** Hands a validated, allowed connect request to the player's session. */
   readonly onConnect: ConnectHandler;
+  /** A connect refused at the route (README "Security": metrics), with a reason label. */
+  readonly onConnectRefused?: (playerId: string, reason: string) => void;
   /** A freshly signed stream URL for the queue item token, or null when unknown. */
   resolveStream(playerId: string, token: string): Promise<string | null>;
   /** The album image of what the player plays, for MPD's `albumart` (issue #16); null when none. */
@@ -38,6 +40,10 @@ export interface HttpServerOptions {
   health(): unknown;
   /** Prometheus text for GET /metrics. */
   metrics(): Promise<{ contentType: string; body: string }>;
+  /** The bug-report bundle for GET /diagnostics (README "Reporting a problem"); absent: no route. */
+  diagnostics?(): Promise<unknown>;
+  /** `diagnostics.token`: lets a non-loopback client fetch /diagnostics; null or absent = loopback only. */
+  readonly diagnosticsToken?: string | null;
   readonly logger: Logger;
   /** docs/protocol.md §2: 64 KiB. */
   readonly maxBodyBytes?: number;
@@ -45,6 +51,11 @@ export interface HttpServerOptions {
   readonly advertiseAddress?: string;
   /** Scrubs the text of every error answer (default: the process-wide redactor). */
   readonly redact?: (text: string) => string;
+  /**
+   * Addresses the global connection cap never shuts out (README "Security"): this host's own and the
+   * configured MPD hosts', so MPD's stream redirects stay answerable.
+   */
+  readonly reservedHosts?: readonly string[];
   /** Slow clients and connection count (README "HTTP endpoints"); tests shrink them. */
   readonly limits?: Partial<HttpLimits>;
 }
@@ -59,6 +70,15 @@ export interface HttpLimits {
   readonly keepAliveTimeoutMs: number;
   /** Open connections beyond this are closed at once: the app, one or two per MPD and a monitor need a handful. */
   readonly maxConnections: number;
+  /** Open connections from one source address (README "Security", issue #26): more are closed at once. */
+  readonly maxConnectionsPerHost: number;
+  /**
+   * The same for this host's own addresses and the configured MPD hosts, which the global cap never
+   * shuts out: MPD's stream redirects stay answerable while other hosts hold their share.
+   */
+  readonly maxConnectionsPerReservedHost: number;
+  /** connect-to-qconnect per source address and player in a minute; more are answered 429. */
+  readonly connectsPerMinute: number;
 }
 
 export const DEFAULT_HTTP_LIMITS: HttpLimits = {
@@ -67,4 +87,7 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
   checkIntervalMs: 1_000,
   keepAliveTimeoutMs: 5_000,
   maxConnections: 128,
+  maxConnectionsPerHost: 16,
+  maxConnectionsPerReservedHost: 64,
+  connectsPerMinute: 6,
 };

@@ -5,7 +5,10 @@ import Router from '@koa/router';
 import Koa from 'koa';
 import type { Logger } from 'pino';
 import { QcbError, errorMessage } from '../core/qcb-error.js';
+import { ConnectRateLimit } from './connect-rate-limit.js';
+import { ConnectionLimits } from './connection-limits.js';
 import { deviceRoutes } from './device-routes.js';
+import { diagnosticsRoute } from './diagnostics-route.js';
 import { HYPHENATED_UUID } from './device-types.js';
 import { healthRoutes } from './health-routes.js';
 import { defaultRedactor } from '../util/redactor.js';
@@ -69,12 +72,24 @@ export class HttpServer {
       },
       this.buildApp().callback(),
     );
-    server.maxConnections = l.maxConnections;
-    // Node closes connections past the cap by itself; a flood would flood the log too, hence debug.
-    server.on('drop', () => this.log.debug({ maxConnections: l.maxConnections }, 'connection over the cap closed'));
+    // README "Security" (issue #26): per-host caps, and a global one that never shuts out the reserved
+    // hosts (this host, the MPD hosts). A flood would flood the log too, hence debug.
+    new ConnectionLimits({
+      maxConnections: l.maxConnections,
+      perHost: l.maxConnectionsPerHost,
+      perReservedHost: l.maxConnectionsPerReservedHost,
+      reserved: new Set(this.opts.reservedHosts ?? []),
+      onDrop: (address, limit) => this.log.debug({ address, limit }, 'connection over the cap closed'),
+    }).attach(server);
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err) =>
-        reject(new QcbError('ERR_HTTP_LISTEN', `cannot listen on ${this.opts.bind}:${this.opts.port}: ${err.message}`, { cause: err })),
+        reject(
+          new QcbError(
+            'ERR_HTTP_LISTEN',
+            `cannot listen on ${this.opts.bind}:${this.opts.port}: ${err.message}`,
+            { cause: err },
+          ),
+        ),
       );
       server.listen(this.opts.port, this.opts.bind, () => resolve());
     });
@@ -106,6 +121,8 @@ export class HttpServer {
       allowedEndpointHosts: o.allowedEndpointHosts,
       currentSessionId: (id) => o.currentSessionId(id),
       onConnect: (id, request) => o.onConnect(id, request),
+      ...(o.onConnectRefused ? { onConnectRefused: o.onConnectRefused } : {}),
+      rateLimit: new ConnectRateLimit({ perWindow: this.limits.connectsPerMinute, windowMs: 60_000 }),
       maxBodyBytes: o.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
       log: this.log,
     });
@@ -116,6 +133,8 @@ export class HttpServer {
       log: this.log,
     });
     healthRoutes(router, { health: () => o.health(), metrics: () => o.metrics() });
+    const diagnostics = o.diagnostics?.bind(o);
+    if (diagnostics) diagnosticsRoute(router, { bundle: diagnostics, token: o.diagnosticsToken ?? null });
     app.use(async (ctx, next) => this.handleErrorsAndLog(ctx, next));
     // Every route, before it runs: Host (421) and Origin (403) checks (README "HTTP endpoints").
     app.use(

@@ -5,6 +5,16 @@ import { parseStreamFile } from '../core/stream-tokens.js';
 import type { HttpServerOptions } from './http-options.js';
 import { HttpError } from './read-json-body.js';
 
+const NO_COVER = 'no album image';
+/** Raster types only (issue #26): an SVG, or HTML posing as an image, is no cover. */
+const COVER_TYPES = new Set(['image/jpeg', 'image/png', 'image/webp']);
+
+/** The image's media type without parameters, when it is one we serve; else null. */
+export function coverType(contentType: string): string | null {
+  const type = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
+  return COVER_TYPES.has(type) ? type : null;
+}
+
 /**
  * README.md "HTTP endpoints", docs/protocol.md §2: `GET /stream/{player_id}/{queue_item_token}`
  * → 302 to a freshly signed stream URL. MPD hits it at every start and every seek. Only
@@ -23,8 +33,11 @@ export function streamRoute(
   // docs/protocol.md §9.4: MPD's `albumart`/`readpicture` for our song open `cover.png`, `cover.jpg`
   // (…) beside its URL, at every request. Registered before the token route, which refuses these names.
   router.get(['/stream/:player/cover.jpg', '/stream/:player/cover.png'], async (ctx) => {
+    // README "Security" (issue #26): never let a client guess another type than the one we vouch for.
+    ctx.set('X-Content-Type-Options', 'nosniff');
     const playerId = ctx.params.player ?? '';
-    if (!deps.playerIds.has(playerId)) throw new HttpError(404, 'unknown player');
+    // One answer for "no such player" and "no cover": player ids cannot be enumerated here (issue #26).
+    if (!deps.playerIds.has(playerId)) throw new HttpError(404, NO_COVER);
     ctx.state.player = playerId;
     let image: { readonly bytes: Buffer; readonly contentType: string } | null = null;
     try {
@@ -32,10 +45,11 @@ export function streamRoute(
     } catch (err) {
       deps.log.debug({ player: playerId, err: errorMessage(err) }, 'no album image');
     }
-    if (image === null) throw new HttpError(404, 'no album image');
+    const type = image ? coverType(image.contentType) : null;
+    if (image === null || type === null) throw new HttpError(404, NO_COVER);
     // What plays changes: a client must ask again rather than keep an old cover.
     ctx.set('Cache-Control', 'no-cache');
-    ctx.type = image.contentType;
+    ctx.type = type;
     ctx.body = image.bytes;
   });
   router.get('/stream/:player/:token', async (ctx) => {

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { QcbError, errorMessage } from '../core/qcb-error.js';
 import { stripStreamTokens } from '../core/stream-tokens.js';
+import { safeTap, type MpdTap } from '../core/wire-tap.js';
 import { withTimeout } from '../util/abortable-sleep.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import {
@@ -30,6 +31,8 @@ export interface MpdClientOptions {
   /** Per-command (and connect) timeout. */
   readonly timeoutMs: number;
   readonly logger: Logger;
+  /** Sees every command, its arguments and outcome (README "Reporting a problem"); never throws into the client. */
+  readonly tap?: MpdTap;
 }
 
 export interface MpdClientEvents {
@@ -101,8 +104,12 @@ export class MpdClient {
     this.#markClosed();
   }
 
-  status(): Promise<MpdStatus> {
-    return this.#run('status').then(parseStatus);
+  async status(): Promise<MpdStatus> {
+    const started = Date.now();
+    const status = parseStatus(await this.#run('status', [], true));
+    const tap = this.#options.tap;
+    if (tap) safeTap(() => tap.mpd({ command: 'status', args: [], ms: Date.now() - started, ok: true, status: { ...status } }));
+    return status;
   }
 
   async currentSong(): Promise<MpdSong | null> {
@@ -180,18 +187,27 @@ export class MpdClient {
     for (const mode of ['consume', 'random', 'repeat', 'single']) await this.#run(mode, ['0']);
   }
 
-  async #run(name: string, args: readonly string[] = []): Promise<string> {
+  /** `tapLater`: the caller taps the exchange itself once it parsed the answer (status). */
+  async #run(name: string, args: readonly string[] = [], tapLater = false): Promise<string> {
     if (this.#closed) throw new QcbError('ERR_MPD_UNREACHABLE', `MPD connection closed (${name})`);
     const line = [name, ...args.map(quoteArg)].join(' ');
+    const started = Date.now();
+    const tap = this.#options.tap;
     try {
       const reply = Promise.race([this.#client.command(line), this.#whenClosed]);
-      return await withTimeout(reply, this.#options.timeoutMs, () => {
+      const answer = await withTimeout(reply, this.#options.timeoutMs, () => {
         return new QcbError(
           'ERR_MPD_TIMEOUT',
           `MPD did not answer ${name} within ${this.#options.timeoutMs} ms`,
         );
       });
+      if (tap && !tapLater) safeTap(() => tap.mpd({ command: name, args, ms: Date.now() - started, ok: true }));
+      return answer;
     } catch (err) {
+      if (tap) {
+        const error = errorMessage(err);
+        safeTap(() => tap.mpd({ command: name, args, ms: Date.now() - started, ok: false, error }));
+      }
       if (err instanceof QcbError) {
         // The reply queue is out of step now: drop the connection, the owner reconnects.
         this.#markClosed();

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { errorMessage } from '../core/qcb-error.js';
 import { sleep } from '../util/abortable-sleep.js';
 import { Backoff } from '../util/backoff.js';
+import type { MpdTap } from '../core/wire-tap.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import { MpdClient } from './mpd-client.js';
 
@@ -21,6 +22,8 @@ export interface MpdConnectionOptions {
   readonly timeoutMs: number;
   readonly stepsMs: readonly number[];
   readonly logger: Logger;
+  /** Handed to every MpdClient (README "Reporting a problem"). */
+  readonly tap?: MpdTap;
 }
 
 export interface MpdConnectionEvents {

@@ -9,6 +9,7 @@ import type {
   StreamUrlFor,
 } from '../core/player.js';
 import { QcbError, errorMessage, isQcbError } from '../core/qcb-error.js';
+import type { MpdTap } from '../core/wire-tap.js';
 import { SerialQueue } from '../util/serial-queue.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import type { MpdClient } from './mpd-client.js';
@@ -50,6 +51,8 @@ export interface MpdPlayerOptions {
   readonly reconnect?: { readonly stepsMs: readonly number[] };
   /** Per-command timeout, default 3000 ms. */
   readonly timeoutMs?: number;
+  /** Sees every MPD command (README "Reporting a problem"). */
+  readonly tap?: MpdTap;
   /** MPD's own config file, read for its outputs' formats and mixers (issue #23, `players[].mpd.config_file`); null: bit-perfectness unknown. */
   readonly configFile?: string | null;
 }
@@ -117,6 +120,7 @@ export class MpdPlayer implements Player {
       timeoutMs: options.timeoutMs ?? 3000,
       stepsMs: options.reconnect?.stepsMs ?? MPD_RECONNECT_STEPS_MS,
       logger: this.#log,
+      ...(options.tap ? { tap: options.tap } : {}),
     });
     this.#watcher = new MpdWatcher({
       queue: this.#queue,

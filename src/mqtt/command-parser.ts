@@ -33,6 +33,7 @@ const QueueAddSchema = z.strictObject(
   },
   { error: 'must be an object {"type", "id", "next"}' },
 );
+const QUEUE_ADD_KEYS = Object.keys(QueueAddSchema.shape);
 const REPEAT_MODES = ['off', 'one', 'all'] as const;
 
 // ---- the player's own Qobuz identity (README "Own Qobuz identity", issue #15) ----
@@ -44,6 +45,7 @@ const PlayMediaObject = z
     shuffle: z.boolean({ error: 'must be true or false' }).default(false),
   })
   .refine((m) => isMediaId(m.type, m.id), { error: 'not a Qobuz id of that type', path: ['id'] });
+const PLAY_MEDIA_KEYS = ['type', 'id', 'shuffle'] as const;
 const PlayMediaText = z
   .string()
   .max(1024, { error: 'must be at most 1024 characters' })
@@ -62,14 +64,13 @@ const PlayMediaSchema = z.unknown().transform((value, ctx) => {
   const r = typeof value === 'string' ? PlayMediaText.safeParse(value) : PlayMediaObject.safeParse(value);
   if (r.success) return r.data;
   for (const issue of r.error.issues) {
-    const message =
-      issue.code === 'unrecognized_keys' ? `unknown key${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.join(', ')}` : issue.message;
+    const message = issue.code === 'unrecognized_keys' ? unknownKeys(value, issue.keys, PLAY_MEDIA_KEYS) : issue.message;
     ctx.addIssue({ code: 'custom', message, path: issue.path });
   }
   return z.NEVER;
 });
 /** These verbs act on the session as a whole; mixing them with other keys would leave half a command applied. */
-const ALONE = ['play_media', 'transfer'] as const;
+const ALONE = ['play_media', 'transfer', 'record'] as const;
 
 const CommandSchema = z
   .strictObject({
@@ -104,7 +105,11 @@ const CommandSchema = z
     queue_clear: z.literal(true, { error: 'must be true' }).optional(),
     play_media: PlayMediaSchema.optional(),
     transfer: z.literal(true, { error: 'must be true' }).optional(),
+    // README "Reporting a problem": the wire recorder for this player, on or off.
+    record: z.boolean({ error: 'must be true or false' }).optional(),
   });
+
+const COMMAND_KEYS = Object.keys(CommandSchema.shape);
 
 /** `id` is the command's own, when it gave a usable one: echoed in the answer, good or bad. */
 export type CommandParseResult =
@@ -117,12 +122,32 @@ function idOf(json: object): { id?: string } {
   return typeof id === 'string' && id.length <= MAX_ID_CHARS ? { id } : {};
 }
 
-function describeIssues(error: z.ZodError): string {
+/**
+ * Issue #26: an unknown key is named by its position among the object's keys, never by its text.
+ * Echoing it (even redacted: `k4711` came back as `k[redacted]`) would confirm a guessed secret.
+ * The known keys are listed instead, so the fix is still plain.
+ */
+function unknownKeys(object: unknown, keys: readonly string[], known: readonly string[]): string {
+  const all = object !== null && typeof object === 'object' ? Object.keys(object) : [];
+  const positions = keys.map((k) => all.indexOf(k) + 1).filter((n) => n > 0);
+  const at = positions.length > 0 ? positions.map((n) => `#${n}`).join(', ') : 'unnamed';
+  return `unknown key${keys.length > 1 ? 's' : ''} (by position: ${at}); known keys: ${known.join(', ')}`;
+}
+
+/** The value at a zod issue's path (the keys of a path are always known keys, never input text). */
+function at(json: unknown, path: readonly PropertyKey[]): unknown {
+  let v = json;
+  for (const k of path) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined;
+  return v;
+}
+
+function describeIssues(json: unknown, error: z.ZodError): string {
   return error.issues
     .map((issue) => {
       const path = issue.path.map(String).join('.');
       if (issue.code === 'unrecognized_keys') {
-        const keys = `unknown key${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.join(', ')}`;
+        const known = path === 'queue_add' ? QUEUE_ADD_KEYS : path === '' ? COMMAND_KEYS : [];
+        const keys = unknownKeys(at(json, issue.path), issue.keys, known);
         return path ? `${path}: ${keys}` : keys;
       }
       return path ? `${path}: ${issue.message}` : issue.message;
@@ -147,7 +172,7 @@ export function parseCommand(payload: Buffer | string): CommandParseResult {
     return { ok: false, error: 'empty command: give at least one of action, seek_ms, volume, muted, volume_report, shuffle, repeat, play_item, queue_add, queue_clear', ...id };
   }
   const parsed = CommandSchema.safeParse(json);
-  if (!parsed.success) return { ok: false, error: describeIssues(parsed.error), ...id };
+  if (!parsed.success) return { ok: false, error: describeIssues(json, parsed.error), ...id };
   const c = parsed.data;
   const keys = Object.keys(json).filter((k) => k !== 'id');
   const alone = ALONE.find((k) => keys.includes(k));
@@ -155,6 +180,7 @@ export function parseCommand(payload: Buffer | string): CommandParseResult {
   const command: { -readonly [K in keyof PlayerCommand]: PlayerCommand[K] } = {};
   if (c.play_media !== undefined) command.playMedia = c.play_media;
   if (c.transfer !== undefined) command.transfer = true;
+  if (c.record !== undefined) command.record = c.record;
   if (c.action !== undefined) command.action = c.action;
   if (c.seek_ms !== undefined) command.seekMs = c.seek_ms;
   // HA's slider may send 40.0; the core works in whole percent.

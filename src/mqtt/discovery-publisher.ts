@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import type { MqttLink } from './mqtt-link.js';
 import type { Topics } from './topics.js';
+import { withRemovedComponents } from './discovery-removals.js';
 import type { DiscoveryMessage, HaDiscovery, HaPlayer } from './ha-discovery.js';
 
 export interface DiscoveryPublisherOptions {
@@ -19,12 +20,16 @@ export interface DiscoveryPublisherOptions {
   readonly sweepQuietMs?: number;
   /** Upper bound of the sweep (default 3 s). */
   readonly sweepMaxMs?: number;
+  /** Configs of devices beside the bridge and the players: the account's session (README "The Qobuz session"). */
+  readonly more?: () => DiscoveryMessage[];
 }
 
 export class DiscoveryPublisher {
   readonly #o: DiscoveryPublisherOptions;
   /** topic → payload last published in this process. */
   readonly #published = new Map<string, string>();
+  /** topic → our config retained on the broker at start: its entities that are gone get removal markers. */
+  readonly #retained = new Map<string, Buffer>();
 
   constructor(options: DiscoveryPublisherOptions) {
     this.#o = options;
@@ -32,7 +37,9 @@ export class DiscoveryPublisher {
 
   /** The current set of configs (bridge device first). */
   messages(): DiscoveryMessage[] {
-    return this.#o.discovery.all(this.#o.players);
+    return [...this.#o.discovery.all(this.#o.players), ...(this.#o.more?.() ?? [])].map((m) =>
+      withRemovedComponents(m, this.#retained.get(m.topic)),
+    );
   }
 
   /** Publishes changed configs (all of them with `force`); returns how many went out. */
@@ -79,9 +86,10 @@ export class DiscoveryPublisher {
       link.off('message', onMessage);
       await link.unsubscribe([topics.discoveryConfigWildcard]);
     }
-    const keep = new Set([discovery.bridgeIdentifier, ...this.#o.players.map((p) => discovery.objectId(p))]);
+    const keep = new Set(this.messages().map((m) => topics.parseDiscoveryTopic(m.topic)));
     const removed: string[] = [];
     for (const [id, payload] of found) {
+      if (keep.has(id) && discovery.isOurs(payload)) this.#retained.set(topics.discoveryConfig(id), payload);
       if (keep.has(id) || !discovery.isOurs(payload)) continue;
       const m = discovery.removal(id);
       if (await link.publish(m.topic, m.payload, { retain: true, qos: 1 })) removed.push(id);

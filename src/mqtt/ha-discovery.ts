@@ -10,6 +10,7 @@
  */
 import type { Topics } from './topics.js';
 import { PRODUCT_NAME } from '../core/product.js';
+import { sessionDeviceConfig } from './session-discovery.js';
 
 export const ORIGIN_NAME = PRODUCT_NAME;
 const MANUFACTURER = PRODUCT_NAME;
@@ -40,6 +41,11 @@ export interface HaPlayer {
 export interface HaDiscoveryOptions {
   readonly topics: Topics;
   readonly bridge: HaBridgeInfo;
+  /**
+   * A user token is configured (README "Own Qobuz identity"): the players' identity entities ("Play
+   * Qobuz", "Play here", "Qobuz session") are offered only then, as they work only then (issue #24).
+   */
+  readonly identity?: boolean;
 }
 
 /** One retained discovery publish; `payload` '' removes the device's entities. */
@@ -66,10 +72,12 @@ export const SESSION_EVENT_TYPES = ['started', 'ended', 'taken_over'] as const;
 export class HaDiscovery {
   readonly #topics: Topics;
   readonly #bridge: HaBridgeInfo;
+  readonly #identity: boolean;
 
   constructor(options: HaDiscoveryOptions) {
     this.#topics = options.topics;
     this.#bridge = options.bridge;
+    this.#identity = options.identity ?? true;
   }
 
   /** Identifier of the bridge device; includes the base topic so two bridges on one broker stay apart. */
@@ -147,6 +155,22 @@ export class HaDiscovery {
       cmps: withoutFixedVolume(player, this.#playerComponents(player)),
     };
     return { topic: t.discoveryConfig(this.objectId(player)), payload: JSON.stringify(payload) };
+  }
+
+  /** The account's session device (README "The Qobuz session"); `labels` are the "Play on" select's options. */
+  sessionConfig(labels: readonly string[]): DiscoveryMessage {
+    const scoped = this.#bridge.uniqueIdScope !== undefined;
+    return sessionDeviceConfig(
+      {
+        topics: this.#topics,
+        bridgeIdentifier: this.bridgeIdentifier,
+        version: this.#bridge.version,
+        origin: this.#origin(),
+        manufacturer: MANUFACTURER,
+        name: scoped ? `Qobuz (${this.#topics.base})` : 'Qobuz',
+      },
+      labels,
+    );
   }
 
   /** Empty retained payload: HA removes the device's entities (HA docs, "Removing"). */
@@ -233,7 +257,7 @@ export class HaDiscovery {
         icon: 'mdi:waveform', json_attributes_topic: state, json_attributes_template: AUDIO_FORMAT_ATTRIBUTES,
       }),
       ...this.#queueComponents(player, uid),
-      ...this.#identityComponents(player, uid),
+      ...(this.#identity ? this.#identityComponents(player, uid) : {}),
     };
   }
 

@@ -5,7 +5,8 @@
  * availability, states) whole across HA restarts and broker restarts.
  */
 import type { Logger } from 'pino';
-import { assertPlayerIds } from '../core/player-id.js';
+import type { AccountSessionEvent, AccountSessionPublisher, AccountSessionSink, AccountSessionView } from '../core/account-session-view.js';
+import { assertPlayerIds, RESERVED_PLAYER_IDS } from '../core/player-id.js';
 import type { CommandSink, PlayerView, SessionEvent, StatePublisher, VolumeRequest } from '../core/player-view.js';
 import type { QueueListing } from '../core/queue-listing.js';
 import { errorMessage, isQcbError } from '../core/qcb-error.js';
@@ -15,6 +16,8 @@ import { parseCommand } from './command-parser.js';
 import { DiscoveryPublisher } from './discovery-publisher.js';
 import { HaDiscovery, type HaBridgeInfo, type HaPlayer } from './ha-discovery.js';
 import { MqttLink, type MqttConnectionOptions } from './mqtt-link.js';
+import { sweepRetained } from './retained-sweep.js';
+import { SessionTopics } from './session-topics.js';
 import { toQueuePayload } from './queue-payload.js';
 import { toEventPayload, toStatePayload } from './state-payload.js';
 import { Topics } from './topics.js';
@@ -27,6 +30,11 @@ export interface MqttAdapterOptions {
   readonly bridge: HaBridgeInfo;
   readonly players: readonly HaPlayer[];
   readonly onCommand: CommandSink;
+  /**
+   * With a user token (README "The Qobuz session", issue #24): the account's session device and
+   * `B/session/…`, commands going here; and the players' identity entities. Absent: neither is offered.
+   */
+  readonly session?: AccountSessionSink;
   readonly logger: Logger;
   /** start() waits this long for the first connection, then goes on (default 10 s). */
   readonly startTimeoutMs?: number;
@@ -44,13 +52,14 @@ export interface MqttAdapterOptions {
 }
 
 
-export class MqttAdapter implements StatePublisher {
+export class MqttAdapter implements StatePublisher, AccountSessionPublisher {
   readonly link: MqttLink;
   readonly #o: MqttAdapterOptions;
   readonly #log: Logger;
   readonly #topics: Topics;
   readonly #redactor: Redactor;
   readonly #discovery: DiscoveryPublisher;
+  readonly #session: SessionTopics;
   readonly #players: ReadonlySet<string>;
   readonly #queues = new Map<string, SerialQueue>();
   /** Latest retained payloads per player, and what went out since the last (re)connect. */
@@ -85,13 +94,23 @@ export class MqttAdapter implements StatePublisher {
       options.link instanceof MqttLink
         ? options.link
         : new MqttLink({ ...options.link, baseTopic: options.baseTopic, bridgeInfo, logger: options.logger });
+    const ha = new HaDiscovery({ topics: this.#topics, bridge: options.bridge, identity: options.session !== undefined });
     this.#discovery = new DiscoveryPublisher({
       link: this.link,
       topics: this.#topics,
-      discovery: new HaDiscovery({ topics: this.#topics, bridge: options.bridge }),
+      discovery: ha,
       players: options.players,
       logger: options.logger,
       ...(options.sweepQuietMs !== undefined ? { sweepQuietMs: options.sweepQuietMs } : {}),
+      more: () => (options.session ? [ha.sessionConfig(this.#session.labels)] : []),
+    });
+    this.#session = new SessionTopics({
+      link: this.link,
+      topics: this.#topics,
+      redactor: this.#redactor,
+      logger: options.logger,
+      onCommand: options.session ?? null,
+      discoveryChanged: () => this.publishDiscovery(),
     });
   }
 
@@ -151,6 +170,14 @@ export class MqttAdapter implements StatePublisher {
     this.#flushPlayer(playerId, false);
   }
 
+  publishSessionState(view: AccountSessionView): void {
+    if (this.#o.session) this.#session.publishState(view);
+  }
+
+  publishSessionEvent(event: AccountSessionEvent): void {
+    if (this.#o.session) this.#session.publishEvent(event);
+  }
+
   publishVolumeRequest(playerId: string, request: VolumeRequest): void {
     if (!this.#known(playerId)) return;
     void this.link.publish(this.#topics.volumeRequest(playerId), JSON.stringify(request));
@@ -200,15 +227,22 @@ export class MqttAdapter implements StatePublisher {
       void this.link.publish(this.#topics.availability(id), value, { retain: true });
     }
     for (const id of this.#players) this.#flushPlayer(id, true);
+    if (this.#o.session) this.#session.flush(true);
   };
 
   #onConnected = (): void => {
     void (async () => {
       const subs = [this.#topics.setWildcard, ...(this.#o.discovery.enabled ? [this.#topics.haStatus] : [])];
       await this.link.subscribe(subs);
-      if (this.#o.discovery.enabled && !this.#swept) {
+      if (!this.#swept) {
         this.#swept = true;
-        await this.#discovery.removeStale();
+        // README "MQTT topics": nothing retained is left of a removed player (issue #24), and of the session without a token.
+        const keep = new Set([...this.#players, ...RESERVED_PLAYER_IDS.filter((id) => id !== 'session' || this.#o.session)]);
+        const quiet = this.#o.sweepQuietMs !== undefined ? { quietMs: this.#o.sweepQuietMs } : {};
+        await Promise.all([
+          sweepRetained({ link: this.link, topics: this.#topics, keep, logger: this.#log, ...quiet }),
+          this.#o.discovery.enabled ? this.#discovery.removeStale() : null,
+        ]);
       }
       await this.#republishAll();
       this.#resolveFirstSync?.();
@@ -219,6 +253,7 @@ export class MqttAdapter implements StatePublisher {
   /** One handler per incoming topic kind (docs/conventions.md principle 6). */
   #onMessage = (topic: string, payload: Buffer, retained: boolean): void => {
     if (topic === this.#topics.haStatus && this.#o.discovery.enabled) return this.#onHaStatus(payload, retained);
+    if (topic === this.#topics.session('set')) return this.#session.command(payload, retained);
     const playerId = this.#topics.parseSetTopic(topic);
     if (playerId !== null) return this.#onCommandMessage(playerId, payload, retained);
   };

@@ -93,6 +93,11 @@ export class MqttLink extends TypedEmitter<MqttLinkEvents> {
     return this.#client?.connected === true;
   }
 
+  /** The client id of this start (null before start()). */
+  get clientId(): string | null {
+    return this.#clientOptions?.clientId ?? null;
+  }
+
   get protocolVersion(): 4 | 5 {
     return this.#protocolVersion;
   }
@@ -105,7 +110,9 @@ export class MqttLink extends TypedEmitter<MqttLinkEvents> {
     const tls = o.tls ?? {};
     const [ca, cert, key] = await Promise.all([tls.ca, tls.cert, tls.key].map((p) => (p ? readFile(p) : undefined)));
     this.#clientOptions = {
-      clientId: o.clientId ?? `qcb_${randomBytes(4).toString('hex')}`,
+      // README "Security" (issue #26): a fresh random id at each start, too long to guess, so that no
+      // client can take the bridge's session over by reusing a known one.
+      clientId: o.clientId ?? `qcb_${randomBytes(8).toString('hex')}`,
       clean: true,
       resubscribe: false, // the adapter subscribes on every `connected`
       queueQoSZero: false,

@@ -96,7 +96,7 @@ function snakeKey(key: string): string {
 }
 
 /** JSON-safe copy: snake_case keys, 64-bit integers as numbers when safe else decimal strings (as `decode`). */
-function toWire(value: unknown): unknown {
+export function toWire(value: unknown): unknown {
   if (typeof value === 'bigint') {
     return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(value) : value.toString();
   }

@@ -8,6 +8,10 @@ function assertSegment(what: string, value: string): void {
   if (value === '' || /[+#/]/.test(value) || value.includes('\0')) throw new Error(`${what} is not a valid topic segment: "${value}"`);
 }
 
+/** `B/bridge/…` and `B/session/…` are the bridge's own; no player may take these ids (RESERVED_PLAYER_IDS). */
+const BRIDGE_SEGMENT = 'bridge';
+const SESSION_SEGMENT = 'session';
+
 export class Topics {
   constructor(
     readonly base: string,
@@ -23,11 +27,11 @@ export class Topics {
 
   /** `{"state":"online"}` retained; the last will says offline. */
   get bridgeState(): string {
-    return `${this.base}/bridge/state`;
+    return `${this.base}/${BRIDGE_SEGMENT}/state`;
   }
 
   get bridgeInfo(): string {
-    return `${this.base}/bridge/info`;
+    return `${this.base}/${BRIDGE_SEGMENT}/info`;
   }
 
   availability(playerId: string): string {
@@ -76,6 +80,28 @@ export class Topics {
     if (!topic.startsWith(prefix) || !topic.endsWith('/set')) return null;
     const id = topic.slice(prefix.length, -'/set'.length);
     return id === '' || id.includes('/') ? null : id;
+  }
+
+  /** The account's Qobuz session, one for all players (README "The Qobuz session", issue #24): `state`, `event`, `set`, `cover_url`. */
+  session(leaf: 'state' | 'event' | 'set' | 'cover_url'): string {
+    return `${this.base}/${SESSION_SEGMENT}/${leaf}`;
+  }
+
+  get sessionSetResult(): string {
+    return `${this.session('set')}/result`;
+  }
+
+  /** Every `B/<player>/<leaf>` topic, the bridge's and the session's included: the start-up sweep of leftovers. */
+  get segmentWildcard(): string {
+    return `${this.base}/+/+`;
+  }
+
+  /** The player segment of a `B/<segment>/<leaf>` topic, else null. */
+  parseSegment(topic: string): string | null {
+    const prefix = `${this.base}/`;
+    if (!topic.startsWith(prefix)) return null;
+    const parts = topic.slice(prefix.length).split('/');
+    return parts.length === 2 && parts[0] !== '' && parts[1] !== '' ? parts[0]! : null;
   }
 
   /** Home Assistant's birth/will topic (`online` / `offline`). */

@@ -37,6 +37,19 @@ export function frameToJson(frame: Frame): { [key: string]: Json } {
   return { envelope: frame.type, [ENVELOPE_KEY[frame.type]]: project(frame.body, plain) };
 }
 
+/**
+ * One QConnect message (the `Message` inside a Payload's batch) on its own, in the same JSON
+ * view as inside `decode`'s output; used by the conformance comparison for sources that
+ * publish single messages rather than whole frames (docs/protocol.md "Conformance").
+ */
+export function messageBytesToJson(bytes: Uint8Array): { [key: string]: Json } {
+  const reader = protobuf.Reader.create(bytes);
+  reader.discardUnknown = false;
+  const decoded = qconnect.Message.decode(reader);
+  const plain = qconnect.Message.toObject(decoded, { enums: String }) as Record<string, unknown>;
+  return project(decoded, plain) as { [key: string]: Json };
+}
+
 /** Walks the decoded message beside its toObject() form, to convert leaves and recover unknown fields. */
 function project(decoded: unknown, plain: unknown): Json {
   if (plain === null || plain === undefined) return null;

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { QcbError, errorMessage } from '../core/qcb-error.js';
+import { safeTap, type RestTap } from '../core/wire-tap.js';
 import { sleep } from '../util/abortable-sleep.js';
 
 /** A Chrome on Linux: a cache in front of the API answers 403 to unknown clients (docs/protocol.md §7). */
@@ -14,6 +15,8 @@ export interface ApiTransportOptions {
   readonly retries: number;
   readonly retryDelayMs: number;
   readonly userAgent: string;
+  /** Sees each exchange's method, path, status and time (README "Reporting a problem"); never a query or body. */
+  readonly tap?: RestTap;
 }
 
 export interface ApiRequest {
@@ -104,14 +107,17 @@ export class ApiTransport {
         err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')
           ? `timed out after ${this.options.timeoutMs} ms`
           : `network error: ${networkReason(err)}`;
+      this.#tap(request, null, started, attempt, reason);
       throw new RetryableError(reason);
     }
     let text: string;
     try {
       text = await response.text();
     } catch (err) {
+      this.#tap(request, response.status, started, attempt, 'body read failed');
       throw new RetryableError(`body read failed: ${networkReason(err)}`);
     }
+    this.#tap(request, response.status, started, attempt);
     this.#log.debug(
       {
         method: request.method,
@@ -125,6 +131,15 @@ export class ApiTransport {
     if (response.status >= 500)
       throw new RetryableError(`HTTP ${response.status}${qobuzMessageSuffix(parseJson(text))}`);
     return { status: response.status, body: parseJson(text) };
+  }
+
+  #tap(request: ApiRequest, status: number | null, started: number, attempt: number, error?: string): void {
+    const tap = this.options.tap;
+    if (!tap) return;
+    const ms = Date.now() - started;
+    safeTap(() =>
+      tap.rest({ method: request.method, path: request.path, status, ms, attempt, ...(error ? { error } : {}) }),
+    );
   }
 }
 

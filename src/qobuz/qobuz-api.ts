@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { QcbError } from '../core/qcb-error.js';
+import type { RestTap } from '../core/wire-tap.js';
 import {
   fileUrlAnswer,
   khzToHz,
@@ -43,6 +44,8 @@ export interface QobuzApiOptions {
   /** Share one cache between several QobuzApi instances (one per player). */
   readonly trackCache?: TrackMetadataCache<QobuzTrack>;
   readonly now?: () => number;
+  /** Sees every REST exchange (path, status, time), for diagnostics (README "Reporting a problem"). */
+  readonly tap?: RestTap;
 }
 
 /** A signed stream URL as getFileUrl served it (docs/protocol.md §7). */
@@ -95,6 +98,7 @@ export class QobuzApi {
       retries: options.retries ?? 2,
       retryDelayMs: options.retryDelayMs ?? 250,
       userAgent: options.userAgent ?? BROWSER_USER_AGENT,
+      ...(options.tap ? { tap: options.tap } : {}),
     });
     this.#session = new ApiSession({
       transport: this.#transport,

@@ -35,6 +35,11 @@ export interface CreateLoggerOptions {
   redactor?: Redactor;
   /** Colours in pretty output; default: when stderr is a terminal and no destination is given. */
   colorize?: boolean;
+  /**
+   * Also gets every finished JSON line, already scrubbed (the bug-report bundle's ring of recent
+   * log lines, README "Reporting a problem"). Must not throw and must be cheap.
+   */
+  tee?: (line: string) => void;
 }
 
 /** pino-pretty in-process and synchronous: each JSON line is formatted and written at once (no worker transport). */
@@ -58,8 +63,23 @@ function prettyDestination(destination: DestinationStream, colorize: boolean): D
  * are serialised once when the child is made (pino runs no hook on them), and a
  * token may be registered after that. The patterns stop at quotes, so the JSON stays valid.
  */
-function scrubbingDestination(destination: DestinationStream, redactor: Redactor): DestinationStream {
-  return { write: (line: string) => destination.write(redactor.scrubString(line)) };
+function scrubbingDestination(
+  destination: DestinationStream,
+  redactor: Redactor,
+  tee?: (line: string) => void,
+): DestinationStream {
+  if (!tee) return { write: (line: string) => destination.write(redactor.scrubString(line)) };
+  return {
+    write: (line: string) => {
+      const scrubbed = redactor.scrubString(line);
+      try {
+        tee(scrubbed);
+      } catch {
+        // The ring is a convenience; the log line itself must still go out.
+      }
+      destination.write(scrubbed);
+    },
+  };
 }
 
 export function createLogger(options: CreateLoggerOptions = {}): Logger {
@@ -81,7 +101,7 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
     },
   };
   const output = format === 'json' ? destination : prettyDestination(destination, colorize);
-  return pino(pinoOptions, scrubbingDestination(output, redactor));
+  return pino(pinoOptions, scrubbingDestination(output, redactor, options.tee));
 }
 
 /** LOG_LEVEL (default info) and LOG_FORMAT (default pretty) from the environment; unknown values fall back with a warning. */

@@ -29,6 +29,9 @@ export const SECRET_KEYS = [
   'secret',
   'signature',
   'request_sig',
+  // Who the user is (README "Reporting a problem": a bundle names no account).
+  'user_id',
+  'email',
 ] as const;
 
 /** Query parameters that sign or authenticate a URL (Qobuz API `request_sig`, CDN `hmac`, …). */
@@ -53,6 +56,10 @@ const JWT = /\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
 const QUERY = new RegExp(`([?&;](?:${SECRET_QUERY_PARAMS.join('|')})=)[^&#\\s"'<>]*`, 'gi');
 const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@]*:)[^/\s@]*@/gi;
 const AUTH_SCHEME = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/g;
+/** An e-mail address (diagnostics only: a log line may name one, a bundle must not). */
+const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g;
+/** Everything after the `?` of a URL: signed URLs carry user ids, expiry and signature there. */
+const URL_QUERY = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s?#"'<>]*)\?[^\s#"'<>]*/gi;
 const MAX_DEPTH = 8;
 
 /** True for keys whose value must never be logged (`password`, `Authorization`, `jwt`, …). */
@@ -136,6 +143,23 @@ export class Redactor {
     return out.replace(AUTH_SCHEME, `$1 ${CENSOR}`);
   }
 
+  /**
+   * The stricter pass of diagnostics (recordings, bug-report bundles; README "Reporting a
+   * problem"): `scrubString`, then every e-mail address and every URL's whole query. Signed
+   * URLs lose their signature and user id with the query; the path stays for the reader.
+   */
+  scrubStrictString(text: string): string {
+    let out = this.scrubString(text);
+    if (out.includes('@')) out = out.replace(EMAIL, CENSOR);
+    if (out.includes('?')) out = out.replace(URL_QUERY, `$1?${CENSOR}`);
+    return out;
+  }
+
+  /** `scrub` with `scrubStrictString` for every string. */
+  scrubStrict(value: unknown): unknown {
+    return this.#scrub(value, 0, new WeakSet(), (text) => this.scrubStrictString(text));
+  }
+
   #rebuild(): void {
     const all = new Set(this.#fixed);
     for (const values of this.#owned.values()) for (const v of values) all.add(v);
@@ -148,38 +172,38 @@ export class Redactor {
    * errors), `toJSON` honoured (URL objects), cycles and excessive depth cut.
    */
   scrub(value: unknown): unknown {
-    return this.#scrub(value, 0, new WeakSet());
+    return this.#scrub(value, 0, new WeakSet(), (text) => this.scrubString(text));
   }
 
-  #scrub(value: unknown, depth: number, seen: WeakSet<object>): unknown {
-    if (typeof value === 'string') return this.scrubString(value);
+  #scrub(value: unknown, depth: number, seen: WeakSet<object>, text: (s: string) => string): unknown {
+    if (typeof value === 'string') return text(value);
     if (typeof value !== 'object' || value === null) return value;
     if (value instanceof Date || ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return value;
     if (seen.has(value)) return '[Circular]';
     if (depth >= MAX_DEPTH) return '[too deep]';
     seen.add(value);
     try {
-      if (Array.isArray(value)) return value.map((v) => this.#scrub(v, depth + 1, seen));
-      if (value instanceof Error) return this.#scrubError(value, depth, seen);
+      if (Array.isArray(value)) return value.map((v) => this.#scrub(v, depth + 1, seen, text));
+      if (value instanceof Error) return this.#scrubError(value, depth, seen, text);
       const toJSON = (value as { toJSON?: unknown }).toJSON;
-      if (typeof toJSON === 'function') return this.#scrub(toJSON.call(value), depth + 1, seen);
+      if (typeof toJSON === 'function') return this.#scrub(toJSON.call(value), depth + 1, seen, text);
       const out: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(value))
-        out[k] = isSecretKey(k) && v !== undefined ? CENSOR : this.#scrub(v, depth + 1, seen);
+        out[k] = isSecretKey(k) && v !== undefined && v !== null ? CENSOR : this.#scrub(v, depth + 1, seen, text);
       return out;
     } finally {
       seen.delete(value);
     }
   }
 
-  #scrubError(err: Error, depth: number, seen: WeakSet<object>): Error {
+  #scrubError(err: Error, depth: number, seen: WeakSet<object>, text: (s: string) => string): Error {
     const copy = Object.create(Object.getPrototypeOf(err) as object) as Error;
     // message, stack and cause are own but not enumerable: copy every own property.
     for (const key of Object.getOwnPropertyNames(err)) {
       const desc = Object.getOwnPropertyDescriptor(err, key);
       if (!desc || !('value' in desc)) continue;
       const v: unknown = desc.value;
-      const scrubbed = isSecretKey(key) && v !== undefined ? CENSOR : this.#scrub(v, depth + 1, seen);
+      const scrubbed = isSecretKey(key) && v !== undefined ? CENSOR : this.#scrub(v, depth + 1, seen, text);
       Object.defineProperty(copy, key, { ...desc, value: scrubbed });
     }
     return copy;

@@ -35,7 +35,8 @@ let connectAgent: Agent;
 let healthAgent: Agent;
 
 beforeAll(async () => {
-  h = await startBridgeHarness({ trackSeconds: [90, 90] });
+  // The cost of a connect is measured here, not its rate limit (test/bridge-connect-guard.test.ts, issue #26).
+  h = await startBridgeHarness({ trackSeconds: [90, 90], httpLimits: { connectsPerMinute: 1_000_000 } });
   const { sim } = await h.connectApp({ loadQueue: true });
   sim.jump(0, { playing: true });
   await h.mpd.waitForStatus((s) => s.state === 'play' && Number(s.elapsed) > 0.2);

@@ -4,6 +4,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Bridge } from '../../src/app/bridge.js';
+import type { BoundedRing } from '../../src/diagnostics/bounded-ring.js';
+import type { HttpLimits } from '../../src/discovery/http-server.js';
 import type { Config } from '../../src/config/config-schema.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { createLogger } from '../../src/util/logger.js';
@@ -11,7 +13,7 @@ import { makeFlac } from './audio-fixtures.js';
 import { AudioHttpServer } from './audio-http-server.js';
 import { startMosquitto, type MosquittoServer } from './mosquitto-server.js';
 import { startMpd, type MpdServer, type StartMpdOptions } from './mpd-server.js';
-import { QconnectService, type IssuedToken, type SimSession } from './qconnect-service.js';
+import { QconnectService, type IssuedToken, type ServiceBehaviours, type SimSession } from './qconnect-service.js';
 import { QobuzApiStub, type StubTrack } from './qobuz-api-stub.js';
 
 /**
@@ -95,10 +97,22 @@ export interface BridgeHarnessOptions {
   readonly tokenRenewAheadMs?: number;
   /** The simulated service drops a link the moment its token expires (as a strict service may). */
   readonly dropLinksAtTokenExpiry?: boolean;
+  /** The simulated service's switches for what the real one was never seen doing (qconnect-behaviours.ts). */
+  readonly behaviours?: Partial<ServiceBehaviours>;
   /** Session tuning for play_media / transfer and the cloud join's retries. */
   readonly mediaStepTimeoutMs?: number;
   readonly mediaPlayTimeoutMs?: number;
   readonly cloudRetryStepsMs?: readonly number[];
+  /** `mqtt.username` / `mqtt.password` (the embedded broker honours them). */
+  readonly mqttCredentials?: { readonly username: string; readonly password: string };
+  /** The config's `diagnostics` section (README "Reporting a problem"). */
+  readonly diagnostics?: Record<string, unknown>;
+  /** A ring the logger tees its lines into, handed to the bridge as main.ts does (issue #21). */
+  readonly logLines?: BoundedRing<string>;
+  /** HTTP limits (README "Security"): connect rate, per-host connection caps, timeouts. */
+  readonly httpLimits?: Partial<HttpLimits>;
+  /** How long an app's connect may take to be joined (make before break, issue #26). */
+  readonly connectAcceptTimeoutMs?: number;
 }
 
 /** ciao answers on lo only once loopback is multicast-capable (root here; see test/support/mdns-browser.ts). */
@@ -158,7 +172,10 @@ export async function startBridgeHarness(options: BridgeHarnessOptions = {}): Pr
     });
     trackIds.push(id);
   }
-  const service = new QconnectService({ dropLinksAtTokenExpiry: options.dropLinksAtTokenExpiry ?? false });
+  const service = new QconnectService({
+    dropLinksAtTokenExpiry: options.dropLinksAtTokenExpiry ?? false,
+    ...(options.behaviours ? { behaviours: options.behaviours } : {}),
+  });
   await service.start();
   serviceRef = service;
   const mosquitto = options.mqtt === 'embedded' ? null : await startMosquitto();
@@ -183,7 +200,9 @@ export async function startBridgeHarness(options: BridgeHarnessOptions = {}): Pr
           ? { url: mosquitto.url }
           : { embedded_port: await (await import('./free-port.js')).freePort() }),
         ...(options.baseTopic ? { base_topic: options.baseTopic } : {}),
+        ...(options.mqttCredentials ?? {}),
       },
+      ...(options.diagnostics ? { diagnostics: options.diagnostics } : {}),
       // A fresh uuid and name per harness: test files run side by side on the same loopback mDNS.
       players: [
         {
@@ -207,12 +226,14 @@ export async function startBridgeHarness(options: BridgeHarnessOptions = {}): Pr
     level: 'debug',
     format: 'json',
     destination: { write: (line: string) => void logs.push(line) },
+    ...(options.logLines ? { tee: (line: string) => options.logLines?.push(line, line.length) } : {}),
   });
   await options.beforeBridge?.({ mpd, mosquitto });
   const bridge = new Bridge({
     config,
     logger,
     version: '0.1.0-test',
+    ...(options.logLines ? { logLines: options.logLines } : {}),
     sessionTuning: {
       backoffStepsMs: [50, 100, 200],
       pingIntervalMs: options.pingIntervalMs ?? 1000,
@@ -222,7 +243,9 @@ export async function startBridgeHarness(options: BridgeHarnessOptions = {}): Pr
       ...(options.mediaStepTimeoutMs ? { mediaStepTimeoutMs: options.mediaStepTimeoutMs } : {}),
       ...(options.mediaPlayTimeoutMs ? { mediaPlayTimeoutMs: options.mediaPlayTimeoutMs } : {}),
       ...(options.cloudRetryStepsMs ? { cloudRetryStepsMs: options.cloudRetryStepsMs } : {}),
+      ...(options.connectAcceptTimeoutMs ? { connectAcceptTimeoutMs: options.connectAcceptTimeoutMs } : {}),
     },
+    ...(options.httpLimits ? { httpLimits: options.httpLimits } : {}),
   });
   await bridge.start();
   const player = config.players[0]!;

@@ -1,6 +1,7 @@
 import type { KnownMessage, QcMessage } from '../../src/protocol/frame-codec.js';
 import { message, type OutgoingMessage } from '../../src/protocol/frame-writer.js';
 import type { MessageBodies, MessageType } from '../../src/protocol/message-types.js';
+import { VERB_REFUSED } from './qconnect-behaviours.js';
 import type { SimConnection } from './qconnect-connection.js';
 import { loopName } from './qconnect-queue.js';
 import * as ops from './qconnect-queue-ops.js';
@@ -34,14 +35,15 @@ export function handleInbound(core: SessionCore, conn: SimConnection, msg: QcMes
   if (msg.type === 61 || msg.type === 21) return join(core, conn, msg, now);
   const r = core.recordOf(conn);
   if (!r) return conn.sendMessages([errorMessage(SERVICE_ERRORS.notJoined)]);
+  const behaviours = core.deps.behaviours;
+  if (behaviours.refuseVerbs.includes(msg.type)) return conn.sendMessages([errorMessage(VERB_REFUSED)]);
   // Controller commands for the active renderer need one; a jump needs its item in the queue.
   if ((msg.type === 62 || msg.type === 74) && core.activeRendererId < 0)
     return conn.sendMessages([errorMessage(SERVICE_ERRORS.noActiveRenderer)]);
-  if (
-    msg.type === 62 &&
-    msg.body.current_queue_item &&
-    core.queue.trackOf(msg.body.current_queue_item.id ?? 0) === undefined
-  )
+  const jumpTo = msg.type === 62 && msg.body.current_queue_item ? (msg.body.current_queue_item.id ?? 0) : null;
+  const refusedSuggestion =
+    behaviours.playAutoplayItem === 'refused' && core.queue.autoplay.some((i) => i.queueItemId === jumpTo);
+  if (jumpTo !== null && (core.queue.trackOf(jumpTo) === undefined || refusedSuggestion))
     return conn.sendMessages([errorMessage(SERVICE_ERRORS.trackNotFound)]);
   const handler = HANDLERS[msg.type] as Handler<typeof msg.type> | undefined;
   handler?.(msg.body as never, { core, conn, r, now });
@@ -57,7 +59,11 @@ function join(
   const uuid = body.session_uuid;
   // 21 must name the session; 61 may leave it out (the token already says which session: a minted
   // token names the account, whose one session it joins, docs/protocol.md §8).
-  const sameSession = uuid && uuid.length > 0 ? Buffer.from(uuid).equals(Buffer.from(core.uuid)) : msg.type === 61;
+  // ServiceBehaviours.joinWithoutSession: whether the real service takes a 61 without one is not known.
+  const sameSession =
+    uuid && uuid.length > 0
+      ? Buffer.from(uuid).equals(Buffer.from(core.uuid))
+      : msg.type === 61 && core.deps.behaviours.joinWithoutSession === 'accepted';
   const uuidOk = body.device_info?.device_uuid?.length === 16;
   if (!sameSession || !uuidOk || !body.device_info)
     return conn.sendMessages([errorMessage(SERVICE_ERRORS.join)]);
@@ -170,7 +176,11 @@ const HANDLERS: HandlerTable = {
       return ctx.conn.sendMessages([errorMessage(SERVICE_ERRORS.unknownRenderer)]);
     ctx.core.setActive(target);
   },
-  76: (b, ctx) => ctx.conn.sendMessages([ops.queueStateMessage(ctx.core, b.action_uuid)]),
+  // ServiceBehaviours.echoQueueStateAction: whether the real 90 names the 76's action uuid is not known.
+  76: (b, ctx) =>
+    ctx.conn.sendMessages([
+      ops.queueStateMessage(ctx.core, ctx.core.deps.behaviours.echoQueueStateAction ? b.action_uuid : undefined),
+    ]),
   77: (b, ctx) => {
     const id = b.renderer_id ?? 0;
     const target = id === -1 ? undefined : ctx.core.renderers.get(id);

@@ -87,7 +87,10 @@ export function removeAutoplay(core: SessionCore, ids: readonly number[]): void 
 
 /** 105: the suggestions up to `id` became queue items (the renderer reported playing `id`). */
 export function promoteAutoplay(core: SessionCore, id: number): void {
-  const moved = core.queue.promoteAutoplay(id);
+  // ServiceBehaviours.autoplayPromotion: the real rule is not captured (docs/protocol.md "Unknowns").
+  const rule = core.deps.behaviours.autoplayPromotion;
+  if (rule === 'never') return;
+  const moved = core.queue.promoteAutoplay(id, rule === 'with-earlier');
   if (moved.length === 0) return;
   core.broadcast([message(105, { queue_version: core.queue.version(), queue_item_ids: moved })]);
 }
@@ -183,6 +186,8 @@ export function reorderTracks(
 export function clearQueue(core: SessionCore, actionUuid = newActionUuid()): void {
   core.queue.clear();
   core.broadcast([message(89, { queue_version: core.queue.version(), action_uuid: actionUuid })]);
+  // ServiceBehaviours.afterClear: whether the real service stops the active renderer itself is not known.
+  if (core.deps.behaviours.afterClear === 'stop' && core.activeRendererId >= 0) core.sendToActive([core.stopMessage()]);
 }
 
 export function setShuffle(

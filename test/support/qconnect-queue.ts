@@ -35,6 +35,9 @@ export interface QueueVersionView {
 /** Used when a shuffle is asked for without a seed, so runs are reproducible. */
 export const DEFAULT_SHUFFLE_SEED = 0x5eed1234;
 
+/** How the version moves (ServiceBehaviours.versionRule, qconnect-behaviours.ts). */
+export type VersionRule = 'major-on-load' | 'minor-only' | 'major-only' | 'gaps';
+
 export class SimQueue {
   major = 0;
   minor = 0;
@@ -52,13 +55,14 @@ export class SimQueue {
   #shuffledIds: number[] = [];
   #nextId = 0;
 
+  constructor(readonly versionRule: () => VersionRule = () => 'major-on-load') {}
+
   version(): QueueVersionView {
     return { major: this.major, minor: this.minor };
   }
 
   load(trackIds: readonly number[], startIndex: number, shuffle: boolean, seed?: number): QueueItem[] {
-    this.major += 1;
-    this.minor = 0;
+    this.#bump(true);
     this.#nextId = 0;
     this.autoplay = [];
     this.items = this.#mint(trackIds);
@@ -70,8 +74,7 @@ export class SimQueue {
   }
 
   clear(): void {
-    this.major += 1;
-    this.minor = 0;
+    this.#bump(true);
     this.items = [];
     this.autoplay = [];
     this.#shuffledIds = [];
@@ -88,7 +91,7 @@ export class SimQueue {
       const cur = this.#shuffledIds.indexOf(this.current);
       this.#shuffledIds.splice(cur + 1, 0, ...added.map((i) => i.queueItemId));
     }
-    this.minor += 1;
+    this.#bump(false);
     return added;
   }
 
@@ -96,7 +99,7 @@ export class SimQueue {
     const added = this.#mint(trackIds);
     this.items.push(...added);
     if (this.shuffle) this.#shuffledIds.push(...added.map((i) => i.queueItemId));
-    this.minor += 1;
+    this.#bump(false);
     return added;
   }
 
@@ -104,7 +107,7 @@ export class SimQueue {
     const gone = new Set(ids);
     this.items = this.items.filter((i) => !gone.has(i.queueItemId));
     this.#shuffledIds = this.#shuffledIds.filter((id) => !gone.has(id));
-    this.minor += 1;
+    this.#bump(false);
   }
 
   /** Moves `ids` (in that order) to just after `afterId` (-1 = the start). */
@@ -117,30 +120,33 @@ export class SimQueue {
     const at = afterId < 0 ? 0 : rest.findIndex((i) => i.queueItemId === afterId) + 1;
     rest.splice(at, 0, ...moved);
     this.items = rest;
-    this.minor += 1;
+    this.#bump(false);
   }
 
   loadAutoplay(trackIds: readonly number[]): QueueItem[] {
     const added = this.#mint(trackIds);
     this.autoplay.push(...added);
-    this.minor += 1;
+    this.#bump(false);
     return added;
   }
 
   removeAutoplay(ids: readonly number[]): void {
     const gone = new Set(ids);
     this.autoplay = this.autoplay.filter((i) => !gone.has(i.queueItemId));
-    this.minor += 1;
+    this.#bump(false);
   }
 
-  /** Moves the suggestions up to and including `id` into the queue; their ids, or [] when `id` is no suggestion. */
-  promoteAutoplay(id: number): number[] {
+  /**
+   * Moves the suggestions up to and including `id` into the queue (`withEarlier`; else `id` alone);
+   * their ids, or [] when `id` is no suggestion.
+   */
+  promoteAutoplay(id: number, withEarlier = true): number[] {
     const at = this.autoplay.findIndex((i) => i.queueItemId === id);
     if (at < 0) return [];
-    const moved = this.autoplay.splice(0, at + 1);
+    const moved = withEarlier ? this.autoplay.splice(0, at + 1) : this.autoplay.splice(at, 1);
     this.items.push(...moved);
     if (this.shuffle) this.#shuffledIds.push(...moved.map((i) => i.queueItemId));
-    this.minor += 1;
+    this.#bump(false);
     return moved.map((i) => i.queueItemId);
   }
 
@@ -151,7 +157,7 @@ export class SimQueue {
       this.#shuffledIds = [];
       this.shufflePivot = -1;
     }
-    this.minor += 1;
+    this.#bump(false);
   }
 
   /** Indexes into `items` in shuffled play order (90 shuffled_track_indexes); empty when not shuffled. */
@@ -215,6 +221,18 @@ export class SimQueue {
       [rest[i], rest[j]] = [rest[j] as number, rest[i] as number];
     }
     this.#shuffledIds = this.shufflePivot >= 0 ? [this.shufflePivot, ...rest] : rest;
+  }
+
+  /** A new version: a load or clear (`fresh`) or any other edit, as the version rule numbers them. */
+  #bump(fresh: boolean): void {
+    const rule = this.versionRule();
+    if (rule === 'minor-only' || rule === 'gaps') {
+      if (this.major === 0) this.major = 1;
+      this.minor += rule === 'gaps' ? 2 : 1;
+    } else if (rule === 'major-only' || fresh) {
+      this.major += 1;
+      this.minor = 0;
+    } else this.minor += 1;
   }
 
   #mint(trackIds: readonly number[]): QueueItem[] {

@@ -52,11 +52,13 @@ import { decodeFrames, messagesOf, type Frame } from '../../src/protocol/frame-c
 import { SimConnection, type ConnectionContext, type ConnectionView } from './qconnect-connection.js';
 import { errorMessage, handleInbound } from './qconnect-inbound.js';
 import { storedMessagesOf, toNumber, Waiters } from './qconnect-records.js';
+import { DEFAULT_BEHAVIOURS, type ServiceBehaviours } from './qconnect-behaviours.js';
 import { SERVICE_ERRORS } from './qconnect-session-core.js';
 import { SimSession, type Switches } from './qconnect-session.js';
 
 export { SimSession } from './qconnect-session.js';
 export { SimRenderer } from './sim-renderer.js';
+export { BEHAVIOUR_VALUES, VERB_REFUSED, type ServiceBehaviours } from './qconnect-behaviours.js';
 export { SERVICE_ERRORS, PLAYING, RENDERER_STATUS } from './qconnect-session-core.js';
 
 /** Error envelope (type 9) codes; the real ones are unknown, these are stable for tests. */
@@ -78,6 +80,8 @@ export interface QconnectServiceOptions {
   readonly firstRendererId?: number;
   /** Drop a link (terminate its socket) the moment its token expires (default false: checked at Authenticate only). */
   readonly dropLinksAtTokenExpiry?: boolean;
+  /** One switch per behaviour the real service was never seen showing (qconnect-behaviours.ts; defaults as before). */
+  readonly behaviours?: Partial<ServiceBehaviours>;
   readonly logger?: Logger;
 }
 
@@ -100,6 +104,8 @@ export class QconnectService {
   readonly #logger: Logger | undefined;
   readonly #dropAtExpiry: boolean;
   readonly #expiryTimers = new Set<NodeJS.Timeout>();
+  /** The unknowns' switches (qconnect-behaviours.ts): change them at any time, they apply to every session. */
+  readonly behaviours: ServiceBehaviours;
   /** Links dropped because their token expired (dropLinksAtTokenExpiry). */
   expiredDrops = 0;
   readonly #secret = randomBytes(32);
@@ -123,6 +129,7 @@ export class QconnectService {
     this.#nextRendererId = options.firstRendererId ?? 101;
     this.#logger = options.logger;
     this.#dropAtExpiry = options.dropLinksAtTokenExpiry ?? false;
+    this.behaviours = { ...DEFAULT_BEHAVIOURS, refuseVerbs: [], ...options.behaviours };
     const sw = this.#switches;
     this.#ctx = {
       now: this.#now,
@@ -204,6 +211,7 @@ export class QconnectService {
           now: this.#now,
           nextRendererId: () => this.#nextRendererId++,
           nextTrackUpdates: this.#nextTrackUpdates,
+          behaviours: this.behaviours,
         },
         this.#waiters,
         this.#switches,

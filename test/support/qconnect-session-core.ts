@@ -1,5 +1,6 @@
 import { message, type OutgoingMessage } from '../../src/protocol/frame-writer.js';
 import type { qconnect } from '../../src/protocol/generated/qconnect.js';
+import type { ServiceBehaviours } from './qconnect-behaviours.js';
 import type { SimConnection } from './qconnect-connection.js';
 import { LOOP_MODE, SimQueue } from './qconnect-queue.js';
 import {
@@ -53,10 +54,12 @@ export interface SessionDeps {
   readonly nextRendererId: () => number;
   /** Send an info-only 41 {queue_version, next_track} to the active renderer when an edit changes what follows. */
   readonly nextTrackUpdates: boolean;
+  /** What the real service was never seen doing, one switch each (qconnect-behaviours.ts); live, service-wide. */
+  readonly behaviours: ServiceBehaviours;
 }
 
 export class SessionCore {
-  readonly queue = new SimQueue();
+  readonly queue: SimQueue;
   readonly renderers = new Map<number, RendererRecord>();
   readonly uuid: Uint8Array;
   activeRendererId = -1;
@@ -70,6 +73,7 @@ export class SessionCore {
     readonly deps: SessionDeps,
   ) {
     this.uuid = uuidBytes(sessionId);
+    this.queue = new SimQueue(() => deps.behaviours.versionRule);
   }
 
   connected(): RendererRecord[] {
@@ -166,14 +170,14 @@ export class SessionCore {
   }
 
   /** Two-phase switch as captured: 43 {} to the previous active, 43 {active: true} to the new one, then 86 to all. */
-  setActive(rendererId: number): void {
+  setActive(rendererId: number, withActivation: OutgoingMessage[] = []): void {
     const r = this.renderers.get(rendererId);
     if (!r?.conn) throw new Error(`renderer ${rendererId} is not connected`);
     const previous = this.activeRendererId;
     if (previous >= 0 && previous !== rendererId) this.sendTo(previous, [message(43, {})]);
     this.activeRendererId = rendererId;
     this.#toldNext = undefined;
-    this.sendTo(rendererId, [message(43, { active: true })]);
+    this.sendTo(rendererId, [message(43, { active: true }), ...withActivation]);
     this.broadcast([message(86, { active_renderer_id: rendererId })]);
   }
 
@@ -248,8 +252,11 @@ export class SessionCore {
   advance(direction: 1 | -1): void {
     const from = this.queue.current;
     let to = direction > 0 ? this.queue.skipFrom(from) : this.queue.previousFrom(from);
-    // PREVIOUS on the first item (loop OFF) restarts it, as players do.
-    if (to === undefined && direction < 0 && this.queue.trackOf(from) !== undefined) to = from;
+    // PREVIOUS on the first item (loop OFF): ServiceBehaviours.previousOnFirst (the real answer is not known).
+    const onFirst = to === undefined && direction < 0 && this.queue.trackOf(from) !== undefined;
+    const rule = this.deps.behaviours.previousOnFirst;
+    if (onFirst && rule === 'ignore') return;
+    if (onFirst && rule === 'restart') to = from;
     this.sendToActive([to === undefined ? this.stopMessage() : this.jumpMessage(to)]);
   }
 }

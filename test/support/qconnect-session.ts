@@ -164,17 +164,19 @@ export class SimSession {
 
   /** The app picks a renderer: 43 {} to the previous active, 43 {active: true} to it, 86 to all; `withSetState` adds a 41 playing the session's current item. */
   pickRenderer(rendererId: number, opts: { withSetState?: boolean } = {}): void {
-    this.core.setActive(rendererId);
     const current = this.core.queue.current;
-    if (opts.withSetState && this.core.queue.trackOf(current) !== undefined) {
-      const s = this.core.savedState;
-      this.core.sendToActive([
-        this.core.jumpMessage(current, {
-          positionMs: s?.positionMs,
-          playing: s?.playingState !== PLAYING.PAUSED,
-        }),
-      ]);
-    }
+    if (!opts.withSetState || this.core.queue.trackOf(current) === undefined) return this.core.setActive(rendererId);
+    const s = this.core.savedState;
+    const jump = this.core.jumpMessage(current, {
+      positionMs: s?.positionMs,
+      playing: s?.playingState !== PLAYING.PAUSED,
+    });
+    // ServiceBehaviours.setStateOnPick: where the real service puts that 41 against the 43 is not known.
+    const order = this.core.deps.behaviours.setStateOnPick;
+    if (order === 'before') this.core.sendTo(rendererId, [jump]);
+    if (order === 'same-batch') this.core.setActive(rendererId, [jump]);
+    else this.core.setActive(rendererId);
+    if (order === 'after') this.core.sendToActive([jump]);
   }
 
   // Play / pause / stop / seek are bare deltas, as captured (41 {playing_state: PLAYING}); §5.6.
@@ -188,7 +190,10 @@ export class SimSession {
     this.core.sendToActive([message(41, { playing_state: PLAYING.STOPPED })]);
   }
   seek(positionMs: number): void {
-    this.core.sendToActive([message(41, { current_position: positionMs })]);
+    // ServiceBehaviours.seekToZeroAs: a zero position leaves the wire; what the real service sends then is not captured.
+    const withState = positionMs === 0 && this.core.deps.behaviours.seekToZeroAs === 'with-state';
+    const state = this.core.savedState?.playingState ?? PLAYING.PLAYING;
+    this.core.sendToActive([message(41, withState ? { playing_state: state } : { current_position: positionMs })]);
   }
   /** A scrub: one bare seek per position, all in one batch, as the service groups a burst. */
   seekBurst(positionsMs: readonly number[]): void {

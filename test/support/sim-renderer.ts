@@ -4,6 +4,7 @@ import { FrameWriter, type OutgoingMessage } from '../../src/protocol/frame-writ
 import type { MessageBodies } from '../../src/protocol/message-types.js';
 import * as rm from '../../src/protocol/renderer-messages.js';
 import { realTimers, uuidBytes, uuidString, Waiters } from './qconnect-records.js';
+import { takeoverFrom } from './sim-takeover.js';
 
 /**
  * Another renderer, a real WebSocket client, for hand-over tests against the simulated service
@@ -41,6 +42,10 @@ export interface SimRendererOptions {
   readonly headers?: Record<string, string>;
   readonly now?: () => number;
   readonly timeoutMs?: number;
+  /** DeviceType in its DeviceInfo (default 1 SPEAKER; 6 MOBILE for a phone, 2 STREAMER …). */
+  readonly deviceType?: number;
+  /** On being made active, continue where the previously active renderer was (sim-takeover.ts; issue #24). */
+  readonly takeOver?: boolean;
 }
 
 export interface SimRendererState {
@@ -281,6 +286,8 @@ export class SimRenderer {
         this.#seek(this.positionNow());
         this.state.playing = 'PAUSED';
       }
+      const from = !was && this.active && this.options.takeOver ? takeoverFrom(this.#messages, this.rendererId, this.#clock()) : null;
+      if (from) Object.assign(this.state, { ...from, positionAt: this.#clock(), nextQueueItemId: -1 });
       if (this.active && auto) {
         this.send([rm.volumeMuted(this.muted)]);
         this.send([rm.volumeChanged(this.volume)]);
@@ -360,7 +367,7 @@ export class SimRenderer {
       brand: 'Sim',
       model: 'SimRenderer',
       serialNumber: this.options.deviceUuid,
-      type: 1,
+      type: this.options.deviceType ?? 1,
       minAudioQuality: 1,
       maxAudioQuality: this.maxAudioQuality,
       volumeRemoteControl: true,

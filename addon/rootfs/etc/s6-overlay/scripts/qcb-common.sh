@@ -12,6 +12,10 @@ QCB_SHARE_DIR="${QCB_SHARE_DIR:-/usr/share/qobuz-connect-bridge}"
 # service directory per bundled MPD.
 QCB_RUN_DIR="${QCB_RUN_DIR:-/run/qobuz-connect-bridge}"
 QCB_CONFIG_FILE="${QCB_CONFIG_FILE:-${QCB_RUN_DIR}/bridge.json}"
+# The bridge runs as this unprivileged user (addon/Dockerfile makes it), dropped to by this
+# command (a copy of s6-overlay's s6-setuidgid: its own path gives it its own AppArmor profile).
+QCB_BRIDGE_USER="${QCB_BRIDGE_USER:-qcb}"
+QCB_SETUIDGID="${QCB_SETUIDGID:-/usr/local/libexec/qcb-setuidgid}"
 # The options the Supervisor validated (what bashio::config reads).
 QCB_OPTIONS_FILE="${QCB_OPTIONS_FILE:-/data/options.json}"
 # MPD state (queue, position) survives add-on restarts in /data.

@@ -10,8 +10,9 @@
 #   4. renders one mpd.conf and one s6 service per bundled MPD (players whose MPD host is
 #      127.0.0.1/localhost, the default; one MPD per distinct port) and links the services
 #      into s6's scan directory: s6 restarts a crashed MPD (qcb-mpd-finish.sh logs it).
-# Secrets (Qobuz secret, MQTT and MPD passwords) go only to files of mode 600 and through
-# pipes, never onto a command line or into the log.
+# Secrets (Qobuz secret, MQTT and MPD passwords) go only to files root owns (the bridge config:
+# mode 640, group of the bridge's user, which reads it; the rest 600) and through pipes, never
+# onto a command line or into the log.
 set -eo pipefail
 # shellcheck source=SCRIPTDIR/qcb-common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/qcb-common.sh"
@@ -37,6 +38,12 @@ fi
 umask 077
 mkdir -p "${QCB_RUN_DIR}" "$(dirname "${QCB_CONFIG_FILE}")"
 printf '%s' "${service}" | jq -n --slurpfile options "${QCB_OPTIONS_FILE}" -f "${MAPPING}" >"${QCB_CONFIG_FILE}.tmp"
+# The bridge runs as ${QCB_BRIDGE_USER} (README "Security"): its group may read the config and
+# enter its folder, nothing more; root stays the owner (root needs no dac_override to rewrite it).
+bridge_group="$(id -gn "${QCB_BRIDGE_USER}")"
+chgrp "${bridge_group}" "${QCB_CONFIG_FILE}.tmp" "$(dirname "${QCB_CONFIG_FILE}")"
+chmod 0640 "${QCB_CONFIG_FILE}.tmp"
+chmod 0750 "$(dirname "${QCB_CONFIG_FILE}")"
 mv "${QCB_CONFIG_FILE}.tmp" "${QCB_CONFIG_FILE}"
 bashio::log.info "bridge config written to ${QCB_CONFIG_FILE}"
 

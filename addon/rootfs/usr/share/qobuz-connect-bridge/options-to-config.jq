@@ -31,6 +31,8 @@ $options[0] as $o
     } | compact,
     http: {
       port: $o.http.port,
+      # "" = the bridge's default, every address (README "Security": bind one address to narrow it).
+      bind: ($o.http.bind | blank_to_null),
       advertise_address: ($o.http.advertise_address | blank_to_null)
     } | compact,
     mdns: {
