@@ -29,3 +29,11 @@ echo "Installing test dependencies: ${need[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+# The tests start their own snapserver and snapclients on free loopback ports; the Debian
+# packages' services (a server on every interface, a client playing to the sound card) are
+# not wanted on a machine that got them only for the tests.
+for svc in snapserver snapclient; do
+  if printf '%s\n' "${need[@]}" | grep -qx "${svc}" && [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+    systemctl disable --now "${svc}" >/dev/null 2>&1 || true
+  fi
+done
