@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { qconnect } from '../../src/protocol/generated/qconnect.js';
 import { startBridgeHarness, type BridgeHarness } from '../support/bridge-harness.js';
@@ -62,7 +63,6 @@ describe('multi-room with Snapcast (issue #23)', () => {
   it("takes the Snapcast group's volume as the speaker's, and both rooms play the track the app plays", async () => {
     await stateWith((s) => s.volume === 60);
     const from = { kitchen: 0, bedroom: 0 };
-    const { stat } = await import('node:fs/promises');
     for (const room of ['kitchen', 'bedroom'] as const) from[room] = (await stat(snap.files[room]!)).size;
     sim.jump(0, { playing: true });
     await h.mpd.waitForStatus((s) => s.state === 'play' && Number(s.elapsed) > 0.5, 15_000);
