@@ -6,7 +6,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const adapters = ['protocol', 'cloud', 'discovery', 'qobuz', 'mpd', 'mqtt', 'config'];
+const adapters = ['protocol', 'cloud', 'discovery', 'qobuz', 'mpd', 'mqtt', 'config', 'snapcast'];
 
 /** Patterns that forbid importing the named src/ folders from a sibling folder. */
 function forbid(folders, why) {

@@ -114,14 +114,14 @@ describe('add-on options and the bridge schema', () => {
       {
         id: 'living_room',
         type: 'speaker',
-        mpd: { host: '127.0.0.1', port: 6600, password: null },
-        volume: { mode: 'mpd', min: 0, max: 100, report_timeout_ms: 5000 },
+        mpd: { host: '127.0.0.1', port: 6600, password: null, config_file: null },
+        volume: { mode: 'mpd', min: 0, max: 100, report_timeout_ms: 5000, snapcast: null },
       },
       {
         id: 'kitchen',
         type: 'speaker',
-        mpd: { host: '127.0.0.1', port: 6600, password: null },
-        volume: { mode: 'mpd', min: 0, max: 100, report_timeout_ms: 5000 },
+        mpd: { host: '127.0.0.1', port: 6600, password: null, config_file: null },
+        volume: { mode: 'mpd', min: 0, max: 100, report_timeout_ms: 5000, snapcast: null },
       },
     ]);
   });

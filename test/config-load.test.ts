@@ -41,7 +41,7 @@ describe('loadConfig: file and environment (README.md "Configuration")', () => {
     expect(c.http.advertise_address).toBe('192.168.1.20');
     expect(c.mqtt.tls).toEqual({ ca: '/etc/ssl/ca.pem', cert: null, key: null, reject_unauthorized: false });
     expect(c.players[0]?.uuid).toBe('0a1b2c3d-4e5f-4a6b-8c7d-8e9fa0b1c2d3');
-    expect(c.players[0]?.volume).toEqual({ mode: 'mpd', min: 10, max: 70, report_timeout_ms: 5000 });
+    expect(c.players[0]?.volume).toEqual({ mode: 'mpd', min: 10, max: 70, report_timeout_ms: 5000, snapcast: null });
   });
 
   it('reads tab-indented JSON as written by editors', () => {

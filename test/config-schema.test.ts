@@ -37,9 +37,9 @@ describe('the config schema (README.md "Configuration")', () => {
         name: 'Living Room',
         device_type: 'speaker',
         uuid: derivePlayerUuid('living_room'),
-        mpd: { host: '127.0.0.1', port: 6600, password: null },
+        mpd: { host: '127.0.0.1', port: 6600, password: null, config_file: null },
         max_quality: null,
-        volume: { mode: 'mpd', min: 0, max: 100, report_timeout_ms: 5000 },
+        volume: { mode: 'mpd', min: 0, max: 100, report_timeout_ms: 5000, snapcast: null },
       },
     ]);
     // The defaults object is what the schema used, not a second copy of the values.
@@ -55,8 +55,8 @@ describe('the config schema (README.md "Configuration")', () => {
     });
     expect(c.mqtt.tls).toEqual({ ca: '/ca.pem', cert: null, key: null, reject_unauthorized: true });
     expect(c.mqtt.embedded_port).toBe(1883);
-    expect(c.players[0]?.mpd).toEqual({ host: '127.0.0.1', port: 6601, password: null });
-    expect(c.players[0]?.volume).toEqual({ mode: 'mpd', min: 0, max: 60, report_timeout_ms: 5000 });
+    expect(c.players[0]?.mpd).toEqual({ host: '127.0.0.1', port: 6601, password: null, config_file: null });
+    expect(c.players[0]?.volume).toEqual({ mode: 'mpd', min: 0, max: 60, report_timeout_ms: 5000, snapcast: null });
   });
 
   it('treats empty credentials as not set, so the example placeholders mean "none"', () => {
@@ -154,6 +154,23 @@ describe('the config schema (README.md "Configuration")', () => {
       players: [{ id: 'a', name: 'A', volume: { min: 50, max: 50 } }],
     });
     expect(r.error?.issues.map((i) => i.path.join('.'))).toEqual(['mqtt.tls.key', 'players.0.volume.max']);
+  });
+
+  it('takes a Snapcast volume with a group or a stream, and says what is wrong with one that is not (issue #23)', () => {
+    const ok = ConfigSchema.parse({ players: [{ id: 'a', name: 'A', volume: { mode: 'snapcast', snapcast: { stream: 'qobuz' } } }] });
+    expect(ok.players[0]?.volume.snapcast).toEqual({ host: '127.0.0.1', port: 1705, group: null, stream: 'qobuz' });
+    const r = ConfigSchema.safeParse({
+      players: [
+        { id: 'a', name: 'A', volume: { mode: 'snapcast' } },
+        { id: 'b', name: 'B', volume: { mode: 'snapcast', snapcast: { group: 'g', stream: 's' } } },
+        { id: 'c', name: 'C', volume: { snapcast: { group: 'g' } } },
+      ],
+    });
+    expect(r.error?.issues.map((i) => i.path.join('.'))).toEqual([
+      'players.0.volume.snapcast',
+      'players.1.volume.snapcast.group',
+      'players.2.volume.snapcast',
+    ]);
   });
 
   it('needs at least one player', () => {

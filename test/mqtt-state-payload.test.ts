@@ -25,6 +25,15 @@ const playing: PlayerView = {
     sampleRateHz: 96_000,
     bitDepth: 24,
   },
+  // Issue #23: an output that resamples 24/96 to 24/48 (e.g. a Snapcast FIFO).
+  format: {
+    sampleRateHz: 48_000,
+    bitDepth: 24,
+    channels: 2,
+    stream: { sampleRateHz: 96_000, bitDepth: 24, channels: 2 },
+    bitPerfect: false,
+    notBitPerfect: ['converted to 24-bit / 48 kHz by output "snapcast"'],
+  },
   queue: { length: 5, index: 1 },
   available: true,
 };
@@ -51,6 +60,14 @@ describe('state and event JSON (README.md "MQTT topics")', () => {
           sample_rate: 96000,
           bit_depth: 24,
         },
+        format: {
+          sample_rate: 48000,
+          bit_depth: 24,
+          channels: 2,
+          stream: { sample_rate: 96000, bit_depth: 24, channels: 2 },
+          bit_perfect: false,
+          not_bit_perfect: ['converted to 24-bit / 48 kHz by output "snapcast"'],
+        },
         queue: { length: 5, index: 1 },
         source: 'qobuz',
       }),
@@ -62,8 +79,8 @@ describe('state and event JSON (README.md "MQTT topics")', () => {
   });
 
   it('gives track null, duration null and index null for an idle player', () => {
-    const idle: PlayerView = { ...playing, state: 'idle', qobuzSession: 'disconnected', track: null, durationMs: null, queue: { length: 0, index: null } };
-    expect(toStatePayload(idle)).toMatchObject({ state: 'idle', qobuz_session: 'disconnected', track: null, duration_ms: null, queue: { length: 0, index: null } });
+    const idle: PlayerView = { ...playing, state: 'idle', qobuzSession: 'disconnected', track: null, format: null, durationMs: null, queue: { length: 0, index: null } };
+    expect(toStatePayload(idle)).toMatchObject({ state: 'idle', qobuz_session: 'disconnected', track: null, format: null, duration_ms: null, queue: { length: 0, index: null } });
     // Issue #16: another MPD client plays its own music.
     expect(toStatePayload({ ...idle, source: 'other' })).toMatchObject({ state: 'idle', source: 'other' });
   });

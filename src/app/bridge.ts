@@ -3,7 +3,7 @@ import type { Config, PlayerConfig } from '../config/config-schema.js';
 import { deviceTypeName, playerUuid } from '../config/config-schema.js';
 import { DEFAULTS } from '../config/defaults.js';
 import type { ConnectRequest } from '../core/connect-request.js';
-import type { PlayableItem } from '../core/player.js';
+import type { PlayableItem, Player } from '../core/player.js';
 import type { AccountSessionCommand } from '../core/account-session-view.js';
 import type { PlayerCommand } from '../core/player-view.js';
 import { PRODUCT_MODEL, PRODUCT_NAME, QUALITY_NAMES, playerMaxQuality } from '../core/product.js';
@@ -19,12 +19,14 @@ import { resolveAdvertiseAddress } from '../discovery/resolve-advertise-address.
 import { MpdPlayer } from '../mpd/mpd-player.js';
 import { EmbeddedBroker } from '../mqtt/embedded-broker.js';
 import { MqttAdapter } from '../mqtt/mqtt-adapter.js';
+import { SnapcastVolume } from '../snapcast/snapcast-volume.js';
 import { withTimeout } from '../util/abortable-sleep.js';
 import { defaultRedactor, type Redactor } from '../util/redactor.js';
 import { AccountSession } from './account-session.js';
 import { BridgeMetrics } from './bridge-metrics.js';
 
 import { PlayerRuntime } from './player-runtime.js';
+import { VolumeRoutedPlayer } from './volume-routed-player.js';
 import type { SessionTuning } from './session-tuning.js';
 
 export type { SessionTuning } from './session-tuning.js';
@@ -192,6 +194,7 @@ export class Bridge {
       host: p.mpd.host,
       port: p.mpd.port,
       ...(p.mpd.password ? { password: p.mpd.password } : {}),
+      configFile: p.mpd.config_file,
       volume: p.volume,
       urlFor,
       tagsFor: (item) => runtime.tagsFor(item),
@@ -203,7 +206,7 @@ export class Bridge {
     const runtime: PlayerRuntime = new PlayerRuntime({
       config: c,
       player: p,
-      mpd,
+      mpd: withVolumeControl(mpd, p, log),
       tokens: this.tokens,
       metrics: this.metrics,
       publisher: () => this.#mqtt,
@@ -351,4 +354,18 @@ function isStreamUrlOf(uri: string, playerId: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** `players[].volume.mode: snapcast` (README "Multi-room with Snapcast"): volume and mute go to the Snapcast group, playback stays MPD's. */
+function withVolumeControl(mpd: Player, p: PlayerConfig, log: Logger): Player {
+  const snap = p.volume.snapcast;
+  if (p.volume.mode !== 'snapcast' || !snap) return mpd;
+  const volume = new SnapcastVolume({
+    host: snap.host,
+    port: snap.port,
+    group: snap.group,
+    stream: snap.stream,
+    logger: log.child({ module: 'snapcast' }),
+  });
+  return new VolumeRoutedPlayer(mpd, volume, log);
 }

@@ -78,9 +78,9 @@ export const SPEAKER_HANDLERS: SpeakerHandlers = {
     if (core.active && messages.length > 0) core.send(messages);
     return null;
   },
+  // Issue #23: the output's format (what MPD plays after any resampling), not only the stream's.
   formatChanged: (core, f) => {
-    core.playback.speakerFormat(f);
-    if (core.active) {
+    if (core.playback.speakerFormat(f, core.active)) {
       core.send([
         fileAudioQualityChanged({
           samplingRateHz: f.sampleRateHz,

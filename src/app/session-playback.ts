@@ -1,4 +1,4 @@
-import type { AudioFormat, PlayableItem, PlayerSnapshot } from '../core/player.js';
+import type { PlayableItem, PlayedFormat, PlayerSnapshot } from '../core/player.js';
 import type { TrackInfo } from '../core/player-view.js';
 import {
   clockAt,
@@ -25,6 +25,8 @@ export type { Effect, SessionPlaybackOptions } from './session-playback-options.
 export class SessionPlayback {
   readonly #o: SessionPlaybackOptions;
   readonly #info: TrackInfoLookup;
+  /** Item and output format last reported to Qobuz (26). */
+  #reportedFormat: string | null = null;
   /** README "Volume modes", `external`; null in the other modes. */
   readonly external: ExternalVolume | null;
   #current: PlayableItem | null = null;
@@ -316,9 +318,19 @@ export class SessionPlayback {
     return changed;
   }
 
-  speakerFormat(f: AudioFormat): void {
+  /**
+   * The speaker's format or its bit-perfectness changed (issue #23). True when the output format of
+   * the current item is new, so Qobuz hears it (26) once per item and format, not on every volume
+   * step that changes only bit_perfect.
+   */
+  speakerFormat(f: PlayedFormat, reporting: boolean): boolean {
     this.#info.format(f);
     this.#o.publish();
+    if (!reporting) return false;
+    const key = `${this.#current?.queueItemId ?? ''}:${f.sampleRateHz}:${f.bitDepth}:${f.channels}`;
+    if (key === this.#reportedFormat) return false;
+    this.#reportedFormat = key;
+    return true;
   }
 
   /** Whether a failure report about `item` is about what we play now (not a command ago). */

@@ -73,6 +73,7 @@ export function playerView(f: SessionFacts, snap: PlayerSnapshot, nowMs: number)
     shuffle: f.queue.shuffle,
     repeat: f.queue.repeat,
     track: f.track,
+    format: f.current && snap.source !== 'other' ? snap.format : null,
     queue: {
       length: f.queue.items.length,
       index: f.current ? f.queue.indexInPlayOrder(f.current.queueItemId) : null,

@@ -175,10 +175,28 @@ const MpdSchema = z
       .describe('MPD host; MPD must reach the bridge on http.advertise_address.'),
     port: intRange(1, 65535).default(DEFAULTS.player.mpd.port).describe('MPD port.'),
     password: optionalText().describe('MPD password.'),
+    config_file: optionalText('a file path').describe(
+      "MPD's own config file as the bridge sees it (e.g. /etc/mpd.conf), read for its outputs' format and mixer: the Audio format sensor's bit_perfect and the format reported to Qobuz (README \"The true format\"); null = bit_perfect unknown.",
+    ),
   })
   .prefault({});
 
-export const VOLUME_MODES = ['mpd', 'fixed', 'external'] as const;
+const SnapcastSchema = z.strictObject({
+  host: nonEmpty('a host name or IP address')
+    .default(DEFAULTS.player.volume.snapcast.host)
+    .describe("Snapcast server's host (snapserver)."),
+  port: intRange(1, 65535)
+    .default(DEFAULTS.player.volume.snapcast.port)
+    .describe("Snapcast server's JSON-RPC TCP port (snapserver's tcp.port)."),
+  group: optionalText('a Snapcast group id or name').describe(
+    'Follow this Snapcast group (its id or its name); give group or stream.',
+  ),
+  stream: optionalText('a Snapcast stream id').describe(
+    "Follow every group that plays this Snapcast stream (the source's name=, e.g. the FIFO MPD writes to); give group or stream.",
+  ),
+});
+
+export const VOLUME_MODES = ['mpd', 'fixed', 'external', 'snapcast'] as const;
 
 const VolumeSchema = z
   .strictObject({
@@ -186,16 +204,25 @@ const VolumeSchema = z
       .enum(VOLUME_MODES, oneOf(VOLUME_MODES))
       .default(DEFAULTS.player.volume.mode)
       .describe(
-        'mpd: Qobuz and Home Assistant set MPD\'s volume; fixed: MPD\'s volume is never touched, the app hides its slider and volume commands are refused (ERR_VOLUME_FIXED); external: volume intents are published on B/<player>/volume/request for an automation to drive the amplifier, which reports its level back with {"volume_report": n}.',
+        'mpd: Qobuz and Home Assistant set MPD\'s volume; fixed: MPD\'s volume is never touched, the app hides its slider and volume commands are refused (ERR_VOLUME_FIXED); external: volume intents are published on B/<player>/volume/request for an automation to drive the amplifier, which reports its level back with {"volume_report": n}; snapcast: the volume is the Snapcast group\'s (README "Multi-room with Snapcast").',
       ),
     report_timeout_ms: intRange(100, 60_000)
       .default(DEFAULTS.player.volume.report_timeout_ms)
       .describe('external: how long a volume request waits for the amplifier\'s volume_report before it counts as not applied.'),
+    snapcast: SnapcastSchema.nullable()
+      .default(null)
+      .describe('snapcast: the Snapcast server and the group or stream whose volume is this player\'s.'),
     min: intRange(0, 100).default(DEFAULTS.player.volume.min),
     max: intRange(0, 100).default(DEFAULTS.player.volume.max),
   })
   .prefault({})
   .superRefine((v, ctx) => {
+    if (v.mode === 'snapcast' && v.snapcast === null)
+      ctx.addIssue({ code: 'custom', path: ['snapcast'], input: v.snapcast, message: 'expected { host, port, group or stream } with mode snapcast' });
+    if (v.mode !== 'snapcast' && v.snapcast !== null)
+      ctx.addIssue({ code: 'custom', path: ['snapcast'], input: v.snapcast, message: `expected null: snapcast is for mode snapcast (mode is ${v.mode})` });
+    if (v.snapcast !== null && (v.snapcast.group === null) === (v.snapcast.stream === null))
+      ctx.addIssue({ code: 'custom', path: ['snapcast', 'group'], input: v.snapcast.group, message: 'expected exactly one of group and stream' });
     if (v.min >= v.max)
       ctx.addIssue({
         code: 'custom',

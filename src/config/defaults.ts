@@ -39,6 +39,6 @@ export const DEFAULTS = {
   player: {
     device_type: 'speaker',
     mpd: { host: '127.0.0.1', port: 6600 },
-    volume: { mode: 'mpd', min: 0, max: 100, report_timeout_ms: 5000 },
+    volume: { mode: 'mpd', min: 0, max: 100, report_timeout_ms: 5000, snapcast: { host: '127.0.0.1', port: 1705 } },
   },
 } as const;

@@ -1,5 +1,5 @@
 import type { MediaType } from './media-ref.js';
-import type { PlayerSource } from './player.js';
+import type { PlayedFormat, PlayerSource } from './player.js';
 import type { QueueListing } from './queue-listing.js';
 
 /**
@@ -35,6 +35,8 @@ export interface PlayerView {
   readonly shuffle: boolean;
   readonly repeat: RepeatMode;
   readonly track: TrackInfo | null;
+  /** What the speaker plays now and whether it is bit-perfect (issue #23, README "The true format"); null when nothing plays. */
+  readonly format?: PlayedFormat | null;
   readonly queue: { readonly length: number; readonly index: number | null };
   /** False while the player's backend (MPD) is unreachable. */
   readonly available: boolean;

@@ -23,6 +23,20 @@ export interface AudioFormat {
 }
 
 /**
+ * What the speaker plays (issue #23, README "The true format"): its own fields are what leaves
+ * the speaker's output (after any resampling), `stream` what the stream carries as the decoder
+ * reads it, and `bitPerfect` whether the output is exactly the stream (no resampling, no software
+ * volume or gain), null when the speaker cannot tell. A backend that knows no more gives only
+ * the AudioFormat: the stream's and the output's are then the same, bit-perfectness unknown.
+ */
+export interface PlayedFormat extends AudioFormat {
+  readonly stream?: AudioFormat;
+  readonly bitPerfect?: boolean | null;
+  /** Why not bit-perfect, in words for a user ("resampled to 44.1 kHz by output \"dac\""). */
+  readonly notBitPerfect?: readonly string[];
+}
+
+/**
  * What the speaker is doing. As a PositionClock: the position in ms at `atMs`, moving with wall
  * time while playing and not buffering; `buffering` is true from a load or seek until audio flows.
  */
@@ -40,7 +54,7 @@ export interface PlayerSnapshot extends PositionClock {
   /** Qobuz-scale volume 0-100, null when unknown. */
   readonly volumePercent: number | null;
   readonly muted: boolean;
-  readonly format: AudioFormat | null;
+  readonly format: PlayedFormat | null;
   /** False while the backend (MPD) is unreachable. */
   readonly available: boolean;
   /**
@@ -74,8 +88,8 @@ export interface PlayerEvents {
   previousStarted: [item: PlayableItem];
   /** Volume or mute changed from outside the bridge (e.g. `mpc volume 20`, a hardware knob). */
   volumeChanged: [volumePercent: number, muted: boolean];
-  /** The real format of what is playing (MPD `audio: 96000:24:2`). */
-  formatChanged: [format: AudioFormat];
+  /** The real format of what is playing (MPD `audio: 96000:24:2` through its output settings), or its bit-perfectness changed. */
+  formatChanged: [format: PlayedFormat];
   /** An item could not be played (URL refused, decoder error). The player does not skip by itself. */
   itemFailed: [item: PlayableItem, reason: string];
   /** The backend became reachable or unreachable. */

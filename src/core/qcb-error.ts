@@ -26,7 +26,9 @@ export type QcbErrorCode =
   | 'ERR_QOBUZ_REFUSED'
   | 'ERR_RECORDER'
   | 'ERR_SUPERSEDED'
-  | 'ERR_VOLUME_FIXED';
+  | 'ERR_VOLUME_FIXED'
+  | 'ERR_SNAPCAST_UNREACHABLE'
+  | 'ERR_SNAPCAST';
 
 export class QcbError extends Error {
   readonly code: QcbErrorCode;

@@ -6,6 +6,7 @@ import { withTimeout } from '../util/abortable-sleep.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import {
   parseAddId,
+  parseEnabledOutputs,
   parseSongs,
   parseStatus,
   redactUrls,
@@ -170,6 +171,11 @@ export class MpdClient {
 
   async setVol(volume: number): Promise<void> {
     await this.#run('setvol', [String(Math.round(volume))]);
+  }
+
+  /** Names of the outputs MPD has enabled now (issue #23: what bit-perfectness is judged on). */
+  async enabledOutputs(): Promise<string[]> {
+    return parseEnabledOutputs(await this.#run('outputs'));
   }
 
   async clearError(): Promise<void> {

@@ -25,6 +25,8 @@ export interface MpdPlayerOptions {
   readonly timeoutMs?: number;
   /** Sees every MPD command (README "Reporting a problem"). */
   readonly tap?: MpdTap;
+  /** MPD's own config file, read for its outputs' formats and mixers (issue #23, `players[].mpd.config_file`); null: bit-perfectness unknown. */
+  readonly configFile?: string | null;
 }
 
 /** A bad option is a bug in the composition root or a bad config: it fails at start (ERR_CONFIG_INVALID). */

@@ -1,6 +1,8 @@
-import type { AudioFormat, PlaybackStatus, PlayableItem, PlayerSnapshot } from '../core/player.js';
+import type { AudioFormat, PlaybackStatus, PlayableItem, PlayedFormat, PlayerSnapshot } from '../core/player.js';
 import { positionAt, positionJumped } from '../core/position-clock.js';
+import type { MpdAudioConfig } from './mpd-audio-config.js';
 import type { MpdStatus } from './mpd-status.js';
+import { playedFormat, samePlayed } from './played-format.js';
 import type { VolumeMapping } from './volume-mapping.js';
 
 /**
@@ -13,7 +15,7 @@ import type { VolumeMapping } from './volume-mapping.js';
 export const STALL_AFTER_MS = 1500;
 
 export interface StatusEffects {
-  readonly format: AudioFormat | null;
+  readonly format: PlayedFormat | null;
   readonly volume: { readonly percent: number; readonly muted: boolean } | null;
 }
 
@@ -22,7 +24,10 @@ export class MpdPlayerState {
   positionMs = 0;
   atMs = Date.now();
   durationMs: number | null = null;
-  format: AudioFormat | null = null;
+  format: PlayedFormat | null = null;
+  /** MPD's own config (`players[].mpd.config_file`) and its enabled outputs: what bit-perfectness is judged from (played-format.ts). */
+  audioConfig: MpdAudioConfig | null = null;
+  enabledOutputs: readonly string[] | null = null;
   volumePercent: number | null = null;
   /** The MPD volume we set or last saw; a different one in `status` came from outside. */
   mpdVolume: number | null = null;
@@ -95,7 +100,7 @@ export class MpdPlayerState {
     this.atMs = nowMs;
     if (st.durationSec !== null) this.durationMs = Math.round(st.durationSec * 1000);
     this.#trackFlow(st, nowMs);
-    return { format: this.#observeFormat(st.audio), volume: this.#observeVolume(st.volume) };
+    return { format: this.#observeFormat(st.audio, st.volume), volume: this.#observeVolume(st.volume) };
   }
 
   /** A Qobuz-scale volume asked for. Setting a volume also unmutes: the app's slider moves from the muted level. */
@@ -150,10 +155,13 @@ export class MpdPlayerState {
       this.#lastElapsed = { sec: elapsed, at: nowMs };
   }
 
-  #observeFormat(audio: AudioFormat | null): AudioFormat | null {
-    if (audio === null || sameFormat(audio, this.format)) return null;
-    this.format = audio;
-    return audio;
+  /** `audio:` is the decoder's format; what the outputs make of it (and of the volume) is played-format.ts's. */
+  #observeFormat(audio: AudioFormat | null, mpdVolume: number | null): PlayedFormat | null {
+    if (audio === null) return null;
+    const played = playedFormat(audio, this.audioConfig, this.enabledOutputs, mpdVolume);
+    if (samePlayed(played, this.format)) return null;
+    this.format = played;
+    return played;
   }
 
   #observeVolume(mpdVolume: number | null): StatusEffects['volume'] {
@@ -165,11 +173,6 @@ export class MpdPlayerState {
     this.volumePercent = this.volume.toPercent(mpdVolume);
     return { percent: this.volumePercent, muted: false };
   }
-}
-
-export function sameFormat(a: AudioFormat | null, b: AudioFormat | null): boolean {
-  if (a === null || b === null) return a === b;
-  return a.sampleRateHz === b.sampleRateHz && a.bitDepth === b.bitDepth && a.channels === b.channels;
 }
 
 /** Whether `next` differs from `prev` enough for a `stateChanged` (README.md "MQTT topics": position only on change). */

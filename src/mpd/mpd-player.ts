@@ -13,6 +13,7 @@ import { MpdWatcher } from './mpd-watcher.js';
 import { restoreSpeaker, resumeAtLoss, startCurrent, type Resume } from './mpd-restore.js';
 import { TransportGate, type Transport, type TransportTicket } from './mpd-transport-gate.js';
 import { VolumeMapping } from './volume-mapping.js';
+import { readAudioPath } from './mpd-audio-config.js';
 
 export type { MpdPlayerOptions } from './mpd-player-options.js';
 
@@ -46,6 +47,7 @@ export class MpdPlayer implements Player {
    * when given an item (a load), or asked to play what we had (`play`).
    */
   #aside: WindowItems | null = null;
+  readonly #configFile: string | null;
 
   constructor(options: MpdPlayerOptions) {
     checkMpdPlayerOptions(options);
@@ -54,6 +56,7 @@ export class MpdPlayer implements Player {
       this.#log.error({ err: errorMessage(err), event }, 'player listener threw'),
     );
     this.#volume = new VolumeMapping(options.volume);
+    this.#configFile = options.configFile ?? null;
     const tagsFor = options.tagsFor;
     this.#window = new MpdQueueWindow(
       options.urlFor,
@@ -357,6 +360,17 @@ export class MpdPlayer implements Player {
 
   #onConnected(client: MpdClient): void {
     this.#watcher.attach(client);
+    // An output switched on or off (`mpc enable`) changes what the DAC gets (issue #23).
+    client.events.on('changed', (subsystem) => {
+      if (subsystem !== 'output' || !this.#configFile) return;
+      this.#queue
+        .run(async () => {
+          if (client !== this.#connection.client || !this.#available) return;
+          await readAudioPath(client, this.#configFile, this.#state, this.#log);
+          await this.#sync(client, false);
+        })
+        .catch((err: unknown) => this.#log.debug({ err: errorMessage(err) }, 'could not read MPD outputs'));
+    });
     this.#queue
       .run(() => this.#restore(client))
       .catch((err: unknown) => {
@@ -368,6 +382,7 @@ export class MpdPlayer implements Player {
   /** After (re)connecting: our volume, our window, and playback where it was at the loss. */
   async #restore(client: MpdClient): Promise<void> {
     if (client !== this.#connection.client) return;
+    await readAudioPath(client, this.#configFile, this.#state, this.#log);
     await restoreSpeaker({
       client,
       window: this.#window,

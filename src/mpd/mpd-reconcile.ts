@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { AudioFormat, PlayableItem, PlayerEvents } from '../core/player.js';
+import type { PlayableItem, PlayedFormat, PlayerEvents } from '../core/player.js';
 import type { TypedEmitter } from '../util/typed-emitter.js';
 import { POSITION_JUMP_MS } from '../core/position-clock.js';
 import { stripStreamTokens } from '../core/stream-tokens.js';
@@ -22,7 +22,7 @@ export type PlayerFact =
   | { readonly type: 'trackStarted'; readonly item: PlayableItem }
   | { readonly type: 'itemFailed'; readonly item: PlayableItem; readonly reason: string }
   | { readonly type: 'queueEnded' }
-  | { readonly type: 'formatChanged'; readonly format: AudioFormat }
+  | { readonly type: 'formatChanged'; readonly format: PlayedFormat }
   | { readonly type: 'volumeChanged'; readonly percent: number; readonly muted: boolean }
   | { readonly type: 'steppedAside' }
   | { readonly type: 'previousRequested' }

@@ -137,6 +137,22 @@ export function parseSongs(text: string): MpdSong[] {
   return songs;
 }
 
+/** `outputs`: blocks of `outputid`, `outputname`, `plugin`, `outputenabled`; the names of the enabled ones. */
+export function parseEnabledOutputs(text: string): string[] {
+  const names: string[] = [];
+  let name: string | null = null;
+  for (const line of text.split('\n')) {
+    const i = line.indexOf(': ');
+    if (i <= 0) continue;
+    const key = line.slice(0, i).toLowerCase();
+    const value = line.slice(i + 2);
+    if (key === 'outputid') name = null;
+    else if (key === 'outputname') name = value;
+    else if (key === 'outputenabled' && value === '1' && name !== null) names.push(name);
+  }
+  return names;
+}
+
 /** `addid` answers `Id: 17`. */
 export function parseAddId(text: string): number {
   const id = int(parsePairs(text).get('id'));

@@ -10,7 +10,7 @@
 export interface VolumeRange {
   readonly min: number;
   readonly max: number;
-  /** `fixed` or `external` (README "Volume modes"): MPD's volume belongs to the user; we never set it back on reconnect. */
+  /** `fixed`, `external` or `snapcast` (README "Volume modes"): MPD's volume is not ours; we never set it back on reconnect. */
   readonly mode?: string;
 }
 
@@ -22,7 +22,7 @@ export class VolumeMapping {
   readonly fixed: boolean;
 
   constructor(range: VolumeRange) {
-    this.fixed = range.mode === 'fixed' || range.mode === 'external';
+    this.fixed = range.mode === 'fixed' || range.mode === 'external' || range.mode === 'snapcast';
     const min = Math.round(range.min);
     const max = Math.round(range.max);
     if (!(min >= 0 && max <= 100 && min < max)) {

@@ -35,7 +35,7 @@ export interface HaPlayer {
   readonly model?: string;
   readonly deviceType?: string;
   /** `players[].volume.mode` (README "Volume modes"): `fixed` has no volume or mute entity, `external` no mute. */
-  readonly volumeMode?: 'mpd' | 'fixed' | 'external';
+  readonly volumeMode?: 'mpd' | 'fixed' | 'external' | 'snapcast';
 }
 
 export interface HaDiscoveryOptions {
@@ -57,11 +57,16 @@ export interface DiscoveryMessage {
 type Component = Record<string, unknown>;
 
 const ONLINE = { payload_available: 'online', payload_not_available: 'offline' } as const;
-/** HA event types of the "Qobuz session" event entity: our `session_<type>` events (README "Own Qobuz identity"). */
-/** "24-bit / 96 kHz", "16-bit / 44.1 kHz"; None (unknown) without a track or a format. */
+/**
+ * "24-bit / 96 kHz", "16-bit / 44.1 kHz": what MPD's outputs play (the state's `format`, README "The
+ * true format"); None (unknown) while nothing plays. The whole `format` (stream format, bit_perfect,
+ * why not) is the sensor's attributes.
+ */
 const AUDIO_FORMAT_TEMPLATE =
-  '{% set t = value_json.track %}{% if t and t.sample_rate and t.bit_depth %}{% set k = t.sample_rate / 1000 %}' +
-  "{{ t.bit_depth }}-bit / {{ k | int if k == (k | int) else k }} kHz{% else %}None{% endif %}";
+  '{% set f = value_json.format %}{% if f %}{% set k = f.sample_rate / 1000 %}' +
+  "{{ f.bit_depth }}-bit / {{ k | int if k == (k | int) else k }} kHz{% else %}None{% endif %}";
+const AUDIO_FORMAT_ATTRIBUTES = '{{ (value_json.format or {}) | tojson }}';
+/** HA event types of the "Qobuz session" event entity: our `session_<type>` events (README "Own Qobuz identity"). */
 export const SESSION_EVENT_TYPES = ['started', 'ended', 'taken_over'] as const;
 
 export class HaDiscovery {
@@ -247,8 +252,10 @@ export class HaDiscovery {
         p: 'binary_sensor', name: 'Qobuz session', unique_id: uid('qobuz_session'), device_class: 'connectivity',
         state_topic: state, value_template: "{{ 'ON' if value_json.qobuz_session in ['active', 'connected'] else 'OFF' }}",
       },
-      // Issue #23: what MPD actually plays (`audio:` in its status; the state's track format is MPD's once it plays).
-      audio_format: sensor('audio_format', 'Audio format', AUDIO_FORMAT_TEMPLATE, { icon: 'mdi:waveform' }),
+      // Issue #23: what MPD's outputs actually play, with the stream's format and bit_perfect as attributes.
+      audio_format: sensor('audio_format', 'Audio format', AUDIO_FORMAT_TEMPLATE, {
+        icon: 'mdi:waveform', json_attributes_topic: state, json_attributes_template: AUDIO_FORMAT_ATTRIBUTES,
+      }),
       ...this.#queueComponents(player, uid),
       ...(this.#identity ? this.#identityComponents(player, uid) : {}),
     };

@@ -2,6 +2,7 @@
  * Pure mapping from the core's PlayerView / SessionEvent to the JSON of README.md "MQTT topics"
  * (`B/<player>/state`, `B/<player>/event`). The wire spelling (snake_case) lives here only.
  */
+import type { PlayedFormat } from '../core/player.js';
 import type { PlayerView, SessionEvent } from '../core/player-view.js';
 
 export interface StatePayload {
@@ -23,9 +24,22 @@ export interface StatePayload {
     sample_rate: number | null;
     bit_depth: number | null;
   } | null;
+  /** README "The true format" (issue #23): what MPD's outputs play, the stream's own format, and whether they are the same samples. */
+  format: FormatPayload | null;
   queue: { length: number; index: number | null };
   /** README "MQTT topics": `other` while another MPD client plays its own music (issue #16). */
   source: NonNullable<PlayerView['source']>;
+}
+
+export interface FormatPayload {
+  sample_rate: number;
+  bit_depth: number;
+  channels: number;
+  stream: { sample_rate: number; bit_depth: number; channels: number };
+  /** null: unknown (no `players[].mpd.config_file`). */
+  bit_perfect: boolean | null;
+  /** Why not, in words; empty when bit-perfect or unknown. */
+  not_bit_perfect: string[];
 }
 
 export interface EventPayload {
@@ -58,8 +72,21 @@ export function toStatePayload(view: PlayerView): StatePayload {
           bit_depth: t.bitDepth,
         }
       : null,
+    format: view.format ? toFormatPayload(view.format) : null,
     queue: { length: view.queue.length, index: view.queue.index },
     source: view.source ?? 'qobuz',
+  };
+}
+
+function toFormatPayload(f: PlayedFormat): FormatPayload {
+  const stream = f.stream ?? f;
+  return {
+    sample_rate: f.sampleRateHz,
+    bit_depth: f.bitDepth,
+    channels: f.channels,
+    stream: { sample_rate: stream.sampleRateHz, bit_depth: stream.bitDepth, channels: stream.channels },
+    bit_perfect: f.bitPerfect ?? null,
+    not_bit_perfect: [...(f.notBitPerfect ?? [])],
   };
 }
 

@@ -12,7 +12,7 @@ import { createLogger } from '../../src/util/logger.js';
 import { makeFlac } from './audio-fixtures.js';
 import { AudioHttpServer } from './audio-http-server.js';
 import { startMosquitto, type MosquittoServer } from './mosquitto-server.js';
-import { startMpd, type MpdServer } from './mpd-server.js';
+import { startMpd, type MpdServer, type StartMpdOptions } from './mpd-server.js';
 import { QconnectService, type IssuedToken, type ServiceBehaviours, type SimSession } from './qconnect-service.js';
 import { QobuzApiStub, type StubTrack } from './qobuz-api-stub.js';
 
@@ -54,7 +54,21 @@ export interface BridgeHarnessOptions {
   /** More `track/get` metadata for track `i` (cover, album artist, number, date). */
   readonly trackExtras?: (i: number, cdn: AudioHttpServer) => Partial<Omit<StubTrack, 'id' | 'formats'>>;
   readonly mqtt?: 'mosquitto' | 'embedded';
-  readonly volume?: { min: number; max: number; mode?: 'mpd' | 'fixed' | 'external'; report_timeout_ms?: number };
+  /** Every track as a FLAC of this format (default 16-bit / 44.1 kHz, served as format 6; 24-bit as format 7). */
+  readonly trackFormat?: { readonly sampleRate: number; readonly bitDepth: 16 | 24 };
+  /** `qobuz.max_quality` (default `cd`). */
+  readonly qobuzMaxQuality?: 'mp3' | 'cd' | 'hires_96' | 'hires_192';
+  /** How the harness's MPD is started (an output format, other outputs). */
+  readonly mpdOptions?: StartMpdOptions;
+  /** Point `players[].mpd.config_file` at the harness MPD's config (issue #23). */
+  readonly mpdConfigFile?: boolean;
+  readonly volume?: {
+    min: number;
+    max: number;
+    mode?: 'mpd' | 'fixed' | 'external' | 'snapcast';
+    report_timeout_ms?: number;
+    snapcast?: { host: string; port: number; group?: string | null; stream?: string | null };
+  };
   /** `players[].max_quality` (issue #23); the bridge's `qobuz.max_quality` here is `cd`. */
   readonly playerMaxQuality?: 'mp3' | 'cd' | 'hires_96' | 'hires_192';
   readonly heartbeatMs?: number;
@@ -137,14 +151,23 @@ export async function startBridgeHarness(options: BridgeHarnessOptions = {}): Pr
   const seconds = options.trackSeconds ?? [4, 4, 4];
   for (const [i, s] of seconds.entries()) {
     const id = 5000 + i;
-    const file = await makeFlac({ dir, name: `track-${i}.flac`, seconds: s, frequencyHz: 330 + 110 * i });
+    const tf = options.trackFormat ?? { sampleRate: 44_100, bitDepth: 16 };
+    const file = await makeFlac({
+      dir,
+      name: `track-${i}.flac`,
+      seconds: s,
+      frequencyHz: 330 + 110 * i,
+      sampleRate: tf.sampleRate,
+      bitDepth: tf.bitDepth,
+    });
+    const served = { file, bitDepth: tf.bitDepth, samplingRateKhz: tf.sampleRate / 1000 };
     api.addTrack({
       id,
       title: `Track ${i + 1}`,
       artist: 'Test Artist',
       album: 'Test Album',
       durationMs: Math.round(s * 1000),
-      formats: { 6: { file, bitDepth: 16, samplingRateKhz: 44.1 } },
+      formats: tf.bitDepth === 24 ? { 7: served } : { 6: served },
       ...options.trackExtras?.(i, cdn),
     });
     trackIds.push(id);
@@ -156,7 +179,7 @@ export async function startBridgeHarness(options: BridgeHarnessOptions = {}): Pr
   await service.start();
   serviceRef = service;
   const mosquitto = options.mqtt === 'embedded' ? null : await startMosquitto();
-  const mpd = await startMpd();
+  const mpd = await startMpd(options.mpdOptions);
   const file = join(dir, 'config.json');
   writeFileSync(
     file,
@@ -166,7 +189,7 @@ export async function startBridgeHarness(options: BridgeHarnessOptions = {}): Pr
         app_secret: api.appSecret,
         api_base_url: api.baseUrl,
         allowed_endpoint_hosts: ['127.0.0.1'],
-        max_quality: 'cd',
+        max_quality: options.qobuzMaxQuality ?? 'cd',
         ...(userAuthToken ? { user_auth_token: userAuthToken } : {}),
         ...(options.cloud !== undefined ? { cloud: options.cloud } : {}),
       },
@@ -189,6 +212,7 @@ export async function startBridgeHarness(options: BridgeHarnessOptions = {}): Pr
           mpd: {
             host: mpd.host,
             port: options.mpdUnreachable ? await (await import('./free-port.js')).freePort() : mpd.port,
+            ...(options.mpdConfigFile ? { config_file: join(mpd.dir, 'mpd.conf') } : {}),
           },
           volume: options.volume ?? { min: 0, max: 100 },
           ...(options.playerMaxQuality ? { max_quality: options.playerMaxQuality } : {}),

@@ -42,6 +42,10 @@ export interface StartMpdOptions {
   readonly dir?: string;
   /** Require this password for everything (`default_permissions` none); `command()` sends it. */
   readonly password?: string;
+  /** The null output's `format` (issue #23: an output that resamples, e.g. `44100:16:2`). */
+  readonly outputFormat?: string;
+  /** Replaces the null output: whole `audio_output { … }` blocks (a fifo for Snapcast, issue #23). */
+  readonly audioOutputs?: string;
 }
 
 const MPD_BIN = '/usr/bin/mpd';
@@ -65,7 +69,7 @@ function safeKill(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-function config(dir: string, port: number, password: string | undefined): string {
+function config(dir: string, port: number, password: string | undefined, o: StartMpdOptions): string {
   return [
     ...(password ? [`password "${password}@read,add,control,admin"`, 'default_permissions ""'] : []),
     `music_directory "${join(dir, 'music')}"`,
@@ -77,11 +81,16 @@ function config(dir: string, port: number, password: string | undefined): string
     'zeroconf_enabled "no"',
     'auto_update "no"',
     'log_level "default"',
-    'audio_output {',
-    '  type "null"',
-    '  name "null"',
-    '  mixer_type "software"',
-    '}',
+    ...(o.audioOutputs !== undefined
+      ? [o.audioOutputs]
+      : [
+          'audio_output {',
+          '  type "null"',
+          '  name "null"',
+          '  mixer_type "software"',
+          ...(o.outputFormat ? [`  format "${o.outputFormat}"`] : []),
+          '}',
+        ]),
     '',
   ].join('\n');
 }
@@ -94,7 +103,7 @@ export async function startMpd(options: StartMpdOptions = {}): Promise<MpdServer
   await mkdir(join(dir, 'playlists'), { recursive: true });
   const port = await freePort();
   const confPath = join(dir, 'mpd.conf');
-  await writeFile(confPath, config(dir, port, options.password));
+  await writeFile(confPath, config(dir, port, options.password, options));
 
   let child: ChildProcess | undefined;
   let stderr = '';
