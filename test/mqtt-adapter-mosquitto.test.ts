@@ -167,6 +167,8 @@ describe('MqttAdapter against a real Mosquitto (README.md "MQTT topics")', () =>
         cover_url: 'https://static.qobuz.com/images/covers/x_600.jpg', sample_rate: 96000, bit_depth: 24,
       },
       queue: { length: 5, index: 1 }, source: 'qobuz',
+      // README "The true format" (issue #23): null until MPD has said what its outputs play.
+      format: null,
     });
     const cover = await p.waitFor((m) => m.topic === `${base}/living_room/cover_url`);
     expect(cover.payload).toBe('https://static.qobuz.com/images/covers/x_600.jpg');
