@@ -115,6 +115,24 @@ export async function reconcile({
     failed ??= { item: next.item, reason: 'MPD stopped before the next item: it could not be opened' };
   }
 
+  if (
+    !onNext &&
+    cur !== null &&
+    next?.songId != null &&
+    window.next === next &&
+    (await ranPastNext(client, st, s, next.songId, failed?.item === next.item))
+  ) {
+    // MPD moved onto our next entry (at the change, or another client's `next`), could not open it
+    // and found nothing after it: it stopped with no current song (docs/protocol.md §9.2). That is
+    // the next item failing, never the end of the Qobuz queue: move on to it and report it.
+    const gone = window.advance();
+    if (gone?.songId != null) await client.deleteId(gone.songId).catch(() => {});
+    s.resetTrack();
+    s.currentStarted = true;
+    facts.push({ type: 'trackStarted', item: next.item });
+    failed = failed?.item === next.item ? failed : { item: next.item, reason: 'MPD could not open it and stopped' };
+  }
+
   if (failed && failed.item === window.current?.item && !s.currentFailed) {
     s.currentFailed = true;
     s.bufferFromSec = null;
@@ -181,6 +199,23 @@ function stoppedAtTheChange(st: MpdStatus, s: MpdPlayerState, currentSongId: num
   if (st.state !== 'stop' || currentSongId === null || st.songId !== currentSongId) return false;
   if (s.status !== 'playing' || s.pendingStartMs !== null || !s.currentStarted || s.currentFailed) return false;
   return s.durationMs !== null && s.positionAt(Date.now()) >= s.durationMs - END_OF_SONG_MS;
+}
+
+/**
+ * MPD stopped with no current song while our next entry is still in its queue: it moved there and
+ * could not open it (its `error:` names it, or was read before). MPD plays a next song it can open,
+ * and another client's `stop` keeps the current song, so nothing else leaves this state.
+ */
+async function ranPastNext(
+  client: MpdClient,
+  st: MpdStatus,
+  s: MpdPlayerState,
+  nextSongId: number,
+  errorNamesNext: boolean,
+): Promise<boolean> {
+  if (st.state !== 'stop' || st.songId !== null || s.pendingStartMs !== null || s.currentFailed) return false;
+  if (errorNamesNext) return true;
+  return (await client.playlistInfo()).some((song) => song.id === nextSongId);
 }
 
 /** Which window entry an `error:` line is about (cleared once read). */
