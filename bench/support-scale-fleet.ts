@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { PlayerSession } from '../src/app/player-session.js';
+import { PlayerSession } from '../src/session/player-session.js';
 import type { StatePublisher } from '../src/core/player-view.js';
 import { MemoryPlayer } from '../test/support/memory-player.js';
 import type { IssuedToken } from '../test/support/qconnect-service.js';

@@ -22,7 +22,7 @@ import { MqttAdapter } from '../mqtt/mqtt-adapter.js';
 import { SnapcastVolume } from '../snapcast/snapcast-volume.js';
 import { withTimeout } from '../util/abortable-sleep.js';
 import { defaultRedactor, type Redactor } from '../util/redactor.js';
-import { AccountSession } from './account-session.js';
+import { AccountSession } from '../session/account/account-session.js';
 import { BridgeMetrics } from './bridge-metrics.js';
 
 import { PlayerRuntime } from './player-runtime.js';

@@ -20,7 +20,7 @@ import { JwtApiToken, UserAuthToken } from '../qobuz/token-provider.js';
 import { defaultRedactor, type Redactor } from '../util/redactor.js';
 import type { BridgeMetrics } from './bridge-metrics.js';
 import type { SessionTuning } from './session-tuning.js';
-import { PlayerSession } from './player-session.js';
+import { PlayerSession } from '../session/player-session.js';
 
 /**
  * Everything one configured player is made of: its speaker (MPD), its Qobuz REST client and

@@ -1,5 +1,5 @@
 import { pino, type Logger } from 'pino';
-import { PlayerSession, type PlayerSessionOptions } from '../../src/app/player-session.js';
+import { PlayerSession, type PlayerSessionOptions } from '../../src/session/player-session.js';
 import type { PlayerView, SessionEvent, StatePublisher } from '../../src/core/player-view.js';
 import { qconnect } from '../../src/protocol/generated/qconnect.js';
 import { MemoryPlayer } from './memory-player.js';

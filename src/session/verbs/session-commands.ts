@@ -1,10 +1,10 @@
-import type { PlayableItem } from '../core/player.js';
-import type { PlayerCommand } from '../core/player-view.js';
-import { QcbError } from '../core/qcb-error.js';
-import { qconnect } from '../protocol/generated/qconnect.js';
-import { rendererAction, volumeChanged, volumeMuted } from '../protocol/renderer-messages.js';
+import type { PlayableItem } from '../../core/player.js';
+import type { PlayerCommand } from '../../core/player-view.js';
+import { QcbError } from '../../core/qcb-error.js';
+import { qconnect } from '../../protocol/generated/qconnect.js';
+import { rendererAction, volumeChanged, volumeMuted } from '../../protocol/renderer-messages.js';
 import { applyQueueCommand, checkQueueCommand, type CommandContext } from './queue-commands.js';
-import type { Effect, SessionCore } from './session-core.js';
+import type { Effect, SessionCore } from '../session-core.js';
 import { requestExternalVolume, volumeReported } from './volume-commands.js';
 
 const Action = qconnect.RndrSrvrRendererAction.ActionType;

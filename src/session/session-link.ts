@@ -2,7 +2,7 @@ import { QcbError } from '../core/qcb-error.js';
 import { supersededError } from './intent-supersede.js';
 import type { OutgoingMessage } from '../protocol/frame-writer.js';
 import { PendingActions } from './pending-actions.js';
-import { QueueStateAnswers } from './queue-state-answers.js';
+import { QueueStateAnswers } from './queue/queue-state-answers.js';
 import type { SessionFacts } from './session-report.js';
 
 /** docs/protocol.md §8 "Silent deregistration": at most one re-join on the same link per this long. */

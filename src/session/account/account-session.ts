@@ -3,20 +3,20 @@ import type {
   AccountSessionCommand,
   AccountSessionPublisher,
   AccountSessionView,
-} from '../core/account-session-view.js';
-import { NO_SESSION } from '../core/account-session-view.js';
-import type { TrackInfo } from '../core/player-view.js';
-import { QcbError, errorMessage } from '../core/qcb-error.js';
+} from '../../core/account-session-view.js';
+import { NO_SESSION } from '../../core/account-session-view.js';
+import type { TrackInfo } from '../../core/player-view.js';
+import { QcbError, errorMessage } from '../../core/qcb-error.js';
 import type {
   RendererPlayState,
   SessionController,
   SessionLinkFact,
   SessionObserver,
   SessionRendererInfo,
-} from '../core/session-observer.js';
+} from '../../core/session-observer.js';
 import { runAccountCommand, type AccountCommandHost } from './account-commands.js';
 import { accountEvents, accountView } from './account-view.js';
-import { LoopWaits } from './loop-waits.js';
+import { LoopWaits } from '../loop-waits.js';
 import { SessionRoster } from './session-roster.js';
 
 /**

@@ -1,13 +1,13 @@
-import type { AudioFormat, PlayerEvents } from '../core/player.js';
-import { qconnect } from '../protocol/generated/qconnect.js';
+import type { AudioFormat, PlayerEvents } from '../../core/player.js';
+import { qconnect } from '../../protocol/generated/qconnect.js';
 import {
   fileAudioQualityChanged,
   playbackError,
   rendererAction,
   volumeChanged,
   volumeMuted,
-} from '../protocol/renderer-messages.js';
-import type { Effect, SessionCore } from './session-core.js';
+} from '../../protocol/renderer-messages.js';
+import type { Effect, SessionCore } from '../session-core.js';
 
 /**
  * What the speaker did, one small handler per Player event (docs/architecture.md "Where each

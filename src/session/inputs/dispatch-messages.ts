@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
-import { errorMessage } from '../core/qcb-error.js';
-import type { QcMessage } from '../protocol/frame-codec.js';
-import { MESSAGE_NAMES } from '../protocol/message-types.js';
+import { errorMessage } from '../../core/qcb-error.js';
+import type { QcMessage } from '../../protocol/frame-codec.js';
+import { MESSAGE_NAMES } from '../../protocol/message-types.js';
 import { HANDLERS } from './qconnect-handlers.js';
-import type { Effect, SessionCore } from './session-core.js';
+import type { Effect, SessionCore } from '../session-core.js';
 
 /**
  * One batch of Qobuz messages, handled in order (docs/protocol.md §3) by the handler of each

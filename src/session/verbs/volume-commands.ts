@@ -1,6 +1,6 @@
-import type { VolumeRequest } from '../core/player-view.js';
-import { volumeChanged } from '../protocol/renderer-messages.js';
-import type { Effect, SessionCore } from './session-core.js';
+import type { VolumeRequest } from '../../core/player-view.js';
+import { volumeChanged } from '../../protocol/renderer-messages.js';
+import type { Effect, SessionCore } from '../session-core.js';
 
 /**
  * README "Volume modes", `external`: the session's side of an amplifier driven by an automation.

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import { QcbError } from '../core/qcb-error.js';
-import type { QcMessage } from '../protocol/frame-codec.js';
-import { uuidBytes } from '../protocol/renderer-messages.js';
+import { QcbError } from '../../core/qcb-error.js';
+import type { QcMessage } from '../../protocol/frame-codec.js';
+import { uuidBytes } from '../../protocol/renderer-messages.js';
 
 /**
  * The join on a link of our own (cloud presence, README "Own Qobuz identity"; docs/protocol.md §8

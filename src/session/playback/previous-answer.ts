@@ -1,4 +1,4 @@
-import type { PlayableItem, PlayerSnapshot } from '../core/player.js';
+import type { PlayableItem, PlayerSnapshot } from '../../core/player.js';
 
 /** How long the 41 answering a PREVIOUS sent for an MPD client's move back is awaited (docs/protocol.md §9.4). */
 const ANSWER_WITHIN_MS = 10_000;

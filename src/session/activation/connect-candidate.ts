@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
-import type { LinkToken, QconnectLink } from '../cloud/qconnect-link.js';
-import type { ConnectRequest } from '../core/connect-request.js';
-import type { QcMessage } from '../protocol/frame-codec.js';
-import { MESSAGE_TYPES } from '../protocol/message-types.js';
-import { joinMessage, uuidBytes, type RendererReport } from '../protocol/renderer-messages.js';
-import { qconnect } from '../protocol/generated/qconnect.js';
-import type { Effect, SessionCore } from './session-core.js';
+import type { LinkToken, QconnectLink } from '../../cloud/qconnect-link.js';
+import type { ConnectRequest } from '../../core/connect-request.js';
+import type { QcMessage } from '../../protocol/frame-codec.js';
+import { MESSAGE_TYPES } from '../../protocol/message-types.js';
+import { joinMessage, uuidBytes, type RendererReport } from '../../protocol/renderer-messages.js';
+import { qconnect } from '../../protocol/generated/qconnect.js';
+import type { Effect, SessionCore } from '../session-core.js';
 
 /**
  * Why an app's connect did not become the player's session (README "Security", issue #26): the

@@ -1,9 +1,9 @@
 import type { LinkToken, QconnectLinkOptions } from '../cloud/qconnect-link.js';
 import type { ConnectRequest } from '../core/connect-request.js';
-import type { ConnectRejection } from './connect-candidate.js';
-import type { TrackIdsLookup } from './queue-commands.js';
+import type { ConnectRejection } from './activation/connect-candidate.js';
+import type { TrackIdsLookup } from './verbs/queue-commands.js';
 import type { SessionCoreOptions } from './session-core.js';
-import type { LinkEvent } from './session-link-factory.js';
+import type { LinkEvent } from '../app/session-link-factory.js';
 import type { SessionObserver } from './session-watch.js';
 
 /** What a PlayerSession (player-session.ts) is built with. */

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import { errorMessage } from '../core/qcb-error.js';
-import type { TrackInfo } from '../core/player-view.js';
-import type { TrackSummary } from '../core/queue-listing.js';
+import { errorMessage } from '../../core/qcb-error.js';
+import type { TrackInfo } from '../../core/player-view.js';
+import type { TrackSummary } from '../../core/queue-listing.js';
 
 /**
  * Titles, artists, albums and durations of the queue's tracks for the MQTT queue listing, looked

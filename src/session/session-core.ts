@@ -14,10 +14,10 @@ import {
 import type { OutgoingMessage } from '../protocol/frame-writer.js';
 import type { DeviceInfoValue, RendererReport } from '../protocol/renderer-messages.js';
 import { setActiveRenderer, stateUpdated } from '../protocol/renderer-messages.js';
-import { QueuePublisher, type QueueListingTuning } from './queue-publisher.js';
+import { QueuePublisher, type QueueListingTuning } from './queue/queue-publisher.js';
 import { SessionLink, type LinkState } from './session-link.js';
 import { SessionPeers, type PeerState } from './session-peers.js';
-import { SessionPlayback, type Effect } from './session-playback.js';
+import { SessionPlayback, type Effect } from './playback/session-playback.js';
 import { playerView, rendererReport, type SessionFacts } from './session-report.js';
 
 /**
@@ -29,7 +29,7 @@ import { playerView, rendererReport, type SessionFacts } from './session-report.
  * taking over, a new session, the queue changing under what plays, and who hears a report.
  */
 
-export type { Effect } from './session-playback.js';
+export type { Effect } from './playback/session-playback.js';
 export { ACTION_TIMEOUT_MS, REREGISTER_MIN_INTERVAL_MS, type LinkState } from './session-link.js';
 export type { PeerState } from './session-peers.js';
 

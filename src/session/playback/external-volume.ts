@@ -1,4 +1,4 @@
-import type { VolumeRequest } from '../core/player-view.js';
+import type { VolumeRequest } from '../../core/player-view.js';
 
 /**
  * `players[].volume.mode: external` (README "Volume modes"): the amplifier owns the volume and an

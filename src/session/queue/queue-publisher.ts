@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import type { PlayableItem } from '../core/player.js';
-import type { StatePublisher, TrackInfo } from '../core/player-view.js';
+import type { PlayableItem } from '../../core/player.js';
+import type { StatePublisher, TrackInfo } from '../../core/player-view.js';
 import {
   buildQueueListing,
   EMPTY_LISTING,
@@ -9,7 +9,7 @@ import {
   type ListingLimits,
   type QueuePicture,
   type TrackSummary,
-} from '../core/queue-listing.js';
+} from '../../core/queue-listing.js';
 import { QueueMetadata, type LookupRate } from './queue-metadata.js';
 
 /**

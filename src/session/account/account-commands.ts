@@ -1,6 +1,6 @@
-import type { AccountSessionCommand, AccountSessionView, SessionDeviceView } from '../core/account-session-view.js';
-import { QcbError } from '../core/qcb-error.js';
-import type { SessionController } from '../core/session-observer.js';
+import type { AccountSessionCommand, AccountSessionView, SessionDeviceView } from '../../core/account-session-view.js';
+import { QcbError } from '../../core/qcb-error.js';
+import type { SessionController } from '../../core/session-observer.js';
 
 /**
  * The commands of `B/session/set` (README "The Qobuz session", issue #24; docs/protocol.md §8

@@ -1,12 +1,12 @@
-import type { PlayableItem, PlayedFormat, PlayerSnapshot } from '../core/player.js';
-import type { TrackInfo } from '../core/player-view.js';
+import type { PlayableItem, PlayedFormat, PlayerSnapshot } from '../../core/player.js';
+import type { TrackInfo } from '../../core/player-view.js';
 import {
   clockAt,
   positionAt,
   positionJumped,
   type ClockStatus,
   type PositionClock,
-} from '../core/position-clock.js';
+} from '../../core/position-clock.js';
 import { TrackInfoLookup } from './track-info-lookup.js';
 import { ExternalVolume } from './external-volume.js';
 import { PreviousAnswer } from './previous-answer.js';

@@ -3,10 +3,10 @@ import type {
   AccountSessionView,
   ActiveDeviceView,
   SessionDeviceView,
-} from '../core/account-session-view.js';
-import { NO_SESSION } from '../core/account-session-view.js';
-import type { TrackInfo, ViewPlaybackState } from '../core/player-view.js';
-import type { RendererPlayStatus } from '../core/session-observer.js';
+} from '../../core/account-session-view.js';
+import { NO_SESSION } from '../../core/account-session-view.js';
+import type { TrackInfo, ViewPlaybackState } from '../../core/player-view.js';
+import type { RendererPlayStatus } from '../../core/session-observer.js';
 import type { SessionRoster } from './session-roster.js';
 
 /**

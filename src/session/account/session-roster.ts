@@ -2,7 +2,7 @@ import type {
   RendererPlayState,
   SessionLinkFact,
   SessionRendererInfo,
-} from '../core/session-observer.js';
+} from '../../core/session-observer.js';
 
 /**
  * One player's picture of the account's session (README "The Qobuz session", issue #24): the

@@ -1,14 +1,14 @@
-import type { PlayerCommand, QueueSourceKind } from '../core/player-view.js';
-import { QcbError } from '../core/qcb-error.js';
+import type { PlayerCommand, QueueSourceKind } from '../../core/player-view.js';
+import { QcbError } from '../../core/qcb-error.js';
 import {
   addTracks,
   clearQueue,
   insertTracks,
   newActionUuid,
   setPlayerState,
-} from '../protocol/controller-messages.js';
-import { setActiveRenderer } from '../protocol/renderer-messages.js';
-import type { Effect, SessionCore } from './session-core.js';
+} from '../../protocol/controller-messages.js';
+import { setActiveRenderer } from '../../protocol/renderer-messages.js';
+import type { Effect, SessionCore } from '../session-core.js';
 
 /**
  * The queue verbs of MQTT (README "MQTT topics": `play_item`, `queue_add`, `queue_clear`; issue

@@ -1,4 +1,4 @@
-import type { OutgoingMessage } from '../protocol/frame-writer.js';
+import type { OutgoingMessage } from '../../protocol/frame-writer.js';
 
 /** AskForQueueState (docs/protocol.md §4). */
 const ASK_FOR_QUEUE_STATE = 76;

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import type { Player } from '../core/player.js';
-import type { TrackInfo, VolumeRequest } from '../core/player-view.js';
-import type { QueueMirror } from '../core/queue-mirror.js';
+import type { Player } from '../../core/player.js';
+import type { TrackInfo, VolumeRequest } from '../../core/player-view.js';
+import type { QueueMirror } from '../../core/queue-mirror.js';
 
 /** What the speaker still has to do for an intent; failures are the caller's to log or answer. */
 export type Effect = Promise<void> | null;

@@ -1,5 +1,5 @@
-import type { qconnect } from '../protocol/generated/qconnect.js';
-import type { Effect, SessionCore } from './session-core.js';
+import type { qconnect } from '../../protocol/generated/qconnect.js';
+import type { Effect, SessionCore } from '../session-core.js';
 
 /**
  * A 41 that arrives before the 43 making us active (docs/protocol.md §5.6 and "Unknowns": whether

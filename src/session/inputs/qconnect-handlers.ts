@@ -1,9 +1,9 @@
-import type { PlayableItem } from '../core/player.js';
-import type { RepeatMode } from '../core/player-view.js';
-import { clockAt } from '../core/position-clock.js';
-import type { AutoplayChange, QueueDelta, QueueVersion } from '../core/queue-mirror.js';
-import { qconnect } from '../protocol/generated/qconnect.js';
-import type { MessageBodiesByName, MessageName } from '../protocol/message-types.js';
+import type { PlayableItem } from '../../core/player.js';
+import type { RepeatMode } from '../../core/player-view.js';
+import { clockAt } from '../../core/position-clock.js';
+import type { AutoplayChange, QueueDelta, QueueVersion } from '../../core/queue-mirror.js';
+import { qconnect } from '../../protocol/generated/qconnect.js';
+import type { MessageBodiesByName, MessageName } from '../../protocol/message-types.js';
 import {
   askForQueueState,
   askForRendererState,
@@ -12,13 +12,13 @@ import {
   stateUpdated,
   volumeChanged,
   volumeMuted,
-} from '../protocol/renderer-messages.js';
-import { autoplayEvent, queueDeltaEvent, type QueueEvent } from './queue-events.js';
-import { jumpKey } from './queue-commands.js';
+} from '../../protocol/renderer-messages.js';
+import { autoplayEvent, queueDeltaEvent, type QueueEvent } from '../queue/queue-events.js';
+import { jumpKey } from '../verbs/queue-commands.js';
 import { bothEffects, keepEarlySetState, takeEarlySetState } from './early-set-state.js';
-import { onServiceError } from './service-errors.js';
-import { requestExternalVolume } from './volume-commands.js';
-import type { Effect, SessionCore } from './session-core.js';
+import { onServiceError } from '../service-errors.js';
+import { requestExternalVolume } from '../verbs/volume-commands.js';
+import type { Effect, SessionCore } from '../session-core.js';
 
 /**
  * One small handler per incoming Qobuz message, keyed by the message's name in proto/

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import type { AudioFormat, PlayableItem } from '../core/player.js';
-import type { TrackInfo } from '../core/player-view.js';
+import type { AudioFormat, PlayableItem } from '../../core/player.js';
+import type { TrackInfo } from '../../core/player-view.js';
 
 /**
  * Title, artist, album and cover of what plays (for MQTT), looked up once per track change. Part

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import type { LinkToken } from '../cloud/qconnect-link.js';
-import { errorMessage } from '../core/qcb-error.js';
-import { Backoff } from '../util/backoff.js';
+import type { LinkToken } from '../../cloud/qconnect-link.js';
+import { errorMessage } from '../../core/qcb-error.js';
+import { Backoff } from '../../util/backoff.js';
 
 /**
  * Cloud presence (README "Own Qobuz identity", docs/protocol.md §8): with a user token the player

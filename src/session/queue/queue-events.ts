@@ -1,7 +1,7 @@
-import type { PlayableItem } from '../core/player.js';
-import type { SessionEvent } from '../core/player-view.js';
-import type { AutoplayChange, QueueDelta } from '../core/queue-mirror.js';
-import type { SessionCore } from './session-core.js';
+import type { PlayableItem } from '../../core/player.js';
+import type { SessionEvent } from '../../core/player-view.js';
+import type { AutoplayChange, QueueDelta } from '../../core/queue-mirror.js';
+import type { SessionCore } from '../session-core.js';
 
 /**
  * The MQTT event of each Qobuz queue message (README "MQTT topics", issue #14): one per message,

@@ -1,12 +1,12 @@
 import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { PlayerCommand } from '../core/player-view.js';
-import { QcbError, isQcbError } from '../core/qcb-error.js';
-import { loadQueue, newActionUuid, setPlayerState } from '../protocol/controller-messages.js';
-import { askForQueueState, askForRendererState } from '../protocol/renderer-messages.js';
-import { IntentRun } from './intent-supersede.js';
+import type { PlayerCommand } from '../../core/player-view.js';
+import { QcbError, isQcbError } from '../../core/qcb-error.js';
+import { loadQueue, newActionUuid, setPlayerState } from '../../protocol/controller-messages.js';
+import { askForQueueState, askForRendererState } from '../../protocol/renderer-messages.js';
+import { IntentRun } from '../intent-supersede.js';
 import { jumpKey, type TrackIdsLookup } from './queue-commands.js';
-import type { SessionCore } from './session-core.js';
+import type { SessionCore } from '../session-core.js';
 
 /**
  * `play_media` and `transfer` (README "Own Qobuz identity", docs/protocol.md §8): the player acts
