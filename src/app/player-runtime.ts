@@ -21,6 +21,8 @@ import { defaultRedactor, type Redactor } from '../util/redactor.js';
 import type { BridgeMetrics } from './bridge-metrics.js';
 import type { SessionTuning } from './session-tuning.js';
 import { PlayerSession } from '../session/player-session.js';
+import type { LinkEvent } from '../session/session-link-port.js';
+import { sessionLinkFactory } from './session-link-factory.js';
 
 /**
  * Everything one configured player is made of: its speaker (MPD), its Qobuz REST client and
@@ -99,6 +101,16 @@ export class PlayerRuntime {
         options.publisher()?.publishAvailability(id, online);
       },
     };
+    const onLinkEvent = (event: LinkEvent, count: number): void => {
+      if (event === 'reconnect') options.metrics.reconnects.inc({ player: p.id }, count);
+      else if (event === 'token_renewed_ahead' || event === 'token_renewed_at_reconnect') {
+        options.metrics.tokenRenewals.inc(
+          { player: p.id, when: event === 'token_renewed_ahead' ? 'ahead' : 'reconnect' },
+          count,
+        );
+      } else
+        options.metrics.frames.inc({ player: p.id, direction: event === 'frames_in' ? 'in' : 'out' }, count);
+    };
     this.session = new PlayerSession({
       playerId: p.id,
       device: {
@@ -145,26 +157,14 @@ export class PlayerRuntime {
       onConnectRejected: (_request, reason) =>
         options.metrics.connects.inc({ player: p.id, result: 'rejected', reason }),
       ...(options.sessionObserver ? { sessionObserver: options.sessionObserver } : {}),
-      link: {
+      linkFactory: sessionLinkFactory({ onLinkEvent, tuning: {
         ...(options.tuning?.backoffStepsMs ? { backoffStepsMs: options.tuning.backoffStepsMs } : {}),
         ...(options.tuning?.pingIntervalMs ? { pingIntervalMs: options.tuning.pingIntervalMs } : {}),
         ...(options.tuning?.deadAfterMs ? { deadAfterMs: options.tuning.deadAfterMs } : {}),
         ...(options.tuning?.tokenRenewAheadMs ? { renewAheadMs: options.tuning.tokenRenewAheadMs } : {}),
         ...(options.tap ? { tap: options.tap } : {}),
-      },
-      onLinkEvent: (event, count) => {
-        if (event === 'reconnect') options.metrics.reconnects.inc({ player: p.id }, count);
-        else if (event === 'token_renewed_ahead' || event === 'token_renewed_at_reconnect') {
-          options.metrics.tokenRenewals.inc(
-            { player: p.id, when: event === 'token_renewed_ahead' ? 'ahead' : 'reconnect' },
-            count,
-          );
-        } else
-          options.metrics.frames.inc(
-            { player: p.id, direction: event === 'frames_in' ? 'in' : 'out' },
-            count,
-          );
-      },
+      } }),
+      onLinkEvent,
       onMessageHandled: (type, ms) => {
         options.metrics.commands.inc({ player: p.id, type: String(type) });
         options.metrics.commandLatency.observe({ type: String(type) }, ms / 1000);

@@ -1,9 +1,9 @@
-import type { LinkToken, QconnectLinkOptions } from '../cloud/qconnect-link.js';
+import type { LinkToken } from '../core/link-token.js';
 import type { ConnectRequest } from '../core/connect-request.js';
 import type { ConnectRejection } from './activation/connect-candidate.js';
 import type { TrackIdsLookup } from './verbs/queue-commands.js';
 import type { SessionCoreOptions } from './session-core.js';
-import type { LinkEvent } from '../app/session-link-factory.js';
+import type { LinkEvent, SessionLinkFactory } from './session-link-port.js';
 import type { SessionObserver } from './session-watch.js';
 
 /** What a PlayerSession (player-session.ts) is built with. */
@@ -11,10 +11,9 @@ export interface PlayerSessionOptions extends Omit<SessionCoreOptions, 'now' | '
   readonly now?: () => number;
   /** docs/protocol.md §5.7: report every 10 s while active and playing. */
   readonly heartbeatMs?: number;
-  /** Tuning for tests (backoff steps, ping period) and the wire tap (README "Reporting a problem"). */
-  readonly link?: Partial<
-    Pick<QconnectLinkOptions, 'backoffStepsMs' | 'pingIntervalMs' | 'deadAfterMs' | 'connectTimeoutMs' | 'tap'>
-  >;
+  /** Builds the player's links (src/app/session-link-factory.ts: tuning and the wire tap bound in). */
+  readonly linkFactory: SessionLinkFactory;
+  /** Counted once per reconnect of the session's link (metrics); the factory counts the rest. */
   readonly onLinkEvent?: (event: LinkEvent, count: number) => void;
   /** Mints a WebSocket token with the user's own token (README "Own Qobuz identity"): sessions outlive the app's hour. */
   readonly renewToken?: () => Promise<LinkToken>;

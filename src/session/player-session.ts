@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { TOKEN_EXPIRED, type LinkToken, type QconnectLink } from '../cloud/qconnect-link.js';
+import { TOKEN_EXPIRED, type LinkToken } from '../core/link-token.js';
 import type { ConnectRequest } from '../core/connect-request.js';
 import type { PlayerEvents } from '../core/player.js';
 import type { PlayerCommand, PlayerView } from '../core/player-view.js';
@@ -18,7 +18,7 @@ import { MediaCommands, type MediaHost } from './verbs/media-commands.js';
 import { OwnJoin } from './activation/own-join.js';
 import { SPEAKER_HANDLERS } from './inputs/player-event-handlers.js';
 import { applyCommand } from './verbs/session-commands.js';
-import { createSessionLink, logLinkClosed } from '../app/session-link-factory.js';
+import { logLinkClosed, type SessionLinkPort } from './session-link-port.js';
 import { SessionCore, type Effect, type QueueView } from './session-core.js';
 import { SessionWatch } from './session-watch.js';
 import type { PlayerSessionOptions } from './player-session-options.js';
@@ -45,7 +45,7 @@ export class PlayerSession {
   /** An app's connect being built beside the current link (make before break, issue #26). */
   readonly #switch: ConnectSwitch;
   readonly #watch: SessionWatch | null;
-  #link: QconnectLink | null = null;
+  #link: SessionLinkPort | null = null;
   /** The app's connect the link came from; null for a link of our own (cloud presence, play_media). */
   #request: ConnectRequest | null = null;
   #heartbeat: NodeJS.Timeout | null = null;
@@ -248,7 +248,7 @@ export class PlayerSession {
   }
 
   /** The session's link from now on (its frames go out through it). */
-  #adopt(link: QconnectLink, becomeActive: boolean): void {
+  #adopt(link: SessionLinkPort, becomeActive: boolean): void {
     this.#link = link;
     this.#core.linkOpened(
       (messages) => link.send(messages),
@@ -260,16 +260,14 @@ export class PlayerSession {
   }
 
   /** A link, not started: a pending connect's events go to the switch until it is promoted, the rest here. */
-  #newLink(token: LinkToken, mayRenew: () => boolean): QconnectLink {
+  #newLink(token: LinkToken, mayRenew: () => boolean): SessionLinkPort {
     const sw = this.#switch;
-    return createSessionLink({
+    return this.#o.linkFactory({
       token,
       mayRenew,
       renew: this.#o.renewToken,
       logger: this.#log.child({ module: 'cloud' }),
       now: () => this.#core.now(),
-      tuning: this.#o.link,
-      onLinkEvent: this.#o.onLinkEvent,
       routes: (link) => ({
         connected: (again) =>
           this.#input('connected', () => (sw.owns(link) ? sw.connected() : this.#join(link, again))),
@@ -357,7 +355,7 @@ export class PlayerSession {
     );
   }
 
-  #join(link: QconnectLink, reconnection: boolean): void {
+  #join(link: SessionLinkPort, reconnection: boolean): void {
     if (link !== this.#link) return;
     // §5.12: a background rejoin must not take playback; re-activate only if we were active.
     if (reconnection) this.#o.onLinkEvent?.('reconnect', 1);
@@ -365,7 +363,7 @@ export class PlayerSession {
   }
 
   /** The join (§5.1); `background` for a rejoin that must not take playback by itself (§5.12). */
-  #sendJoin(link: QconnectLink, background: boolean): void {
+  #sendJoin(link: SessionLinkPort, background: boolean): void {
     if (link !== this.#link) return;
     const c = this.#core;
     c.joining();
@@ -383,7 +381,7 @@ export class PlayerSession {
   }
 
   /** A batch of Qobuz messages for the current link (docs/protocol.md §3). */
-  #dispatch(link: QconnectLink, messages: QcMessage[]): Effect {
+  #dispatch(link: SessionLinkPort, messages: QcMessage[]): Effect {
     if (link !== this.#link) return null;
     const effect = dispatchMessages(this.#core, messages, this.#log, this.#o.onMessageHandled);
     this.#watch?.messages(messages);
@@ -398,13 +396,13 @@ export class PlayerSession {
     return effect;
   }
 
-  #onDown(link: QconnectLink, reason: string): void {
+  #onDown(link: SessionLinkPort, reason: string): void {
     if (link !== this.#link) return;
     this.#log.info({ reason }, 'Qobuz link down');
     this.#core.linkDown();
   }
 
-  #onClosed(link: QconnectLink, reason: string): void {
+  #onClosed(link: SessionLinkPort, reason: string): void {
     if (link !== this.#link) return;
     const expired = reason === TOKEN_EXPIRED;
     logLinkClosed(this.#log, reason, expired, this.#cloud !== null);

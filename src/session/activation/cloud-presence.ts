@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { LinkToken } from '../../cloud/qconnect-link.js';
+import type { LinkToken } from '../../core/link-token.js';
 import { errorMessage } from '../../core/qcb-error.js';
 import { Backoff } from '../../util/backoff.js';
 

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import type { LinkToken, QconnectLink } from '../../cloud/qconnect-link.js';
+import type { LinkToken } from '../../core/link-token.js';
+import type { SessionLinkPort } from '../session-link-port.js';
 import type { ConnectRequest } from '../../core/connect-request.js';
 import type { QcMessage } from '../../protocol/frame-codec.js';
 import { MESSAGE_TYPES } from '../../protocol/message-types.js';
@@ -30,7 +31,7 @@ const MAX_BUFFERED_MESSAGES = 256;
  */
 export class ConnectCandidate {
   readonly request: ConnectRequest;
-  readonly link: QconnectLink;
+  readonly link: SessionLinkPort;
   /** Once promoted, the link may mint tokens with the user's own token; never before (issue #26). */
   accepted = false;
   readonly #deviceUuid: Buffer;
@@ -39,7 +40,7 @@ export class ConnectCandidate {
 
   constructor(o: {
     readonly request: ConnectRequest;
-    readonly link: QconnectLink;
+    readonly link: SessionLinkPort;
     readonly deviceUuid: Uint8Array;
     readonly timeoutMs: number;
     readonly onTimeout: () => void;
@@ -124,7 +125,7 @@ export interface ConnectSwitchHost {
   readonly log: Logger;
   readonly timeoutMs: number;
   /** A link, not started, whose events reach the switch while it is a candidate's. */
-  newLink(token: LinkToken, mayRenew: () => boolean): QconnectLink;
+  newLink(token: LinkToken, mayRenew: () => boolean): SessionLinkPort;
   /** Queues a task into the player's loop. */
   input(what: string, task: () => void): void;
   currentSessionId(): string;
@@ -174,7 +175,7 @@ export class ConnectSwitch {
   }
 
   /** Whether `link` is the pending connect's (its events are the switch's, not the session's). */
-  owns(link: QconnectLink): boolean {
+  owns(link: SessionLinkPort): boolean {
     return this.#candidate?.link === link;
   }
 
