@@ -5,7 +5,10 @@ import type { LinkEvent, SessionLinkFactory } from '../session/session-link-port
 /** What the composition root binds into every link of one player: tuning, the wire tap, metrics. */
 export interface SessionLinkWiring {
   readonly tuning?: Partial<
-    Pick<QconnectLinkOptions, 'backoffStepsMs' | 'pingIntervalMs' | 'deadAfterMs' | 'connectTimeoutMs' | 'renewAheadMs' | 'tap'>
+    Pick<
+      QconnectLinkOptions,
+      'backoffStepsMs' | 'pingIntervalMs' | 'deadAfterMs' | 'connectTimeoutMs' | 'renewAheadMs' | 'tap'
+    >
   >;
   readonly onLinkEvent?: (event: LinkEvent, count: number) => void;
 }
@@ -32,7 +35,10 @@ export function sessionLinkFactory(wiring: SessionLinkWiring = {}): SessionLinkF
               o.mayRenew()
                 ? renew()
                 : Promise.reject(
-                    new QcbError('ERR_SESSION_CLOSED', 'no token of ours for a connect the service has not accepted'),
+                    new QcbError(
+                      'ERR_SESSION_CLOSED',
+                      'no token of ours for a connect the service has not accepted',
+                    ),
                   ),
           }
         : {}),

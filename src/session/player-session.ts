@@ -374,7 +374,7 @@ export class PlayerSession {
         device: c.device,
         renderer: this.#request !== null && c.joinMode === 'renderer',
         background,
-        wantsActive: c.wantsActive,
+        wantsActive: c.activation.wantsActive,
         report: () => c.rendererReport(),
       }),
     ]);

@@ -1,40 +1,32 @@
 import type { Logger } from 'pino';
 import type { PlayableItem, Player, PlayerSnapshot } from '../core/player.js';
 import type { PlayerView, RepeatMode, SessionEvent, StatePublisher, TrackInfo } from '../core/player-view.js';
-import { isFlowing, positionAt } from '../core/position-clock.js';
+import { isFlowing } from '../core/position-clock.js';
 import type { TrackSummary } from '../core/queue-listing.js';
-import {
-  QueueMirror,
-  type AutoplayChange,
-  type DeltaResult,
-  type QueueDelta,
-  type QueueSnapshot,
-  type QueueVersion,
-} from '../core/queue-mirror.js';
+import type { QueueVersion } from '../core/queue-mirror.js';
 import type { OutgoingMessage } from '../protocol/frame-writer.js';
 import type { DeviceInfoValue, RendererReport } from '../protocol/renderer-messages.js';
-import { setActiveRenderer, stateUpdated } from '../protocol/renderer-messages.js';
-import { QueuePublisher, type QueueListingTuning } from './queue/queue-publisher.js';
+import { stateUpdated } from '../protocol/renderer-messages.js';
+import { SessionActivation } from './activation/session-activation.js';
+import { SessionPlayback, type Effect } from './playback/session-playback.js';
+import type { QueueListingTuning } from './queue/queue-publisher.js';
+import { SessionQueue, type QueueView } from './queue/session-queue.js';
 import { SessionLink, type LinkState } from './session-link.js';
 import { SessionPeers, type PeerState } from './session-peers.js';
-import { SessionPlayback, type Effect } from './playback/session-playback.js';
 import { playerView, rendererReport, type SessionFacts } from './session-report.js';
 
 /**
  * Everything one player's Qobuz Connect session knows (docs/architecture.md "One owner per
  * player"), behind intent methods that only PlayerSession's loop calls, one input at a time, so no
- * two inputs ever interleave. The core owns three parts and decides between them: the link and our
- * place in the session (SessionLink), what plays (SessionPlayback, reached as `playback`), and the
- * queue mirror; here live the decisions that need more than one of them: becoming active and
- * taking over, a new session, the queue changing under what plays, and who hears a report.
+ * two inputs ever interleave. The core owns four parts and decides between them: the link and our
+ * place in the session (SessionLink), what plays (SessionPlayback, reached as `playback`), becoming
+ * active and taking over (SessionActivation, `activation`), and the queue (SessionQueue, read as
+ * `queue`, changed through `queueUpdates`); here live the decisions that need more than one of them:
+ * a new session, the link's life, the speaker's, and who hears a report.
  */
 
 export type { Effect } from './playback/session-playback.js';
-export { ACTION_TIMEOUT_MS, REREGISTER_MIN_INTERVAL_MS, type LinkState } from './session-link.js';
-export type { PeerState } from './session-peers.js';
-
-/** How long a fresh start (play_media) waits for its activation before a later one takes over again as usual. */
-const FRESH_START_MS = 10_000;
+export type { QueueView } from './queue/session-queue.js';
 
 export interface SessionCoreOptions {
   readonly playerId: string;
@@ -57,38 +49,40 @@ export interface SessionCoreOptions {
   readonly awaitVolumeReport?: (n: number) => Promise<void>;
 }
 
-/** The read-only face of the queue mirror: handlers read it, only the core changes it. */
-export type QueueView = Omit<
-  QueueMirror,
-  'setRepeat' | 'noteVersion' | 'applySnapshot' | 'applyDelta' | 'applyAutoplay' | 'reset'
->;
-
 export class SessionCore {
   readonly #o: SessionCoreOptions;
-  readonly #mirror = new QueueMirror();
   readonly #peers = new SessionPeers();
   /** The link, our renderer id, the active one's, and controller verbs awaiting answers (docs/protocol.md §8). */
   readonly #link: SessionLink;
   readonly #playback: SessionPlayback;
-  /** The queue on MQTT (`B/<player>/queue`, issue #14). */
-  readonly #listing: QueuePublisher;
-  #active = false;
-  /** Become active as soon as our renderer id is known (a pick, or a rejoin while we were active). */
-  #wantActive = false;
-  #playOnActivate = false;
-  /** We stepped aside for another MPD client while active: the service still names us active (issue #16). */
-  #steppedAside = false;
-  /** Until then an activation takes nothing over: a controller verb of ours is about to play a new queue (play_media). */
-  #freshUntilMs = 0;
-  /** Qobuz plays here (README "Own Qobuz identity": session_started until session_ended or session_taken_over). */
-  #playingHere = false;
+  /** The queue mirror and its listing on MQTT (`B/<player>/queue`, issue #14). */
+  readonly #queue: SessionQueue;
+  readonly #activation: SessionActivation;
 
   constructor(options: SessionCoreOptions) {
     this.#o = options;
     this.#link = new SessionLink(options.now);
+    this.#queue = new SessionQueue(
+      {
+        player: options.player,
+        onQueueItems: options.onQueueItems,
+        playback: () => this.#playback,
+        sessionItem: () => this.sessionItem(),
+        inSession: () => this.#link.state !== 'none',
+        publishView: () => this.publishView(),
+        reportState: () => this.reportState(),
+      },
+      {
+        playerId: options.playerId,
+        publisher: options.publisher,
+        trackInfo: options.trackInfo,
+        logger: options.logger,
+        ...(options.queueListing ? { tuning: options.queueListing } : {}),
+      },
+    );
     this.#playback = new SessionPlayback({
       player: options.player,
-      queue: this.#mirror,
+      queue: this.#queue.view,
       trackInfo: options.trackInfo,
       maxAudioQuality: options.maxAudioQuality,
       logger: options.logger,
@@ -100,12 +94,15 @@ export class SessionCore {
         ? { volumeRequest: (r) => options.publisher?.publishVolumeRequest?.(options.playerId, r) }
         : {}),
     });
-    this.#listing = new QueuePublisher({
-      playerId: options.playerId,
-      publisher: options.publisher,
-      trackInfo: options.trackInfo,
-      logger: options.logger,
-      ...(options.queueListing ? { tuning: options.queueListing } : {}),
+    this.#activation = new SessionActivation({
+      link: this.#link,
+      peers: this.#peers,
+      playback: this.#playback,
+      player: options.player,
+      now: () => options.now(),
+      speaker: () => this.speaker(),
+      event: (type, fields) => this.event(type, fields),
+      publishView: () => this.publishView(),
     });
   }
 
@@ -129,6 +126,17 @@ export class SessionCore {
   get playback(): SessionPlayback {
     return this.#playback;
   }
+  /** Becoming active and taking over (docs/protocol.md §5.3-§5.5): request, activate, deactivate … */
+  get activation(): SessionActivation {
+    return this.#activation;
+  }
+  /** The queue's intents (81, 90-91, 102-104, loop mode): what the service says the queue is. */
+  get queueUpdates(): Pick<
+    SessionQueue,
+    'noteVersion' | 'applySnapshot' | 'applyDelta' | 'applyAutoplay' | 'setRepeat'
+  > {
+    return this.#queue;
+  }
   get linkState(): LinkState {
     return this.#link.state;
   }
@@ -139,21 +147,14 @@ export class SessionCore {
     return this.#link.activeRendererId;
   }
   get active(): boolean {
-    return this.#active;
-  }
-  get wantsActive(): boolean {
-    return this.#wantActive;
+    return this.#activation.active;
   }
   get queue(): QueueView {
-    return this.#mirror;
+    return this.#queue.view;
   }
   /** The session uuid the service named (81), null before. */
   get sessionUuid(): string | null {
     return this.#link.sessionUuid;
-  }
-  /** Whether becoming active would have something to play: another renderer's or the session's last item, or ours. */
-  get canTakeOver(): boolean {
-    return this.#takeoverPeer() !== null || this.#playback.current !== null;
   }
   now(): number {
     return this.#o.now();
@@ -163,12 +164,12 @@ export class SessionCore {
   }
   /** The item the session plays: ours while active, else what the active renderer last reported (82). */
   sessionItem(): PlayableItem | null {
-    if (this.#active) return this.#playback.current;
-    return this.#takeoverPeer()?.item ?? this.#playback.current;
+    if (this.#activation.active) return this.#playback.current;
+    return this.#activation.takeoverPeer()?.item ?? this.#playback.current;
   }
   /** What the queue listing knows of a track (queue events carry the titles already known). */
   trackSummary(trackId: number): TrackSummary | undefined {
-    return this.#listing.summary(trackId);
+    return this.#queue.summary(trackId);
   }
 
   // ---- outputs: the report and the view are derived in session-report.ts only ---------------
@@ -187,13 +188,13 @@ export class SessionCore {
 
   /** Only the active renderer reports (docs/protocol.md §5.7); MQTT always hears. */
   reportState(): void {
-    if (this.#active) this.#link.send([stateUpdated(this.rendererReport())]);
+    if (this.#activation.active) this.#link.send([stateUpdated(this.rendererReport())]);
     this.publishView();
   }
 
   /** README "MQTT topics": the first state carries the speaker's real volume, so none leaves before the speaker answered. */
   publishView(): void {
-    this.#updateListing();
+    this.#queue.updateListing();
     if (this.#playback.speakerKnown) this.#o.publisher?.publishState(this.#o.playerId, this.view());
   }
 
@@ -233,8 +234,6 @@ export class SessionCore {
     this.#link.refused(actionUuid, reason);
   }
 
-  // ---- the link ----------------------------------------------------------------------------
-
   /** A connect from the app: frames go to `send` from now on; `becomeActive` asks to take playback once joined. */
   linkOpened(
     send: (messages: OutgoingMessage[]) => boolean,
@@ -242,7 +241,7 @@ export class SessionCore {
     reregister: () => void = () => {},
   ): void {
     this.#link.opened(send, reregister);
-    this.#wantActive = becomeActive;
+    this.#activation.linkOpened(becomeActive);
     this.publishView();
   }
 
@@ -255,14 +254,9 @@ export class SessionCore {
   newSession(): Effect {
     const ours = this.#playback.current !== null;
     this.#link.forgetSession();
-    this.#mirror.reset();
-    this.#listing.queueChanged();
+    this.#queue.reset();
     this.#peers.clear();
-    this.#active = false;
-    this.#playOnActivate = false;
-    this.#steppedAside = false;
-    this.#freshUntilMs = 0;
-    this.#notPlayingHere('session_ended', { reason: 'a new Qobuz session' });
+    this.#activation.newSession();
     this.#playback.clear({ resetQuality: true });
     this.#o.onQueueItems?.([]);
     this.publishView();
@@ -271,29 +265,23 @@ export class SessionCore {
 
   /** The socket is up and about to join: not active, renderer id unknown until the service names us (83). */
   joining(): void {
-    this.#active = false;
+    this.#activation.inactive();
     this.#link.joining();
   }
 
   /** The link dropped and will come back: keep playing, stop reporting, remember whether to take playback back (§5.12). */
   linkDown(): void {
     this.#link.down();
-    this.#wantActive = this.#active || this.#wantActive;
-    this.#active = false;
+    this.#activation.linkDown();
     this.publishView();
   }
 
   /** The link ended for good (or was replaced): no frames leave until the next connect; `expired` when its token ran out. */
   linkClosed(reason: string | null, expired = false): void {
     this.#link.closed(expired);
-    this.#active = false;
-    this.#freshUntilMs = 0;
-    this.#steppedAside = false;
-    if (reason !== null) {
-      this.event('session_closed', { reason });
-      this.#notPlayingHere('session_ended', { reason });
-      this.publishView();
-    }
+    if (reason !== null) this.event('session_closed', { reason });
+    this.#activation.linkClosed(reason);
+    if (reason !== null) this.publishView();
   }
 
   /** The service named our renderer id (83 with our device uuid): joined. */
@@ -311,15 +299,14 @@ export class SessionCore {
     sessionUuid: string | null = null,
   ): void {
     this.#link.noteActive(activeRendererId, sessionUuid);
-    if (version) this.#mirror.noteVersion(version);
-    if (repeat) this.#mirror.setRepeat(repeat);
+    this.#queue.noteSessionState(version, repeat);
   }
 
   /** 82 of another renderer: where it is, to take over from it. */
   notePeer(rendererId: number, peer: PeerState): void {
     if (rendererId === this.#link.rendererId) return; // our own report echoed (§5.10)
     this.#peers.note(rendererId, peer);
-    this.#updateListing();
+    this.#queue.updateListing();
   }
 
   /**
@@ -328,11 +315,7 @@ export class SessionCore {
    * we had it. Rate-limited; false when nothing was sent.
    */
   serviceForgotUs(): boolean {
-    const wanted = this.#wantActive;
-    this.#wantActive = this.#active || this.#wantActive;
-    if (this.#link.rejoin()) return true;
-    this.#wantActive = wanted;
-    return false;
+    return this.#activation.rejoin(() => this.#link.rejoin());
   }
 
   /** 85: a renderer left the session; its last state is no place to take over from. */
@@ -343,135 +326,9 @@ export class SessionCore {
   /** 86: another renderer took over. */
   activeRendererChanged(rendererId: number): Effect {
     this.#link.noteActive(rendererId);
-    return this.#active && rendererId !== this.#link.rendererId ? this.deactivate() : null;
-  }
-
-  // ---- becoming active, taking over (docs/protocol.md §5.3-§5.5, §5.11) -----------------------
-
-  /**
-   * Ask the service to make us active (63) and play once it does; false when the service has not
-   * named us yet. `fresh`: a queue of ours is about to be played (play_media, README "Own Qobuz
-   * identity"), so the activation takes nothing over from the previous renderer and plays nothing
-   * by itself: the controller's 62 that follows says what plays.
-   */
-  requestActive(o: { fresh?: boolean } = {}): boolean {
-    const rendererId = this.#link.rendererId;
-    if (rendererId === null) return false;
-    if (o.fresh) {
-      if (this.#active) return true; // already ours: the 62 that follows is enough
-      this.#freshUntilMs = this.#o.now() + FRESH_START_MS;
-      this.#playOnActivate = false;
-    } else {
-      this.#playOnActivate = true;
-    }
-    this.#link.send([setActiveRenderer(rendererId)]);
-    return true;
-  }
-
-  /** 43 true: active from now on; take over where the previous renderer was (§5.3-§5.5). Returns the speaker work. */
-  activate(): { readonly took: boolean; readonly effect: Effect } {
-    const fresh = this.#o.now() < this.#freshUntilMs;
-    this.#freshUntilMs = 0;
-    if (this.#active) return { took: false, effect: null };
-    this.#active = true;
-    this.#wantActive = false;
-    if (!this.#playingHere) {
-      this.#playingHere = true;
-      this.event('session_started');
-    }
-    if (fresh) {
-      this.#playOnActivate = false;
-      this.publishView();
-      return { took: true, effect: null };
-    }
-    const pb = this.#playback;
-    const peer = this.#takeoverPeer();
-    const snap = this.speaker();
-    const current = pb.current;
-    // Re-activated after our own link dropped: the speaker is still on our item, leave it be.
-    const stillOurs =
-      !peer &&
-      current !== null &&
-      snap.current?.queueItemId === current.queueItemId &&
-      snap.status !== 'stopped';
-    if (peer?.item) {
-      const status = peer.clock.status === 'playing' || this.#playOnActivate ? 'playing' : 'paused';
-      pb.takeOver(peer.item, status, positionAt(peer.clock, this.#o.now()));
-    } else if (stillOurs && this.#playOnActivate) {
-      pb.setClock('playing', pb.positionNow());
-    }
-    const resume = this.#playOnActivate || pb.status === 'playing';
-    this.#playOnActivate = false;
-    this.publishView();
-    if (stillOurs)
-      return { took: true, effect: resume && snap.status === 'paused' ? this.#o.player.play() : null };
-    const now = pb.current;
-    // The activation batch carries the state report itself (§5.4).
-    if (now && now.trackId !== 0)
-      return { took: true, effect: pb.load(now, pb.positionNow(), resume, { report: false }) };
-    return { took: true, effect: null };
-  }
-
-  /** 43 false or another renderer active: pause, report nothing more, keep the link (§5.11). */
-  deactivate(): Effect {
-    this.#steppedAside = false;
-    if (!this.#active) return null;
-    this.#active = false;
-    this.#notPlayingHere('session_taken_over');
-    if (this.#playback.status === 'playing')
-      this.#playback.setClock('paused', this.#playback.positionNow(), false);
-    this.publishView();
-    return this.#o.player.pause();
-  }
-
-  /** A play after `speakerTakenByOther`: the service still names us active, so we are again, no hand-over (issue #16). */
-  resumeAfterStepAside(): boolean {
-    if (!this.#steppedAside || !this.#link.joined || !this.#link.namesUsActive) return false;
-    this.#steppedAside = false;
-    this.#active = true;
-    return true;
-  }
-
-  /** Play again where the last renderer was, for a play with no current item (§5.5). */
-  resumeFromPeers(): Effect {
-    const peer = this.#takeoverPeer();
-    if (!peer?.item) return null;
-    return this.#playback.load(this.#playback.resolve(peer.item), peer.clock.positionMs, true);
-  }
-
-  // ---- the queue ---------------------------------------------------------------------------
-
-  noteQueueVersion(version: QueueVersion): void {
-    this.#mirror.noteVersion(version);
-  }
-
-  applyQueueSnapshot(snapshot: QueueSnapshot): Effect {
-    this.#mirror.applySnapshot(snapshot);
-    this.#playback.requeued();
-    this.#queueChanged();
-    return this.#playback.refreshNext();
-  }
-
-  applyQueueDelta(delta: QueueDelta): { readonly result: DeltaResult; readonly effect: Effect } {
-    const result = this.#mirror.applyDelta(delta);
-    if (result === 'stale') return { result, effect: null };
-    if (delta.kind === 'cleared') return { result, effect: this.#queueCleared() };
-    this.#queueChanged();
-    return { result, effect: this.#playback.refreshNext() };
-  }
-
-  /** 102-104: autoplay on or off, suggestions loaded or removed; what follows the queue's end may change. */
-  applyAutoplay(change: AutoplayChange): Effect {
-    this.#mirror.applyAutoplay(change);
-    this.#queueChanged();
-    return this.#playback.refreshNext();
-  }
-
-  setRepeat(mode: RepeatMode): Effect {
-    this.#mirror.setRepeat(mode);
-    const effect = this.#playback.refreshNext();
-    this.publishView();
-    return effect;
+    return this.#activation.active && rendererId !== this.#link.rendererId
+      ? this.#activation.deactivate()
+      : null;
   }
 
   // ---- the speaker, where it concerns more than playback ------------------------------------
@@ -484,11 +341,11 @@ export class SessionCore {
     const snap = this.speaker();
     if (!snap.available || !snap.settled) return;
     const clock = this.#playback.clock;
-    const changed = clock.status !== 'stopped' || clock.buffering || this.#active;
+    const active = this.#activation.active;
+    const changed = clock.status !== 'stopped' || clock.buffering || active;
     this.#playback.setClock('stopped', 0, false);
-    if (this.#active) this.#link.send([stateUpdated(this.rendererReport())]);
-    this.#steppedAside ||= this.#active;
-    this.#active = false;
+    if (active) this.#link.send([stateUpdated(this.rendererReport())]);
+    this.#activation.stepAside();
     if (changed) this.publishView();
   }
 
@@ -501,30 +358,17 @@ export class SessionCore {
 
   /** Shutdown: tell Qobuz we stopped, then say nothing more. */
   shutdown(): void {
-    if (this.#active && this.#playback.status !== 'stopped') {
+    if (this.#activation.active && this.#playback.status !== 'stopped') {
       this.#playback.setClock('stopped', this.#playback.positionNow(), false);
       this.reportState();
     }
-    this.#active = false;
-    this.#listing.stop();
+    this.#activation.inactive();
+    this.#queue.stop();
   }
 
   /** Every 10 s while active and playing (§5.7). */
   heartbeat(): void {
-    if (this.#active && isFlowing(this.#playback.clock)) this.reportState();
-  }
-
-  // ---- private -----------------------------------------------------------------------------
-
-  #takeoverPeer(): ReturnType<SessionPeers['takeover']> {
-    return this.#peers.takeover(this.#link.activeRendererId, this.#link.rendererId);
-  }
-
-  /** Qobuz no longer plays here: the session ended, or another device took over (README "Own Qobuz identity"). */
-  #notPlayingHere(type: 'session_ended' | 'session_taken_over', fields: Record<string, unknown> = {}): void {
-    if (!this.#playingHere) return;
-    this.#playingHere = false;
-    this.event(type, fields);
+    if (this.#activation.active && isFlowing(this.#playback.clock)) this.reportState();
   }
 
   #facts(): SessionFacts {
@@ -533,40 +377,13 @@ export class SessionCore {
       clock: pb.clock,
       current: pb.current,
       next: pb.next,
-      queue: this.#mirror,
+      queue: this.#queue.view,
       track: pb.track,
       volume: pb.volume,
       muted: pb.muted,
-      active: this.#active,
+      active: this.#activation.active,
       linkState: this.#link.state,
       expired: this.#link.expired,
     };
-  }
-
-  /** 89: the queue is empty, so nothing is current any more: stop, and never report the cleared item again (issue #12). */
-  #queueCleared(): Effect {
-    const playing = this.#playback.clear();
-    this.#listing.queueChanged();
-    this.#o.onQueueItems?.([...this.#mirror.items, ...this.#mirror.autoplay]);
-    this.reportState();
-    return playing ? this.#o.player.stopPlayback() : null;
-  }
-
-  #queueChanged(): void {
-    this.#listing.queueChanged();
-    this.#o.onQueueItems?.([...this.#mirror.items, ...this.#mirror.autoplay]);
-    this.publishView();
-  }
-
-  /** The MQTT queue listing follows the session: the queue is copied only when it, the current or the next item changed. */
-  #updateListing(): void {
-    const current = this.sessionItem();
-    const next = current ? this.#mirror.next(current.queueItemId) : (this.#mirror.playOrder()[0] ?? null);
-    this.#listing.update({ inSession: this.#link.state !== 'none', current, next }, () => ({
-      version: this.#mirror.version,
-      order: [...this.#mirror.playOrder()],
-      shuffle: this.#mirror.shuffle,
-      autoplay: [...this.#mirror.autoplay],
-    }));
   }
 }

@@ -1,7 +1,7 @@
 import type { PlayableItem, PlayerSnapshot } from '../core/player.js';
 import type { PlayerView, TrackInfo } from '../core/player-view.js';
 import { positionAt, type PositionClock } from '../core/position-clock.js';
-import type { QueueMirror } from '../core/queue-mirror.js';
+import type { QueueView } from './queue/session-queue.js';
 import { qconnect } from '../protocol/generated/qconnect.js';
 import type { RendererReport } from '../protocol/renderer-messages.js';
 
@@ -15,7 +15,7 @@ export interface SessionFacts {
   readonly clock: PositionClock;
   readonly current: PlayableItem | null;
   readonly next: PlayableItem | null;
-  readonly queue: QueueMirror;
+  readonly queue: QueueView;
   readonly track: TrackInfo | null;
   readonly volume: number;
   readonly muted: boolean;

@@ -64,8 +64,8 @@ export const HANDLERS: HandlerTable = {
   SrvrRndrSetActive: (core, b) => {
     const active = b.active === true;
     core.event('set_active', { active });
-    if (!active) return core.deactivate();
-    const { took, effect } = core.activate();
+    if (!active) return core.activation.deactivate();
+    const { took, effect } = core.activation.activate();
     // §5.4: mute, volume, max quality, then the state at the position taken over; and the queue.
     if (took) {
       core.send([
@@ -87,7 +87,7 @@ export const HANDLERS: HandlerTable = {
     return effect;
   },
   SrvrRndrSetLoopMode: (core, b) => {
-    const effect = core.setRepeat(LOOP[b.loop_mode ?? 0] ?? 'off');
+    const effect = core.queueUpdates.setRepeat(LOOP[b.loop_mode ?? 0] ?? 'off');
     core.event('set_loop_mode', { repeat: core.queue.repeat });
     return effect;
   },
@@ -140,7 +140,7 @@ export const HANDLERS: HandlerTable = {
     core.joinedAs(rendererId);
     // Ask for the queue and where the active renderer is before taking over (§5.2-§5.3).
     const ask = [askForQueueState(core.queue.version), askForRendererState(core.activeRendererId)];
-    core.send(core.wantsActive ? [...ask, setActiveRenderer(rendererId)] : ask);
+    core.send(core.activation.wantsActive ? [...ask, setActiveRenderer(rendererId)] : ask);
     return null;
   },
   SrvrCtrlRemoveRenderer: (core, b) => {
@@ -156,7 +156,7 @@ export const HANDLERS: HandlerTable = {
   },
   SrvrCtrlQueueCleared: delta(() => ({ kind: 'cleared' })),
   SrvrCtrlQueueState: (core, b) => {
-    const effect = core.applyQueueSnapshot({
+    const effect = core.queueUpdates.applySnapshot({
       version: version(b.queue_version) ?? zero,
       items: (b.tracks ?? []).map(itemOf),
       shuffle: b.shuffle_mode === true,
@@ -195,7 +195,7 @@ export const HANDLERS: HandlerTable = {
     afterQueueItemId: b.insert_after ?? 0,
   })),
   SrvrCtrlShuffleModeSet: delta((b) => ({ kind: 'shuffle', shuffle: b.shuffle_mode === true })),
-  SrvrCtrlLoopModeSet: (core, b) => core.setRepeat(LOOP[b.loop_mode ?? 0] ?? 'off'),
+  SrvrCtrlLoopModeSet: (core, b) => core.queueUpdates.setRepeat(LOOP[b.loop_mode ?? 0] ?? 'off'),
   // Autoplay (docs/protocol.md §6): suggestions that follow the queue's end; 105 moves played ones into the queue.
   SrvrCtrlAutoplayModeSet: (core, b) =>
     onAutoplay(core, version(b.queue_version), {
@@ -237,7 +237,7 @@ function delta<B extends DeltaBody>(
 function onDelta(core: SessionCore, delta: QueueDelta, actionUuid?: Uint8Array | null): Effect {
   // Described before it is applied: a removal must still find the tracks it removes (issue #14).
   const event = queueDeltaEvent(core, delta);
-  const { result, effect } = core.applyQueueDelta(delta);
+  const { result, effect } = core.queueUpdates.applyDelta(delta);
   const ours = core.actionAnswered(actionUuid);
   if (result === 'stale') return null;
   // A gap or a shuffled order we cannot know: the full state is one message away (§6).
@@ -247,9 +247,9 @@ function onDelta(core: SessionCore, delta: QueueDelta, actionUuid?: Uint8Array |
 }
 
 function onAutoplay(core: SessionCore, v: QueueVersion | null, change: AutoplayChange): Effect {
-  if (v) core.noteQueueVersion(v);
+  if (v) core.queueUpdates.noteVersion(v);
   const event = autoplayEvent(core, change);
-  const effect = core.applyAutoplay(change);
+  const effect = core.queueUpdates.applyAutoplay(change);
   emitQueueEvent(core, event, false);
   return effect;
 }
@@ -266,7 +266,7 @@ function emitQueueEvent(core: SessionCore, e: QueueEvent, fromMqtt: boolean): vo
 /** §5.6: a delta; apply what is present and answer at once, before any slow work. */
 function onSetState(core: SessionCore, b: qconnect.SrvrRndrSetState): Effect {
   const v = version(b.queue_version);
-  if (v) core.noteQueueVersion(v);
+  if (v) core.queueUpdates.noteVersion(v);
   const state = b.playing_state ?? 0;
   const hasState = state !== qconnect.PlayingState.PLAYING_STATE_UNKNOWN;
   const hasPosition = b.current_position !== null && b.current_position !== undefined;
@@ -290,7 +290,7 @@ function onSetState(core: SessionCore, b: qconnect.SrvrRndrSetState): Effect {
   const plays = b.current_track
     ? (b.current_track.queue_item_id ?? 0) >= 0 && state !== qconnect.PlayingState.STOPPED
     : state === qconnect.PlayingState.PLAYING;
-  if (!core.active && !(plays && core.resumeAfterStepAside())) {
+  if (!core.active && !(plays && core.activation.resumeAfterStepAside())) {
     keepEarlySetState(core, b);
     return null;
   }
@@ -317,7 +317,7 @@ function onSetState(core: SessionCore, b: qconnect.SrvrRndrSetState): Effect {
   }
   if (state === qconnect.PlayingState.STOPPED) return core.playback.stop();
   const playing = state === qconnect.PlayingState.PLAYING;
-  if (!core.playback.current) return playing ? core.resumeFromPeers() : null;
+  if (!core.playback.current) return playing ? core.activation.resumeFromPeers() : null;
   return core.playback.setPlaying(playing);
 }
 

@@ -127,7 +127,7 @@ export class MediaCommands {
     );
     const { loadsBefore, refused } = await host.inLoop((core) => {
       // 63 naming ourselves, then 62 PLAYING from 0 at the first item: the service sends us the 41 that plays it.
-      if (!core.requestActive({ fresh: true }))
+      if (!core.activation.request({ fresh: true }))
         throw new QcbError('ERR_SESSION_CLOSED', 'the Qobuz session ended');
       const id = first.item.queueItemId;
       const play = setPlayerState({ playing: true, positionMs: 0, queueItemId: id });
@@ -176,12 +176,12 @@ export class MediaCommands {
     );
     const asked = await host.inLoop((core) => {
       if (core.active) return false; // already playing here: nothing to take over
-      if (!core.canTakeOver)
+      if (!core.activation.canTakeOver)
         throw new QcbError(
           'ERR_BAD_COMMAND',
           'nothing to take over: no Qobuz device of this account has anything to play',
         );
-      if (!core.requestActive()) throw new QcbError('ERR_SESSION_CLOSED', 'the Qobuz session ended');
+      if (!core.activation.request()) throw new QcbError('ERR_SESSION_CLOSED', 'the Qobuz session ended');
       // The 63 just sent waits like any verb, so a type-1 refusal of it answers at once (service-errors.ts).
       const answer = core.sendAction([], ACTIVATION_KEY, 'the activation', this.#o.playTimeoutMs);
       return { refused: onlyRefusal(answer) };

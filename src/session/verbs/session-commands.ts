@@ -82,9 +82,9 @@ function checkCommand(core: SessionCore, cmd: PlayerCommand): void {
 }
 
 function action(core: SessionCore, name: NonNullable<PlayerCommand['action']>): Effect {
-  if (!core.active && name !== 'pause' && name !== 'stop' && !core.resumeAfterStepAside()) {
+  if (!core.active && name !== 'pause' && name !== 'stop' && !core.activation.resumeAfterStepAside()) {
     // No active session: take playback back while still joined (the app sees us become active).
-    core.requestActive();
+    core.activation.request();
     return null;
   }
   switch (name) {
