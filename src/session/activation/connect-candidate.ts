@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { LinkToken } from '../../core/link-token.js';
 import type { SessionLinkPort } from '../session-link-port.js';
-import type { ConnectRequest } from '../../core/connect-request.js';
+import { sameSessionId, type ConnectRequest } from '../../core/connect-request.js';
 import type { QcMessage } from '../../protocol/frame-codec.js';
 import { MESSAGE_TYPES } from '../../protocol/message-types.js';
 import { joinMessage, uuidBytes, type RendererReport } from '../../protocol/renderer-messages.js';
@@ -67,7 +67,7 @@ export class ConnectCandidate {
    * `currentSessionId` it announces a fresh session's state (with 21), not the current one's.
    */
   sendJoin(core: SessionCore, currentSessionId: string): void {
-    const fresh = this.request.sessionId.toLowerCase() !== currentSessionId.toLowerCase();
+    const fresh = !sameSessionId(this.request.sessionId, currentSessionId);
     this.link.send([
       joinMessage({
         sessionUuid: uuidBytes(this.request.sessionId),
