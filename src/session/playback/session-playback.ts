@@ -8,9 +8,10 @@ import {
   type PositionClock,
 } from '../../core/position-clock.js';
 import { TrackInfoLookup } from './track-info-lookup.js';
-import { ExternalVolume } from './external-volume.js';
+import type { ExternalVolume } from './external-volume.js';
 import { PreviousAnswer } from './previous-answer.js';
 import type { Effect, SessionPlaybackOptions } from './session-playback-options.js';
+import { SessionVolume } from './session-volume.js';
 
 export type { Effect, SessionPlaybackOptions } from './session-playback-options.js';
 
@@ -27,16 +28,13 @@ export class SessionPlayback {
   readonly #info: TrackInfoLookup;
   /** Item and output format last reported to Qobuz (26). */
   #reportedFormat: string | null = null;
-  /** README "Volume modes", `external`; null in the other modes. */
-  readonly external: ExternalVolume | null;
+  readonly #volume: SessionVolume;
   #current: PlayableItem | null = null;
   #next: PlayableItem | null = null;
   #previous: PlayableItem | null = null;
   readonly #previousAnswer = new PreviousAnswer();
   /** What we are doing, as commanded; reports extrapolate from it. */
   #clock: PositionClock;
-  #volume = 50;
-  #muted = false;
   /** AudioQuality level the app allows (44); the stream asks for min(this, configured). */
   #sessionMaxQuality: number;
   /** Whether the speaker has answered once: until then volume and mute are not known, and no view leaves (issue #12). */
@@ -47,14 +45,17 @@ export class SessionPlayback {
   constructor(options: SessionPlaybackOptions) {
     this.#o = options;
     this.#info = new TrackInfoLookup(options.trackInfo, options.logger);
-    this.external = options.volumeRequest ? new ExternalVolume(options.volumeRequest) : null;
+    this.#volume = new SessionVolume({
+      player: options.player,
+      publish: () => options.publish(),
+      fixed: options.volumeFixed === true,
+      request: options.volumeRequest,
+    });
     this.#sessionMaxQuality = options.maxAudioQuality;
-    // A fixed volume is full scale unless MPD has a mixer that says otherwise.
-    if (options.volumeFixed) this.#volume = 100;
     this.#clock = clockAt('stopped', 0, options.now());
     const snap = options.player.snapshot();
     this.#speakerKnown = snap.available;
-    this.#adoptSpeakerVolume(snap);
+    this.#volume.adopt(snap);
   }
 
   // ---- reads -------------------------------------------------------------------------------
@@ -76,13 +77,17 @@ export class SessionPlayback {
   }
   /** Volume and mute belong to the amplifier: every volume intent is refused, nothing reaches MPD. */
   get volumeFixed(): boolean {
-    return this.#o.volumeFixed === true;
+    return this.#volume.fixed;
+  }
+  /** README "Volume modes", `external`; null in the other modes. */
+  get external(): ExternalVolume | null {
+    return this.#volume.external;
   }
   get volume(): number {
-    return this.#volume;
+    return this.#volume.volume;
   }
   get muted(): boolean {
-    return this.#muted;
+    return this.#volume.muted;
   }
   get sessionMaxQuality(): number {
     return this.#sessionMaxQuality;
@@ -176,7 +181,10 @@ export class SessionPlayback {
 
   /** Re-computes what follows and precedes the current item and tells the speaker what changed. */
   refreshNext(): Effect {
-    return both(this.setNext(this.nextAfter(this.#current)), this.#setPrevious(this.previousBefore(this.#current)));
+    return both(
+      this.setNext(this.nextAfter(this.#current)),
+      this.#setPrevious(this.previousBefore(this.#current)),
+    );
   }
 
   /** What follows the current item, as the service or the mirror says. */
@@ -187,24 +195,16 @@ export class SessionPlayback {
   }
 
   setVolume(volume: number): Effect {
-    if (this.volumeFixed || this.external) return null;
-    this.#volume = Math.max(0, Math.min(100, Math.round(volume)));
-    this.#o.publish();
-    return this.#o.player.setVolume(this.#volume);
+    return this.#volume.set(volume);
   }
 
   /** `external`: the amplifier's real level came back; it is the speaker's volume from now on. */
   volumeReported(volume: number): void {
-    this.external?.report();
-    this.#volume = Math.max(0, Math.min(100, Math.round(volume)));
-    this.#o.publish();
+    this.#volume.reported(volume);
   }
 
   setMuted(muted: boolean): Effect {
-    if (this.volumeFixed) return null;
-    this.#muted = muted;
-    this.#o.publish();
-    return this.#o.player.setMuted(muted);
+    return this.#volume.setMuted(muted);
   }
 
   /** 44: the app's ceiling; the new format applies from the next stream request, so reload where we are (§5.9). */
@@ -309,13 +309,7 @@ export class SessionPlayback {
     volumePercent: number,
     muted: boolean,
   ): { readonly volume: boolean; readonly muted: boolean } {
-    // `external`: the amplifier's report is the volume, never MPD's (README "Volume modes").
-    if (this.external) return { volume: false, muted: false };
-    const changed = { volume: volumePercent !== this.#volume, muted: muted !== this.#muted };
-    this.#volume = volumePercent;
-    this.#muted = muted;
-    if (changed.volume || changed.muted) this.#o.publish();
-    return changed;
+    return this.#volume.speaker(volumePercent, muted);
   }
 
   /**
@@ -347,7 +341,7 @@ export class SessionPlayback {
   speakerAvailability(available: boolean): void {
     if (available && !this.#speakerKnown) {
       this.#speakerKnown = true;
-      this.#adoptSpeakerVolume(this.speaker());
+      this.#volume.adopt(this.speaker());
     }
     if (!available && this.#clock.status !== 'stopped') this.setClock('stopped', this.positionNow(), false);
   }
@@ -377,15 +371,13 @@ export class SessionPlayback {
   }
 
   #setPrevious(previous: PlayableItem | null): Effect {
-    if (previous?.queueItemId === this.#previous?.queueItemId && previous?.trackId === this.#previous?.trackId) return null;
+    if (
+      previous?.queueItemId === this.#previous?.queueItemId &&
+      previous?.trackId === this.#previous?.trackId
+    )
+      return null;
     this.#previous = previous;
     return this.#current ? this.#o.player.setPrevious(previous) : null;
-  }
-
-  #adoptSpeakerVolume(snap: PlayerSnapshot): void {
-    if (this.external) return;
-    if (snap.volumePercent !== null) this.#volume = snap.volumePercent;
-    this.#muted = snap.muted;
   }
 
   /** Track metadata for MQTT, once per track change; a late answer for another track is dropped. */
