@@ -305,7 +305,7 @@ export class Bridge {
     if (!runtime) return Promise.reject(new QcbError('ERR_BAD_COMMAND', `unknown player ${playerId}`));
     // The recorder is the bridge's, not the session's: `record` goes alone (command-parser.ts).
     if (cmd.record !== undefined) return this.diagnostics.setRecording(playerId, cmd.record);
-    return runtime.command(cmd);
+    return runtime.session.command(cmd);
   }
 
   #buildHttp(reserved: readonly string[]): HttpServer {

@@ -3,7 +3,7 @@ import type { Config, PlayerConfig } from '../config/config-schema.js';
 import { deviceTypeName, playerUuid } from '../config/config-schema.js';
 import type { ConnectRequest } from '../core/connect-request.js';
 import type { ItemTags, PlayableItem, Player } from '../core/player.js';
-import type { PlayerCommand, StatePublisher, TrackInfo } from '../core/player-view.js';
+import type { StatePublisher, TrackInfo } from '../core/player-view.js';
 import { PRODUCT_MODEL, PRODUCT_NAME, playerMaxQuality } from '../core/product.js';
 import { errorMessage } from '../core/qcb-error.js';
 import type { QueueListing } from '../core/queue-listing.js';
@@ -229,10 +229,6 @@ export class PlayerRuntime {
     this.#jwtApi.set({ jwt: request.jwtApi.jwt, exp: request.jwtApi.exp });
     if (sessionChanged) this.#o.tokens.clear(this.#o.player.id);
     this.#o.metrics.connects.inc({ player: this.#o.player.id, result: 'accepted', reason: 'joined' });
-  }
-
-  command(cmd: PlayerCommand): Promise<void> {
-    return this.session.command(cmd);
   }
 
   /** The stream route: a token of this player's current queue → a freshly signed URL (README.md "HTTP endpoints"). */

@@ -142,7 +142,8 @@ export class PlayerSession {
     if (cmd.playMedia) return this.#media.playMedia(cmd.playMedia);
     if (cmd.transfer) return this.#media.transfer();
     const effects = await this.#run(() =>
-      this.#media.playMeansTransfer(this.#core, cmd)
+      // Only a bare play may become a transfer (media-commands.ts): other commands go straight to their verb.
+      (cmd.action === 'play' || cmd.action === 'toggle') && this.#media.playMeansTransfer(this.#core, cmd)
         ? null
         : applyCommand(this.#core, cmd, {
             // A command's slow step (a REST lookup) comes back to the loop for what follows it (issue #14).
