@@ -1,4 +1,5 @@
 import { QcbError } from '../core/qcb-error.js';
+import { runNow, type EnqueueStep } from './loop-step.js';
 
 /**
  * Conditions a command waits for that no single message answers: the link joined, the speaker
@@ -17,6 +18,12 @@ interface Waiting {
 
 export class LoopWaits {
   readonly #waiting = new Set<Waiting>();
+  readonly #step: EnqueueStep;
+
+  /** `step`: the timeouts come back to the loop through it (loop-step.ts). */
+  constructor(step: EnqueueStep = runNow) {
+    this.#step = step;
+  }
 
   /**
    * Resolves with the first truthy value of `probe`; rejects when it throws, or with ERR_TIMEOUT
@@ -24,10 +31,16 @@ export class LoopWaits {
    */
   until<T>(probe: Probe<T>, timeoutMs: number, what: string): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#waiting.delete(w);
-        reject(new QcbError('ERR_TIMEOUT', `${what}: nothing after ${Math.round(timeoutMs / 100) / 10} s`));
-      }, timeoutMs);
+      const timer = setTimeout(
+        () =>
+          this.#step('wait timeout', () => {
+            if (!this.#waiting.delete(w)) return; // settled meanwhile
+            reject(
+              new QcbError('ERR_TIMEOUT', `${what}: nothing after ${Math.round(timeoutMs / 100) / 10} s`),
+            );
+          }),
+        timeoutMs,
+      );
       timer.unref();
       const w: Waiting = {
         check: () => {

@@ -1,4 +1,5 @@
 import { QcbError } from '../core/qcb-error.js';
+import { runNow, type EnqueueStep } from './loop-step.js';
 
 type Waiter = { resolve: () => void; reject: (err: Error) => void; timer: NodeJS.Timeout };
 
@@ -6,12 +7,18 @@ type Waiter = { resolve: () => void; reject: (err: Error) => void; timer: NodeJS
  * Controller verbs waiting for the service's answer (docs/protocol.md §8 "Controller verbs"): a
  * queue edit is done when the service's broadcast carrying its action uuid comes back (89-95),
  * refused when 88 names it, and failed when the link ends or no answer comes in time. The MQTT
- * answer waits on these promises, outside the session's loop; the loop only settles them.
+ * answer waits on these promises, outside the session's loop; the loop only settles them, a
+ * timeout included (it comes back as a step of the loop, loop-step.ts).
  * A verb the service answers without an action uuid (62 `play_item`, docs/protocol.md §8) waits
  * under a string key of its own; several commands may wait for the same key.
  */
 export class PendingActions {
   readonly #waiting = new Map<string, Waiter[]>();
+  readonly #step: EnqueueStep;
+
+  constructor(step: EnqueueStep = runNow) {
+    this.#step = step;
+  }
 
   get size(): number {
     let n = 0;
@@ -23,15 +30,21 @@ export class PendingActions {
   expect(actionUuid: Uint8Array | string, what: string, timeoutMs: number): Promise<void> {
     const key = keyOf(actionUuid);
     return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#remove(key, waiter);
-        reject(
-          new QcbError(
-            'ERR_TIMEOUT',
-            `the Qobuz service did not answer ${what} within ${Math.round(timeoutMs / 1000)} s`,
-          ),
-        );
-      }, timeoutMs);
+      const timer = setTimeout(
+        () =>
+          this.#step('verb timeout', () => {
+            // Answered (or failed) meanwhile: nothing left to time out.
+            if (!(this.#waiting.get(key) ?? []).includes(waiter)) return;
+            this.#remove(key, waiter);
+            reject(
+              new QcbError(
+                'ERR_TIMEOUT',
+                `the Qobuz service did not answer ${what} within ${Math.round(timeoutMs / 1000)} s`,
+              ),
+            );
+          }),
+        timeoutMs,
+      );
       timer.unref();
       const waiter: Waiter = { resolve, reject, timer };
       this.#waiting.set(key, [...(this.#waiting.get(key) ?? []), waiter]);

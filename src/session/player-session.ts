@@ -7,6 +7,7 @@ import { SerialQueue } from '../util/serial-queue.js';
 import { volumeTimedOut } from './verbs/volume-commands.js';
 import { SessionConnection } from './activation/session-connection.js';
 import { supersedesWith } from './intent-supersede.js';
+import { StepGuard, type EnqueueStep } from './loop-step.js';
 import { LoopWaits } from './loop-waits.js';
 import { MediaCommands, type MediaHost } from './verbs/media-commands.js';
 import { SPEAKER_HANDLERS } from './inputs/player-event-handlers.js';
@@ -30,7 +31,11 @@ export class PlayerSession {
   readonly #loop = new SerialQueue();
   readonly #o: PlayerSessionOptions;
   readonly #log: Logger;
-  readonly #waits = new LoopWaits();
+  /** Development mode: SessionCore's writes assert that a step of this loop runs (loop-step.ts). */
+  readonly #guard = new StepGuard();
+  /** Timers and late answers come back as steps; unlike `#input`, also after stop, so nothing waits forever. */
+  readonly #step: EnqueueStep = (what, fn) => this.#enqueue(what, fn);
+  readonly #waits = new LoopWaits(this.#step);
   readonly #media: MediaCommands;
   /** The player's one link to the service: connects, joins, our own identity (session-connection.ts). */
   readonly #connection: SessionConnection;
@@ -45,6 +50,8 @@ export class PlayerSession {
       ...options,
       now: options.now ?? Date.now,
       awaitVolumeReport: (n) => this.#awaitVolumeReport(n, options.volumeExternal?.reportTimeoutMs ?? 5000),
+      step: this.#step,
+      guard: this.#guard,
     });
     this.#connection = new SessionConnection({
       core: this.#core,
@@ -110,7 +117,7 @@ export class PlayerSession {
       () => this.#input('heartbeat', () => this.#core.heartbeat()),
       this.#o.heartbeatMs ?? 10_000,
     );
-    this.#core.publishView();
+    this.#input('start', () => this.#core.publishView());
     this.#connection.start();
   }
 
@@ -136,7 +143,7 @@ export class PlayerSession {
     const supersedes = supersedesWith(cmd);
     if (supersedes) {
       this.#media.supersede();
-      void this.#run(() => this.#core.supersedePlays(supersedes === 'hold'));
+      void this.#run(() => this.#core.verbs.supersedePlays(supersedes === 'hold'));
     }
     // README "Own Qobuz identity": controller verbs on our own link, answered once the music plays.
     if (cmd.playMedia) return this.#media.playMedia(cmd.playMedia);
@@ -157,13 +164,15 @@ export class PlayerSession {
 
   /** Shutdown: tell Qobuz we stopped, leave the speaker paused (README "Command line"). */
   async stop(): Promise<void> {
-    await this.#loop.run(() => {
-      this.#stopped = true;
-      this.#waits.failAll(new QcbError('ERR_SESSION_CLOSED', 'the bridge is stopping'));
-      if (this.#heartbeat) clearInterval(this.#heartbeat);
-      this.#core.shutdown();
-      this.#connection.stop();
-    });
+    await this.#loop.run(() =>
+      this.#guard.run(() => {
+        this.#stopped = true;
+        this.#waits.failAll(new QcbError('ERR_SESSION_CLOSED', 'the bridge is stopping'));
+        if (this.#heartbeat) clearInterval(this.#heartbeat);
+        this.#core.shutdown();
+        this.#connection.stop();
+      }),
+    );
   }
 
   /** Resolves once every input queued so far has been handled; true when it had to wait (tests, shutdown). */
@@ -174,6 +183,10 @@ export class PlayerSession {
   /** Queues one input; the speaker work it returns runs on without the loop, its failure logged. */
   #input(what: string, handle: () => Effect | void): void {
     if (this.#stopped) return;
+    this.#enqueue(what, handle);
+  }
+
+  #enqueue(what: string, handle: () => Effect | void): void {
     this.#run(() => {
       handle()?.catch((err: unknown) =>
         this.#log.warn({ err: errorMessage(err), what }, 'speaker command failed'),
@@ -183,14 +196,16 @@ export class PlayerSession {
 
   /** One input in the loop, to its end; then whatever waits on the session's state looks again. */
   #run<T>(task: () => T): Promise<T> {
-    return this.#loop.run(() => {
-      try {
-        return task();
-      } finally {
-        this.#waits.check();
-        this.#watch?.afterInput();
-      }
-    });
+    return this.#loop.run(() =>
+      this.#guard.run(() => {
+        try {
+          return task();
+        } finally {
+          this.#waits.check();
+          this.#watch?.afterInput();
+        }
+      }),
+    );
   }
 
   /**

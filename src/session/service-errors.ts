@@ -17,7 +17,7 @@ export function onServiceError(core: SessionCore, b: qconnect.ErrorMessage.$Prop
   const text = b.message ?? '';
   core.log.warn({ code: b.code, message: text }, 'service reported an error');
   const aboutReport = /non active renderer/i.test(text);
-  if (!aboutReport) core.actionRefused('pending', text || `error ${b.code ?? 'without a code'}`);
+  if (!aboutReport) core.verbs.refused('pending', text || `error ${b.code ?? 'without a code'}`);
   if (forgotUs(core, text) && core.serviceForgotUs())
     core.log.info({ message: text }, 'service forgot us: joining again on the same link');
   return null;

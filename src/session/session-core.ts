@@ -10,7 +10,8 @@ import { stateUpdated } from '../protocol/renderer-messages.js';
 import { SessionActivation } from './activation/session-activation.js';
 import { SessionPlayback, type Effect } from './playback/session-playback.js';
 import type { QueueListingTuning } from './queue/queue-publisher.js';
-import { SessionQueue, type QueueView } from './queue/session-queue.js';
+import { SessionQueue, type QueueUpdates, type QueueView } from './queue/session-queue.js';
+import type { EnqueueStep, StepGuard } from './loop-step.js';
 import { SessionLink, type LinkState } from './session-link.js';
 import { SessionPeers, type PeerState } from './session-peers.js';
 import { playerView, rendererReport, type SessionFacts } from './session-report.js';
@@ -47,6 +48,10 @@ export interface SessionCoreOptions {
   readonly volumeExternal?: { readonly reportTimeoutMs: number };
   /** `external`: settles when request `n` was answered by the amplifier; rejects (ERR_TIMEOUT) when not in time. Given by PlayerSession. */
   readonly awaitVolumeReport?: (n: number) => Promise<void>;
+  /** Timers and late answers come back to the loop through it (loop-step.ts). Given by PlayerSession. */
+  readonly step?: EnqueueStep;
+  /** Development mode: every write asserts that a loop step runs (loop-step.ts). Given by PlayerSession. */
+  readonly guard?: StepGuard;
 }
 
 export class SessionCore {
@@ -61,7 +66,7 @@ export class SessionCore {
 
   constructor(options: SessionCoreOptions) {
     this.#o = options;
-    this.#link = new SessionLink(options.now);
+    this.#link = new SessionLink(options.now, options.step);
     this.#queue = new SessionQueue(
       {
         player: options.player,
@@ -78,6 +83,7 @@ export class SessionCore {
         trackInfo: options.trackInfo,
         logger: options.logger,
         ...(options.queueListing ? { tuning: options.queueListing } : {}),
+        ...(options.step ? { step: options.step } : {}),
       },
     );
     this.#playback = new SessionPlayback({
@@ -89,6 +95,7 @@ export class SessionCore {
       now: options.now,
       report: () => this.reportState(),
       publish: () => this.publishView(),
+      ...(options.step ? { step: options.step } : {}),
       volumeFixed: !options.device.volumeRemoteControl,
       ...(options.volumeExternal
         ? { volumeRequest: (r) => options.publisher?.publishVolumeRequest?.(options.playerId, r) }
@@ -128,13 +135,12 @@ export class SessionCore {
   }
   /** Becoming active and taking over (docs/protocol.md §5.3-§5.5): request, activate, deactivate … */
   get activation(): SessionActivation {
+    this.#write('activation');
     return this.#activation;
   }
   /** The queue's intents (81, 90-91, 102-104, loop mode): what the service says the queue is. */
-  get queueUpdates(): Pick<
-    SessionQueue,
-    'noteVersion' | 'applySnapshot' | 'applyDelta' | 'applyAutoplay' | 'setRepeat'
-  > {
+  get queueUpdates(): QueueUpdates {
+    this.#write('queueUpdates');
     return this.#queue;
   }
   get linkState(): LinkState {
@@ -175,6 +181,7 @@ export class SessionCore {
   // ---- outputs: the report and the view are derived in session-report.ts only ---------------
 
   send(messages: OutgoingMessage[]): void {
+    this.#write('send');
     this.#link.send(messages);
   }
 
@@ -194,44 +201,27 @@ export class SessionCore {
 
   /** README "MQTT topics": the first state carries the speaker's real volume, so none leaves before the speaker answered. */
   publishView(): void {
+    this.#write('publishView');
     this.#queue.updateListing();
     if (this.#playback.speakerKnown) this.#o.publisher?.publishState(this.#o.playerId, this.view());
   }
 
   event(type: SessionEvent['type'], fields: Record<string, unknown> = {}): void {
+    this.#write('event');
     this.#o.publisher?.publishEvent(this.#o.playerId, { type, atMs: this.#o.now(), fields });
   }
 
   // ---- controller verbs on our own link (docs/protocol.md §8 "Controller verbs") ---------------
 
-  /** A controller verb; resolves with the service's answer naming `actionUuid` (SessionLink.sendAction). */
-  sendAction(
-    messages: OutgoingMessage[],
-    actionUuid: Uint8Array | string,
-    what: string,
-    timeoutMs?: number,
-  ): Promise<void> {
-    return this.#link.sendAction(messages, actionUuid, what, timeoutMs);
-  }
-
-  /** A broadcast carrying an action uuid came back (`queueState`: a 90): true when it answered a verb of ours. */
-  actionAnswered(actionUuid: Uint8Array | string | null | undefined, queueState = false): boolean {
-    return this.#link.answered(actionUuid, queueState);
-  }
-
-  /** A newer intent: the plays waiting for the service are superseded (intent-supersede.ts). */
-  supersedePlays(hold: boolean): void {
-    this.#link.supersedePlays(hold);
-  }
-
-  /** The 41 answering a play a pause superseded: applied paused (intent-supersede.ts). */
-  heldPlay(key: string): boolean {
-    return this.#link.heldPlay(key);
-  }
-
-  /** 88: the service refused a queue edit; 'pending': a type-1 error refuses every verb waiting. */
-  actionRefused(actionUuid: Uint8Array | 'pending' | null | undefined, reason: string): void {
-    this.#link.refused(actionUuid, reason);
+  /**
+   * The verbs and their answers (SessionLink): `sendAction` resolves with the service's answer naming
+   * its action uuid; `answered` (a broadcast carrying one came back; `queueState`: a 90), `refused`
+   * (88; 'pending': a type-1 error refuses every verb waiting); `supersedePlays` and `heldPlay` for
+   * the newest intent (intent-supersede.ts).
+   */
+  get verbs(): Pick<SessionLink, 'sendAction' | 'answered' | 'refused' | 'supersedePlays' | 'heldPlay'> {
+    this.#write('verbs');
+    return this.#link;
   }
 
   /** A connect from the app: frames go to `send` from now on; `becomeActive` asks to take playback once joined. */
@@ -240,6 +230,7 @@ export class SessionCore {
     becomeActive: boolean,
     reregister: () => void = () => {},
   ): void {
+    this.#write('linkOpened');
     this.#link.opened(send, reregister);
     this.#activation.linkOpened(becomeActive);
     this.publishView();
@@ -252,6 +243,7 @@ export class SessionCore {
    * it stops; music that was never ours is left alone.
    */
   newSession(): Effect {
+    this.#write('newSession');
     const ours = this.#playback.current !== null;
     this.#link.forgetSession();
     this.#queue.reset();
@@ -265,12 +257,14 @@ export class SessionCore {
 
   /** The socket is up and about to join: not active, renderer id unknown until the service names us (83). */
   joining(): void {
+    this.#write('joining');
     this.#activation.inactive();
     this.#link.joining();
   }
 
   /** The link dropped and will come back: keep playing, stop reporting, remember whether to take playback back (§5.12). */
   linkDown(): void {
+    this.#write('linkDown');
     this.#link.down();
     this.#activation.linkDown();
     this.publishView();
@@ -278,6 +272,7 @@ export class SessionCore {
 
   /** The link ended for good (or was replaced): no frames leave until the next connect; `expired` when its token ran out. */
   linkClosed(reason: string | null, expired = false): void {
+    this.#write('linkClosed');
     this.#link.closed(expired);
     if (reason !== null) this.event('session_closed', { reason });
     this.#activation.linkClosed(reason);
@@ -286,6 +281,7 @@ export class SessionCore {
 
   /** The service named our renderer id (83 with our device uuid): joined. */
   joinedAs(rendererId: number): void {
+    this.#write('joinedAs');
     this.#link.joinedAs(rendererId);
     this.event('session_connected', { renderer_id: rendererId });
     this.publishView();
@@ -298,12 +294,14 @@ export class SessionCore {
     repeat: RepeatMode | null,
     sessionUuid: string | null = null,
   ): void {
+    this.#write('noteSessionState');
     this.#link.noteActive(activeRendererId, sessionUuid);
     this.#queue.noteSessionState(version, repeat);
   }
 
   /** 82 of another renderer: where it is, to take over from it. */
   notePeer(rendererId: number, peer: PeerState): void {
+    this.#write('notePeer');
     if (rendererId === this.#link.rendererId) return; // our own report echoed (§5.10)
     this.#peers.note(rendererId, peer);
     this.#queue.updateListing();
@@ -315,16 +313,19 @@ export class SessionCore {
    * we had it. Rate-limited; false when nothing was sent.
    */
   serviceForgotUs(): boolean {
+    this.#write('serviceForgotUs');
     return this.#activation.rejoin(() => this.#link.rejoin());
   }
 
   /** 85: a renderer left the session; its last state is no place to take over from. */
   removePeer(rendererId: number): void {
+    this.#write('removePeer');
     this.#peers.remove(rendererId);
   }
 
   /** 86: another renderer took over. */
   activeRendererChanged(rendererId: number): Effect {
+    this.#write('activeRendererChanged');
     this.#link.noteActive(rendererId);
     return this.#activation.active && rendererId !== this.#link.rendererId
       ? this.#activation.deactivate()
@@ -338,6 +339,7 @@ export class SessionCore {
    * once, then nothing, as from an inactive renderer; link and item stay, for `resumeAfterStepAside`.
    */
   speakerTakenByOther(): void {
+    this.#write('speakerTakenByOther');
     const snap = this.speaker();
     if (!snap.available || !snap.settled) return;
     const clock = this.#playback.clock;
@@ -351,6 +353,7 @@ export class SessionCore {
 
   /** MPD went away or came back: availability on MQTT, and the state (buffer ERROR while away). */
   speakerAvailability(available: boolean): void {
+    this.#write('speakerAvailability');
     this.#playback.speakerAvailability(available);
     this.#o.publisher?.publishAvailability(this.#o.playerId, available);
     this.reportState();
@@ -358,6 +361,7 @@ export class SessionCore {
 
   /** Shutdown: tell Qobuz we stopped, then say nothing more. */
   shutdown(): void {
+    this.#write('shutdown');
     if (this.#activation.active && this.#playback.status !== 'stopped') {
       this.#playback.setClock('stopped', this.#playback.positionNow(), false);
       this.reportState();
@@ -368,6 +372,7 @@ export class SessionCore {
 
   /** Every 10 s while active and playing (§5.7). */
   heartbeat(): void {
+    this.#write('heartbeat');
     if (this.#activation.active && isFlowing(this.#playback.clock)) this.reportState();
   }
 
@@ -385,5 +390,10 @@ export class SessionCore {
       linkState: this.#link.state,
       expired: this.#link.expired,
     };
+  }
+
+  /** Development mode (loop-step.ts): a write outside a step of the player's loop is a bug, caught here. */
+  #write(what: string): void {
+    this.#o.guard?.assert(what);
   }
 }

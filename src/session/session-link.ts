@@ -1,6 +1,7 @@
 import { QcbError } from '../core/qcb-error.js';
 import { supersededError } from './intent-supersede.js';
 import type { OutgoingMessage } from '../protocol/frame-writer.js';
+import type { EnqueueStep } from './loop-step.js';
 import { PendingActions } from './pending-actions.js';
 import { QueueStateAnswers } from './queue/queue-state-answers.js';
 import type { SessionFacts } from './session-report.js';
@@ -20,7 +21,7 @@ export type LinkState = SessionFacts['linkState'];
  */
 export class SessionLink {
   readonly #now: () => number;
-  readonly #pending = new PendingActions();
+  readonly #pending: PendingActions;
   /** Plays superseded by a pause or stop (supersedePlays), until when their 41 is expected. */
   readonly #held = new Map<string, number>();
   /** Our 76s on this link, to pair with the 90s answering them (queue-state-answers.ts). */
@@ -36,8 +37,9 @@ export class SessionLink {
   /** The session the service says we are in (81), hyphenated; what a link joined with our own token learns it from. */
   #sessionUuid: string | null = null;
 
-  constructor(now: () => number) {
+  constructor(now: () => number, step?: EnqueueStep) {
     this.#now = now;
+    this.#pending = new PendingActions(step);
   }
 
   get state(): LinkState {

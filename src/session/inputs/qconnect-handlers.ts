@@ -125,7 +125,7 @@ export const HANDLERS: HandlerTable = {
     // A play_item is applied once the active renderer (we too: our report echoed) plays it (docs/protocol.md §8).
     const rendererId = b.renderer_id ?? 0;
     if (rendererId >= 0 && rendererId === core.activeRendererId && s.current_queue_item_id !== -1)
-      core.actionAnswered(jumpKey(itemId));
+      core.verbs.answered(jumpKey(itemId));
     core.notePeer(rendererId, {
       item,
       clock: clockAt(playing ? 'playing' : 'paused', s.current_position?.value ?? 0, atMs),
@@ -150,7 +150,7 @@ export const HANDLERS: HandlerTable = {
   SrvrCtrlActiveRendererChanged: (core, b) => core.activeRendererChanged(b.active_renderer_id ?? -1),
   SrvrCtrlQueueErrorMessage: (core, b) => {
     core.log.info({ error: b.error }, 'queue error: resyncing the queue');
-    core.actionRefused(b.action_uuid, b.error ?? 'queue error');
+    core.verbs.refused(b.action_uuid, b.error ?? 'queue error');
     core.send([askForQueueState(null)]);
     return null;
   },
@@ -165,7 +165,7 @@ export const HANDLERS: HandlerTable = {
       autoplay: (b.autoplay_tracks ?? []).map(itemOf),
     });
     // The 76 it answers, echoed or not (queue-state-answers.ts; README "Own Qobuz identity": transfer).
-    core.actionAnswered(b.action_uuid, true);
+    core.verbs.answered(b.action_uuid, true);
     // The whole queue read again (our 76, or a resync): no edit, so none of the issue #14 events.
     core.event('queue_updated', {
       version: core.queue.version,
@@ -238,7 +238,7 @@ function onDelta(core: SessionCore, delta: QueueDelta, actionUuid?: Uint8Array |
   // Described before it is applied: a removal must still find the tracks it removes (issue #14).
   const event = queueDeltaEvent(core, delta);
   const { result, effect } = core.queueUpdates.applyDelta(delta);
-  const ours = core.actionAnswered(actionUuid);
+  const ours = core.verbs.answered(actionUuid);
   if (result === 'stale') return null;
   // A gap or a shuffled order we cannot know: the full state is one message away (§6).
   if (result === 'resync') core.send([askForQueueState(core.queue.version)]);
@@ -299,7 +299,7 @@ function onSetState(core: SessionCore, b: qconnect.SrvrRndrSetState): Effect {
     if (target.queueItemId < 0 || state === qconnect.PlayingState.STOPPED) return core.playback.stop();
     const item = core.playback.resolve(target);
     // A play that a pause or stop from MQTT superseded while the service was answering it stays paused.
-    const play = state !== qconnect.PlayingState.PAUSED && !core.heldPlay(jumpKey(target.queueItemId));
+    const play = state !== qconnect.PlayingState.PAUSED && !core.verbs.heldPlay(jumpKey(target.queueItemId));
     return core.playback.load(item, b.current_position ?? 0, play, {
       next: hint ?? core.playback.nextAfter(item),
     });

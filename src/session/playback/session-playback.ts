@@ -44,7 +44,7 @@ export class SessionPlayback {
 
   constructor(options: SessionPlaybackOptions) {
     this.#o = options;
-    this.#info = new TrackInfoLookup(options.trackInfo, options.logger);
+    this.#info = new TrackInfoLookup(options.trackInfo, options.logger, options.step);
     this.#volume = new SessionVolume({
       player: options.player,
       publish: () => options.publish(),

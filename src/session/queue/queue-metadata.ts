@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { errorMessage } from '../../core/qcb-error.js';
 import type { TrackInfo } from '../../core/player-view.js';
 import type { TrackSummary } from '../../core/queue-listing.js';
+import { runNow, type EnqueueStep } from '../loop-step.js';
 
 /**
  * Titles, artists, albums and durations of the queue's tracks for the MQTT queue listing, looked
@@ -30,6 +31,8 @@ export interface QueueMetadataOptions {
   /** Some lookups finished: the listing can show more. */
   readonly onResolved: () => void;
   readonly logger: Logger;
+  /** Its timer and the answers come back to the player's loop through it (loop-step.ts); default: at once. */
+  readonly step?: EnqueueStep;
 }
 
 export class QueueMetadata {
@@ -88,11 +91,17 @@ export class QueueMetadata {
       this.#starts = this.#starts.filter((t) => now - t < 1000);
       if (this.#starts.length >= this.#rate.perSecond) {
         const waitMs = 1000 - (now - (this.#starts[0] ?? now)) + 1;
-        this.#timer = setTimeout(() => {
-          this.#timer = null;
-          this.#pump();
-        }, waitMs);
-        this.#timer.unref();
+        const timer = setTimeout(
+          () =>
+            this.#step('queue metadata rate', () => {
+              if (this.#timer !== timer) return; // stopped meanwhile
+              this.#timer = null;
+              this.#pump();
+            }),
+          waitMs,
+        );
+        timer.unref();
+        this.#timer = timer;
         return;
       }
       const trackId = this.#wanted.shift() as number;
@@ -102,21 +111,28 @@ export class QueueMetadata {
       this.#started += 1;
       lookup(trackId)
         .then(
-          (info) => this.#store(trackId, info ? summaryOf(info) : null),
+          (info) => (info ? summaryOf(info) : null),
           (err: unknown) => {
             this.#o.logger.debug({ err: errorMessage(err), trackId }, 'queue track metadata unavailable');
-            this.#store(trackId, null);
+            return null;
           },
         )
-        .finally(() => {
-          this.#inFlight.delete(trackId);
-          this.#o.onResolved();
-          this.#pump();
-        })
+        .then((summary) =>
+          this.#step('queue metadata', () => {
+            this.#store(trackId, summary);
+            this.#inFlight.delete(trackId);
+            this.#o.onResolved();
+            this.#pump();
+          }),
+        )
         .catch((err: unknown) =>
           this.#o.logger.warn({ err: errorMessage(err) }, 'queue metadata update failed'),
         );
     }
+  }
+
+  #step(what: string, fn: () => void): void {
+    (this.#o.step ?? runNow)(what, fn);
   }
 
   #store(trackId: number, summary: TrackSummary | null): void {

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { runNow, type EnqueueStep } from '../loop-step.js';
 import type { PlayableItem } from '../../core/player.js';
 import type { StatePublisher, TrackInfo } from '../../core/player-view.js';
 import {
@@ -36,6 +37,8 @@ export interface QueuePublisherOptions {
   readonly trackInfo: ((trackId: number) => Promise<TrackInfo | null>) | null;
   readonly logger: Logger;
   readonly tuning?: QueueListingTuning;
+  /** Its timers and lookups come back to the player's loop through it (loop-step.ts); default: at once. */
+  readonly step?: EnqueueStep;
 }
 
 /** What the session plays and what follows, as it stands now. */
@@ -63,6 +66,7 @@ export class QueuePublisher {
       ...(options.tuning?.rate ? { rate: options.tuning.rate } : {}),
       onResolved: () => this.#schedule(options.tuning?.batchMs ?? 1000),
       logger: options.logger,
+      step: options.step ?? runNow,
     });
   }
 
@@ -107,10 +111,16 @@ export class QueuePublisher {
     if (this.#timer && this.#dueAtMs <= due) return;
     if (this.#timer) clearTimeout(this.#timer);
     this.#dueAtMs = due;
-    this.#timer = setTimeout(() => {
-      this.#timer = null;
-      this.#publish();
-    }, delayMs);
+    const timer = setTimeout(
+      () =>
+        (this.#o.step ?? runNow)('queue listing', () => {
+          if (this.#timer !== timer) return; // stopped or rescheduled meanwhile
+          this.#timer = null;
+          this.#publish();
+        }),
+      delayMs,
+    );
+    this.#timer = timer;
     this.#timer.unref();
   }
 

@@ -18,6 +18,12 @@ export type QueueView = Omit<
   'setRepeat' | 'noteVersion' | 'applySnapshot' | 'applyDelta' | 'applyAutoplay' | 'reset'
 >;
 
+/** The queue's intents, as handlers reach them (`core.queueUpdates`). */
+export type QueueUpdates = Pick<
+  SessionQueue,
+  'noteVersion' | 'applySnapshot' | 'applyDelta' | 'applyAutoplay' | 'setRepeat'
+>;
+
 /** What the session's queue reads and tells of the rest of the session (SessionCore hands it). */
 export interface QueueHost {
   readonly player: Player;

@@ -100,7 +100,7 @@ export class MediaCommands {
     const start = media.shuffle ? randomInt(trackIds.length) : 0;
     const action = newActionUuid();
     await host.inLoop((core) =>
-      core.sendAction(
+      core.verbs.sendAction(
         [
           loadQueue(core.queue.version, action, trackIds, {
             position: start,
@@ -132,7 +132,7 @@ export class MediaCommands {
       const id = first.item.queueItemId;
       const play = setPlayerState({ playing: true, positionMs: 0, queueItemId: id });
       // Waits like a play_item, so a type-1 refusal of the 62 answers at once (service-errors.ts).
-      const answer = core.sendAction([play], jumpKey(id), 'the play', this.#o.playTimeoutMs);
+      const answer = core.verbs.sendAction([play], jumpKey(id), 'the play', this.#o.playTimeoutMs);
       return { loadsBefore: core.playback.loads, refused: onlyRefusal(answer) };
     });
     // Queue item ids start at 0 on every load: what played before may carry one of the new ids, so only a load since counts.
@@ -167,7 +167,7 @@ export class MediaCommands {
     await host.inLoop((core) =>
       core.active
         ? undefined
-        : core.sendAction(
+        : core.verbs.sendAction(
             [askForRendererState(core.activeRendererId), askForQueueState(core.queue.version, sync)],
             sync,
             'the session state',
@@ -183,7 +183,7 @@ export class MediaCommands {
         );
       if (!core.activation.request()) throw new QcbError('ERR_SESSION_CLOSED', 'the Qobuz session ended');
       // The 63 just sent waits like any verb, so a type-1 refusal of it answers at once (service-errors.ts).
-      const answer = core.sendAction([], ACTIVATION_KEY, 'the activation', this.#o.playTimeoutMs);
+      const answer = core.verbs.sendAction([], ACTIVATION_KEY, 'the activation', this.#o.playTimeoutMs);
       return { refused: onlyRefusal(answer) };
     });
     if (!asked) return;
@@ -207,7 +207,7 @@ export class MediaCommands {
         run.race(asked.refused),
       ]);
     } finally {
-      await this.#o.host.inLoop((core) => core.actionAnswered(ACTIVATION_KEY));
+      await this.#o.host.inLoop((core) => core.verbs.answered(ACTIVATION_KEY));
     }
     this.#o.logger.info({ ms: Math.round(performance.now() - started) }, 'took over the Qobuz session');
   }

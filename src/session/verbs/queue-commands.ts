@@ -62,7 +62,7 @@ export function applyQueueCommand(core: SessionCore, cmd: PlayerCommand, ctx: Co
 
 function clear(core: SessionCore): Promise<void> {
   const uuid = newActionUuid();
-  return core.sendAction([clearQueue(core.queue.version, uuid)], uuid, 'the queue clear');
+  return core.verbs.sendAction([clearQueue(core.queue.version, uuid)], uuid, 'the queue clear');
 }
 
 /**
@@ -75,7 +75,7 @@ function playItem(core: SessionCore, queueItemId: number): Promise<void> {
     core.activeRendererId < 0 && core.rendererId !== null
       ? [setActiveRenderer(core.rendererId), jump]
       : [jump];
-  return core.sendAction(messages, jumpKey(queueItemId), `the jump to queue item ${queueItemId}`);
+  return core.verbs.sendAction(messages, jumpKey(queueItemId), `the jump to queue item ${queueItemId}`);
 }
 
 /** The track ids first (REST, outside the loop), then 68 or 67 from the loop with the queue as it is then. */
@@ -96,8 +96,8 @@ function sendAdd(core: SessionCore, trackIds: readonly number[], next: boolean):
   const version = core.queue.version;
   const after = next ? insertAfter(core) : null;
   return after === null
-    ? core.sendAction([addTracks(version, uuid, trackIds)], uuid, 'the queue add')
-    : core.sendAction([insertTracks(version, uuid, trackIds, after)], uuid, 'the queue insert');
+    ? core.verbs.sendAction([addTracks(version, uuid, trackIds)], uuid, 'the queue add')
+    : core.verbs.sendAction([insertTracks(version, uuid, trackIds, after)], uuid, 'the queue insert');
 }
 
 /**
