@@ -29,8 +29,6 @@ import { PlayerRuntime } from './player-runtime.js';
 import { VolumeRoutedPlayer } from './volume-routed-player.js';
 import type { SessionTuning } from './session-tuning.js';
 
-export type { SessionTuning } from './session-tuning.js';
-
 /**
  * The composition root (docs/conventions.md principle 1): builds every adapter from the config, wires
  * them through the core's ports, and starts and stops them in order. Nothing else constructs

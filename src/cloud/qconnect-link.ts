@@ -46,8 +46,6 @@ export interface QconnectLinkOptions {
   readonly tap?: QconnectTap;
 }
 
-export type { LinkToken };
-export { TOKEN_EXPIRED };
 
 export type LinkState = 'connecting' | 'open' | 'waiting' | 'closed';
 

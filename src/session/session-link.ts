@@ -7,9 +7,9 @@ import { QueueStateAnswers } from './queue/queue-state-answers.js';
 import type { SessionFacts } from './session-report.js';
 
 /** docs/protocol.md §8 "Silent deregistration": at most one re-join on the same link per this long. */
-export const REREGISTER_MIN_INTERVAL_MS = 30_000;
+const REREGISTER_MIN_INTERVAL_MS = 30_000;
 /** How long a controller verb waits for the service's answer. */
-export const ACTION_TIMEOUT_MS = 10_000;
+const ACTION_TIMEOUT_MS = 10_000;
 
 export type LinkState = SessionFacts['linkState'];
 

@@ -89,7 +89,7 @@ async function pause(
 }
 
 /** A label, a name (when unique) or a renderer id; names compare without case. */
-export function findDevice(devices: readonly SessionDeviceView[], target: string): SessionDeviceView | null {
+function findDevice(devices: readonly SessionDeviceView[], target: string): SessionDeviceView | null {
   const t = target.trim();
   const byLabel = devices.find((d) => d.label === t) ?? devices.find((d) => d.label.toLowerCase() === t.toLowerCase());
   if (byLabel) return byLabel;

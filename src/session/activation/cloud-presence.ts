@@ -20,7 +20,7 @@ export interface CloudPresenceOptions {
 }
 
 /** A refused user token stays refused for a while: no point asking Qobuz more often than this. */
-export const CLOUD_RETRY_STEPS_MS = [5_000, 15_000, 60_000, 300_000] as const;
+const CLOUD_RETRY_STEPS_MS = [5_000, 15_000, 60_000, 300_000] as const;
 /** The delays start over only after a join that lasted this long (a service ending each join at once must not cause a tight loop). */
 const STABLE_AFTER_MS = 10 * 60_000;
 

@@ -106,7 +106,7 @@ export class ConnectCandidate {
  * The state a renderer join (21) announces for a connect into another session than the current
  * one: nothing plays there yet. The current session's report would name items of its own queue.
  */
-export function freshSessionReport(nowMs: number, speakerAvailable: boolean): RendererReport {
+function freshSessionReport(nowMs: number, speakerAvailable: boolean): RendererReport {
   return {
     playingState: qconnect.PlayingState.STOPPED,
     bufferState: speakerAvailable ? qconnect.BufferState.OK : qconnect.BufferState.ERROR,

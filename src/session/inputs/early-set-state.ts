@@ -10,7 +10,7 @@ import type { Effect, SessionCore } from '../session-core.js';
  * finds nothing (a stale 41 must not replay long after). Kept per session core, outside it, as
  * the core's loop is the only caller of both ends.
  */
-export const EARLY_SET_STATE_MS = 2_000;
+const EARLY_SET_STATE_MS = 2_000;
 
 const kept = new WeakMap<SessionCore, { readonly body: qconnect.SrvrRndrSetState; readonly atMs: number }>();
 

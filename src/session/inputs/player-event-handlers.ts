@@ -110,7 +110,7 @@ export const SPEAKER_HANDLERS: SpeakerHandlers = {
 };
 
 /** AudioQuality level of what actually plays (docs/protocol.md §4): 16-bit ≤ 48 kHz CD, 24-bit ≤ 96 kHz HIRES_L1, above HIRES_L2. */
-export function qualityLevel(f: AudioFormat): number {
+function qualityLevel(f: AudioFormat): number {
   if (f.bitDepth <= 16) return f.sampleRateHz <= 48_000 ? 2 : 3;
   return f.sampleRateHz <= 96_000 ? 3 : 4;
 }

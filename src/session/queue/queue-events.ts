@@ -11,7 +11,7 @@ import type { SessionCore } from '../session-core.js';
  */
 
 /** Tracks listed in one event at most; `count` always says how many the message named. */
-export const EVENT_TRACKS_MAX = 100;
+const EVENT_TRACKS_MAX = 100;
 
 export interface QueueEvent {
   readonly type: SessionEvent['type'];
