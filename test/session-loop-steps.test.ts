@@ -45,11 +45,13 @@ describe('session state is written only inside a loop step (issue #22)', () => {
     expect(() => c.linkDown()).toThrow(/outside a loop step: linkDown/);
     expect(() => c.activation.request()).toThrow(/outside a loop step: activation/);
     expect(() => c.queueUpdates.setRepeat('all')).toThrow(/outside a loop step: queueUpdates/);
+    expect(() => c.playback.setPlaying(true)).toThrow(/outside a loop step: playback/);
     expect(() => guard.run(() => c.publishView())).not.toThrow();
     expect(guard.run(() => c.queueUpdates.setRepeat('all'))).toBeNull();
     expect(c.queue.repeat).toBe('all');
     // Reads stay open: the HTTP routes and the MQTT view read from outside.
     expect(c.view().state).toBeDefined();
+    expect(c.effectiveMaxQuality).toBe(4);
   });
 
   it('brings a late track-info answer back to the loop as a step, not from its promise', async () => {

@@ -2,7 +2,7 @@ import type { LinkToken } from '../core/link-token.js';
 import type { ConnectRequest } from '../core/connect-request.js';
 import type { ConnectRejection } from './activation/connect-candidate.js';
 import type { TrackIdsLookup } from './verbs/queue-commands.js';
-import type { SessionCoreOptions } from './session-core.js';
+import type { SessionCoreOptions } from './session-core-options.js';
 import type { LinkEvent, SessionLinkFactory } from './session-link-port.js';
 import type { SessionObserver } from './session-watch.js';
 

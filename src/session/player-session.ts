@@ -98,7 +98,7 @@ export class PlayerSession {
 
   /** The AudioQuality level streams are asked for: the configured one, lowered by the app's (44). */
   get effectiveMaxQuality(): number {
-    return this.#core.playback.effectiveMaxQuality;
+    return this.#core.effectiveMaxQuality;
   }
 
   view(): PlayerView {

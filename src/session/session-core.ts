@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import type { PlayableItem, Player, PlayerSnapshot } from '../core/player.js';
-import type { PlayerView, RepeatMode, SessionEvent, StatePublisher, TrackInfo } from '../core/player-view.js';
+import type { PlayableItem, PlayerSnapshot } from '../core/player.js';
+import type { PlayerView, RepeatMode, SessionEvent } from '../core/player-view.js';
 import { isFlowing } from '../core/position-clock.js';
 import type { TrackSummary } from '../core/queue-listing.js';
 import type { QueueVersion } from '../core/queue-mirror.js';
@@ -9,9 +9,8 @@ import type { DeviceInfoValue, RendererReport } from '../protocol/renderer-messa
 import { stateUpdated } from '../protocol/renderer-messages.js';
 import { SessionActivation } from './activation/session-activation.js';
 import { SessionPlayback, type Effect } from './playback/session-playback.js';
-import type { QueueListingTuning } from './queue/queue-publisher.js';
 import { SessionQueue, type QueueUpdates, type QueueView } from './queue/session-queue.js';
-import type { EnqueueStep, StepGuard } from './loop-step.js';
+import type { SessionCoreOptions } from './session-core-options.js';
 import { SessionLink, type LinkState } from './session-link.js';
 import { SessionPeers, type PeerState } from './session-peers.js';
 import { playerView, rendererReport, type SessionFacts } from './session-report.js';
@@ -28,31 +27,6 @@ import { playerView, rendererReport, type SessionFacts } from './session-report.
 
 export type { Effect } from './playback/session-playback.js';
 export type { QueueView } from './queue/session-queue.js';
-
-export interface SessionCoreOptions {
-  readonly playerId: string;
-  readonly device: DeviceInfoValue;
-  readonly joinMode: 'controller' | 'renderer';
-  /** Configured ceiling, AudioQuality level 1-4. */
-  readonly maxAudioQuality: number;
-  readonly player: Player;
-  readonly publisher: StatePublisher | null;
-  readonly trackInfo: ((trackId: number) => Promise<TrackInfo | null>) | null;
-  /** Items of the current queue (stream tokens of items that left it die: README "HTTP endpoints"). */
-  readonly onQueueItems: ((items: readonly PlayableItem[]) => void) | null;
-  readonly logger: Logger;
-  readonly now: () => number;
-  /** The MQTT queue listing's lookup rate and publish timing (issue #14); defaults suit production. */
-  readonly queueListing?: QueueListingTuning;
-  /** README "Volume modes", `external`: volume intents are published for the amplifier (issue #23). */
-  readonly volumeExternal?: { readonly reportTimeoutMs: number };
-  /** `external`: settles when request `n` was answered by the amplifier; rejects (ERR_TIMEOUT) when not in time. Given by PlayerSession. */
-  readonly awaitVolumeReport?: (n: number) => Promise<void>;
-  /** Timers and late answers come back to the loop through it (loop-step.ts). Given by PlayerSession. */
-  readonly step?: EnqueueStep;
-  /** Development mode: every write asserts that a loop step runs (loop-step.ts). Given by PlayerSession. */
-  readonly guard?: StepGuard;
-}
 
 export class SessionCore {
   readonly #o: SessionCoreOptions;
@@ -113,8 +87,6 @@ export class SessionCore {
     });
   }
 
-  // ---- reads -------------------------------------------------------------------------------
-
   /** README "Volume modes", `external`: the wait for the amplifier's report of request `n` (volume-commands.ts). */
   awaitVolumeReport(n: number): Promise<void> {
     return this.#o.awaitVolumeReport?.(n) ?? Promise.resolve();
@@ -129,9 +101,14 @@ export class SessionCore {
   get joinMode(): SessionCoreOptions['joinMode'] {
     return this.#o.joinMode;
   }
-  /** What plays, and the playback intents (load, seek, play or pause, stop, volume …). */
+  /** What plays, and the playback intents (load, seek, play or pause, stop, volume …): only inside a step. */
   get playback(): SessionPlayback {
+    this.#write('playback');
     return this.#playback;
+  }
+  /** The AudioQuality level streams are asked for (read from outside: the stream route). */
+  get effectiveMaxQuality(): number {
+    return this.#playback.effectiveMaxQuality;
   }
   /** Becoming active and taking over (docs/protocol.md §5.3-§5.5): request, activate, deactivate … */
   get activation(): SessionActivation {
