@@ -116,16 +116,9 @@ async function runCommand(args: string[]): Promise<number> {
   // Nothing but a bad config at start may end the process (README "Bad input").
   process.on('uncaughtException', (err) => logger.error({ err: errorMessage(err) }, 'uncaught exception (kept running)'));
   process.on('unhandledRejection', (err) => logger.error({ err: errorMessage(err) }, 'unhandled rejection (kept running)'));
-  try {
-    await bridge.start();
-  } catch (err) {
-    logger.error({ err: errorMessage(err) }, 'start-up failed');
-    await bridge.stop();
-    return 1;
-  }
-  logger.info({ players: config.players.map((p) => p.id), http: bridge.httpPort, mqtt: bridge.mqttUrl }, 'bridge running');
   return new Promise<number>((resolve) => {
     let stopping = false;
+    let started: Promise<unknown> = Promise.resolve();
     const shutdown = (signal: string) => {
       if (stopping) return;
       stopping = true;
@@ -133,13 +126,29 @@ async function runCommand(args: string[]): Promise<number> {
       // README.md "Command line": exit 0 within 5 s whatever happens.
       const hard = setTimeout(() => resolve(0), 4500);
       hard.unref();
-      void bridge.stop().finally(() => {
-        clearTimeout(hard);
-        resolve(0);
-      });
+      void started
+        .then(() => bridge.stop())
+        .finally(() => {
+          clearTimeout(hard);
+          resolve(0);
+        });
     };
+    // Listen before anything is said: until a listener exists, SIGTERM's default action ends the
+    // process by the signal (no exit code), and a supervisor may send it as soon as it reads
+    // "bridge running". A signal during start-up stops the bridge once start has finished.
     process.once('SIGINT', () => shutdown('SIGINT'));
     process.once('SIGTERM', () => shutdown('SIGTERM'));
+    started = bridge.start().then(
+      () => {
+        if (!stopping)
+          logger.info({ players: config.players.map((p) => p.id), http: bridge.httpPort, mqtt: bridge.mqttUrl }, 'bridge running');
+      },
+      async (err: unknown) => {
+        logger.error({ err: errorMessage(err) }, 'start-up failed');
+        await bridge.stop();
+        resolve(1);
+      },
+    );
   });
 }
 

@@ -34,7 +34,11 @@ const rig = useMpdPlayerRig('outside', async (parts) => {
   cdn.redirect(path(SIGNED), cdn.url('/cdn/x.flac?request_sig=SECRET123&etsp=1'));
 });
 
-async function startPlayer(volume = { min: 0, max: 100 }, opts: { waitUp?: boolean } = {}): Promise<MpdPlayer> {
+async function startPlayer(
+  volume = { min: 0, max: 100 },
+  opts: { waitUp?: boolean } = {},
+  isOurs?: (uri: string) => boolean,
+): Promise<MpdPlayer> {
   logLines = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -42,7 +46,7 @@ async function startPlayer(volume = { min: 0, max: 100 }, opts: { waitUp?: boole
       done();
     },
   });
-  const options = { volume, urlFor: (item: PlayableItem) => cdn.url(path(item)), logger: pino({ level: 'debug' }, sink), reconnect: { stepsMs: [100, 250, 500] } };
+  const options = { volume, urlFor: (item: PlayableItem) => cdn.url(path(item)), logger: pino({ level: 'debug' }, sink), reconnect: { stepsMs: [100, 250, 500] }, ...(isOurs ? { isOurs } : {}) };
   return rig.start(options, opts);
 }
 
@@ -183,6 +187,39 @@ describe('MpdPlayer and other MPD clients (issue #5)', () => {
       expect(p.snapshot().status).toBe('stopped');
     } finally {
       cdn.fail(path(SEEKY), null);
+    }
+  });
+});
+
+describe('MpdPlayer beside another client while nothing of ours is loaded (issue #16)', () => {
+  it("leaves another client's music alone: reported as other, its modes kept, not paused, stopped or cleared", async () => {
+    // Another client plays its own song, looping, before the bridge connects.
+    await mpd.command('clear');
+    await mpd.command(`add "${cdn.url(path(OTHER))}"`);
+    await mpd.command('repeat 1');
+    await mpd.command('random 1');
+    await mpd.command('play');
+    try {
+      await mpd.waitForStatus((s) => s.state === 'play' && elapsed(s) > 0.1);
+      // Like the bridge's stream route: only our own URLs are ours.
+      const p = await startPlayer(undefined, {}, (uri) => uri.includes('/stream/qobuz-'));
+      const snap = p.snapshot();
+      expect(snap.source).toBe('other');
+      expect(snap.status).toBe('stopped');
+      expect(snap.current).toBeNull();
+      // Connecting turned none of its modes off.
+      let st = await mpd.status();
+      expect([st.repeat, st.random, st.state]).toEqual(['1', '1', 'play']);
+      // A pause or a stop of the (empty) Qobuz side, and the bridge stopping, never touch it.
+      await p.pause();
+      await p.stopPlayback();
+      await p.stop();
+      st = await mpd.status();
+      expect([st.repeat, st.random, st.state, st.playlistlength]).toEqual(['1', '1', 'play', '1']);
+    } finally {
+      await mpd.command('repeat 0');
+      await mpd.command('random 0');
+      await mpd.command('clear');
     }
   });
 });

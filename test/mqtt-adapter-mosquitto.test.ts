@@ -256,6 +256,32 @@ describe('MqttAdapter commands (README.md "MQTT topics", B/<player>/set)', () =>
     expect(onCommand).toHaveBeenCalledTimes(3);
   });
 
+  it('answers in the order the commands came, a refused command behind a slow good one too (issue #22)', async () => {
+    const { base, prefix } = names();
+    const { onCommand } = await adapter({ base, prefix });
+    const p = await probe();
+    await p.subscribe(`${base}/living_room/set/result`);
+    let release = () => {};
+    const slowStarted = new Promise<void>((started) =>
+      onCommand.mockImplementationOnce(() => {
+        started();
+        return new Promise<void>((resolve) => (release = resolve));
+      }),
+    );
+    await p.publish(`${base}/living_room/set`, '{"action":"play","id":"slow"}');
+    await slowStarted;
+    // Refused at once, but its answer waits for the slow command's; the fast one's waits for both.
+    await p.publish(`${base}/living_room/set`, '{"volume":150,"id":"bad"}');
+    const fastCalled = new Promise<void>((called) => onCommand.mockImplementationOnce(async () => called()));
+    await p.publish(`${base}/living_room/set`, '{"action":"pause","id":"fast"}');
+    await fastCalled; // the adapter has read all three (MQTT delivers them in order)
+    release();
+    await p.waitFor((m) => m.topic === `${base}/living_room/set/result` && m.payload.includes('"fast"'));
+    const answers = p.messages.filter((m) => m.topic === `${base}/living_room/set/result`).map((m) => JSON.parse(m.payload) as Record<string, unknown>);
+    expect(answers.map((a) => a.id)).toEqual(['slow', 'bad', 'fast']);
+    expect(answers[1]).toMatchObject({ ok: false, code: 'ERR_BAD_COMMAND' });
+  });
+
   it('answers a command for an unknown player with an error', async () => {
     const { onCommand, send } = await setup();
     expect(await send('garage', '{"action":"play"}')).toEqual({ ok: false, error: 'unknown player "garage"', code: 'ERR_BAD_COMMAND' });

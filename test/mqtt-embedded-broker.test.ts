@@ -31,6 +31,27 @@ describe('EmbeddedBroker (README.md "Configuration": no mqtt.url runs aedes)', (
     expect((await p.waitFor((m) => m.topic === 'x/y')).payload).toBe('hello');
   });
 
+  it('delivers a retained publish live to a wildcard subscriber that gets a plain publish right after it', async () => {
+    const broker = await startBroker();
+    // A plain client, publishing back to back as the bridge's link does (no round trip in between).
+    const publisher = await mqtt.connectAsync(broker.url, { protocolVersion: EmbeddedBroker.protocolVersion });
+    const p = await connectProbe(broker.url, { protocolVersion: EmbeddedBroker.protocolVersion });
+    cleanups.push(() => publisher.endAsync(), () => p.end());
+    // Another topic under the subscription already holds a retained message, as a bridge's do.
+    publisher.publish('z/den/availability', 'online', { retain: true });
+    await p.subscribe('z/#');
+    await p.waitFor((m) => m.topic === 'z/den/availability');
+    // What the bridge does on every state change: the retained state, then a plain answer or event.
+    for (let i = 1; i <= 5; i++) {
+      publisher.publish('z/den/state', `{"volume":${i}}`, { retain: true });
+      publisher.publish('z/den/set/result', `{"ok":true,"id":"${i}"}`);
+    }
+    await p.waitFor((m) => m.topic === 'z/den/set/result' && m.payload.includes('"5"'));
+    await p.waitFor((m) => m.topic === 'z/den/state' && m.payload === '{"volume":5}');
+    const states = p.messages.filter((m) => m.topic === 'z/den/state').map((m) => m.payload);
+    expect(states).toEqual([1, 2, 3, 4, 5].map((i) => `{"volume":${i}}`));
+  });
+
   it('carries the whole adapter: MQTT 5 falls back to 3.1.1, state out, command in, result out, will on a crash', async () => {
     const broker = await startBroker();
     const onCommand = vi.fn<(id: string, c: PlayerCommand) => Promise<void>>(async () => {});

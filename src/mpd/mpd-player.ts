@@ -97,11 +97,19 @@ export class MpdPlayer implements Player {
       .run(async () => {
         const client = this.#connection.client;
         // Leave the speaker paused with its queue, not cleared (Player.stop contract).
-        if (client && this.#available && !this.#aside && (await client.status()).state === 'play') await client.pause(true);
+        if (client && this.#available && this.#ours() && (await client.status()).state === 'play') await client.pause(true);
       })
       .catch((err: unknown) => this.#log.warn({ err: errorMessage(err) }, 'could not pause MPD on stop'));
     await this.#connection.stop();
     this.#available = false;
+  }
+
+  /**
+   * MPD plays (or holds) our window: nothing loaded, or stepped aside for another client, and
+   * what MPD plays is not ours to pause, stop or report (issue #16).
+   */
+  #ours(): boolean {
+    return this.#window.current !== null && this.#aside === null;
   }
 
   idle(): Promise<boolean> {
@@ -111,7 +119,8 @@ export class MpdPlayer implements Player {
   snapshot(): PlayerSnapshot {
     const settled = this.#gate.settled;
     const snap = this.#state.snapshot(this.#window.current?.item ?? null, this.#available, settled);
-    if (!this.#aside) return snap;
+    // Nothing of ours loaded and MPD playing all the same: another client's music (issue #16).
+    if (this.#ours() || (!this.#aside && snap.status === 'stopped')) return snap;
     // What the other client plays is not ours to report: stopped, nothing current.
     return { ...snap, status: 'stopped', positionMs: 0, durationMs: null, buffering: false, current: null, source: 'other' };
   }
@@ -193,7 +202,7 @@ export class MpdPlayer implements Player {
       async (client) => {
         // `pause 1` is a no-op on a paused or stopped MPD: no status round trip before it. Never
         // pauses another client's music.
-        if (this.#state.pendingStartMs === null && !this.#aside) await client.pause(true);
+        if (this.#state.pendingStartMs === null && this.#ours()) await client.pause(true);
       },
       () => this.#resume === 'play' && this.#offline('pause'),
     );
@@ -211,9 +220,11 @@ export class MpdPlayer implements Player {
       'stopPlayback',
       async (client) => {
         const aside = this.#aside !== null;
+        const loaded = this.#window.current !== null;
         model();
         if (aside) return; // the other client's music plays on
-        await client.stop();
+        // Nothing loaded: what MPD plays is another client's; only songs of ours (from before a restart) go.
+        if (loaded) await client.stop();
         await this.#window.removeOurs(client);
       },
       () => {

@@ -61,11 +61,12 @@ export interface RestoreContext {
  * window is written again and started where it was.
  */
 export async function restoreSpeaker({ client, window, state: s, volume, resume, startCurrent, logger }: RestoreContext): Promise<void> {
-  await client.setPlaybackModesOff();
   const st = await client.status();
   if (!volume.fixed && st.volume !== null && s.mpdVolume !== null && st.volume !== s.mpdVolume)
     await client.setVol(s.mpdVolume);
+  // Nothing of ours to restore: MPD's modes are its other clients' (`load` turns them off when we play).
   if (!window.current) return;
+  await client.setPlaybackModesOff();
   const wantPlay = resume === 'play';
   const drift = Math.abs((st.elapsedSec ?? 0) * 1000 - s.positionMs);
   const adopted = (st.state === 'play') === wantPlay && drift < 3000 && (await window.adopt(client, st));

@@ -9,6 +9,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { Aedes, AuthenticateError, Client, PublishPacket } from 'aedes';
 import type { Logger } from 'pino';
 import { clientMayPublish } from './broker-acl.js';
+import { numberAtEmission } from './emission-order.js';
 import { GuardedSocket, MqttPacketMeter } from './packet-size-guard.js';
 
 export interface EmbeddedBrokerOptions {
@@ -92,6 +93,8 @@ export class EmbeddedBroker {
       authenticate: (client, user, pass, done) => this.#authenticate(required, client, user, pass, done),
       authorizePublish: (client, packet, done) => done(this.#mayPublish(client, packet)),
     });
+    if (!numberAtEmission(broker))
+      this.#o.logger.warn('embedded MQTT broker: aedes changed shape; a retained publish may be lost to a client that gets a plain one right after it');
     if (!required && !isLoopback(this.#o.bind)) {
       this.#o.logger.warn(
         { bind: this.#o.bind },

@@ -277,31 +277,37 @@ export class MqttAdapter implements StatePublisher, AccountSessionPublisher {
     const parsed = parseCommand(payload);
     // README "MQTT topics": {"ok": true} or {"ok": false, "error", "code"}, with the command's `id` when it gave one.
     const echo = parsed.id !== undefined ? { id: parsed.id } : {};
-    const answer = (result: { ok: true } | { ok: false; error: string; code: string }) =>
+    type Result = { ok: true } | { ok: false; error: string; code: string };
+    const answer = (result: Result) =>
       void this.link.publish(
         this.#topics.setResult(playerId),
         JSON.stringify(result.ok ? { ...result, ...echo } : { ok: false, error: this.#redactor.scrubString(result.error), code: result.code, ...echo }),
       );
-    // A retained command would replay on every subscribe; it must never act twice.
-    if (retained) return answer({ ok: false, error: 'retained commands are ignored; publish without the retain flag', code: 'ERR_BAD_COMMAND' });
+    const refused = (error: string): Promise<Result> => Promise.resolve({ ok: false, error, code: 'ERR_BAD_COMMAND' });
     if (!this.#players.has(playerId)) return answer({ ok: false, error: `unknown player "${playerId}"`, code: 'ERR_BAD_COMMAND' });
-    if (!parsed.ok) {
+    let outcome: Promise<Result>;
+    // A retained command would replay on every subscribe; it must never act twice.
+    if (retained) outcome = refused('retained commands are ignored; publish without the retain flag');
+    else if (!parsed.ok) {
       this.#log.debug({ playerId, error: parsed.error }, 'rejected MQTT command');
-      return answer({ ok: false, error: parsed.error, code: 'ERR_BAD_COMMAND' });
+      outcome = refused(parsed.error);
+    } else {
+      const command = parsed.command;
+      // The newest intent wins (docs/architecture.md): every command goes to the player at once, where a
+      // transport command supersedes an older one still waiting; only the answers keep the commands' order.
+      outcome = Promise.resolve()
+        .then(() => this.#o.onCommand(playerId, command))
+        .then(
+          () => ({ ok: true }) as const,
+          (err: unknown) => {
+            const error = isQcbError(err, 'ERR_NO_SESSION') ? 'no Qobuz session' : errorMessage(err);
+            const code = isQcbError(err) ? err.code : 'ERR_INTERNAL';
+            this.#log.info({ playerId, command, error, code }, 'MQTT command failed');
+            return { ok: false, error, code } as const;
+          },
+        );
     }
-    // The newest intent wins (docs/architecture.md): every command goes to the player at once, where a
-    // transport command supersedes an older one still waiting; only the answers keep the commands' order.
-    const outcome = Promise.resolve()
-      .then(() => this.#o.onCommand(playerId, parsed.command))
-      .then(
-        () => ({ ok: true }) as const,
-        (err: unknown) => {
-          const error = isQcbError(err, 'ERR_NO_SESSION') ? 'no Qobuz session' : errorMessage(err);
-          const code = isQcbError(err) ? err.code : 'ERR_INTERNAL';
-          this.#log.info({ playerId, command: parsed.command, error, code }, 'MQTT command failed');
-          return { ok: false, error, code } as const;
-        },
-      );
+    // Every answer of a player, a refusal too, waits for the answers of the commands before it.
     const answered = (this.#answered.get(playerId) ?? Promise.resolve())
       .then(() => outcome)
       .then(answer);
