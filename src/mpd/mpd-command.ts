@@ -4,6 +4,9 @@ import type { SerialQueue } from '../util/serial-queue.js';
 import type { MpdClient } from './mpd-client.js';
 import type { TransportGate, TransportTicket } from './mpd-transport-gate.js';
 
+/** What a command does with MPD while it is there. */
+export type MpdOnline = (client: MpdClient) => Promise<void>;
+
 /** What a command needs of the MpdPlayer it runs for. */
 export interface MpdCommandHost {
   readonly queue: SerialQueue;
@@ -23,7 +26,7 @@ export interface MpdCommandHost {
 export function runMpdCommand(
   h: MpdCommandHost,
   name: string,
-  online: (client: MpdClient) => Promise<void>,
+  online: MpdOnline,
   offline: () => unknown,
   transport?: TransportTicket,
 ): Promise<void> {
@@ -49,7 +52,10 @@ export function runMpdCommand(
           await h.sync(client, true).catch(() => {});
           throw err;
         }
-        h.log.warn({ command: name, err: errorMessage(err) }, 'mpd lost during a command; kept for the reconnect');
+        h.log.warn(
+          { command: name, err: errorMessage(err) },
+          'mpd lost during a command; kept for the reconnect',
+        );
       }
     }
     offline();
