@@ -16,7 +16,7 @@ export interface SessionLinkPort {
   close(reason?: string): void;
 }
 
-/** Where a link's events go: each into the player's loop (player-session.ts). */
+/** Where a link's events go: each into the player's loop (session-connection.ts routes them, player-session.ts queues them). */
 export interface LinkRoutes {
   connected(reconnection: boolean): void;
   messages(messages: QcMessage[]): void;

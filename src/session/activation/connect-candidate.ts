@@ -119,7 +119,7 @@ function freshSessionReport(nowMs: number, speakerAvailable: boolean): RendererR
   };
 }
 
-/** What the switch needs of the player's session (player-session.ts). */
+/** What the switch needs of the player's session (session-connection.ts). */
 export interface ConnectSwitchHost {
   readonly core: SessionCore;
   readonly log: Logger;
