@@ -1,5 +1,7 @@
 // Lint + the import-direction rule of docs/conventions.md "Layers":
 // util <- core <- adapters (protocol, cloud, discovery, qobuz, mpd, mqtt, config) <- app <- main.ts.
+// session (the player's state machine, src/session/) sits on util, core and protocol: it reaches every
+// other adapter through the ports src/app hands it (types in core or session), and never imports app.
 // Adapters never import each other, except cloud -> protocol.
 // diagnostics (wire recorder, rings, bundle) sits beside the adapters: it uses util, core and protocol,
 // and no adapter imports it (they expose wire taps, src/core/wire-tap.ts, that app wires to it).
@@ -8,16 +10,19 @@ import tseslint from 'typescript-eslint';
 
 const adapters = ['protocol', 'cloud', 'discovery', 'qobuz', 'mpd', 'mqtt', 'config', 'snapcast'];
 
-/** Patterns that forbid importing the named src/ folders from a sibling folder. */
+/** Patterns that forbid importing the named src/ folders from a sibling folder (or from one level deeper). */
 function forbid(folders, why) {
-  return folders.map((f) => ({ group: [`../${f}/*`, `../${f}`, `../../${f}/*`], message: why }));
+  return folders.map((f) => ({ group: [`../${f}/*`, `../${f}`, `../../${f}/*`, `../../../${f}/*`], message: why }));
 }
 
 function layer(folder, forbidden, why) {
   return {
     files: [`src/${folder}/**/*.ts`],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [...forbid(forbidden, why), { group: ['../main*', '../../main*'], message: why }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [...forbid(forbidden, why), { group: ['../main*', '../../main*', '../../../main*'], message: why }] },
+      ],
     },
   };
 }
@@ -35,18 +40,23 @@ export default tseslint.config(
   },
   { files: ['test/**/*.ts', 'bench/**/*.ts', 'scripts/**', 'src/main.ts'], rules: { 'no-console': 'off' } },
   { files: ['scripts/**/*.mjs', 'eslint.config.js'], languageOptions: { globals: { process: 'readonly', console: 'readonly' } } },
-  layer('util', ['core', 'app', 'diagnostics', ...adapters], 'util knows no domain: it imports nothing from src/ but util'),
-  layer('core', ['app', 'diagnostics', ...adapters], 'core is pure: it imports only util'),
+  layer('util', ['core', 'app', 'session', 'diagnostics', ...adapters], 'util knows no domain: it imports nothing from src/ but util'),
+  layer('core', ['app', 'session', 'diagnostics', ...adapters], 'core is pure: it imports only util'),
   ...adapters.map((a) =>
     layer(
       a,
-      ['app', 'diagnostics', ...adapters.filter((b) => b !== a && !(a === 'cloud' && b === 'protocol'))],
+      ['app', 'session', 'diagnostics', ...adapters.filter((b) => b !== a && !(a === 'cloud' && b === 'protocol'))],
       `adapters depend on core and util only (cloud may use protocol): ${a} must not import another adapter`,
     ),
   ),
   layer(
     'diagnostics',
-    ['app', ...adapters.filter((b) => b !== 'protocol')],
+    ['app', 'session', ...adapters.filter((b) => b !== 'protocol')],
     'diagnostics depend on util, core and protocol only: adapters reach them through wire taps',
+  ),
+  layer(
+    'session',
+    ['app', 'diagnostics', ...adapters.filter((b) => b !== 'protocol')],
+    'the session imports util, core and protocol only: adapters reach it as ports src/app hands it (docs/architecture.md "Layers")',
   ),
 );

@@ -1,4 +1,4 @@
-import type { PlayerSession } from '../src/app/player-session.js';
+import type { PlayerSession } from '../src/session/player-session.js';
 import type { BridgeHarness } from '../test/support/bridge-harness.js';
 import type { SimSession } from '../test/support/qconnect-service.js';
 import { MpdLine } from './support-floors.js';

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { PlayerSession } from '../src/app/player-session.js';
+import { PlayerSession } from '../src/session/player-session.js';
+import { sessionLinkFactory } from '../src/app/session-link-factory.js';
 import type { StatePublisher } from '../src/core/player-view.js';
 import { MemoryPlayer } from '../test/support/memory-player.js';
 import type { IssuedToken } from '../test/support/qconnect-service.js';
@@ -108,6 +109,7 @@ export class Fleet {
       onQueueItems: null,
       logger: silent,
       heartbeatMs: this.#heartbeatMs,
+      linkFactory: sessionLinkFactory(),
     });
     session.start();
     const token = await this.#service.call<IssuedToken>({ op: 'issue' });

@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { AccountSession } from '../src/app/account-session.js';
+import { AccountSession } from '../src/session/account/account-session.js';
 import type { AccountSessionEvent, AccountSessionView } from '../src/core/account-session-view.js';
 import type { SessionController } from '../src/core/session-observer.js';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_LOOKUP_RATE } from '../src/app/queue-metadata.js';
+import { DEFAULT_LOOKUP_RATE } from '../src/session/queue/queue-metadata.js';
 import { LISTING_LIMITS } from '../src/core/queue-listing.js';
 import { startBridgeHarness, type BridgeHarness } from './support/bridge-harness.js';
 import { connectProbe, type MqttProbe } from './support/mosquitto-server.js';

@@ -25,6 +25,19 @@ describe('the import-direction rule (issue #2)', () => {
     expect(await violations('src/app/x.ts', "import { Diagnostics } from '../diagnostics/diagnostics.js';\nexport const x = Diagnostics;\n")).toEqual([]);
   }, 30_000);
 
+  it('keeps the session on util, core and protocol: no adapter, no app, at any depth (issue #22)', async () => {
+    expect(await violations('src/session/x.ts', "import { MpdPlayer } from '../mpd/mpd-player.js';\nexport const x = MpdPlayer;\n")).toHaveLength(1);
+    expect(await violations('src/session/x.ts', "import { QconnectLink } from '../cloud/qconnect-link.js';\nexport const x = QconnectLink;\n")).toHaveLength(1);
+    expect(await violations('src/session/x.ts', "import { Bridge } from '../app/bridge.js';\nexport const x = Bridge;\n")).toHaveLength(1);
+    expect(await violations('src/session/verbs/x.ts', "import { MqttAdapter } from '../../mqtt/mqtt-adapter.js';\nexport const x = MqttAdapter;\n")).toHaveLength(1);
+    expect(await violations('src/session/inputs/x.ts', "import type { SessionTuning } from '../../app/session-tuning.js';\nexport type X = SessionTuning;\n")).toHaveLength(1);
+    expect(await violations('src/session/queue/x.ts', "import { QobuzApi } from '../../qobuz/qobuz-api.js';\nexport const x = QobuzApi;\n")).toHaveLength(1);
+    expect(await violations('src/mpd/x.ts', "import { PlayerSession } from '../session/player-session.js';\nexport const x = PlayerSession;\n")).toHaveLength(1);
+    expect(await violations('src/core/x.ts', "import { SessionCore } from '../session/session-core.js';\nexport const x = SessionCore;\n")).toHaveLength(1);
+    expect(await violations('src/session/verbs/x.ts', "import { QcbError } from '../../core/qcb-error.js';\nimport { decodeFrames } from '../../protocol/frame-codec.js';\nimport { SessionCore } from '../session-core.js';\nexport const x = [QcbError, decodeFrames, SessionCore];\n")).toEqual([]);
+    expect(await violations('src/app/x.ts', "import { PlayerSession } from '../session/player-session.js';\nexport const x = PlayerSession;\n")).toEqual([]);
+  }, 30_000);
+
   it('allows adapters on core and util, cloud on protocol, and app on everything', async () => {
     expect(await violations('src/mqtt/x.ts', "import { QcbError } from '../core/qcb-error.js';\nexport const x = QcbError;\n")).toEqual([]);
     expect(await violations('src/cloud/x.ts', "import { decodeFrames } from '../protocol/frame-codec.js';\nexport const x = decodeFrames;\n")).toEqual([]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PendingActions } from '../src/app/pending-actions.js';
+import { PendingActions } from '../src/session/pending-actions.js';
 import { QcbError } from '../src/core/qcb-error.js';
 import { decodeFrames, messagesOf } from '../src/protocol/frame-codec.js';
 import { FrameWriter } from '../src/protocol/frame-writer.js';

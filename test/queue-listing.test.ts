@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { QueueMetadata } from '../src/app/queue-metadata.js';
-import { QueuePublisher } from '../src/app/queue-publisher.js';
+import { QueueMetadata } from '../src/session/queue/queue-metadata.js';
+import { QueuePublisher } from '../src/session/queue/queue-publisher.js';
 import type { PlayableItem } from '../src/core/player.js';
 import type { TrackInfo } from '../src/core/player-view.js';
 import {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { QueueStateAnswers } from '../src/app/queue-state-answers.js';
+import { QueueStateAnswers } from '../src/session/queue/queue-state-answers.js';
 import { askForQueueState, askForRendererState } from '../src/protocol/renderer-messages.js';
 
 /**

@@ -22,14 +22,12 @@ import { MqttAdapter } from '../mqtt/mqtt-adapter.js';
 import { SnapcastVolume } from '../snapcast/snapcast-volume.js';
 import { withTimeout } from '../util/abortable-sleep.js';
 import { defaultRedactor, type Redactor } from '../util/redactor.js';
-import { AccountSession } from './account-session.js';
+import { AccountSession } from '../session/account/account-session.js';
 import { BridgeMetrics } from './bridge-metrics.js';
 
 import { PlayerRuntime } from './player-runtime.js';
 import { VolumeRoutedPlayer } from './volume-routed-player.js';
 import type { SessionTuning } from './session-tuning.js';
-
-export type { SessionTuning } from './session-tuning.js';
 
 /**
  * The composition root (docs/conventions.md principle 1): builds every adapter from the config, wires
@@ -305,7 +303,7 @@ export class Bridge {
     if (!runtime) return Promise.reject(new QcbError('ERR_BAD_COMMAND', `unknown player ${playerId}`));
     // The recorder is the bridge's, not the session's: `record` goes alone (command-parser.ts).
     if (cmd.record !== undefined) return this.diagnostics.setRecording(playerId, cmd.record);
-    return runtime.command(cmd);
+    return runtime.session.command(cmd);
   }
 
   #buildHttp(reserved: readonly string[]): HttpServer {

@@ -3,7 +3,7 @@ import type { Config, PlayerConfig } from '../config/config-schema.js';
 import { deviceTypeName, playerUuid } from '../config/config-schema.js';
 import type { ConnectRequest } from '../core/connect-request.js';
 import type { ItemTags, PlayableItem, Player } from '../core/player.js';
-import type { PlayerCommand, StatePublisher, TrackInfo } from '../core/player-view.js';
+import type { StatePublisher, TrackInfo } from '../core/player-view.js';
 import { PRODUCT_MODEL, PRODUCT_NAME, playerMaxQuality } from '../core/product.js';
 import { errorMessage } from '../core/qcb-error.js';
 import type { QueueListing } from '../core/queue-listing.js';
@@ -20,7 +20,9 @@ import { JwtApiToken, UserAuthToken } from '../qobuz/token-provider.js';
 import { defaultRedactor, type Redactor } from '../util/redactor.js';
 import type { BridgeMetrics } from './bridge-metrics.js';
 import type { SessionTuning } from './session-tuning.js';
-import { PlayerSession } from './player-session.js';
+import { PlayerSession } from '../session/player-session.js';
+import type { LinkEvent } from '../session/session-link-port.js';
+import { sessionLinkFactory } from './session-link-factory.js';
 
 /**
  * Everything one configured player is made of: its speaker (MPD), its Qobuz REST client and
@@ -99,6 +101,16 @@ export class PlayerRuntime {
         options.publisher()?.publishAvailability(id, online);
       },
     };
+    const onLinkEvent = (event: LinkEvent, count: number): void => {
+      if (event === 'reconnect') options.metrics.reconnects.inc({ player: p.id }, count);
+      else if (event === 'token_renewed_ahead' || event === 'token_renewed_at_reconnect') {
+        options.metrics.tokenRenewals.inc(
+          { player: p.id, when: event === 'token_renewed_ahead' ? 'ahead' : 'reconnect' },
+          count,
+        );
+      } else
+        options.metrics.frames.inc({ player: p.id, direction: event === 'frames_in' ? 'in' : 'out' }, count);
+    };
     this.session = new PlayerSession({
       playerId: p.id,
       device: {
@@ -145,26 +157,14 @@ export class PlayerRuntime {
       onConnectRejected: (_request, reason) =>
         options.metrics.connects.inc({ player: p.id, result: 'rejected', reason }),
       ...(options.sessionObserver ? { sessionObserver: options.sessionObserver } : {}),
-      link: {
+      linkFactory: sessionLinkFactory({ onLinkEvent, tuning: {
         ...(options.tuning?.backoffStepsMs ? { backoffStepsMs: options.tuning.backoffStepsMs } : {}),
         ...(options.tuning?.pingIntervalMs ? { pingIntervalMs: options.tuning.pingIntervalMs } : {}),
         ...(options.tuning?.deadAfterMs ? { deadAfterMs: options.tuning.deadAfterMs } : {}),
         ...(options.tuning?.tokenRenewAheadMs ? { renewAheadMs: options.tuning.tokenRenewAheadMs } : {}),
         ...(options.tap ? { tap: options.tap } : {}),
-      },
-      onLinkEvent: (event, count) => {
-        if (event === 'reconnect') options.metrics.reconnects.inc({ player: p.id }, count);
-        else if (event === 'token_renewed_ahead' || event === 'token_renewed_at_reconnect') {
-          options.metrics.tokenRenewals.inc(
-            { player: p.id, when: event === 'token_renewed_ahead' ? 'ahead' : 'reconnect' },
-            count,
-          );
-        } else
-          options.metrics.frames.inc(
-            { player: p.id, direction: event === 'frames_in' ? 'in' : 'out' },
-            count,
-          );
-      },
+      } }),
+      onLinkEvent,
       onMessageHandled: (type, ms) => {
         options.metrics.commands.inc({ player: p.id, type: String(type) });
         options.metrics.commandLatency.observe({ type: String(type) }, ms / 1000);
@@ -229,10 +229,6 @@ export class PlayerRuntime {
     this.#jwtApi.set({ jwt: request.jwtApi.jwt, exp: request.jwtApi.exp });
     if (sessionChanged) this.#o.tokens.clear(this.#o.player.id);
     this.#o.metrics.connects.inc({ player: this.#o.player.id, result: 'accepted', reason: 'joined' });
-  }
-
-  command(cmd: PlayerCommand): Promise<void> {
-    return this.session.command(cmd);
   }
 
   /** The stream route: a token of this player's current queue → a freshly signed URL (README.md "HTTP endpoints"). */

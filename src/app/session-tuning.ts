@@ -1,4 +1,4 @@
-import type { QueueListingTuning } from './queue-publisher.js';
+import type { QueueListingTuning } from '../session/queue/queue-publisher.js';
 
 /** Timings of each player's session (defaults: the protocol's own, docs/protocol.md §3 and §5.7); tests and benches shorten them. */
 export interface SessionTuning {

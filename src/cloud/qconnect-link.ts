@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import WebSocket from 'ws';
 import { QcbError } from '../core/qcb-error.js';
+import { TOKEN_EXPIRED, type LinkToken } from '../core/link-token.js';
 import { safeTap, type QconnectTap } from '../core/wire-tap.js';
 import { Backoff, WEB_PLAYER_STEPS_MS } from '../util/backoff.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
@@ -45,12 +46,6 @@ export interface QconnectLinkOptions {
   readonly tap?: QconnectTap;
 }
 
-export interface LinkToken {
-  readonly jwt: string;
-  /** Epoch ms. */
-  readonly expiresAtMs: number;
-  readonly endpoint: string;
-}
 
 export type LinkState = 'connecting' | 'open' | 'waiting' | 'closed';
 
@@ -70,8 +65,6 @@ export interface QconnectLinkEvents {
   framesOut: [count: number];
 }
 
-/** The `closed` reason when the token ran out (§5.12): the session is over until the app hands a new one. */
-export const TOKEN_EXPIRED = 'token expired';
 
 const BROWSER_UA =
   'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36';

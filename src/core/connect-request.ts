@@ -15,3 +15,11 @@ export interface ConnectRequest {
 
 /** Hands a validated connect request to the player's session (the app layer implements it). */
 export type ConnectHandler = (playerId: string, request: ConnectRequest) => Promise<void>;
+
+/**
+ * Whether two session ids name the same Qobuz session. Session ids are uuids, whose case carries
+ * nothing (the app and the service may spell one differently): every comparison goes through here.
+ */
+export function sameSessionId(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
+}

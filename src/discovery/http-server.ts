@@ -29,12 +29,12 @@ const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
  * Every failure answers `{"success": false, "error": …}`; request bodies are never logged.
  */
 export class HttpServer {
-  private readonly opts: HttpServerOptions;
-  private readonly log: Logger;
-  private readonly limits: HttpLimits;
-  private readonly redact: (text: string) => string;
-  private server: Server | null = null;
-  private boundPort = 0;
+  readonly #opts: HttpServerOptions;
+  readonly #log: Logger;
+  readonly #limits: HttpLimits;
+  readonly #redact: (text: string) => string;
+  #server: Server | null = null;
+  #boundPort = 0;
 
   constructor(options: HttpServerOptions) {
     if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) {
@@ -46,21 +46,21 @@ export class HttpServer {
       if (ids.has(p.id)) throw new QcbError('ERR_CONFIG_INVALID', `player ${p.id}: duplicate id`);
       ids.add(p.id);
     }
-    this.opts = options;
-    this.log = options.logger.child({ module: 'http' });
-    this.limits = { ...DEFAULT_HTTP_LIMITS, ...options.limits };
-    this.redact = options.redact ?? ((text) => defaultRedactor.scrubString(text));
+    this.#opts = options;
+    this.#log = options.logger.child({ module: 'http' });
+    this.#limits = { ...DEFAULT_HTTP_LIMITS, ...options.limits };
+    this.#redact = options.redact ?? ((text) => defaultRedactor.scrubString(text));
   }
 
   /** The bound port (after start(); the chosen one when the option was 0). */
   get port(): number {
-    return this.boundPort;
+    return this.#boundPort;
   }
 
   /** Listens on `bind:port`; resolves with the bound port. */
   async start(): Promise<number> {
-    if (this.server) throw new QcbError('ERR_HTTP_LISTEN', 'http server already started');
-    const l = this.limits;
+    if (this.#server) throw new QcbError('ERR_HTTP_LISTEN', 'http server already started');
+    const l = this.#limits;
     // README "HTTP endpoints": a slow or stalled client must not hold a request open (issue #13). Node checks
     // these timeouts every `connectionsCheckingInterval`, so that is short too.
     const server = createServer(
@@ -70,7 +70,7 @@ export class HttpServer {
         connectionsCheckingInterval: l.checkIntervalMs,
         keepAliveTimeout: l.keepAliveTimeoutMs,
       },
-      this.buildApp().callback(),
+      this.#buildApp().callback(),
     );
     // README "Security" (issue #26): per-host caps, and a global one that never shuts out the reserved
     // hosts (this host, the MPD hosts). A flood would flood the log too, hence debug.
@@ -78,30 +78,30 @@ export class HttpServer {
       maxConnections: l.maxConnections,
       perHost: l.maxConnectionsPerHost,
       perReservedHost: l.maxConnectionsPerReservedHost,
-      reserved: new Set(this.opts.reservedHosts ?? []),
-      onDrop: (address, limit) => this.log.debug({ address, limit }, 'connection over the cap closed'),
+      reserved: new Set(this.#opts.reservedHosts ?? []),
+      onDrop: (address, limit) => this.#log.debug({ address, limit }, 'connection over the cap closed'),
     }).attach(server);
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err) =>
         reject(
           new QcbError(
             'ERR_HTTP_LISTEN',
-            `cannot listen on ${this.opts.bind}:${this.opts.port}: ${err.message}`,
+            `cannot listen on ${this.#opts.bind}:${this.#opts.port}: ${err.message}`,
             { cause: err },
           ),
         ),
       );
-      server.listen(this.opts.port, this.opts.bind, () => resolve());
+      server.listen(this.#opts.port, this.#opts.bind, () => resolve());
     });
-    this.server = server;
-    this.boundPort = (server.address() as AddressInfo).port;
-    this.log.info({ bind: this.opts.bind, port: this.boundPort }, 'http server listening');
-    return this.boundPort;
+    this.#server = server;
+    this.#boundPort = (server.address() as AddressInfo).port;
+    this.#log.info({ bind: this.#opts.bind, port: this.#boundPort }, 'http server listening');
+    return this.#boundPort;
   }
 
   async stop(): Promise<void> {
-    const server = this.server;
-    this.server = null;
+    const server = this.#server;
+    this.#server = null;
     if (!server) return;
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
@@ -109,8 +109,8 @@ export class HttpServer {
     });
   }
 
-  private buildApp(): Koa {
-    const o = this.opts;
+  #buildApp(): Koa {
+    const o = this.#opts;
     const app = new Koa();
     const router = new Router();
     deviceRoutes(router, {
@@ -122,20 +122,20 @@ export class HttpServer {
       currentSessionId: (id) => o.currentSessionId(id),
       onConnect: (id, request) => o.onConnect(id, request),
       ...(o.onConnectRefused ? { onConnectRefused: o.onConnectRefused } : {}),
-      rateLimit: new ConnectRateLimit({ perWindow: this.limits.connectsPerMinute, windowMs: 60_000 }),
+      rateLimit: new ConnectRateLimit({ perWindow: this.#limits.connectsPerMinute, windowMs: 60_000 }),
       maxBodyBytes: o.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
-      log: this.log,
+      log: this.#log,
     });
     streamRoute(router, {
       playerIds: new Set(o.players.map((p) => p.id)),
       resolveStream: (id, token) => o.resolveStream(id, token),
       ...(o.cover ? { cover: o.cover } : {}),
-      log: this.log,
+      log: this.#log,
     });
     healthRoutes(router, { health: () => o.health(), metrics: () => o.metrics() });
     const diagnostics = o.diagnostics?.bind(o);
     if (diagnostics) diagnosticsRoute(router, { bundle: diagnostics, token: o.diagnosticsToken ?? null });
-    app.use(async (ctx, next) => this.handleErrorsAndLog(ctx, next));
+    app.use(async (ctx, next) => this.#handleErrorsAndLog(ctx, next));
     // Every route, before it runs: Host (421) and Origin (403) checks (README "HTTP endpoints").
     app.use(
       requestGuard({
@@ -146,11 +146,11 @@ export class HttpServer {
     app.use(router.routes());
     // 405 with an Allow header for a known path under the wrong method (docs/protocol.md §2).
     app.use(router.allowedMethods());
-    app.on('error', (err: unknown) => this.log.debug({ err: errorMessage(err) }, 'http response error'));
+    app.on('error', (err: unknown) => this.#log.debug({ err: errorMessage(err) }, 'http response error'));
     return app;
   }
 
-  private async handleErrorsAndLog(ctx: Koa.Context, next: Koa.Next): Promise<void> {
+  async #handleErrorsAndLog(ctx: Koa.Context, next: Koa.Next): Promise<void> {
     const startedMs = performance.now();
     try {
       await next();
@@ -163,18 +163,18 @@ export class HttpServer {
       if (err instanceof HttpError) {
         ctx.status = err.status;
         // Answers pass through the redactor like log lines (issue #13).
-        ctx.body = { success: false, error: this.redact(err.message) };
+        ctx.body = { success: false, error: this.#redact(err.message) };
         // The rest of an oversized or refused body is not worth reading: close after answering.
         if (err.status === 413 || !ctx.req.complete) ctx.set('Connection', 'close');
       } else {
-        this.log.error({ err: errorMessage(err) }, 'http handler failed');
+        this.#log.error({ err: errorMessage(err) }, 'http handler failed');
         ctx.status = 500;
         ctx.body = { success: false, error: 'internal error' };
       }
     } finally {
       // The route pattern, never the raw path: stream paths carry tokens (docs/conventions.md principle 9).
       const route = (ctx as { _matchedRoute?: unknown })._matchedRoute;
-      this.log.debug(
+      this.#log.debug(
         {
           method: ctx.method,
           route: typeof route === 'string' ? route : 'unmatched',

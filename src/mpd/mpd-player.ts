@@ -1,9 +1,10 @@
 import type { Logger } from 'pino';
 import type { LoadOptions, PlayableItem, Player, PlayerEvents, PlayerSnapshot } from '../core/player.js';
-import { errorMessage, isQcbError } from '../core/qcb-error.js';
+import { errorMessage } from '../core/qcb-error.js';
 import { SerialQueue } from '../util/serial-queue.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import type { MpdClient } from './mpd-client.js';
+import { runMpdCommand, type MpdCommandHost, type MpdOnline } from './mpd-command.js';
 import { MPD_RECONNECT_STEPS_MS, MpdConnection } from './mpd-connection.js';
 import { checkMpdPlayerOptions, type MpdPlayerOptions } from './mpd-player-options.js';
 import { MpdPlayerState, snapshotChanged } from './mpd-player-state.js';
@@ -48,6 +49,8 @@ export class MpdPlayer implements Player {
    */
   #aside: WindowItems | null = null;
   readonly #configFile: string | null;
+  /** What a command needs of this player (mpd-command.ts). */
+  readonly #commands: MpdCommandHost;
 
   constructor(options: MpdPlayerOptions) {
     checkMpdPlayerOptions(options);
@@ -80,6 +83,14 @@ export class MpdPlayer implements Player {
       sync: (client) => this.#sync(client, false),
       pollDelayMs: () => (this.#state.status !== 'playing' ? null : this.#state.buffering ? 150 : 1000),
     });
+    this.#commands = {
+      queue: this.#queue,
+      gate: this.#gate,
+      log: this.#log,
+      client: () => (this.#available ? this.#connection.client : null),
+      sync: (client, force) => this.#sync(client, force),
+      emitState: (force) => this.#emitState(force),
+    };
     this.#connection.events.on('connected', (client) => this.#onConnected(client));
     this.#connection.events.on('lost', () => this.#onLost());
   }
@@ -276,54 +287,13 @@ export class MpdPlayer implements Player {
   }
 
   /** A transport command (TransportGate): skipped in its turn when a newer one makes it pointless. */
-  #transport(
-    kind: Transport,
-    name: string,
-    online: (client: MpdClient) => Promise<void>,
-    offline: () => unknown,
-  ): Promise<void> {
+  #transport(kind: Transport, name: string, online: MpdOnline, offline: () => unknown): Promise<void> {
     return this.#command(name, online, offline, this.#gate.begin(kind));
   }
 
-  /** Runs a command in the serial queue; while MPD is away it only updates what a reconnect restores. */
-  #command(
-    name: string,
-    online: (client: MpdClient) => Promise<void>,
-    offline: () => unknown,
-    transport?: TransportTicket,
-  ): Promise<void> {
-    return this.#queue.run(async () => {
-      if (transport?.superseded()) {
-        this.#log.debug({ command: name }, 'skipped: a newer command replaces it');
-        this.#gate.applied(transport);
-        return;
-      }
-      // Applied from here on: the snapshot the sync below emits is settled unless newer commands wait.
-      const applied = () => transport && this.#gate.applied(transport);
-      const client = this.#connection.client;
-      if (client && this.#available) {
-        try {
-          await online(client);
-          applied();
-          await this.#sync(client, true);
-          return;
-        } catch (err) {
-          applied();
-          if (!isQcbError(err, 'ERR_MPD_UNREACHABLE') && !isQcbError(err, 'ERR_MPD_TIMEOUT')) {
-            // MPD refused (e.g. a seek whose Range request failed): report what it did anyway.
-            await this.#sync(client, true).catch(() => {});
-            throw err;
-          }
-          this.#log.warn(
-            { command: name, err: errorMessage(err) },
-            'mpd lost during a command; kept for the reconnect',
-          );
-        }
-      }
-      offline();
-      applied();
-      this.#emitState(true);
-    });
+  /** Runs a command in the serial queue; while MPD is away it only updates what a reconnect restores (mpd-command.ts). */
+  #command(name: string, online: MpdOnline, offline: () => unknown, transport?: TransportTicket): Promise<void> {
+    return runMpdCommand(this.#commands, name, online, offline, transport);
   }
 
   /** Metadata arrived after the song went into MPD: tag it in its turn (no state to report). */

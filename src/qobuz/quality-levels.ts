@@ -34,13 +34,6 @@ export function levelForQuality(quality: MaxQuality): QualityLevel {
   return LEVEL_BY_QUALITY[quality];
 }
 
-export function levelForFormat(formatId: number): QualityLevel {
-  if (formatId >= 27) return 4;
-  if (formatId === 7) return 3;
-  if (formatId === 6) return 2;
-  return 1;
-}
-
 /** The formats to try for a level, best first: 27 → 7 → 6 → 5 from level 4. */
 export function fallbackChain(level: number): FormatId[] {
   const first = formatForLevel(level);

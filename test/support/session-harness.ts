@@ -1,5 +1,6 @@
 import { pino, type Logger } from 'pino';
-import { PlayerSession, type PlayerSessionOptions } from '../../src/app/player-session.js';
+import { PlayerSession, type PlayerSessionOptions } from '../../src/session/player-session.js';
+import { sessionLinkFactory } from '../../src/app/session-link-factory.js';
 import type { PlayerView, SessionEvent, StatePublisher } from '../../src/core/player-view.js';
 import { qconnect } from '../../src/protocol/generated/qconnect.js';
 import { MemoryPlayer } from './memory-player.js';
@@ -86,12 +87,14 @@ export async function startHarness(
     heartbeatMs: opts.heartbeatMs ?? 10_000,
     ...(opts.now ? { now: opts.now } : {}),
     ...(opts.renewToken ? { renewToken: opts.renewToken } : {}),
-    link: {
-      backoffStepsMs: [50, 100, 200],
-      pingIntervalMs: 1000,
-      deadAfterMs: 3000,
-      ...(opts.renewAheadMs ? { renewAheadMs: opts.renewAheadMs } : {}),
-    },
+    linkFactory: sessionLinkFactory({
+      tuning: {
+        backoffStepsMs: [50, 100, 200],
+        pingIntervalMs: 1000,
+        deadAfterMs: 3000,
+        ...(opts.renewAheadMs ? { renewAheadMs: opts.renewAheadMs } : {}),
+      },
+    }),
   });
   session.start();
   const token = service.issueToken({

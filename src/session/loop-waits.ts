@@ -1,0 +1,79 @@
+import { QcbError } from '../core/qcb-error.js';
+import { runNow, type EnqueueStep } from './loop-step.js';
+
+/**
+ * Conditions a command waits for that no single message answers: the link joined, the speaker
+ * playing what a command asked for (README "Own Qobuz identity"). Each probe runs in the player's
+ * loop (docs/architecture.md "One owner per player"), now and after every input the loop handled,
+ * so it reads the session's state as it is and never races it. The service's answers to controller
+ * verbs are not waited for here: SessionCore.sendAction does that by action uuid.
+ */
+export type Probe<T> = () => T | null | undefined | false;
+
+interface Waiting {
+  /** True once settled. */
+  check(): boolean;
+  fail(err: Error): void;
+}
+
+export class LoopWaits {
+  readonly #waiting = new Set<Waiting>();
+  readonly #step: EnqueueStep;
+
+  /** `step`: the timeouts come back to the loop through it (loop-step.ts). */
+  constructor(step: EnqueueStep = runNow) {
+    this.#step = step;
+  }
+
+  /**
+   * Resolves with the first truthy value of `probe`; rejects when it throws, or with ERR_TIMEOUT
+   * naming `what` after `timeoutMs`. Call it from inside the loop.
+   */
+  until<T>(probe: Probe<T>, timeoutMs: number, what: string): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(
+        () =>
+          this.#step('wait timeout', () => {
+            if (!this.#waiting.delete(w)) return; // settled meanwhile
+            reject(
+              new QcbError('ERR_TIMEOUT', `${what}: nothing after ${Math.round(timeoutMs / 100) / 10} s`),
+            );
+          }),
+        timeoutMs,
+      );
+      timer.unref();
+      const w: Waiting = {
+        check: () => {
+          let value: T | null | undefined | false;
+          try {
+            value = probe();
+          } catch (err) {
+            w.fail(err instanceof Error ? err : new Error(String(err)));
+            return true;
+          }
+          if (!value) return false;
+          clearTimeout(timer);
+          this.#waiting.delete(w);
+          resolve(value);
+          return true;
+        },
+        fail: (err) => {
+          clearTimeout(timer);
+          this.#waiting.delete(w);
+          reject(err);
+        },
+      };
+      if (!w.check()) this.#waiting.add(w);
+    });
+  }
+
+  /** After each input of the loop. */
+  check(): void {
+    for (const w of [...this.#waiting]) w.check();
+  }
+
+  /** Shutdown: nothing still waiting will come. */
+  failAll(err: Error): void {
+    for (const w of [...this.#waiting]) w.fail(err);
+  }
+}

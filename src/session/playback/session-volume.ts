@@ -1,0 +1,83 @@
+import type { Player, PlayerSnapshot } from '../../core/player.js';
+import type { VolumeRequest } from '../../core/player-view.js';
+import type { Effect } from './session-playback-options.js';
+import { ExternalVolume } from './external-volume.js';
+
+/**
+ * The session's volume and mute, in the player's volume mode (README "Volume modes"): `mpd` sets
+ * MPD's mixer, `fixed` refuses every volume intent, `external` publishes requests for the amplifier
+ * (external-volume.ts). Part of SessionPlayback (docs/architecture.md "One owner per player").
+ */
+export class SessionVolume {
+  readonly #player: Player;
+  readonly #publish: () => void;
+  /** `players[].volume.mode: fixed`: MPD's volume and mute are never touched. */
+  readonly fixed: boolean;
+  /** README "Volume modes", `external`; null in the other modes. */
+  readonly external: ExternalVolume | null;
+  #volume = 50;
+  #muted = false;
+
+  constructor(o: {
+    readonly player: Player;
+    readonly publish: () => void;
+    readonly fixed: boolean;
+    readonly request: ((request: VolumeRequest) => void) | undefined;
+  }) {
+    this.#player = o.player;
+    this.#publish = o.publish;
+    this.fixed = o.fixed;
+    this.external = o.request ? new ExternalVolume(o.request) : null;
+    // A fixed volume is full scale unless MPD has a mixer that says otherwise.
+    if (o.fixed) this.#volume = 100;
+  }
+
+  get volume(): number {
+    return this.#volume;
+  }
+  get muted(): boolean {
+    return this.#muted;
+  }
+
+  set(volume: number): Effect {
+    if (this.fixed || this.external) return null;
+    this.#volume = clamp(volume);
+    this.#publish();
+    return this.#player.setVolume(this.#volume);
+  }
+
+  /** `external`: the amplifier's real level came back; it is the speaker's volume from now on. */
+  reported(volume: number): void {
+    this.external?.report();
+    this.#volume = clamp(volume);
+    this.#publish();
+  }
+
+  setMuted(muted: boolean): Effect {
+    if (this.fixed) return null;
+    this.#muted = muted;
+    this.#publish();
+    return this.#player.setMuted(muted);
+  }
+
+  /** Volume or mute changed at the speaker; `external`: the amplifier's report is the volume, never MPD's. */
+  speaker(volumePercent: number, muted: boolean): { readonly volume: boolean; readonly muted: boolean } {
+    if (this.external) return { volume: false, muted: false };
+    const changed = { volume: volumePercent !== this.#volume, muted: muted !== this.#muted };
+    this.#volume = volumePercent;
+    this.#muted = muted;
+    if (changed.volume || changed.muted) this.#publish();
+    return changed;
+  }
+
+  /** The speaker's first answer: volume and mute as it has them. */
+  adopt(snap: PlayerSnapshot): void {
+    if (this.external) return;
+    if (snap.volumePercent !== null) this.#volume = snap.volumePercent;
+    this.#muted = snap.muted;
+  }
+}
+
+function clamp(volume: number): number {
+  return Math.max(0, Math.min(100, Math.round(volume)));
+}

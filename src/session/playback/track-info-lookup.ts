@@ -1,0 +1,59 @@
+import type { Logger } from 'pino';
+import type { AudioFormat, PlayableItem } from '../../core/player.js';
+import type { TrackInfo } from '../../core/player-view.js';
+import { runNow, type EnqueueStep } from '../loop-step.js';
+
+/**
+ * Title, artist, album and cover of what plays (for MQTT), looked up once per track change. Part
+ * of a session's state (docs/architecture.md "One owner per player"): only SessionCore calls it,
+ * the answer comes back as a step of the loop, and a late answer for a track that no longer plays
+ * is dropped.
+ */
+export class TrackInfoLookup {
+  readonly #lookup: ((trackId: number) => Promise<TrackInfo | null>) | null;
+  readonly #logger: Logger;
+  readonly #step: EnqueueStep;
+  #track: TrackInfo | null = null;
+  #for: number | null = null;
+
+  constructor(
+    lookup: ((trackId: number) => Promise<TrackInfo | null>) | null,
+    logger: Logger,
+    step: EnqueueStep = runNow,
+  ) {
+    this.#lookup = lookup;
+    this.#logger = logger;
+    this.#step = step;
+  }
+
+  get track(): TrackInfo | null {
+    return this.#track;
+  }
+
+  /** Starts a lookup when `item` is another track; `stillCurrent` and `arrived` run when the answer comes. */
+  fetch(item: PlayableItem, stillCurrent: () => boolean, arrived: () => void): void {
+    if (this.#for === item.trackId) return;
+    this.#for = item.trackId;
+    this.#track = null;
+    if (!this.#lookup) return;
+    this.#lookup(item.trackId).then(
+      (info) =>
+        this.#step('track info', () => {
+          if (this.#for !== item.trackId || !stillCurrent()) return;
+          this.#track = info;
+          arrived();
+        }),
+      (err: unknown) => this.#logger.warn({ err, trackId: item.trackId }, 'track metadata lookup failed'),
+    );
+  }
+
+  /** The real format of what plays, as the speaker reports it. */
+  format(f: AudioFormat): void {
+    if (this.#track) this.#track = { ...this.#track, sampleRateHz: f.sampleRateHz, bitDepth: f.bitDepth };
+  }
+
+  forget(): void {
+    this.#track = null;
+    this.#for = null;
+  }
+}
