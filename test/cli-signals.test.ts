@@ -1,10 +1,9 @@
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort } from './support/free-port.js';
+import { writeSoloBridgeConfig } from './support/solo-bridge-config.js';
 
 /**
  * README.md "Command line": SIGTERM or SIGINT ends the bridge with exit code 0 within 5 s, at
@@ -17,16 +16,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function bridgeSignalledAtFirstLine(signal: NodeJS.Signals): Promise<{ code: number | null; signal: string | null; out: string }> {
   const config = join(dir, `config-${signal}.json`);
-  writeFileSync(
-    config,
-    JSON.stringify({
-      http: { port: 0, bind: '127.0.0.1', advertise_address: '127.0.0.1' },
-      mdns: { interfaces: ['lo'] },
-      mqtt: { embedded_port: await freePort() },
-      // No MPD: start-up does not wait for it, and the mDNS announcement keeps start-up busy for a while.
-      players: [{ id: 'solo', name: `Solo ${randomBytes(4).toString('hex')}`, mpd: { host: '127.0.0.1', port: await freePort() } }],
-    }),
-  );
+  // No MPD: start-up does not wait for it, and the mDNS announcement keeps start-up busy for a while.
+  await writeSoloBridgeConfig(config);
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('QCB_')));
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--config', config], {
     cwd: new URL('..', import.meta.url).pathname,

@@ -12,6 +12,7 @@ import { varintBytes } from '../src/protocol/varint.js';
 import { startBridgeHarness, type BridgeHarness } from './support/bridge-harness.js';
 import { connectProbe, type MqttProbe } from './support/mosquitto-server.js';
 import { freePort } from './support/free-port.js';
+import { writeSoloBridgeConfig } from './support/solo-bridge-config.js';
 import { leaks } from './support/secret-scan.js';
 
 /**
@@ -266,16 +267,8 @@ describe('wire recorder and bug-report bundle (issue #21 part 2, README "Reporti
     const dir = mkdtempSync(join(tmpdir(), 'qcb-diag-cli-'));
     const recording = join(dir, 'cli.jsonl');
     const config = join(dir, 'config.json');
-    writeFileSync(
-      config,
-      JSON.stringify({
-        http: { port: 0, bind: '127.0.0.1', advertise_address: '127.0.0.1' },
-        mdns: { interfaces: ['lo'] },
-        mqtt: { embedded_port: await freePort() },
-        // No MPD here: the recorder opens its file at start all the same.
-        players: [{ id: 'solo', name: `Solo ${randomBytes(4).toString('hex')}`, mpd: { host: '127.0.0.1', port: await freePort() } }],
-      }),
-    );
+    // No MPD here: the recorder opens its file at start all the same.
+    await writeSoloBridgeConfig(config);
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--config', config, '--record', recording], {
       env: { ...process.env, LOG_FORMAT: 'json', LOG_LEVEL: 'info' },
     });
