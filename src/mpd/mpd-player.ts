@@ -115,8 +115,8 @@ export class MpdPlayer implements Player {
   }
 
   /**
-   * MPD plays (or holds) our window: nothing loaded, or stepped aside for another client, and
-   * what MPD plays is not ours to pause, stop or report (issue #16).
+   * Whether what MPD holds is our window. Not with nothing of ours loaded, nor once stepped aside
+   * for another client: then what MPD plays is not ours to pause, stop or report (issue #16).
    */
   #ours(): boolean {
     return this.#window.current !== null && this.#aside === null;

@@ -283,14 +283,14 @@ export class MqttAdapter implements StatePublisher, AccountSessionPublisher {
         this.#topics.setResult(playerId),
         JSON.stringify(result.ok ? { ...result, ...echo } : { ok: false, error: this.#redactor.scrubString(result.error), code: result.code, ...echo }),
       );
-    const refused = (error: string): Promise<Result> => Promise.resolve({ ok: false, error, code: 'ERR_BAD_COMMAND' });
-    if (!this.#players.has(playerId)) return answer({ ok: false, error: `unknown player "${playerId}"`, code: 'ERR_BAD_COMMAND' });
+    const refusal = (error: string): Result => ({ ok: false, error, code: 'ERR_BAD_COMMAND' });
+    if (!this.#players.has(playerId)) return answer(refusal(`unknown player "${playerId}"`));
     let outcome: Promise<Result>;
     // A retained command would replay on every subscribe; it must never act twice.
-    if (retained) outcome = refused('retained commands are ignored; publish without the retain flag');
+    if (retained) outcome = Promise.resolve(refusal('retained commands are ignored; publish without the retain flag'));
     else if (!parsed.ok) {
       this.#log.debug({ playerId, error: parsed.error }, 'rejected MQTT command');
-      outcome = refused(parsed.error);
+      outcome = Promise.resolve(refusal(parsed.error));
     } else {
       const command = parsed.command;
       // The newest intent wins (docs/architecture.md): every command goes to the player at once, where a
