@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { TrackInfo } from '../src/core/player-view.js';
 import { SessionCore } from '../src/session/session-core.js';
-import { StepGuard, stepGuardWanted, type EnqueueStep } from '../src/session/loop-step.js';
+import { StepGuard, deliverPartInput, stepGuardWanted, type EnqueueStep } from '../src/session/loop-step.js';
 import { PendingActions } from '../src/session/pending-actions.js';
 import { TrackInfoLookup } from '../src/session/playback/track-info-lookup.js';
 import { MemoryPlayer } from './support/memory-player.js';
@@ -28,7 +28,10 @@ function core(guard: StepGuard): SessionCore {
 /** A loop that only collects what is queued, so a test says when each step runs. */
 function collectingLoop(): { step: EnqueueStep; queued: Array<{ what: string; fn: () => void }> } {
   const queued: Array<{ what: string; fn: () => void }> = [];
-  return { step: (what, fn) => queued.push({ what, fn }), queued };
+  return {
+    step: (input) => void queued.push({ what: input.kind, fn: () => deliverPartInput(input) }),
+    queued,
+  };
 }
 
 describe('session state is written only inside a loop step (issue #22)', () => {
@@ -67,7 +70,7 @@ describe('session state is written only inside a loop step (issue #22)', () => {
     );
     await answer; // the lookup's own callback, registered first, has run
     expect(lookup.track).toBeNull();
-    expect(queued.map((q) => q.what)).toEqual(['track info']);
+    expect(queued.map((q) => q.what)).toEqual(['track-info']);
     queued[0]!.fn();
     expect(lookup.track).toBe(info);
     expect(arrived).toBe(1);
@@ -82,7 +85,7 @@ describe('session state is written only inside a loop step (issue #22)', () => {
       const answered = pending.expect('verb-b', 'queue_clear', 5000);
       vi.advanceTimersByTime(5001);
       // Both timers fired, but nothing changed yet: the timeouts wait for their steps.
-      expect(queued.map((q) => q.what)).toEqual(['verb timeout', 'verb timeout']);
+      expect(queued.map((q) => q.what)).toEqual(['verb-timeout', 'verb-timeout']);
       expect(pending.size).toBe(2);
       expect(pending.answered('verb-b')).toBe(true);
       for (const q of queued) q.fn();

@@ -1,12 +1,84 @@
-/**
- * Queues `fn` as one input of the player's loop (docs/architecture.md "One owner per player"):
- * timers and late answers (track info, queue metadata, verb and wait timeouts) come back through
- * it, so no session state is written outside a step. PlayerSession hands its `#input`.
- */
-export type EnqueueStep = (what: string, fn: () => void) => void;
+import type { TrackInfo } from '../core/player-view.js';
+import type { TrackSummary } from '../core/queue-listing.js';
 
-/** For a part used on its own, outside a PlayerSession (a unit test of that part): runs `fn` at once. */
-export const runNow: EnqueueStep = (_what, fn) => fn();
+/**
+ * The inputs the session's parts produce (docs/architecture.md "Where each input is handled"): a
+ * timer that fired or a REST answer that came, each with what it carries and the part that handles
+ * it by name. They are kinds of SessionInput (session-input.ts) and enter the player's loop like any
+ * other input, so no session state is written outside a step.
+ */
+export type PartInput =
+  /** A LoopWaits condition was not met in time (loop-waits.ts). */
+  | { readonly kind: 'wait-timeout'; readonly waits: WaitTimeouts; readonly wait: object }
+  /** The service did not answer a controller verb in time (pending-actions.ts). */
+  | {
+      readonly kind: 'verb-timeout';
+      readonly verbs: VerbTimeouts;
+      readonly key: string;
+      readonly waiter: object;
+    }
+  /** REST track/get answered for what plays (track-info-lookup.ts). */
+  | {
+      readonly kind: 'track-info';
+      readonly lookup: TrackInfoAnswers;
+      readonly trackId: number;
+      readonly info: TrackInfo | null;
+    }
+  /** REST track/get answered for a queue entry (queue-metadata.ts). */
+  | {
+      readonly kind: 'queue-metadata';
+      readonly metadata: MetadataAnswers;
+      readonly trackId: number;
+      readonly summary: TrackSummary | null;
+    }
+  /** The queue metadata's rate limit let the next look-ups go (queue-metadata.ts). */
+  | { readonly kind: 'queue-metadata-rate'; readonly metadata: MetadataAnswers; readonly timer: object }
+  /** The queue listing is due to be published (queue-publisher.ts). */
+  | { readonly kind: 'queue-listing'; readonly listing: ListingTimer; readonly timer: object };
+
+export interface WaitTimeouts {
+  timedOut(wait: object): void;
+}
+export interface VerbTimeouts {
+  timedOut(key: string, waiter: object): void;
+}
+export interface TrackInfoAnswers {
+  arrived(trackId: number, info: TrackInfo | null): void;
+}
+export interface MetadataAnswers {
+  resolved(trackId: number, summary: TrackSummary | null): void;
+  rateTimer(timer: object): void;
+}
+export interface ListingTimer {
+  due(timer: object): void;
+}
+
+/**
+ * Queues a part's input into the player's loop (docs/architecture.md "One owner per player"): the
+ * typed port SessionCore and its parts are handed. PlayerSession's builds a SessionInput of it.
+ */
+export type EnqueueStep = (input: PartInput) => void;
+
+/** Hands a part's input to the part that handles it (handle-input.ts does the same, in the loop). */
+export function deliverPartInput(input: PartInput): void {
+  switch (input.kind) {
+    case 'wait-timeout':
+      return input.waits.timedOut(input.wait);
+    case 'verb-timeout':
+      return input.verbs.timedOut(input.key, input.waiter);
+    case 'track-info':
+      return input.lookup.arrived(input.trackId, input.info);
+    case 'queue-metadata':
+      return input.metadata.resolved(input.trackId, input.summary);
+    case 'queue-metadata-rate':
+      return input.metadata.rateTimer(input.timer);
+    case 'queue-listing':
+      return input.listing.due(input.timer);
+  }
+}
+
+/** For a part used on its own, outside a PlayerSession (a unit test of that part): handles its input at once. */
+export const runNow: EnqueueStep = deliverPartInput;
 
 /**
  * The development-mode check that session state is written only inside a loop step: SessionCore

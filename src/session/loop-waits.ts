@@ -14,6 +14,8 @@ interface Waiting {
   /** True once settled. */
   check(): boolean;
   fail(err: Error): void;
+  /** Its time is up: it fails with ERR_TIMEOUT. */
+  timeout(): void;
 }
 
 export class LoopWaits {
@@ -31,16 +33,7 @@ export class LoopWaits {
    */
   until<T>(probe: Probe<T>, timeoutMs: number, what: string): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(
-        () =>
-          this.#step('wait timeout', () => {
-            if (!this.#waiting.delete(w)) return; // settled meanwhile
-            reject(
-              new QcbError('ERR_TIMEOUT', `${what}: nothing after ${Math.round(timeoutMs / 100) / 10} s`),
-            );
-          }),
-        timeoutMs,
-      );
+      const timer = setTimeout(() => this.#step({ kind: 'wait-timeout', waits: this, wait: w }), timeoutMs);
       timer.unref();
       const w: Waiting = {
         check: () => {
@@ -62,9 +55,17 @@ export class LoopWaits {
           this.#waiting.delete(w);
           reject(err);
         },
+        timeout: () =>
+          reject(new QcbError('ERR_TIMEOUT', `${what}: nothing after ${Math.round(timeoutMs / 100) / 10} s`)),
       };
       if (!w.check()) this.#waiting.add(w);
     });
+  }
+
+  /** A wait's timer fired (a 'wait-timeout' input, in the loop): it fails unless settled meanwhile. */
+  timedOut(wait: object): void {
+    const w = wait as Waiting;
+    if (this.#waiting.delete(w)) w.timeout(); // else settled meanwhile
   }
 
   /** After each input of the loop. */

@@ -1,7 +1,13 @@
 import { QcbError } from '../core/qcb-error.js';
 import { runNow, type EnqueueStep } from './loop-step.js';
 
-type Waiter = { resolve: () => void; reject: (err: Error) => void; timer: NodeJS.Timeout };
+type Waiter = {
+  resolve: () => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+  /** The ERR_TIMEOUT its timer fails it with. */
+  timeout: () => QcbError;
+};
 
 /**
  * Controller verbs waiting for the service's answer (docs/protocol.md §8 "Controller verbs"): a
@@ -31,24 +37,26 @@ export class PendingActions {
     const key = keyOf(actionUuid);
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
-        () =>
-          this.#step('verb timeout', () => {
-            // Answered (or failed) meanwhile: nothing left to time out.
-            if (!(this.#waiting.get(key) ?? []).includes(waiter)) return;
-            this.#remove(key, waiter);
-            reject(
-              new QcbError(
-                'ERR_TIMEOUT',
-                `the Qobuz service did not answer ${what} within ${Math.round(timeoutMs / 1000)} s`,
-              ),
-            );
-          }),
+        () => this.#step({ kind: 'verb-timeout', verbs: this, key, waiter }),
         timeoutMs,
       );
       timer.unref();
-      const waiter: Waiter = { resolve, reject, timer };
+      const timeout = (): QcbError =>
+        new QcbError(
+          'ERR_TIMEOUT',
+          `the Qobuz service did not answer ${what} within ${Math.round(timeoutMs / 1000)} s`,
+        );
+      const waiter: Waiter = { resolve, reject, timer, timeout };
       this.#waiting.set(key, [...(this.#waiting.get(key) ?? []), waiter]);
     });
+  }
+
+  /** A verb's timer fired (a 'verb-timeout' input, in the loop): it fails unless answered meanwhile. */
+  timedOut(key: string, token: object): void {
+    const waiter = (this.#waiting.get(key) ?? []).find((w) => w === token);
+    if (!waiter) return; // answered (or failed) meanwhile: nothing left to time out
+    this.#remove(key, waiter);
+    waiter.reject(waiter.timeout());
   }
 
   /**

@@ -4,15 +4,21 @@ import type { PlayerEvents } from '../core/player.js';
 import type { PlayerCommand, PlayerView } from '../core/player-view.js';
 import { QcbError, errorMessage } from '../core/qcb-error.js';
 import { SerialQueue } from '../util/serial-queue.js';
-import { volumeTimedOut } from './verbs/volume-commands.js';
 import { SessionConnection } from './activation/session-connection.js';
+import { handleInput, type InputContext } from './handle-input.js';
 import { supersedesWith } from './intent-supersede.js';
 import { StepGuard, type EnqueueStep } from './loop-step.js';
 import { LoopWaits } from './loop-waits.js';
 import { MediaCommands, type MediaHost } from './verbs/media-commands.js';
 import { SPEAKER_HANDLERS } from './inputs/player-event-handlers.js';
-import { applyCommand } from './verbs/session-commands.js';
 import { SessionCore, type Effect, type QueueView } from './session-core.js';
+import {
+  ANSWERED_KINDS,
+  DROPPED_ONCE_STOPPED,
+  type AnswerOf,
+  type SessionInput,
+  type SpeakerEvent,
+} from './session-input.js';
 import { SessionWatch } from './session-watch.js';
 import type { PlayerSessionOptions } from './player-session-options.js';
 
@@ -20,10 +26,11 @@ export type { PlayerSessionOptions } from './player-session-options.js';
 
 /**
  * One player's Qobuz Connect life (docs/protocol.md §5) as ONE loop (docs/architecture.md "One
- * owner per player"): Qobuz messages, speaker events, MQTT commands, timers and link changes are
- * each queued as an input and handled one at a time, to the end, by code that never waits for
- * the speaker. The state lives in SessionCore, which only this loop touches. A failure here never
- * reaches another player.
+ * owner per player"): Qobuz messages, speaker events, MQTT commands, timers, REST answers and link
+ * changes are each one SessionInput (session-input.ts), queued through `#enqueue` and handled one at
+ * a time, to the end, by handleInput (handle-input.ts), code that never waits for the speaker. The
+ * state lives in SessionCore, which only this loop touches. A failure here never reaches another
+ * player.
  */
 
 export class PlayerSession {
@@ -33,19 +40,22 @@ export class PlayerSession {
   readonly #log: Logger;
   /** Development mode: SessionCore's writes assert that a step of this loop runs (loop-step.ts). */
   readonly #guard = new StepGuard();
-  /** Timers and late answers come back as steps; unlike `#input`, also after stop, so nothing waits forever. */
-  readonly #step: EnqueueStep = (what, fn) => this.#enqueue(what, fn);
+  /** The parts' timers and REST answers (loop-step.ts) come back as inputs, also after stop, so nothing waits forever. */
+  readonly #step: EnqueueStep = (input) => void this.#enqueue(input);
   readonly #waits = new LoopWaits(this.#step);
   readonly #media: MediaCommands;
   /** The player's one link to the service: connects, joins, our own identity (session-connection.ts). */
   readonly #connection: SessionConnection;
   readonly #watch: SessionWatch | null;
+  /** What handleInput dispatches to. */
+  readonly #ctx: InputContext;
   #heartbeat: NodeJS.Timeout | null = null;
   #stopped = false;
 
   constructor(options: PlayerSessionOptions) {
     this.#o = options;
     this.#log = options.logger;
+    const enqueue = this.#enqueue.bind(this);
     this.#core = new SessionCore({
       ...options,
       now: options.now ?? Date.now,
@@ -59,9 +69,7 @@ export class PlayerSession {
       options,
       waits: this.#waits,
       watch: () => this.#watch,
-      input: (what, handle) => this.#input(what, handle),
-      run: (task) => this.#run(task),
-      inLoop: (fn) => this.#inLoop(fn),
+      enqueue,
       stopped: () => this.#stopped,
     });
     this.#media = new MediaCommands({
@@ -72,11 +80,22 @@ export class PlayerSession {
       playTimeoutMs: options.mediaPlayTimeoutMs ?? 20_000,
       logger: this.#log,
     });
-    const [observer, inLoop] = [options.sessionObserver, this.#inLoop.bind(this)];
+    const observer = options.sessionObserver;
     const ownLink = (): boolean => this.#connection.ownLink;
     this.#watch = observer
-      ? new SessionWatch({ ...options, observer, core: this.#core, inLoop, ownLink })
+      ? new SessionWatch({ ...options, observer, core: this.#core, enqueue, ownLink })
       : null;
+    this.#ctx = {
+      core: this.#core,
+      connection: this.#connection,
+      media: this.#media,
+      watch: this.#watch,
+      waits: this.#waits,
+      trackIdsOf: options.trackIdsOf ?? null,
+      enqueue,
+      stopped: () => this.#stopped,
+      shutdown: () => this.#shutdown(),
+    };
   }
 
   /**
@@ -108,30 +127,27 @@ export class PlayerSession {
   start(): void {
     const events = this.#o.player.events;
     for (const name of Object.keys(SPEAKER_HANDLERS) as Array<keyof typeof SPEAKER_HANDLERS>) {
-      const handler = SPEAKER_HANDLERS[name] as (core: SessionCore, ...args: unknown[]) => Effect;
-      events.on(name, (...args: PlayerEvents[typeof name]) =>
-        this.#input(name, () => handler(this.#core, ...args)),
-      );
+      events.on(name, (...args: PlayerEvents[typeof name]) => {
+        const event = { name, args } as SpeakerEvent;
+        void this.#enqueue({ kind: 'speaker', event });
+      });
     }
     this.#heartbeat = setInterval(
-      () => this.#input('heartbeat', () => this.#core.heartbeat()),
+      () => void this.#enqueue({ kind: 'heartbeat' }),
       this.#o.heartbeatMs ?? 10_000,
     );
-    this.#input('start', () => this.#core.publishView());
+    void this.#enqueue({ kind: 'start' });
     this.#connection.start();
   }
 
   /**
    * The app picked us (POST connect-to-qconnect). Make before break (README "Security", issue #26): the
    * new link is built beside the current one (connect-candidate.ts); only once the service has taken
-   * its token and named us does the current session end (#promote). A connect the service refuses or
-   * never answers changes nothing. Resolves once the new link is started.
+   * its token and named us does the current session end (session-connection.ts). A connect the service
+   * refuses or never answers changes nothing. Resolves once the new link is started.
    */
   connect(request: ConnectRequest): Promise<void> {
-    return this.#run(() => {
-      if (this.#stopped) throw new QcbError('ERR_SESSION_CLOSED', 'the bridge is stopping');
-      this.#connection.connect(request);
-    });
+    return this.#enqueue({ kind: 'connect', request });
   }
 
   /**
@@ -143,36 +159,20 @@ export class PlayerSession {
     const supersedes = supersedesWith(cmd);
     if (supersedes) {
       this.#media.supersede();
-      void this.#run(() => this.#core.verbs.supersedePlays(supersedes === 'hold'));
+      void this.#enqueue({ kind: 'supersede', hold: supersedes === 'hold' });
     }
     // README "Own Qobuz identity": controller verbs on our own link, answered once the music plays.
     if (cmd.playMedia) return this.#media.playMedia(cmd.playMedia);
     if (cmd.transfer) return this.#media.transfer();
-    const effects = await this.#run(() =>
-      // Only a bare play may become a transfer (media-commands.ts): other commands go straight to their verb.
-      (cmd.action === 'play' || cmd.action === 'toggle') && this.#media.playMeansTransfer(this.#core, cmd)
-        ? null
-        : applyCommand(this.#core, cmd, {
-            // A command's slow step (a REST lookup) comes back to the loop for what follows it (issue #14).
-            inLoop: (task) => this.#inLoop(task),
-            trackIdsOf: this.#o.trackIdsOf ?? null,
-          }),
-    );
+    // null: a bare play that means a transfer (handle-input.ts).
+    const effects = await this.#enqueue({ kind: 'command', command: cmd });
     if (effects === null) return this.#media.transfer();
     await Promise.all(effects);
   }
 
   /** Shutdown: tell Qobuz we stopped, leave the speaker paused (README "Command line"). */
-  async stop(): Promise<void> {
-    await this.#loop.run(() =>
-      this.#guard.run(() => {
-        this.#stopped = true;
-        this.#waits.failAll(new QcbError('ERR_SESSION_CLOSED', 'the bridge is stopping'));
-        if (this.#heartbeat) clearInterval(this.#heartbeat);
-        this.#core.shutdown();
-        this.#connection.stop();
-      }),
-    );
+  stop(): Promise<void> {
+    return this.#enqueue({ kind: 'stop' });
   }
 
   /** Resolves once every input queued so far has been handled; true when it had to wait (tests, shutdown). */
@@ -180,41 +180,50 @@ export class PlayerSession {
     return this.#loop.idle();
   }
 
-  /** Queues one input; the speaker work it returns runs on without the loop, its failure logged. */
-  #input(what: string, handle: () => Effect | void): void {
-    if (this.#stopped) return;
-    this.#enqueue(what, handle);
-  }
-
-  #enqueue(what: string, handle: () => Effect | void): void {
-    this.#run(() => {
-      handle()?.catch((err: unknown) =>
-        this.#log.warn({ err: errorMessage(err), what }, 'speaker command failed'),
-      );
-    }).catch((err: unknown) => this.#log.warn({ err: errorMessage(err), what }, 'session input failed'));
-  }
-
-  /** One input in the loop, to its end; then whatever waits on the session's state looks again. */
-  #run<T>(task: () => T): Promise<T> {
-    return this.#loop.run(() =>
+  /**
+   * THE way into the loop: queues one input, handled by handleInput (handle-input.ts) in a step, to
+   * its end; then, once per input, whatever waits on the session's state looks again and the account's
+   * owner hears of a link change. Resolves with the input's answer; a promise answer (a verb waiting
+   * for the service) is wrapped so it settles outside the loop and never holds it. An input nobody
+   * waits on has the speaker work it started, and its own failure, logged.
+   */
+  #enqueue<I extends SessionInput>(input: I): Promise<Awaited<AnswerOf<I>>> {
+    if (this.#stopped && DROPPED_ONCE_STOPPED.has(input.kind)) return Promise.resolve() as Promise<never>;
+    const answered = ANSWERED_KINDS.has(input.kind);
+    const step = this.#loop.run(() =>
       this.#guard.run(() => {
         try {
-          return task();
+          const value = handleInput(this.#ctx, input);
+          if (!answered) this.#logFailure(value as Effect | void, input, 'speaker command failed');
+          return { value: answered ? value : undefined };
         } finally {
-          this.#waits.check();
-          this.#watch?.afterInput();
+          // The last input (stop) reports nothing: the session is over.
+          if (input.kind !== 'stop') {
+            this.#waits.check();
+            this.#watch?.afterInput();
+          }
         }
       }),
     );
+    const result = step.then(({ value }) => value as Awaited<AnswerOf<I>>);
+    if (answered) return result;
+    this.#logFailure(result, input, 'session input failed');
+    return result.catch(() => undefined) as Promise<never>;
   }
 
-  /**
-   * Runs `fn` as one input of the loop and resolves with what it returns. A promise it returns (an
-   * answer to wait for) is wrapped, so it settles outside the loop and never holds it.
-   */
-  async #inLoop<T>(fn: (core: SessionCore) => T): Promise<Awaited<T>> {
-    // An async function adopts the promise it returns: awaited here, out of the loop.
-    return (await this.#run(() => ({ value: fn(this.#core) }))).value as Awaited<T>;
+  #logFailure(work: Effect | void | Promise<unknown>, input: SessionInput, msg: string): void {
+    const what =
+      input.kind === 'step' ? input.what : input.kind === 'speaker' ? input.event.name : input.kind;
+    work?.catch((err: unknown) => this.#log.warn({ err: errorMessage(err), what }, msg));
+  }
+
+  /** The `stop` input (handle-input.ts). */
+  #shutdown(): void {
+    this.#stopped = true;
+    this.#waits.failAll(new QcbError('ERR_SESSION_CLOSED', 'the bridge is stopping'));
+    if (this.#heartbeat) clearInterval(this.#heartbeat);
+    this.#core.shutdown();
+    this.#connection.stop();
   }
 
   /**
@@ -227,16 +236,20 @@ export class PlayerSession {
       timeoutMs,
       "the amplifier's volume_report",
     );
-    wait.catch(() => this.#input('volume report timeout', () => volumeTimedOut(this.#core, n)));
+    wait.catch(() => void this.#enqueue({ kind: 'volume-timeout', n }));
     return wait.then(() => undefined);
   }
 
-  /** What play_media and transfer need of the session (media-commands.ts). */
+  /** What play_media and transfer need of the session (media-commands.ts): their steps are 'step' inputs. */
   #mediaHost(): MediaHost {
     return {
-      inLoop: (fn) => this.#inLoop(fn),
+      inLoop: (what, run) => this.#enqueue({ kind: 'step', what, run }),
       until: (probe, timeoutMs, what) =>
-        this.#inLoop((core) => this.#waits.until(() => probe(core), timeoutMs, what)),
+        this.#enqueue({
+          kind: 'step',
+          what: `wait for ${what}`,
+          run: (core) => this.#waits.until(() => probe(core), timeoutMs, what),
+        }),
       ensureJoined: (timeoutMs) => this.#connection.ensureJoined(timeoutMs),
     };
   }

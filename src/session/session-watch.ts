@@ -8,6 +8,7 @@ import type { QcMessage } from '../protocol/frame-codec.js';
 import { qconnect } from '../protocol/generated/qconnect.js';
 import { setActiveRenderer } from '../protocol/renderer-messages.js';
 import type { SessionCore } from './session-core.js';
+import type { Enqueue, ObserverVerb } from './session-input.js';
 
 /**
  * One player's window on the whole session for the account-level owner (README "The Qobuz
@@ -21,8 +22,8 @@ export interface SessionWatchOptions {
   readonly playerId: string;
   readonly observer: SessionObserver;
   readonly core: SessionCore;
-  /** Runs `fn` in the player's loop (the controller verbs). */
-  readonly inLoop: <T>(fn: (core: SessionCore) => T) => Promise<Awaited<T>>;
+  /** Sends the owner's controller verbs into the player's loop (an 'observer-verb' input). */
+  readonly enqueue: Enqueue;
   /** Whether the player's link is one of its own (minted), not the app's. */
   readonly ownLink: () => boolean;
   readonly logger: Logger;
@@ -42,22 +43,23 @@ export class SessionWatch {
 
   constructor(options: SessionWatchOptions) {
     this.#o = options;
-    const joined = (core: SessionCore): void => {
-      if (core.linkState !== 'joined')
-        throw new QcbError('ERR_NO_SESSION', `${options.playerId} is not in a Qobuz session`);
-    };
+    const verb = (v: ObserverVerb): Promise<void> => options.enqueue({ kind: 'observer-verb', verb: v });
     options.observer.attach(options.playerId, {
-      setActiveRenderer: (rendererId) =>
-        options.inLoop((core) => {
-          joined(core);
-          core.send([setActiveRenderer(rendererId)]);
-        }),
-      setPlaying: (playing) =>
-        options.inLoop((core) => {
-          joined(core);
-          core.send([setPlayerState({ playing })]);
-        }),
+      setActiveRenderer: (rendererId) => verb({ type: 'setActiveRenderer', rendererId }),
+      setPlaying: (playing) => verb({ type: 'setPlaying', playing }),
     });
+  }
+
+  /** The owner's controller verb (an 'observer-verb' input, in the loop): refused without a joined link. */
+  verb(v: ObserverVerb): void {
+    const core = this.#o.core;
+    if (core.linkState !== 'joined')
+      throw new QcbError('ERR_NO_SESSION', `${this.#o.playerId} is not in a Qobuz session`);
+    core.send([
+      v.type === 'setActiveRenderer'
+        ? setActiveRenderer(v.rendererId)
+        : setPlayerState({ playing: v.playing }),
+    ]);
   }
 
   /** A batch the player's handlers just applied (docs/protocol.md §4: 81-105 reach every renderer). */

@@ -126,8 +126,8 @@ export interface ConnectSwitchHost {
   readonly timeoutMs: number;
   /** A link, not started, whose events reach the switch while it is a candidate's. */
   newLink(token: LinkToken, mayRenew: () => boolean): SessionLinkPort;
-  /** Queues a task into the player's loop. */
-  input(what: string, task: () => void): void;
+  /** The candidate's accept deadline passed: queued into the player's loop (a 'connect-timeout' input). */
+  timedOut(candidate: ConnectCandidate): void;
   currentSessionId(): string;
   /** The service named us on the candidate's link: the session takes it, with these first messages. */
   promote(candidate: ConnectCandidate, messages: QcMessage[]): Effect;
@@ -164,14 +164,17 @@ export class ConnectSwitch {
       link,
       deviceUuid: this.#host.core.device.uuid,
       timeoutMs: this.#host.timeoutMs,
-      onTimeout: () =>
-        this.#host.input('connect timeout', () => {
-          if (this.#candidate === candidate)
-            this.drop('timeout', 'the service did not accept the connect in time');
-        }),
+      onTimeout: () => {
+        if (candidate) this.#host.timedOut(candidate);
+      },
     });
     this.#candidate = candidate;
     link.start();
+  }
+
+  /** The accept deadline of `candidate` passed (in the loop): dropped, unless it is no longer the pending one. */
+  timedOut(candidate: ConnectCandidate): void {
+    if (this.#candidate === candidate) this.drop('timeout', 'the service did not accept the connect in time');
   }
 
   /** Whether `link` is the pending connect's (its events are the switch's, not the session's). */

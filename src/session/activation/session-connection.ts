@@ -9,6 +9,7 @@ import { dispatchMessages } from '../inputs/dispatch-messages.js';
 import type { LoopWaits } from '../loop-waits.js';
 import type { PlayerSessionOptions } from '../player-session-options.js';
 import type { Effect, SessionCore } from '../session-core.js';
+import type { Enqueue, LinkEvent } from '../session-input.js';
 import { logLinkClosed, type SessionLinkPort } from '../session-link-port.js';
 import type { SessionWatch } from '../session-watch.js';
 import { CloudPresence } from './cloud-presence.js';
@@ -22,11 +23,8 @@ export interface ConnectionHost {
   readonly options: PlayerSessionOptions;
   readonly waits: LoopWaits;
   watch(): SessionWatch | null;
-  /** Queues one input into the loop. */
-  input(what: string, handle: () => Effect | void): void;
-  /** One input in the loop, to its end. */
-  run<T>(task: () => T): Promise<T>;
-  inLoop<T>(fn: (core: SessionCore) => T): Promise<Awaited<T>>;
+  /** Sends an input into the player's loop (session-input.ts). */
+  readonly enqueue: Enqueue;
   stopped(): boolean;
 }
 
@@ -34,7 +32,7 @@ export interface ConnectionHost {
  * The player's one link to the Qobuz service (docs/protocol.md §5.1, §8): an app's connect, made
  * before the current one breaks (connect-candidate.ts, issue #26), or a link of our own (cloud
  * presence and play_media, README "Own Qobuz identity"); the join, and the link's ups and downs.
- * Every method runs in the player's loop (PlayerSession), but `ensureJoined`, which queues its steps.
+ * Every method runs in the player's loop (handle-input.ts), but `ensureJoined`, which queues its steps.
  */
 export class SessionConnection {
   readonly #h: ConnectionHost;
@@ -57,7 +55,7 @@ export class SessionConnection {
       options.cloud && mint
         ? new CloudPresence({
             mint,
-            join: (token) => host.input('cloud join', () => this.#openOwnLink(token)),
+            join: (token) => void host.enqueue({ kind: 'minted', token }),
             logger: this.#log.child({ module: 'cloud' }),
             ...(options.cloudRetryStepsMs ? { retryStepsMs: options.cloudRetryStepsMs } : {}),
           })
@@ -67,12 +65,12 @@ export class SessionConnection {
       log: this.#log,
       timeoutMs: options.connectAcceptTimeoutMs ?? 20_000,
       newLink: (token, mayRenew) => this.#newLink(token, mayRenew),
-      input: (what, task) => host.input(what, task),
+      timedOut: (candidate) => void host.enqueue({ kind: 'connect-timeout', candidate }),
       currentSessionId: () => this.sessionId,
       promote: (c, messages) => this.#promote(c, messages),
       rejected: (c, reason) => {
         options.onConnectRejected?.(c.request, reason);
-        // Cloud presence waited for this connect (#openOwnLink): with no link at all, it joins again.
+        // Cloud presence waited for this connect (openOwnLink): with no link at all, it joins again.
         if (!this.#link && reason !== 'bridge_stopping') this.#cloud?.rejoinLater();
       },
     });
@@ -101,6 +99,26 @@ export class SessionConnection {
     this.#switch.start(request);
   }
 
+  /** A pending connect's accept deadline passed (a 'connect-timeout' input). */
+  connectTimedOut(candidate: ConnectCandidate): void {
+    this.#switch.timedOut(candidate);
+  }
+
+  /** A link's event (a 'link' input): a pending connect's go to the switch, the rest to the session. */
+  linkEvent(link: SessionLinkPort, e: LinkEvent): Effect | void {
+    const sw = this.#switch;
+    switch (e.type) {
+      case 'connected':
+        return sw.owns(link) ? sw.connected() : this.#join(link, e.reconnection);
+      case 'messages':
+        return sw.owns(link) ? sw.messages(e.messages) : this.#dispatch(link, e.messages);
+      case 'disconnected':
+        return sw.owns(link) ? sw.ended(e.reason) : this.#onDown(link, e.reason);
+      case 'closed':
+        return sw.owns(link) ? sw.ended(e.reason) : this.#onClosed(link, e.reason);
+    }
+  }
+
   /** Shutdown: no more joins, the pending connect dropped, the link closed. */
   stop(): void {
     this.#cloud?.stop();
@@ -111,7 +129,11 @@ export class SessionConnection {
   /** The link joined: the one we have (waiting for it to join), else one opened with a minted token. */
   async ensureJoined(timeoutMs: number): Promise<void> {
     const h = this.#h;
-    const hasLink = await h.run(() => this.#link !== null);
+    const hasLink = await h.enqueue({
+      kind: 'step',
+      what: 'ensureJoined: a link?',
+      run: () => this.#link !== null,
+    });
     const mint = h.options.renewToken;
     if (!hasLink) {
       if (!mint)
@@ -128,23 +150,30 @@ export class SessionConnection {
             `Qobuz did not mint a WebSocket token (qws/createToken) within ${Math.round(timeoutMs / 1000)} s`,
           ),
       );
-      await h.run(() => this.#openOwnLink(token));
+      await h.enqueue({
+        kind: 'step',
+        what: 'ensureJoined: open our link',
+        run: () => this.openOwnLink(token),
+      });
     }
-    await h.inLoop((core) =>
-      h.waits.until(
-        () => {
-          if (core.linkState === 'joined') return true;
-          if (!this.#link)
-            throw (
-              this.#ownJoin.refusal() ??
-              new QcbError('ERR_SESSION_CLOSED', 'the Qobuz link ended before it joined')
-            );
-          return false;
-        },
-        timeoutMs,
-        'joining the Qobuz session',
-      ),
-    );
+    await h.enqueue({
+      kind: 'step',
+      what: 'ensureJoined: wait for the join',
+      run: (core) =>
+        h.waits.until(
+          () => {
+            if (core.linkState === 'joined') return true;
+            if (!this.#link)
+              throw (
+                this.#ownJoin.refusal() ??
+                new QcbError('ERR_SESSION_CLOSED', 'the Qobuz link ended before it joined')
+              );
+            return false;
+          },
+          timeoutMs,
+          'joining the Qobuz session',
+        ),
+    });
   }
 
   /** The service accepted the connect: now, and only now, the current session ends and the new one begins. */
@@ -190,7 +219,9 @@ export class SessionConnection {
 
   /** A link, not started: a pending connect's events go to the switch until it is promoted, the rest here. */
   #newLink(token: LinkToken, mayRenew: () => boolean): SessionLinkPort {
-    const [sw, h] = [this.#switch, this.#h];
+    const h = this.#h;
+    const post = (link: SessionLinkPort, event: LinkEvent): void =>
+      void h.enqueue({ kind: 'link', link, event });
     return h.options.linkFactory({
       token,
       mayRenew,
@@ -198,22 +229,20 @@ export class SessionConnection {
       logger: this.#log.child({ module: 'cloud' }),
       now: () => h.core.now(),
       routes: (link) => ({
-        connected: (again) =>
-          h.input('connected', () => (sw.owns(link) ? sw.connected() : this.#join(link, again))),
-        messages: (m) =>
-          h.input('messages', () => (sw.owns(link) ? sw.messages(m) : this.#dispatch(link, m))),
-        disconnected: (why) =>
-          h.input('disconnected', () => (sw.owns(link) ? sw.ended(why) : this.#onDown(link, why))),
-        closed: (why) => h.input('closed', () => (sw.owns(link) ? sw.ended(why) : this.#onClosed(link, why))),
+        connected: (reconnection) => post(link, { type: 'connected', reconnection }),
+        messages: (messages) => post(link, { type: 'messages', messages }),
+        disconnected: (reason) => post(link, { type: 'disconnected', reason }),
+        closed: (reason) => post(link, { type: 'closed', reason }),
       }),
     });
   }
 
   /**
-   * A link with a token we minted (README "Own Qobuz identity"): joins the account's session without
-   * taking playback. Only when the player has no link: an app's connect is never replaced by ours.
+   * A link with a token we minted (README "Own Qobuz identity"; a 'minted' input, or ensureJoined's
+   * step): joins the account's session without taking playback. Only when the player has no link: an
+   * app's connect is never replaced by ours.
    */
-  #openOwnLink(token: LinkToken): void {
+  openOwnLink(token: LinkToken): void {
     if (this.#link || this.#switch.pending || this.#h.stopped()) return;
     this.#request = null;
     this.#log.info('joining the Qobuz account in the background (qobuz.user_auth_token)');

@@ -15,6 +15,8 @@ export class TrackInfoLookup {
   readonly #step: EnqueueStep;
   #track: TrackInfo | null = null;
   #for: number | null = null;
+  /** What the lookup under way does with its answer (fetch's `stillCurrent` and `arrived`). */
+  #then: { stillCurrent: () => boolean; arrived: () => void } | null = null;
 
   constructor(
     lookup: ((trackId: number) => Promise<TrackInfo | null>) | null,
@@ -36,15 +38,20 @@ export class TrackInfoLookup {
     this.#for = item.trackId;
     this.#track = null;
     if (!this.#lookup) return;
-    this.#lookup(item.trackId).then(
-      (info) =>
-        this.#step('track info', () => {
-          if (this.#for !== item.trackId || !stillCurrent()) return;
-          this.#track = info;
-          arrived();
-        }),
-      (err: unknown) => this.#logger.warn({ err, trackId: item.trackId }, 'track metadata lookup failed'),
+    this.#then = { stillCurrent, arrived };
+    const trackId = item.trackId;
+    this.#lookup(trackId).then(
+      (info) => this.#step({ kind: 'track-info', lookup: this, trackId, info }),
+      (err: unknown) => this.#logger.warn({ err, trackId }, 'track metadata lookup failed'),
     );
+  }
+
+  /** The answer came (a 'track-info' input, in the loop); a late one, for a track that no longer plays, is dropped. */
+  arrived(trackId: number, info: TrackInfo | null): void {
+    const then = this.#then;
+    if (this.#for !== trackId || !then?.stillCurrent()) return;
+    this.#track = info;
+    then.arrived();
   }
 
   /** The real format of what plays, as the speaker reports it. */
@@ -55,5 +62,6 @@ export class TrackInfoLookup {
   forget(): void {
     this.#track = null;
     this.#for = null;
+    this.#then = null;
   }
 }

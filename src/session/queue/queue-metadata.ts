@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { errorMessage } from '../../core/qcb-error.js';
 import type { TrackInfo } from '../../core/player-view.js';
 import type { TrackSummary } from '../../core/queue-listing.js';
-import { runNow, type EnqueueStep } from '../loop-step.js';
+import { runNow, type EnqueueStep, type PartInput } from '../loop-step.js';
 
 /**
  * Titles, artists, albums and durations of the queue's tracks for the MQTT queue listing, looked
@@ -92,12 +92,7 @@ export class QueueMetadata {
       if (this.#starts.length >= this.#rate.perSecond) {
         const waitMs = 1000 - (now - (this.#starts[0] ?? now)) + 1;
         const timer = setTimeout(
-          () =>
-            this.#step('queue metadata rate', () => {
-              if (this.#timer !== timer) return; // stopped meanwhile
-              this.#timer = null;
-              this.#pump();
-            }),
+          () => this.#step({ kind: 'queue-metadata-rate', metadata: this, timer }),
           waitMs,
         );
         timer.unref();
@@ -117,22 +112,30 @@ export class QueueMetadata {
             return null;
           },
         )
-        .then((summary) =>
-          this.#step('queue metadata', () => {
-            this.#store(trackId, summary);
-            this.#inFlight.delete(trackId);
-            this.#o.onResolved();
-            this.#pump();
-          }),
-        )
+        .then((summary) => this.#step({ kind: 'queue-metadata', metadata: this, trackId, summary }))
         .catch((err: unknown) =>
           this.#o.logger.warn({ err: errorMessage(err) }, 'queue metadata update failed'),
         );
     }
   }
 
-  #step(what: string, fn: () => void): void {
-    (this.#o.step ?? runNow)(what, fn);
+  /** A look-up answered (a 'queue-metadata' input, in the loop). */
+  resolved(trackId: number, summary: TrackSummary | null): void {
+    this.#store(trackId, summary);
+    this.#inFlight.delete(trackId);
+    this.#o.onResolved();
+    this.#pump();
+  }
+
+  /** The rate limit's timer fired (a 'queue-metadata-rate' input, in the loop). */
+  rateTimer(timer: object): void {
+    if (this.#timer !== timer) return; // stopped meanwhile
+    this.#timer = null;
+    this.#pump();
+  }
+
+  #step(input: PartInput): void {
+    (this.#o.step ?? runNow)(input);
   }
 
   #store(trackId: number, summary: TrackSummary | null): void {

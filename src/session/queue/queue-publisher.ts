@@ -112,16 +112,18 @@ export class QueuePublisher {
     if (this.#timer) clearTimeout(this.#timer);
     this.#dueAtMs = due;
     const timer = setTimeout(
-      () =>
-        (this.#o.step ?? runNow)('queue listing', () => {
-          if (this.#timer !== timer) return; // stopped or rescheduled meanwhile
-          this.#timer = null;
-          this.#publish();
-        }),
+      () => (this.#o.step ?? runNow)({ kind: 'queue-listing', listing: this, timer }),
       delayMs,
     );
     this.#timer = timer;
     this.#timer.unref();
+  }
+
+  /** The publish timer fired (a 'queue-listing' input, in the loop). */
+  due(timer: object): void {
+    if (this.#timer !== timer) return; // stopped or rescheduled meanwhile
+    this.#timer = null;
+    this.#publish();
   }
 
   #publish(): void {

@@ -19,8 +19,8 @@ import type { SessionCore } from '../session-core.js';
 
 /** What the player's session lends these commands. */
 export interface MediaHost {
-  /** Runs `fn` in the player's loop, as one input; a promise it returns settles outside the loop. */
-  inLoop<T>(fn: (core: SessionCore) => T): Promise<Awaited<T>>;
+  /** Runs `fn` in the player's loop, as one input (a 'step' named `what`); a promise it returns settles outside the loop. */
+  inLoop<T>(what: string, fn: (core: SessionCore) => T): Promise<Awaited<T>>;
   /** Resolves with the first truthy value of `probe`, checked in the loop now and after each input. */
   until<T>(
     probe: (core: SessionCore) => T | null | undefined | false,
@@ -65,9 +65,9 @@ export class MediaCommands {
     this.#run = run;
     const h = this.#o.host;
     const host: MediaHost = {
-      inLoop: (fn) =>
+      inLoop: (what, fn) =>
         run.race(
-          h.inLoop((core) => {
+          h.inLoop(what, (core) => {
             run.check();
             return fn(core);
           }),
@@ -88,7 +88,7 @@ export class MediaCommands {
   async playMedia(media: NonNullable<PlayerCommand['playMedia']>): Promise<void> {
     const started = performance.now();
     const { run, host } = this.#host();
-    await host.inLoop((core) => this.#check(core));
+    await host.inLoop('play_media: check', (core) => this.#check(core));
     if (!this.#o.trackIdsOf)
       throw new QcbError(
         'ERR_QOBUZ_API',
@@ -99,7 +99,7 @@ export class MediaCommands {
     // Shuffled, the queue starts at a random track: the pivot the service shuffles the rest around.
     const start = media.shuffle ? randomInt(trackIds.length) : 0;
     const action = newActionUuid();
-    await host.inLoop((core) =>
+    await host.inLoop('play_media: load the queue', (core) =>
       core.verbs.sendAction(
         [
           loadQueue(core.queue.version, action, trackIds, {
@@ -125,7 +125,7 @@ export class MediaCommands {
       this.#o.stepTimeoutMs,
       'the loaded queue',
     );
-    const { loadsBefore, refused } = await host.inLoop((core) => {
+    const { loadsBefore, refused } = await host.inLoop('play_media: play', (core) => {
       // 63 naming ourselves, then 62 PLAYING from 0 at the first item: the service sends us the 41 that plays it.
       if (!core.activation.request({ fresh: true }))
         throw new QcbError('ERR_SESSION_CLOSED', 'the Qobuz session ended');
@@ -160,11 +160,11 @@ export class MediaCommands {
   async transfer(): Promise<void> {
     const started = performance.now();
     const { run, host } = this.#host();
-    await host.inLoop((core) => this.#check(core));
+    await host.inLoop('transfer: check', (core) => this.#check(core));
     await host.ensureJoined(this.#o.stepTimeoutMs);
     // Where the active renderer is, and the queue, as of now: 77 then 76, answered in order (the 90 names our uuid).
     const sync = newActionUuid();
-    await host.inLoop((core) =>
+    await host.inLoop('transfer: ask the session state', (core) =>
       core.active
         ? undefined
         : core.verbs.sendAction(
@@ -174,7 +174,7 @@ export class MediaCommands {
             this.#o.stepTimeoutMs,
           ),
     );
-    const asked = await host.inLoop((core) => {
+    const asked = await host.inLoop('transfer: take over', (core) => {
       if (core.active) return false; // already playing here: nothing to take over
       if (!core.activation.canTakeOver)
         throw new QcbError(
@@ -207,7 +207,7 @@ export class MediaCommands {
         run.race(asked.refused),
       ]);
     } finally {
-      await this.#o.host.inLoop((core) => core.verbs.answered(ACTIVATION_KEY));
+      await this.#o.host.inLoop('transfer: done', (core) => core.verbs.answered(ACTIVATION_KEY));
     }
     this.#o.logger.info({ ms: Math.round(performance.now() - started) }, 'took over the Qobuz session');
   }

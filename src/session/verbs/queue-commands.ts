@@ -9,6 +9,7 @@ import {
 } from '../../protocol/controller-messages.js';
 import { setActiveRenderer } from '../../protocol/renderer-messages.js';
 import type { Effect, SessionCore } from '../session-core.js';
+import type { Enqueue } from '../session-input.js';
 
 /**
  * The queue verbs of MQTT (README "MQTT topics": `play_item`, `queue_add`, `queue_clear`; issue
@@ -26,8 +27,8 @@ export type TrackIdsLookup = (
 
 /** What a command needs beyond the session: the loop to come back to after slow work, and the REST lookups. */
 export interface CommandContext {
-  /** Runs `task` in the session's loop after the inputs queued before it (a promise it returns settles outside the loop). */
-  readonly inLoop: <T>(task: () => T) => Promise<Awaited<T>>;
+  /** Sends an input into the session's loop, after the inputs queued before it (session-input.ts). */
+  readonly enqueue: Enqueue;
   readonly trackIdsOf: TrackIdsLookup | null;
 }
 
@@ -56,7 +57,7 @@ export function applyQueueCommand(core: SessionCore, cmd: PlayerCommand, ctx: Co
   const effects: Effect[] = [];
   if (cmd.queueClear) effects.push(clear(core));
   if (cmd.playItem !== undefined) effects.push(playItem(core, cmd.playItem));
-  if (cmd.queueAdd !== undefined) effects.push(queueAdd(core, cmd.queueAdd, ctx));
+  if (cmd.queueAdd !== undefined) effects.push(queueAdd(cmd.queueAdd, ctx));
   return effects;
 }
 
@@ -78,20 +79,16 @@ function playItem(core: SessionCore, queueItemId: number): Promise<void> {
   return core.verbs.sendAction(messages, jumpKey(queueItemId), `the jump to queue item ${queueItemId}`);
 }
 
-/** The track ids first (REST, outside the loop), then 68 or 67 from the loop with the queue as it is then. */
-async function queueAdd(
-  core: SessionCore,
-  add: NonNullable<PlayerCommand['queueAdd']>,
-  ctx: CommandContext,
-): Promise<void> {
+/** The track ids first (REST, outside the loop), then 68 or 67 from the loop with the queue as it is then (a 'queue-add' input). */
+async function queueAdd(add: NonNullable<PlayerCommand['queueAdd']>, ctx: CommandContext): Promise<void> {
   const lookup = ctx.trackIdsOf;
   if (!lookup) throw new QcbError('ERR_QOBUZ_UNAVAILABLE', 'the Qobuz API is not configured');
   const { trackIds } = await lookup(add.kind, add.id);
-  await ctx.inLoop(() => sendAdd(core, trackIds, add.next));
+  await ctx.enqueue({ kind: 'queue-add', trackIds, next: add.next });
 }
 
 /** Sent from the loop after the lookup; a session that ended meanwhile rejects it (ERR_NO_SESSION, in sendAction). */
-function sendAdd(core: SessionCore, trackIds: readonly number[], next: boolean): Promise<void> {
+export function sendAdd(core: SessionCore, trackIds: readonly number[], next: boolean): Promise<void> {
   const uuid = newActionUuid();
   const version = core.queue.version;
   const after = next ? insertAfter(core) : null;

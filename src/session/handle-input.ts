@@ -1,0 +1,94 @@
+import { QcbError } from '../core/qcb-error.js';
+import type { SessionConnection } from './activation/session-connection.js';
+import { SPEAKER_HANDLERS } from './inputs/player-event-handlers.js';
+import type { LoopWaits } from './loop-waits.js';
+import type { Effect, SessionCore } from './session-core.js';
+import type { Enqueue, SessionInput } from './session-input.js';
+import type { SessionWatch } from './session-watch.js';
+import type { MediaCommands } from './verbs/media-commands.js';
+import { sendAdd, type TrackIdsLookup } from './verbs/queue-commands.js';
+import { applyCommand } from './verbs/session-commands.js';
+import { volumeTimedOut } from './verbs/volume-commands.js';
+
+/** What the handler dispatches to: the player's session and its parts (player-session.ts builds it). */
+export interface InputContext {
+  readonly core: SessionCore;
+  readonly connection: SessionConnection;
+  readonly media: MediaCommands;
+  readonly watch: SessionWatch | null;
+  readonly waits: LoopWaits;
+  readonly trackIdsOf: TrackIdsLookup | null;
+  readonly enqueue: Enqueue;
+  stopped(): boolean;
+  /** Shutdown (the `stop` input): waits failed, timers cleared, Qobuz told, the link closed. */
+  shutdown(): void;
+}
+
+/**
+ * THE handler of a player's loop (docs/architecture.md "One owner per player", "Where each input is
+ * handled"): every input, timers and REST answers included, is one SessionInput (session-input.ts),
+ * handled here, in a step of the loop, to its end. Each case hands the input to the module that owns
+ * it and returns what the sender waits for, or the speaker work it started (which runs on without
+ * the loop). PlayerSession reports once after each input (LoopWaits, SessionWatch).
+ */
+export function handleInput(ctx: InputContext, input: SessionInput): unknown {
+  const core = ctx.core;
+  switch (input.kind) {
+    case 'start':
+      return core.publishView();
+    case 'heartbeat':
+      return core.heartbeat();
+    case 'speaker': {
+      const handler = SPEAKER_HANDLERS[input.event.name] as (core: SessionCore, ...args: unknown[]) => Effect;
+      return handler(core, ...input.event.args);
+    }
+    case 'link':
+      return ctx.connection.linkEvent(input.link, input.event);
+    case 'minted':
+      return ctx.connection.openOwnLink(input.token);
+    case 'connect':
+      if (ctx.stopped()) throw new QcbError('ERR_SESSION_CLOSED', 'the bridge is stopping');
+      return ctx.connection.connect(input.request);
+    case 'connect-timeout':
+      return ctx.connection.connectTimedOut(input.candidate);
+    case 'command': {
+      const cmd = input.command;
+      // Only a bare play may become a transfer (media-commands.ts): null says so; other commands go to their verb.
+      if ((cmd.action === 'play' || cmd.action === 'toggle') && ctx.media.playMeansTransfer(core, cmd))
+        return null;
+      return applyCommand(core, cmd, { enqueue: ctx.enqueue, trackIdsOf: ctx.trackIdsOf });
+    }
+    case 'supersede':
+      return core.verbs.supersedePlays(input.hold);
+    case 'observer-verb':
+      return ctx.watch?.verb(input.verb);
+    case 'volume-timeout':
+      return volumeTimedOut(core, input.n);
+    case 'queue-add':
+      return sendAdd(core, input.trackIds, input.next);
+    case 'step':
+      return input.run(core);
+    case 'stop':
+      return ctx.shutdown();
+    // The parts' timers and REST answers (loop-step.ts), each to the part's named handler.
+    case 'wait-timeout':
+      return input.waits.timedOut(input.wait);
+    case 'verb-timeout':
+      return input.verbs.timedOut(input.key, input.waiter);
+    case 'track-info':
+      return input.lookup.arrived(input.trackId, input.info);
+    case 'queue-metadata':
+      return input.metadata.resolved(input.trackId, input.summary);
+    case 'queue-metadata-rate':
+      return input.metadata.rateTimer(input.timer);
+    case 'queue-listing':
+      return input.listing.due(input.timer);
+    default:
+      return unhandled(input);
+  }
+}
+
+/** A kind added to SessionInput and not handled above fails to compile here. */
+function unhandled(input: never): never {
+  throw new Error(`unhandled session input: ${(input as { kind: string }).kind}`);
+}
