@@ -2,23 +2,17 @@ import type { Logger } from 'pino';
 import type { ConnectRequest } from '../core/connect-request.js';
 import type { PlayerEvents } from '../core/player.js';
 import type { PlayerCommand, PlayerView } from '../core/player-view.js';
-import { QcbError, errorMessage } from '../core/qcb-error.js';
-import { SerialQueue } from '../util/serial-queue.js';
+import { QcbError } from '../core/qcb-error.js';
 import { SessionConnection } from './activation/session-connection.js';
 import { handleInput, type InputContext } from './handle-input.js';
 import { supersedesWith } from './intent-supersede.js';
-import { StepGuard, type EnqueueStep } from './loop-step.js';
+import { InputLoop } from './input-loop.js';
+import type { EnqueueStep } from './loop-step.js';
 import { LoopWaits } from './loop-waits.js';
 import { MediaCommands, type MediaHost } from './verbs/media-commands.js';
 import { SPEAKER_HANDLERS } from './inputs/player-event-handlers.js';
-import { SessionCore, type Effect, type QueueView } from './session-core.js';
-import {
-  ANSWERED_KINDS,
-  DROPPED_ONCE_STOPPED,
-  type AnswerOf,
-  type SessionInput,
-  type SpeakerEvent,
-} from './session-input.js';
+import { SessionCore, type QueueView } from './session-core.js';
+import type { AnswerOf, SessionInput, SpeakerEvent } from './session-input.js';
 import { SessionWatch } from './session-watch.js';
 import type { PlayerSessionOptions } from './player-session-options.js';
 
@@ -35,11 +29,10 @@ export type { PlayerSessionOptions } from './player-session-options.js';
 
 export class PlayerSession {
   readonly #core: SessionCore;
-  readonly #loop = new SerialQueue();
   readonly #o: PlayerSessionOptions;
   readonly #log: Logger;
-  /** Development mode: SessionCore's writes assert that a step of this loop runs (loop-step.ts). */
-  readonly #guard = new StepGuard();
+  /** The one loop: every input enters through `#enqueue`, handled by handleInput (handle-input.ts). */
+  readonly #loop: InputLoop;
   /** The parts' timers and REST answers (loop-step.ts) come back as inputs, also after stop, so nothing waits forever. */
   readonly #step: EnqueueStep = (input) => void this.#enqueue(input);
   readonly #waits = new LoopWaits(this.#step);
@@ -55,13 +48,22 @@ export class PlayerSession {
   constructor(options: PlayerSessionOptions) {
     this.#o = options;
     this.#log = options.logger;
+    this.#loop = new InputLoop({
+      handle: (input) => handleInput(this.#ctx, input),
+      afterInput: () => {
+        this.#waits.check();
+        this.#watch?.afterInput();
+      },
+      stopped: () => this.#stopped,
+      logger: this.#log,
+    });
     const enqueue = this.#enqueue.bind(this);
     this.#core = new SessionCore({
       ...options,
       now: options.now ?? Date.now,
       awaitVolumeReport: (n) => this.#awaitVolumeReport(n, options.volumeExternal?.reportTimeoutMs ?? 5000),
       step: this.#step,
-      guard: this.#guard,
+      guard: this.#loop.guard,
     });
     this.#connection = new SessionConnection({
       core: this.#core,
@@ -180,41 +182,9 @@ export class PlayerSession {
     return this.#loop.idle();
   }
 
-  /**
-   * THE way into the loop: queues one input, handled by handleInput (handle-input.ts) in a step, to
-   * its end; then, once per input, whatever waits on the session's state looks again and the account's
-   * owner hears of a link change. Resolves with the input's answer; a promise answer (a verb waiting
-   * for the service) is wrapped so it settles outside the loop and never holds it. An input nobody
-   * waits on has the speaker work it started, and its own failure, logged.
-   */
+  /** THE way into the loop (input-loop.ts): one input, handled in a step by handleInput, reported once. */
   #enqueue<I extends SessionInput>(input: I): Promise<Awaited<AnswerOf<I>>> {
-    if (this.#stopped && DROPPED_ONCE_STOPPED.has(input.kind)) return Promise.resolve() as Promise<never>;
-    const answered = ANSWERED_KINDS.has(input.kind);
-    const step = this.#loop.run(() =>
-      this.#guard.run(() => {
-        try {
-          const value = handleInput(this.#ctx, input);
-          if (!answered) this.#logFailure(value as Effect | void, input, 'speaker command failed');
-          return { value: answered ? value : undefined };
-        } finally {
-          // The last input (stop) reports nothing: the session is over.
-          if (input.kind !== 'stop') {
-            this.#waits.check();
-            this.#watch?.afterInput();
-          }
-        }
-      }),
-    );
-    const result = step.then(({ value }) => value as Awaited<AnswerOf<I>>);
-    if (answered) return result;
-    this.#logFailure(result, input, 'session input failed');
-    return result.catch(() => undefined) as Promise<never>;
-  }
-
-  #logFailure(work: Effect | void | Promise<unknown>, input: SessionInput, msg: string): void {
-    const what =
-      input.kind === 'step' ? input.what : input.kind === 'speaker' ? input.event.name : input.kind;
-    work?.catch((err: unknown) => this.#log.warn({ err: errorMessage(err), what }, msg));
+    return this.#loop.enqueue(input);
   }
 
   /** The `stop` input (handle-input.ts). */
