@@ -14,7 +14,7 @@ type Waiter = {
  * queue edit is done when the service's broadcast carrying its action uuid comes back (89-95),
  * refused when 88 names it, and failed when the link ends or no answer comes in time. The MQTT
  * answer waits on these promises, outside the session's loop; the loop only settles them, a
- * timeout included (it comes back as a step of the loop, loop-step.ts).
+ * timeout included (it comes back as a 'verb-timeout' input of the loop, loop-step.ts).
  * A verb the service answers without an action uuid (62 `play_item`, docs/protocol.md §8) waits
  * under a string key of its own; several commands may wait for the same key.
  */

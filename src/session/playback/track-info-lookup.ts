@@ -6,8 +6,8 @@ import { runNow, type EnqueueStep } from '../loop-step.js';
 /**
  * Title, artist, album and cover of what plays (for MQTT), looked up once per track change. Part
  * of a session's state (docs/architecture.md "One owner per player"): only SessionCore calls it,
- * the answer comes back as a step of the loop, and a late answer for a track that no longer plays
- * is dropped.
+ * the answer comes back as an input of the loop ('track-info'), and a late answer for a track that
+ * no longer plays is dropped.
  */
 export class TrackInfoLookup {
   readonly #lookup: ((trackId: number) => Promise<TrackInfo | null>) | null;
