@@ -109,7 +109,6 @@ function contextOf(part: (name: string) => never): InputContext {
     connection: part('connection'),
     media: part('media'),
     watch: part('watch'),
-    waits: part('waits'),
     trackIdsOf: null,
     enqueue: part('enqueue'),
     stopped: () => false,

@@ -1,7 +1,6 @@
 import { QcbError } from '../core/qcb-error.js';
 import type { SessionConnection } from './activation/session-connection.js';
 import { SPEAKER_HANDLERS } from './inputs/player-event-handlers.js';
-import type { LoopWaits } from './loop-waits.js';
 import type { Effect, SessionCore } from './session-core.js';
 import type { Enqueue, SessionInput } from './session-input.js';
 import type { SessionWatch } from './session-watch.js';
@@ -16,7 +15,6 @@ export interface InputContext {
   readonly connection: SessionConnection;
   readonly media: MediaCommands;
   readonly watch: SessionWatch | null;
-  readonly waits: LoopWaits;
   readonly trackIdsOf: TrackIdsLookup | null;
   readonly enqueue: Enqueue;
   stopped(): boolean;

@@ -92,7 +92,6 @@ export class PlayerSession {
       connection: this.#connection,
       media: this.#media,
       watch: this.#watch,
-      waits: this.#waits,
       trackIdsOf: options.trackIdsOf ?? null,
       enqueue,
       stopped: () => this.#stopped,
