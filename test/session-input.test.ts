@@ -100,6 +100,10 @@ function everyKind(part: (name: string) => never): {
       input: { kind: 'queue-listing', listing: part('listing'), timer: {} },
       reaches: 'listing.due',
     },
+    'volume-refused': {
+      input: { kind: 'volume-refused', volume: part('volume'), ask: 1 },
+      reaches: 'volume.refusedAsk',
+    },
   };
 }
 
@@ -131,7 +135,7 @@ describe('one input type and one visible handler (issue #22)', () => {
       guard,
     });
     const kinds = Object.entries(everyKind(part));
-    expect(kinds.length).toBe(20);
+    expect(kinds.length).toBe(21);
     for (const [kind, { input, reaches }] of kinds) {
       calls.length = 0;
       const before = reports;

@@ -81,6 +81,8 @@ export function handleInput(ctx: InputContext, input: SessionInput): unknown {
       return input.metadata.rateTimer(input.timer);
     case 'queue-listing':
       return input.listing.due(input.timer);
+    case 'volume-refused':
+      return input.volume.refusedAsk(input.ask);
     default:
       return unhandled(input);
   }

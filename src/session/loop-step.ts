@@ -34,7 +34,9 @@ export type PartInput =
   /** The queue metadata's rate limit let the next look-ups go (queue-metadata.ts). */
   | { readonly kind: 'queue-metadata-rate'; readonly metadata: MetadataAnswers; readonly timer: object }
   /** The queue listing is due to be published (queue-publisher.ts). */
-  | { readonly kind: 'queue-listing'; readonly listing: ListingTimer; readonly timer: object };
+  | { readonly kind: 'queue-listing'; readonly listing: ListingTimer; readonly timer: object }
+  /** The speaker refused a volume or mute (session-volume.ts): the level falls back to the speaker's. */
+  | { readonly kind: 'volume-refused'; readonly volume: VolumeRefusals; readonly ask: number };
 
 export interface WaitTimeouts {
   timedOut(wait: object): void;
@@ -51,6 +53,9 @@ export interface MetadataAnswers {
 }
 export interface ListingTimer {
   due(timer: object): void;
+}
+export interface VolumeRefusals {
+  refusedAsk(ask: number): void;
 }
 
 /**
@@ -74,6 +79,8 @@ export function deliverPartInput(input: PartInput): void {
       return input.metadata.rateTimer(input.timer);
     case 'queue-listing':
       return input.listing.due(input.timer);
+    case 'volume-refused':
+      return input.volume.refusedAsk(input.ask);
   }
 }
 

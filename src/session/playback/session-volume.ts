@@ -82,16 +82,19 @@ export class SessionVolume {
   #asked(effect: Promise<void>): Promise<void> {
     const ask = ++this.#asks;
     return effect.catch((err: unknown) => {
-      this.#step('volume refused', () => {
-        if (ask !== this.#asks) return;
-        const snap = this.#player.snapshot();
-        this.#volume = snap.volumePercent ?? this.#confirmed.volume;
-        this.#muted = snap.volumePercent === null ? this.#confirmed.muted : snap.muted;
-        this.#publish();
-        this.#refused();
-      });
+      this.#step({ kind: 'volume-refused', volume: this, ask });
       throw err;
     });
+  }
+
+  /** The speaker refused ask number `ask` (a 'volume-refused' input, in the loop): see #asked. */
+  refusedAsk(ask: number): void {
+    if (ask !== this.#asks) return;
+    const snap = this.#player.snapshot();
+    this.#volume = snap.volumePercent ?? this.#confirmed.volume;
+    this.#muted = snap.volumePercent === null ? this.#confirmed.muted : snap.muted;
+    this.#publish();
+    this.#refused();
   }
 
   /** Volume or mute changed at the speaker; `external`: the amplifier's report is the volume, never MPD's. */
