@@ -44,24 +44,30 @@ function join(s: AccountSession, id: string, sid: string, own: boolean, names: s
   s.link(id, { sessionId: sid, ownRendererId: 100, own });
 }
 
+// Facts are inputs of the owner's loop (issue #22): a test reads the view once the loop is idle.
 describe('AccountSession (issue #24)', () => {
-  it('answers through the first own link, else the first joined player, and fails over without announcing a new picture', () => {
+  it('answers through the first own link, else the first joined player, and fails over without announcing a new picture', async () => {
     const { s, events } = owner();
     join(s, 'b', 'S', true, ['A', 'B', 'Phone']);
+    await s.idle();
     expect(s.view.via).toBe('b');
     join(s, 'a', 'S', false, ['A', 'B', 'Phone']);
+    await s.idle();
     expect(s.view.via).toBe('b'); // an own link wins over config order
     s.link('b', null);
+    await s.idle();
     expect(s.view.via).toBe('a');
     expect(s.view.devices.map((d) => [d.label, d.playerId])).toEqual([['A', 'a'], ['B', 'b'], ['Phone', null]]);
     expect(events).toEqual([]); // the same devices seen through another link: nothing happened
     s.link('a', null);
+    await s.idle();
     expect(s.view).toMatchObject({ sessionId: null, via: null, devices: [], active: null });
   });
 
   it('tells devices of one name apart by renderer id, and finds a device by label, name, id or player id', async () => {
     const { s, sent } = owner();
     join(s, 'a', 'S', true, ['A', 'Phone', 'Phone', 'B']);
+    await s.idle();
     expect(s.view.devices.map((d) => d.label)).toEqual(['A', 'Phone (101)', 'Phone (102)', 'B']);
     s.activeChanged('a', 100);
     const moves = ['phone (102)', '101', 'b', 'A'];
@@ -89,19 +95,22 @@ describe('AccountSession (issue #24)', () => {
     const paused = s.command({ pause: true });
     s.rendererState('a', 101, { ...playing, status: 'paused' }, true);
     await paused;
+    await s.idle();
     expect(s.view.active?.state).toBe('paused');
     await expect(s.command({ pause: true })).resolves.toBeUndefined();
   });
 
-  it('announces joins, departures and the active device only for changes within one session', () => {
+  it('announces joins, departures and the active device only for changes within one session', async () => {
     const { s, events } = owner();
     join(s, 'a', 'S', true, ['A']);
     s.rendererAdded('a', renderer(150, 'Phone'));
     s.activeChanged('a', 150);
     s.rendererState('a', 150, null, false); // the active phone lost its connection: still active
+    await s.idle();
     expect(s.view.active).toMatchObject({ name: 'Phone', connected: false, state: 'idle' });
     s.rendererRemoved('a', 150);
     s.activeChanged('a', 100);
+    await s.idle();
     const name = (d: unknown) => (d as { name?: string } | null)?.name ?? '-';
     expect(events.map((e) => [e.type, e.fields.name ?? `${name(e.fields.from)}>${name(e.fields.to)}`])).toEqual([
       ['device_joined', 'Phone'],
@@ -112,16 +121,18 @@ describe('AccountSession (issue #24)', () => {
     ]);
     // Another session: a new picture, not a change.
     s.link('a', { sessionId: 'T', ownRendererId: 100, own: true });
+    await s.idle();
     expect(s.view.devices).toEqual([]);
     expect(events).toHaveLength(5);
   });
 
-  it('keeps what it heard when the session id comes after the renderers (81 after the 83s)', () => {
+  it('keeps what it heard when the session id comes after the renderers (81 after the 83s)', async () => {
     const { s, events } = owner();
     s.rendererAdded('a', renderer(100, 'A', UUID.a));
     s.rendererAdded('a', renderer(101, 'Phone'));
     s.link('a', { sessionId: null, ownRendererId: 100, own: true });
     s.link('a', { sessionId: 'S', ownRendererId: 100, own: true });
+    await s.idle();
     expect(s.view).toMatchObject({ sessionId: 'S', via: 'a' });
     expect(s.view.devices.map((d) => d.name)).toEqual(['A', 'Phone']);
     expect(events).toEqual([]);

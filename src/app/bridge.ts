@@ -143,7 +143,7 @@ export class Bridge {
         this.#log.warn({ err: errorMessage(err), what }, 'shutdown step failed');
       }
     };
-    this.#account?.stop();
+    await this.#account?.stop();
     await step(
       'sessions and players',
       () => Promise.all([...this.#players.values()].map((p) => p.stop())),
