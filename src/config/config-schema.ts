@@ -14,8 +14,8 @@ import { expected, intRange, ipAddress, ipv4, nonEmpty, oneOf, optionalText, top
  * config.schema.json is generated from this file (`npm run schema`).
  */
 
-export const JOIN_MODES = ['controller', 'renderer'] as const;
-export { DEVICE_TYPES, QUALITIES, type DeviceType, type DeviceTypeName } from '../core/product.js';
+const JOIN_MODES = ['controller', 'renderer'] as const;
+export type { DeviceType, DeviceTypeName } from '../core/product.js';
 
 const QobuzSchema = z
   .strictObject({
@@ -196,7 +196,7 @@ const SnapcastSchema = z.strictObject({
   ),
 });
 
-export const VOLUME_MODES = ['mpd', 'fixed', 'external', 'snapcast'] as const;
+const VOLUME_MODES = ['mpd', 'fixed', 'external', 'snapcast'] as const;
 
 const VolumeSchema = z
   .strictObject({

@@ -44,7 +44,7 @@ export function hostMatches(hostname: string, pattern: string): boolean {
 }
 
 /** 127.0.0.0/8, ::1 and localhost. */
-export function isLoopbackHost(host: string): boolean {
+function isLoopbackHost(host: string): boolean {
   if (host === 'localhost' || host === '::1') return true;
   return isIP(host) === 4 && host.startsWith('127.');
 }

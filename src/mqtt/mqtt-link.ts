@@ -59,7 +59,7 @@ const ONLINE = JSON.stringify({ state: 'online' });
 const OFFLINE = JSON.stringify({ state: 'offline' });
 
 /** The URL as it may appear in logs: no user, no password. */
-export function redactUrl(url: string): string {
+function redactUrl(url: string): string {
   try {
     const u = new URL(url);
     u.username = '';

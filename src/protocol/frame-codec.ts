@@ -10,7 +10,7 @@ import { readVarint32, varintBytes } from './varint.js';
  * byte, a varint length and a protobuf body. Nothing here touches sockets or clocks.
  */
 
-export const ENVELOPE = {
+const ENVELOPE = {
   AUTHENTICATE: 1,
   SUBSCRIBE: 2,
   UNSUBSCRIBE: 3,
@@ -33,7 +33,7 @@ export type FrameType = Frame['type'];
 
 /** One message of a Payload's batch, discriminated by its type for a handler table. */
 export type KnownMessage = { [K in MessageType]: { readonly type: K; readonly body: MessageBodies[K] } }[MessageType];
-export interface UnknownMessage {
+interface UnknownMessage {
   readonly type: 'unknown';
   readonly messageType: number;
   /** The whole Message as received, so nothing is lost. */
@@ -42,7 +42,7 @@ export interface UnknownMessage {
 export type QcMessage = KnownMessage | UnknownMessage;
 
 /** Far above anything the service sends (a full queue state is a few KiB). */
-export const MAX_FRAME_BYTES = 4 * 1024 * 1024;
+const MAX_FRAME_BYTES = 4 * 1024 * 1024;
 
 const BODY_DECODERS = {
   1: qconnect.Authenticate,

@@ -93,7 +93,7 @@ export class FrameWriter {
  * Drops scalars at their default (0, false, '') so they stay off the wire, keeping -1 and
  * every nested message (an empty nested message is meaningful: SetActive{} = inactive).
  */
-export function compact<T>(value: T): T {
+function compact<T>(value: T): T {
   if (value === null || typeof value !== 'object' || value instanceof Uint8Array || Long.isLong(value))
     return value;
   if (Array.isArray(value)) return value.map((v) => compact(v as unknown)) as T;

@@ -59,7 +59,7 @@ export function deviceInfo(d: DeviceInfoValue): qconnect.DeviceInfo.$Properties 
   };
 }
 
-export function queueRendererState(r: RendererReport): qconnect.QueueRendererState.$Properties {
+function queueRendererState(r: RendererReport): qconnect.QueueRendererState.$Properties {
   return {
     playing_state: r.playingState,
     buffer_state: r.bufferState,

@@ -22,9 +22,9 @@ import { CENSOR, defaultRedactor, redactPaths, type Redactor } from './redactor.
  * tokens) with `Redactor.setSecrets(owner, values)`, which replaces the owner's previous ones.
  */
 
-export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
-export const LOG_FORMATS = ['pretty', 'json'] as const;
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const;
+type LogLevel = (typeof LOG_LEVELS)[number];
+const LOG_FORMATS = ['pretty', 'json'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
 export interface CreateLoggerOptions {
