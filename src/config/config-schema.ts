@@ -292,8 +292,6 @@ type DeepReadonly<T> = T extends (infer U)[]
 /** The validated, fully defaulted, deeply frozen configuration. */
 export type Config = DeepReadonly<z.output<typeof ConfigSchema>>;
 export type PlayerConfig = Config['players'][number];
-/** What a user may write (every default optional). */
-export type ConfigInput = z.input<typeof ConfigSchema>;
 
 /** The protocol DeviceType name for a player (`speaker` → `SPEAKER`). */
 export function deviceTypeName(player: { device_type: DeviceType }): DeviceTypeName {

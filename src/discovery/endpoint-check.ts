@@ -33,7 +33,7 @@ function normalizeHost(hostname: string): string {
   return host;
 }
 
-export function hostMatches(hostname: string, pattern: string): boolean {
+function hostMatches(hostname: string, pattern: string): boolean {
   const host = normalizeHost(hostname);
   const p = normalizeHost(pattern.trim());
   if (p.startsWith('*.')) {

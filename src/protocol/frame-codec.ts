@@ -109,7 +109,7 @@ export function messagesOf(payload: qconnect.Payload): QcMessage[] {
   return messages.map((m) => toQcMessage(m as qconnect.Message));
 }
 
-export function toQcMessage(m: qconnect.Message): QcMessage {
+function toQcMessage(m: qconnect.Message): QcMessage {
   const type = m.message_type ?? 0;
   const field = MESSAGE_NAMES[type as MessageType] as keyof qconnect.Message | undefined;
   if (field === undefined) return { type: 'unknown', messageType: type, raw: m };
@@ -132,6 +132,10 @@ export function encodeFrame(frame: Exclude<Frame, { type: 'UNKNOWN' }> | { type:
   return joinEnvelope(envelopeType, body);
 }
 
+/**
+ * Envelope type and length before a body. Exported as a test seam: tests build frames that
+ * encodeFrame refuses to (unknown envelope types, bodies with unknown fields) from it.
+ */
 export function joinEnvelope(envelopeType: number, body: Uint8Array): Uint8Array {
   const head = [...varintBytes(envelopeType), ...varintBytes(body.length)];
   const out = new Uint8Array(head.length + body.length);

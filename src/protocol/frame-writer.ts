@@ -24,7 +24,10 @@ export function message<K extends MessageType>(
   return { message_type: type, [MESSAGE_NAMES[type]]: out } as OutgoingMessage;
 }
 
-/** The service's routing address (docs/protocol.md §3): frames to it carry `dests = [0x02]`. */
+/**
+ * The service's routing address (docs/protocol.md §3): frames to it carry `dests = [0x02]`.
+ * Exported for the simulated service (test/support), which sends from this address.
+ */
 export const SERVICE_ADDRESS = Uint8Array.of(0x02);
 
 /**

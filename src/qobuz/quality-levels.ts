@@ -26,7 +26,7 @@ export function clampLevel(level: number): QualityLevel {
   return Math.floor(level) as QualityLevel;
 }
 
-export function formatForLevel(level: number): FormatId {
+function formatForLevel(level: number): FormatId {
   return FORMAT_BY_LEVEL[clampLevel(level)];
 }
 

@@ -88,6 +88,10 @@ function scrubbingDestination(
   };
 }
 
+/**
+ * The root logger with its redaction layers. main.ts goes through loggerFromEnv; tests call this
+ * directly (a deliberate seam) to pick the level, the format and a destination to read back.
+ */
 export function createLogger(options: CreateLoggerOptions = {}): Logger {
   const { level = 'info', format = 'pretty', redactor = defaultRedactor } = options;
   const destination = options.destination ?? pino.destination({ dest: 2, sync: true });
