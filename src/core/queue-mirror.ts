@@ -101,9 +101,6 @@ export class QueueMirror {
   get autoplay(): readonly PlayableItem[] {
     return this.#autoplay;
   }
-  get known(): boolean {
-    return this.#version !== null;
-  }
 
   setRepeat(mode: RepeatMode): void {
     this.#repeat = mode;

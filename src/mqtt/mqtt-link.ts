@@ -102,7 +102,7 @@ export class MqttLink extends TypedEmitter<MqttLinkEvents> {
     return this.#protocolVersion;
   }
 
-  /** Reads TLS files and starts connecting; resolves at once (see whenConnected). */
+  /** Reads TLS files and starts connecting; resolves at once (the `connected` event says when it is). */
   async start(): Promise<void> {
     if (this.#client) return;
     this.#stopped = false;
@@ -134,21 +134,6 @@ export class MqttLink extends TypedEmitter<MqttLinkEvents> {
       writeCache: false,
     };
     this.#connect();
-  }
-
-  /** True once connected, false if `timeoutMs` passes first. */
-  whenConnected(timeoutMs: number): Promise<boolean> {
-    if (this.connected) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const done = (ok: boolean) => {
-        clearTimeout(timer);
-        this.off('connected', onConnected);
-        resolve(ok);
-      };
-      const onConnected = () => done(true);
-      const timer = setTimeout(() => done(false), timeoutMs);
-      this.on('connected', onConnected);
-    });
   }
 
   /** Resolves true once handed to the broker; false (never queued) while disconnected. */
