@@ -1,5 +1,6 @@
 import { pino } from 'pino';
 import { describe, expect, it, vi } from 'vitest';
+import type { AccountSessionView } from '../src/core/account-session-view.js';
 import type { TrackInfo } from '../src/core/player-view.js';
 import { AccountSession } from '../src/session/account/account-session.js';
 import { SessionRoster } from '../src/session/account/session-roster.js';
@@ -115,9 +116,10 @@ describe('session state is written only inside a loop step (issue #22)', () => {
       const guard = new StepGuard(true);
       const logger = pino({ level: 'silent' });
       const failed = vi.spyOn(logger, 'warn');
+      const published: AccountSessionView[] = [];
       const owner = new AccountSession({
         players: [{ id: 'a', uuid: 'aaaaaaaa-0000-4000-8000-000000000001' }],
-        publisher: () => null,
+        publisher: () => ({ publishSessionState: (v) => void published.push(v), publishSessionEvent: () => undefined }),
         trackInfo: null,
         logger,
         stepTimeoutMs: 5000,
@@ -131,7 +133,7 @@ describe('session state is written only inside a loop step (issue #22)', () => {
       await owner.idle();
       // Every write above asserted a step: none threw, so the view shows the session.
       expect(failed).not.toHaveBeenCalled();
-      expect(owner.view.devices.map((d) => d.name)).toEqual(['A', 'Phone']);
+      expect(published.at(-1)?.devices.map((d) => d.name)).toEqual(['A', 'Phone']);
       const steps = vi.spyOn(guard, 'run');
       const moved = owner.command({ playOn: 'Phone' }).then(
         () => 'answered',

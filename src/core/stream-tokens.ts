@@ -57,7 +57,7 @@ export class StreamTokens {
     this.#players.delete(playerId);
   }
 
-  /** Live tokens of a player (for /metrics and tests). */
+  /** Live tokens of a player: a test seam, proving tokens die with their session (README "Security"). */
   size(playerId: string): number {
     return this.#players.get(playerId)?.byToken.size ?? 0;
   }

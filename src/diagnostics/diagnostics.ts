@@ -144,7 +144,7 @@ export class Diagnostics {
     };
   }
 
-  /** Resolves once every record so far is on disk (tests, shutdown). */
+  /** Resolves once every record so far is on disk: a test seam (shutdown closes the recorder, which flushes). */
   async flush(): Promise<void> {
     await this.#recorder?.flush();
   }

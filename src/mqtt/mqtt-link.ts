@@ -93,7 +93,7 @@ export class MqttLink extends TypedEmitter<MqttLinkEvents> {
     return this.#client?.connected === true;
   }
 
-  /** The client id of this start (null before start()). */
+  /** The client id of this start (null before start()): a test seam, it is random and never logged. */
   get clientId(): string | null {
     return this.#clientOptions?.clientId ?? null;
   }
@@ -176,7 +176,7 @@ export class MqttLink extends TypedEmitter<MqttLinkEvents> {
     this.#client = undefined;
   }
 
-  /** Drops the connection without DISCONNECT, as a crash would: the broker publishes the will. */
+  /** Drops the connection without DISCONNECT, as a crash would: the broker publishes the will (a test seam). */
   async abort(): Promise<void> {
     this.#stopped = true;
     const client = this.#client;

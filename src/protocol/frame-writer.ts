@@ -68,6 +68,7 @@ export class FrameWriter {
     return encodeFrame({ type: 'PAYLOAD', body });
   }
 
+  /** DISCONNECT and ERROR are the service's to send: the simulated service (test/support) writes them with this writer. */
   disconnect(reconnect: boolean): Uint8Array {
     return encodeFrame({
       type: 'DISCONNECT',

@@ -80,11 +80,6 @@ export class AccountSession implements SessionObserver {
     this.#byUuid = new Map(options.players.map((p) => [p.uuid.toLowerCase(), p.id]));
   }
 
-  /** The view as last published. */
-  get view(): AccountSessionView {
-    return this.#view;
-  }
-
   /** The first view (no session yet), retained, so Home Assistant never reads a stale one from before. */
   start(): void {
     this.#input('start', () => this.#publish(true));
@@ -98,7 +93,7 @@ export class AccountSession implements SessionObserver {
     });
   }
 
-  /** Resolves once every input queued so far has been handled; true when it had to wait (tests). */
+  /** Resolves once every input queued so far has been handled; true when it had to wait (a test seam). */
   idle(): Promise<boolean> {
     return this.#loop.idle();
   }
