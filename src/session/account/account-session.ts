@@ -85,7 +85,7 @@ export class AccountSession implements SessionObserver {
     this.#input('start', () => this.#publish(true));
   }
 
-  /** Resolves once the loop has handled every input queued so far (shutdown, tests). */
+  /** Shutdown, as one step: the commands still waiting fail; later facts and commands are dropped. */
   async stop(): Promise<void> {
     await this.#run(() => {
       this.#stopped = true;
@@ -235,13 +235,17 @@ export class AccountSession implements SessionObserver {
     return null;
   }
 
+  /** A command's step; refused once stopped (nothing would answer it). */
+  #live<T>(fn: () => T): Promise<T> {
+    return this.#run(() => {
+      if (this.#stopped) throw new QcbError('ERR_SESSION_CLOSED', 'the bridge is stopping');
+      return fn();
+    });
+  }
+
   #host(): AccountCommandHost {
     return {
-      inLoop: (fn) =>
-        this.#run(() => {
-          if (this.#stopped) throw new QcbError('ERR_SESSION_CLOSED', 'the bridge is stopping');
-          return fn();
-        }),
+      inLoop: (fn) => this.#live(fn),
       view: () => this.#view,
       answerer: () => {
         const id = this.#answerer();
@@ -252,7 +256,7 @@ export class AccountSession implements SessionObserver {
       lastError: (id) => this.#errors.get(id)?.last ?? '',
       // Registered in a step (its first probe reads the view as the loop left it); the promise settles outside it.
       until: (probe, timeoutMs, what) =>
-        this.#run(() => ({ wait: this.#waits.until(probe, timeoutMs, what) })).then((r) => r.wait),
+        this.#live(() => ({ wait: this.#waits.until(probe, timeoutMs, what) })).then((r) => r.wait),
       stepTimeoutMs: this.#o.stepTimeoutMs ?? 10_000,
     };
   }
