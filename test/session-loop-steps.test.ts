@@ -130,18 +130,17 @@ describe('session state is written only inside a loop step (issue #22)', () => {
       owner.rendererAdded('a', { rendererId: 100, name: 'A', deviceUuid: '', type: 'speaker' });
       owner.rendererAdded('a', { rendererId: 101, name: 'Phone', deviceUuid: '', type: 'smartphone' });
       owner.link('a', { sessionId: 'S', ownRendererId: 100, own: true });
-      await owner.idle();
-      // Every write above asserted a step: none threw, so the view shows the session.
+      // Every write asserted a step: none threw, so the view shows the session.
+      await vi.waitFor(() => expect(published.at(-1)?.devices.map((d) => d.name)).toEqual(['A', 'Phone']));
       expect(failed).not.toHaveBeenCalled();
-      expect(published.at(-1)?.devices.map((d) => d.name)).toEqual(['A', 'Phone']);
       const steps = vi.spyOn(guard, 'run');
       const moved = owner.command({ playOn: 'Phone' }).then(
         () => 'answered',
         (err: unknown) => err,
       );
       // The plan, then (once the verb left) the wait's registration: two steps, the service silent.
+      await vi.waitFor(() => expect(sent).toEqual([101]));
       await vi.waitFor(() => expect(steps).toHaveBeenCalledTimes(2));
-      expect(sent).toEqual([101]);
       await vi.advanceTimersByTimeAsync(5001);
       // The timeout was one more step of the loop, not a write from the timer's callback.
       expect(steps).toHaveBeenCalledTimes(3);
@@ -149,5 +148,28 @@ describe('session state is written only inside a loop step (issue #22)', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it("brings a track's metadata back to AccountSession's loop as a step, not from its promise", async () => {
+    const guard = new StepGuard(true);
+    const published: AccountSessionView[] = [];
+    let answer: (info: TrackInfo) => void = () => undefined;
+    const owner = new AccountSession({
+      players: [{ id: 'a', uuid: 'aaaaaaaa-0000-4000-8000-000000000001' }],
+      publisher: () => ({ publishSessionState: (v) => void published.push(v), publishSessionEvent: () => undefined }),
+      trackInfo: () => new Promise<TrackInfo>((resolve) => (answer = resolve)),
+      logger: silent,
+      guard,
+    });
+    owner.rendererAdded('a', { rendererId: 101, name: 'Phone', deviceUuid: '', type: 'smartphone' });
+    owner.activeChanged('a', 101);
+    const playing = { status: 'playing' as const, positionMs: 0, atMs: 1, durationMs: null, queueItemId: 7, trackId: 42 };
+    owner.rendererState('a', 101, playing, true);
+    owner.link('a', { sessionId: 'S', ownRendererId: 100, own: true });
+    await vi.waitFor(() => expect(published.at(-1)?.active).toMatchObject({ name: 'Phone', track: null }));
+    const steps = vi.spyOn(guard, 'run');
+    answer({ title: 'Blue in Green', artist: 'Miles Davis' } as TrackInfo);
+    await vi.waitFor(() => expect(published.at(-1)?.active?.track?.title).toBe('Blue in Green'));
+    expect(steps).toHaveBeenCalledTimes(1);
   });
 });
