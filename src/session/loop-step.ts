@@ -62,7 +62,20 @@ export interface VolumeRefusals {
  * Queues a part's input into the player's loop (docs/architecture.md "One owner per player"): the
  * typed port SessionCore and its parts are handed. PlayerSession's builds a SessionInput of it.
  */
-export type EnqueueStep = (input: PartInput) => void;
+export type EnqueuePartInput = (input: PartInput) => void;
+
+/**
+ * A loop that takes named closures as steps: AccountSession's (src/session/account/). LoopWaits,
+ * shared with it, takes either port (`partInputPort`).
+ */
+export type EnqueueStep = (what: string, fn: () => void) => void;
+
+/** A part's port from either kind of loop: a closure loop gets the input as a step that delivers it. */
+export function partInputPort(step: EnqueuePartInput | EnqueueStep): EnqueuePartInput {
+  // A closure loop's port takes (what, fn); the typed one takes the input alone.
+  if (step.length >= 2) return (input) => (step as EnqueueStep)(input.kind, () => deliverPartInput(input));
+  return step as EnqueuePartInput;
+}
 
 /** Hands a part's input to the part that handles it (handle-input.ts does the same, in the loop). */
 export function deliverPartInput(input: PartInput): void {
@@ -85,7 +98,7 @@ export function deliverPartInput(input: PartInput): void {
 }
 
 /** For a part used on its own, outside a PlayerSession (a unit test of that part): handles its input at once. */
-export const runNow: EnqueueStep = deliverPartInput;
+export const runNow: EnqueuePartInput = deliverPartInput;
 
 /**
  * The development-mode check that session state is written only inside a loop step: SessionCore

@@ -1,5 +1,5 @@
 import { QcbError } from '../core/qcb-error.js';
-import { runNow, type EnqueueStep } from './loop-step.js';
+import { partInputPort, runNow, type EnqueuePartInput, type EnqueueStep } from './loop-step.js';
 
 /**
  * Conditions a command waits for that no single message answers: the link joined, the speaker
@@ -20,11 +20,11 @@ interface Waiting {
 
 export class LoopWaits {
   readonly #waiting = new Set<Waiting>();
-  readonly #step: EnqueueStep;
+  readonly #step: EnqueuePartInput;
 
   /** `step`: the timeouts come back to the loop through it (loop-step.ts). */
-  constructor(step: EnqueueStep = runNow) {
-    this.#step = step;
+  constructor(step: EnqueuePartInput | EnqueueStep = runNow) {
+    this.#step = partInputPort(step);
   }
 
   /**

@@ -1,5 +1,5 @@
 import { QcbError } from '../core/qcb-error.js';
-import { runNow, type EnqueueStep } from './loop-step.js';
+import { runNow, type EnqueuePartInput } from './loop-step.js';
 
 type Waiter = {
   resolve: () => void;
@@ -20,9 +20,9 @@ type Waiter = {
  */
 export class PendingActions {
   readonly #waiting = new Map<string, Waiter[]>();
-  readonly #step: EnqueueStep;
+  readonly #step: EnqueuePartInput;
 
-  constructor(step: EnqueueStep = runNow) {
+  constructor(step: EnqueuePartInput = runNow) {
     this.#step = step;
   }
 

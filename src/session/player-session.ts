@@ -7,7 +7,7 @@ import { SessionConnection } from './activation/session-connection.js';
 import { handleInput, type InputContext } from './handle-input.js';
 import { supersedesWith } from './intent-supersede.js';
 import { InputLoop } from './input-loop.js';
-import type { EnqueueStep } from './loop-step.js';
+import type { EnqueuePartInput } from './loop-step.js';
 import { LoopWaits } from './loop-waits.js';
 import { MediaCommands, type MediaHost } from './verbs/media-commands.js';
 import { SPEAKER_HANDLERS } from './inputs/player-event-handlers.js';
@@ -34,7 +34,7 @@ export class PlayerSession {
   /** The one loop: every input enters through `#enqueue`, handled by handleInput (handle-input.ts). */
   readonly #loop: InputLoop;
   /** The parts' timers and REST answers (loop-step.ts) come back as inputs, also after stop, so nothing waits forever. */
-  readonly #step: EnqueueStep = (input) => void this.#enqueue(input);
+  readonly #step: EnqueuePartInput = (input) => void this.#enqueue(input);
   readonly #waits = new LoopWaits(this.#step);
   readonly #media: MediaCommands;
   /** The player's one link to the service: connects, joins, our own identity (session-connection.ts). */

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { PlayableItem, Player } from '../core/player.js';
 import type { StatePublisher, TrackInfo } from '../core/player-view.js';
 import type { DeviceInfoValue } from '../protocol/renderer-messages.js';
-import type { EnqueueStep, StepGuard } from './loop-step.js';
+import type { EnqueuePartInput, StepGuard } from './loop-step.js';
 import type { QueueListingTuning } from './queue/queue-publisher.js';
 
 /** What a SessionCore (session-core.ts) is built with. */
@@ -26,7 +26,7 @@ export interface SessionCoreOptions {
   /** `external`: settles when request `n` was answered by the amplifier; rejects (ERR_TIMEOUT) when not in time. Given by PlayerSession. */
   readonly awaitVolumeReport?: (n: number) => Promise<void>;
   /** Timers and late answers come back to the loop through it (loop-step.ts). Given by PlayerSession. */
-  readonly step?: EnqueueStep;
+  readonly step?: EnqueuePartInput;
   /** Development mode: every write asserts that a loop step runs (loop-step.ts). Given by PlayerSession. */
   readonly guard?: StepGuard;
 }

@@ -1,7 +1,7 @@
 import { QcbError } from '../core/qcb-error.js';
 import { supersededError } from './intent-supersede.js';
 import type { OutgoingMessage } from '../protocol/frame-writer.js';
-import type { EnqueueStep } from './loop-step.js';
+import type { EnqueuePartInput } from './loop-step.js';
 import { PendingActions } from './pending-actions.js';
 import { QueueStateAnswers } from './queue/queue-state-answers.js';
 import type { SessionFacts } from './session-report.js';
@@ -37,7 +37,7 @@ export class SessionLink {
   /** The session the service says we are in (81), hyphenated; what a link joined with our own token learns it from. */
   #sessionUuid: string | null = null;
 
-  constructor(now: () => number, step?: EnqueueStep) {
+  constructor(now: () => number, step?: EnqueuePartInput) {
     this.#now = now;
     this.#pending = new PendingActions(step);
   }

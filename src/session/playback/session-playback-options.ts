@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Player } from '../../core/player.js';
 import type { TrackInfo, VolumeRequest } from '../../core/player-view.js';
 import type { QueueMirror } from '../../core/queue-mirror.js';
-import type { EnqueueStep } from '../loop-step.js';
+import type { EnqueuePartInput } from '../loop-step.js';
 
 /** What the speaker still has to do for an intent; failures are the caller's to log or answer. */
 export type Effect = Promise<void> | null;
@@ -21,7 +21,7 @@ export interface SessionPlaybackOptions {
   /** Publish the view only (MQTT), nothing to Qobuz. */
   readonly publish: () => void;
   /** Late answers (track info) come back to the loop through it (loop-step.ts). */
-  readonly step?: EnqueueStep;
+  readonly step?: EnqueuePartInput;
   /** `players[].volume.mode: fixed` (README "Volume modes"): MPD's volume and mute are never touched. */
   readonly volumeFixed?: boolean;
   /** `players[].volume.mode: external`: volume intents go to the amplifier's automation, never to MPD. */

@@ -2,7 +2,7 @@ import type { Player, PlayerSnapshot } from '../../core/player.js';
 import type { VolumeRequest } from '../../core/player-view.js';
 import type { Effect } from './session-playback-options.js';
 import { ExternalVolume } from './external-volume.js';
-import { runNow, type EnqueueStep } from '../loop-step.js';
+import { runNow, type EnqueuePartInput } from '../loop-step.js';
 
 /**
  * The session's volume and mute, in the player's volume mode (README "Volume modes"): `mpd` sets
@@ -16,7 +16,7 @@ export class SessionVolume {
   readonly fixed: boolean;
   /** README "Volume modes", `external`; null in the other modes. */
   readonly external: ExternalVolume | null;
-  readonly #step: EnqueueStep;
+  readonly #step: EnqueuePartInput;
   readonly #refused: () => void;
   #volume = 50;
   #muted = false;
@@ -31,7 +31,7 @@ export class SessionVolume {
     readonly fixed: boolean;
     readonly request: ((request: VolumeRequest) => void) | undefined;
     /** The speaker's refusal comes back to the loop through it (loop-step.ts). */
-    readonly step?: EnqueueStep | undefined;
+    readonly step?: EnqueuePartInput | undefined;
     /** A volume or mute intent was refused and fell back: Qobuz hears the level the speaker keeps. */
     readonly refused?: (() => void) | undefined;
   }) {

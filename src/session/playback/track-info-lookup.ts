@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { AudioFormat, PlayableItem } from '../../core/player.js';
 import type { TrackInfo } from '../../core/player-view.js';
-import { runNow, type EnqueueStep } from '../loop-step.js';
+import { runNow, type EnqueuePartInput } from '../loop-step.js';
 
 /**
  * Title, artist, album and cover of what plays (for MQTT), looked up once per track change. Part
@@ -12,7 +12,7 @@ import { runNow, type EnqueueStep } from '../loop-step.js';
 export class TrackInfoLookup {
   readonly #lookup: ((trackId: number) => Promise<TrackInfo | null>) | null;
   readonly #logger: Logger;
-  readonly #step: EnqueueStep;
+  readonly #step: EnqueuePartInput;
   #track: TrackInfo | null = null;
   #for: number | null = null;
   /** What the lookup under way does with its answer (fetch's `stillCurrent` and `arrived`). */
@@ -21,7 +21,7 @@ export class TrackInfoLookup {
   constructor(
     lookup: ((trackId: number) => Promise<TrackInfo | null>) | null,
     logger: Logger,
-    step: EnqueueStep = runNow,
+    step: EnqueuePartInput = runNow,
   ) {
     this.#lookup = lookup;
     this.#logger = logger;

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { errorMessage } from '../../core/qcb-error.js';
 import type { TrackInfo } from '../../core/player-view.js';
 import type { TrackSummary } from '../../core/queue-listing.js';
-import { runNow, type EnqueueStep, type PartInput } from '../loop-step.js';
+import { runNow, type EnqueuePartInput, type PartInput } from '../loop-step.js';
 
 /**
  * Titles, artists, albums and durations of the queue's tracks for the MQTT queue listing, looked
@@ -32,7 +32,7 @@ export interface QueueMetadataOptions {
   readonly onResolved: () => void;
   readonly logger: Logger;
   /** Its timer and the answers come back to the player's loop through it (loop-step.ts); default: at once. */
-  readonly step?: EnqueueStep;
+  readonly step?: EnqueuePartInput;
 }
 
 export class QueueMetadata {

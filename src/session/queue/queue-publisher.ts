@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { runNow, type EnqueueStep } from '../loop-step.js';
+import { runNow, type EnqueuePartInput } from '../loop-step.js';
 import type { PlayableItem } from '../../core/player.js';
 import type { StatePublisher, TrackInfo } from '../../core/player-view.js';
 import {
@@ -38,7 +38,7 @@ export interface QueuePublisherOptions {
   readonly logger: Logger;
   readonly tuning?: QueueListingTuning;
   /** Its timers and lookups come back to the player's loop through it (loop-step.ts); default: at once. */
-  readonly step?: EnqueueStep;
+  readonly step?: EnqueuePartInput;
 }
 
 /** What the session plays and what follows, as it stands now. */
