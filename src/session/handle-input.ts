@@ -1,6 +1,7 @@
 import { QcbError } from '../core/qcb-error.js';
 import type { SessionConnection } from './activation/session-connection.js';
 import { SPEAKER_HANDLERS } from './inputs/player-event-handlers.js';
+import { deliverPartInput } from './loop-step.js';
 import type { Effect, SessionCore } from './session-core.js';
 import type { Enqueue, SessionInput } from './session-input.js';
 import type { SessionWatch } from './session-watch.js';
@@ -68,21 +69,15 @@ export function handleInput(ctx: InputContext, input: SessionInput): unknown {
       return input.run(core);
     case 'stop':
       return ctx.shutdown();
-    // The parts' timers and REST answers (loop-step.ts), each to the part's named handler.
+    // The parts' timers and REST answers, each to the part's named handler (loop-step.ts's deliverPartInput).
     case 'wait-timeout':
-      return input.waits.timedOut(input.wait);
     case 'verb-timeout':
-      return input.verbs.timedOut(input.key, input.waiter);
     case 'track-info':
-      return input.lookup.arrived(input.trackId, input.info);
     case 'queue-metadata':
-      return input.metadata.resolved(input.trackId, input.summary);
     case 'queue-metadata-rate':
-      return input.metadata.rateTimer(input.timer);
     case 'queue-listing':
-      return input.listing.due(input.timer);
     case 'volume-refused':
-      return input.volume.refusedAsk(input.ask);
+      return deliverPartInput(input);
     default:
       return unhandled(input);
   }

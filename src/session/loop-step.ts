@@ -77,7 +77,7 @@ export function partInputPort(step: EnqueuePartInput | EnqueueStep): EnqueuePart
   return step as EnqueuePartInput;
 }
 
-/** Hands a part's input to the part that handles it (handle-input.ts does the same, in the loop). */
+/** Hands a part's input to the part that handles it: handle-input.ts calls it in the loop, `partInputPort` from a closure loop. */
 export function deliverPartInput(input: PartInput): void {
   switch (input.kind) {
     case 'wait-timeout':
