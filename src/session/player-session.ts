@@ -147,19 +147,30 @@ export class PlayerSession {
     }
     // README "Own Qobuz identity": controller verbs on our own link, answered once the music plays.
     if (cmd.playMedia) return this.#media.playMedia(cmd.playMedia);
-    if (cmd.transfer) return this.#media.transfer();
+    if (cmd.transfer) {
+      await this.#media.transfer();
+      return;
+    }
+    const apply = () =>
+      applyCommand(this.#core, cmd, {
+        // A command's slow step (a REST lookup) comes back to the loop for what follows it (issue #14).
+        inLoop: (task) => this.#inLoop(task),
+        trackIdsOf: this.#o.trackIdsOf ?? null,
+      });
     const effects = await this.#run(() =>
       // Only a bare play may become a transfer (media-commands.ts): other commands go straight to their verb.
       (cmd.action === 'play' || cmd.action === 'toggle') && this.#media.playMeansTransfer(this.#core, cmd)
         ? null
-        : applyCommand(this.#core, cmd, {
-            // A command's slow step (a REST lookup) comes back to the loop for what follows it (issue #14).
-            inLoop: (task) => this.#inLoop(task),
-            trackIdsOf: this.#o.trackIdsOf ?? null,
-          }),
+        : apply(),
     );
-    if (effects === null) return this.#media.transfer();
-    await Promise.all(effects);
+    if (effects !== null) {
+      await Promise.all(effects);
+      return;
+    }
+    // The link came back while the play waited for it, with us the active renderer again (issue #21):
+    // nothing to take over, the play is an ordinary one.
+    if (await this.#media.transfer()) return;
+    await Promise.all(await this.#run(apply));
   }
 
   /** Shutdown: tell Qobuz we stopped, leave the speaker paused (README "Command line"). */

@@ -111,7 +111,12 @@ export class SessionConnection {
   /** The link joined: the one we have (waiting for it to join), else one opened with a minted token. */
   async ensureJoined(timeoutMs: number): Promise<void> {
     const h = this.#h;
-    const hasLink = await h.run(() => this.#link !== null);
+    // A link waiting out its reconnect backoff (up to 20 s) tries now: the command would otherwise
+    // time out before it joins (docs/protocol.md §5.12).
+    const hasLink = await h.run(() => {
+      this.#link?.retryNow();
+      return this.#link !== null;
+    });
     const mint = h.options.renewToken;
     if (!hasLink) {
       if (!mint)
