@@ -70,7 +70,8 @@ export class ChaosEngine {
     if (this.#playsAwaitingLink.has(p)) {
       // The play needs the Qobuz session (README "Own Qobuz identity": a play on a player Qobuz does
       // not play on is a transfer), and a link drop or token expiry keeps it away: the fault forces
-      // the silence until the link is back, then the command's usual grace runs.
+      // the silence until the link is back (the bridge reconnects at once for the play, docs/protocol.md
+      // §5.12, but a refused token or a slow mint still takes its time), then the command's usual grace runs.
       if (!this.rig.reachable(p)) return true;
       this.#playsAwaitingLink.delete(p);
       this.#grace(p, COMMAND_GRACE_MS);
