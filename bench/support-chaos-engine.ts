@@ -220,8 +220,11 @@ export class ChaosEngine {
       }
       case 'item_404': {
         if (!rig.reachable(p)) return;
-        const current = p.sim.queue().currentQueueItemId;
-        if (current < 0) return;
+        const q = p.sim.queue();
+        const current = q.currentQueueItemId;
+        // The current item may be one the queue no longer holds (a 404 item removed at a settle while
+        // the player sat on it): there is nothing to insert after, so no fault this time.
+        if (current < 0 || !q.items.some((i) => i.queueItemId === current)) return;
         p.sim.insertTracks([MISSING_TRACK], current);
         const item = p.sim.queue().items.find((i) => i.trackId === MISSING_TRACK && !this.#missingItems.get(p)?.includes(i.queueItemId));
         if (item) this.#missingItems.set(p, [...(this.#missingItems.get(p) ?? []), item.queueItemId]);
