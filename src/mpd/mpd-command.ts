@@ -63,3 +63,14 @@ export function runMpdCommand(
     h.emitState(true);
   });
 }
+
+/**
+ * A `.catch` that puts the player's own state back before passing the failure on: what MPD refused
+ * (or never heard; `offline` then applies it again for the reconnect) must not stay in the snapshot.
+ */
+export function undoing(undo: () => void): (err: unknown) => never {
+  return (err) => {
+    undo();
+    throw err;
+  };
+}

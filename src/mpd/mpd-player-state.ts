@@ -111,6 +111,15 @@ export class MpdPlayerState {
     this.unmuteMpdVolume = null;
   }
 
+  /**
+   * What `wantVolume`/`wantMuted` change, to put back when MPD refuses the `setvol` (`No mixer`):
+   * the snapshot must keep saying what the mixer has, not what was asked.
+   */
+  volumeMark(): () => void {
+    const { mpdVolume, volumePercent, muted, unmuteMpdVolume } = this;
+    return () => Object.assign(this, { mpdVolume, volumePercent, muted, unmuteMpdVolume });
+  }
+
   /** Mute (keeping the volume to restore) or unmute; false when it already is. */
   wantMuted(muted: boolean): boolean {
     if (this.muted === muted) return false;

@@ -4,7 +4,7 @@ import { errorMessage } from '../core/qcb-error.js';
 import { SerialQueue } from '../util/serial-queue.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import type { MpdClient } from './mpd-client.js';
-import { runMpdCommand, type MpdCommandHost, type MpdOnline } from './mpd-command.js';
+import { runMpdCommand, undoing, type MpdCommandHost, type MpdOnline } from './mpd-command.js';
 import { MPD_RECONNECT_STEPS_MS, MpdConnection } from './mpd-connection.js';
 import { checkMpdPlayerOptions, type MpdPlayerOptions } from './mpd-player-options.js';
 import { MpdPlayerState, snapshotChanged } from './mpd-player-state.js';
@@ -269,8 +269,9 @@ export class MpdPlayer implements Player {
     return this.#command(
       'setVolume',
       async (client) => {
+        const undo = this.#state.volumeMark();
         this.#state.wantVolume(volumePercent);
-        await client.setVol(this.#state.mpdVolume ?? 0);
+        await client.setVol(this.#state.mpdVolume ?? 0).catch(undoing(undo));
       },
       () => this.#state.wantVolume(volumePercent),
     );
@@ -280,7 +281,9 @@ export class MpdPlayer implements Player {
     return this.#command(
       'setMuted',
       async (client) => {
-        if (this.#state.wantMuted(muted)) await client.setVol(this.#state.mpdVolume ?? this.#volume.mutedMpdVolume);
+        const undo = this.#state.volumeMark();
+        if (this.#state.wantMuted(muted))
+          await client.setVol(this.#state.mpdVolume ?? this.#volume.mutedMpdVolume).catch(undoing(undo));
       },
       () => this.#state.wantMuted(muted),
     );

@@ -6,7 +6,7 @@ import type { TrackSummary } from '../core/queue-listing.js';
 import type { QueueVersion } from '../core/queue-mirror.js';
 import type { OutgoingMessage } from '../protocol/frame-writer.js';
 import type { DeviceInfoValue, RendererReport } from '../protocol/renderer-messages.js';
-import { stateUpdated } from '../protocol/renderer-messages.js';
+import { stateUpdated, volumeChanged, volumeMuted } from '../protocol/renderer-messages.js';
 import { SessionActivation } from './activation/session-activation.js';
 import { SessionPlayback, type Effect } from './playback/session-playback.js';
 import { SessionQueue, type QueueUpdates, type QueueView } from './queue/session-queue.js';
@@ -70,6 +70,9 @@ export class SessionCore {
       report: () => this.reportState(),
       publish: () => this.publishView(),
       ...(options.step ? { step: options.step } : {}),
+      volumeRefused: () => {
+        if (this.active) this.send([volumeMuted(this.#playback.muted), volumeChanged(this.#playback.volume)]);
+      },
       volumeFixed: !options.device.volumeRemoteControl,
       ...(options.volumeExternal
         ? { volumeRequest: (r) => options.publisher?.publishVolumeRequest?.(options.playerId, r) }

@@ -26,4 +26,6 @@ export interface SessionPlaybackOptions {
   readonly volumeFixed?: boolean;
   /** `players[].volume.mode: external`: volume intents go to the amplifier's automation, never to MPD. */
   readonly volumeRequest?: (request: VolumeRequest) => void;
+  /** The speaker refused a volume or mute intent and the level fell back (session-volume.ts): Qobuz hears it. */
+  readonly volumeRefused?: () => void;
 }

@@ -50,6 +50,8 @@ export class SessionPlayback {
       publish: () => options.publish(),
       fixed: options.volumeFixed === true,
       request: options.volumeRequest,
+      step: options.step,
+      refused: options.volumeRefused,
     });
     this.#sessionMaxQuality = options.maxAudioQuality;
     this.#clock = clockAt('stopped', 0, options.now());
