@@ -107,8 +107,13 @@ export class ChaosEngine {
     this.#restFailures = [];
     for (const [p, items] of this.#missingItems) {
       if (!this.rig.reachable(p)) continue; // removed at a later settle
-      p.sim.removeTracks(items);
-      this.#missingItems.delete(p);
+      // Like app_queue, never the item the player sits on (paused on a 404 item it could not start):
+      // the service would name a current item its queue no longer holds. Removed at a later settle.
+      const current = p.sim.queue().currentQueueItemId;
+      const [now, later] = [items.filter((id) => id !== current), items.filter((id) => id === current)];
+      if (now.length > 0) p.sim.removeTracks(now);
+      if (later.length > 0) this.#missingItems.set(p, later);
+      else this.#missingItems.delete(p);
     }
     const until = Math.max(this.#settleUntil, ...this.rig.players.map((p) => p.silenceGraceUntil));
     while (Date.now() < Math.min(until, deadline)) await sleep(100);
