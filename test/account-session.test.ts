@@ -31,7 +31,10 @@ function owner(o: { stepTimeoutMs?: number } = {}) {
   });
   s.attach('a', controller('a'));
   s.attach('b', controller('b'));
-  return { s, states, events, sent };
+  s.start();
+  /** The view as last published on MQTT (`B/session/state`). */
+  const view = (): AccountSessionView => states.at(-1)!;
+  return { s, view, states, events, sent };
 }
 
 const renderer = (rendererId: number, name: string, deviceUuid = '') => ({ rendererId, name, deviceUuid, type: 'speaker' });
@@ -44,25 +47,31 @@ function join(s: AccountSession, id: string, sid: string, own: boolean, names: s
   s.link(id, { sessionId: sid, ownRendererId: 100, own });
 }
 
+// Facts are inputs of the owner's loop (issue #22): a test reads the view once the loop is idle.
 describe('AccountSession (issue #24)', () => {
-  it('answers through the first own link, else the first joined player, and fails over without announcing a new picture', () => {
-    const { s, events } = owner();
+  it('answers through the first own link, else the first joined player, and fails over without announcing a new picture', async () => {
+    const { s, view, events } = owner();
     join(s, 'b', 'S', true, ['A', 'B', 'Phone']);
-    expect(s.view.via).toBe('b');
+    await s.idle();
+    expect(view().via).toBe('b');
     join(s, 'a', 'S', false, ['A', 'B', 'Phone']);
-    expect(s.view.via).toBe('b'); // an own link wins over config order
+    await s.idle();
+    expect(view().via).toBe('b'); // an own link wins over config order
     s.link('b', null);
-    expect(s.view.via).toBe('a');
-    expect(s.view.devices.map((d) => [d.label, d.playerId])).toEqual([['A', 'a'], ['B', 'b'], ['Phone', null]]);
+    await s.idle();
+    expect(view().via).toBe('a');
+    expect(view().devices.map((d) => [d.label, d.playerId])).toEqual([['A', 'a'], ['B', 'b'], ['Phone', null]]);
     expect(events).toEqual([]); // the same devices seen through another link: nothing happened
     s.link('a', null);
-    expect(s.view).toMatchObject({ sessionId: null, via: null, devices: [], active: null });
+    await s.idle();
+    expect(view()).toMatchObject({ sessionId: null, via: null, devices: [], active: null });
   });
 
   it('tells devices of one name apart by renderer id, and finds a device by label, name, id or player id', async () => {
-    const { s, sent } = owner();
+    const { s, view, sent } = owner();
     join(s, 'a', 'S', true, ['A', 'Phone', 'Phone', 'B']);
-    expect(s.view.devices.map((d) => d.label)).toEqual(['A', 'Phone (101)', 'Phone (102)', 'B']);
+    await s.idle();
+    expect(view().devices.map((d) => d.label)).toEqual(['A', 'Phone (101)', 'Phone (102)', 'B']);
     s.activeChanged('a', 100);
     const moves = ['phone (102)', '101', 'b', 'A'];
     for (const [i, target] of moves.entries()) {
@@ -76,32 +85,35 @@ describe('AccountSession (issue #24)', () => {
   });
 
   it('refuses on a service error after the verb, ignores the renderer-side "non active renderer" one, and times out with ERR_TIMEOUT', async () => {
-    const { s } = owner({ stepTimeoutMs: 300 });
+    const { s, view } = owner({ stepTimeoutMs: 300 });
     join(s, 'a', 'S', true, ['A', 'Phone']);
     const refused = s.command({ playOn: 'Phone' });
     s.serviceError('a', 'Renderer state updated message received from non active renderer');
     s.serviceError('a', 'Renderer not found');
     await expect(refused).rejects.toMatchObject({ code: 'ERR_QOBUZ_REFUSED', message: expect.stringMatching(/Renderer not found/) });
     await expect(s.command({ playOn: 'Phone' })).rejects.toMatchObject({ code: 'ERR_TIMEOUT' });
-    expect(s.view.active).toBeNull();
+    expect(view().active).toBeNull();
     s.activeChanged('a', 101);
     s.rendererState('a', 101, playing, true);
     const paused = s.command({ pause: true });
     s.rendererState('a', 101, { ...playing, status: 'paused' }, true);
     await paused;
-    expect(s.view.active?.state).toBe('paused');
+    await s.idle();
+    expect(view().active?.state).toBe('paused');
     await expect(s.command({ pause: true })).resolves.toBeUndefined();
   });
 
-  it('announces joins, departures and the active device only for changes within one session', () => {
-    const { s, events } = owner();
+  it('announces joins, departures and the active device only for changes within one session', async () => {
+    const { s, view, events } = owner();
     join(s, 'a', 'S', true, ['A']);
     s.rendererAdded('a', renderer(150, 'Phone'));
     s.activeChanged('a', 150);
     s.rendererState('a', 150, null, false); // the active phone lost its connection: still active
-    expect(s.view.active).toMatchObject({ name: 'Phone', connected: false, state: 'idle' });
+    await s.idle();
+    expect(view().active).toMatchObject({ name: 'Phone', connected: false, state: 'idle' });
     s.rendererRemoved('a', 150);
     s.activeChanged('a', 100);
+    await s.idle();
     const name = (d: unknown) => (d as { name?: string } | null)?.name ?? '-';
     expect(events.map((e) => [e.type, e.fields.name ?? `${name(e.fields.from)}>${name(e.fields.to)}`])).toEqual([
       ['device_joined', 'Phone'],
@@ -112,18 +124,20 @@ describe('AccountSession (issue #24)', () => {
     ]);
     // Another session: a new picture, not a change.
     s.link('a', { sessionId: 'T', ownRendererId: 100, own: true });
-    expect(s.view.devices).toEqual([]);
+    await s.idle();
+    expect(view().devices).toEqual([]);
     expect(events).toHaveLength(5);
   });
 
-  it('keeps what it heard when the session id comes after the renderers (81 after the 83s)', () => {
-    const { s, events } = owner();
+  it('keeps what it heard when the session id comes after the renderers (81 after the 83s)', async () => {
+    const { s, view, events } = owner();
     s.rendererAdded('a', renderer(100, 'A', UUID.a));
     s.rendererAdded('a', renderer(101, 'Phone'));
     s.link('a', { sessionId: null, ownRendererId: 100, own: true });
     s.link('a', { sessionId: 'S', ownRendererId: 100, own: true });
-    expect(s.view).toMatchObject({ sessionId: 'S', via: 'a' });
-    expect(s.view.devices.map((d) => d.name)).toEqual(['A', 'Phone']);
+    await s.idle();
+    expect(view()).toMatchObject({ sessionId: 'S', via: 'a' });
+    expect(view().devices.map((d) => d.name)).toEqual(['A', 'Phone']);
     expect(events).toEqual([]);
   });
 });

@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigSchema, deviceTypeName, playerUuid, type ConfigInput } from '../src/config/config-schema.js';
+import type { z } from 'zod';
+import { ConfigSchema, deviceTypeName, playerUuid } from '../src/config/config-schema.js';
 import { DEFAULTS } from '../src/config/defaults.js';
 import { derivePlayerUuid } from '../src/config/player-uuid.js';
 
+/** What a user may write (every default optional). */
+type ConfigInput = z.input<typeof ConfigSchema>;
 const minimal: ConfigInput = { players: [{ id: 'living_room', name: 'Living Room' }] };
 
 describe('the config schema (README.md "Configuration")', () => {

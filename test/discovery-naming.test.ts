@@ -1,7 +1,7 @@
 import type { NetworkInterfaceInfo } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { isQcbError } from '../src/core/qcb-error.js';
-import { endpointRefusal, hostMatches } from '../src/discovery/endpoint-check.js';
+import { endpointRefusal } from '../src/discovery/endpoint-check.js';
 import { resolveAdvertiseAddress } from '../src/discovery/resolve-advertise-address.js';
 import { instanceNameFor, txtFor } from '../src/discovery/service-identity.js';
 
@@ -76,6 +76,7 @@ describe('connect endpoint allow-list (docs/protocol.md §2)', () => {
   const allowed = ['*.qobuz.com', 'localhost', '127.0.0.1', '::1'];
 
   it('matches *.qobuz.com against subdomains only and exact names exactly', () => {
+    const hostMatches = (host: string, pattern: string) => endpointRefusal(`wss://${host}/ws`, [pattern]) === null;
     expect(hostMatches('qws-eu-prod.qobuz.com', '*.qobuz.com')).toBe(true);
     expect(hostMatches('a.b.qobuz.com', '*.qobuz.com')).toBe(true);
     expect(hostMatches('qobuz.com', '*.qobuz.com')).toBe(false);

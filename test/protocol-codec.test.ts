@@ -1,10 +1,11 @@
 import Long from 'long';
 import { describe, expect, it } from 'vitest';
-import { decodeFrames, encodeFrame, messagesOf, toQcMessage } from '../src/protocol/frame-codec.js';
+import { decodeFrames, encodeFrame, messagesOf, type QcMessage } from '../src/protocol/frame-codec.js';
 import { frameToJson } from '../src/protocol/frame-json.js';
 import { FrameWriter, message } from '../src/protocol/frame-writer.js';
 import { qconnect } from '../src/protocol/generated/qconnect.js';
-import { MESSAGE_BODY_TYPES, MESSAGE_NAMES, MESSAGE_TYPES, type MessageType } from '../src/protocol/message-types.js';
+import { MESSAGE_BODY_TYPES } from '../src/protocol/generated/message-names.js';
+import { MESSAGE_NAMES, MESSAGE_TYPES, type MessageType } from '../src/protocol/message-types.js';
 import { ProtocolError } from '../src/protocol/protocol-error.js';
 import { rendererAction, stateUpdated, volumeMuted } from '../src/protocol/renderer-messages.js';
 import { fullySet, protoRoot } from './support/proto-samples.js';
@@ -88,14 +89,14 @@ describe('the QConnect codec (issue #2)', () => {
     expect(state.next_queue_item_id).toBe(-1);
     const muted = qconnect.Message.encode(volumeMuted(false)).finish();
     expect(Buffer.from(muted).toString('hex')).toBe('081dea0100');
-    const [decoded] = [toQcMessage(qconnect.Message.decode(muted))];
+    const decoded = alone(qconnect.Message.decode(muted));
     expect(decoded?.type).toBe(29);
     expect((decoded as { body: qconnect.RndrSrvrVolumeMuted }).body.value ?? false).toBe(false);
   });
 
   it('treats an empty SetActive as active = false and an absent body as the defaults', () => {
     const bytes = qconnect.Message.encode({ message_type: 43 }).finish();
-    const msg = toQcMessage(qconnect.Message.decode(bytes));
+    const msg = alone(qconnect.Message.decode(bytes));
     expect(msg.type).toBe(43);
     expect((msg as { body: qconnect.SrvrRndrSetActive }).body.active ?? false).toBe(false);
   });
@@ -190,4 +191,9 @@ function varint(v: number): number[] {
   }
   out.push(v);
   return out;
+}
+
+/** One message as a Payload's batch would carry it, typed as the link sees it. */
+function alone(m: qconnect.Message): QcMessage {
+  return messagesOf(qconnect.Payload.create({ payload: { messages: [m] } }))[0]!;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { signRequest } from '../src/qobuz/request-signer.js';
-import { fallbackChain, formatForLevel, levelForQuality, clampLevel } from '../src/qobuz/quality-levels.js';
+import { fallbackChain, levelForQuality, clampLevel } from '../src/qobuz/quality-levels.js';
 
 // Vectors computed by hand with coreutils, independently of the code under test:
 //   printf '%s' 'trackgetFileUrlformat_id27intentstreamtrack_id123456781700000000s3cr3t' | md5sum
@@ -43,9 +43,11 @@ describe('signRequest (docs/protocol.md §7 "Signing")', () => {
 
 describe('quality levels (docs/protocol.md §7 "format_id")', () => {
   it('maps QConnect levels 1-4 onto formats 5, 6, 7, 27 and clamps the rest', () => {
-    expect([1, 2, 3, 4].map(formatForLevel)).toEqual([5, 6, 7, 27]);
-    expect(formatForLevel(5)).toBe(27);
-    expect(formatForLevel(0)).toBe(5);
+    // The level's own format heads its fallback chain.
+    const first = (level: number) => fallbackChain(level)[0];
+    expect([1, 2, 3, 4].map(first)).toEqual([5, 6, 7, 27]);
+    expect(first(5)).toBe(27);
+    expect(first(0)).toBe(5);
     expect(clampLevel(Number.NaN)).toBe(1);
   });
 

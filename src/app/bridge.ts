@@ -95,6 +95,7 @@ export class Bridge {
     return this.#o.config.mqtt.url ?? this.#broker?.url ?? null;
   }
 
+  /** One player's runtime: a test seam (the product reaches players only through HTTP and MQTT). */
   player(id: string): PlayerRuntime | undefined {
     return this.#players.get(id);
   }
@@ -143,7 +144,7 @@ export class Bridge {
         this.#log.warn({ err: errorMessage(err), what }, 'shutdown step failed');
       }
     };
-    this.#account?.stop();
+    await this.#account?.stop();
     await step(
       'sessions and players',
       () => Promise.all([...this.#players.values()].map((p) => p.stop())),

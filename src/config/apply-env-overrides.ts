@@ -13,7 +13,7 @@ import { formatPath, isArraySchema, keysAt, schemaAt, type PathKey } from './sch
  * A variable naming no setting is an error, like an unknown key in the file.
  */
 
-export const ENV_PREFIX = 'QCB_';
+const ENV_PREFIX = 'QCB_';
 
 export interface EnvOverrides {
   /** The configuration object with every override applied (a copy; the input is untouched). */

@@ -7,7 +7,7 @@
  * Edit distance with adjacent transpositions (optimal string alignment: `mdp` is one
  * edit from `mpd`), case-insensitive; `-` and `_` count as the same character.
  */
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   const x = a.toLowerCase().replaceAll('-', '_');
   const y = b.toLowerCase().replaceAll('-', '_');
   let before: number[] = [];

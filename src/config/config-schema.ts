@@ -14,8 +14,8 @@ import { expected, intRange, ipAddress, ipv4, nonEmpty, oneOf, optionalText, top
  * config.schema.json is generated from this file (`npm run schema`).
  */
 
-export const JOIN_MODES = ['controller', 'renderer'] as const;
-export { DEVICE_TYPES, QUALITIES, type DeviceType, type DeviceTypeName } from '../core/product.js';
+const JOIN_MODES = ['controller', 'renderer'] as const;
+export type { DeviceType, DeviceTypeName } from '../core/product.js';
 
 const QobuzSchema = z
   .strictObject({
@@ -196,7 +196,7 @@ const SnapcastSchema = z.strictObject({
   ),
 });
 
-export const VOLUME_MODES = ['mpd', 'fixed', 'external', 'snapcast'] as const;
+const VOLUME_MODES = ['mpd', 'fixed', 'external', 'snapcast'] as const;
 
 const VolumeSchema = z
   .strictObject({
@@ -292,8 +292,6 @@ type DeepReadonly<T> = T extends (infer U)[]
 /** The validated, fully defaulted, deeply frozen configuration. */
 export type Config = DeepReadonly<z.output<typeof ConfigSchema>>;
 export type PlayerConfig = Config['players'][number];
-/** What a user may write (every default optional). */
-export type ConfigInput = z.input<typeof ConfigSchema>;
 
 /** The protocol DeviceType name for a player (`speaker` → `SPEAKER`). */
 export function deviceTypeName(player: { device_type: DeviceType }): DeviceTypeName {

@@ -16,7 +16,7 @@ import { expectedText, formatIssues } from './format-issues.js';
  * ConfigError; nothing is half-loaded.
  */
 
-export const DEFAULT_CONFIG_FILE = 'config.yaml';
+const DEFAULT_CONFIG_FILE = 'config.yaml';
 
 export interface LoadConfigOptions {
   /** The config file; when absent, ./config.yaml if it exists, else the environment alone. */
@@ -31,7 +31,7 @@ export interface LoadConfigOptions {
  * Parses YAML or JSON text (JSON is YAML: one parser, exact line numbers for both).
  * Returns the settings mapping, or the problems as `file:line:col: message` lines.
  */
-export function parseConfigText(
+function parseConfigText(
   text: string,
   file: string,
 ): { value: Record<string, unknown> } | { issues: string[] } {
@@ -86,7 +86,7 @@ function deepFreeze<T>(value: T): T {
 }
 
 /** The file to read: the given one, else ./config.yaml when present, else none (environment only). */
-export function configFileToUse(options: LoadConfigOptions): string | undefined {
+function configFileToUse(options: LoadConfigOptions): string | undefined {
   if (options.file !== undefined) return options.file;
   const fallback = resolvePath(options.cwd ?? process.cwd(), DEFAULT_CONFIG_FILE);
   return existsSync(fallback) ? fallback : undefined;

@@ -9,7 +9,7 @@ import { DEFAULTS } from './defaults.js';
  */
 
 /** Our namespace for player ids; never change it, or every device gets a new uuid. */
-export const PLAYER_UUID_NAMESPACE = '75e625e4-08cd-4905-962d-cfb29a746457';
+const PLAYER_UUID_NAMESPACE = '75e625e4-08cd-4905-962d-cfb29a746457';
 
 /** Hyphenated 8-4-4-4-12 hexadecimal, either case on input (we store lowercase). */
 export const UUID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;

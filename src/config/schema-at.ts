@@ -10,7 +10,7 @@ import { z } from 'zod';
 export type PathKey = string | number;
 
 /** The schema with its wrappers (default, prefault, optional, nullable, pipe input) peeled off. */
-export function unwrapSchema(schema: z.ZodType): z.ZodType {
+function unwrapSchema(schema: z.ZodType): z.ZodType {
   let s: z.ZodType = schema;
   for (;;) {
     if (

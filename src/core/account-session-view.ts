@@ -42,7 +42,7 @@ export interface AccountSessionView {
 
 export const NO_SESSION: AccountSessionView = { sessionId: null, via: null, devices: [], active: null };
 
-export type AccountSessionEventType = 'device_joined' | 'device_left' | 'active_device_changed';
+type AccountSessionEventType = 'device_joined' | 'device_left' | 'active_device_changed';
 
 export interface AccountSessionEvent {
   readonly type: AccountSessionEventType;

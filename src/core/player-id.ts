@@ -8,7 +8,7 @@ const PLAYER_ID = new RegExp(`^${PLAYER_ID_PATTERN}$`);
 /** `B/bridge/…` and `B/session/…` are the bridge's own topics (README "MQTT topics", "The Qobuz session"). */
 export const RESERVED_PLAYER_IDS: readonly string[] = ['bridge', 'session'];
 
-export function isPlayerId(id: string): boolean {
+function isPlayerId(id: string): boolean {
   return PLAYER_ID.test(id) && !RESERVED_PLAYER_IDS.includes(id);
 }
 

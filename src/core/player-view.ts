@@ -20,7 +20,7 @@ export interface TrackInfo {
 
 export type ViewPlaybackState = 'playing' | 'paused' | 'stopped' | 'idle';
 /** `expired`: the session ended because the app's WebSocket token ran out (README "MQTT topics"). */
-export type QobuzSessionState = 'active' | 'connected' | 'disconnected' | 'expired';
+type QobuzSessionState = 'active' | 'connected' | 'disconnected' | 'expired';
 export type RepeatMode = 'off' | 'one' | 'all';
 
 export interface PlayerView {

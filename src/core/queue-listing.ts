@@ -80,7 +80,7 @@ export const EMPTY_LISTING: QueueListing = {
 };
 
 /** Where the current item is in play order, and which slice of the queue is listed. */
-export function listingWindow(
+function listingWindow(
   p: QueuePicture,
   limits: ListingLimits = LISTING_LIMITS,
 ): { readonly index: number | null; readonly offset: number; readonly end: number } {

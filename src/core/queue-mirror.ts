@@ -67,7 +67,7 @@ export type QueueDelta =
 /** `applied`: the mirror changed; `stale`: older or same version, ignored; `resync`: ask the service for the full queue (76). */
 export type DeltaResult = 'applied' | 'stale' | 'resync';
 
-export function compareVersions(a: QueueVersion, b: QueueVersion): number {
+function compareVersions(a: QueueVersion, b: QueueVersion): number {
   return a.major !== b.major ? a.major - b.major : a.minor - b.minor;
 }
 
@@ -100,9 +100,6 @@ export class QueueMirror {
   }
   get autoplay(): readonly PlayableItem[] {
     return this.#autoplay;
-  }
-  get known(): boolean {
-    return this.#version !== null;
   }
 
   setRepeat(mode: RepeatMode): void {

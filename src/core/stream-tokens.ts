@@ -57,7 +57,7 @@ export class StreamTokens {
     this.#players.delete(playerId);
   }
 
-  /** Live tokens of a player (for /metrics and tests). */
+  /** Live tokens of a player: a test seam, proving tokens die with their session (README "Security"). */
   size(playerId: string): number {
     return this.#players.get(playerId)?.byToken.size ?? 0;
   }
@@ -82,7 +82,7 @@ export type StreamSuffix = 'flac' | 'mp3';
 
 /** A stream path anywhere in a text (MPD error texts quote the whole URL); group 1 is all but the token. */
 const STREAM_PATH_IN_TEXT = new RegExp(`(/stream/${PLAYER_PATTERN}/)${TOKEN_PATTERN}(?![A-Za-z0-9_-])`, 'g');
-export const TOKEN_PLACEHOLDER = '[token]';
+const TOKEN_PLACEHOLDER = '[token]';
 
 /**
  * The text with every stream token replaced by `[token]` (`…/stream/living_room/[token].flac`):

@@ -31,18 +31,4 @@ export class BoundedRing<T> {
   toArray(): T[] {
     return [...this.#items];
   }
-
-  get length(): number {
-    return this.#items.length;
-  }
-
-  get bytes(): number {
-    return this.#bytes;
-  }
-
-  clear(): void {
-    this.#items.length = 0;
-    this.#sizes.length = 0;
-    this.#bytes = 0;
-  }
 }

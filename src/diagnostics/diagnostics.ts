@@ -15,7 +15,7 @@ import { WireRenderer } from './wire-renderer.js';
  * event as it happens. Fed through the wire taps the composition root hands the adapters.
  */
 
-export interface RecordingOptions {
+interface RecordingOptions {
   /** Record every player from the start. */
   readonly all: boolean;
   readonly file: string;
@@ -34,11 +34,11 @@ export interface DiagnosticsOptions {
 }
 
 /** Ring sizes: "the last few hundred frames" per player, bounded in bytes too. */
-export const RING_FRAMES = 300;
+const RING_FRAMES = 300;
 const RING_FRAME_BYTES = 2 * 1024 * 1024;
 const RING_CALLS = 200;
 const RING_STATUSES = 50;
-export const RING_LOG_LINES = 500;
+const RING_LOG_LINES = 500;
 const RING_LOG_BYTES = 1024 * 1024;
 
 type RingEvent =
@@ -144,7 +144,7 @@ export class Diagnostics {
     };
   }
 
-  /** Resolves once every record so far is on disk (tests, shutdown). */
+  /** Resolves once every record so far is on disk: a test seam (shutdown closes the recorder, which flushes). */
   async flush(): Promise<void> {
     await this.#recorder?.flush();
   }

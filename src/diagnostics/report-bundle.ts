@@ -9,9 +9,9 @@ import type { Diagnostics } from './diagnostics.js';
  * kept out by the redactor's strict pass over every part and once more over the whole.
  */
 
-export const BUNDLE_FORMAT = 1;
+const BUNDLE_FORMAT = 1;
 
-export interface BundlePlayer {
+interface BundlePlayer {
   readonly id: string;
   /** What MQTT shows of the player (state, track, volume, queue length and index). */
   readonly view: unknown;
@@ -50,7 +50,7 @@ export function baseBundle(input: {
 }
 
 /** The config with every secret-named value (`app_secret`, `user_auth_token`, `password`, `token`) censored. */
-export function configWithoutSecrets(config: unknown, redactor: Redactor): unknown {
+function configWithoutSecrets(config: unknown, redactor: Redactor): unknown {
   return redactor.scrubStrict(config);
 }
 

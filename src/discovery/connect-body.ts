@@ -9,9 +9,9 @@ import { HYPHENATED_UUID } from './device-types.js';
  */
 const url = z.string().refine((s) => URL.canParse(s), { message: 'Invalid URL' });
 /** README "HTTP endpoints": each JWT at most 8 KiB (the app's are well under 1 KiB); longer is 400. */
-export const MAX_JWT_BYTES = 8 * 1024;
+const MAX_JWT_BYTES = 8 * 1024;
 /** README "HTTP endpoints": `exp` is capped at now + 24 h (the app's tokens live one hour). */
-export const MAX_EXP_AHEAD_SECONDS = 24 * 3600;
+const MAX_EXP_AHEAD_SECONDS = 24 * 3600;
 const jwt = z
   .string()
   .min(1)

@@ -32,7 +32,7 @@ export function diagnosticsRoute(router: Router, options: DiagnosticsRouteOption
 }
 
 /** 127.0.0.0/8, ::1 and IPv4-mapped loopback. */
-export function isLoopback(address: string | undefined): boolean {
+function isLoopback(address: string | undefined): boolean {
   if (!address) return false;
   const v4 = address.startsWith('::ffff:') ? address.slice('::ffff:'.length) : address;
   return v4.startsWith('127.') || address === '::1';

@@ -33,7 +33,7 @@ function normalizeHost(hostname: string): string {
   return host;
 }
 
-export function hostMatches(hostname: string, pattern: string): boolean {
+function hostMatches(hostname: string, pattern: string): boolean {
   const host = normalizeHost(hostname);
   const p = normalizeHost(pattern.trim());
   if (p.startsWith('*.')) {
@@ -44,7 +44,7 @@ export function hostMatches(hostname: string, pattern: string): boolean {
 }
 
 /** 127.0.0.0/8, ::1 and localhost. */
-export function isLoopbackHost(host: string): boolean {
+function isLoopbackHost(host: string): boolean {
   if (host === 'localhost' || host === '::1') return true;
   return isIP(host) === 4 && host.startsWith('127.');
 }

@@ -18,7 +18,7 @@ import { requestGuard } from './request-guard.js';
 import { hostLabelFor } from './service-identity.js';
 import { streamRoute } from './stream-route.js';
 
-export type { HttpLimits, HttpPlayer, HttpServerOptions } from './http-options.js';
+export type { HttpLimits, HttpServerOptions } from './http-options.js';
 
 const DEFAULT_BRAND = PRODUCT_NAME;
 const DEFAULT_MAX_BODY_BYTES = 64 * 1024;

@@ -63,7 +63,7 @@ export class MdnsAdvertiser {
     this.#log = options.logger.child({ module: 'mdns' });
   }
 
-  /** Current instance names by player id (they change when ciao resolves a conflict). */
+  /** Current instance names by player id (they change when ciao resolves a conflict): a test seam. */
   instanceNames(): ReadonlyMap<string, string> {
     return new Map(this.#advertised.map((a) => [a.player.id, a.instance]));
   }

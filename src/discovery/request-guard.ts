@@ -33,7 +33,7 @@ export function requestGuard(options: RequestGuardOptions): Koa.Middleware {
 }
 
 /** `Host` header value (`name[:port]`, `[v6][:port]`) against the allowed names; IP literals always pass. */
-export function hostAllowed(hostHeader: string, allowedNames: ReadonlySet<string>): boolean {
+function hostAllowed(hostHeader: string, allowedNames: ReadonlySet<string>): boolean {
   const name = hostName(hostHeader.trim());
   if (name === null) return false;
   if (isIP(name) !== 0) return true;

@@ -10,7 +10,7 @@ const NO_COVER = 'no album image';
 const COVER_TYPES = new Set(['image/jpeg', 'image/png', 'image/webp']);
 
 /** The image's media type without parameters, when it is one we serve; else null. */
-export function coverType(contentType: string): string | null {
+function coverType(contentType: string): string | null {
   const type = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
   return COVER_TYPES.has(type) ? type : null;
 }

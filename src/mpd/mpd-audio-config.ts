@@ -53,7 +53,7 @@ type Entry =
   | { readonly kind: 'include'; readonly path: string; readonly optional: boolean };
 
 /** Parses one config text into its entries in order (`include` is read in place by the caller, as MPD does). */
-export function parseMpdConfigText(text: string): Entry[] {
+function parseMpdConfigText(text: string): Entry[] {
   const entries: Entry[] = [];
   let open: Block | null = null;
   for (const raw of text.split('\n')) {

@@ -12,7 +12,7 @@ import type { VolumeMapping } from './volume-mapping.js';
  */
 
 /** MPD has no read timeout: `state: play` with `elapsed` stuck means a stalled stream (docs/protocol.md §9.2). */
-export const STALL_AFTER_MS = 1500;
+const STALL_AFTER_MS = 1500;
 
 export interface StatusEffects {
   readonly format: PlayedFormat | null;

@@ -6,7 +6,7 @@ import type { AudioFormat } from '../core/player.js';
  * string `bitrate` come out typed (docs/protocol.md §9.1).
  */
 
-export type MpdState = 'play' | 'pause' | 'stop';
+type MpdState = 'play' | 'pause' | 'stop';
 
 export interface MpdStatus {
   readonly state: MpdState;
@@ -41,7 +41,7 @@ export interface MpdSong {
 }
 
 /** `key: value` lines into a map (the first occurrence of a key wins). */
-export function parsePairs(text: string): Map<string, string> {
+function parsePairs(text: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const line of text.split('\n')) {
     const i = line.indexOf(': ');

@@ -74,12 +74,12 @@ function positive(s: string): number | null {
   return /^\d+$/.test(s) && Number(s) > 0 ? Number(s) : null;
 }
 
-export function sameAudio(a: AudioFormat, b: AudioFormat): boolean {
+function sameAudio(a: AudioFormat, b: AudioFormat): boolean {
   return a.sampleRateHz === b.sampleRateHz && a.bitDepth === b.bitDepth && a.channels === b.channels;
 }
 
 /** `24-bit / 96 kHz`, `16-bit / 44.1 kHz` (as the Audio format sensor shows it). */
-export function describe(f: AudioFormat): string {
+function describe(f: AudioFormat): string {
   return `${f.bitDepth}-bit / ${f.sampleRateHz / 1000} kHz${f.channels === 2 ? '' : ` / ${f.channels} ch`}`;
 }
 

@@ -34,8 +34,8 @@ export interface EmbeddedBrokerOptions {
 }
 
 /** README "Security": the bridge's packets are a few KiB (a queue listing at most about 11 KB). */
-export const DEFAULT_MAX_PACKET_BYTES = 256 * 1024;
-export const DEFAULT_MAX_CONNECTIONS = 64;
+const DEFAULT_MAX_PACKET_BYTES = 256 * 1024;
+const DEFAULT_MAX_CONNECTIONS = 64;
 
 /** MQTT 3.1.1 CONNACK return codes: 2 identifier rejected, 4 bad user name or password. */
 const IDENTIFIER_REJECTED = 2;

@@ -12,7 +12,7 @@ import type { Topics } from './topics.js';
 import { PRODUCT_NAME } from '../core/product.js';
 import { sessionDeviceConfig } from './session-discovery.js';
 
-export const ORIGIN_NAME = PRODUCT_NAME;
+const ORIGIN_NAME = PRODUCT_NAME;
 const MANUFACTURER = PRODUCT_NAME;
 
 export interface HaBridgeInfo {
@@ -67,7 +67,7 @@ const AUDIO_FORMAT_TEMPLATE =
   "{{ f.bit_depth }}-bit / {{ k | int if k == (k | int) else k }} kHz{% else %}None{% endif %}";
 const AUDIO_FORMAT_ATTRIBUTES = '{{ (value_json.format or {}) | tojson }}';
 /** HA event types of the "Qobuz session" event entity: our `session_<type>` events (README "Own Qobuz identity"). */
-export const SESSION_EVENT_TYPES = ['started', 'ended', 'taken_over'] as const;
+const SESSION_EVENT_TYPES = ['started', 'ended', 'taken_over'] as const;
 
 export class HaDiscovery {
   readonly #topics: Topics;

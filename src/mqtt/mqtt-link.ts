@@ -59,7 +59,7 @@ const ONLINE = JSON.stringify({ state: 'online' });
 const OFFLINE = JSON.stringify({ state: 'offline' });
 
 /** The URL as it may appear in logs: no user, no password. */
-export function redactUrl(url: string): string {
+function redactUrl(url: string): string {
   try {
     const u = new URL(url);
     u.username = '';
@@ -93,7 +93,7 @@ export class MqttLink extends TypedEmitter<MqttLinkEvents> {
     return this.#client?.connected === true;
   }
 
-  /** The client id of this start (null before start()). */
+  /** The client id of this start (null before start()): a test seam, it is random and never logged. */
   get clientId(): string | null {
     return this.#clientOptions?.clientId ?? null;
   }
@@ -102,7 +102,7 @@ export class MqttLink extends TypedEmitter<MqttLinkEvents> {
     return this.#protocolVersion;
   }
 
-  /** Reads TLS files and starts connecting; resolves at once (see whenConnected). */
+  /** Reads TLS files and starts connecting; resolves at once (the `connected` event says when it is). */
   async start(): Promise<void> {
     if (this.#client) return;
     this.#stopped = false;
@@ -134,21 +134,6 @@ export class MqttLink extends TypedEmitter<MqttLinkEvents> {
       writeCache: false,
     };
     this.#connect();
-  }
-
-  /** True once connected, false if `timeoutMs` passes first. */
-  whenConnected(timeoutMs: number): Promise<boolean> {
-    if (this.connected) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const done = (ok: boolean) => {
-        clearTimeout(timer);
-        this.off('connected', onConnected);
-        resolve(ok);
-      };
-      const onConnected = () => done(true);
-      const timer = setTimeout(() => done(false), timeoutMs);
-      this.on('connected', onConnected);
-    });
   }
 
   /** Resolves true once handed to the broker; false (never queued) while disconnected. */
@@ -191,7 +176,7 @@ export class MqttLink extends TypedEmitter<MqttLinkEvents> {
     this.#client = undefined;
   }
 
-  /** Drops the connection without DISCONNECT, as a crash would: the broker publishes the will. */
+  /** Drops the connection without DISCONNECT, as a crash would: the broker publishes the will (a test seam). */
   async abort(): Promise<void> {
     this.#stopped = true;
     const client = this.#client;

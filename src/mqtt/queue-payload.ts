@@ -5,7 +5,7 @@
  */
 import type { QueueEntry, QueueListing } from '../core/queue-listing.js';
 
-export interface QueueEntryPayload {
+interface QueueEntryPayload {
   queue_item_id: number;
   track_id: number;
   title: string | null;

@@ -19,12 +19,12 @@ export interface SessionDiscoveryContext {
 }
 
 /** HA event types of the session's event entity: every event of `B/session/event`. */
-export const ACCOUNT_EVENT_TYPES = ['device_joined', 'device_left', 'active_device_changed'] as const;
+const ACCOUNT_EVENT_TYPES = ['device_joined', 'device_left', 'active_device_changed'] as const;
 
 type Component = Record<string, unknown>;
 
 /** The session device's identifier: one per bridge (its base topic), like the bridge device's. */
-export function sessionIdentifier(topics: Topics): string {
+function sessionIdentifier(topics: Topics): string {
   return `qcb_session_${topics.base.toLowerCase().replace(/[^a-z0-9_]/g, '_')}`;
 }
 

@@ -6,7 +6,7 @@ import type { AccountSessionEvent, AccountSessionView, SessionDeviceView } from 
 import type { ViewPlaybackState } from '../core/player-view.js';
 import { toWire } from './state-payload.js';
 
-export interface SessionDevicePayload {
+interface SessionDevicePayload {
   renderer_id: number;
   name: string;
   label: string;

@@ -31,7 +31,7 @@ export interface StatePayload {
   source: NonNullable<PlayerView['source']>;
 }
 
-export interface FormatPayload {
+interface FormatPayload {
   sample_rate: number;
   bit_depth: number;
   channels: number;

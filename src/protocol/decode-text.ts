@@ -18,7 +18,7 @@ export function decodeFrameText(text: string): { ok: true; json: Json } | { ok: 
   }
 }
 
-export function textToBytes(text: string): Uint8Array {
+function textToBytes(text: string): Uint8Array {
   const compact = text.replace(/\s+/g, '');
   if (compact.length === 0) throw new ProtocolError('ERR_FRAME_EMPTY', 'empty argument');
   if (/^(?:[0-9a-fA-F]{2})+$/.test(compact)) return Buffer.from(compact, 'hex');

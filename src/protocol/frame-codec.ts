@@ -10,7 +10,7 @@ import { readVarint32, varintBytes } from './varint.js';
  * byte, a varint length and a protobuf body. Nothing here touches sockets or clocks.
  */
 
-export const ENVELOPE = {
+const ENVELOPE = {
   AUTHENTICATE: 1,
   SUBSCRIBE: 2,
   UNSUBSCRIBE: 3,
@@ -33,7 +33,7 @@ export type FrameType = Frame['type'];
 
 /** One message of a Payload's batch, discriminated by its type for a handler table. */
 export type KnownMessage = { [K in MessageType]: { readonly type: K; readonly body: MessageBodies[K] } }[MessageType];
-export interface UnknownMessage {
+interface UnknownMessage {
   readonly type: 'unknown';
   readonly messageType: number;
   /** The whole Message as received, so nothing is lost. */
@@ -42,7 +42,7 @@ export interface UnknownMessage {
 export type QcMessage = KnownMessage | UnknownMessage;
 
 /** Far above anything the service sends (a full queue state is a few KiB). */
-export const MAX_FRAME_BYTES = 4 * 1024 * 1024;
+const MAX_FRAME_BYTES = 4 * 1024 * 1024;
 
 const BODY_DECODERS = {
   1: qconnect.Authenticate,
@@ -109,7 +109,7 @@ export function messagesOf(payload: qconnect.Payload): QcMessage[] {
   return messages.map((m) => toQcMessage(m as qconnect.Message));
 }
 
-export function toQcMessage(m: qconnect.Message): QcMessage {
+function toQcMessage(m: qconnect.Message): QcMessage {
   const type = m.message_type ?? 0;
   const field = MESSAGE_NAMES[type as MessageType] as keyof qconnect.Message | undefined;
   if (field === undefined) return { type: 'unknown', messageType: type, raw: m };
@@ -132,6 +132,10 @@ export function encodeFrame(frame: Exclude<Frame, { type: 'UNKNOWN' }> | { type:
   return joinEnvelope(envelopeType, body);
 }
 
+/**
+ * Envelope type and length before a body. Exported as a test seam: tests build frames that
+ * encodeFrame refuses to (unknown envelope types, bodies with unknown fields) from it.
+ */
 export function joinEnvelope(envelopeType: number, body: Uint8Array): Uint8Array {
   const head = [...varintBytes(envelopeType), ...varintBytes(body.length)];
   const out = new Uint8Array(head.length + body.length);

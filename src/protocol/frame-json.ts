@@ -75,7 +75,7 @@ function longToJson(value: Long): number | string {
 }
 
 /** Raw unknown fields (tag + value bytes as protobufjs keeps them) keyed by field number. */
-export function unknownFields(raws: readonly Uint8Array[]): { [field: string]: Json } {
+function unknownFields(raws: readonly Uint8Array[]): { [field: string]: Json } {
   const out: { [field: string]: Json } = {};
   for (const raw of raws) {
     try {

@@ -24,7 +24,10 @@ export function message<K extends MessageType>(
   return { message_type: type, [MESSAGE_NAMES[type]]: out } as OutgoingMessage;
 }
 
-/** The service's routing address (docs/protocol.md §3): frames to it carry `dests = [0x02]`. */
+/**
+ * The service's routing address (docs/protocol.md §3): frames to it carry `dests = [0x02]`.
+ * Exported for the simulated service (test/support), which sends from this address.
+ */
 export const SERVICE_ADDRESS = Uint8Array.of(0x02);
 
 /**
@@ -65,6 +68,7 @@ export class FrameWriter {
     return encodeFrame({ type: 'PAYLOAD', body });
   }
 
+  /** DISCONNECT and ERROR are the service's to send: the simulated service (test/support) writes them with this writer. */
   disconnect(reconnect: boolean): Uint8Array {
     return encodeFrame({
       type: 'DISCONNECT',
@@ -93,7 +97,7 @@ export class FrameWriter {
  * Drops scalars at their default (0, false, '') so they stay off the wire, keeping -1 and
  * every nested message (an empty nested message is meaningful: SetActive{} = inactive).
  */
-export function compact<T>(value: T): T {
+function compact<T>(value: T): T {
   if (value === null || typeof value !== 'object' || value instanceof Uint8Array || Long.isLong(value))
     return value;
   if (Array.isArray(value)) return value.map((v) => compact(v as unknown)) as T;

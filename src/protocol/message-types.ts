@@ -7,7 +7,7 @@
 import type { qconnect } from './generated/qconnect.js';
 import type { MESSAGE_BODY_TYPES, MESSAGE_NAMES, MESSAGE_TYPES } from './generated/message-names.js';
 
-export { MESSAGE_BODY_TYPES, MESSAGE_NAMES, MESSAGE_TYPES } from './generated/message-names.js';
+export { MESSAGE_NAMES, MESSAGE_TYPES } from './generated/message-names.js';
 
 export type MessageType = keyof typeof MESSAGE_NAMES;
 export type MessageName = (typeof MESSAGE_NAMES)[MessageType];

@@ -42,7 +42,7 @@ export interface RendererReport {
   readonly nextQueueItemId: number;
 }
 
-export function deviceInfo(d: DeviceInfoValue): qconnect.DeviceInfo.$Properties {
+function deviceInfo(d: DeviceInfoValue): qconnect.DeviceInfo.$Properties {
   return {
     device_uuid: d.uuid,
     friendly_name: d.friendlyName,
@@ -59,7 +59,7 @@ export function deviceInfo(d: DeviceInfoValue): qconnect.DeviceInfo.$Properties 
   };
 }
 
-export function queueRendererState(r: RendererReport): qconnect.QueueRendererState.$Properties {
+function queueRendererState(r: RendererReport): qconnect.QueueRendererState.$Properties {
   return {
     playing_state: r.playingState,
     buffer_state: r.bufferState,
@@ -77,6 +77,8 @@ export function queueRendererState(r: RendererReport): qconnect.QueueRendererSta
 /**
  * 61: the default join, as the official web client does (§5.1). No session uuid when the player
  * joins with its own minted token (docs/protocol.md §8 "Cloud presence"): the token names the account.
+ * Exported, with rndrJoinSession, for the simulated renderers and controllers (test/support), so
+ * that they join with exactly the bytes we build; the bridge itself goes through joinMessage.
  */
 export function ctrlJoinSession(sessionUuid: Uint8Array | null, device: DeviceInfoValue): OutgoingMessage {
   return message(61, { session_uuid: sessionUuid ?? undefined, device_info: deviceInfo(device) });

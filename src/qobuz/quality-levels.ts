@@ -9,7 +9,7 @@ export type FormatId = 5 | 6 | 7 | 27;
 export type { MaxQuality } from '../core/product.js';
 
 /** Best first: the order in which getFileUrl falls back when a format is refused. */
-export const FORMATS_BEST_FIRST: readonly FormatId[] = [27, 7, 6, 5];
+const FORMATS_BEST_FIRST: readonly FormatId[] = [27, 7, 6, 5];
 
 const FORMAT_BY_LEVEL: Readonly<Record<QualityLevel, FormatId>> = { 1: 5, 2: 6, 3: 7, 4: 27 };
 const LEVEL_BY_QUALITY: Readonly<Record<MaxQuality, QualityLevel>> = {
@@ -26,7 +26,7 @@ export function clampLevel(level: number): QualityLevel {
   return Math.floor(level) as QualityLevel;
 }
 
-export function formatForLevel(level: number): FormatId {
+function formatForLevel(level: number): FormatId {
   return FORMAT_BY_LEVEL[clampLevel(level)];
 }
 

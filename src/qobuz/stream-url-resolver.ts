@@ -69,10 +69,6 @@ export class StreamUrlResolver {
     for (const key of [...this.#cache.keys()]) if (key.startsWith(`${trackId}:`)) this.#cache.delete(key);
   }
 
-  clear(): void {
-    this.#cache.clear();
-  }
-
   #resolveShared(key: string, trackId: number, maxLevel: number): Promise<StreamUrl> {
     const pending = this.#pending.get(key);
     if (pending) return pending;

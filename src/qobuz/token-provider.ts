@@ -45,10 +45,6 @@ export class JwtApiToken implements TokenProvider {
     this.#exp = token.exp;
   }
 
-  get hasToken(): boolean {
-    return this.#jwt !== null;
-  }
-
   current(): { token: string; expSeconds: number } {
     if (this.#jwt === null) {
       throw new QcbError(

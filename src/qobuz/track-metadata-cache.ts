@@ -23,10 +23,6 @@ export class TrackMetadataCache<T> {
     this.#now = options.now ?? Date.now;
   }
 
-  get size(): number {
-    return this.#entries.size;
-  }
-
   /** The cached value, or the result of `load` (stored on success, never on failure). */
   get(trackId: number, load: () => Promise<T>): Promise<T> {
     const hit = this.#entries.get(trackId);
@@ -46,10 +42,6 @@ export class TrackMetadataCache<T> {
       .finally(() => this.#loading.delete(trackId));
     this.#loading.set(trackId, loading);
     return loading;
-  }
-
-  delete(trackId: number): void {
-    this.#entries.delete(trackId);
   }
 
   #store(trackId: number, value: T): void {

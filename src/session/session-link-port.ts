@@ -19,7 +19,7 @@ export interface SessionLinkPort {
 }
 
 /** Where a link's events go: each into the player's loop (session-connection.ts routes them, player-session.ts queues them). */
-export interface LinkRoutes {
+interface LinkRoutes {
   connected(reconnection: boolean): void;
   messages(messages: QcMessage[]): void;
   disconnected(reason: string): void;
@@ -30,7 +30,7 @@ export type LinkEvent =
   'reconnect' | 'frames_in' | 'frames_out' | 'token_renewed_ahead' | 'token_renewed_at_reconnect';
 
 /** What the session asks of a new link. */
-export interface SessionLinkRequest {
+interface SessionLinkRequest {
   readonly token: LinkToken;
   readonly logger: Logger;
   readonly now: () => number;

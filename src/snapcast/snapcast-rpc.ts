@@ -14,7 +14,7 @@ import { parseRpcLine } from './snapcast-messages.js';
  * JSON-RPC is logged and dropped, never thrown.
  */
 
-export const SNAPCAST_RECONNECT_STEPS_MS = [250, 500, 1000, 2000, 5000] as const;
+const SNAPCAST_RECONNECT_STEPS_MS = [250, 500, 1000, 2000, 5000] as const;
 /** A line longer than this is not a reply we can use (Server.GetStatus of a big house is ~10 KiB per dozen clients). */
 const MAX_LINE_BYTES = 4 * 1024 * 1024;
 

@@ -31,9 +31,4 @@ export class Backoff {
   connected(): void {
     this.#stableSince = this.now();
   }
-
-  reset(): void {
-    this.#attempt = 0;
-    this.#stableSince = undefined;
-  }
 }

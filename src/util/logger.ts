@@ -22,9 +22,9 @@ import { CENSOR, defaultRedactor, redactPaths, type Redactor } from './redactor.
  * tokens) with `Redactor.setSecrets(owner, values)`, which replaces the owner's previous ones.
  */
 
-export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
-export const LOG_FORMATS = ['pretty', 'json'] as const;
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const;
+type LogLevel = (typeof LOG_LEVELS)[number];
+const LOG_FORMATS = ['pretty', 'json'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
 export interface CreateLoggerOptions {
@@ -88,6 +88,10 @@ function scrubbingDestination(
   };
 }
 
+/**
+ * The root logger with its redaction layers. main.ts goes through loggerFromEnv; tests call this
+ * directly (a deliberate seam) to pick the level, the format and a destination to read back.
+ */
 export function createLogger(options: CreateLoggerOptions = {}): Logger {
   const { level = 'info', format = 'pretty', redactor = defaultRedactor } = options;
   const destination = options.destination ?? pino.destination({ dest: 2, sync: true });

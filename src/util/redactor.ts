@@ -17,7 +17,7 @@
 export const CENSOR = '[redacted]';
 
 /** Keys whose values are secret wherever they appear (compared case-insensitively). */
-export const SECRET_KEYS = [
+const SECRET_KEYS = [
   'jwt',
   'token',
   'access_token',
@@ -35,7 +35,7 @@ export const SECRET_KEYS = [
 ] as const;
 
 /** Query parameters that sign or authenticate a URL (Qobuz API `request_sig`, CDN `hmac`, …). */
-export const SECRET_QUERY_PARAMS = [
+const SECRET_QUERY_PARAMS = [
   'request_sig',
   'sig',
   'signature',
@@ -117,7 +117,7 @@ export class Redactor {
     this.#rules.set(name, rule);
   }
 
-  /** How many values are censored (the fixed ones plus every owner's); bounded, see issue #13. */
+  /** How many values are censored (the fixed ones plus every owner's): a test seam, proving it stays bounded (issue #13). */
   get secretCount(): number {
     return this.#values.length;
   }

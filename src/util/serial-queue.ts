@@ -6,10 +6,6 @@ export class SerialQueue {
   #tail: Promise<unknown> = Promise.resolve();
   #pending = 0;
 
-  get pending(): number {
-    return this.#pending;
-  }
-
   run<T>(task: () => Promise<T> | T): Promise<T> {
     this.#pending++;
     const result = this.#tail.then(task);

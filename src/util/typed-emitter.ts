@@ -40,8 +40,4 @@ export class TypedEmitter<E extends EventMap> {
       }
     }
   }
-
-  removeAllListeners(): void {
-    this.#emitter.removeAllListeners();
-  }
 }

@@ -13,67 +13,86 @@ import type { SessionController } from '../../core/session-observer.js';
 
 /** What the commands need of the account-level owner. */
 export interface AccountCommandHost {
+  /** Runs `fn` as one step of the owner's loop and resolves with what it returns. */
+  inLoop<T>(fn: () => T): Promise<T>;
   /** The view as published now. */
   view(): AccountSessionView;
   /** The link that answers for the session, null when no player is in one. */
-  answerer(): { readonly playerId: string; readonly controller: SessionController } | null;
+  answerer(): Answerer | null;
   /** How many service errors the player's link has had (a refusal is one more). */
   errorCount(playerId: string): number;
   lastError(playerId: string): string;
-  /** Resolves with the first truthy value of `probe`, checked now and after every fact; ERR_TIMEOUT naming `what`. */
+  /**
+   * Resolves with the first truthy value of `probe`, checked in the owner's loop now and after
+   * every fact; ERR_TIMEOUT naming `what`, also in a step of the loop. Call it from outside the loop.
+   */
   until<T>(probe: () => T | null | undefined | false, timeoutMs: number, what: string): Promise<T>;
   readonly stepTimeoutMs: number;
 }
 
+interface Answerer {
+  readonly playerId: string;
+  readonly controller: SessionController;
+}
+
+/** A command decided in a step of the owner's loop: the verb to send, then the state that answers it. */
+interface Planned {
+  send(): Promise<void>;
+  answered(): boolean;
+  readonly what: string;
+}
+
+/**
+ * The decision (what to send, or a refusal, or nothing to do) is taken in one step of the owner's
+ * loop; the verb then runs in the answering player's loop, and the wait for its answer is the
+ * owner's (docs/architecture.md "The account's session").
+ */
 export async function runAccountCommand(host: AccountCommandHost, command: AccountSessionCommand): Promise<void> {
+  const planned = await host.inLoop(() => plan(host, command));
+  if (!planned) return;
+  await planned.send();
+  await host.until(() => planned.answered(), host.stepTimeoutMs, planned.what);
+}
+
+function plan(host: AccountCommandHost, command: AccountSessionCommand): Planned | null {
   const via = host.answerer();
   if (!via)
     throw new QcbError('ERR_NO_SESSION', 'no player of this bridge is in the Qobuz session of the account');
-  if ('playOn' in command) return playOn(host, via, command.playOn);
-  return pause(host, via, command.pause);
+  return 'playOn' in command ? playOn(host, via, command.playOn) : pause(host, via, command.pause);
 }
 
-async function playOn(
-  host: AccountCommandHost,
-  via: NonNullable<ReturnType<AccountCommandHost['answerer']>>,
-  target: string,
-): Promise<void> {
+function playOn(host: AccountCommandHost, via: Answerer, target: string): Planned | null {
   const view = host.view();
   const device = findDevice(view.devices, target);
   if (!device) {
     const known = view.devices.map((d) => `"${d.label}"`).join(', ');
     throw new QcbError('ERR_NOT_FOUND', `no device "${target}" in the Qobuz session (devices: ${known || 'none'})`);
   }
-  if (view.active?.rendererId === device.rendererId) return; // already playing there: nothing to move
+  if (view.active?.rendererId === device.rendererId) return null; // already playing there: nothing to move
   const errors = host.errorCount(via.playerId);
-  await via.controller.setActiveRenderer(device.rendererId);
-  await host.until(
-    () => {
+  return {
+    send: () => via.controller.setActiveRenderer(device.rendererId),
+    answered: () => {
       if (host.view().active?.rendererId === device.rendererId) return true;
       refused(host, via.playerId, errors);
       lost(host, via.playerId);
       return false;
     },
-    host.stepTimeoutMs,
-    `the Qobuz service naming "${device.label}" the active device`,
-  );
+    what: `the Qobuz service naming "${device.label}" the active device`,
+  };
 }
 
-async function pause(
-  host: AccountCommandHost,
-  via: NonNullable<ReturnType<AccountCommandHost['answerer']>>,
-  paused: boolean,
-): Promise<void> {
+function pause(host: AccountCommandHost, via: Answerer, paused: boolean): Planned | null {
   const active = host.view().active;
   if (!active) {
-    if (paused) return; // nothing plays anywhere: paused already
+    if (paused) return null; // nothing plays anywhere: paused already
     throw new QcbError('ERR_NOT_FOUND', 'nothing to resume: no device of the Qobuz session is active');
   }
-  if ((active.state === 'playing') !== paused) return; // already as asked
+  if ((active.state === 'playing') !== paused) return null; // already as asked
   const errors = host.errorCount(via.playerId);
-  await via.controller.setPlaying(!paused);
-  await host.until(
-    () => {
+  return {
+    send: () => via.controller.setPlaying(!paused),
+    answered: () => {
       const now = host.view().active;
       // The active device went (or changed): it no longer plays what was asked to pause.
       if (!now || now.rendererId !== active.rendererId) {
@@ -83,9 +102,8 @@ async function pause(
       lost(host, via.playerId);
       return false;
     },
-    host.stepTimeoutMs,
-    `"${active.label}" ${paused ? 'pausing' : 'playing'}`,
-  );
+    what: `"${active.label}" ${paused ? 'pausing' : 'playing'}`,
+  };
 }
 
 /** A label, a name (when unique) or a renderer id; names compare without case. */

@@ -16,6 +16,8 @@ import type {
 } from '../../core/session-observer.js';
 import { runAccountCommand, type AccountCommandHost } from './account-commands.js';
 import { accountEvents, accountView } from './account-view.js';
+import { SerialQueue } from '../../util/serial-queue.js';
+import { StepGuard, type EnqueueStep } from '../loop-step.js';
 import { LoopWaits } from '../loop-waits.js';
 import { SessionRoster } from './session-roster.js';
 
@@ -28,8 +30,11 @@ import { SessionRoster } from './session-roster.js';
  * player's roster, already whole, takes over. Several players of one bridge therefore never
  * publish conflicting copies: they publish nothing about the session; this does.
  *
- * Facts arrive from the players' loops one at a time (Node runs them on one thread), and each is
- * handled to its end here without waiting, so this needs no loop of its own.
+ * It is one serial loop of its own, like a player's (docs/architecture.md "The account's
+ * session"): every input (the facts the players' links hear, the commands, a track's metadata
+ * arriving, a wait's timeout, start and stop) is queued and handled to its end, one at a time, and
+ * the waits of the commands look again after each. Nothing here changes outside a step: in
+ * development the StepGuard makes every write to the rosters and the view assert it.
  */
 
 export interface AccountSessionOptions {
@@ -42,6 +47,8 @@ export interface AccountSessionOptions {
   readonly now?: () => number;
   /** How long a command waits for the service's answer (default 10 s). */
   readonly stepTimeoutMs?: number;
+  /** Development mode (loop-step.ts); a test hands its own to see the steps. */
+  readonly guard?: StepGuard;
 }
 
 /** Track metadata kept for the active device's tracks; old entries go first. */
@@ -51,12 +58,16 @@ const NOT_A_REFUSAL = /non active renderer/i;
 
 export class AccountSession implements SessionObserver {
   readonly #o: AccountSessionOptions;
+  readonly #loop = new SerialQueue();
+  readonly #guard: StepGuard;
+  /** Timers and late answers come back as steps; unlike `#input`, also after stop, so nothing waits forever. */
+  readonly #step: EnqueueStep = (what, fn) => this.#enqueue(what, fn);
   readonly #rosters = new Map<string, SessionRoster>();
   readonly #controllers = new Map<string, SessionController>();
   readonly #errors = new Map<string, { count: number; last: string }>();
   readonly #tracks = new Map<number, TrackInfo | null>();
   readonly #lookups = new Set<number>();
-  readonly #waits = new LoopWaits();
+  readonly #waits = new LoopWaits(this.#step);
   readonly #byUuid: ReadonlyMap<string, string>;
   #view: AccountSessionView = NO_SESSION;
   #json = '';
@@ -64,23 +75,27 @@ export class AccountSession implements SessionObserver {
 
   constructor(options: AccountSessionOptions) {
     this.#o = options;
-    for (const p of options.players) this.#rosters.set(p.id, new SessionRoster());
+    this.#guard = options.guard ?? new StepGuard();
+    for (const p of options.players) this.#rosters.set(p.id, new SessionRoster(this.#guard));
     this.#byUuid = new Map(options.players.map((p) => [p.uuid.toLowerCase(), p.id]));
-  }
-
-  /** The view as last published. */
-  get view(): AccountSessionView {
-    return this.#view;
   }
 
   /** The first view (no session yet), retained, so Home Assistant never reads a stale one from before. */
   start(): void {
-    this.#publish(true);
+    this.#input('start', () => this.#publish(true));
   }
 
-  stop(): void {
-    this.#stopped = true;
-    this.#waits.failAll(new QcbError('ERR_SESSION_CLOSED', 'the bridge is stopping'));
+  /** Shutdown, as one step: the commands still waiting fail; later facts and commands are dropped. */
+  async stop(): Promise<void> {
+    await this.#run(() => {
+      this.#stopped = true;
+      this.#waits.failAll(new QcbError('ERR_SESSION_CLOSED', 'the bridge is stopping'));
+    });
+  }
+
+  /** Resolves once every input queued so far has been handled; true when it had to wait (a test seam). */
+  idle(): Promise<boolean> {
+    return this.#loop.idle();
   }
 
   /** `B/session/set` (README "The Qobuz session"). */
@@ -88,53 +103,79 @@ export class AccountSession implements SessionObserver {
     return runAccountCommand(this.#host(), command);
   }
 
-  // ---- SessionObserver: facts from the players' loops ------------------------------------------
+  // ---- SessionObserver: facts from the players' loops, each queued as an input of this one ----
 
   attach(playerId: string, controller: SessionController): void {
-    this.#controllers.set(playerId, controller);
+    this.#input('attach', () => void this.#controllers.set(playerId, controller));
   }
 
   link(playerId: string, link: SessionLinkFact | null): void {
-    this.#roster(playerId)?.setLink(link);
-    this.#changed();
+    this.#fact('link', playerId, (r) => r.setLink(link));
   }
 
   rendererAdded(playerId: string, renderer: SessionRendererInfo): void {
-    this.#roster(playerId)?.added(renderer);
-    this.#changed();
+    this.#fact('renderer added', playerId, (r) => r.added(renderer));
   }
 
   rendererRemoved(playerId: string, rendererId: number): void {
-    this.#roster(playerId)?.removed(rendererId);
-    this.#changed();
+    this.#fact('renderer removed', playerId, (r) => r.removed(rendererId));
   }
 
   activeChanged(playerId: string, rendererId: number): void {
-    const r = this.#roster(playerId);
-    if (r) r.activeRendererId = rendererId;
-    this.#changed();
+    this.#fact('active changed', playerId, (r) => r.setActive(rendererId));
   }
 
   rendererState(playerId: string, rendererId: number, state: RendererPlayState | null, connected: boolean): void {
-    this.#roster(playerId)?.reported(rendererId, state, connected);
-    this.#changed();
+    this.#fact('renderer state', playerId, (r) => r.reported(rendererId, state, connected));
   }
 
+  /** `trackOf` reads the player's queue when the step runs: the newest mapping, never an older one. */
   queueChanged(playerId: string, trackOf: (queueItemId: number) => number | null): void {
-    if (this.#roster(playerId)?.resolveTracks(trackOf)) this.#changed();
+    this.#fact('queue changed', playerId, (r) => r.resolveTracks(trackOf));
   }
 
   serviceError(playerId: string, message: string): void {
     if (NOT_A_REFUSAL.test(message)) return;
-    const e = this.#errors.get(playerId) ?? { count: 0, last: '' };
-    this.#errors.set(playerId, { count: e.count + 1, last: message });
-    this.#waits.check();
+    this.#input('service error', () => {
+      this.#guard.assert('account service error');
+      const e = this.#errors.get(playerId) ?? { count: 0, last: '' };
+      this.#errors.set(playerId, { count: e.count + 1, last: message });
+    });
   }
 
   // ---- private -----------------------------------------------------------------------------
 
-  #roster(playerId: string): SessionRoster | undefined {
-    return this.#rosters.get(playerId);
+  /** One fact about a player's roster; the view is published again when it changed something. */
+  #fact(what: string, playerId: string, apply: (roster: SessionRoster) => boolean | void): void {
+    this.#input(what, () => {
+      const roster = this.#rosters.get(playerId);
+      if (roster && apply(roster) !== false) this.#changed();
+    });
+  }
+
+  /** Queues one input; after stop, facts and commands are dropped (the view is no longer published). */
+  #input(what: string, handle: () => void): void {
+    if (this.#stopped) return;
+    this.#enqueue(what, handle);
+  }
+
+  #enqueue(what: string, handle: () => void): void {
+    this.#run(handle).catch((err: unknown) =>
+      this.#o.logger.warn({ err: errorMessage(err), what }, 'account session input failed'),
+    );
+  }
+
+  /** One input in the loop, to its end; then whatever waits on the view looks again. */
+  #run<T>(task: () => T): Promise<T> {
+    return this.#loop.run(() =>
+      this.#guard.run(() => {
+        try {
+          return task();
+        } finally {
+          this.#waits.check();
+        }
+      }),
+    );
   }
 
   /** The player whose link answers for the session: own links first, then config order. */
@@ -144,9 +185,7 @@ export class AccountSession implements SessionObserver {
   }
 
   #changed(): void {
-    if (this.#stopped) return;
-    this.#publish(false);
-    this.#waits.check();
+    if (!this.#stopped) this.#publish(false);
   }
 
   /** Derives the view; publishes it, and the events since the last one, when it changed. */
@@ -161,6 +200,7 @@ export class AccountSession implements SessionObserver {
     const json = JSON.stringify(next);
     if (!force && json === this.#json) return;
     const events = accountEvents(this.#view, next, this.#o.now?.() ?? Date.now());
+    this.#guard.assert('account view');
     this.#view = next;
     this.#json = json;
     const publisher = this.#o.publisher();
@@ -180,19 +220,32 @@ export class AccountSession implements SessionObserver {
           this.#o.logger.debug({ err: errorMessage(err), trackId }, 'no metadata for the session view');
           return null;
         })
-        .then((info) => {
-          this.#lookups.delete(trackId);
-          this.#tracks.set(trackId, info);
-          while (this.#tracks.size > TRACK_CACHE) this.#tracks.delete(this.#tracks.keys().next().value!);
-          this.#changed();
-        })
+        .then((info) =>
+          // The answer comes back to the loop as a step of its own, not from this promise.
+          this.#step('track info', () => {
+            this.#guard.assert('account track info');
+            this.#lookups.delete(trackId);
+            this.#tracks.set(trackId, info);
+            while (this.#tracks.size > TRACK_CACHE) this.#tracks.delete(this.#tracks.keys().next().value!);
+            this.#changed();
+          }),
+        )
         .catch(() => undefined);
     }
     return null;
   }
 
+  /** A command's step; refused once stopped (nothing would answer it). */
+  #live<T>(fn: () => T): Promise<T> {
+    return this.#run(() => {
+      if (this.#stopped) throw new QcbError('ERR_SESSION_CLOSED', 'the bridge is stopping');
+      return fn();
+    });
+  }
+
   #host(): AccountCommandHost {
     return {
+      inLoop: (fn) => this.#live(fn),
       view: () => this.#view,
       answerer: () => {
         const id = this.#answerer();
@@ -201,7 +254,9 @@ export class AccountSession implements SessionObserver {
       },
       errorCount: (id) => this.#errors.get(id)?.count ?? 0,
       lastError: (id) => this.#errors.get(id)?.last ?? '',
-      until: (probe, timeoutMs, what) => this.#waits.until(probe, timeoutMs, what),
+      // Registered in a step (its first probe reads the view as the loop left it); the promise settles outside it.
+      until: (probe, timeoutMs, what) =>
+        this.#live(() => ({ wait: this.#waits.until(probe, timeoutMs, what) })).then((r) => r.wait),
       stepTimeoutMs: this.#o.stepTimeoutMs ?? 10_000,
     };
   }
