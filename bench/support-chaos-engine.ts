@@ -55,6 +55,8 @@ export class ChaosEngine {
   #restFailures: Array<{ path: string; status: number; before: number; count: number }> = [];
   #slowPaths = new Set<string>();
   readonly #missingItems = new Map<ChaosPlayer, number[]>();
+  /** Players with an MQTT play sent while their Qobuz link was down, not answered yet. */
+  readonly #playsAwaitingLink = new Set<ChaosPlayer>();
 
   constructor(
     private readonly rig: ChaosRig,
@@ -65,6 +67,15 @@ export class ChaosEngine {
 
   /** The silence of `p` is forced now (paused on purpose, its MPD down, a fault's or command's grace). */
   forced(p: ChaosPlayer): boolean {
+    if (this.#playsAwaitingLink.has(p)) {
+      // The play needs the Qobuz session (README "Own Qobuz identity": a play on a player Qobuz does
+      // not play on is a transfer), and a link drop or token expiry keeps it away: the fault forces
+      // the silence until the link is back (the bridge reconnects at once for the play, docs/protocol.md
+      // §5.12, but a refused token or a slow mint still takes its time), then the command's usual grace runs.
+      if (!this.rig.reachable(p)) return true;
+      this.#playsAwaitingLink.delete(p);
+      this.#grace(p, COMMAND_GRACE_MS);
+    }
     return p.intent !== 'play' || p.mpdDown || Date.now() < p.silenceGraceUntil;
   }
 
@@ -96,8 +107,13 @@ export class ChaosEngine {
     this.#restFailures = [];
     for (const [p, items] of this.#missingItems) {
       if (!this.rig.reachable(p)) continue; // removed at a later settle
-      p.sim.removeTracks(items);
-      this.#missingItems.delete(p);
+      // Like app_queue, never the item the player sits on (paused on a 404 item it could not start):
+      // the service would name a current item its queue no longer holds. Removed at a later settle.
+      const current = p.sim.queue().currentQueueItemId;
+      const [now, later] = [items.filter((id) => id !== current), items.filter((id) => id === current)];
+      if (now.length > 0) p.sim.removeTracks(now);
+      if (later.length > 0) this.#missingItems.set(p, later);
+      else this.#missingItems.delete(p);
     }
     const until = Math.max(this.#settleUntil, ...this.rig.players.map((p) => p.silenceGraceUntil));
     while (Date.now() < Math.min(until, deadline)) await sleep(100);
@@ -146,6 +162,7 @@ export class ChaosEngine {
       case 'mpd_restart': {
         if (p.mpdDown) return;
         p.mpdDown = true;
+        p.unrestored = true;
         const downMs = 500 + this.rnd.int(3000);
         this.#track(async () => {
           await p.mpd.kill();
@@ -159,6 +176,7 @@ export class ChaosEngine {
           this.#grace(p, 30_000);
           const deadline = backAt + 30_000;
           while (!this.rig.mqtt.onlineSince(p.id, backAt) && Date.now() < deadline) await sleep(100);
+          p.unrestored = false;
           if (!this.rig.mqtt.onlineSince(p.id, backAt)) this.#recovery(p, 'MPD restarted, but the player was not online again on MQTT within 30 s');
           p.silenceGraceUntil = Math.max(prior, Date.now() + 5000);
           this.#settle(5000);
@@ -207,8 +225,11 @@ export class ChaosEngine {
       }
       case 'item_404': {
         if (!rig.reachable(p)) return;
-        const current = p.sim.queue().currentQueueItemId;
-        if (current < 0) return;
+        const q = p.sim.queue();
+        const current = q.currentQueueItemId;
+        // The current item may be one the queue no longer holds (a 404 item removed at a settle while
+        // the player sat on it): there is nothing to insert after, so no fault this time.
+        if (current < 0 || !q.items.some((i) => i.queueItemId === current)) return;
         p.sim.insertTracks([MISSING_TRACK], current);
         const item = p.sim.queue().items.find((i) => i.trackId === MISSING_TRACK && !this.#missingItems.get(p)?.includes(i.queueItemId));
         if (item) this.#missingItems.set(p, [...(this.#missingItems.get(p) ?? []), item.queueItemId]);
@@ -260,9 +281,16 @@ export class ChaosEngine {
     if (source === 'mqtt' && (rig.brokerDown || !rig.mqtt.connected)) return;
     if (source === 'mpc' && p.mpdDown) return;
     if (verb === 'play' || verb === 'next' || verb === 'seek') this.#grace(p, COMMAND_GRACE_MS);
+    // An `mpc` command between an MPD restart and the bridge's restore reaches an MPD that holds
+    // nothing of ours yet (or a stale queue from its state file); the bridge, not connected, cannot
+    // see it, and its restore brings back what it knew at the loss (src/mpd/mpd-restore.ts): the
+    // restart fault erases the command, so it changes no intent (the next quiet check reads it).
+    const counts = !(source === 'mpc' && p.unrestored);
     // Only the app's next says to play (a 41 PLAYING with the item); MQTT's and MPD's keep a pause.
-    if (verb === 'play' || kind === 'app_next') p.intent = 'play';
-    if (verb === 'pause') p.intent = 'pause';
+    if (counts && (verb === 'play' || kind === 'app_next')) p.intent = 'play';
+    if (counts && verb === 'pause') p.intent = 'pause';
+    const awaitsLink = kind === 'mqtt_play' && !rig.reachable(p);
+    if (awaitsLink) this.#playsAwaitingLink.add(p);
     this.#settle(1000);
     const volume = 10 + this.rnd.int(80);
     if (source === 'app') this.#app(p, verb, volume);
@@ -270,6 +298,7 @@ export class ChaosEngine {
       const body: Record<string, unknown> = verb === 'volume' ? { volume } : { action: verb };
       this.#track(async () => {
         const r = await rig.mqtt.command(p.id, body);
+        if (awaitsLink) this.#playsAwaitingLink.delete(p);
         if (!r.ok) this.#refusedCommand(p, `${kind} on ${p.id}: ${r.error ?? '?'}`);
       });
     } else {

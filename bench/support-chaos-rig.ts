@@ -38,6 +38,11 @@ export interface ChaosPlayer {
   silenceGraceUntil: number;
   /** MPD is down (killed, not restarted yet). */
   mpdDown: boolean;
+  /**
+   * MPD is back from a restart, but the bridge has not restored its window on it yet (the player
+   * is not online on MQTT again): what an `mpc` command does meanwhile, the restore overwrites.
+   */
+  unrestored: boolean;
 }
 
 export interface ChaosRigOptions {
@@ -163,6 +168,7 @@ export class ChaosRig {
         intent: 'play',
         silenceGraceUntil: 0,
         mpdDown: false,
+        unrestored: false,
       });
     }
     return rig;

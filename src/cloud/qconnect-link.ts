@@ -147,6 +147,19 @@ export class QconnectLink {
     return true;
   }
 
+  /**
+   * A command needs the link now (docs/protocol.md §5.12): a reconnect waiting out its backoff
+   * starts at once (the backoff's next step is unchanged). True when one did.
+   */
+  retryNow(): boolean {
+    if (this.#state !== 'waiting' || !this.#retryTimer) return false;
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = null;
+    this.#o.logger.info('a command waits for the link: reconnecting now, not after the backoff');
+    this.#open();
+    return true;
+  }
+
   /** Closes for good; no reconnect. */
   close(reason = 'closed by the bridge'): void {
     if (this.#state === 'closed') return;

@@ -164,11 +164,20 @@ export class PlayerSession {
     }
     // README "Own Qobuz identity": controller verbs on our own link, answered once the music plays.
     if (cmd.playMedia) return this.#media.playMedia(cmd.playMedia);
-    if (cmd.transfer) return this.#media.transfer();
+    if (cmd.transfer) {
+      await this.#media.transfer();
+      return;
+    }
     // null: a bare play that means a transfer (handle-input.ts).
     const effects = await this.#enqueue({ kind: 'command', command: cmd });
-    if (effects === null) return this.#media.transfer();
-    await Promise.all(effects);
+    if (effects !== null) {
+      await Promise.all(effects);
+      return;
+    }
+    // The link came back while the play waited for it, with us the active renderer again (issue #21):
+    // nothing to take over, the play is an ordinary one (active now, it no longer means a transfer).
+    if (await this.#media.transfer()) return;
+    await Promise.all((await this.#enqueue({ kind: 'command', command: cmd })) ?? []);
   }
 
   /** Shutdown: tell Qobuz we stopped, leave the speaker paused (README "Command line"). */

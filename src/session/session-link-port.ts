@@ -13,6 +13,8 @@ export interface SessionLinkPort {
   /** False when the link is down: the frames are dropped, the session re-reports after `connected`. */
   send(messages: OutgoingMessage[]): boolean;
   resubscribe(): boolean;
+  /** A reconnect waiting out its backoff starts now (a command waits for the join); true when one did. */
+  retryNow(): boolean;
   close(reason?: string): void;
 }
 

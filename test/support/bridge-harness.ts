@@ -103,6 +103,8 @@ export interface BridgeHarnessOptions {
   readonly mediaStepTimeoutMs?: number;
   readonly mediaPlayTimeoutMs?: number;
   readonly cloudRetryStepsMs?: readonly number[];
+  /** The link's reconnect backoff (default 50, 100, 200 ms, so faults show quickly). */
+  readonly backoffStepsMs?: readonly number[];
   /** `mqtt.username` / `mqtt.password` (the embedded broker honours them). */
   readonly mqttCredentials?: { readonly username: string; readonly password: string };
   /** The config's `diagnostics` section (README "Reporting a problem"). */
@@ -235,7 +237,7 @@ export async function startBridgeHarness(options: BridgeHarnessOptions = {}): Pr
     version: '0.1.0-test',
     ...(options.logLines ? { logLines: options.logLines } : {}),
     sessionTuning: {
-      backoffStepsMs: [50, 100, 200],
+      backoffStepsMs: options.backoffStepsMs ?? [50, 100, 200],
       pingIntervalMs: options.pingIntervalMs ?? 1000,
       deadAfterMs: options.deadAfterMs ?? 3000,
       ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),

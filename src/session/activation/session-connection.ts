@@ -132,7 +132,12 @@ export class SessionConnection {
     const hasLink = await h.enqueue({
       kind: 'step',
       what: 'ensureJoined: a link?',
-      run: () => this.#link !== null,
+      run: () => {
+        // A link waiting out its reconnect backoff (up to 20 s) tries now: the command would otherwise
+        // time out before it joins (docs/protocol.md §5.12).
+        this.#link?.retryNow();
+        return this.#link !== null;
+      },
     });
     const mint = h.options.renewToken;
     if (!hasLink) {

@@ -156,8 +156,12 @@ export class MediaCommands {
     );
   }
 
-  /** Take over what the account plays elsewhere, where it is, as picking the speaker in the app does (§5.3-§5.5). */
-  async transfer(): Promise<void> {
+  /**
+   * Take over what the account plays elsewhere, where it is, as picking the speaker in the app does
+   * (§5.3-§5.5). False when the player was the active renderer already (a rejoin while the
+   * command waited for the link may make it so again): nothing was taken over.
+   */
+  async transfer(): Promise<boolean> {
     const started = performance.now();
     const { run, host } = this.#host();
     await host.inLoop('transfer: check', (core) => this.#check(core));
@@ -186,7 +190,7 @@ export class MediaCommands {
       const answer = core.verbs.sendAction([], ACTIVATION_KEY, 'the activation', this.#o.playTimeoutMs);
       return { refused: onlyRefusal(answer) };
     });
-    if (!asked) return;
+    if (!asked) return false;
     try {
       await Promise.race([
         host.until(
@@ -210,6 +214,7 @@ export class MediaCommands {
       await this.#o.host.inLoop('transfer: done', (core) => core.verbs.answered(ACTIVATION_KEY));
     }
     this.#o.logger.info({ ms: Math.round(performance.now() - started) }, 'took over the Qobuz session');
+    return true;
   }
 
   /** Before anything leaves: a way into a session, and a speaker to play on. */
