@@ -165,6 +165,10 @@ export class ChaosEngine {
         p.unrestored = true;
         const downMs = 500 + this.rnd.int(3000);
         this.#track(async () => {
+          // An `online` counts from the kill on, not from restart()'s return: the bridge's reconnect
+          // (250 ms backoff) can reach the new MPD, restore and say `online` before restart() has
+          // polled MPD's port itself, and that `online` is the recovery.
+          const killedAt = Date.now();
           await p.mpd.kill();
           await sleep(downMs);
           await p.mpd.restart();
@@ -175,9 +179,9 @@ export class ChaosEngine {
           const prior = p.silenceGraceUntil;
           this.#grace(p, 30_000);
           const deadline = backAt + 30_000;
-          while (!this.rig.mqtt.onlineSince(p.id, backAt) && Date.now() < deadline) await sleep(100);
+          while (!this.rig.mqtt.onlineSince(p.id, killedAt) && Date.now() < deadline) await sleep(100);
           p.unrestored = false;
-          if (!this.rig.mqtt.onlineSince(p.id, backAt)) this.#recovery(p, 'MPD restarted, but the player was not online again on MQTT within 30 s');
+          if (!this.rig.mqtt.onlineSince(p.id, killedAt)) this.#recovery(p, 'MPD restarted, but the player was not online again on MQTT within 30 s');
           p.silenceGraceUntil = Math.max(prior, Date.now() + 5000);
           this.#settle(5000);
         });
