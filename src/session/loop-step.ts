@@ -65,19 +65,12 @@ export interface VolumeRefusals {
 export type EnqueuePartInput = (input: PartInput) => void;
 
 /**
- * A loop that takes named closures as steps: AccountSession's (src/session/account/). LoopWaits,
- * shared with it, takes either port (`partInputPort`).
+ * A loop that takes named closures as steps: AccountSession's (src/session/account/). It hands
+ * LoopWaits a part port whose step delivers the input (deliverPartInput).
  */
 export type EnqueueStep = (what: string, fn: () => void) => void;
 
-/** A part's port from either kind of loop: a closure loop gets the input as a step that delivers it. */
-export function partInputPort(step: EnqueuePartInput | EnqueueStep): EnqueuePartInput {
-  // A closure loop's port takes (what, fn); the typed one takes the input alone.
-  if (step.length >= 2) return (input) => (step as EnqueueStep)(input.kind, () => deliverPartInput(input));
-  return step as EnqueuePartInput;
-}
-
-/** Hands a part's input to the part that handles it: handle-input.ts calls it in the loop, `partInputPort` from a closure loop. */
+/** Hands a part's input to the part that handles it: handle-input.ts calls it in the loop, AccountSession in a step of its own. */
 export function deliverPartInput(input: PartInput): void {
   switch (input.kind) {
     case 'wait-timeout':

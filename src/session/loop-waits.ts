@@ -1,5 +1,5 @@
 import { QcbError } from '../core/qcb-error.js';
-import { partInputPort, runNow, type EnqueuePartInput, type EnqueueStep } from './loop-step.js';
+import { runNow, type EnqueuePartInput } from './loop-step.js';
 
 /**
  * Conditions a command waits for that no single message answers: the link joined, the speaker
@@ -23,8 +23,8 @@ export class LoopWaits {
   readonly #step: EnqueuePartInput;
 
   /** `step`: the timeouts come back to the loop through it (loop-step.ts). */
-  constructor(step: EnqueuePartInput | EnqueueStep = runNow) {
-    this.#step = partInputPort(step);
+  constructor(step: EnqueuePartInput = runNow) {
+    this.#step = step;
   }
 
   /**

@@ -17,7 +17,7 @@ import type {
 import { runAccountCommand, type AccountCommandHost } from './account-commands.js';
 import { accountEvents, accountView } from './account-view.js';
 import { SerialQueue } from '../../util/serial-queue.js';
-import { StepGuard, type EnqueueStep } from '../loop-step.js';
+import { StepGuard, deliverPartInput, type EnqueueStep } from '../loop-step.js';
 import { LoopWaits } from '../loop-waits.js';
 import { SessionRoster } from './session-roster.js';
 
@@ -67,7 +67,7 @@ export class AccountSession implements SessionObserver {
   readonly #errors = new Map<string, { count: number; last: string }>();
   readonly #tracks = new Map<number, TrackInfo | null>();
   readonly #lookups = new Set<number>();
-  readonly #waits = new LoopWaits(this.#step);
+  readonly #waits = new LoopWaits((input) => this.#step(input.kind, () => deliverPartInput(input)));
   readonly #byUuid: ReadonlyMap<string, string>;
   #view: AccountSessionView = NO_SESSION;
   #json = '';
