@@ -82,9 +82,17 @@ describe('multi-room with Snapcast (issue #23)', () => {
   it("sets the rooms' volumes in proportion when the app sets the volume", async () => {
     const n = sim.sent(rid).length - 1;
     sim.setVolume(30);
-    await until(async () => (await snap.volumes()).bedroom?.percent === 20, 15_000, () => 'bedroom never went to 20');
-    const v = await snap.volumes();
-    // 80 and 40 (mean 60) to mean 30: each keeps its share, 40 and 20.
+    // 80 and 40 (mean 60) to mean 30: each keeps its share, 40 and 20. The rooms are set one
+    // after the other, in the order snapserver lists them, so both are awaited.
+    let v = await snap.volumes();
+    await until(
+      async () => {
+        v = await snap.volumes();
+        return v.kitchen?.percent !== 80 && v.bedroom?.percent !== 40;
+      },
+      15_000,
+      () => `the rooms never both moved: ${JSON.stringify(v)}`,
+    );
     expect([v.kitchen?.percent, v.bedroom?.percent]).toEqual([40, 20]);
     await stateWith((s) => s.volume === 30, 0);
     // The app hears its own level back, never a level in between.
