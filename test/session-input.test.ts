@@ -4,6 +4,8 @@ import type { LinkToken } from '../src/core/link-token.js';
 import { handleInput, type InputContext } from '../src/session/handle-input.js';
 import { InputLoop } from '../src/session/input-loop.js';
 import { StepGuard } from '../src/session/loop-step.js';
+import { outcomeOf, type Outcome } from '../src/session/outcome.js';
+import type { Effect } from '../src/session/session-core.js';
 import type { SessionInput } from '../src/session/session-input.js';
 import { silent } from './support/session-harness.js';
 
@@ -12,8 +14,14 @@ import { silent } from './support/session-harness.js';
  * enters through InputLoop.enqueue and is handled by handleInput's one switch, in a step of the loop.
  */
 
-/** What the stand-in session says of itself: a joined link, so a command passes its checks. */
-const FIXED: Record<string, unknown> = { 'core.linkState': 'joined' };
+/**
+ * What the stand-in session says of itself: a joined link, so a command passes its checks; and its
+ * decisions run, so the intents' calls are seen (SessionCore.decide).
+ */
+const FIXED: Record<string, unknown> = {
+  'core.linkState': 'joined',
+  'core.decide': (fn: () => Outcome | Effect | void): Outcome => outcomeOf(fn()),
+};
 
 /** Stands for every part the handler reaches: records each call it receives, and whether a step ran then. */
 function recorder(calls: string[], guard: StepGuard): (name: string) => never {
@@ -57,7 +65,7 @@ function everyKind(part: (name: string) => never): {
       input: { kind: 'connect-timeout', candidate: part('candidate') },
       reaches: 'connection.connectTimedOut',
     },
-    command: { input: { kind: 'command', command: { shuffle: true } }, reaches: 'core.send' },
+    command: { input: { kind: 'command', command: { shuffle: true } }, reaches: 'core.apply' },
     supersede: { input: { kind: 'supersede', hold: true }, reaches: 'core.verbs.supersedePlays' },
     'observer-verb': {
       input: { kind: 'observer-verb', verb: { type: 'setPlaying', playing: false } },

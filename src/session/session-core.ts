@@ -8,6 +8,7 @@ import type { OutgoingMessage } from '../protocol/frame-writer.js';
 import type { DeviceInfoValue, RendererReport } from '../protocol/renderer-messages.js';
 import { stateUpdated, volumeChanged, volumeMuted } from '../protocol/renderer-messages.js';
 import { SessionActivation } from './activation/session-activation.js';
+import { outcomeOf, say, inOrder, type Outcome } from './outcome.js';
 import { SessionPlayback, type Effect } from './playback/session-playback.js';
 import { SessionQueue, type QueueUpdates, type QueueView } from './queue/session-queue.js';
 import type { SessionCoreOptions } from './session-core-options.js';
@@ -71,7 +72,7 @@ export class SessionCore {
       publish: () => this.publishView(),
       ...(options.step ? { step: options.step } : {}),
       volumeRefused: () => {
-        if (this.active) this.send([volumeMuted(this.#playback.muted), volumeChanged(this.#playback.volume)]);
+        if (this.active) this.#link.send([volumeMuted(this.#playback.muted), volumeChanged(this.#playback.volume)]);
       },
       volumeFixed: !options.device.volumeRemoteControl,
       ...(options.volumeExternal
@@ -160,9 +161,23 @@ export class SessionCore {
 
   // ---- outputs: the report and the view are derived in session-report.ts only ---------------
 
-  send(messages: OutgoingMessage[]): void {
-    this.#write('send');
-    this.#link.send(messages);
+  /**
+   * Runs one decision of an intent (src/session/intents/): the frames the core sends meanwhile (its
+   * state reports, the verbs) are kept, in order, and come first in the outcome, before what `fn`
+   * returns it says. Nested decisions keep their own frames; nothing leaves before `apply`.
+   */
+  decide(fn: () => Outcome | Effect | void): Outcome {
+    this.#write('decide');
+    const { value, messages } = this.#link.capture(fn);
+    const out = outcomeOf(value);
+    return messages.length > 0 ? inOrder(say(...messages), out) : out;
+  }
+
+  /** THE way an outcome's frames leave (handle-input.ts, once per input; the link's join): one send, in order. */
+  apply(outcome: Outcome): Effect {
+    this.#write('apply');
+    if (outcome.messages.length > 0) this.#link.send(outcome.messages);
+    return outcome.effect;
   }
 
   rendererReport(): RendererReport {

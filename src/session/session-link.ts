@@ -27,6 +27,8 @@ export class SessionLink {
   /** Our 76s on this link, to pair with the 90s answering them (queue-state-answers.ts). */
   readonly #asked = new QueueStateAnswers();
   #send: (messages: OutgoingMessage[]) => boolean = () => false;
+  /** Open captures (SessionCore.decide), innermost last: frames sent meanwhile are kept there, not sent. */
+  readonly #captures: OutgoingMessage[][] = [];
   /** Subscribe and join again on the current link (set per link). */
   #reregister: () => void = () => {};
   #lastReregisterAtMs: number | null = null;
@@ -66,11 +68,39 @@ export class SessionLink {
     return this.#sessionUuid;
   }
 
-  /** Sends now, or drops when no link can carry it (never queued: docs/protocol.md §3). */
-  send(messages: OutgoingMessage[]): boolean {
-    const sent = this.#send(messages);
+  /**
+   * Sends now, or drops when no link can carry it (never queued: docs/protocol.md §3). While a
+   * capture is open the frames are kept for it instead (they leave when its outcome is applied, in
+   * the same input), and true says the link is there to carry them.
+   */
+  send(messages: readonly OutgoingMessage[]): boolean {
+    const capture = this.#captures.at(-1);
+    if (capture) {
+      capture.push(...messages);
+      return this.#state !== 'none';
+    }
+    const sent = this.#send([...messages]);
     if (sent) this.#asked.sent(messages);
     return sent;
+  }
+
+  /**
+   * Runs `fn` keeping every frame sent meanwhile (the intent's reports, its verbs) in order. If `fn`
+   * throws, what it sent before still leaves, as it would have without the capture.
+   */
+  capture<T>(fn: () => T): { readonly value: T; readonly messages: OutgoingMessage[] } {
+    const messages: OutgoingMessage[] = [];
+    this.#captures.push(messages);
+    let value: T;
+    try {
+      value = fn();
+    } catch (err) {
+      this.#captures.pop();
+      if (messages.length > 0) this.send(messages);
+      throw err;
+    }
+    this.#captures.pop();
+    return { value, messages };
   }
 
   /**

@@ -3,10 +3,10 @@ import { QcbError, errorMessage } from '../core/qcb-error.js';
 import type { RendererPlayStatus, SessionLinkFact, SessionObserver } from '../core/session-observer.js';
 
 export type { SessionObserver } from '../core/session-observer.js';
-import { setPlayerState } from '../protocol/controller-messages.js';
 import type { QcMessage } from '../protocol/frame-codec.js';
 import { qconnect } from '../protocol/generated/qconnect.js';
-import { setActiveRenderer } from '../protocol/renderer-messages.js';
+import { sessionIntents } from './intents/session-intents.js';
+import type { Outcome } from './outcome.js';
 import type { SessionCore } from './session-core.js';
 import type { Enqueue, ObserverVerb } from './session-input.js';
 
@@ -51,15 +51,10 @@ export class SessionWatch {
   }
 
   /** The owner's controller verb (an 'observer-verb' input, in the loop): refused without a joined link. */
-  verb(v: ObserverVerb): void {
-    const core = this.#o.core;
-    if (core.linkState !== 'joined')
+  verb(v: ObserverVerb): Outcome {
+    if (this.#o.core.linkState !== 'joined')
       throw new QcbError('ERR_NO_SESSION', `${this.#o.playerId} is not in a Qobuz session`);
-    core.send([
-      v.type === 'setActiveRenderer'
-        ? setActiveRenderer(v.rendererId)
-        : setPlayerState({ playing: v.playing }),
-    ]);
+    return sessionIntents.observerVerb(v);
   }
 
   /** A batch the player's handlers just applied (docs/protocol.md §4: 81-105 reach every renderer). */

@@ -6,7 +6,8 @@ import type { QcMessage } from '../../protocol/frame-codec.js';
 import { MESSAGE_TYPES } from '../../protocol/message-types.js';
 import { joinMessage, uuidBytes, type RendererReport } from '../../protocol/renderer-messages.js';
 import { qconnect } from '../../protocol/generated/qconnect.js';
-import type { Effect, SessionCore } from '../session-core.js';
+import { NOTHING, type Outcome } from '../outcome.js';
+import type { SessionCore } from '../session-core.js';
 
 /**
  * Why an app's connect did not become the player's session (README "Security", issue #26): the
@@ -130,7 +131,7 @@ export interface ConnectSwitchHost {
   timedOut(candidate: ConnectCandidate): void;
   currentSessionId(): string;
   /** The service named us on the candidate's link: the session takes it, with these first messages. */
-  promote(candidate: ConnectCandidate, messages: QcMessage[]): Effect;
+  promote(candidate: ConnectCandidate, messages: QcMessage[]): Outcome;
   /** The connect did not become the session (already logged). */
   rejected(candidate: ConnectCandidate, reason: ConnectRejection): void;
 }
@@ -188,12 +189,12 @@ export class ConnectSwitch {
   }
 
   /** A batch on the candidate's link: kept until the service names us, then the session takes the link. */
-  messages(messages: QcMessage[]): Effect {
+  messages(messages: QcMessage[]): Outcome {
     const c = this.#candidate;
-    if (!c) return null;
+    if (!c) return NOTHING;
     const step = c.offer(messages);
     if (step === 'overflow') this.drop('no_join', 'the service never named us in the session');
-    if (step !== 'joined') return null;
+    if (step !== 'joined') return NOTHING;
     const kept = c.takeMessages();
     c.settle();
     c.accepted = true;

@@ -8,7 +8,8 @@ import { withTimeout } from '../../util/abortable-sleep.js';
 import { dispatchMessages } from '../inputs/dispatch-messages.js';
 import type { LoopWaits } from '../loop-waits.js';
 import type { PlayerSessionOptions } from '../player-session-options.js';
-import type { Effect, SessionCore } from '../session-core.js';
+import { NOTHING, say, inOrder, work, type Outcome } from '../outcome.js';
+import type { SessionCore } from '../session-core.js';
 import type { Enqueue, LinkEvent } from '../session-input.js';
 import { logLinkClosed, type SessionLinkPort } from '../session-link-port.js';
 import type { SessionWatch } from '../session-watch.js';
@@ -105,7 +106,7 @@ export class SessionConnection {
   }
 
   /** A link's event (a 'link' input): a pending connect's go to the switch, the rest to the session. */
-  linkEvent(link: SessionLinkPort, e: LinkEvent): Effect | void {
+  linkEvent(link: SessionLinkPort, e: LinkEvent): Outcome | void {
     const sw = this.#switch;
     switch (e.type) {
       case 'connected':
@@ -182,7 +183,7 @@ export class SessionConnection {
   }
 
   /** The service accepted the connect: now, and only now, the current session ends and the new one begins. */
-  #promote(c: ConnectCandidate, messages: QcMessage[]): Effect {
+  #promote(c: ConnectCandidate, messages: QcMessage[]): Outcome {
     const request = c.request;
     // The app picking us again in the same session keeps the queue; any other connect starts clean (issue #12).
     const fresh = !sameSessionId(request.sessionId, this.sessionId);
@@ -199,8 +200,7 @@ export class SessionConnection {
       { sessionChanged: fresh },
       'connect-to-qconnect joined: the new session replaces the previous one',
     );
-    const handled = this.#dispatch(c.link, messages);
-    return stopped && handled ? Promise.all([stopped, handled]).then(() => undefined) : (stopped ?? handled);
+    return inOrder(work(stopped), this.#dispatch(c.link, messages));
   }
 
   /** Opens the player's one link with `token`; `becomeActive` takes playback once joined (§5.3). */
@@ -266,7 +266,7 @@ export class SessionConnection {
     if (link !== this.#link) return;
     const c = this.#h.core;
     c.joining();
-    c.send([
+    c.apply(say(
       joinMessage({
         // Our own token names the account, not a session (docs/protocol.md §8): 61 without one, unless refused (own-join.ts).
         sessionUuid: this.#request ? uuidBytes(this.#request.sessionId) : this.#ownJoin.sessionUuid(),
@@ -276,23 +276,26 @@ export class SessionConnection {
         wantsActive: c.activation.wantsActive,
         report: () => c.rendererReport(),
       }),
-    ]);
+    ));
   }
 
   /** A batch of Qobuz messages for the current link (docs/protocol.md §3). */
-  #dispatch(link: SessionLinkPort, messages: QcMessage[]): Effect {
-    if (link !== this.#link) return null;
+  #dispatch(link: SessionLinkPort, messages: QcMessage[]): Outcome {
+    if (link !== this.#link) return NOTHING;
     const c = this.#h.core;
-    const effect = dispatchMessages(c, messages, this.#log, this.#h.options.onMessageHandled);
+    const handled = dispatchMessages(c, messages, this.#log, this.#h.options.onMessageHandled);
     this.#h.watch()?.messages(messages);
     // A join of ours refused (docs/protocol.md "Unknowns"): again with what is known, or presence off for a while.
     const step = this.#ownJoin.afterBatch(!this.#request, c.linkState === 'joined', c.sessionUuid, messages);
-    if (step === 'retry') this.#sendJoin(link, false);
+    if (step === 'retry') return inOrder(handled, c.decide(() => this.#sendJoin(link, false)));
     if (step === 'off') {
+      // What the batch's intents said leaves on this link, before it closes.
+      const effect = c.apply(handled);
       this.#closeLink('the service refused our join');
       this.#cloud?.rejoinLater();
+      return work(effect);
     }
-    return effect;
+    return handled;
   }
 
   #onDown(link: SessionLinkPort, reason: string): void {

@@ -3,9 +3,10 @@ import type { Logger } from 'pino';
 import type { PlayerCommand } from '../../core/player-view.js';
 import { QcbError, isQcbError } from '../../core/qcb-error.js';
 import { loadQueue, newActionUuid, setPlayerState } from '../../protocol/controller-messages.js';
-import { askForQueueState, askForRendererState } from '../../protocol/renderer-messages.js';
+import { sessionIntents } from '../intents/session-intents.js';
+import { jumpKey } from '../intents/wire-values.js';
 import { IntentRun } from '../intent-supersede.js';
-import { jumpKey, type TrackIdsLookup } from './queue-commands.js';
+import type { TrackIdsLookup } from './queue-commands.js';
 import type { SessionCore } from '../session-core.js';
 
 /**
@@ -172,7 +173,7 @@ export class MediaCommands {
       core.active
         ? undefined
         : core.verbs.sendAction(
-            [askForRendererState(core.activeRendererId), askForQueueState(core.queue.version, sync)],
+            sessionIntents.sessionStateFrames(core, sync),
             sync,
             'the session state',
             this.#o.stepTimeoutMs,

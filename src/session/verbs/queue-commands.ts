@@ -5,9 +5,9 @@ import {
   clearQueue,
   insertTracks,
   newActionUuid,
-  setPlayerState,
 } from '../../protocol/controller-messages.js';
-import { setActiveRenderer } from '../../protocol/renderer-messages.js';
+import { sessionIntents } from '../intents/session-intents.js';
+import { jumpKey } from '../intents/wire-values.js';
 import type { Effect, SessionCore } from '../session-core.js';
 import type { Enqueue } from '../session-input.js';
 
@@ -31,9 +31,6 @@ export interface CommandContext {
   readonly enqueue: Enqueue;
   readonly trackIdsOf: TrackIdsLookup | null;
 }
-
-/** The pending key of a jump: 62 carries no action uuid, so the jump waits for its item (docs/protocol.md §8). */
-export const jumpKey = (queueItemId: number): string => `jump:${queueItemId}`;
 
 const isQueueCommand = (cmd: PlayerCommand): boolean =>
   cmd.playItem !== undefined || cmd.queueAdd !== undefined || cmd.queueClear !== undefined;
@@ -71,12 +68,8 @@ function clear(core: SessionCore): Promise<void> {
  * we take playback first (63 naming us, in the same batch), as `play` does: the command names this player.
  */
 function playItem(core: SessionCore, queueItemId: number): Promise<void> {
-  const jump = setPlayerState({ playing: true, queueItemId });
-  const messages =
-    core.activeRendererId < 0 && core.rendererId !== null
-      ? [setActiveRenderer(core.rendererId), jump]
-      : [jump];
-  return core.verbs.sendAction(messages, jumpKey(queueItemId), `the jump to queue item ${queueItemId}`);
+  const frames = sessionIntents.jumpFrames(core, queueItemId);
+  return core.verbs.sendAction(frames, jumpKey(queueItemId), `the jump to queue item ${queueItemId}`);
 }
 
 /** The track ids first (REST, outside the loop), then 68 or 67 from the loop with the queue as it is then (a 'queue-add' input). */

@@ -1,54 +1,33 @@
-import type { PlayableItem } from '../../core/player.js';
 import type { PlayerCommand } from '../../core/player-view.js';
 import { QcbError } from '../../core/qcb-error.js';
-import { qconnect } from '../../protocol/generated/qconnect.js';
-import { rendererAction, volumeChanged, volumeMuted } from '../../protocol/renderer-messages.js';
+import { sessionIntents } from '../intents/session-intents.js';
+import { transportIntents } from '../intents/transport-intents.js';
+import { volumeIntents } from '../intents/volume-intents.js';
+import { allEffects, inOrder, type Outcome } from '../outcome.js';
+import type { SessionCore } from '../session-core.js';
 import { applyQueueCommand, checkQueueCommand, type CommandContext } from './queue-commands.js';
-import type { Effect, SessionCore } from '../session-core.js';
-import { requestExternalVolume, volumeReported } from './volume-commands.js';
-
-const Action = qconnect.RndrSrvrRendererAction.ActionType;
 
 /**
  * Commands from Home Assistant or any MQTT client (README "MQTT topics"): applied to the session
  * and reported to Qobuz exactly as if the speaker had changed by itself, so the app stays in sync.
- * Validation throws a QcbError before anything changes; the returned effects are what the speaker
- * still has to do, which the MQTT answer waits for (outside the session's loop).
+ * Validation throws a QcbError before anything changes; then each field goes to its intent
+ * (src/session/intents/), in the order below, and the command's Outcome is theirs: what Qobuz hears
+ * and the speaker work the MQTT answer waits for (outside the session's loop).
  */
-export function applyCommand(core: SessionCore, cmd: PlayerCommand, ctx: CommandContext): Effect[] {
+export function applyCommand(core: SessionCore, cmd: PlayerCommand, ctx: CommandContext): Outcome {
   checkCommand(core, cmd);
   checkQueueCommand(core, cmd, ctx);
-  const effects: Effect[] = [];
-  if (cmd.volumeReport !== undefined) volumeReported(core, cmd.volumeReport);
-  if (cmd.volume !== undefined && core.playback.external) {
-    effects.push(requestExternalVolume(core, { volume: cmd.volume }, 'mqtt'));
-  } else if (cmd.volume !== undefined) {
-    effects.push(core.playback.setVolume(cmd.volume));
-    if (core.active) core.send([volumeChanged(core.playback.volume)]);
-  }
-  if (cmd.muted !== undefined) {
-    effects.push(core.playback.setMuted(cmd.muted));
-    if (core.active) core.send([volumeMuted(core.playback.muted)]);
-  }
-  // Shuffle and repeat belong to the session: ask the service, which tells every client (docs/protocol.md §4 ActionType).
-  if (cmd.shuffle !== undefined)
-    core.send([rendererAction(cmd.shuffle ? Action.SHUFFLE_ON : Action.SHUFFLE_OFF)]);
-  if (cmd.repeat !== undefined) {
-    core.send([
-      rendererAction(
-        cmd.repeat === 'one'
-          ? Action.REPEAT_ONE
-          : cmd.repeat === 'all'
-            ? Action.REPEAT_ALL
-            : Action.REPEAT_OFF,
-      ),
-    ]);
-  }
-  if (cmd.seekMs !== undefined) effects.push(core.playback.seek(cmd.seekMs));
-  if (cmd.action !== undefined) effects.push(action(core, cmd.action));
+  const parts: Outcome[] = [];
+  if (cmd.volumeReport !== undefined) parts.push(volumeIntents.reported(core, cmd.volumeReport));
+  if (cmd.volume !== undefined) parts.push(volumeIntents.fromMqtt(core, cmd.volume));
+  if (cmd.muted !== undefined) parts.push(volumeIntents.muteFromMqtt(core, cmd.muted));
+  if (cmd.shuffle !== undefined) parts.push(sessionIntents.requestShuffle(cmd.shuffle));
+  if (cmd.repeat !== undefined) parts.push(sessionIntents.requestRepeat(cmd.repeat));
+  if (cmd.seekMs !== undefined) parts.push(transportIntents.seek(core, cmd.seekMs));
+  if (cmd.action !== undefined) parts.push(transportIntents.action(core, cmd.action));
   // Queue verbs (issue #14): controller verbs answered by the service, in queue-commands.ts.
-  effects.push(...applyQueueCommand(core, cmd, ctx));
-  return effects;
+  parts.push(core.decide(() => allEffects(applyQueueCommand(core, cmd, ctx))));
+  return inOrder(...parts);
 }
 
 /** Every check before any change, so a refused command changes nothing (README "Bad input"). */
@@ -78,61 +57,7 @@ function checkCommand(core: SessionCore, cmd: PlayerCommand): void {
   if (action === 'play' && !core.playback.current && core.queue.playOrder().length === 0) {
     throw new QcbError('ERR_BAD_COMMAND', 'the Qobuz queue is empty');
   }
-  if (action === 'next' || action === 'previous') skipTarget(core, action === 'next' ? 1 : -1);
-}
-
-function action(core: SessionCore, name: NonNullable<PlayerCommand['action']>): Effect {
-  if (!core.active && name !== 'pause' && name !== 'stop' && !core.activation.resumeAfterStepAside()) {
-    // No active session: take playback back while still joined (the app sees us become active).
-    core.activation.request();
-    return null;
-  }
-  switch (name) {
-    case 'play':
-      return play(core);
-    case 'pause':
-      return core.playback.setPlaying(false);
-    case 'toggle':
-      return core.playback.status === 'playing' ? core.playback.setPlaying(false) : play(core);
-    case 'stop':
-      return core.playback.stop();
-    case 'next':
-    case 'previous': {
-      const target = skipTarget(core, name === 'next' ? 1 : -1);
-      return target === 'restart'
-        ? core.playback.seek(0)
-        : core.playback.load(target, 0, core.playback.status !== 'paused');
-    }
-  }
-}
-
-function play(core: SessionCore): Effect {
-  const current = core.playback.current;
-  if (!current) {
-    const first = core.queue.playOrder()[0];
-    return first ? core.playback.load(first, 0, true) : null;
-  }
-  if (core.playback.status === 'stopped')
-    return core.playback.load(current, 0, true, { next: core.playback.next });
-  return core.playback.setPlaying(true);
-}
-
-/** Where next / previous go; "previous" past the first seconds restarts the track, as every player does. */
-function skipTarget(core: SessionCore, step: 1 | -1): PlayableItem | 'restart' {
-  const current = core.playback.current;
-  if (!current) throw new QcbError('ERR_BAD_COMMAND', 'nothing is playing');
-  if (step === -1 && core.playback.positionNow() > 3000) return 'restart';
-  const repeat = core.queue.repeat === 'all' ? 'all' : 'off';
-  const target =
-    step === 1
-      ? core.queue.next(current.queueItemId, repeat)
-      : core.queue.previous(current.queueItemId, repeat);
-  if (!target)
-    throw new QcbError(
-      'ERR_BAD_COMMAND',
-      step === 1 ? 'already at the end of the queue' : 'already at the start',
-    );
-  return target;
+  if (action === 'next' || action === 'previous') transportIntents.skipTarget(core, action === 'next' ? 1 : -1);
 }
 
 function requireSession(core: SessionCore): void {

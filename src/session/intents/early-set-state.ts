@@ -1,5 +1,5 @@
 import type { qconnect } from '../../protocol/generated/qconnect.js';
-import type { Effect, SessionCore } from '../session-core.js';
+import type { SessionCore } from '../session-core.js';
 
 /**
  * A 41 that arrives before the 43 making us active (docs/protocol.md §5.6 and "Unknowns": whether
@@ -24,9 +24,4 @@ export function takeEarlySetState(core: SessionCore): qconnect.SrvrRndrSetState 
   const early = kept.get(core);
   kept.delete(core);
   return early && core.now() - early.atMs <= EARLY_SET_STATE_MS ? early.body : null;
-}
-
-/** Both speaker works, in order of issue (the speaker applies the newest intent, docs/architecture.md). */
-export function bothEffects(a: Effect, b: Effect): Effect {
-  return a && b ? Promise.all([a, b]).then(() => undefined) : (a ?? b);
 }
