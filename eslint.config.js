@@ -27,6 +27,11 @@ function layer(folder, forbidden, why) {
   };
 }
 
+const SESSION_LAYER =
+  'the session imports util, core and protocol only: adapters reach it as ports src/app hands it (docs/architecture.md "Layers")';
+const HANDLERS_SAY_NOTHING =
+  'a handler sends nothing and builds no renderer message: it returns the Outcome of an intent (src/session/intents/; docs/architecture.md "Intents")';
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'src/protocol/generated/**', 'coverage/**'] },
   js.configs.recommended,
@@ -57,6 +62,31 @@ export default tseslint.config(
   layer(
     'session',
     ['app', 'diagnostics', ...adapters.filter((b) => b !== 'protocol')],
-    'the session imports util, core and protocol only: adapters reach it as ports src/app hands it (docs/architecture.md "Layers")',
+    SESSION_LAYER,
   ),
+  // docs/architecture.md "Intents": handlers (inputs/, verbs/, session-watch.ts) hand each input to an
+  // intent and return its Outcome; only intents say what goes on the wire, and handle-input.ts sends it.
+  {
+    files: ['src/session/inputs/**/*.ts', 'src/session/verbs/**/*.ts', 'src/session/session-watch.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            ...layer('session', ['app', 'diagnostics', ...adapters.filter((b) => b !== 'protocol')], SESSION_LAYER).rules[
+              'no-restricted-imports'
+            ][1].patterns,
+            {
+              group: ['**/protocol/renderer-messages.js', '**/protocol/renderer-messages'],
+              message: HANDLERS_SAY_NOTHING,
+            },
+          ],
+        },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        { selector: "CallExpression[callee.property.name=/^(send|apply)$/][callee.object.name='core']", message: HANDLERS_SAY_NOTHING },
+      ],
+    },
+  },
 );

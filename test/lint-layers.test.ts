@@ -38,6 +38,26 @@ describe('the import-direction rule (issue #2)', () => {
     expect(await violations('src/app/x.ts', "import { PlayerSession } from '../session/player-session.js';\nexport const x = PlayerSession;\n")).toEqual([]);
   }, 30_000);
 
+  it('keeps handlers from saying anything on the wire themselves: only intents build renderer messages, only handle-input sends (issue #22)', async () => {
+    const said = async (filePath: string, code: string): Promise<string[]> => {
+      const [result] = await new ESLint().lintText(code, { filePath });
+      return (result?.messages ?? [])
+        .filter((m) => m.ruleId === 'no-restricted-imports' || m.ruleId === 'no-restricted-syntax')
+        .map((m) => m.message);
+    };
+    const builds = "import { volumeChanged } from '../../protocol/renderer-messages.js';\nexport const x = volumeChanged;\n";
+    const sends = 'export function f(core: { send(m: unknown[]): void; apply(o: unknown): void }): void {\n  core.send([]);\n  core.apply({});\n}\n';
+    expect(await said('src/session/inputs/x.ts', builds)).toHaveLength(1);
+    expect(await said('src/session/verbs/x.ts', builds)).toHaveLength(1);
+    expect(await said('src/session/session-watch.ts', "import { setActiveRenderer } from './../protocol/renderer-messages.js';\nexport const x = setActiveRenderer;\n")).toHaveLength(1);
+    expect(await said('src/session/inputs/x.ts', sends)).toHaveLength(2);
+    expect(await said('src/session/verbs/x.ts', sends)).toHaveLength(2);
+    // The layer rule still holds there, and intents (and the loop's handler) may do both.
+    expect(await said('src/session/verbs/x.ts', "import { MqttAdapter } from '../../mqtt/mqtt-adapter.js';\nexport const x = MqttAdapter;\n")).toHaveLength(1);
+    expect(await said('src/session/intents/x.ts', builds)).toEqual([]);
+    expect(await said('src/session/handle-input.ts', sends)).toEqual([]);
+  }, 30_000);
+
   it('allows adapters on core and util, cloud on protocol, and app on everything', async () => {
     expect(await violations('src/mqtt/x.ts', "import { QcbError } from '../core/qcb-error.js';\nexport const x = QcbError;\n")).toEqual([]);
     expect(await violations('src/cloud/x.ts', "import { decodeFrames } from '../protocol/frame-codec.js';\nexport const x = decodeFrames;\n")).toEqual([]);
