@@ -50,7 +50,7 @@ export class SessionCore {
         sessionItem: () => this.sessionItem(),
         inSession: () => this.#link.state !== 'none',
         publishView: () => this.publishView(),
-        reportState: () => this.reportState(),
+        reportState: () => this.#reportState(),
       },
       {
         playerId: options.playerId,
@@ -68,7 +68,7 @@ export class SessionCore {
       maxAudioQuality: options.maxAudioQuality,
       logger: options.logger,
       now: options.now,
-      report: () => this.reportState(),
+      report: () => this.#reportState(),
       publish: () => this.publishView(),
       ...(options.step ? { step: options.step } : {}),
       volumeRefused: () => {
@@ -189,7 +189,7 @@ export class SessionCore {
   }
 
   /** Only the active renderer reports (docs/protocol.md §5.7); MQTT always hears. */
-  reportState(): void {
+  #reportState(): void {
     if (this.#activation.active) this.#link.send([stateUpdated(this.rendererReport())]);
     this.publishView();
   }
@@ -351,7 +351,7 @@ export class SessionCore {
     this.#write('speakerAvailability');
     this.#playback.speakerAvailability(available);
     this.#o.publisher?.publishAvailability(this.#o.playerId, available);
-    this.reportState();
+    this.#reportState();
   }
 
   /** Shutdown: tell Qobuz we stopped, then say nothing more. */
@@ -359,7 +359,7 @@ export class SessionCore {
     this.#write('shutdown');
     if (this.#activation.active && this.#playback.status !== 'stopped') {
       this.#playback.setClock('stopped', this.#playback.positionNow(), false);
-      this.reportState();
+      this.#reportState();
     }
     this.#activation.inactive();
     this.#queue.stop();
@@ -368,7 +368,7 @@ export class SessionCore {
   /** Every 10 s while active and playing (§5.7). */
   heartbeat(): void {
     this.#write('heartbeat');
-    if (this.#activation.active && isFlowing(this.#playback.clock)) this.reportState();
+    if (this.#activation.active && isFlowing(this.#playback.clock)) this.#reportState();
   }
 
   #facts(): SessionFacts {

@@ -21,13 +21,9 @@ export type SpeakerHandlers = {
 };
 
 export const SPEAKER_HANDLERS: SpeakerHandlers = {
-  trackStarted: (core, item) => core.decide(() => core.playback.speakerTrackStarted(item)),
-  queueEnded: (core) => core.decide(() => core.playback.speakerQueueEnded()),
-  stateChanged: (core) =>
-    // Another MPD client plays its own music: the speaker stepped aside, so do we (issue #16).
-    core.decide(() =>
-      core.speaker().source === 'other' ? core.speakerTakenByOther() : core.playback.speakerStateChanged(),
-    ),
+  trackStarted: (core, item) => transportIntents.speakerTrackStarted(core, item),
+  queueEnded: (core) => transportIntents.speakerQueueEnded(core),
+  stateChanged: (core) => transportIntents.speakerStateChanged(core),
   previousRequested: (core) => transportIntents.speakerRestarted(core),
   previousStarted: (core, item) => transportIntents.speakerMovedBack(core, item),
   volumeChanged: (core, volumePercent, muted) => volumeIntents.speakerChanged(core, volumePercent, muted),

@@ -34,6 +34,23 @@ export const transportIntents = {
     return core.decide(() => action(core, name));
   },
 
+  /** The speaker moved on to the next item by itself (gapless): Qobuz hears what plays now. */
+  speakerTrackStarted(core: SessionCore, item: PlayableItem): Outcome {
+    return core.decide(() => core.playback.speakerTrackStarted(item));
+  },
+
+  /** The speaker played the last item to its end. */
+  speakerQueueEnded(core: SessionCore): Outcome {
+    return core.decide(() => core.playback.speakerQueueEnded());
+  },
+
+  /** The speaker paused, played or stopped; another MPD client playing its own music: the speaker stepped aside, so do we (issue #16). */
+  speakerStateChanged(core: SessionCore): Outcome {
+    return core.decide(() =>
+      core.speaker().source === 'other' ? core.speakerTakenByOther() : core.playback.speakerStateChanged(),
+    );
+  },
+
   /**
    * docs/protocol.md §9.4: MPD holds nothing before our current song (the first item), so another
    * client's `previous` restarts it; the restart is reported first, the service answers with a 41.
