@@ -31,7 +31,11 @@ export function outcomeOf(value: Outcome | Effect | void): Outcome {
   return value && 'messages' in value ? value : work(value ?? null);
 }
 
-/** (Not `then`: a module exporting `then` is a thenable, and `await import()` of it never settles.) One outcome after another: frames in order; the speaker works together, in order of issue (the speaker applies the newest intent). */
+/**
+ * One outcome after another: frames in order; the speaker works together, in order of issue (the
+ * speaker applies the newest intent). Not named `then`: a module exporting `then` is a thenable,
+ * and an `await import()` of it never settles.
+ */
 export function inOrder(...outcomes: readonly Outcome[]): Outcome {
   const messages = outcomes.flatMap((o) => o.messages);
   return { messages, effect: allEffects(outcomes.map((o) => o.effect)) };
