@@ -116,7 +116,7 @@ describe('MpdPlayer playback on a real MPD (issue #5)', () => {
   it('moves on to the next item at the end without MPD ever stopping, keeps the finished one as previous (issue #23), then reports the queue end', async () => {
     const p = await startPlayer();
     const started = nextEvent(p, 'trackStarted');
-    const ended = nextEvent(p, 'queueEnded', () => true, 9000);
+    const ended = nextEvent(p, 'queueEnded', () => true, 15_000);
     await p.load(SHORT_A, { positionMs: 0, play: true, next: SHORT_B });
     const aId = (await mpd.status()).songid;
     const states: string[] = [];
@@ -125,7 +125,7 @@ describe('MpdPlayer playback on a real MPD (issue #5)', () => {
     const st = await mpd.waitForStatus((s) => {
       states.push(s.state ?? '?');
       return s.songid !== undefined && s.songid !== aId;
-    }, 4000);
+    }, 15_000);
     expect(states).not.toContain('stop');
     expect(st.state).toBe('play');
     expect(await mpd.command('currentsong')).toContain(`file: ${bUrl}`);
