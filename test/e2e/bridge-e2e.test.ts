@@ -164,7 +164,7 @@ describe('the bridge end to end (issue #8)', () => {
     await viewsAgree({ state: 'playing', item: 1 });
     expect((await mpd.status()).songid).toBe(queuedNext);
     // The stream's own tags may show for a moment as its audio starts; ours are put back.
-    const deadline = Date.now() + 5000;
+    const deadline = Date.now() + 15_000;
     let song = await currentSong();
     while ((song.Name !== 'Qobuz' || song.Title !== 'Song 2') && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 20));
