@@ -300,10 +300,11 @@ export class ChaosEngine {
     if (source === 'app') this.#app(p, verb, volume);
     else if (source === 'mqtt') {
       const body: Record<string, unknown> = verb === 'volume' ? { volume } : { action: verb };
+      const sentAt = Date.now();
       this.#track(async () => {
         const r = await rig.mqtt.command(p.id, body);
         if (awaitsLink) this.#playsAwaitingLink.delete(p);
-        if (!r.ok) this.#refusedCommand(p, `${kind} on ${p.id}: ${r.error ?? '?'}`);
+        if (!r.ok) this.#refusedCommand(p, `${kind} on ${p.id}: ${r.error ?? '?'}${this.#faultsSince(sentAt, p)}`);
       });
     } else {
       const args = verb === 'volume' ? ['volume', String(volume)] : [verb];
@@ -313,6 +314,12 @@ export class ChaosEngine {
     }
     this.commands.set(kind, (this.commands.get(kind) ?? 0) + 1);
     this.#event(p, kind);
+  }
+
+  /** What happened to `p` (or to every player: a broker restart) since `at`: a refused command says what it met. */
+  #faultsSince(at: number, p: ChaosPlayer): string {
+    const met = this.events.filter((e) => e.at > at && (e.player === null || e.player === p.id));
+    return met.length ? ` (meanwhile: ${met.map((e) => e.what).join(', ')})` : ' (nothing else meanwhile)';
   }
 
   /** A refused command leaves the player as it was: what it plays now is what it was asked (checked at the next quiet second). */

@@ -9,7 +9,7 @@ export function printChaos(r: ChaosResult, out: (line: string) => void): void {
   out(`  faults injected: ${counts(r.faults)}`);
   out(`  token lifetimes run out (the service dropped the link at expiry): ${r.tokenExpiryDrops}; tokens minted by the bridge: ${r.tokensMinted}`);
   out(`  commands sent: ${counts(r.commands)}`);
-  out(`  commands refused or failed: ${r.refused.length}${r.refused.length ? ` (${r.refused.slice(0, 5).join('; ')})` : ''}`);
+  out(`  commands refused or failed: ${r.refused.length}${r.refused.length ? ` (${r.refused.slice(0, 20).join('; ')})` : ''}`);
   for (const n of r.notes.slice(0, 10)) out(`  note: ${n}`);
   out(
     `  quiet checks: ${r.quietChecks}; the three views agreed after p50 ${quantile(r.agreeMs, 0.5).toFixed(0)} ms, max ${

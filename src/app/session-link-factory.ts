@@ -1,4 +1,5 @@
-import { QconnectLink, type QconnectLinkOptions } from '../cloud/qconnect-link.js';
+import { QconnectLink } from '../cloud/qconnect-link.js';
+import type { QconnectLinkOptions } from '../cloud/qconnect-link-options.js';
 import { QcbError } from '../core/qcb-error.js';
 import type { LinkEvent, SessionLinkFactory } from '../session/session-link-port.js';
 

@@ -1,14 +1,14 @@
-import type { Logger } from 'pino';
 import WebSocket from 'ws';
 import { QcbError } from '../core/qcb-error.js';
 import { TOKEN_EXPIRED, type LinkToken } from '../core/link-token.js';
 import { safeTap, type QconnectTap } from '../core/wire-tap.js';
 import { Backoff, WEB_PLAYER_STEPS_MS } from '../util/backoff.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
-import { decodeFrames, messagesOf, type QcMessage } from '../protocol/frame-codec.js';
+import { decodeFrames, messagesOf } from '../protocol/frame-codec.js';
 import { FrameWriter, type OutgoingMessage } from '../protocol/frame-writer.js';
 import { toHex } from '../protocol/frame-json.js';
 import { ProtocolError } from '../protocol/protocol-error.js';
+import type { LinkState, QconnectLinkEvents, QconnectLinkOptions } from './qconnect-link-options.js';
 
 /**
  * The WebSocket link to the Qobuz Connect service for one player (docs/conventions.md
@@ -18,53 +18,6 @@ import { ProtocolError } from '../protocol/protocol-error.js';
  * while the token is valid. It never replays old frames: a send while down is dropped, the
  * owner re-reports after `connected`.
  */
-
-export interface QconnectLinkOptions {
-  readonly endpoint: string;
-  readonly jwt: string;
-  /** Token expiry, epoch ms: no reconnect after it (§5.12). */
-  readonly expiresAtMs: number;
-  readonly logger: Logger;
-  readonly userAgent?: string;
-  readonly backoffStepsMs?: readonly number[];
-  /** WebSocket ping period; a link with no frame and no pong for `deadAfterMs` is dropped. */
-  readonly pingIntervalMs?: number;
-  readonly deadAfterMs?: number;
-  readonly connectTimeoutMs?: number;
-  readonly now?: () => number;
-  /**
-   * Mints a fresh WebSocket token (`qws/createToken` with a user token, docs/protocol.md §8); with
-   * it a reconnect that finds the token expired renews it instead of giving up (§5.12).
-   */
-  readonly renewToken?: () => Promise<LinkToken>;
-  /**
-   * With `renewToken`: mint the next token this long before the current one expires (default
-   * 5 min, at most half its lifetime), so a reconnect never waits for a renewal (§8).
-   */
-  readonly renewAheadMs?: number;
-  /** Sees every binary message sent and received (README "Reporting a problem"); never throws into the link. */
-  readonly tap?: QconnectTap;
-}
-
-
-export type LinkState = 'connecting' | 'open' | 'waiting' | 'closed';
-
-export interface QconnectLinkEvents {
-  [event: string]: unknown[];
-  /** Authenticated and subscribed; `reconnection` is true after a drop (§5.12: rejoin in the background). */
-  connected: [info: { reconnection: boolean }];
-  /** One batch from the service, in order. */
-  messages: [messages: QcMessage[]];
-  /** The socket went down; a reconnect follows when `willReconnect`. */
-  disconnected: [info: { willReconnect: boolean; reason: string }];
-  /** Given up for good (token expired, Disconnect{reconnect=false}, or close()). */
-  closed: [reason: string];
-  /** A fresh token is in hand (`ahead`: minted before the old one expired, on a live link). */
-  tokenRenewed: [info: { ahead: boolean; expiresAtMs: number }];
-  framesIn: [count: number];
-  framesOut: [count: number];
-}
-
 
 const BROWSER_UA =
   'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36';
@@ -89,6 +42,8 @@ export class QconnectLink {
   #heardFrame = false;
   /** An Error envelope came before any payload on this connection: the service refused the token (§8). */
   #refusedAtAuth = false;
+  /** Refusals of the token in a row, with no payload heard between them: only the first reconnects at once. */
+  #refusalsInRow = 0;
   #heardPayload = false;
   #pingTimer: NodeJS.Timeout | null = null;
   #retryTimer: NodeJS.Timeout | null = null;
@@ -251,6 +206,7 @@ export class QconnectLink {
       switch (frame.type) {
         case 'PAYLOAD':
           this.#heardPayload = true;
+          this.#refusalsInRow = 0;
           this.events.emit('messages', messagesOf(frame.body));
           break;
         case 'DISCONNECT':
@@ -279,11 +235,19 @@ export class QconnectLink {
     if (ws !== this.#ws || this.#state === 'closed') return;
     this.#ws = null;
     this.#clearTimers();
-    if (this.#refusedAtAuth && this.#renew && this.#token.expiresAtMs > this.#o.now()) {
-      // §8: refused before any payload (revoked, or our clock behind the service's): the same token
-      // would be refused again until its exp. With a user token, the reconnect mints a fresh one.
-      this.#o.logger.info('the service refused the token; minting a new one for the reconnect');
-      this.#token = { ...this.#token, expiresAtMs: this.#o.now() };
+    // §8: refused before any payload (revoked, expired early, or our clock behind the service's):
+    // the same token would be refused again until its exp. With a user token, the reconnect mints a
+    // fresh one, at once the first time: the service answered, so the refusal is no outage to back
+    // off from (a command waiting for the link would otherwise wait out a 20 s step and time out).
+    let mintNow = false;
+    if (this.#refusedAtAuth && this.#renew) {
+      this.#refusalsInRow++;
+      mintNow = this.#refusalsInRow === 1;
+      this.#o.logger.info(
+        { refusalsInRow: this.#refusalsInRow },
+        mintNow ? 'the service refused the token; minting a new one for an immediate reconnect' : 'the service refused the token again; minting a new one for the reconnect',
+      );
+      this.#token = { ...this.#token, expiresAtMs: Math.min(this.#token.expiresAtMs, this.#o.now()) };
     }
     const willReconnect = this.#o.now() < this.#token.expiresAtMs || this.#renew !== null;
     this.#state = willReconnect ? 'waiting' : 'closed';
@@ -292,7 +256,7 @@ export class QconnectLink {
       this.events.emit('closed', TOKEN_EXPIRED);
       return;
     }
-    const delay = this.#backoff.next();
+    const delay = mintNow ? 0 : this.#backoff.next();
     this.#o.logger.info({ delayMs: delay, reason }, 'link down, reconnecting');
     this.#retryTimer = setTimeout(() => this.#open(), delay);
   }

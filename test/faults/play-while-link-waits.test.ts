@@ -42,18 +42,49 @@ async function command(payload: unknown): Promise<Record<string, unknown>> {
   return JSON.parse(result.payload) as Record<string, unknown>;
 }
 
+/** Playing paused with the link just dropped (and, with `refuseToken`, the token it held refused from now on). */
+async function pausedWithLinkDown(refuseToken: boolean): Promise<void> {
+  await sim.waitFor(() => sim.activeRendererId === rid && sim.renderers().find((r) => r.rendererId === rid)?.connected, {
+    what: 'our renderer active and connected',
+    timeoutMs: 15_000,
+  });
+  sim.pause();
+  await h.mpd.waitForStatus((s) => s.state === 'pause', 10_000);
+  const from = probe.messages.length;
+  if (refuseToken) {
+    const live = h.service.connections().filter((c) => c.rendererId === rid && c.closeCode === null);
+    for (const c of live) if (c.jwt) h.service.expireToken(c.jwt);
+  }
+  sim.dropConnection(rid);
+  // The bridge saw the link go down (and waits BACKOFF_MS before trying again).
+  await probe.waitFor(
+    (m) => m.topic === `${B}/state` && (JSON.parse(m.payload) as { qobuz_session: string }).qobuz_session === 'disconnected',
+    { from, timeoutMs: 10_000 },
+  );
+}
+
+const reconnectsNow = () => h.logs.filter((l) => l.includes('reconnecting now')).length;
+
 describe('a play while the Qobuz link waits to reconnect (issue #21, chaos soak)', () => {
   it('reconnects the link at once, joins, and plays, without waiting out the backoff', async () => {
-    const from = probe.messages.length;
-    sim.dropConnection(rid);
-    // The bridge saw the link go down (and waits BACKOFF_MS before trying again).
-    await probe.waitFor(
-      (m) => m.topic === `${B}/state` && (JSON.parse(m.payload) as { qobuz_session: string }).qobuz_session === 'disconnected',
-      { from, timeoutMs: 10_000 },
-    );
+    await pausedWithLinkDown(false);
+    const asked = reconnectsNow();
     const answer = await command({ action: 'play' });
     expect(answer).toEqual({ ok: true });
     await h.mpd.waitForStatus((s) => s.state === 'play' && Number(s.elapsed) > 0.2, 10_000);
-    expect(h.logs.filter((l) => l.includes('reconnecting now'))).toHaveLength(1);
+    expect(reconnectsNow()).toBe(asked + 1);
+  }, 60_000);
+
+  // The 20-minute chaos soak (seed 1681636650): the reconnect the play asked for met a token the
+  // service had just ended; it then waited out a 20 s backoff step and the play answered ERR_TIMEOUT.
+  it('also when the service refuses the token at that reconnect: mints a new one and reconnects at once', async () => {
+    await pausedWithLinkDown(true);
+    const minted = h.minted.length;
+    const refused = h.service.connections().filter((c) => c.closedBy === 'unauthorized').length;
+    const answer = await command({ action: 'play' });
+    expect(answer).toEqual({ ok: true });
+    await h.mpd.waitForStatus((s) => s.state === 'play' && Number(s.elapsed) > 0.2, 10_000);
+    expect(h.service.connections().filter((c) => c.closedBy === 'unauthorized').length).toBe(refused + 1);
+    expect(h.minted.length).toBe(minted + 1);
   }, 60_000);
 });
