@@ -316,10 +316,15 @@ export class ChaosEngine {
     this.#event(p, kind);
   }
 
-  /** What happened to `p` (or to every player: a broker restart) since `at`: a refused command says what it met. */
+  /**
+   * What happened to `p` (or to every player: a broker restart) from 10 s before `at` on, with
+   * times relative to `at`: a refused command says what it met (a broker restarted just before
+   * it may still have the bridge reconnecting, and a command published then reaches no subscriber).
+   */
   #faultsSince(at: number, p: ChaosPlayer): string {
-    const met = this.events.filter((e) => e.at > at && (e.player === null || e.player === p.id));
-    return met.length ? ` (meanwhile: ${met.map((e) => e.what).join(', ')})` : ' (nothing else meanwhile)';
+    const met = this.events.filter((e) => e.at > at - 10_000 && (e.player === null || e.player === p.id));
+    const when = (t: number) => `${t >= at ? '+' : ''}${((t - at) / 1000).toFixed(1)} s`;
+    return ` (around it: ${met.map((e) => `${when(e.at)} ${e.what}`).join(', ')})`;
   }
 
   /** A refused command leaves the player as it was: what it plays now is what it was asked (checked at the next quiet second). */

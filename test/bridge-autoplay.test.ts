@@ -11,9 +11,15 @@ import { PLAYING, type SimSession } from './support/qconnect-service.js';
 let h: BridgeHarness;
 let sim: SimSession;
 let rendererId: number;
+/**
+ * The second track is long: the loop-mode scenario changes MPD's window five times while it plays,
+ * which must all land before it ends, also on a loaded machine. The gapless scenario starts it
+ * 1.5 s before its end.
+ */
+const SECOND_S = 30;
 
 beforeAll(async () => {
-  h = await startBridgeHarness({ trackSeconds: [3, 3, 3, 3] });
+  h = await startBridgeHarness({ trackSeconds: [3, SECOND_S, 3, 3] });
   ({ sim, rendererId } = await h.connectApp());
 }, 60_000);
 afterAll(async () => h?.close());
@@ -25,7 +31,7 @@ describe('autoplay after the queue ends (issue #12)', () => {
     sim.setLoop('OFF');
     sim.setAutoplay(true);
     const [first, second] = sim.loadAutoplay([c, d]) as [number, number];
-    sim.jump(1, { playing: true, positionMs: 1500 });
+    sim.jump(1, { playing: true, positionMs: SECOND_S * 1000 - 1500 });
     // The first suggestion waits in MPD's window behind the queue's last item (the item before it ahead, issue #23).
     await mpdHolds(h, [0, 1, first]);
     const reported = await sim.waitFor(

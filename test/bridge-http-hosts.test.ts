@@ -70,9 +70,19 @@ describe('per-host HTTP connection limits (issue #26)', () => {
     const { sim } = await h.connectApp({ loadQueue: true });
     sim.jump(0, { playing: true });
     await h.mpd.waitForStatus((s) => s.state === 'play' && Number(s.elapsed) > 0.2, 15_000);
-    const health = await fetch(`http://127.0.0.1:${h.bridge.httpPort}/healthz`);
+    // The bridge's view follows MPD through its idle watcher, a step behind the status read above:
+    // /healthz is asked until it says playing (or the deadline), then asserted.
+    const healthz = async () => {
+      const res = await fetch(`http://127.0.0.1:${h.bridge.httpPort}/healthz`);
+      return { status: res.status, state: ((await res.json()) as { players: Record<string, { state: string }> }).players.living_room?.state };
+    };
+    let health = await healthz();
+    for (const deadline = Date.now() + 10_000; health.state !== 'playing' && Date.now() < deadline; ) {
+      await new Promise((r) => setTimeout(r, 50));
+      health = await healthz();
+    }
     expect(health.status).toBe(200);
-    expect(((await health.json()) as { players: Record<string, { state: string }> }).players.living_room?.state).toBe('playing');
+    expect(health.state).toBe('playing');
     expect(h.cdn.requests.length).toBeGreaterThan(0);
     // The held sockets are still held: nothing made room by dropping them.
     expect(a.open()).toBe(PER_HOST);

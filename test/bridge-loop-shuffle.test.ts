@@ -8,7 +8,9 @@ let h: BridgeHarness;
 let sim: SimSession;
 
 beforeAll(async () => {
-  h = await startBridgeHarness({ trackSeconds: [6, 6, 6, 6, 6] });
+  // The items played here (the first, the last) are long: every change of MPD's window a scenario
+  // awaits must land while they play, also on a loaded machine.
+  h = await startBridgeHarness({ trackSeconds: [30, 6, 6, 6, 30] });
   ({ sim } = await h.connectApp());
 }, 60_000);
 afterAll(async () => h?.close());

@@ -29,7 +29,7 @@ const command = (payload: unknown) => probe.command(B, payload);
 function stateWhere(pred: (s: Record<string, unknown>) => boolean) {
   return probe.waitFor(
     (m) => m.topic === `${B}/state` && pred(JSON.parse(m.payload) as Record<string, unknown>),
-    { timeoutMs: 5000 },
+    { timeoutMs: 15_000 },
   );
 }
 

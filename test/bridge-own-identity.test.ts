@@ -6,6 +6,7 @@ import {
   type BridgeHarnessOptions,
 } from './support/bridge-harness.js';
 import { connectProbe, type MqttProbe } from './support/mosquitto-server.js';
+import { waitForPlayingTitle } from './support/mpd-title.js';
 import { SimRenderer, type SimSession } from './support/qconnect-service.js';
 
 /**
@@ -203,8 +204,9 @@ describe("the bridge's own Qobuz identity (issue #15)", () => {
     );
     // MPD holds one window around the taken-over item, Track 2 (id 5001), after its previous one
     // (issue #23), near where the phone was.
-    const song = await r.h.mpd.command('currentsong');
-    expect(song).toContain('Title: Track 2');
+    // The stream's own tags may replace ours for a moment as its audio starts (until the bridge puts
+    // them back, src/mpd/mpd-queue-window.ts keepTags): awaited, not read once.
+    await waitForPlayingTitle(r.h.mpd, 'Track 2');
     expect(Math.abs(Number(status.elapsed) * 1000 - phoneAt)).toBeLessThan(1500);
     await stateWhere(r, (s) => s.state === 'playing' && s.qobuz_session === 'active');
     expect(eventTypes(r)).toContain('session_started');
@@ -239,7 +241,7 @@ describe("the bridge's own Qobuz identity (issue #15)", () => {
     expect(await command(r, { play_media: 'https://open.qobuz.com/playlist/1141084' })).toEqual({ ok: true });
     expect(r.h.api.requestsTo('playlist/get').map((q) => q.params.offset)).toEqual(['0', '50', '100']);
     expect(r.sim.queue().items.map((i) => i.trackId)).toEqual(ids);
-    expect(await r.h.mpd.command('currentsong')).toContain('Title: Track 1');
+    await waitForPlayingTitle(r.h.mpd, 'Track 1');
 
     const from = r.sim.sent(r.rid).length;
     expect(await command(r, { play_media: { type: 'album', id: '0060254735180', shuffle: true } })).toEqual({
@@ -256,7 +258,7 @@ describe("the bridge's own Qobuz identity (issue #15)", () => {
     expect(r.sim.queue().shuffle).toBe(true);
     expect(r.sim.queue().items.map((i) => i.trackId)).toEqual(r.h.trackIds);
     await stateWhere(r, (s) => s.shuffle === true && s.state === 'playing');
-    expect(await r.h.mpd.command('currentsong')).toContain(`Title: Track ${start + 1}`);
+    await waitForPlayingTitle(r.h.mpd, `Track ${start + 1}`);
   }, 40_000);
 
   it("plays from Home Assistant in the app's session without a user token (controller verbs on the app's link)", async () => {

@@ -134,7 +134,10 @@ describe('which suggestions 105 moves into the queue (issue #21, docs/protocol.m
   it.each(BEHAVIOUR_VALUES.autoplayPromotion)(
     'with autoplayPromotion = %s: MPD plays on gaplessly into the suggestions, a jump past one plays, and our mirror matches the service',
     async (rule) => {
-      const r = await rig({ trackSeconds: [3, 3, 3, 3], behaviours: { autoplayPromotion: rule } });
+      // The first suggestion (c) and the one jumped to (a) are long: what the scenario awaits while
+      // they play must land before they end, also on a loaded machine (a second suggestion played
+      // by itself would change what the service moves into the queue).
+      const r = await rig({ trackSeconds: [30, 3, 30, 3], behaviours: { autoplayPromotion: rule } });
       const [a, b, c, d] = r.h.trackIds as [number, number, number, number];
       r.sim.loadQueue([a, b]);
       r.sim.setLoop('OFF');

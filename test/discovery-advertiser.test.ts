@@ -124,7 +124,7 @@ describe('mDNS advertising on loopback', () => {
         const ptrs = pkt.records.filter((r) => r.type === TYPE.PTR && r.name.toLowerCase() === SERVICE_TYPE && r.ttl > 0);
         return ptrs[0]?.data.target === fqdn && ptrs.filter((r) => fqdns.has(r.data.target ?? '')).length === 1;
       });
-    await browser.waitFor('one re-announcement per service', () => [...fqdns].every(alone), 5000);
+    await browser.waitFor('one re-announcement per service', () => [...fqdns].every(alone), 15_000);
   });
 });
 

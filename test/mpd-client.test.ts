@@ -20,7 +20,7 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
 
 describe('MpdClient against a real MPD', () => {
   let mpd: MpdServer;
-  const options = (): MpdClientOptions => ({ host: mpd.host, port: mpd.port, timeoutMs: 2000, logger });
+  const options = (): MpdClientOptions => ({ host: mpd.host, port: mpd.port, timeoutMs: 10_000, logger });
 
   beforeAll(async () => {
     mpd = await startMpd();
@@ -106,7 +106,7 @@ describe('MpdClient with a password', () => {
       host: mpd.host,
       port: mpd.port,
       password: 'pw secret',
-      timeoutMs: 2000,
+      timeoutMs: 10_000,
       logger,
     };
     for (let i = 0; i < 2; i++) {
@@ -119,7 +119,7 @@ describe('MpdClient with a password', () => {
 
   it('refuses a wrong password with ERR_MPD_UNREACHABLE', async () => {
     const err = await rejection(
-      MpdClient.connect({ host: mpd.host, port: mpd.port, password: 'nope', timeoutMs: 2000, logger }),
+      MpdClient.connect({ host: mpd.host, port: mpd.port, password: 'nope', timeoutMs: 10_000, logger }),
     );
     expect(isQcbError(err, 'ERR_MPD_UNREACHABLE')).toBe(true);
   });
@@ -155,7 +155,8 @@ describe('MpdClient when MPD goes away or hangs', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const port = (server.address() as AddressInfo).port;
-      const client = await MpdClient.connect({ host: '127.0.0.1', port, timeoutMs: 300, logger });
+      // The connect (greeting, idle check) runs under the same timeout: room for a loaded machine.
+      const client = await MpdClient.connect({ host: '127.0.0.1', port, timeoutMs: 2000, logger });
       const closed = new Promise<void>((resolve) => client.events.on('closed', () => resolve()));
       const err = await rejection(client.status());
       expect(isQcbError(err, 'ERR_MPD_TIMEOUT')).toBe(true);
@@ -168,7 +169,7 @@ describe('MpdClient when MPD goes away or hangs', () => {
   });
 
   it('fails to connect to a closed port with ERR_MPD_UNREACHABLE', async () => {
-    const err = await rejection(MpdClient.connect({ host: '127.0.0.1', port: 9, timeoutMs: 1000, logger }));
+    const err = await rejection(MpdClient.connect({ host: '127.0.0.1', port: 9, timeoutMs: 10_000, logger }));
     expect(isQcbError(err, 'ERR_MPD_UNREACHABLE')).toBe(true);
   });
 });

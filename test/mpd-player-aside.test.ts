@@ -73,8 +73,9 @@ describe('MpdPlayer steps aside for another MPD client (issue #16)', () => {
     await mpd.waitForStatus((s) => s.state === 'play' && Number(s.elapsed) > 0.2, 10_000);
     await mpd.command('add "mine.flac"');
     // A status round trip through the player: it saw the queue change and still plays ours.
+    const seen = nextEvent(p, 'volumeChanged', (v) => v === 55, 15_000);
     await mpd.command('setvol 55');
-    await nextEvent(p, 'volumeChanged', (v) => v === 55, 10_000);
+    await seen;
     expect(p.snapshot()).toMatchObject({ status: 'playing', current: A });
     expect(p.snapshot().source).toBeUndefined();
   });

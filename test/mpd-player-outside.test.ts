@@ -258,14 +258,14 @@ describe('MpdPlayer when MPD crashes (issue #5)', () => {
     await p.load(TRACK, { positionMs: 2000, play: true, next: OTHER });
     await mpd.waitForStatus((s) => s.state === 'play' && elapsed(s) > 2.5);
     const gone = nextEvent(p, 'availabilityChanged', (a) => !a);
-    const back = nextEvent(p, 'availabilityChanged', (a) => a, 8000);
+    const back = nextEvent(p, 'availabilityChanged', (a) => a, 15_000);
     await mpd.restart(); // SIGTERM: MPD saves its state file and resumes from it
     await gone;
     await back;
     const st = await mpd.waitForStatus((s) => s.state === 'play' && elapsed(s) > 2.6);
     expect(elapsed(st)).toBeLessThan(5);
     expect(p.snapshot()).toMatchObject({ available: true, current: TRACK, status: 'playing' });
-    const trackStarted = nextEvent(p, 'trackStarted', () => true, 8000);
+    const trackStarted = nextEvent(p, 'trackStarted', () => true, 15_000);
     expect(await trackStarted).toEqual([OTHER]);
   });
 

@@ -116,7 +116,7 @@ describe('MpdPlayer playback on a real MPD (issue #5)', () => {
   it('moves on to the next item at the end without MPD ever stopping, keeps the finished one as previous (issue #23), then reports the queue end', async () => {
     const p = await startPlayer();
     const started = nextEvent(p, 'trackStarted');
-    const ended = nextEvent(p, 'queueEnded', () => true, 9000);
+    const ended = nextEvent(p, 'queueEnded', () => true, 15_000);
     await p.load(SHORT_A, { positionMs: 0, play: true, next: SHORT_B });
     const aId = (await mpd.status()).songid;
     const states: string[] = [];
@@ -125,7 +125,7 @@ describe('MpdPlayer playback on a real MPD (issue #5)', () => {
     const st = await mpd.waitForStatus((s) => {
       states.push(s.state ?? '?');
       return s.songid !== undefined && s.songid !== aId;
-    }, 4000);
+    }, 15_000);
     expect(states).not.toContain('stop');
     expect(st.state).toBe('play');
     expect(await mpd.command('currentsong')).toContain(`file: ${bUrl}`);
@@ -145,6 +145,9 @@ describe('MpdPlayer playback on a real MPD (issue #5)', () => {
     await p.load(SHORT_A, { positionMs: 0, play: true, next: SHORT_B });
     const before = await mpd.command('playlistinfo');
     const currentId = /Id: (\d+)/.exec(before)?.[1];
+    // Listened for before the swap: the current song is 2 s long, and on a loaded machine the
+    // reads below can outlast it (the change to C would then come before a later listener).
+    const started = nextEvent(p, 'trackStarted', () => true, 15_000);
     await p.setNext(SHORT_C);
     const after = await mpd.command('playlistinfo');
     expect(after).not.toContain(cdn.url(path(SHORT_B)));
@@ -154,7 +157,7 @@ describe('MpdPlayer playback on a real MPD (issue #5)', () => {
     ]);
     expect(/Id: (\d+)/.exec(after)?.[1]).toBe(currentId);
     expect((await mpd.status()).state).toBe('play');
-    expect(await nextEvent(p, 'trackStarted')).toEqual([SHORT_C]);
+    expect(await started).toEqual([SHORT_C]);
     expect(await mpd.command('currentsong')).toContain(`file: ${cdn.url(path(SHORT_C))}`);
   });
 

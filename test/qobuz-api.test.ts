@@ -196,12 +196,14 @@ describe('QobuzApi.getFileUrl (docs/protocol.md §7)', () => {
   });
 
   it('times out a stalled answer and retries it', async () => {
-    stub.setDelay(400);
+    // A timeout long enough for each request to reach the stub on a loaded machine (a 100 ms timer
+    // could fire before the request was even written), and an answer far later than it.
+    stub.setDelay(5000);
     const err = await failure(
-      makeApi(new JwtApiToken(stub.issueJwtApi()), { timeoutMs: 100, retries: 1 }).getTrack(HIRES.id),
+      makeApi(new JwtApiToken(stub.issueJwtApi()), { timeoutMs: 1000, retries: 1 }).getTrack(HIRES.id),
     );
     expect(err.code).toBe('ERR_QOBUZ_API');
-    expect(err.message).toContain('timed out after 100 ms');
+    expect(err.message).toContain('timed out after 1000 ms');
     expect(stub.requestsTo('track/get')).toHaveLength(2);
   });
 });

@@ -69,7 +69,7 @@ describe('hand-over, reconnects and hostile input (issue #4, §5.5, §5.11-§5.1
     const before = h.sim.renderers().length;
     const sentBefore = h.sim.sent(h.rendererId).length;
     h.sim.dropConnection(h.rendererId);
-    await h.sim.waitForMessage(h.rendererId, 61, { after: sentBefore - 1, timeoutMs: 5000 });
+    await h.sim.waitForMessage(h.rendererId, 61, { after: sentBefore - 1, timeoutMs: 15_000 });
     await h.sim.waitForMessage(h.rendererId, 76, { after: sentBefore });
     await h.sim.waitFor(() => h.sim.activeRendererId === h.rendererId && h.session.view().qobuzSession === 'active', { what: 'active again' });
     expect(h.sim.renderers().length).toBe(before);
@@ -82,7 +82,7 @@ describe('hand-over, reconnects and hostile input (issue #4, §5.5, §5.11-§5.1
     await h.sim.waitForMessage(h.rendererId, 77);
     const sentBefore = h.sim.sent(h.rendererId).length;
     h.sim.dropConnection(h.rendererId);
-    await h.sim.waitForMessage(h.rendererId, 77, { after: sentBefore, timeoutMs: 5000 });
+    await h.sim.waitForMessage(h.rendererId, 77, { after: sentBefore, timeoutMs: 15_000 });
     expect(h.sim.sent(h.rendererId).slice(sentBefore).map((m) => m.type)).not.toContain(63);
   });
 

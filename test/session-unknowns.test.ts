@@ -57,7 +57,7 @@ describe('queue version numbering (issue #21, docs/protocol.md "Unknowns")', () 
       ];
       for (const [what, edit] of edits) {
         edit();
-        await h.sim.waitFor(same, { timeoutMs: 5000, what: `the mirror after ${what} (${rule})` });
+        await h.sim.waitFor(same, { timeoutMs: 15_000, what: `the mirror after ${what} (${rule})` });
       }
       // Steps of two look like gaps: each is applied and then read again in full (76), never guessed.
       const resyncs = h.sim.sentOfType(h.rendererId, 76).length;
@@ -88,7 +88,7 @@ describe('a background reconnect joins without taking playback (issue #21, docs/
       await h.sim.waitForMessage(h.rendererId, 77);
       const from = h.sim.sent(h.rendererId).length;
       h.sim.dropConnection(h.rendererId);
-      await h.sim.waitForMessage(h.rendererId, 77, { after: from, timeoutMs: 5000 });
+      await h.sim.waitForMessage(h.rendererId, 77, { after: from, timeoutMs: 15_000 });
       const again = h.sim.sent(h.rendererId).slice(from);
       expect(again.map((m) => m.type)).not.toContain(63);
       if (joinMode === 'renderer') {

@@ -209,7 +209,7 @@ describe('the Snapcast adapter (issue #23)', () => {
     let silent = false;
     fake.answer = (m, p) => (silent && m === 'Client.SetVolume' ? null : good(m, p));
     await fake.listen();
-    vol = new SnapcastVolume({ host: '127.0.0.1', port: fake.port, group: 'g1', stream: null, logger: log, timeoutMs: 300, stepsMs: [50] });
+    vol = new SnapcastVolume({ host: '127.0.0.1', port: fake.port, group: 'g1', stream: null, logger: log, timeoutMs: 2000, stepsMs: [50] });
     await vol.start();
     silent = true;
     await expect(vol.setVolume(20)).rejects.toMatchObject({ code: 'ERR_TIMEOUT' });

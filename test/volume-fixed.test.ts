@@ -89,7 +89,7 @@ describe('a fixed volume (issue #23)', () => {
     await h.mpd.waitForStatus((s) => s.state === 'pause');
 
     expect((await h.mpd.status()).volume).toBe(MPD_VOLUME);
-    const state = await probe.waitFor((m) => m.topic === `${B}/state`, { timeoutMs: 5000 });
+    const state = await probe.waitFor((m) => m.topic === `${B}/state`, { timeoutMs: 15_000 });
     expect(JSON.parse(state.payload)).toMatchObject({ volume: Number(MPD_VOLUME), muted: false });
   }, 40_000);
 });

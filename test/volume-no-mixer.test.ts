@@ -53,7 +53,7 @@ describe('volume mode mpd without a mixer (issue #23)', () => {
     // The fall-back is a step of the loop, and the player's own snapshot was put back too (else the
     // state would show the speaker's refused level): the last state settles where it was.
     const settled = (): boolean => lastState().volume === before.volume && lastState().muted === before.muted;
-    await probe.waitFor(settled, { timeoutMs: 5000 });
+    await probe.waitFor(settled, { timeoutMs: 15_000 });
     await probe.flush();
     expect(lastState()).toMatchObject({ volume: before.volume, muted: before.muted });
   }, 40_000);
@@ -75,7 +75,7 @@ describe('volume mode mpd without a mixer (issue #23)', () => {
     await sim.waitFor(() => volumes().indexOf(asked) >= 0 && volumes().indexOf(kept, volumes().indexOf(asked)) >= 0, {
       what: 'the volume the speaker keeps, after the refusal',
     });
-    await probe.waitFor(() => lastState().volume === kept, { timeoutMs: 5000 });
+    await probe.waitFor(() => lastState().volume === kept, { timeoutMs: 15_000 });
     await probe.flush();
     expect(lastState().volume).toBe(kept);
   }, 40_000);

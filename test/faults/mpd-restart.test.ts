@@ -39,7 +39,7 @@ describe('MPD killed and restarted mid-play (issue #8, faults)', () => {
     await h.mpd.kill();
     const killedAt = Date.now();
 
-    await reportWhere(sim, rid, (s) => s.buffer_state === BUFFER.ERROR, { after: n, timeoutMs: 5000 });
+    await reportWhere(sim, rid, (s) => s.buffer_state === BUFFER.ERROR, { after: n, timeoutMs: 15_000 });
     const errorReportMs = Date.now() - killedAt;
     await probe.waitFor((x) => x.topic === `${B}/availability` && x.payload === 'offline', { from: m });
 
@@ -65,5 +65,5 @@ describe('MPD killed and restarted mid-play (issue #8, faults)', () => {
     expect(Math.abs((back.state.current_position?.value ?? 0) - positionAtKillMs)).toBeLessThan(3000);
     expect(h.service.errors).toEqual([]);
     console.info(`[faults] mpd restart: ERROR report ${errorReportMs} ms after the kill, playing again ${resumeMs} ms after MPD returned`);
-  }, 20_000);
+  }, 60_000);
 });

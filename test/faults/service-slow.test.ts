@@ -39,8 +39,10 @@ describe('the Qobuz service answering slowly or not at all (issue #8, faults)', 
     const n = sim.sent(rid).length;
     sentAt = Date.now();
     sim.jump(1, { positionMs: 3000, playing: true });
-    await h.mpd.waitForStatus((s) => s.state === 'play' && Math.round(Number(s.duration)) === DURATIONS[1] && Number(s.elapsed) >= 3, 4500);
+    // The deadline only bounds a failure; how late the jump is applied is asserted as for the pause.
+    await h.mpd.waitForStatus((s) => s.state === 'play' && Math.round(Number(s.duration)) === DURATIONS[1] && Number(s.elapsed) >= 3, 15_000);
     const jumpMs = Date.now() - sentAt;
+    expect(jumpMs).toBeLessThan(8000);
     await reportWhere(sim, rid, (s) => s.playing_state === PLAYING && s.current_queue_item_id === 1, { after: n, timeoutMs: 10_000 });
 
     // Still the one connection, still active; nothing we sent was refused as too old.
@@ -56,7 +58,7 @@ describe('the Qobuz service answering slowly or not at all (issue #8, faults)', 
     await pollUntil('a few MPD samples', () => mpd.samples.length >= 5);
     expect((await mpd.stop()).every((s) => s.state === 'play')).toBe(true);
     console.info(`[faults] service answers 2 s late: pause applied after ${pauseMs} ms, jump after ${jumpMs} ms`);
-  }, 20_000);
+  }, 60_000);
 
   it('detects a service that answers nothing, keeps playing, and rejoins once it answers again', async () => {
     // Session level (session-harness.ts: ping 1 s, dead after 3 s; the defaults are 10 s / 20 s):
@@ -82,7 +84,7 @@ describe('the Qobuz service answering slowly or not at all (issue #8, faults)', 
 
     await s.sim.waitFor(
       () => s.sim.activeRendererId === s.rendererId && s.session.view().qobuzSession === 'active' && s.sim.renderers()[0]?.connected,
-      { what: 'rejoined and active', timeoutMs: 5000 },
+      { what: 'rejoined and active', timeoutMs: 15_000 },
     );
     const rejoinMs = Date.now() - silentAt - detectMs;
     expect(s.sim.renderers()).toHaveLength(1);
@@ -93,5 +95,5 @@ describe('the Qobuz service answering slowly or not at all (issue #8, faults)', 
     expect(s.player.current?.queueItemId).toBe(1);
     expect(s.service.errors).toEqual([]);
     console.info(`[faults] silent service: dead link dropped after ${detectMs} ms, rejoined ${rejoinMs} ms later`);
-  }, 20_000);
+  }, 60_000);
 });

@@ -72,13 +72,13 @@ function canConnect(port: number): Promise<boolean> {
 }
 
 async function waitListening(port: number, child: ChildProcess, stderr: () => string): Promise<void> {
-  const deadline = Date.now() + 5000;
+  const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`mosquitto exited with ${child.exitCode}: ${stderr()}`);
     if (await canConnect(port)) return;
     await new Promise((r) => setTimeout(r, 25));
   }
-  throw new Error(`mosquitto did not listen on ${port} within 5 s: ${stderr()}`);
+  throw new Error(`mosquitto did not listen on ${port} within 15 s: ${stderr()}`);
 }
 
 function waitExit(child: ChildProcess): Promise<void> {

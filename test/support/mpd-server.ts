@@ -33,7 +33,7 @@ export interface MpdServer {
   status(): Promise<Record<string, string>>;
   /** `playlistinfo` (or `currentsong`) as one record of tag -> values per song, in MPD's order. */
   songs(command?: 'playlistinfo' | 'currentsong'): Promise<Array<Record<string, string[]>>>;
-  /** Polls `status` every 20 ms until `predicate` holds; rejects with the last status after `timeoutMs` (default 3000). */
+  /** Polls `status` every 20 ms until `predicate` holds; rejects with the last status after `timeoutMs` (default 10 000). */
   waitForStatus(predicate: (status: Record<string, string>) => boolean, timeoutMs?: number): Promise<Record<string, string>>;
 }
 

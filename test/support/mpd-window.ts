@@ -11,9 +11,9 @@ export async function mpdWindow(h: BridgeHarness): Promise<number[]> {
   return files.map((m) => h.bridge.tokens.lookup('living_room', m[1]!)?.queueItemId ?? -99);
 }
 
-/** Waits (5 s at most) until MPD holds exactly `expected`, else fails showing what it holds. */
+/** Waits (15 s at most: a loaded machine) until MPD holds exactly `expected`, else fails showing what it holds. */
 export async function mpdHolds(h: BridgeHarness, expected: number[]): Promise<void> {
-  const deadline = Date.now() + 5000;
+  const deadline = Date.now() + 15_000;
   let got: number[] = [];
   while (Date.now() < deadline) {
     got = await mpdWindow(h);
