@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { qconnect } from '../src/protocol/generated/qconnect.js';
-import { lastReport, startHarness, waitActive, type Harness } from './support/session-harness.js';
+import { lastReport, startPlaying, type Harness } from './support/session-harness.js';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -12,18 +12,6 @@ const PLAYING = qconnect.PlayingState.PLAYING;
 const PAUSED = qconnect.PlayingState.PAUSED;
 const STOPPED = qconnect.PlayingState.STOPPED;
 
-async function playing(tracks = [111, 222, 333]): Promise<Harness> {
-  const harness = await startHarness();
-  await waitActive(harness);
-  harness.sim.loadQueue(tracks);
-  harness.sim.jump(0, { playing: true });
-  await harness.sim.waitFor(() => harness.player.current?.trackId === tracks[0] && harness.player.status === 'playing', { what: 'first track playing' });
-  // The reports that follow a start (23 buffer OK, then 26 with the real format) have all arrived,
-  // so a scenario counting messages from here sees only its own (issue #11: this raced).
-  await harness.sim.waitForMessage(harness.rendererId, 26, { after: -1 });
-  return harness;
-}
-
 function reportWhere(h: Harness, pred: (r: qconnect.QueueRendererState.$Properties) => boolean, what: string) {
   return h.sim.waitFor(() => {
     const r = lastReport(h);
@@ -33,7 +21,7 @@ function reportWhere(h: Harness, pred: (r: qconnect.QueueRendererState.$Properti
 
 describe('playback commands from the app (issue #4, §5.6)', () => {
   it('plays, pauses, resumes and seeks, answering each SetState with a report', async () => {
-    h = await playing();
+    h = await startPlaying();
     h.sim.pause();
     await reportWhere(h, (r) => r.playing_state === PAUSED, 'paused report');
     expect(h.player.status).toBe('paused');
@@ -47,7 +35,7 @@ describe('playback commands from the app (issue #4, §5.6)', () => {
   });
 
   it('jumps to an item at a position and queues the following one for a gapless change', async () => {
-    h = await playing();
+    h = await startPlaying();
     h.sim.jump(2, { positionMs: 5000, playing: true });
     await h.sim.waitFor(() => h!.player.current?.queueItemId === 2, { what: 'jumped' });
     expect(h.player.positionMs()).toBeGreaterThanOrEqual(5000);
@@ -57,14 +45,14 @@ describe('playback commands from the app (issue #4, §5.6)', () => {
   });
 
   it('stops on SetState STOPPED and on a negative current item', async () => {
-    h = await playing();
+    h = await startPlaying();
     h.sim.stop();
     await reportWhere(h, (r) => r.playing_state === STOPPED, 'stopped report');
     expect(h.player.status).toBe('stopped');
   });
 
   it('moves to the next item at track end by itself and reports it, and reports STOPPED at the end of the queue', async () => {
-    h = await playing([111, 222]);
+    h = await startPlaying({ tracks: [111, 222] });
     h.player.finishTrack();
     await reportWhere(h, (r) => r.current_queue_item_id === 1 && r.playing_state === PLAYING, 'second track');
     expect(h.player.next).toBeNull();
@@ -73,7 +61,7 @@ describe('playback commands from the app (issue #4, §5.6)', () => {
   });
 
   it('repeats one track with loop REPEAT_ONE and wraps with REPEAT_ALL', async () => {
-    h = await playing([111, 222]);
+    h = await startPlaying({ tracks: [111, 222] });
     h.sim.setLoop('REPEAT_ONE');
     await h.sim.waitFor(() => h!.player.next?.queueItemId === 0, { what: 'next = same item' });
     h.sim.setLoop('REPEAT_ALL');
@@ -83,7 +71,7 @@ describe('playback commands from the app (issue #4, §5.6)', () => {
   });
 
   it('follows the service shuffled order', async () => {
-    h = await playing([111, 222, 333, 444, 555]);
+    h = await startPlaying({ tracks: [111, 222, 333, 444, 555] });
     h.sim.setShuffle(true, { seed: 7 });
     const order = await h.sim.waitFor(() => (h!.sim.queue().shuffle ? h!.sim.queue().shuffledIndexes : undefined), { what: 'shuffled' });
     const items = h.sim.queue().items;
@@ -93,7 +81,7 @@ describe('playback commands from the app (issue #4, §5.6)', () => {
   });
 
   it('ignores a SetState that only carries the queue version and next track (no answer)', async () => {
-    h = await playing();
+    h = await startPlaying();
     const before = h.sim.sent(h.rendererId).length;
     h.sim.sendInfoOnlySetState();
     h.sim.volumeDelta(0);
@@ -103,7 +91,7 @@ describe('playback commands from the app (issue #4, §5.6)', () => {
   });
 
   it('sets the volume absolutely and by delta, and mutes, reporting each', async () => {
-    h = await playing();
+    h = await startPlaying();
     h.sim.setVolume(40);
     await h.sim.waitForMessage(h.rendererId, 25, { where: (b: qconnect.RndrSrvrVolumeChanged) => b.volume === 40 });
     expect(h.player.volume).toBe(40);
@@ -119,7 +107,7 @@ describe('playback commands from the app (issue #4, §5.6)', () => {
   });
 
   it('reports a track that cannot be played and asks the service for the next one', async () => {
-    h = await playing();
+    h = await startPlaying();
     h.player.failCurrent();
     await h.sim.waitForMessage(h.rendererId, 2);
     await h.sim.waitForMessage(h.rendererId, 24);
@@ -127,7 +115,7 @@ describe('playback commands from the app (issue #4, §5.6)', () => {
   });
 
   it('reports a pause made at the speaker like any other change', async () => {
-    h = await playing();
+    h = await startPlaying();
     h.player.externally('paused');
     await reportWhere(h, (r) => r.playing_state === PAUSED, 'external pause reported');
     h.player.externalVolume(20);

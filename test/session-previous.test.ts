@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { qconnect } from '../src/protocol/generated/qconnect.js';
-import { startHarness, waitActive, type Harness } from './support/session-harness.js';
+import { startPlaying, type Harness } from './support/session-harness.js';
 
 /**
  * Issue #23 (docs/protocol.md §9.4): the speaker keeps the previous Qobuz item, and another client's
@@ -16,24 +16,12 @@ const PREVIOUS = qconnect.RndrSrvrRendererAction.ActionType.PREVIOUS;
 /** Recorded bodies carry enums by name. */
 const isState = (v: unknown, name: 'PLAYING' | 'PAUSED') => v === name || v === qconnect.PlayingState[name];
 
-async function playing(index: number): Promise<Harness> {
-  const harness = await startHarness();
-  await waitActive(harness);
-  harness.sim.loadQueue([111, 222, 333]);
-  harness.sim.jump(index, { playing: true });
-  await harness.sim.waitFor(() => harness.player.current?.queueItemId === index && harness.player.status === 'playing', {
-    what: `item ${index} playing`,
-  });
-  await harness.sim.waitForMessage(harness.rendererId, 26, { after: -1 });
-  return harness;
-}
-
 const previouses = (h: Harness, after: number) =>
   h.sim.sentOfType(h.rendererId, 24).filter((m) => m.index > after && m.body.action === PREVIOUS);
 
 describe('the previous item at the speaker (issue #23)', () => {
   it('gives the speaker the item before the current one, and follows loop and shuffle for it', async () => {
-    h = await playing(1);
+    h = await startPlaying({ index: 1 });
     expect(h.player.previous?.queueItemId).toBe(0);
     expect(h.player.next?.queueItemId).toBe(2);
     h.sim.jump(0, { playing: true });
@@ -48,7 +36,7 @@ describe('the previous item at the speaker (issue #23)', () => {
   });
 
   it('sends one PREVIOUS when another client moves back, reports the item before it first, and takes the answer without loading it again', async () => {
-    h = await playing(1);
+    h = await startPlaying({ index: 1 });
     const from = h.sim.sent(h.rendererId).length - 1;
     const loadsBefore = h.player.calls.filter((c) => c.op === 'load').length;
     const deliveredBefore = h.sim.delivered(h.rendererId).length;
@@ -77,7 +65,7 @@ describe('the previous item at the speaker (issue #23)', () => {
   });
 
   it('sends no PREVIOUS when the track change before the move back never reached the session (next, then previous at once)', async () => {
-    h = await playing(1);
+    h = await startPlaying({ index: 1 });
     const from = h.sim.sent(h.rendererId).length - 1;
     // Both in one tick: the session reads the speaker already back on item 1 when it takes the change.
     h.player.finishTrack();

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { message } from '../src/protocol/frame-writer.js';
 import { qconnect } from '../src/protocol/generated/qconnect.js';
-import { startHarness, waitActive, type Harness } from './support/session-harness.js';
+import { startPlaying, type Harness } from './support/session-harness.js';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -11,16 +11,6 @@ afterEach(async () => {
 
 const PLAYING = qconnect.PlayingState.PLAYING;
 const PAUSED = qconnect.PlayingState.PAUSED;
-
-async function playing(): Promise<Harness> {
-  const harness = await startHarness();
-  await waitActive(harness);
-  harness.sim.loadQueue([111, 222, 333]);
-  harness.sim.jump(0, { playing: true });
-  await harness.sim.waitFor(() => harness.player.status === 'playing', { what: 'first track playing' });
-  await harness.sim.waitForMessage(harness.rendererId, 26, { after: -1 });
-  return harness;
-}
 
 /** The messages our renderer sent in the same frame as the 25 saying `volume`: one input's outcome, sent once. */
 async function frameWithVolume(h: Harness, volume: number): Promise<{ type: number; body: unknown }[]> {
@@ -33,7 +23,7 @@ const stateOf = (body: unknown): number | null | undefined =>
 
 describe('a batch of Qobuz messages is answered in one frame, in the order its messages decided (issue #22)', () => {
   it('says the volume before the report of a pause that follows it, and the report of a play before the volume that follows it', async () => {
-    h = await playing();
+    h = await startPlaying();
     h.sim.sendMessages(h.rendererId, [message(42, { volume: 30 }), message(41, { playing_state: PAUSED })]);
     const first = await frameWithVolume(h, 30);
     expect(first.map((m) => m.type)).toEqual([25, 23]);

@@ -132,6 +132,27 @@ export async function waitActive(h: Harness): Promise<void> {
   await h.sim.waitForMessage(h.rendererId, 23);
 }
 
+/**
+ * A harness playing item `index` of a fresh queue of `tracks`, once the reports that follow a start
+ * (23 buffer OK, then 26 with the real format) have all arrived: a scenario counting messages from
+ * here sees only its own (issue #11: this raced).
+ */
+export async function startPlaying({ tracks = [111, 222, 333], index = 0 }: { tracks?: number[]; index?: number } = {}): Promise<Harness> {
+  const harness = await startHarness();
+  await waitActive(harness);
+  harness.sim.loadQueue(tracks);
+  harness.sim.jump(index, { playing: true });
+  await harness.sim.waitFor(
+    () =>
+      harness.player.current?.queueItemId === index &&
+      harness.player.current.trackId === tracks[index] &&
+      harness.player.status === 'playing',
+    { what: `item ${index} playing` },
+  );
+  await harness.sim.waitForMessage(harness.rendererId, 26, { after: -1 });
+  return harness;
+}
+
 export function typesSent(h: Harness): number[] {
   return h.sim.sent(h.rendererId).map((m) => m.type);
 }
