@@ -151,10 +151,14 @@ describe('a pause or stop while the Qobuz link is down and reconnecting (issue #
       expect(await command({ action: 'stop' })).toMatchObject({ ok: false, code: 'ERR_NO_SESSION' });
       expect((await h.mpd.status()).state).toBe('pause');
       sim.rejectConnections(false);
-      await sim.waitFor(() => ours()?.connected, { what: 'our renderer back', timeoutMs: 20_000 });
-      await h.bridge.player('living_room')!.idle();
-      // Back in the session, it did not take playback: the phone stays active.
+      // The join's questions (77 …) leave in one batch with the 63 a rejoin that takes playback would send.
+      await sim.waitFor(() => ours()?.connected && sim.sent(rid).slice(sent).some((m) => m.type === 77), {
+        what: 'our renderer back and asking where the active renderer is',
+        timeoutMs: 20_000,
+      });
+      // Back in the session, it did not take playback: the phone stays active, the speaker paused.
       expect(sim.activeRendererId).toBe(phone.rendererId);
+      expect((await h.mpd.status()).state).toBe('pause');
       expect(sim.sent(rid).slice(sent).some((m) => m.type === 63)).toBe(false);
     } finally {
       await phone.close();
