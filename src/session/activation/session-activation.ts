@@ -39,6 +39,8 @@ export class SessionActivation {
   #freshUntilMs = 0;
   /** Qobuz plays here (README "Own Qobuz identity": session_started until session_ended or session_taken_over). */
   #playingHere = false;
+  /** We were the active renderer when the link dropped, and have been neither re-activated nor replaced since (§5.12). */
+  #activeAtDrop = false;
 
   constructor(host: ActivationHost) {
     this.#h = host;
@@ -49,6 +51,14 @@ export class SessionActivation {
   }
   get wantsActive(): boolean {
     return this.#wantActive;
+  }
+  /**
+   * The link dropped while we were the active renderer and the rejoin has not settled it yet
+   * (docs/protocol.md §5.12): a pause or stop from MQTT still applies to the speaker meanwhile,
+   * and the rejoin's report tells Qobuz (issue #21).
+   */
+  get activeAtDrop(): boolean {
+    return this.#activeAtDrop;
   }
   /** Whether becoming active would have something to play: another renderer's or the session's last item, or ours. */
   get canTakeOver(): boolean {
@@ -86,6 +96,8 @@ export class SessionActivation {
     if (this.#active) return { took: false, effect: null };
     this.#active = true;
     this.#wantActive = false;
+    const rejoined = this.#activeAtDrop;
+    this.#activeAtDrop = false;
     if (!this.#playingHere) {
       this.#playingHere = true;
       this.#h.event('session_started');
@@ -116,6 +128,9 @@ export class SessionActivation {
     this.#h.publishView();
     if (stillOurs)
       return { took: true, effect: resume && snap.status === 'paused' ? this.#h.player.play() : null };
+    // Stopped from MQTT while our link was down (issue #21): it stays stopped, and the report says so.
+    if (rejoined && !peer && !resume && pb.status === 'stopped' && snap.status === 'stopped')
+      return { took: true, effect: null };
     const now = pb.current;
     // The activation batch carries the state report itself (§5.4).
     if (now && now.trackId !== 0)
@@ -126,6 +141,7 @@ export class SessionActivation {
   /** 43 false or another renderer active: pause, report nothing more, keep the link (§5.11). */
   deactivate(): Effect {
     this.#steppedAside = false;
+    this.#activeAtDrop = false;
     if (!this.#active) return null;
     this.#active = false;
     this.notPlayingHere('session_taken_over');
@@ -163,6 +179,7 @@ export class SessionActivation {
     this.#playOnActivate = false;
     this.#steppedAside = false;
     this.#freshUntilMs = 0;
+    this.#activeAtDrop = false;
     this.notPlayingHere('session_ended', { reason: 'a new Qobuz session' });
   }
 
@@ -174,6 +191,7 @@ export class SessionActivation {
   /** The link dropped and will come back: take playback back once it does if we had it (§5.12). */
   linkDown(): void {
     this.#wantActive = this.#active || this.#wantActive;
+    this.#activeAtDrop ||= this.#active;
     this.#active = false;
   }
 
@@ -182,6 +200,7 @@ export class SessionActivation {
     this.#active = false;
     this.#freshUntilMs = 0;
     this.#steppedAside = false;
+    this.#activeAtDrop = false;
     if (reason !== null) this.notPlayingHere('session_ended', { reason });
   }
 

@@ -29,6 +29,18 @@ export const transportIntents = {
     return core.decide(() => core.playback.seek(positionMs));
   },
 
+  /**
+   * A pause or stop may apply to the speaker without the session (issue #21): the link dropped while
+   * we were the active renderer and the speaker still holds our item. The rejoin takes playback back
+   * as it stands, paused or stopped, and its state report tells Qobuz (docs/protocol.md §5.12).
+   */
+  silencesWhileLinkDown(core: SessionCore): boolean {
+    const current = core.playback.current;
+    if (core.active || !core.activation.activeAtDrop || current === null) return false;
+    const snap = core.speaker();
+    return snap.source !== 'other' && snap.current?.queueItemId === current.queueItemId;
+  },
+
   /** MQTT `action` (checked by the verb): without an active session, take playback back while still joined. */
   action(core: SessionCore, name: NonNullable<PlayerCommand['action']>): Outcome {
     return core.decide(() => action(core, name));
@@ -177,7 +189,8 @@ function setState(core: SessionCore, b: qconnect.SrvrRndrSetState): Effect {
 
 function action(core: SessionCore, name: NonNullable<PlayerCommand['action']>): Effect {
   const pb = core.playback;
-  if (!core.active && name !== 'pause' && name !== 'stop' && !core.activation.resumeAfterStepAside()) {
+  const silences = name === 'pause' || name === 'stop' || (name === 'toggle' && pb.status === 'playing');
+  if (!core.active && !silences && !core.activation.resumeAfterStepAside()) {
     // No active session: take playback back while still joined (the app sees us become active).
     core.activation.request();
     return null;

@@ -53,7 +53,9 @@ function checkCommand(core: SessionCore, cmd: PlayerCommand): void {
     if (core.rendererId === null) throw new QcbError('ERR_NO_SESSION', 'no Qobuz session');
     return;
   }
-  if (action === 'pause' || action === 'stop') requireActive(core);
+  // Issue #21: the link dropped while we were active and our item is still on the speaker: the
+  // pause or stop is the speaker's now, and Qobuz hears it in the rejoin's report (docs/protocol.md §5.12).
+  if ((action === 'pause' || action === 'stop') && !transportIntents.silencesWhileLinkDown(core)) requireActive(core);
   if (action === 'play' && !core.playback.current && core.queue.playOrder().length === 0) {
     throw new QcbError('ERR_BAD_COMMAND', 'the Qobuz queue is empty');
   }
