@@ -8,6 +8,11 @@ import type { Effect, SessionPlayback } from '../playback/session-playback.js';
 
 /** How long a fresh start (play_media) waits for its activation before a later one takes over again as usual. */
 const FRESH_START_MS = 10_000;
+/** How long a 63 of ours counts as waiting for the service's 43 (a verb's answer time, session-link.ts). */
+const REQUEST_WAIT_MS = 10_000;
+
+/** What a pause or stop sent while our 63 waits makes of the activation that follows (issue #21). */
+export type ActivationHold = 'paused' | 'stopped';
 
 /** What the activation reads and tells of the rest of the session (SessionCore hands it). */
 export interface ActivationHost {
@@ -41,6 +46,10 @@ export class SessionActivation {
   #playingHere = false;
   /** We were the active renderer when the link dropped, and have been neither re-activated nor replaced since (§5.12). */
   #activeAtDrop = false;
+  /** Until then our 63 waits for the service's 43 (request). */
+  #requestedUntilMs = 0;
+  /** A pause or stop came while our 63 waited: the activation takes over silent (hold). */
+  #hold: ActivationHold | null = null;
 
   constructor(host: ActivationHost) {
     this.#h = host;
@@ -59,6 +68,21 @@ export class SessionActivation {
    */
   get activeAtDrop(): boolean {
     return this.#activeAtDrop;
+  }
+  /** We asked to become active (63) and the service has not made us so yet (43). */
+  get awaitingActivation(): boolean {
+    return !this.#active && this.#h.now() < this.#requestedUntilMs;
+  }
+  /**
+   * A pause or stop while our 63 waits (a play that asked for playback, then a pause: the newest
+   * intent wins, docs/architecture.md): the activation that follows takes over without playing.
+   * False when no 63 waits.
+   */
+  hold(status: ActivationHold): boolean {
+    if (!this.awaitingActivation) return false;
+    this.#playOnActivate = false;
+    this.#hold = status;
+    return true;
   }
   /** Whether becoming active would have something to play: another renderer's or the session's last item, or ours. */
   get canTakeOver(): boolean {
@@ -85,6 +109,8 @@ export class SessionActivation {
     } else {
       this.#playOnActivate = true;
     }
+    this.#hold = null;
+    this.#requestedUntilMs = this.#h.now() + REQUEST_WAIT_MS;
     this.#h.link.send([setActiveRenderer(rendererId)]);
     return true;
   }
@@ -98,6 +124,9 @@ export class SessionActivation {
     this.#wantActive = false;
     const rejoined = this.#activeAtDrop;
     this.#activeAtDrop = false;
+    const hold = this.#h.now() < this.#requestedUntilMs ? this.#hold : null;
+    this.#hold = null;
+    this.#requestedUntilMs = 0;
     if (!this.#playingHere) {
       this.#playingHere = true;
       this.#h.event('session_started');
@@ -118,8 +147,8 @@ export class SessionActivation {
       snap.current?.queueItemId === current.queueItemId &&
       snap.status !== 'stopped';
     if (peer?.item) {
-      const status = peer.clock.status === 'playing' || this.#playOnActivate ? 'playing' : 'paused';
-      pb.takeOver(peer.item, status, positionAt(peer.clock, this.#h.now()));
+      const status = hold ?? (peer.clock.status === 'playing' || this.#playOnActivate ? 'playing' : 'paused');
+      pb.takeOver(peer.item, status, hold === 'stopped' ? 0 : positionAt(peer.clock, this.#h.now()));
     } else if (stillOurs && this.#playOnActivate) {
       pb.setClock('playing', pb.positionNow());
     }
@@ -128,9 +157,9 @@ export class SessionActivation {
     this.#h.publishView();
     if (stillOurs)
       return { took: true, effect: resume && snap.status === 'paused' ? this.#h.player.play() : null };
-    // Stopped from MQTT while our link was down (issue #21): it stays stopped, and the report says so.
-    if (rejoined && !peer && !resume && pb.status === 'stopped' && snap.status === 'stopped')
-      return { took: true, effect: null };
+    // Stopped from MQTT while our link was down or our 63 waited (issue #21): it stays stopped, and the report says so.
+    if ((hold === 'stopped' || (rejoined && !peer)) && !resume && pb.status === 'stopped')
+      return { took: true, effect: snap.status === 'stopped' ? null : this.#h.player.stopPlayback() };
     const now = pb.current;
     // The activation batch carries the state report itself (§5.4).
     if (now && now.trackId !== 0)
@@ -141,6 +170,8 @@ export class SessionActivation {
   /** 43 false or another renderer active: pause, report nothing more, keep the link (§5.11). */
   deactivate(): Effect {
     this.#steppedAside = false;
+    this.#requestedUntilMs = 0;
+    this.#hold = null;
     this.#activeAtDrop = false;
     if (!this.#active) return null;
     this.#active = false;
@@ -180,6 +211,8 @@ export class SessionActivation {
     this.#steppedAside = false;
     this.#freshUntilMs = 0;
     this.#activeAtDrop = false;
+    this.#requestedUntilMs = 0;
+    this.#hold = null;
     this.notPlayingHere('session_ended', { reason: 'a new Qobuz session' });
   }
 
@@ -201,6 +234,8 @@ export class SessionActivation {
     this.#freshUntilMs = 0;
     this.#steppedAside = false;
     this.#activeAtDrop = false;
+    this.#requestedUntilMs = 0;
+    this.#hold = null;
     if (reason !== null) this.notPlayingHere('session_ended', { reason });
   }
 

@@ -30,13 +30,17 @@ export const transportIntents = {
   },
 
   /**
-   * A pause or stop may apply to the speaker without the session (issue #21): the link dropped while
-   * we were the active renderer and the speaker still holds our item. The rejoin takes playback back
-   * as it stands, paused or stopped, and its state report tells Qobuz (docs/protocol.md §5.12).
+   * A pause or stop may apply while we are not the active renderer (issue #21): the link dropped
+   * while we were, and the speaker still holds our item (the rejoin takes playback back as it
+   * stands, and its state report tells Qobuz, docs/protocol.md §5.12); or our 63 waits for the
+   * service, after a play that asked for playback (the newest intent wins: the activation that
+   * follows takes over silent, SessionActivation.hold).
    */
-  silencesWhileLinkDown(core: SessionCore): boolean {
+  silencesWhileInactive(core: SessionCore): boolean {
+    if (core.active) return false;
+    if (core.activation.awaitingActivation) return true;
     const current = core.playback.current;
-    if (core.active || !core.activation.activeAtDrop || current === null) return false;
+    if (!core.activation.activeAtDrop || current === null) return false;
     const snap = core.speaker();
     return snap.source !== 'other' && snap.current?.queueItemId === current.queueItemId;
   },
@@ -190,6 +194,8 @@ function setState(core: SessionCore, b: qconnect.SrvrRndrSetState): Effect {
 function action(core: SessionCore, name: NonNullable<PlayerCommand['action']>): Effect {
   const pb = core.playback;
   const silences = name === 'pause' || name === 'stop' || (name === 'toggle' && pb.status === 'playing');
+  // A play of ours still waits for the service's 43: the pause or stop is the newer intent (issue #21).
+  if (!core.active && silences) core.activation.hold(name === 'stop' ? 'stopped' : 'paused');
   if (!core.active && !silences && !core.activation.resumeAfterStepAside()) {
     // No active session: take playback back while still joined (the app sees us become active).
     core.activation.request();

@@ -53,9 +53,9 @@ function checkCommand(core: SessionCore, cmd: PlayerCommand): void {
     if (core.rendererId === null) throw new QcbError('ERR_NO_SESSION', 'no Qobuz session');
     return;
   }
-  // Issue #21: the link dropped while we were active and our item is still on the speaker: the
-  // pause or stop is the speaker's now, and Qobuz hears it in the rejoin's report (docs/protocol.md §5.12).
-  if ((action === 'pause' || action === 'stop') && !transportIntents.silencesWhileLinkDown(core)) requireActive(core);
+  // Issue #21: not active, but the pause or stop is ours to apply (the link dropped while we were
+  // active, or our 63 waits for the service): transportIntents.silencesWhileInactive.
+  if ((action === 'pause' || action === 'stop') && !transportIntents.silencesWhileInactive(core)) requireActive(core);
   if (action === 'play' && !core.playback.current && core.queue.playOrder().length === 0) {
     throw new QcbError('ERR_BAD_COMMAND', 'the Qobuz queue is empty');
   }
