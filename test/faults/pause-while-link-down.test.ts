@@ -5,11 +5,11 @@ import { connectProbe, type MqttProbe } from '../support/mosquitto-server.js';
 import { SimRenderer, type SimSession } from '../support/qconnect-service.js';
 
 /**
- * Issue #21 (found by the chaos soak, bench/chaos.ts): a pause or stop from Home Assistant while the
+ * Issue #21 (found by the chaos soak, bench/chaos.ts): a pause, stop or seek from Home Assistant while the
  * player's Qobuz link is down and reconnecting, the player having been the active renderer when it
- * dropped and MPD still on our item. The speaker pauses (or stops) at once and the command is
+ * dropped and MPD still on our item. The speaker pauses (stops, seeks) at once and the command is
  * answered ok; the rejoin takes playback back as it stands, so Qobuz hears the paused (stopped)
- * state in the rejoin's report and the speaker is not resumed (docs/protocol.md §5.12). The
+ * state or the new position in the rejoin's report and the speaker is not resumed (docs/protocol.md §5.12). The
  * simulated service refuses every reconnect (HTTP 503) until the test lets the link back in.
  */
 const B = 'qobuz-connect/living_room';
@@ -55,7 +55,9 @@ async function playingHere(): Promise<void> {
   await sim.waitFor(() => ours()?.connected, { what: 'our renderer connected', timeoutMs: 15_000 });
   if (sim.activeRendererId !== rid) sim.pickRenderer(rid);
   await sim.waitFor(
-    () => sim.activeRendererId === rid && h.bridge.player('living_room')?.session.view().qobuzSession === 'active',
+    () =>
+      sim.activeRendererId === rid &&
+      h.bridge.player('living_room')?.session.view().qobuzSession === 'active',
     { what: 'our renderer active', timeoutMs: 15_000 },
   );
   sim.jump(0, { playing: true });
@@ -82,15 +84,24 @@ async function rejoin(expected: number): Promise<void> {
         r?.connected &&
         r.joins > joins &&
         sim.activeRendererId === rid &&
-        sim.sent(rid).slice(sent).some((m) => m.type === 63) &&
+        sim
+          .sent(rid)
+          .slice(sent)
+          .some((m) => m.type === 63) &&
         r.lastState?.playingState === expected &&
-        sim.sent(rid).slice(sent).some((m) => m.type === 23)
+        sim
+          .sent(rid)
+          .slice(sent)
+          .some((m) => m.type === 23)
       );
     },
     { what: 'our renderer rejoined, active again, and reporting', timeoutMs: 20_000 },
   );
   // What Qobuz heard after the rejoin: never playing.
-  const reports = sim.sent(rid).slice(sent).filter((m) => m.type === 23);
+  const reports = sim
+    .sent(rid)
+    .slice(sent)
+    .filter((m) => m.type === 23);
   for (const m of reports) {
     const s = (m.body as { state?: { playing_state?: number } }).state;
     expect(s?.playing_state ?? expected).toBe(expected);
@@ -128,6 +139,21 @@ describe('a pause or stop while the Qobuz link is down and reconnecting (issue #
     60_000,
   );
 
+  it('applies a seek to the speaker at once, and Qobuz hears the new position when the link rejoins, still playing', async () => {
+    await playingHere();
+    await dropLink();
+    expect(await command({ seek_ms: 20_000 })).toEqual({ ok: true });
+    await h.mpd.waitForStatus((s) => s.state === 'play' && Number(s.elapsed) >= 20, 10_000);
+
+    await rejoin(State.PLAYING);
+    // The rejoin's report carries the position the speaker was moved to (a seek back to ~0 would be below 19 s).
+    const report = ours()?.lastState;
+    expect(report?.positionMs ?? 0).toBeGreaterThanOrEqual(19_000);
+    const status = await h.mpd.status();
+    expect(status.state).toBe('play');
+    expect(Number(status.elapsed)).toBeGreaterThanOrEqual(19.5);
+  }, 60_000);
+
   it('still refuses a pause on a player that is not, and was not, the active renderer', async () => {
     await playingHere();
     const token = h.service.issueToken({ sessionId: sim.sessionId });
@@ -148,18 +174,32 @@ describe('a pause or stop while the Qobuz link is down and reconnecting (issue #
       await dropLink();
       const sent = sim.sent(rid).length;
       expect(await command({ action: 'pause' })).toMatchObject({ ok: false, code: 'ERR_NO_SESSION' });
+      expect(await command({ seek_ms: 5_000 })).toMatchObject({ ok: false, code: 'ERR_NO_SESSION' });
       expect(await command({ action: 'stop' })).toMatchObject({ ok: false, code: 'ERR_NO_SESSION' });
       expect((await h.mpd.status()).state).toBe('pause');
       sim.rejectConnections(false);
       // The join's questions (77 …) leave in one batch with the 63 a rejoin that takes playback would send.
-      await sim.waitFor(() => ours()?.connected && sim.sent(rid).slice(sent).some((m) => m.type === 77), {
-        what: 'our renderer back and asking where the active renderer is',
-        timeoutMs: 20_000,
-      });
+      await sim.waitFor(
+        () =>
+          ours()?.connected &&
+          sim
+            .sent(rid)
+            .slice(sent)
+            .some((m) => m.type === 77),
+        {
+          what: 'our renderer back and asking where the active renderer is',
+          timeoutMs: 20_000,
+        },
+      );
       // Back in the session, it did not take playback: the phone stays active, the speaker paused.
       expect(sim.activeRendererId).toBe(phone.rendererId);
       expect((await h.mpd.status()).state).toBe('pause');
-      expect(sim.sent(rid).slice(sent).some((m) => m.type === 63)).toBe(false);
+      expect(
+        sim
+          .sent(rid)
+          .slice(sent)
+          .some((m) => m.type === 63),
+      ).toBe(false);
     } finally {
       await phone.close();
     }

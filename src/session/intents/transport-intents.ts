@@ -30,19 +30,26 @@ export const transportIntents = {
   },
 
   /**
-   * A pause or stop may apply while we are not the active renderer (issue #21): the link dropped
-   * while we were, and the speaker still holds our item (the rejoin takes playback back as it
-   * stands, and its state report tells Qobuz, docs/protocol.md §5.12); or our 63 waits for the
-   * service, after a play that asked for playback (the newest intent wins: the activation that
-   * follows takes over silent, SessionActivation.hold).
+   * The link dropped while we were the active renderer and the speaker still holds our item
+   * (issue #21): the speaker is still ours to pause, stop or seek. The rejoin takes playback back
+   * as it stands, and its state report tells Qobuz (docs/protocol.md §5.12).
+   */
+  ownsSpeakerWhileLinkDown(core: SessionCore): boolean {
+    const current = core.playback.current;
+    if (core.active || !core.activation.activeAtDrop || current === null) return false;
+    const snap = core.speaker();
+    return snap.source !== 'other' && snap.current?.queueItemId === current.queueItemId;
+  },
+
+  /**
+   * A pause or stop may apply while we are not the active renderer (issue #21): the speaker is
+   * still ours while the link is down (above), or our 63 waits for the service after a play that
+   * asked for playback (the newest intent wins: the activation that follows takes over silent,
+   * SessionActivation.hold).
    */
   silencesWhileInactive(core: SessionCore): boolean {
     if (core.active) return false;
-    if (core.activation.awaitingActivation) return true;
-    const current = core.playback.current;
-    if (!core.activation.activeAtDrop || current === null) return false;
-    const snap = core.speaker();
-    return snap.source !== 'other' && snap.current?.queueItemId === current.queueItemId;
+    return core.activation.awaitingActivation || transportIntents.ownsSpeakerWhileLinkDown(core);
   },
 
   /** MQTT `action` (checked by the verb): without an active session, take playback back while still joined. */

@@ -41,7 +41,8 @@ function checkCommand(core: SessionCore, cmd: PlayerCommand): void {
     throw new QcbError('ERR_BAD_COMMAND', "with an external volume, mute is the amplifier's: ask its automation, or send volume 0");
   if (cmd.shuffle !== undefined || cmd.repeat !== undefined) requireSession(core);
   if (cmd.seekMs !== undefined) {
-    requireActive(core);
+    // Issue #21: with the link down, a speaker still on our item is ours to seek; the rejoin reports it.
+    if (!transportIntents.ownsSpeakerWhileLinkDown(core)) requireActive(core);
     if (!core.playback.current) throw new QcbError('ERR_BAD_COMMAND', 'nothing to seek in');
   }
   if (cmd.action === undefined) return;
