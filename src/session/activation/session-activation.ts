@@ -226,6 +226,9 @@ export class SessionActivation {
     this.#wantActive = this.#active || this.#wantActive;
     this.#activeAtDrop ||= this.#active;
     this.#active = false;
+    // A 63 sent on the dropped link is answered on no link (hold).
+    this.#requestedUntilMs = 0;
+    this.#hold = null;
   }
 
   /** The link ended for good; `reason` null when it was replaced quietly. */
