@@ -285,13 +285,8 @@ describe('the Qobuz queue on MQTT (issue #14)', () => {
 
   it('jumps on the phone when the phone plays: applied once the phone reports the item', async () => {
     const { sim } = await playingSession();
-    const token = h.service.issueToken({ sessionId: sim.sessionId });
-    const phone = await SimRenderer.connect({
-      endpoint: token.endpoint,
-      jwt: token.jwt,
-      sessionId: sim.sessionId,
+    const phone = await SimRenderer.phone(h.service.issueToken({ sessionId: sim.sessionId }), {
       deviceUuid: '6d1f0a52-7e33-4c55-9a0c-3b2f1e4d5c6a',
-      name: 'Phone',
     });
     try {
       sim.pickRenderer(phone.rendererId, { withSetState: true });

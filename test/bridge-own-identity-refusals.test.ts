@@ -32,11 +32,8 @@ async function start(o: BridgeHarnessOptions): Promise<{ h: BridgeHarness; probe
   return rig;
 }
 
-async function command(probe: MqttProbe, payload: unknown): Promise<Record<string, unknown>> {
-  const from = probe.messages.length;
-  await probe.publish(`${B}/set`, JSON.stringify(payload));
-  const result = await probe.waitFor((m) => m.topic === `${B}/set/result`, { from, timeoutMs: 30_000 });
-  return JSON.parse(result.payload) as Record<string, unknown>;
+function command(probe: MqttProbe, payload: unknown): Promise<Record<string, unknown>> {
+  return probe.command(B, payload, { timeoutMs: 30_000 });
 }
 
 describe('play_media and transfer refuse what they cannot do, changing nothing (issue #15)', () => {

@@ -46,11 +46,8 @@ async function startRig(o: BridgeHarnessOptions): Promise<Rig> {
   return rig;
 }
 
-async function command(r: Rig, payload: unknown): Promise<Record<string, unknown>> {
-  const from = r.probe.messages.length;
-  await r.probe.publish(`${B}/set`, JSON.stringify(payload));
-  const result = await r.probe.waitFor((m) => m.topic === `${B}/set/result`, { from, timeoutMs: 30_000 });
-  return JSON.parse(result.payload) as Record<string, unknown>;
+function command(r: Rig, payload: unknown): Promise<Record<string, unknown>> {
+  return r.probe.command(B, payload, { timeoutMs: 30_000 });
 }
 
 async function joinPhone(r: Rig): Promise<SimRenderer> {

@@ -105,11 +105,8 @@ async function startRig(): Promise<Rig> {
   return rig;
 }
 
-async function command(r: Rig, payload: unknown): Promise<Record<string, unknown>> {
-  const from = r.probe.messages.length;
-  await r.probe.publish(`${B}/set`, JSON.stringify(payload));
-  const result = await r.probe.waitFor((m) => m.topic === `${B}/set/result`, { from, timeoutMs: 15_000 });
-  return JSON.parse(result.payload) as Record<string, unknown>;
+function command(r: Rig, payload: unknown): Promise<Record<string, unknown>> {
+  return r.probe.command(B, payload, { timeoutMs: 15_000 });
 }
 
 /** A Payload frame whose body carries `secret` in a field the schema does not know (field 99). */

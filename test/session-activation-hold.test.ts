@@ -33,14 +33,7 @@ describe('a pause while our 63 waits holds the activation only within the verb t
       timeoutMs: 15_000,
     });
 
-    const token = rig.service.issueToken({ sessionId: rig.sim.sessionId });
-    phone = await SimRenderer.connect({
-      endpoint: token.endpoint,
-      jwt: token.jwt,
-      sessionId: rig.sim.sessionId,
-      deviceUuid: '3b8e4f21-5a6c-4d7e-8f90-a1b2c3d4e5f6',
-      name: 'Phone',
-    });
+    phone = await SimRenderer.phone(rig.service.issueToken({ sessionId: rig.sim.sessionId }));
     const phoneId = phone.rendererId;
     rig.sim.pickRenderer(phoneId, { withSetState: true });
     rig.sim.jump(1, { playing: true });

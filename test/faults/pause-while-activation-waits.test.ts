@@ -37,14 +37,7 @@ async function phonePlays(userAuthToken: boolean): Promise<Rig> {
   const probe = await connectProbe(h.mosquitto!.url);
   await probe.subscribe(`${B}/#`);
   const { sim, rendererId: rid } = await h.connectApp({ loadQueue: true });
-  const token = h.service.issueToken({ sessionId: sim.sessionId });
-  const phone = await SimRenderer.connect({
-    endpoint: token.endpoint,
-    jwt: token.jwt,
-    sessionId: sim.sessionId,
-    deviceUuid: '3b8e4f21-5a6c-4d7e-8f90-a1b2c3d4e5f6',
-    name: 'Phone',
-  });
+  const phone = await SimRenderer.phone(h.service.issueToken({ sessionId: sim.sessionId }));
   const rig = { h, probe, sim, rid, phone };
   rigs.push(rig);
   const player = h.bridge.player('living_room')!;

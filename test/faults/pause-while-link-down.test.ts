@@ -32,11 +32,8 @@ afterAll(async () => {
   await h?.close();
 });
 
-async function command(payload: unknown): Promise<Record<string, unknown>> {
-  const from = probe.messages.length;
-  await probe.publish(`${B}/set`, JSON.stringify(payload));
-  const result = await probe.waitFor((m) => m.topic === `${B}/set/result`, { from, timeoutMs: 30_000 });
-  return JSON.parse(result.payload) as Record<string, unknown>;
+function command(payload: unknown): Promise<Record<string, unknown>> {
+  return probe.command(B, payload, { timeoutMs: 30_000 });
 }
 
 type StateView = { state: string; qobuz_session: string };
@@ -156,14 +153,7 @@ describe('a pause or stop while the Qobuz link is down and reconnecting (issue #
 
   it('still refuses a pause on a player that is not, and was not, the active renderer', async () => {
     await playingHere();
-    const token = h.service.issueToken({ sessionId: sim.sessionId });
-    const phone = await SimRenderer.connect({
-      endpoint: token.endpoint,
-      jwt: token.jwt,
-      sessionId: sim.sessionId,
-      deviceUuid: '3b8e4f21-5a6c-4d7e-8f90-a1b2c3d4e5f6',
-      name: 'Phone',
-    });
+    const phone = await SimRenderer.phone(h.service.issueToken({ sessionId: sim.sessionId }));
     try {
       sim.pickRenderer(phone.rendererId, { withSetState: true });
       await h.mpd.waitForStatus((s) => s.state === 'pause', 10_000);

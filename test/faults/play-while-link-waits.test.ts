@@ -35,11 +35,8 @@ afterAll(async () => {
   await h?.close();
 });
 
-async function command(payload: unknown): Promise<Record<string, unknown>> {
-  const from = probe.messages.length;
-  await probe.publish(`${B}/set`, JSON.stringify(payload));
-  const result = await probe.waitFor((m) => m.topic === `${B}/set/result`, { from, timeoutMs: 30_000 });
-  return JSON.parse(result.payload) as Record<string, unknown>;
+function command(payload: unknown): Promise<Record<string, unknown>> {
+  return probe.command(B, payload, { timeoutMs: 30_000 });
 }
 
 /** Playing paused with the link just dropped (and, with `refuseToken`, the token it held refused from now on). */

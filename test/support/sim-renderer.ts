@@ -103,6 +103,24 @@ export class SimRenderer {
     );
   }
 
+  /**
+   * Another device of the account joining the session `token` is for, as a controller (a phone
+   * with the Qobuz app, by default): connect() with the token's endpoint, jwt and session.
+   */
+  static phone(
+    token: { readonly endpoint: string; readonly jwt: string; readonly sessionId: string },
+    options: Partial<Omit<SimRendererOptions, 'endpoint' | 'jwt' | 'sessionId'>> = {},
+  ): Promise<SimRenderer> {
+    return SimRenderer.connect({
+      endpoint: token.endpoint,
+      jwt: token.jwt,
+      sessionId: token.sessionId,
+      deviceUuid: '3b8e4f21-5a6c-4d7e-8f90-a1b2c3d4e5f6',
+      name: 'Phone',
+      ...options,
+    });
+  }
+
   /** Connects, authenticates, subscribes and joins; resolves once its own 83 and the 81 arrived. Rejects naming any Error envelope when the service closes first. */
   static async connect(options: SimRendererOptions): Promise<SimRenderer> {
     const r = new SimRenderer(options);
@@ -286,7 +304,10 @@ export class SimRenderer {
         this.#seek(this.positionNow());
         this.state.playing = 'PAUSED';
       }
-      const from = !was && this.active && this.options.takeOver ? takeoverFrom(this.#messages, this.rendererId, this.#clock()) : null;
+      const from =
+        !was && this.active && this.options.takeOver
+          ? takeoverFrom(this.#messages, this.rendererId, this.#clock())
+          : null;
       if (from) Object.assign(this.state, { ...from, positionAt: this.#clock(), nextQueueItemId: -1 });
       if (this.active && auto) {
         this.send([rm.volumeMuted(this.muted)]);
